@@ -1,0 +1,11 @@
+#include "cli/cli.h"
+
+#include <stdio.h>
+
+int cli_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "cvmrestore: under construction\n");
+	return 2;
+}

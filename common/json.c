@@ -1,0 +1,310 @@
+#include "json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+/* struct rp_json is never defined: an rp_json pointer is a json_t pointer in disguise. */
+static json_t *J(const struct rp_json *v)
+{
+	return (json_t *)(uintptr_t)v;
+}
+
+static struct rp_json *R(json_t *v)
+{
+	return (struct rp_json *)(void *)v;
+}
+
+int rp_json_parse(const char *text, size_t len, struct rp_json **out, struct rp_err *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+
+	if (!root)
+		return rp_err_set(err, RP_EFORMAT, "invalid JSON at line %d, column %d: %s", je.line,
+				  je.column, je.text);
+	*out = R(root);
+	return 0;
+}
+
+int rp_json_load_file(const char *path, size_t max_bytes, struct rp_json **out, struct rp_err *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rp_err_errno(err, errno, "cannot open '%s'", path);
+	if (fstat(fd, &st) != 0) {
+		rc = rp_err_errno(err, errno, "cannot stat '%s'", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_bytes) {
+		rc = rp_err_set(err, RP_EFORMAT, "'%s' is not a regular file of at most %zu bytes",
+				path, max_bytes);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rc = rp_err_set(err, RP_EIO, "out of memory reading '%s'", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = rp_err_errno(err, errno, "cannot read '%s'", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	rc = rp_json_parse(buf, got, out, err);
+	if (rc)
+		rp_err_prefix(err, "'%s'", path);
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+void rp_json_free(struct rp_json *v)
+{
+	if (v)
+		json_decref(J(v));
+}
+
+bool rp_json_is_object(const struct rp_json *v)
+{
+	return v && json_is_object(J(v));
+}
+
+bool rp_json_is_array(const struct rp_json *v)
+{
+	return v && json_is_array(J(v));
+}
+
+bool rp_json_is_string(const struct rp_json *v)
+{
+	return v && json_is_string(J(v));
+}
+
+bool rp_json_is_integer(const struct rp_json *v)
+{
+	return v && json_is_integer(J(v));
+}
+
+bool rp_json_is_bool(const struct rp_json *v)
+{
+	return v && json_is_boolean(J(v));
+}
+
+bool rp_json_is_null(const struct rp_json *v)
+{
+	return v && json_is_null(J(v));
+}
+
+struct rp_json *rp_json_get(const struct rp_json *v, const char *key)
+{
+	if (!v || !json_is_object(J(v)))
+		return NULL;
+	return R(json_object_get(J(v), key));
+}
+
+const char *rp_json_string(const struct rp_json *v)
+{
+	if (!v || !json_is_string(J(v)))
+		return NULL;
+	return json_string_value(J(v));
+}
+
+int rp_json_u64(const struct rp_json *v, uint64_t *out)
+{
+	json_int_t i;
+
+	if (!v || !json_is_integer(J(v)))
+		return RP_EFORMAT;
+	i = json_integer_value(J(v));
+	if (i < 0)
+		return RP_EFORMAT;
+	*out = (uint64_t)i;
+	return 0;
+}
+
+int rp_json_bool(const struct rp_json *v, bool *out)
+{
+	if (!v || !json_is_boolean(J(v)))
+		return RP_EFORMAT;
+	*out = json_is_true(J(v));
+	return 0;
+}
+
+size_t rp_json_array_size(const struct rp_json *v)
+{
+	return v ? json_array_size(J(v)) : 0;
+}
+
+struct rp_json *rp_json_array_at(const struct rp_json *v, size_t i)
+{
+	return v ? R(json_array_get(J(v), i)) : NULL;
+}
+
+const char *rp_json_object_key_at(const struct rp_json *v, size_t i, struct rp_json **value)
+{
+	const char *key;
+	json_t *val;
+	size_t n = 0;
+
+	if (!v || !json_is_object(J(v)))
+		return NULL;
+	json_object_foreach(J(v), key, val)
+	{
+		if (n++ == i) {
+			if (value)
+				*value = R(val);
+			return key;
+		}
+	}
+	return NULL;
+}
+
+struct rp_json *rp_json_new_object(void)
+{
+	return R(json_object());
+}
+
+struct rp_json *rp_json_new_array(void)
+{
+	return R(json_array());
+}
+
+struct rp_json *rp_json_new_string(const char *s)
+{
+	return R(json_string(s ? s : ""));
+}
+
+struct rp_json *rp_json_new_u64(uint64_t v)
+{
+	return R(json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v));
+}
+
+struct rp_json *rp_json_new_i64(int64_t v)
+{
+	return R(json_integer((json_int_t)v));
+}
+
+struct rp_json *rp_json_new_bool(bool v)
+{
+	return R(json_boolean(v));
+}
+
+struct rp_json *rp_json_new_real(double v)
+{
+	return R(json_real(v));
+}
+
+struct rp_json *rp_json_new_null(void)
+{
+	return R(json_null());
+}
+
+int rp_json_set(struct rp_json *obj, const char *key, struct rp_json *value)
+{
+	if (!obj || !value) {
+		rp_json_free(value);
+		return RP_EIO;
+	}
+	return json_object_set_new(J(obj), key, J(value)) == 0 ? 0 : RP_EIO;
+}
+
+int rp_json_set_str(struct rp_json *obj, const char *key, const char *s)
+{
+	return rp_json_set(obj, key, rp_json_new_string(s));
+}
+
+int rp_json_set_u64(struct rp_json *obj, const char *key, uint64_t v)
+{
+	return rp_json_set(obj, key, rp_json_new_u64(v));
+}
+
+int rp_json_set_bool(struct rp_json *obj, const char *key, bool v)
+{
+	return rp_json_set(obj, key, rp_json_new_bool(v));
+}
+
+int rp_json_append(struct rp_json *arr, struct rp_json *value)
+{
+	if (!arr || !value) {
+		rp_json_free(value);
+		return RP_EIO;
+	}
+	return json_array_append_new(J(arr), J(value)) == 0 ? 0 : RP_EIO;
+}
+
+char *rp_json_dump(const struct rp_json *v, bool pretty)
+{
+	size_t flags = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
+
+	flags |= pretty ? JSON_INDENT(2) : JSON_COMPACT;
+	return v ? json_dumps(J(v), flags) : NULL;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int rp_json_write_file(const char *path, const struct rp_json *v, struct rp_err *err)
+{
+	char tmp[4096];
+	char *text;
+	size_t len;
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial", path) >= sizeof(tmp))
+		return rp_err_set(err, RP_EUSAGE, "path '%s' is too long", path);
+	text = rp_json_dump(v, true);
+	if (!text)
+		return rp_err_set(err, RP_EIO, "out of memory serializing JSON");
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = rp_err_errno(err, errno, "cannot create '%s'", tmp);
+		goto out;
+	}
+	if (write_all(fd, text, len) != 0 || write_all(fd, "\n", 1) != 0)
+		rc = rp_err_errno(err, errno, "cannot write '%s'", tmp);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = rp_err_errno(err, errno, "cannot sync '%s'", tmp);
+	if (close(fd) != 0 && rc == 0)
+		rc = rp_err_errno(err, errno, "cannot close '%s'", tmp);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", tmp, path);
+	if (rc)
+		unlink(tmp);
+out:
+	free(text);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * A disk image opened for reading: raw, fixed/dynamic/differencing VHD, fixed/dynamic/
+ * differencing VHDX. Opening runs every structural check of the format and records what it
+ * finds in a problem list (rp_image_problems); reads then return the bytes of the virtual disk.
+ *
+ * Fixed VHD and raw images are read with pread; dynamic and differencing VHD through our own
+ * validated BAT and sector bitmaps (libvhdi reads those at 49 MiB/s, see LIBS.md); VHDX through
+ * libvhdi (the adapter in vhdi.c), one handle per concurrent reader.
+ *
+ * Thread safety: after rp_image_open returns, rp_image_read and rp_image_extent may be called
+ * from many threads at once. Everything else is single-threaded.
+ */
+#ifndef RP_FORMATS_IMAGE_H
+#define RP_FORMATS_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/json.h"
+#include "common/problems.h"
+
+#define RP_IMAGE_MAX_CHAIN 32
+
+enum rp_image_format {
+	RP_IMAGE_RAW,
+	RP_IMAGE_VHD_FIXED,
+	RP_IMAGE_VHD_DYNAMIC,
+	RP_IMAGE_VHD_DIFF,
+	RP_IMAGE_VHDX,
+};
+
+struct rp_image_opts {
+	const char *const *parents; /* explicit parent paths, nearest first (may be NULL) */
+	size_t parent_count;
+	bool ignore_checksums;      /* read past checksum errors (still recorded as problems) */
+	bool keep_unreadable;       /* return the image even when a problem makes it unreadable */
+};
+
+struct rp_image;
+
+/*
+ * Open path. Detects the format from its content (VHDX file identifier, VHD footer or its copy
+ * at offset 0 for dynamic disks, else raw). Returns RP_EFORMAT if a problem makes the image
+ * unreadable, unless opts->keep_unreadable, in which case it returns 0 and
+ * rp_image_readable() is false. RP_EIO if the file cannot be read.
+ */
+int rp_image_open(const char *path, const struct rp_image_opts *opts, struct rp_image **out,
+		  struct rp_err *err);
+
+void rp_image_free(struct rp_image *img);
+
+bool rp_image_readable(const struct rp_image *img);
+enum rp_image_format rp_image_format(const struct rp_image *img);
+
+/* Short name used in seals and reports: raw, vhd-fixed, vhd-dynamic, vhd-differencing, vhdx. */
+const char *rp_image_format_name(const struct rp_image *img);
+
+uint64_t rp_image_virtual_size(const struct rp_image *img);
+uint64_t rp_image_file_size(const struct rp_image *img);
+uint32_t rp_image_sector_size(const struct rp_image *img);
+const char *rp_image_path(const struct rp_image *img);
+
+/* Bytes allocated in the image file(s) for data (blocks present), an upper bound for raw. */
+uint64_t rp_image_allocated(const struct rp_image *img);
+
+/* Problems found while opening (all checks run), the first unreadable one decides readability. */
+const struct rp_problems *rp_image_problems(const struct rp_image *img);
+
+/*
+ * Read len bytes of the virtual disk at off into buf. [off, off+len) must lie inside the
+ * virtual size (else RP_EUSAGE). Unallocated parts read as zeros (or from the parent).
+ */
+int rp_image_read(struct rp_image *img, void *buf, size_t len, uint64_t off, struct rp_err *err);
+
+/*
+ * Allocation at off: *allocated tells whether data may be stored for the bytes at off (in this
+ * image or a parent); *run is how many bytes from off share that state (at least 1 sector,
+ * never past the virtual size). Unallocated bytes always read as zeros.
+ */
+int rp_image_extent(struct rp_image *img, uint64_t off, bool *allocated, uint64_t *run,
+		    struct rp_err *err);
+
+/*
+ * Describe the image as a JSON object for `inspect`: format, sizes, footer/header fields,
+ * checksum states, parent chain, allocation, partition table, LUKS headers, problems.
+ */
+int rp_image_describe(struct rp_image *img, struct rp_json **out, struct rp_err *err);
+
+#endif

@@ -1,0 +1,1 @@
+#include "restore/convert.h"

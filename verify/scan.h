@@ -1,0 +1,83 @@
+/*
+ * The chunk pipeline over a local image: worker threads (one per core by default) take chunks
+ * in any order, read them with rp_image_read (skipping unallocated extents), hash them, compare
+ * them with a seal, and hand them to an optional sink; a reorder window feeds the in-order
+ * whole-disk digests without stalling the workers. Memory is bounded by threads * 2 * chunk
+ * size whatever the image size.
+ *
+ * Used by seal (chunk digests + whole-disk digests), verify (compare with a seal, or whole-disk
+ * digests) and convert (sink writes the chunks).
+ */
+#ifndef RP_VERIFY_SCAN_H
+#define RP_VERIFY_SCAN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "formats/image.h"
+#include "formats/seal.h"
+#include "verify/digest.h"
+
+/*
+ * Called from a worker thread for every chunk, in any order, possibly concurrently: data is the
+ * chunk's bytes, or NULL when the chunk is all zeros or unallocated (state says which).
+ * Return 0, or an error code (with err filled) to stop the scan.
+ */
+typedef int (*rp_scan_sink_fn)(void *ctx, uint64_t index, uint64_t offset, const uint8_t *data,
+			       size_t len, enum rp_chunk_state state, struct rp_err *err);
+
+/* Called from the coordinating thread now and then: bytes done out of total. */
+typedef void (*rp_scan_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+struct rp_scan_opts {
+	uint64_t chunk_size;   /* 0: 4 MiB, or the seal's chunk size when comparing */
+	unsigned threads;      /* 0: number of online CPUs */
+	bool chunk_digests;    /* compute each chunk's SHA-256 (into result->seal) */
+	unsigned whole_digests; /* bit mask of (1u << RP_DIGEST_*) to compute in order */
+	const struct rp_seal *expect; /* compare each chunk with this seal (NULL: no comparison) */
+	rp_scan_sink_fn sink;
+	void *sink_ctx;
+	rp_scan_progress_fn progress;
+	void *progress_ctx;
+	volatile sig_atomic_t *stop; /* set non-zero (by a signal handler) to stop with RP_EINTR */
+};
+
+struct rp_scan_mismatch {
+	uint64_t index;
+	uint64_t offset;
+	uint64_t length;
+	uint8_t expected_state;
+	uint8_t actual_state;
+	uint8_t expected[32];
+	uint8_t actual[32];
+};
+
+struct rp_scan_result {
+	struct rp_seal *seal;     /* chunk states and digests (chunk_digests), and whole digests */
+	uint64_t bytes_read;      /* bytes read from the image */
+	uint64_t bytes_skipped;   /* unallocated bytes not read */
+	uint64_t chunks_compared;
+	size_t mismatch_count;
+	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES of them */
+	bool whole_done[RP_DIGEST_COUNT];
+	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
+	double seconds;
+};
+
+#define RP_SCAN_MAX_MISMATCHES 1000
+
+/*
+ * Run the pipeline over img. Returns 0 when every chunk was processed (mismatches against
+ * opts->expect are counted in result, not errors), RP_EUSAGE if the seal does not fit the image
+ * (virtual size), RP_EINTR when stopped, or the first error of a read or the sink. result must be
+ * released with rp_scan_result_release whatever the return value.
+ */
+int rp_scan_run(struct rp_image *img, const struct rp_scan_opts *opts,
+		struct rp_scan_result *result, struct rp_err *err);
+
+void rp_scan_result_release(struct rp_scan_result *result);
+
+#endif

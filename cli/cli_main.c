@@ -1,11 +1,82 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_util.h"
+
+static const struct cli_cmd *const commands[] = {
+	&cli_cmd_inspect,
+	&cli_cmd_convert,
+	&cli_cmd_seal,
+	&cli_cmd_verify,
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: cvmrestore <command> [options]\n"
+		   "       cvmrestore help <command> | --help | --version\n\n"
+		   "Restore and verify single disks of Azure VM recovery points.\n\ncommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nexit codes: 0 ok, 1 verification failed, 2 usage, 3 malformed input, 4 I/O, "
+		   "5 authentication, 130 interrupted (docs/exit-codes.md)\n");
+}
+
+static const struct cli_cmd *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
 
 int cli_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "cvmrestore: under construction\n");
-	return 2;
+	const struct cli_cmd *cmd;
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("cvmrestore %s\n", RP_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		cmd = find(argv[2]);
+		if (!cmd) {
+			fprintf(stderr, "cvmrestore: help: unknown command '%s' (see 'cvmrestore --help')\n",
+				argv[2]);
+			return CLI_EXIT_USAGE;
+		}
+		cli_help(cmd, stdout);
+		return 0;
+	}
+	cmd = find(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "cvmrestore: unknown command '%s' (see 'cvmrestore --help')\n",
+			argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	cli_signals_install();
+	rc = cmd->run(cmd, argc - 1, argv + 1);
+	if (rc == CLI_HELP_SHOWN)
+		return 0;
+	return rc;
 }

@@ -1,1 +1,174 @@
 #include "restore/convert.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "formats/vhd.h"
+
+#define MIB (1024u * 1024)
+
+struct convert_sink {
+	int fd;
+	const char *path;
+	uint64_t written;
+	uint64_t holes;
+};
+
+/* Worker threads write their chunks at their own offsets; zero chunks stay holes. */
+static int write_chunk(void *ctx, uint64_t index, uint64_t offset, const uint8_t *data, size_t len,
+		       enum rp_chunk_state state, struct rp_err *err)
+{
+	struct convert_sink *s = ctx;
+
+	(void)index;
+	(void)state;
+	if (!data) {
+		__atomic_add_fetch(&s->holes, len, __ATOMIC_RELAXED);
+		return 0;
+	}
+	while (len > 0) {
+		ssize_t n = pwrite(s->fd, data, len, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return rp_err_errno(err, n < 0 ? errno : EIO, "cannot write '%s' at 0x%llx",
+					    s->path, (unsigned long long)offset);
+		__atomic_add_fetch(&s->written, (uint64_t)n, __ATOMIC_RELAXED);
+		data += n;
+		offset += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_footer(int fd, const char *path, uint64_t size, struct rp_err *err)
+{
+	uint8_t footer[VHD_FOOTER_SIZE], uuid[16];
+	time_t now = time(NULL);
+	uint32_t stamp = now > VHD_EPOCH ? (uint32_t)(now - VHD_EPOCH) : 0;
+	int rc;
+
+	rc = rp_random_bytes(uuid, sizeof(uuid), err);
+	if (rc)
+		return rc;
+	uuid[6] = (uint8_t)((uuid[6] & 0x0F) | 0x40); /* RFC 4122 version 4 */
+	uuid[8] = (uint8_t)((uuid[8] & 0x3F) | 0x80);
+	vhd_footer_build_fixed(size, uuid, stamp, footer);
+	if (pwrite(fd, footer, sizeof(footer), (off_t)size) != (ssize_t)sizeof(footer))
+		return rp_err_errno(err, errno ? errno : EIO, "cannot write the footer of '%s'",
+				    path);
+	return 0;
+}
+
+/* fsync the directory holding path, so that the rename survives a crash. */
+static void sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd;
+
+	if (!copy)
+		return;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+int rp_convert(struct rp_image *img, const char *out_path, const struct rp_convert_opts *opts,
+	       struct rp_convert_result *result, struct rp_err *err)
+{
+	uint64_t vsize = rp_image_virtual_size(img), data_size, file_size;
+	struct rp_scan_opts so = {0};
+	struct rp_scan_result sr = {0};
+	struct convert_sink sink = {0};
+	struct stat st;
+	char *partial = NULL;
+	size_t plen;
+	int rc;
+
+	memset(result, 0, sizeof(*result));
+	if (stat(out_path, &st) == 0 && !opts->force)
+		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", out_path);
+	if (opts->to == RP_CONVERT_VHD) {
+		/* Azure takes fixed VHDs of a whole number of MiB (AZURE.md). */
+		if (vsize > UINT64_MAX - MIB)
+			return rp_err_set(err, RP_EFORMAT, "virtual size %llu is too large",
+					  (unsigned long long)vsize);
+		data_size = (vsize + MIB - 1) / MIB * MIB;
+		file_size = data_size + VHD_FOOTER_SIZE;
+	} else {
+		data_size = vsize;
+		file_size = vsize;
+	}
+	plen = strlen(out_path) + sizeof(".partial");
+	partial = malloc(plen);
+	if (!partial)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	snprintf(partial, plen, "%s.partial", out_path);
+	sink.path = partial;
+	sink.fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (sink.fd < 0) {
+		rc = rp_err_errno(err, errno, "cannot create '%s'", partial);
+		free(partial);
+		return rc;
+	}
+	/* The whole size first: what is never written stays a hole and reads as zeros. */
+	if (ftruncate(sink.fd, (off_t)data_size) != 0) {
+		rc = rp_err_errno(err, errno, "cannot size '%s' to %llu bytes", partial,
+				  (unsigned long long)file_size);
+		goto fail;
+	}
+	so.threads = opts->threads;
+	so.sink = write_chunk;
+	so.sink_ctx = &sink;
+	so.progress = opts->progress;
+	so.progress_ctx = opts->progress_ctx;
+	so.stop = opts->stop;
+	rc = rp_scan_run(img, &so, &sr, err);
+	result->seconds = sr.seconds;
+	rp_scan_result_release(&sr);
+	if (rc)
+		goto fail;
+	if (opts->to == RP_CONVERT_VHD) {
+		rc = write_footer(sink.fd, partial, data_size, err);
+		if (rc)
+			goto fail;
+	}
+	if (fsync(sink.fd) != 0) {
+		rc = rp_err_errno(err, errno, "cannot sync '%s'", partial);
+		goto fail;
+	}
+	if (close(sink.fd) != 0) {
+		sink.fd = -1;
+		rc = rp_err_errno(err, errno, "cannot close '%s'", partial);
+		goto fail;
+	}
+	sink.fd = -1;
+	if (rename(partial, out_path) != 0) {
+		rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", partial, out_path);
+		goto fail;
+	}
+	sync_dir(out_path);
+	result->virtual_size = vsize;
+	result->output_size = file_size;
+	result->bytes_written = sink.written;
+	result->bytes_holes = sink.holes + (data_size - vsize);
+	free(partial);
+	return 0;
+fail:
+	if (sink.fd >= 0)
+		close(sink.fd);
+	unlink(partial);
+	free(partial);
+	return rc;
+}

@@ -1,0 +1,131 @@
+/* cvmrestore convert: any supported image to an Azure-ready fixed VHD or raw. */
+#include <string.h>
+
+#include "cli/cli_util.h"
+#include "restore/convert.h"
+
+struct convert_args {
+	struct cli_image_args img;
+	struct rp_convert_opts conv;
+	bool quiet;
+	bool json;
+};
+
+static const struct cli_opt convert_opts[] = {
+	{"to", 0, true, "vhd|raw", "output format (default vhd: fixed, a whole number of MiB)"},
+	{"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
+	{"ignore-checksums", 0, false, NULL, "read past checksum errors"},
+	{"force", 'f', false, NULL, "replace OUT if it exists"},
+	{"threads", 0, true, "N", "worker threads (default: number of cores)"},
+	{"quiet", 'q', false, NULL, "no progress on the terminal"},
+	{"json", 0, false, NULL, "print a JSON report on stdout"},
+	{0},
+};
+
+static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+{
+	struct convert_args *a = ctx;
+	const char *name = cmd->opts[idx].name;
+
+	if (strcmp(name, "to") == 0) {
+		if (strcmp(arg, "vhd") == 0)
+			a->conv.to = RP_CONVERT_VHD;
+		else if (strcmp(arg, "raw") == 0)
+			a->conv.to = RP_CONVERT_RAW;
+		else
+			return cli_usage(cmd, "--to must be vhd or raw, not '%s'", arg);
+		return 0;
+	}
+	if (strcmp(name, "force") == 0) {
+		a->conv.force = true;
+		return 0;
+	}
+	if (strcmp(name, "threads") == 0)
+		return cli_parse_threads(cmd, arg, &a->conv.threads);
+	if (strcmp(name, "quiet") == 0) {
+		a->quiet = true;
+		return 0;
+	}
+	if (strcmp(name, "json") == 0) {
+		a->json = true;
+		return 0;
+	}
+	return cli_image_arg(cmd, &a->img, name, arg);
+}
+
+static int report(const struct convert_args *a, const char *in, const char *out,
+		  const struct rp_image *img, const struct rp_convert_result *r)
+{
+	struct rp_json *o = rp_json_new_object();
+	int rc = 0;
+
+	rp_json_set_str(o, "input", in);
+	rp_json_set_str(o, "input_format", rp_image_format_name(img));
+	rp_json_set_str(o, "output", out);
+	rp_json_set_str(o, "output_format", a->conv.to == RP_CONVERT_VHD ? "vhd-fixed" : "raw");
+	rp_json_set_u64(o, "virtual_size", r->virtual_size);
+	rp_json_set_u64(o, "output_size", r->output_size);
+	rp_json_set_u64(o, "bytes_written", r->bytes_written);
+	rp_json_set_u64(o, "bytes_holes", r->bytes_holes);
+	rp_json_set(o, "seconds", rp_json_new_real(r->seconds));
+	if (a->json) {
+		rc = cli_print_json(o);
+	} else if (!a->quiet) {
+		char w[32], s[32];
+		cli_fmt_size(r->bytes_written, w, sizeof(w));
+		cli_fmt_size(r->output_size, s, sizeof(s));
+		printf("converted '%s' (%s) to '%s' (%s, %s): %s written, the rest left as holes, "
+		       "in %.1f s\n",
+		       in, rp_image_format_name(img), out,
+		       a->conv.to == RP_CONVERT_VHD ? "fixed VHD" : "raw", s, w, r->seconds);
+	}
+	rp_json_free(o);
+	return rc;
+}
+
+static int run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct convert_args a = {0};
+	struct rp_convert_result r;
+	struct rp_image *img = NULL;
+	struct cli_progress prog;
+	const char *pos[2];
+	struct rp_err err;
+	int npos, rc;
+
+	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 2, &npos);
+	if (rc)
+		return rc;
+	if (npos != 2)
+		return cli_usage(cmd, "expected IN and OUT");
+	rc = cli_open_image(cmd, pos[0], &a.img, false, &img);
+	if (rc)
+		return rc;
+	cli_progress_init(&prog, "convert", a.quiet || a.json);
+	a.conv.progress = cli_progress_cb;
+	a.conv.progress_ctx = &prog;
+	a.conv.stop = &cli_stop;
+	rp_err_init(&err);
+	rc = rp_convert(img, pos[1], &a.conv, &r, &err);
+	cli_progress_end(&prog);
+	if (rc) {
+		if (rc == RP_EINTR)
+			rp_err_set(&err, RP_EINTR, "interrupted; '%s' was not written", pos[1]);
+		rc = cli_fail(cmd, &err);
+	} else {
+		rc = report(&a, pos[0], pos[1], img, &r);
+	}
+	rp_image_free(img);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_convert = {
+	.name = "convert",
+	.args = "IN OUT",
+	.summary = "convert an image (chains included) to an Azure-ready fixed VHD or raw",
+	.details = "The output is written to OUT.partial and renamed to OUT when complete. A VHD output "
+		   "has its virtual size\nrounded up to a whole MiB (zero padded); zero and "
+		   "unallocated ranges become holes.",
+	.opts = convert_opts,
+	.run = run,
+};

@@ -1,0 +1,152 @@
+/* cvmrestore seal: record the chunk digests and whole-disk digests of an image. */
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli_digests.h"
+#include "common/util.h"
+
+struct seal_args {
+	struct cli_image_args img;
+	const char *output;
+	uint64_t chunk_size;
+	unsigned digests;
+	unsigned threads;
+	bool quiet;
+	bool json;
+};
+
+static const struct cli_opt seal_opts[] = {
+	{"output", 'o', true, "SEAL.json", "where to write the seal (required)"},
+	{"chunk-size", 0, true, "SIZE", "chunk size, a multiple of 512 (default 4M)"},
+	{"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default sha256)"},
+	{"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
+	{"ignore-checksums", 0, false, NULL, "read past checksum errors"},
+	{"threads", 0, true, "N", "worker threads (default: number of cores)"},
+	{"quiet", 'q', false, NULL, "no progress on the terminal"},
+	{"json", 0, false, NULL, "print a JSON report on stdout"},
+	{0},
+};
+
+static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+{
+	struct seal_args *a = ctx;
+	const char *name = cmd->opts[idx].name;
+	struct rp_err err;
+
+	if (strcmp(name, "output") == 0) {
+		a->output = arg;
+	} else if (strcmp(name, "chunk-size") == 0) {
+		rp_err_init(&err);
+		if (rp_parse_size(arg, &a->chunk_size, &err) != 0)
+			return cli_usage(cmd, "--chunk-size: %s", err.msg);
+		if (a->chunk_size % 512 || a->chunk_size < RP_SEAL_MIN_CHUNK ||
+		    a->chunk_size > RP_SEAL_MAX_CHUNK)
+			return cli_usage(cmd,
+					 "--chunk-size must be a multiple of 512 from %u to %u bytes",
+					 RP_SEAL_MIN_CHUNK, RP_SEAL_MAX_CHUNK);
+	} else if (strcmp(name, "digests") == 0) {
+		return cli_parse_digests(cmd, arg, &a->digests);
+	} else if (strcmp(name, "threads") == 0) {
+		return cli_parse_threads(cmd, arg, &a->threads);
+	} else if (strcmp(name, "quiet") == 0) {
+		a->quiet = true;
+	} else if (strcmp(name, "json") == 0) {
+		a->json = true;
+	} else {
+		return cli_image_arg(cmd, &a->img, name, arg);
+	}
+	return 0;
+}
+
+static int report(const struct seal_args *a, const char *src, const struct rp_seal *s,
+		  const struct rp_scan_result *r)
+{
+	uint64_t counts[3] = {0, 0, 0}, i;
+	struct rp_json *o = rp_json_new_object(), *c = rp_json_new_object();
+	int rc = 0;
+
+	for (i = 0; i < s->chunk_count; i++)
+		counts[s->chunks[i].state < 3 ? s->chunks[i].state : 0]++;
+	rp_json_set_str(o, "source", src);
+	rp_json_set_str(o, "format", s->source_format);
+	rp_json_set_str(o, "seal", a->output);
+	rp_json_set_u64(o, "virtual_size", s->virtual_size);
+	rp_json_set_u64(o, "chunk_size", s->chunk_size);
+	rp_json_set_u64(c, "total", s->chunk_count);
+	rp_json_set_u64(c, "data", counts[RP_CHUNK_DATA]);
+	rp_json_set_u64(c, "zero", counts[RP_CHUNK_ZERO]);
+	rp_json_set_u64(c, "unallocated", counts[RP_CHUNK_UNALLOCATED]);
+	rp_json_set(o, "chunks", c);
+	rp_json_set(o, "digests", cli_digests_json(r));
+	rp_json_set_u64(o, "bytes_read", r->bytes_read);
+	rp_json_set(o, "seconds", rp_json_new_real(r->seconds));
+	if (a->json)
+		rc = cli_print_json(o);
+	else if (!a->quiet)
+		cli_print_tree(stdout, o, 0);
+	rp_json_free(o);
+	return rc;
+}
+
+static int run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct seal_args a = {.digests = 1u << RP_DIGEST_SHA256};
+	struct rp_scan_result r = {0};
+	struct rp_scan_opts so = {0};
+	struct rp_image *img = NULL;
+	struct cli_progress prog;
+	const char *pos[1];
+	struct rp_err err;
+	struct rp_seal *s;
+	int npos, rc;
+
+	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	if (rc)
+		return rc;
+	if (npos != 1)
+		return cli_usage(cmd, "expected one SOURCE");
+	if (!a.output)
+		return cli_usage(cmd, "missing -o SEAL.json");
+	rc = cli_open_image(cmd, pos[0], &a.img, false, &img);
+	if (rc)
+		return rc;
+	cli_progress_init(&prog, "seal", a.quiet || a.json);
+	so.chunk_size = a.chunk_size;
+	so.threads = a.threads;
+	so.chunk_digests = true;
+	so.whole_digests = a.digests;
+	so.progress = cli_progress_cb;
+	so.progress_ctx = &prog;
+	so.stop = &cli_stop;
+	rp_err_init(&err);
+	rc = rp_scan_run(img, &so, &r, &err);
+	cli_progress_end(&prog);
+	if (rc) {
+		rc = cli_fail(cmd, &err);
+		goto out;
+	}
+	s = r.seal;
+	snprintf(s->tool, sizeof(s->tool), "cvmrestore %s", RP_VERSION);
+	rp_time_iso(time(NULL), s->created);
+	snprintf(s->source_name, sizeof(s->source_name), "%s", pos[0]);
+	snprintf(s->source_format, sizeof(s->source_format), "%s", rp_image_format_name(img));
+	if (rp_seal_write(a.output, s, &err) != 0) {
+		rc = cli_fail(cmd, &err);
+		goto out;
+	}
+	rc = report(&a, pos[0], s, &r);
+out:
+	rp_scan_result_release(&r);
+	rp_image_free(img);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_seal = {
+	.name = "seal",
+	.args = "SOURCE -o SEAL.json",
+	.summary = "record the chunk digests and whole-disk digests of an image (docs/seal.md)",
+	.details = "The digests are of the virtual disk's bytes, so a seal made from one copy verifies "
+		   "any other copy,\nin any supported format.",
+	.opts = seal_opts,
+	.run = run,
+};

@@ -1,0 +1,327 @@
+#include "cli/cli_util.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+volatile sig_atomic_t cli_stop;
+
+#define CLI_MAX_OPTS 32
+
+void cli_help(const struct cli_cmd *cmd, FILE *f)
+{
+	const struct cli_opt *o;
+
+	fprintf(f, "usage: cvmrestore %s %s%s\n\n%s\n", cmd->name, cmd->opts[0].name ? "[options] " : "",
+		cmd->args, cmd->summary);
+	if (cmd->opts[0].name)
+		fprintf(f, "\noptions:\n");
+	for (o = cmd->opts; o->name; o++) {
+		char left[64];
+
+		if (o->short_name)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
+				 o->has_arg ? " " : "", o->has_arg ? o->metavar : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->has_arg ? " " : "",
+				 o->has_arg ? o->metavar : "");
+		fprintf(f, "  %-28s %s\n", left, o->help);
+	}
+	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
+	if (cmd->details)
+		fprintf(f, "\n%s\n", cmd->details);
+	fprintf(f, "\nexit codes: 0 ok, 1 verification failed, 2 usage, 3 malformed input, 4 I/O, "
+		   "5 authentication, 130 interrupted (docs/exit-codes.md)\n");
+}
+
+int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "cvmrestore: %s: %s (see 'cvmrestore %s --help')\n", cmd->name, msg,
+		cmd->name);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
+{
+	/* One line: messages from the libraries never hold a newline, but a file name may. */
+	const char *p;
+
+	fprintf(stderr, "cvmrestore: %s: ", cmd->name);
+	for (p = err->msg; *p; p++)
+		fputc(*p == '\n' ? ' ' : *p, stderr);
+	fputc('\n', stderr);
+	return rp_code_exit(err->code);
+}
+
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, void *ctx,
+	      const char **pos, int max_pos, int *npos)
+{
+	struct option lopts[CLI_MAX_OPTS + 2];
+	char shorts[2 * CLI_MAX_OPTS + 4];
+	size_t ns = 0;
+	int n = 0, c, idx, rc;
+
+	shorts[ns++] = '+';
+	shorts[ns++] = ':';
+	for (; cmd->opts[n].name && n < CLI_MAX_OPTS; n++) {
+		lopts[n].name = cmd->opts[n].name;
+		lopts[n].has_arg = cmd->opts[n].has_arg ? required_argument : no_argument;
+		lopts[n].flag = NULL;
+		lopts[n].val = 256 + n;
+		if (cmd->opts[n].short_name) {
+			shorts[ns++] = cmd->opts[n].short_name;
+			if (cmd->opts[n].has_arg)
+				shorts[ns++] = ':';
+		}
+	}
+	lopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+	lopts[n + 1] = (struct option){0};
+	shorts[ns++] = 'h';
+	shorts[ns] = '\0';
+	*npos = 0;
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		c = getopt_long(argc, argv, shorts, lopts, NULL);
+		if (c == -1) {
+			if (optind >= argc)
+				break;
+			/* A positional argument: keep it and go on parsing options after it. */
+			if (*npos >= max_pos)
+				return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+			pos[(*npos)++] = argv[optind++];
+			continue;
+		}
+		if (c == 'h') {
+			cli_help(cmd, stdout);
+			return CLI_HELP_SHOWN;
+		}
+		if (c == '?') {
+			if (optopt)
+				return cli_usage(cmd, "unknown option '-%c'", optopt);
+			return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+		if (c == ':')
+			return cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
+		idx = -1;
+		if (c >= 256)
+			idx = c - 256;
+		else
+			for (int i = 0; i < n; i++)
+				if (cmd->opts[i].short_name == c)
+					idx = i;
+		if (idx < 0)
+			return cli_usage(cmd, "unknown option");
+		rc = fn(ctx, cmd, idx, cmd->opts[idx].has_arg ? optarg : NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int cli_print_json(const struct rp_json *v)
+{
+	char *text = rp_json_dump(v, true);
+
+	if (!text)
+		return CLI_EXIT_IO;
+	fputs(text, stdout);
+	fputc('\n', stdout);
+	free(text);
+	return fflush(stdout) == 0 ? 0 : CLI_EXIT_IO;
+}
+
+static void print_scalar(FILE *f, const struct rp_json *v)
+{
+	uint64_t u;
+	bool b;
+
+	if (rp_json_is_string(v))
+		fputs(rp_json_string(v)[0] ? rp_json_string(v) : "\"\"", f);
+	else if (rp_json_u64(v, &u) == 0)
+		fprintf(f, "%llu", (unsigned long long)u);
+	else if (rp_json_bool(v, &b) == 0)
+		fputs(b ? "yes" : "no", f);
+	else if (rp_json_is_null(v))
+		fputs("-", f);
+	else {
+		char *t = rp_json_dump(v, false);
+		fputs(t ? t : "?", f);
+		free(t);
+	}
+}
+
+static bool is_container(const struct rp_json *v)
+{
+	return rp_json_is_object(v) || rp_json_is_array(v);
+}
+
+void cli_print_tree(FILE *f, const struct rp_json *v, int indent)
+{
+	struct rp_json *val = NULL;
+	const char *key;
+	size_t i;
+
+	if (rp_json_is_object(v)) {
+		for (i = 0; (key = rp_json_object_key_at(v, i, &val)) != NULL; i++) {
+			fprintf(f, "%*s%s:", indent, "", key);
+			if (is_container(val) && rp_json_array_size(val) == 0 &&
+			    rp_json_is_array(val)) {
+				fputs(" none\n", f);
+			} else if (is_container(val)) {
+				fputc('\n', f);
+				cli_print_tree(f, val, indent + 2);
+			} else {
+				fputc(' ', f);
+				print_scalar(f, val);
+				fputc('\n', f);
+			}
+		}
+	} else if (rp_json_is_array(v)) {
+		for (i = 0; i < rp_json_array_size(v); i++) {
+			struct rp_json *e = rp_json_array_at(v, i);
+			fprintf(f, "%*s- ", indent, "");
+			if (is_container(e)) {
+				fprintf(f, "[%zu]\n", i);
+				cli_print_tree(f, e, indent + 4);
+			} else {
+				print_scalar(f, e);
+				fputc('\n', f);
+			}
+		}
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void cli_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_fmt_size(uint64_t bytes, char *out, size_t outsz)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)bytes;
+	unsigned u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, outsz, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(out, outsz, "%.1f %s", v, units[u]);
+}
+
+int cli_parse_threads(const struct cli_cmd *cmd, const char *arg, unsigned *out)
+{
+	uint64_t v;
+
+	if (rp_parse_u64(arg, &v, NULL) != 0 || v < 1 || v > 256)
+		return cli_usage(cmd, "--threads must be a number from 1 to 256, not '%s'", arg);
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cli_image_arg(const struct cli_cmd *cmd, struct cli_image_args *a, const char *name,
+		  const char *arg)
+{
+	if (strcmp(name, "parent") == 0) {
+		if (a->parent_count >= RP_IMAGE_MAX_CHAIN + 1)
+			return cli_usage(cmd, "more than %d --parent options", RP_IMAGE_MAX_CHAIN + 1);
+		a->parents[a->parent_count++] = arg;
+		return 0;
+	}
+	if (strcmp(name, "ignore-checksums") == 0) {
+		a->ignore_checksums = true;
+		return 0;
+	}
+	return 1;
+}
+
+int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli_image_args *a,
+		   bool keep_unreadable, struct rp_image **out)
+{
+	struct rp_image_opts o = {
+		.parents = a->parents,
+		.parent_count = a->parent_count,
+		.ignore_checksums = a->ignore_checksums,
+		.keep_unreadable = keep_unreadable,
+	};
+	struct rp_err err;
+
+	rp_err_init(&err);
+	if (rp_image_open(path, &o, out, &err) != 0) {
+		rp_err_prefix(&err, "'%s'", path);
+		return cli_fail(cmd, &err);
+	}
+	return 0;
+}
+
+void cli_progress_init(struct cli_progress *p, const char *label, bool quiet)
+{
+	memset(p, 0, sizeof(*p));
+	p->enabled = !quiet && isatty(STDERR_FILENO);
+	p->label = label;
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
+}
+
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	struct cli_progress *p = ctx;
+	struct timespec now;
+	char d[32], t[32], r[32];
+	double secs, rate, pct;
+	int bar, i;
+
+	if (!p || !p->enabled || total == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+	rate = secs > 0 ? (double)done / secs : 0;
+	pct = (double)done * 100.0 / (double)total;
+	bar = (int)(pct / 5);
+	cli_fmt_size(done, d, sizeof(d));
+	cli_fmt_size(total, t, sizeof(t));
+	cli_fmt_size((uint64_t)rate, r, sizeof(r));
+	fprintf(stderr, "\r%s [", p->label);
+	for (i = 0; i < 20; i++)
+		fputc(i < bar ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3.0f%% %s / %s, %s/s", pct, d, t, r);
+	if (rate > 0 && done < total) {
+		unsigned long eta = (unsigned long)((double)(total - done) / rate);
+		fprintf(stderr, ", %lu:%02lu left ", eta / 60, eta % 60);
+	} else {
+		fputs("          ", stderr);
+	}
+	p->last_done = done;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	if (p->enabled)
+		fputc('\n', stderr);
+}

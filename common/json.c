@@ -253,7 +253,7 @@ int rp_json_append(struct rp_json *arr, struct rp_json *value)
 
 char *rp_json_dump(const struct rp_json *v, bool pretty)
 {
-	size_t flags = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
+	size_t flags = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6);
 
 	flags |= pretty ? JSON_INDENT(2) : JSON_COMPACT;
 	return v ? json_dumps(J(v), flags) : NULL;

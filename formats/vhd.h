@@ -134,8 +134,9 @@ int vhd_bat_check(const uint8_t *bat, uint32_t entries, const struct vhd_dyn_hea
 
 /*
  * Decode a parent locator's data (len bytes read from its data offset) to UTF-8: W2ru and W2ku
- * are UTF-16LE paths, Mac and MacX are UTF-8 file URLs, Wi2r/Wi2k are deprecated (decoded as
- * UTF-16LE best effort). RP_EFORMAT for other codes or undecodable data.
+ * are UTF-16LE paths, MacX is a UTF-8 file URL, Wi2r/Wi2k are deprecated (decoded as UTF-16LE
+ * best effort); Mac (a binary Mac OS alias) is rejected unless it happens to be UTF-8.
+ * RP_EFORMAT for other codes or undecodable data.
  */
 int vhd_locator_decode(uint32_t code, const uint8_t *data, size_t len, char *out, size_t outsz,
 		       struct rp_err *err);

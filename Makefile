@@ -1,0 +1,55 @@
+# cvmrestore: a thin wrapper around CMake. `make demo` and `make test` install what is missing
+# (Debian 12, as root) and build first, so each works as the first command on a fresh machine.
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+BUILD := build
+ASAN_BUILD := build-asan
+FUZZ_BUILD := build-fuzz
+
+# Debian packages: libraries (-dev), build tools, and the real peers the tests talk to.
+DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
+	libvhdi-dev libvhdi-utils libssl-dev openssl libcurl4-openssl-dev zlib1g-dev \
+	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev \
+	qemu-utils fdisk python3 time
+
+.PHONY: all deps build asan test demo bench fuzz clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root, or: sudo apt-get install" $$missing >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build:
+	cmake -S . -B $(BUILD) -DRP_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+asan:
+	cmake -S . -B $(ASAN_BUILD) -DRP_WERROR=ON -DRP_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test: deps build asan
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+demo: deps build
+	bash tests/demo.sh $(BUILD)/cvmrestore
+
+bench: deps build
+	bash tests/bench/run.sh $(BUILD)/cvmrestore
+
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DRP_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

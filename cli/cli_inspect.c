@@ -58,15 +58,14 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		cli_print_tree(stdout, desc, 0);
 	if (rc)
 		goto out;
+	/* The report is printed; the first fatal problem, if any, is the error line. */
 	probs = rp_image_problems(img);
-	if (!rp_image_readable(img)) {
-		/* The report is printed; the first fatal problem is the error line. */
-		for (i = 0; i < probs->n; i++)
-			if (probs->v[i].code != RP_OK)
-				break;
-		rp_err_set(&err, i < probs->n ? probs->v[i].code : RP_EFORMAT, "'%s': %s", pos[0],
-			   i < probs->n ? probs->v[i].msg : "unreadable");
-		rc = cli_fail(cmd, &err);
+	for (i = 0; i < probs->n; i++) {
+		if (probs->v[i].code != RP_OK) {
+			rp_err_set(&err, probs->v[i].code, "'%s': %s", pos[0], probs->v[i].msg);
+			rc = cli_fail(cmd, &err);
+			break;
+		}
 	}
 out:
 	rp_json_free(desc);

@@ -150,6 +150,22 @@ static void print_human(const struct verify_args *a, const char *src, struct rp_
 	printf("verdict: %s (%.1f s)\n", ok ? "ok" : "FAILED", r->seconds);
 }
 
+/* A fatal problem on the disk (a GPT checksum, say) fails verification as malformed input. */
+static int first_fatal(const struct cli_cmd *cmd, const char *path, const struct rp_image *img)
+{
+	const struct rp_problems *p = rp_image_problems(img);
+	struct rp_err err;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].code != RP_OK) {
+			rp_err_set(&err, p->v[i].code, "'%s': %s", path, p->v[i].msg);
+			return cli_fail(cmd, &err);
+		}
+	}
+	return 0;
+}
+
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct verify_args a = {0};
@@ -184,6 +200,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rc = cli_fail(cmd, &err);
 		goto out;
 	}
+	rc = first_fatal(cmd, pos[0], img);
+	if (rc)
+		goto out;
 	if (seal && seal->virtual_size != rp_image_virtual_size(img)) {
 		rp_err_set(&err, RP_EVERIFY,
 			   "the seal is for a disk of %llu bytes, '%s' has %llu",

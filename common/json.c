@@ -24,7 +24,7 @@ static struct rp_json *R(json_t *v)
 int rp_json_parse(const char *text, size_t len, struct rp_json **out, struct rp_err *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 
 	if (!root)
 		return rp_err_set(err, RP_EFORMAT, "invalid JSON at line %d, column %d: %s", je.line,

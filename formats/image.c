@@ -140,7 +140,7 @@ static int detect(struct rp_image *img, struct rp_err *err)
 }
 
 static int open_at_depth(const char *path, const struct rp_image_opts *opts, unsigned depth,
-			 struct rp_image **out, struct rp_err *err)
+			 const struct rp_image *below, struct rp_image **out, struct rp_err *err)
 {
 	struct rp_image *img;
 	int rc;
@@ -150,6 +150,7 @@ static int open_at_depth(const char *path, const struct rp_image_opts *opts, uns
 		return rp_err_set(err, RP_EIO, "out of memory");
 	img->fd = -1;
 	img->depth = depth;
+	img->below = below;
 	img->readable = true;
 	img->ignore_checksums = opts && opts->ignore_checksums;
 	img->sector_size = 512;
@@ -209,16 +210,18 @@ fail:
 int rp_image_open(const char *path, const struct rp_image_opts *opts, struct rp_image **out,
 		  struct rp_err *err)
 {
-	return open_at_depth(path, opts, 0, out, err);
+	return open_at_depth(path, opts, 0, NULL, out, err);
 }
 
 int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts,
 		      struct rp_err *err)
 {
 	struct rp_image_opts popts = {0};
-	struct rp_image *p, *anc;
+	const struct rp_image *desc;
 	unsigned depth = child->depth + 1;
+	struct rp_image *p;
 	const char *path;
+	struct stat st;
 	struct rp_err e;
 	int rc;
 
@@ -232,27 +235,32 @@ int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts,
 		rp_err_set(&e, RP_EFORMAT,
 			   "differencing disk needs its parent '%s': give it with --parent PATH "
 			   "(nearest first)",
-			   child->dyn.parent_name);
+			   child->dyn.parent_name[0] ? child->dyn.parent_name : "(unnamed)");
 		return image_problem(child, true, false, &e);
 	}
 	path = opts->parents[child->depth];
+	/* A loop: the parent is this image or one that it is the parent of. Checked before the
+	 * parent is opened, since opening it would go on up the chain. */
+	if (stat(path, &st) == 0) {
+		for (desc = child; desc; desc = desc->below) {
+			if (desc->dev == st.st_dev && desc->ino == st.st_ino) {
+				rp_err_set(&e, RP_EFORMAT,
+					   "parent loop: '%s' is already in the chain as '%s'", path,
+					   desc->path);
+				return image_problem(child, true, false, &e);
+			}
+		}
+	}
 	popts = *opts;
 	popts.keep_unreadable = false;
-	rc = open_at_depth(path, &popts, depth, &p, &e);
+	rc = open_at_depth(path, &popts, depth, child, &p, &e);
 	if (rc == RP_EIO)
 		return rp_err_set(err, rc, "parent: %s", e.msg);
 	if (rc) {
-		rp_err_prefix(&e, "parent '%s'", path);
+		/* Errors from further up the chain already name their parent. */
+		if (strncmp(e.msg, "parent", 6) != 0)
+			rp_err_prefix(&e, "parent '%s'", path);
 		return image_problem(child, true, false, &e);
-	}
-	/* A loop: the parent is the child itself or one of its ancestors. Ancestors are linked
-	 * only after this check, so walk from the child through what is already linked. */
-	for (anc = child; anc; anc = anc->parent) {
-		if (anc->dev == p->dev && anc->ino == p->ino) {
-			rp_err_set(&e, RP_EFORMAT, "parent loop: '%s' is already in the chain", path);
-			rp_image_free(p);
-			return image_problem(child, true, false, &e);
-		}
 	}
 	child->parent = p;
 	return 0;

@@ -173,89 +173,140 @@ static struct rp_json *partition_obj(const struct pt_partition *p, bool gpt)
 	return o;
 }
 
-static void add_problem(struct rp_image *img, const struct rp_err *e)
+/*
+ * Problems found on the virtual disk (partition tables, LUKS headers) do not stop reads, but a
+ * GPT problem is still fatal for the report (exit 3) unless it is a checksum problem and the
+ * user asked to read past those. MBR and LUKS findings are warnings: random data can look
+ * like either.
+ */
+static void add_problem(struct rp_image *img, const struct rp_err *e, bool fatal, bool checksum)
 {
-	/* Problems in the partition table do not make the image unreadable. */
-	rp_problems_add(&img->problems, RP_OK, false, "%s", e->msg);
+	if (checksum && img->ignore_checksums)
+		fatal = false;
+	rp_problems_add(&img->problems, fatal ? RP_EFORMAT : RP_OK, checksum, "%s", e->msg);
 }
 
-/* GPT at LBA 1 (sector size ss), with its entries and the backup header. */
+/* Read and parse the GPT header at lba; 1 if there is no "EFI PART" there. */
+static int gpt_header_at(struct rp_image *img, uint32_t ss, uint64_t lba, uint8_t *sec,
+			 struct pt_gpt_header *h, struct rp_err *e, struct rp_err *err)
+{
+	int rc = rp_image_read(img, sec, ss, lba * ss, err);
+
+	if (rc)
+		return rc;
+	if (memcmp(sec, "EFI PART", 8) != 0)
+		return 1;
+	if (pt_gpt_header_parse(sec, ss, ss, img->virtual_size / ss, PT_IGNORE_CHECKSUMS, h, e) !=
+	    0)
+		return RP_EFORMAT;
+	return 0;
+}
+
+static int read_entries(struct rp_image *img, uint32_t ss, const struct pt_gpt_header *h,
+			struct pt_partition *parts, unsigned *count, struct rp_err *err)
+{
+	size_t elen = (size_t)h->entry_count * h->entry_size;
+	uint8_t *ents = malloc(elen ? elen : 1);
+	struct rp_err e;
+	int rc;
+
+	if (!ents)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	rp_err_init(&e);
+	rc = rp_image_read(img, ents, elen, h->entries_lba * ss, err);
+	if (rc == 0 && pt_gpt_entries_parse(ents, elen, h, ss, 0, parts, count, &e) != 0) {
+		bool crc = strstr(e.msg, "crc") != NULL;
+
+		rp_err_prefix(&e, "GPT entries at 0x%llx", (unsigned long long)(h->entries_lba * ss));
+		add_problem(img, &e, true, crc);
+		*count = 0;
+		rp_err_init(&e);
+		if (crc && img->ignore_checksums &&
+		    pt_gpt_entries_parse(ents, elen, h, ss, PT_IGNORE_CHECKSUMS, parts, count, &e) != 0)
+			*count = 0;
+	}
+	free(ents);
+	return rc;
+}
+
+/* GPT at LBA 1 (sector size ss), its entries, and the backup header at the last LBA, which is
+ * used when the primary is damaged (UEFI 2.x, 5.3.2). Returns 1 if there is no GPT. */
 static int read_gpt(struct rp_image *img, uint32_t ss, struct rp_json *pt, struct pt_partition *parts,
 		    unsigned *count, struct rp_err *err)
 {
-	uint64_t sectors = img->virtual_size / ss;
-	unsigned flags = img->ignore_checksums ? PT_IGNORE_CHECKSUMS : 0;
+	uint64_t last = img->virtual_size / ss - 1;
 	struct pt_gpt_header h, b;
+	const struct pt_gpt_header *use = NULL;
 	struct rp_json *arr;
-	uint8_t *sec, *ents = NULL;
 	struct rp_err e;
-	size_t elen;
+	bool primary_ok = false, backup_ok = false;
+	char guid[RP_UUID_STR];
+	uint8_t *sec;
 	unsigned i;
 	int rc;
 
-	rp_err_init(&e);
 	sec = malloc(ss);
 	if (!sec)
 		return rp_err_set(err, RP_EIO, "out of memory");
-	rc = rp_image_read(img, sec, ss, ss, err);
-	if (rc)
+	rp_err_init(&e);
+	rc = gpt_header_at(img, ss, 1, sec, &h, &e, err);
+	if (rc == 1 || rc == RP_EIO || rc == RP_EUSAGE)
 		goto out;
-	if (memcmp(sec, "EFI PART", 8) != 0) {
-		rc = 1; /* no GPT */
-		goto out;
-	}
-	if (pt_gpt_header_parse(sec, ss, ss, sectors, flags, &h, &e) != 0) {
+	if (rc) {
 		rp_err_prefix(&e, "GPT header at 0x%x", ss);
-		add_problem(img, &e);
-		goto out;
-	}
-	if (!h.header_crc_ok) {
-		rp_err_set(&e, RP_EFORMAT, "GPT header at 0x%x: CRC at +16: stored 0x%08x, computed 0x%08x",
+		add_problem(img, &e, true, false);
+	} else if (!h.header_crc_ok) {
+		rp_err_set(&e, RP_EFORMAT,
+			   "GPT header at 0x%x: header crc32 at +16: stored 0x%08x, computed 0x%08x",
 			   ss, h.header_crc_stored, h.header_crc_computed);
-		add_problem(img, &e);
+		add_problem(img, &e, true, true);
 	}
-	elen = (size_t)h.entry_count * h.entry_size;
-	ents = malloc(elen ? elen : 1);
-	if (!ents) {
-		rc = rp_err_set(err, RP_EIO, "out of memory");
+	primary_ok = rc == 0 && (h.header_crc_ok || img->ignore_checksums);
+	rp_err_init(&e);
+	rc = gpt_header_at(img, ss, primary_ok ? h.backup_lba : last, sec, &b, &e, err);
+	if (rc == RP_EIO)
+		goto out;
+	backup_ok = rc == 0 && b.header_crc_ok;
+	if (!backup_ok) {
+		if (rc == 1)
+			rp_err_set(&e, RP_EFORMAT, "no backup GPT header at LBA %llu",
+				   (unsigned long long)(primary_ok ? h.backup_lba : last));
+		else if (rc == 0)
+			rp_err_set(&e, RP_EFORMAT,
+				   "backup GPT header: header crc32 at +16: stored 0x%08x, computed "
+				   "0x%08x",
+				   b.header_crc_stored, b.header_crc_computed);
+		else
+			rp_err_prefix(&e, "backup GPT header");
+		add_problem(img, &e, false, rc == 0);
+	}
+	use = primary_ok ? &h : backup_ok ? &b : NULL;
+	if (!use) {
+		rc = 0;
 		goto out;
 	}
-	rc = rp_image_read(img, ents, elen, h.entries_lba * ss, err);
+	if (!primary_ok) {
+		rp_err_set(&e, RP_EFORMAT, "using the backup GPT header at LBA %llu",
+			   (unsigned long long)b.current_lba);
+		add_problem(img, &e, false, false);
+	}
+	rc = read_entries(img, ss, use, parts, count, err);
 	if (rc)
 		goto out;
-	if (pt_gpt_entries_parse(ents, elen, &h, ss, flags, parts, count, &e) != 0) {
-		rp_err_prefix(&e, "GPT entries at 0x%llx", (unsigned long long)(h.entries_lba * ss));
-		add_problem(img, &e);
-		*count = 0;
-	}
 	rp_json_set_str(pt, "kind", "gpt");
-	{
-		char guid[RP_UUID_STR];
-		rp_guid_format_le(h.disk_guid, guid);
-		rp_json_set_str(pt, "disk_guid", guid);
-	}
+	rp_guid_format_le(use->disk_guid, guid);
+	rp_json_set_str(pt, "disk_guid", guid);
+	rp_json_set_u64(pt, "sector_size", ss);
 	rp_json_set(pt, "header_crc", checksum_obj(h.header_crc_stored, h.header_crc_computed,
 						    h.header_crc_ok));
-	rp_json_set_u64(pt, "sector_size", ss);
-	/* The backup header at the last LBA: its absence is a finding, not a failure. */
-	if (h.backup_lba < sectors && rp_image_read(img, sec, ss, h.backup_lba * ss, &e) == 0) {
-		rp_err_init(&e);
-		if (pt_gpt_header_parse(sec, ss, ss, sectors, 0, &b, &e) != 0) {
-			rp_err_prefix(&e, "backup GPT header at 0x%llx",
-				      (unsigned long long)(h.backup_lba * ss));
-			add_problem(img, &e);
-			rp_json_set_bool(pt, "backup_header_ok", false);
-		} else {
-			rp_json_set_bool(pt, "backup_header_ok", true);
-		}
-	}
+	rp_json_set_str(pt, "header_used", primary_ok ? "primary" : "backup");
+	rp_json_set_bool(pt, "backup_header_ok", backup_ok);
 	arr = rp_json_new_array();
 	for (i = 0; i < *count; i++)
 		rp_json_append(arr, partition_obj(&parts[i], true));
 	rp_json_set(pt, "partitions", arr);
 	rc = 0;
 out:
-	free(ents);
 	free(sec);
 	return rc;
 }
@@ -295,7 +346,7 @@ static int probe_luks(struct rp_image *img, uint64_t off, uint64_t len, int part
 		rp_json_append(arr, luks_obj(&l, partition, off));
 	else if (rc < 0) {
 		rp_err_prefix(&e, "LUKS header at 0x%llx", (unsigned long long)off);
-		add_problem(img, &e);
+		add_problem(img, &e, false, false);
 	}
 	return 0;
 }
@@ -324,7 +375,7 @@ static int describe_disk(struct rp_image *img, struct rp_json *o, struct rp_err 
 		memset(&mbr, 0, sizeof(mbr));
 		if (pt_mbr_parse(mbr_buf, 512, img->virtual_size, &mbr, &e) != 0) {
 			rp_err_prefix(&e, "MBR at 0x0");
-			add_problem(img, &e);
+			add_problem(img, &e, false, false);
 		}
 		rc = 1;
 		if (img->virtual_size >= 2 * (uint64_t)img->sector_size)

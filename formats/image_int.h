@@ -52,7 +52,8 @@ struct rp_image {
 	uint32_t bitmap_size;
 	char locator[VHD_PARENT_LOCATORS][1024];
 	struct rp_image *parent;
-	unsigned depth; /* 0 for the image opened by the user */
+	const struct rp_image *below; /* the image this one is the parent of (not owned) */
+	unsigned depth;               /* 0 for the image opened by the user */
 
 	struct image_vhdx vhdx;
 };

@@ -22,18 +22,11 @@ struct convert_sink {
 	uint64_t holes;
 };
 
-/* Worker threads write their chunks at their own offsets; zero chunks stay holes. */
-static int write_chunk(void *ctx, uint64_t index, uint64_t offset, const uint8_t *data, size_t len,
-		       enum rp_chunk_state state, struct rp_err *err)
-{
-	struct convert_sink *s = ctx;
+#define ZERO_GRAIN (64u * 1024)
 
-	(void)index;
-	(void)state;
-	if (!data) {
-		__atomic_add_fetch(&s->holes, len, __ATOMIC_RELAXED);
-		return 0;
-	}
+static int write_all(struct convert_sink *s, const uint8_t *data, size_t len, uint64_t offset,
+		     struct rp_err *err)
+{
 	while (len > 0) {
 		ssize_t n = pwrite(s->fd, data, len, (off_t)offset);
 		if (n < 0 && errno == EINTR)
@@ -46,6 +39,48 @@ static int write_chunk(void *ctx, uint64_t index, uint64_t offset, const uint8_t
 		offset += (uint64_t)n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+/*
+ * Worker threads write their chunks at their own offsets. Zero chunks, and zero runs of
+ * ZERO_GRAIN bytes inside a chunk, are not written: the output was sized up front, so they stay
+ * holes and read as zeros.
+ */
+static int write_chunk(void *ctx, uint64_t index, uint64_t offset, const uint8_t *data, size_t len,
+		       enum rp_chunk_state state, struct rp_err *err)
+{
+	struct convert_sink *s = ctx;
+	size_t pos = 0, holes = 0;
+
+	(void)index;
+	(void)state;
+	if (!data) {
+		__atomic_add_fetch(&s->holes, len, __ATOMIC_RELAXED);
+		return 0;
+	}
+	while (pos < len) {
+		size_t start, n;
+		int rc;
+
+		n = len - pos < ZERO_GRAIN ? len - pos : ZERO_GRAIN;
+		if (rp_is_zero(data + pos, n)) {
+			holes += n;
+			pos += n;
+			continue;
+		}
+		start = pos;
+		while (pos < len) {
+			n = len - pos < ZERO_GRAIN ? len - pos : ZERO_GRAIN;
+			if (rp_is_zero(data + pos, n))
+				break;
+			pos += n;
+		}
+		rc = write_all(s, data + start, pos - start, offset + start, err);
+		if (rc)
+			return rc;
+	}
+	__atomic_add_fetch(&s->holes, holes, __ATOMIC_RELAXED);
 	return 0;
 }
 

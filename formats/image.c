@@ -213,6 +213,22 @@ int rp_image_open(const char *path, const struct rp_image_opts *opts, struct rp_
 	return open_at_depth(path, opts, 0, NULL, out, err);
 }
 
+/* The name a differencing image gives its parent: the VHD header's unicode name, or the VHDX
+ * parent locator's relative or absolute path. */
+static const char *parent_name(const struct rp_image *child)
+{
+	static const char *const keys[] = {"relative_path", "absolute_win32_path", "volume_path"};
+	size_t i, k;
+
+	if (child->has_dyn && child->dyn.parent_name[0])
+		return child->dyn.parent_name;
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		for (i = 0; i < child->vhdx.meta.parent_count; i++)
+			if (strcmp(child->vhdx.meta.parent[i].key, keys[k]) == 0)
+				return child->vhdx.meta.parent[i].value;
+	return "(unnamed)";
+}
+
 int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts,
 		      struct rp_err *err)
 {
@@ -235,7 +251,7 @@ int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts,
 		rp_err_set(&e, RP_EFORMAT,
 			   "differencing disk needs its parent '%s': give it with --parent PATH "
 			   "(nearest first)",
-			   child->dyn.parent_name[0] ? child->dyn.parent_name : "(unnamed)");
+			   parent_name(child));
 		return image_problem(child, true, false, &e);
 	}
 	path = opts->parents[child->depth];

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/endian.h"
 #include "common/util.h"
@@ -201,6 +202,41 @@ static int read_bat(struct rp_image *img, struct rp_err *err)
 	return rc;
 }
 
+/* [MS-VHDX] 2.6.2.6.3: the parent locator's parent_linkage holds the parent's DataWriteGuid as
+ * "{xxxxxxxx-...}" when the child was made; a parent whose current header has another one was
+ * written since (or is another disk), and the child's sectors no longer fit on it. */
+static int check_parent_linkage(struct rp_image *img)
+{
+	const struct image_vhdx *px = &img->parent->vhdx;
+	const char *want = NULL, *id;
+	char got[RP_UUID_STR];
+	size_t k, n;
+
+	for (k = 0; k < img->vhdx.meta.parent_count && !want; k++)
+		if (strcmp(img->vhdx.meta.parent[k].key, "parent_linkage") == 0)
+			want = img->vhdx.meta.parent[k].value;
+	if (!want)
+		return problem(img, true, false,
+			       "vhdx parent locator has no parent_linkage: cannot check that '%s' is "
+			       "the parent",
+			       img->parent->path);
+	if (px->current < 1 || px->current > 2)
+		return problem(img, true, false, "parent '%s' has no current vhdx header",
+			       img->parent->path);
+	rp_guid_format_le(px->hdr[px->current - 1].data_write_guid, got);
+	id = want;
+	n = strlen(want);
+	if (n >= 2 && want[0] == '{' && want[n - 1] == '}') {
+		id++;
+		n -= 2;
+	}
+	if (n == RP_UUID_STR - 1 && strncasecmp(id, got, n) == 0)
+		return 0;
+	return problem(img, true, false,
+		       "parent uuid mismatch: parent_linkage is %s, '%s' has data write guid {%s}",
+		       want, img->parent->path, got);
+}
+
 int image_vhdx_open(struct rp_image *img, const struct rp_image_opts *opts, struct rp_err *err)
 {
 	struct image_vhdx *x = &img->vhdx;
@@ -242,6 +278,9 @@ int image_vhdx_open(struct rp_image *img, const struct rp_image_opts *opts, stru
 		if (img->parent->format != RP_IMAGE_VHDX)
 			return problem(img, true, false, "parent '%s' is a %s image, not a VHDX",
 				       img->parent->path, rp_image_format_name(img->parent));
+		rc = check_parent_linkage(img);
+		if (rc || !img->readable)
+			return rc;
 		if (img->parent->virtual_size != img->virtual_size)
 			return problem(img, true, false,
 				       "parent '%s' has a virtual size of %llu bytes, the child %llu",
@@ -251,10 +290,8 @@ int image_vhdx_open(struct rp_image *img, const struct rp_image_opts *opts, stru
 	}
 	rc = rp_vhdi_open(img->path, img->parent ? img->parent->vhdx.vhdi : NULL,
 			  VHDX_READ_HANDLES, &x->vhdi, &e);
-	if (rc) {
-		rp_err_prefix(&e, "'%s'", img->path);
+	if (rc)
 		return image_problem(img, true, false, &e);
-	}
 	if (rp_vhdi_media_size(x->vhdi) != img->virtual_size)
 		return problem(img, true, false,
 			       "libvhdi sees %llu bytes where the metadata says %llu",

@@ -7,11 +7,13 @@ only on the arguments (no clock, no randomness beyond a caller's seeded random.R
 - VHD: "Virtual Hard Disk Image Format Specification" v1.0 (footer, dynamic header, BAT,
   sector bitmaps, parent locators). Big-endian.
 - VHDX: [MS-VHDX] (file type identifier, two headers and two region tables with CRC-32C,
-  metadata region with the required items, BAT). Little-endian; GUIDs in Microsoft order.
+  metadata region with the required items, BAT; differencing disks with a parent locator and
+  sector bitmap blocks). Little-endian; GUIDs in Microsoft order.
 - GPT: UEFI 2.x chapter 5 (protective MBR, primary and backup headers with CRC-32).
 
 Functions return bytes/bytearray; callers decide what to corrupt and where to write.
-Imported by tests/gen/make_vhd_chain.py and testdata/bad/make-bad.py. Stdlib only.
+Imported by tests/gen/make_vhd_chain.py, tests/gen/make_vhdx_chain.py and
+testdata/bad/make-bad.py. Stdlib only.
 """
 
 import struct
@@ -227,6 +229,8 @@ VHDX_VIRTUAL_SIZE = ms_guid("2FA54224-CD1B-4876-B211-5DBED83BF4B8")
 VHDX_PAGE83 = ms_guid("BECA12AB-B2E6-4523-93EF-C309E000C746")
 VHDX_LOGICAL_SECTOR = ms_guid("8141BF1D-A96F-4709-BA47-F233A8FAAB5F")
 VHDX_PHYSICAL_SECTOR = ms_guid("CDA348C7-445D-4471-9CC9-E9885251C556")
+VHDX_PARENT_LOCATOR = ms_guid("A8D35F2D-B30B-454D-ABF7-D3D84834AB0C")
+VHDX_LOCATOR_TYPE_VHDX = ms_guid("B04AEFB7-D19E-4A81-B789-25B8E9445913")  # 2.6.2.6.3
 
 VHDX_HEADER1, VHDX_HEADER2 = 64 * 1024, 128 * 1024
 VHDX_REGION1, VHDX_REGION2 = 192 * 1024, 256 * 1024
@@ -276,18 +280,26 @@ def vhdx_log_entry(log_guid, seq, file_size, zero_offset):
     return e
 
 
-def vhdx_metadata(block_size, virtual_size, page83, logical=512, physical=4096):
-    """The metadata region (1 MiB): table header, five required items, their values at 64 KiB."""
+def vhdx_metadata(block_size, virtual_size, page83, logical=512, physical=4096,
+                  parent_locator=None):
+    """The metadata region (1 MiB): table header, five required items, their values at 64 KiB.
+
+    parent_locator: the bytes of a parent locator item (vhdx_parent_locator); when given, the
+    file parameters say HasParent (bit 1) and the locator is a sixth required item.
+    """
     m = bytearray(MIB)
     m[0:8] = b"metadata"
     # (item id, value, IsVirtualDisk); every item here is required (flags bit 2).
     items = [
-        (VHDX_FILE_PARAMS, struct.pack("<II", block_size, 0), False),
+        (VHDX_FILE_PARAMS, struct.pack("<II", block_size, 0 if parent_locator is None else 2),
+         False),
         (VHDX_VIRTUAL_SIZE, struct.pack("<Q", virtual_size), True),
         (VHDX_PAGE83, page83, True),
         (VHDX_LOGICAL_SECTOR, struct.pack("<I", logical), True),
         (VHDX_PHYSICAL_SECTOR, struct.pack("<I", physical), True),
     ]
+    if parent_locator is not None:
+        items.append((VHDX_PARENT_LOCATOR, bytes(parent_locator), False))
     struct.pack_into("<H", m, 10, len(items))
     voff = 64 * 1024
     for i, (guid, value, vdisk) in enumerate(items):
@@ -344,6 +356,113 @@ def vhdx_dynamic(virtual_size, block_size, uids, blocks=None, log_guid2=bytes(16
         out[log_off:log_off + len(entry)] = entry
     layout = {"header1": VHDX_HEADER1, "header2": VHDX_HEADER2, "region1": VHDX_REGION1,
               "region2": VHDX_REGION2, "metadata": meta_off, "bat": bat_off, "log": log_off}
+    return out, layout
+
+
+def vhdx_guid_text(guid):
+    """A GUID stored in Microsoft byte order as the parent locator writes it ([MS-VHDX]
+    2.6.2.6.3): lowercase with enclosing braces, e.g. {83ed0ec3-24c8-49a6-a959-5e4bf1288bfb}."""
+    return "{%s}" % uuidmod.UUID(bytes_le=bytes(guid))
+
+
+def vhdx_parent_locator(entries, locator_type=VHDX_LOCATOR_TYPE_VHDX):
+    """A parent locator item ([MS-VHDX] 2.6.2.6): 20-byte header (LocatorType, reserved,
+    KeyValueCount), 12-byte entries (key offset, value offset, key length, value length; offsets
+    from the start of the item), then the UTF-16LE keys and values without NULs.
+
+    entries: list of (key, value) strings, written in that order.
+    """
+    head = 20 + 12 * len(entries)
+    table = bytearray(head)
+    table[0:16] = locator_type
+    struct.pack_into("<HH", table, 16, 0, len(entries))
+    data = bytearray()
+    for i, (key, value) in enumerate(entries):
+        k, v = utf16le(key), utf16le(value)
+        ko = head + len(data)
+        data += k
+        vo = head + len(data)
+        data += v
+        struct.pack_into("<IIHH", table, 20 + 12 * i, ko, vo, len(k), len(v))
+    return bytes(table + data)
+
+
+def vhdx_bitmap_from_sectors(sectors, nbytes):
+    """Sector bitmap bytes for one payload block: bit i (bit i % 8 of byte i // 8, least
+    significant first: [MS-VHDX] 2.4 "bit 0 of byte 0 is the entry for the first virtual
+    sector") set when sector i of the block is present in this file."""
+    bm = bytearray(nbytes)
+    for s in sectors:
+        bm[s // 8] |= 1 << (s % 8)
+    return bm
+
+
+def vhdx_differencing(virtual_size, block_size, uids, locator, blocks):
+    """A differencing VHDX, laid out as vhdx_dynamic lays a dynamic one: headers and region
+    tables in the first MiB, an empty 1 MiB log at 1 MiB, metadata at 2 MiB, the BAT at 3 MiB,
+    then one 1 MiB sector bitmap block per chunk that has a partially present block, then the
+    payload blocks in index order.
+
+    uids: three 16-byte values (file write, data write, page 83; a child forked from a parent
+    keeps the parent's page 83, since that item is IsVirtualDisk).
+    locator: the parent locator item bytes (vhdx_parent_locator).
+    blocks: {payload block index: (block_size bytes, sectors)}; sectors None makes the block
+    PAYLOAD_BLOCK_FULLY_PRESENT (its bitmap bits are left clear: 2.5.1.1 says a reader must not
+    inspect them), a list of sector indexes makes it PAYLOAD_BLOCK_PARTIALLY_PRESENT with those
+    bits set. Absent blocks are PAYLOAD_BLOCK_NOT_PRESENT (read from the parent).
+    Returns (bytearray, layout dict with the bitmap block offsets by chunk and block offsets).
+    """
+    logical = 512
+    nblocks = -(-virtual_size // block_size)
+    chunk_ratio = (1 << 23) * logical // block_size
+    spb = block_size // logical
+    # 2.5: a differencing disk's BAT reaches the sector bitmap entry of its last chunk.
+    nchunks = -(-nblocks // chunk_ratio)
+    nentries = nchunks * (chunk_ratio + 1)
+    bat_len = round_up(nentries * 8, MIB)
+    log_off, meta_off, bat_off = MIB, 2 * MIB, 3 * MIB
+    pos = bat_off + bat_len
+    bitmap_pos = {}
+    for b in sorted(blocks):
+        c = b // chunk_ratio
+        if blocks[b][1] is not None and c not in bitmap_pos:
+            bitmap_pos[c] = None
+    for c in sorted(bitmap_pos):
+        bitmap_pos[c] = pos
+        pos += MIB
+    block_pos = {}
+    for b in sorted(blocks):
+        block_pos[b] = pos
+        pos += block_size
+    out = bytearray(pos)
+    out[0:8] = b"vhdxfile"
+    creator = utf16le("cvmrestore test generator")
+    out[8:8 + len(creator)] = creator
+    fw, dw, p83 = uids[0], uids[1], uids[2]
+    out[VHDX_HEADER1:VHDX_HEADER1 + 4096] = vhdx_header(1, fw, dw, bytes(16), log_off, MIB)
+    out[VHDX_HEADER2:VHDX_HEADER2 + 4096] = vhdx_header(2, fw, dw, bytes(16), log_off, MIB)
+    rt = vhdx_region_table([(VHDX_BAT_GUID, bat_off, bat_len, True),
+                            (VHDX_METADATA_GUID, meta_off, MIB, True)])
+    out[VHDX_REGION1:VHDX_REGION1 + len(rt)] = rt
+    out[VHDX_REGION2:VHDX_REGION2 + len(rt)] = rt
+    out[meta_off:meta_off + MIB] = vhdx_metadata(block_size, virtual_size, p83, logical,
+                                                 parent_locator=locator)
+    for c, off in bitmap_pos.items():
+        idx = c * (chunk_ratio + 1) + chunk_ratio
+        struct.pack_into("<Q", out, bat_off + 8 * idx, off | 6)  # SB_BLOCK_PRESENT
+    for b, off in block_pos.items():
+        data, sectors = blocks[b]
+        assert len(data) == block_size
+        idx = b + b // chunk_ratio
+        state = 6 if sectors is None else 7  # FULLY_PRESENT / PARTIALLY_PRESENT
+        struct.pack_into("<Q", out, bat_off + 8 * idx, off | state)
+        out[off:off + block_size] = data
+        if sectors is not None:
+            bm = vhdx_bitmap_from_sectors(sectors, spb // 8)
+            at = bitmap_pos[b // chunk_ratio] + (b % chunk_ratio) * (spb // 8)
+            out[at:at + len(bm)] = bm
+    layout = {"metadata": meta_off, "bat": bat_off, "bitmaps": bitmap_pos,
+              "blocks": block_pos, "chunk_ratio": chunk_ratio}
     return out, layout
 
 

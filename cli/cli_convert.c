@@ -17,6 +17,7 @@ static const struct cli_opt convert_opts[] = {
 	{"ignore-checksums", 0, false, NULL, "read past checksum errors"},
 	{"force", 'f', false, NULL, "replace OUT if it exists"},
 	{"threads", 0, true, "N", "worker threads (default: number of cores)"},
+	{"no-sync", 0, false, NULL, "do not flush OUT to disk before the rename (not crash-safe)"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	{"json", 0, false, NULL, "print a JSON report on stdout"},
 	{0},
@@ -38,6 +39,10 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 	}
 	if (strcmp(name, "force") == 0) {
 		a->conv.force = true;
+		return 0;
+	}
+	if (strcmp(name, "no-sync") == 0) {
+		a->conv.no_sync = true;
 		return 0;
 	}
 	if (strcmp(name, "threads") == 0)

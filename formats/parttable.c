@@ -132,6 +132,8 @@ static const char *mbr_type_name(uint8_t t)
 		return "Linux";
 	case 0x8E:
 		return "Linux LVM";
+	case 0xE8:
+		return "Linux LUKS";
 	case 0xEE:
 		return "GPT protective";
 	case 0xEF:

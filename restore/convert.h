@@ -24,6 +24,7 @@ enum rp_convert_to {
 struct rp_convert_opts {
 	enum rp_convert_to to;
 	bool force;
+	bool no_sync;     /* skip writeback and fsync: faster, but not crash-safe */
 	unsigned threads; /* 0: number of online CPUs */
 	rp_scan_progress_fn progress;
 	void *progress_ctx;

@@ -68,6 +68,9 @@ for p, s, num in zip(parts, sf["partitions"], numbers):
             want(f"partition {num} mbr_type", mbr_type(p.get("mbr_type")), int(s["type"], 16))
         except ValueError:
             bad.append(f"partition {num} mbr_type: {p.get('mbr_type')!r} is not a type byte")
+        mbr_names = {0x83: "Linux", 0xE8: "Linux LUKS", 0xEF: "EFI System"}
+        if int(s["type"], 16) in mbr_names:
+            want(f"partition {num} type", p.get("type"), mbr_names[int(s["type"], 16)])
     if base is None and isinstance(p.get("index"), int):
         base = num - p["index"]
     want(f"partition {num} index", p.get("index"), None if base is None else num - base)

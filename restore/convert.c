@@ -196,6 +196,11 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 		goto fail;
 	}
 	sink.fd = -1;
+	/* A signal that came after the last chunk still means "do not leave OUT behind". */
+	if (opts->stop && *opts->stop) {
+		rc = rp_err_set(err, RP_EINTR, "interrupted");
+		goto fail;
+	}
 	if (rename(partial, out_path) != 0) {
 		rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", partial, out_path);
 		goto fail;

@@ -6,6 +6,7 @@
 #include "cli/cli_util.h"
 
 static const struct cli_cmd *const commands[] = {
+	&cli_cmd_restore,
 	&cli_cmd_inspect,
 	&cli_cmd_convert,
 	&cli_cmd_seal,

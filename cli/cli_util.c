@@ -10,7 +10,7 @@
 
 volatile sig_atomic_t cli_stop;
 
-#define CLI_MAX_OPTS 32
+#define CLI_MAX_OPTS 48
 
 void cli_help(const struct cli_cmd *cmd, FILE *f)
 {

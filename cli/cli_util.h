@@ -112,5 +112,6 @@ extern const struct cli_cmd cli_cmd_inspect;
 extern const struct cli_cmd cli_cmd_convert;
 extern const struct cli_cmd cli_cmd_seal;
 extern const struct cli_cmd cli_cmd_verify;
+extern const struct cli_cmd cli_cmd_restore;
 
 #endif

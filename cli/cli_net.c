@@ -1,0 +1,241 @@
+#include "cli/cli_net.h"
+
+#include <string.h>
+
+#include "common/util.h"
+
+void cli_net_defaults(struct cli_net_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->connections = 16;
+	a->chunk_size = 4u << 20;
+	a->retries = 5;
+	a->retry_base_ms = 800;
+	a->th = RP_THR_AUTO;
+}
+
+static int number(const struct cli_cmd *cmd, const char *opt, const char *arg, uint64_t lo,
+		  uint64_t hi, uint64_t *out)
+{
+	if (rp_parse_u64(arg, out, NULL) != 0 || *out < lo || *out > hi)
+		return cli_usage(cmd, "--%s must be a number from %llu to %llu, not '%s'", opt,
+				 (unsigned long long)lo, (unsigned long long)hi, arg);
+	return 0;
+}
+
+int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *name,
+		const char *arg)
+{
+	struct rp_err err;
+	uint64_t v;
+	int rc;
+
+	rp_err_init(&err);
+	if (strcmp(name, "connections") == 0) {
+		rc = number(cmd, name, arg, 1, 64, &v);
+		a->connections = (unsigned)v;
+		return rc;
+	}
+	if (strcmp(name, "chunk-size") == 0) {
+		if (rp_parse_size(arg, &a->chunk_size, &err) != 0)
+			return cli_usage(cmd, "--chunk-size: %s", err.msg);
+		if (a->chunk_size == 0 || a->chunk_size % 512 || a->chunk_size > (64u << 20))
+			return cli_usage(cmd, "--chunk-size must be a multiple of 512 up to 64M");
+		return 0;
+	}
+	if (strcmp(name, "retries") == 0) {
+		rc = number(cmd, name, arg, 0, 100, &v);
+		a->retries = (unsigned)v;
+		return rc;
+	}
+	if (strcmp(name, "retry-base-ms") == 0) {
+		rc = number(cmd, name, arg, 1, 60000, &v);
+		a->retry_base_ms = (unsigned)v;
+		return rc;
+	}
+	if (strcmp(name, "low-speed-time") == 0) {
+		rc = number(cmd, name, arg, 1, 3600, &v);
+		a->http.low_speed_time_s = (long)v;
+		return rc;
+	}
+	if (strcmp(name, "transport-hash") == 0) {
+		if (strcmp(arg, "auto") == 0)
+			a->th = RP_THR_AUTO;
+		else if (strcmp(arg, "crc64") == 0)
+			a->th = RP_THR_CRC64;
+		else if (strcmp(arg, "md5") == 0)
+			a->th = RP_THR_MD5;
+		else if (strcmp(arg, "none") == 0)
+			a->th = RP_THR_NONE;
+		else
+			return cli_usage(cmd, "--transport-hash must be auto, crc64, md5 or none");
+		return 0;
+	}
+	if (strcmp(name, "resolve") == 0) {
+		if (a->http.resolve_count >= RP_HTTP_MAX_RESOLVE)
+			return cli_usage(cmd, "at most %d --resolve options", RP_HTTP_MAX_RESOLVE);
+		if (!strchr(arg, ':') || strchr(arg, ':') == strrchr(arg, ':'))
+			return cli_usage(cmd, "--resolve takes HOST:PORT:ADDR, not '%s'", arg);
+		a->http.resolve[a->http.resolve_count++] = arg;
+		return 0;
+	}
+	if (strcmp(name, "require-private") == 0) {
+		a->http.require_private = true;
+		return 0;
+	}
+	if (strcmp(name, "private-cidr") == 0) {
+		if (a->http.private_extra_count >= RP_HTTP_MAX_CIDRS)
+			return cli_usage(cmd, "at most %d --private-cidr options", RP_HTTP_MAX_CIDRS);
+		if (rp_cidr_parse(arg, &a->http.private_extra[a->http.private_extra_count], &err))
+			return cli_usage(cmd, "--private-cidr: %s", err.msg);
+		a->http.private_extra_count++;
+		return 0;
+	}
+	if (strcmp(name, "cacert") == 0) {
+		a->http.cacert = arg;
+		return 0;
+	}
+	if (strcmp(name, "allow-http") == 0) {
+		a->http.allow_http = true;
+		return 0;
+	}
+	if (strcmp(name, "bearer-token-file") == 0) {
+		a->auth.bearer_token_file = arg;
+		return 0;
+	}
+	if (strcmp(name, "identity") == 0) {
+		a->auth.identity = true;
+		return 0;
+	}
+	if (strcmp(name, "imds-endpoint") == 0) {
+		a->auth.imds_endpoint = arg;
+		return 0;
+	}
+	if (strcmp(name, "identity-client-id") == 0) {
+		a->auth.identity_client_id = arg;
+		return 0;
+	}
+	if (strcmp(name, "client-credentials") == 0) {
+		a->auth.client_credentials = true;
+		return 0;
+	}
+	if (strcmp(name, "authority-host") == 0) {
+		a->auth.authority_host = arg;
+		return 0;
+	}
+	return 1;
+}
+
+static const char *state_text(uint8_t state, const uint8_t *digest, char *hex)
+{
+	if (state == RP_CHUNK_ZERO)
+		return "zero";
+	if (state == RP_CHUNK_UNALLOCATED)
+		return "unallocated";
+	rp_hex(digest, 32, hex);
+	return hex;
+}
+
+struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *out,
+			       const char *seal_path, const struct rp_seal *seal, int rc,
+			       const char *error)
+{
+	const struct rp_fetch_result *f = &rep->fetch;
+	struct rp_json *o = rp_json_new_object(), *d = rp_json_new_object(), *mm;
+	unsigned i;
+	size_t k;
+
+	rp_json_set_str(o, "source", rep->source);
+	rp_json_set_str(o, "etag", rep->etag);
+	rp_json_set_str(o, "blob_type", rep->blob_type);
+	rp_json_set_u64(o, "blob_size", rep->blob_size);
+	rp_json_set_u64(o, "virtual_size", rep->virtual_size);
+	rp_json_set_bool(o, "vhd", rep->is_vhd);
+	rp_json_set(o, "output", out ? rp_json_new_string(out) : rp_json_new_null());
+	if (out)
+		rp_json_set_str(o, "output_format", rep->output_format);
+	rp_json_set_str(o, "transport_hash", rp_transport_hash_name(rep->th));
+	rp_json_set(o, "seal", seal_path ? rp_json_new_string(seal_path) : rp_json_new_null());
+	if (seal && strcmp(seal->source_name, rep->source) != 0)
+		rp_json_set_str(o, "seal_source", seal->source_name);
+	rp_json_set_bool(o, "resumed", rep->resumed);
+	rp_json_set_u64(o, "chunk_size", f->seal ? f->seal->chunk_size : 0);
+	rp_json_set_u64(o, "chunks", f->seal ? f->seal->chunk_count : 0);
+	rp_json_set_u64(o, "chunks_fetched", f->chunks_fetched);
+	rp_json_set_u64(o, "chunks_compared", f->chunks_compared);
+	rp_json_set_u64(o, "bytes_fetched", f->bytes_fetched);
+	rp_json_set_u64(o, "bytes_skipped", f->bytes_skipped);
+	rp_json_set_u64(o, "bytes_resumed", f->bytes_resumed);
+	rp_json_set_u64(o, "retries", f->retries);
+	for (i = 0; i < RP_DIGEST_COUNT; i++) {
+		char hex[2 * RP_DIGEST_MAX + 1];
+		if (!f->whole_done[i])
+			continue;
+		rp_hex(f->whole[i], rp_digest_size((enum rp_digest_alg)i), hex);
+		rp_json_set_str(d, rp_digest_name((enum rp_digest_alg)i), hex);
+	}
+	rp_json_set(o, "digests", d);
+	rp_json_set_u64(o, "mismatch_count", f->mismatch_count);
+	mm = rp_json_new_array();
+	for (k = 0; f->mismatches && k < f->mismatch_count && k < RP_SCAN_MAX_MISMATCHES; k++) {
+		const struct rp_scan_mismatch *m = &f->mismatches[k];
+		struct rp_json *e = rp_json_new_object();
+		char hex[65];
+
+		rp_json_set_u64(e, "index", m->index);
+		rp_json_set_u64(e, "offset", m->offset);
+		rp_json_set_u64(e, "length", m->length);
+		rp_json_set_str(e, "expected", state_text(m->expected_state, m->expected, hex));
+		rp_json_set_str(e, "actual", state_text(m->actual_state, m->actual, hex));
+		rp_json_append(mm, e);
+	}
+	rp_json_set(o, "mismatches", mm);
+	rp_json_set(o, "seconds", rp_json_new_real(rep->seconds));
+	rp_json_set_str(o, "verdict", rc == 0 ? "ok" : "failed");
+	if (error)
+		rp_json_set_str(o, "error", error);
+	return o;
+}
+
+void cli_net_print(FILE *f, const struct rp_json *r)
+{
+	uint64_t fetched = 0, skipped = 0, resumed = 0, retries = 0, vsize = 0, compared = 0;
+	char a[32], b[32], c[32], v[32];
+	const char *verdict = rp_json_string(rp_json_get(r, "verdict"));
+	size_t i;
+
+	rp_json_u64(rp_json_get(r, "bytes_fetched"), &fetched);
+	rp_json_u64(rp_json_get(r, "bytes_skipped"), &skipped);
+	rp_json_u64(rp_json_get(r, "bytes_resumed"), &resumed);
+	rp_json_u64(rp_json_get(r, "retries"), &retries);
+	rp_json_u64(rp_json_get(r, "virtual_size"), &vsize);
+	rp_json_u64(rp_json_get(r, "chunks_compared"), &compared);
+	cli_fmt_size(fetched, a, sizeof(a));
+	cli_fmt_size(skipped, b, sizeof(b));
+	cli_fmt_size(resumed, c, sizeof(c));
+	cli_fmt_size(vsize, v, sizeof(v));
+	fprintf(f, "source: %s (ETag %s)\n", rp_json_string(rp_json_get(r, "source")),
+		rp_json_string(rp_json_get(r, "etag")));
+	if (rp_json_string(rp_json_get(r, "output")))
+		fprintf(f, "output: %s (%s)\n", rp_json_string(rp_json_get(r, "output")),
+			rp_json_string(rp_json_get(r, "output_format")));
+	fprintf(f, "disk: %s%s; fetched %s, skipped %s never written, %s verified before\n", v,
+		rp_json_string(rp_json_get(r, "output_format")) ? "" : "", a, b, c);
+	fprintf(f, "checks: transport hash %s, %llu chunks against the seal, %llu retries\n",
+		rp_json_string(rp_json_get(r, "transport_hash")), (unsigned long long)compared,
+		(unsigned long long)retries);
+	if (rp_json_string(rp_json_get(r, "seal_source")))
+		fprintf(f, "note: the seal was made from %s\n",
+			rp_json_string(rp_json_get(r, "seal_source")));
+	cli_print_tree(f, rp_json_get(r, "digests"), 2);
+	for (i = 0; i < rp_json_array_size(rp_json_get(r, "mismatches")) && i < 20; i++) {
+		const struct rp_json *m = rp_json_array_at(rp_json_get(r, "mismatches"), i);
+		uint64_t idx = 0, off = 0;
+		rp_json_u64(rp_json_get(m, "index"), &idx);
+		rp_json_u64(rp_json_get(m, "offset"), &off);
+		fprintf(f, "  chunk %llu at 0x%llx: expected %s, got %s\n", (unsigned long long)idx,
+			(unsigned long long)off, rp_json_string(rp_json_get(m, "expected")),
+			rp_json_string(rp_json_get(m, "actual")));
+	}
+	fprintf(f, "verdict: %s\n", verdict ? verdict : "?");
+}

@@ -1,0 +1,69 @@
+/*
+ * Credentials for blob and Key Vault requests (AZURE.md "Authentication"): a SAS in the URL
+ * (nothing to add), a bearer token read from a file (re-read after a 401, so a rotating file
+ * works), a managed identity through IMDS, or client credentials (AZURE_TENANT_ID,
+ * AZURE_CLIENT_ID, AZURE_CLIENT_SECRET) against an overridable authority host. Tokens are
+ * cached and refreshed five minutes before they expire.
+ *
+ * Tokens and secrets are secrets: they are kept in buffers that are wiped when freed and never
+ * put into a message. Not thread-safe: one struct rp_auth per thread (the fetch engine uses
+ * it from its one transfer thread).
+ */
+#ifndef RP_RESTORE_AUTH_H
+#define RP_RESTORE_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "restore/http.h"
+
+#define RP_AUDIENCE_STORAGE "https://storage.azure.com"
+#define RP_AUDIENCE_VAULT "https://vault.azure.net"
+#define RP_AUDIENCE_HSM "https://managedhsm.azure.net"
+#define RP_IMDS_DEFAULT "http://169.254.169.254"
+#define RP_AUTHORITY_DEFAULT "https://login.microsoftonline.com"
+
+struct rp_auth_opts {
+	const char *bearer_token_file; /* --bearer-token-file */
+	bool identity;                 /* --identity: managed identity through IMDS */
+	const char *imds_endpoint;     /* --imds-endpoint, NULL: RP_IMDS_DEFAULT */
+	const char *identity_client_id; /* --identity-client-id (user-assigned), or NULL */
+	bool client_credentials;       /* use AZURE_TENANT_ID/CLIENT_ID/CLIENT_SECRET */
+	const char *authority_host;    /* NULL: AZURE_AUTHORITY_HOST or RP_AUTHORITY_DEFAULT */
+};
+
+struct rp_auth;
+
+/*
+ * A credential for audience (RP_AUDIENCE_*). With no credential option set, rp_auth_header
+ * gives an empty header (a SAS URL or a public server). http_opts is used for the token
+ * requests (IMDS is plain http on a link-local address: allowed for it alone). RP_EUSAGE if
+ * client credentials are asked for and a variable is missing (named in the message).
+ */
+int rp_auth_new(const struct rp_auth_opts *o, const struct rp_http_opts *http_opts,
+		const char *audience, struct rp_auth **out, struct rp_err *err);
+void rp_auth_free(struct rp_auth *a);
+
+/* True when requests carry an Authorization header (a bearer credential is configured). */
+bool rp_auth_has_bearer(const struct rp_auth *a);
+
+/*
+ * The header to send, "Authorization: Bearer <token>", into out (outsz bytes; the caller wipes
+ * it after use), or "" when there is no bearer credential. Fetches or refreshes the token as
+ * needed: RP_EAUTH when the token endpoint refuses (its error code and description, never the
+ * secret), RP_EIO when it cannot be reached.
+ */
+int rp_auth_header(struct rp_auth *a, char *out, size_t outsz, struct rp_err *err);
+
+/* After a 401: forget the cached token, so the next rp_auth_header re-reads or re-fetches. */
+void rp_auth_invalidate(struct rp_auth *a);
+
+/*
+ * SAS facts from a URL's query, for messages and preflight: *has_sas when the query has sig=;
+ * *expiry from se= (ISO 8601, UTC) or 0 if absent or unparsable; perms from sp= (or "").
+ */
+void rp_sas_info(const char *url, bool *has_sas, time_t *expiry, char *perms, size_t perms_sz);
+
+#endif

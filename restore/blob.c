@@ -1,0 +1,331 @@
+#include "restore/blob.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/util.h"
+#include "formats/azure_xml.h"
+
+#define PAGE_LIST_MAX_BODY (64u << 20)
+#define PAGE_LIST_MAX_RANGES 2000000
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&t, NULL);
+}
+
+/* Turn a non-success answer into a message and a code; true if it is worth retrying. */
+static bool judge(struct rp_blob *b, const char *what, const struct rp_http_response *r,
+		  struct rp_err *err)
+{
+	struct rp_az_error ae = {{0}, {0}};
+	const char *code = rp_http_header(r, "x-ms-error-code");
+	char when[RP_TIME_STR], perms[16];
+	bool has = false;
+	time_t se = 0;
+
+	if (r->body_len && rp_az_parse_error(r->body, r->body_len, &ae, NULL) == 0 && !code)
+		code = ae.code;
+	if (!code)
+		code = "";
+	if (r->status == 401 || r->status == 403) {
+		rp_sas_info(b->url, &has, &se, perms, sizeof(perms));
+		if (has && se && se <= time(NULL)) {
+			rp_time_iso(se, when);
+			rp_err_set(err, RP_EAUTH,
+				   "%s: %s: the SAS expired at %s (se=); get a new one (%ld %s)",
+				   b->display, what, when, r->status, code);
+		} else {
+			rp_err_set(err, RP_EAUTH, "%s: %s: access denied (%ld %s%s%s)", b->display,
+				   what, r->status, code, ae.message[0] ? ": " : "", ae.message);
+		}
+		return false;
+	}
+	if (r->status == 404) {
+		rp_err_set(err, RP_EIO, "%s: %s: not found (404 %s)", b->display, what, code);
+		return false;
+	}
+	rp_err_set(err, RP_EIO, "%s: %s: HTTP %ld %s%s%s", b->display, what, r->status, code,
+		   ae.message[0] ? ": " : "", ae.message);
+	return r->status == 408 || r->status == 429 || r->status >= 500;
+}
+
+static long retry_after_ms(const struct rp_http_response *r)
+{
+	const char *v = rp_http_header(r, "x-ms-retry-after-ms");
+	uint64_t n;
+
+	if (v && rp_parse_u64(v, &n, NULL) == 0 && n < 600000)
+		return (long)n;
+	v = rp_http_header(r, "Retry-After");
+	if (v && rp_parse_u64(v, &n, NULL) == 0 && n < 600)
+		return (long)(n * 1000);
+	return -1;
+}
+
+/* One request with the credential and retries for transport errors and busy servers. */
+static int request(struct rp_blob *b, const char *method, const char *url, const char **extra,
+		   size_t max_body, long ok_status, long allow_status, const char *what,
+		   struct rp_http_response *resp, struct rp_err *err)
+{
+	char auth[8192];
+	const char *headers[12];
+	unsigned attempt;
+	int rc = 0;
+
+	for (attempt = 0;; attempt++) {
+		size_t n = 0, i;
+		long wait = -1;
+
+		auth[0] = '\0';
+		if (b->auth) {
+			rc = rp_auth_header(b->auth, auth, sizeof(auth), err);
+			if (rc)
+				break;
+			headers[n++] = auth;
+		}
+		for (i = 0; extra && extra[i] && n < 11; i++)
+			headers[n++] = extra[i];
+		headers[n] = NULL;
+		rc = rp_http_request(b->http, method, url, headers, NULL, 0, max_body, resp, err);
+		explicit_bzero(auth, sizeof(auth));
+		if (rc == RP_EAUTH)
+			break;
+		if (rc == 0) {
+			if (resp->status == ok_status || (allow_status && resp->status == allow_status))
+				break;
+			if (resp->status == 401 && b->auth && rp_auth_has_bearer(b->auth) &&
+			    attempt == 0) {
+				rp_auth_invalidate(b->auth);
+				rp_http_response_release(resp);
+				continue;
+			}
+			wait = retry_after_ms(resp);
+			rc = RP_EIO;
+			if (!judge(b, what, resp, err)) {
+				rc = err ? err->code : RP_EIO;
+				rp_http_response_release(resp);
+				break;
+			}
+			rp_http_response_release(resp);
+		} else {
+			rp_err_prefix(err, "%s", what);
+		}
+		if (attempt >= b->retries)
+			break;
+		sleep_ms(wait >= 0 ? (unsigned)wait
+				   : (b->retry_base_ms ? b->retry_base_ms : 800) << (attempt < 6 ? attempt : 6));
+	}
+	return rc;
+}
+
+int rp_blob_head(struct rp_blob *b, struct rp_err *err)
+{
+	struct rp_http_response r;
+	const char *v;
+	int rc;
+
+	rp_url_redact(b->url, b->display, sizeof(b->display));
+	rc = request(b, "HEAD", b->url, NULL, 0, 200, 0, "properties", &r, err);
+	if (rc)
+		return rc;
+	v = rp_http_header(&r, "Content-Length");
+	if (!v || rp_parse_u64(v, &b->size, NULL) != 0) {
+		rp_http_response_release(&r);
+		return rp_err_set(err, RP_EFORMAT, "%s: no Content-Length in the answer to HEAD",
+				  b->display);
+	}
+	v = rp_http_header(&r, "ETag");
+	snprintf(b->etag, sizeof(b->etag), "%s", v ? v : "");
+	v = rp_http_header(&r, "x-ms-blob-type");
+	snprintf(b->blob_type, sizeof(b->blob_type), "%s", v ? v : "");
+	v = rp_http_header(&r, "Last-Modified");
+	snprintf(b->last_modified, sizeof(b->last_modified), "%s", v ? v : "");
+	v = rp_http_header(&r, "x-ms-meta-encryptiondata");
+	snprintf(b->encryptiondata, sizeof(b->encryptiondata), "%s", v ? v : "");
+	rp_http_response_release(&r);
+	return 0;
+}
+
+int rp_blob_get_range(struct rp_blob *b, uint64_t off, size_t len, const char *hash_header,
+		      long allow_status, uint8_t *buf, struct rp_http_response *resp,
+		      struct rp_err *err)
+{
+	char range[80], ifmatch[160];
+	const char *extra[4];
+	size_t n = 0;
+	int rc;
+
+	snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-%" PRIu64, off, off + len - 1);
+	extra[n++] = range;
+	if (b->etag[0]) {
+		snprintf(ifmatch, sizeof(ifmatch), "If-Match: %s", b->etag);
+		extra[n++] = ifmatch;
+	}
+	if (hash_header)
+		extra[n++] = hash_header;
+	extra[n] = NULL;
+	rc = request(b, "GET", b->url, extra, len + 65536, 206, allow_status, "ranged read", resp,
+		     err);
+	if (rc)
+		return rc;
+	if (resp->status == 206) {
+		if (resp->body_len != len) {
+			rp_http_response_release(resp);
+			return rp_err_set(err, RP_EIO, "%s: ranged read at 0x%" PRIx64
+						       ": %zu bytes instead of %zu",
+					  b->display, off, resp->body_len, len);
+		}
+		memcpy(buf, resp->body, len);
+	}
+	return 0;
+}
+
+struct rp_page_plan {
+	struct rp_blob *b;
+	uint64_t size;
+	uint64_t chunk_size;
+	uint64_t window;      /* bytes per listing, a multiple of chunk_size */
+	uint64_t win_start;   /* the window listed last */
+	bool listed;
+	uint8_t *bits;        /* one bit per chunk of the listed window */
+	uint64_t written;
+};
+
+int rp_page_plan_new(struct rp_blob *b, uint64_t size, uint64_t chunk_size, uint64_t window,
+		     struct rp_page_plan **out, struct rp_err *err)
+{
+	struct rp_page_plan *p;
+
+	if (chunk_size == 0 || window < chunk_size)
+		return rp_err_set(err, RP_EUSAGE, "bad page plan window");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	p->b = b;
+	p->size = size;
+	p->chunk_size = chunk_size;
+	p->window = window / chunk_size * chunk_size;
+	p->bits = calloc((size_t)(p->window / chunk_size / 8 + 1), 1);
+	if (!p->bits) {
+		free(p);
+		return rp_err_set(err, RP_EIO, "out of memory");
+	}
+	*out = p;
+	return 0;
+}
+
+void rp_page_plan_free(struct rp_page_plan *p)
+{
+	if (!p)
+		return;
+	free(p->bits);
+	free(p);
+}
+
+uint64_t rp_page_plan_written(const struct rp_page_plan *p)
+{
+	return p->written;
+}
+
+static void mark(struct rp_page_plan *p, uint64_t start, uint64_t end)
+{
+	uint64_t win_end = p->win_start + p->window, c;
+
+	if (end >= win_end)
+		end = win_end - 1;
+	if (start < p->win_start)
+		start = p->win_start;
+	if (start > end)
+		return;
+	p->written += end - start + 1;
+	for (c = (start - p->win_start) / p->chunk_size; c <= (end - p->win_start) / p->chunk_size;
+	     c++)
+		p->bits[c / 8] |= (uint8_t)(1u << (c % 8));
+}
+
+/* List the page ranges of [win_start, win_start + window), following NextMarker. */
+static int list_window(struct rp_page_plan *p, struct rp_err *err)
+{
+	struct rp_blob *b = p->b;
+	uint64_t end = p->win_start + p->window;
+	char marker[RP_AZ_MARKER_MAX * 3 + 1] = "";
+	char *url = NULL;
+	int rc = 0;
+
+	if (end > p->size)
+		end = p->size;
+	memset(p->bits, 0, (size_t)(p->window / p->chunk_size / 8 + 1));
+	do {
+		struct rp_http_response r;
+		struct rp_page_list pl;
+		char range[80];
+		const char *extra[2] = {range, NULL};
+		size_t i, ulen = strlen(b->url) + sizeof(marker) + 64;
+
+		free(url);
+		url = malloc(ulen);
+		if (!url)
+			return rp_err_set(err, RP_EIO, "out of memory");
+		snprintf(url, ulen, "%s%scomp=pagelist%s%s", b->url, strchr(b->url, '?') ? "&" : "?",
+			 marker[0] ? "&marker=" : "", marker);
+		snprintf(range, sizeof(range), "x-ms-range: bytes=%" PRIu64 "-%" PRIu64,
+			 p->win_start, end - 1);
+		rc = request(b, "GET", url, extra, PAGE_LIST_MAX_BODY, 200, 0, "page ranges", &r,
+			     err);
+		if (rc)
+			break;
+		rc = rp_az_parse_page_list(r.body, r.body_len, PAGE_LIST_MAX_RANGES, &pl, err);
+		rp_http_response_release(&r);
+		if (rc) {
+			rp_err_prefix(err, "%s: page ranges", b->display);
+			break;
+		}
+		for (i = 0; i < pl.npages; i++)
+			mark(p, pl.pages[i].start, pl.pages[i].end);
+		/* The marker is opaque: percent-encode everything but unreserved characters. */
+		{
+			static const char hex[] = "0123456789ABCDEF";
+			const unsigned char *m = (const unsigned char *)pl.next_marker;
+			size_t o = 0;
+			for (; *m && o + 4 < sizeof(marker); m++) {
+				if ((*m >= 'A' && *m <= 'Z') || (*m >= 'a' && *m <= 'z') ||
+				    (*m >= '0' && *m <= '9') || *m == '-' || *m == '_' || *m == '.' ||
+				    *m == '~') {
+					marker[o++] = (char)*m;
+				} else {
+					marker[o++] = '%';
+					marker[o++] = hex[*m >> 4];
+					marker[o++] = hex[*m & 15];
+				}
+			}
+			marker[o] = '\0';
+		}
+		rp_page_list_release(&pl);
+	} while (marker[0]);
+	free(url);
+	p->listed = rc == 0;
+	return rc;
+}
+
+int rp_page_plan_chunk(void *plan, uint64_t chunk, bool *allocated, struct rp_err *err)
+{
+	struct rp_page_plan *p = plan;
+	uint64_t off = chunk * p->chunk_size, c;
+	int rc;
+
+	if (!p->listed || off < p->win_start || off >= p->win_start + p->window) {
+		p->win_start = off / p->window * p->window;
+		rc = list_window(p, err);
+		if (rc)
+			return rc;
+	}
+	c = (off - p->win_start) / p->chunk_size;
+	*allocated = (p->bits[c / 8] >> (c % 8)) & 1;
+	return 0;
+}

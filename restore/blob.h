@@ -1,0 +1,60 @@
+/*
+ * Azure Blob REST over restore/http.h (AZURE.md "Blob reads"): properties, small ranged
+ * reads (the VHD footer, the transport-hash probe) and the page-range plan, listed lazily in
+ * windows so that the first chunks move at once. Plain HTTPS servers (an nginx mirror) answer
+ * the same reads; they have no page ranges, so every chunk is planned as written.
+ *
+ * URLs may hold a SAS: messages use the display form (rp_url_redact) only.
+ */
+#ifndef RP_RESTORE_BLOB_H
+#define RP_RESTORE_BLOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "restore/auth.h"
+#include "restore/http.h"
+
+struct rp_blob {
+	struct rp_http *http;
+	struct rp_auth *auth;
+	const char *url;
+	char display[1024];
+	unsigned retries;
+	unsigned retry_base_ms;
+	/* from HEAD */
+	uint64_t size;
+	char etag[128];
+	char blob_type[32]; /* "PageBlob", "BlockBlob", or "" for a plain server */
+	char last_modified[64];
+	char encryptiondata[8192]; /* x-ms-meta-encryptiondata, if any */
+};
+
+/* HEAD the blob: size, ETag, type. 403 with an expired SAS says so (RP_EAUTH). */
+int rp_blob_head(struct rp_blob *b, struct rp_err *err);
+
+/*
+ * Read [off, off+len) into buf with If-Match on the ETag. hash_header (may be NULL) is sent as is
+ * (e.g. "x-ms-range-get-content-crc64: true"); the answer's headers are kept in resp (release
+ * it). A non-206 answer is an error, except that *status gets the code for the caller to judge
+ * when allow_status is that code.
+ */
+int rp_blob_get_range(struct rp_blob *b, uint64_t off, size_t len, const char *hash_header,
+		      long allow_status, uint8_t *buf, struct rp_http_response *resp,
+		      struct rp_err *err);
+
+struct rp_page_plan;
+
+/* A plan over size bytes in chunks of chunk_size, listing page ranges window bytes at a time. */
+int rp_page_plan_new(struct rp_blob *b, uint64_t size, uint64_t chunk_size, uint64_t window,
+		     struct rp_page_plan **out, struct rp_err *err);
+void rp_page_plan_free(struct rp_page_plan *p);
+
+/* rp_fetch_plan_fn: is any byte of chunk written? Chunks must be asked for in order. */
+int rp_page_plan_chunk(void *plan, uint64_t chunk, bool *allocated, struct rp_err *err);
+
+/* Bytes listed as written so far. */
+uint64_t rp_page_plan_written(const struct rp_page_plan *p);
+
+#endif

@@ -1,0 +1,842 @@
+/*
+ * The fetch engine (fetch.h). This file is longer than most (about 800 lines) because the
+ * transfer loop, the check workers and the in-order digester share one set of slot states,
+ * and splitting them would spread that state machine over several files.
+ *
+ * Slot life cycle: FREE -> FETCH (in libcurl) -> CHECK_Q -> CHECKING (a worker) -> CHECKED
+ * (result for the transfer thread) -> DIGEST (in-order digester, only with whole digests) ->
+ * FREE. A failed check or transfer goes to WAIT (backoff) and back to FETCH. The transfer
+ * thread hands chunks to slots in increasing order, so the digester's next chunk always has a
+ * slot before any later chunk: the window cannot deadlock.
+ */
+#include "restore/fetch.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/base64.h"
+#include "common/util.h"
+#include "verify/crc64.h"
+
+enum slot_state { S_FREE, S_FETCH, S_WAIT, S_CHECK_Q, S_CHECKING, S_CHECKED, S_DIGEST };
+
+/* Per chunk, for the digester: what became of it. */
+enum { C_PENDING = 0, C_ZERO_FILL = 1, C_IN_SLOT = 2 };
+
+struct slot {
+	enum slot_state state;
+	uint8_t *buf;
+	uint64_t chunk;
+	uint64_t off;
+	size_t len;
+	unsigned attempt;
+	bool read_back;        /* verified by an earlier run: read from the sink, not fetched */
+	double wait_until;
+	struct rp_http_xfer_result xr;
+	int check_rc;          /* worker's verdict: 0, or RP_EVERIFY/RP_EIO with check_msg */
+	char check_msg[RP_ERR_MSG_MAX];
+	bool check_retryable;
+	struct rp_seal_chunk actual;
+};
+
+struct engine {
+	const struct rp_fetch_opts *o;
+	struct rp_fetch_result *r;
+	struct rp_http_multi *multi;
+	uint64_t chunks;
+	unsigned nslots;
+	struct slot *slot;
+	uint8_t *chunk_fill;   /* C_* per chunk, for the digester */
+	uint32_t *chunk_slot;  /* slot index per chunk while C_IN_SLOT */
+	uint64_t next_plan;    /* next chunk to hand to a slot */
+	uint64_t digest_next;  /* next chunk for the digester */
+	uint64_t done_bytes;
+	uint64_t chunks_finished;
+	unsigned in_flight;    /* transfers in libcurl (transfer thread only) */
+	pthread_mutex_t lock;
+	pthread_cond_t work;   /* workers wait for CHECK_Q slots */
+	pthread_cond_t digest; /* the digester waits for its next chunk */
+	bool quit;
+	int rc;                /* first failure */
+	struct rp_err err;
+	struct rp_digest *whole[RP_DIGEST_COUNT];
+	uint8_t *zeros;
+	char auth_header[8192];
+	unsigned seed;
+};
+
+const char *rp_transport_hash_name(enum rp_transport_hash th)
+{
+	return th == RP_TH_CRC64 ? "crc64" : th == RP_TH_MD5 ? "md5" : "none";
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static uint64_t chunk_len(const struct engine *e, uint64_t i)
+{
+	uint64_t off = i * e->o->chunk_size;
+
+	return e->o->size - off < e->o->chunk_size ? e->o->size - off : e->o->chunk_size;
+}
+
+/* Record the first failure (lock held). */
+static void fail_locked(struct engine *e, int rc, const char *msg)
+{
+	if (e->rc == 0) {
+		e->rc = rc;
+		rp_err_set(&e->err, rc, "%s", msg);
+	}
+	e->quit = true;
+	pthread_cond_broadcast(&e->work);
+	pthread_cond_broadcast(&e->digest);
+}
+
+static void fail(struct engine *e, int rc, const char *msg)
+{
+	pthread_mutex_lock(&e->lock);
+	fail_locked(e, rc, msg);
+	pthread_mutex_unlock(&e->lock);
+	rp_http_multi_wakeup(e->multi);
+}
+
+/* ---- checks (worker threads) ---- */
+
+static int check_transport(struct engine *e, struct slot *s, char *msg, size_t msgsz)
+{
+	if (e->o->th == RP_TH_CRC64) {
+		uint64_t want, got;
+		struct rp_err err;
+
+		if (!s->xr.crc64[0]) {
+			snprintf(msg, msgsz, "the server sent no x-ms-content-crc64");
+			return RP_EVERIFY;
+		}
+		if (rp_crc64_from_b64(s->xr.crc64, &want, &err) != 0) {
+			snprintf(msg, msgsz, "x-ms-content-crc64: %s", err.msg);
+			return RP_EVERIFY;
+		}
+		got = rp_crc64(0, s->buf, s->len);
+		if (got != want) {
+			char w[RP_CRC64_B64_SIZE], g[RP_CRC64_B64_SIZE];
+			rp_crc64_to_b64(want, w);
+			rp_crc64_to_b64(got, g);
+			snprintf(msg, msgsz, "crc64 mismatch (server %s, received %s)", w, g);
+			return RP_EVERIFY;
+		}
+	} else if (e->o->th == RP_TH_MD5) {
+		uint8_t md[16];
+		struct rp_digest *d = NULL;
+		char got[32];
+		size_t n = 0;
+
+		if (!s->xr.md5[0]) {
+			snprintf(msg, msgsz, "the server sent no Content-MD5");
+			return RP_EVERIFY;
+		}
+		if (rp_digest_new(RP_DIGEST_MD5, &d, NULL) != 0 ||
+		    rp_digest_update(d, s->buf, s->len) != 0 || rp_digest_final(d, md) != 0) {
+			rp_digest_free(d);
+			snprintf(msg, msgsz, "md5 failed");
+			return RP_EIO;
+		}
+		rp_digest_free(d);
+		rp_b64_encode(md, sizeof(md), RP_B64_STD, got, sizeof(got), &n);
+		if (strcmp(got, s->xr.md5) != 0) {
+			snprintf(msg, msgsz, "md5 mismatch (server %s, received %s)", s->xr.md5, got);
+			return RP_EVERIFY;
+		}
+	}
+	return 0;
+}
+
+static void record_mismatch(struct engine *e, const struct slot *s)
+{
+	struct rp_fetch_result *r = e->r;
+	const struct rp_seal_chunk *want = &e->o->expect->chunks[s->chunk];
+
+	if (r->mismatch_count < RP_SCAN_MAX_MISMATCHES) {
+		struct rp_scan_mismatch *m = &r->mismatches[r->mismatch_count];
+		m->index = s->chunk;
+		m->offset = s->off;
+		m->length = s->len;
+		m->expected_state = want->state;
+		m->actual_state = s->actual.state;
+		memcpy(m->expected, want->sha256, 32);
+		memcpy(m->actual, s->actual.sha256, 32);
+	}
+	r->mismatch_count++;
+}
+
+static bool seal_matches(const struct rp_seal_chunk *want, const struct rp_seal_chunk *got)
+{
+	bool wz = want->state != RP_CHUNK_DATA, gz = got->state != RP_CHUNK_DATA;
+
+	if (wz || gz)
+		return wz && gz;
+	return memcmp(want->sha256, got->sha256, 32) == 0;
+}
+
+static void check_slot(struct engine *e, struct slot *s)
+{
+	const struct rp_fetch_opts *o = e->o;
+	struct rp_err err;
+	char sa[65], sb[65];
+
+	rp_err_init(&err);
+	s->check_rc = 0;
+	s->check_retryable = true;
+	s->check_msg[0] = '\0';
+	if (s->read_back) {
+		if (o->sink.read_back(o->sink.ctx, s->off, s->buf, s->len, &err) != 0) {
+			s->check_rc = err.code ? err.code : RP_EIO;
+			s->check_retryable = false;
+			snprintf(s->check_msg, sizeof(s->check_msg), "%s", err.msg);
+			return;
+		}
+	} else {
+		s->check_rc = check_transport(e, s, s->check_msg, sizeof(s->check_msg));
+		if (s->check_rc)
+			return;
+	}
+	memset(&s->actual, 0, sizeof(s->actual));
+	if (rp_is_zero(s->buf, s->len)) {
+		s->actual.state = RP_CHUNK_ZERO;
+	} else {
+		s->actual.state = RP_CHUNK_DATA;
+		if (rp_sha256(s->buf, s->len, s->actual.sha256) != 0) {
+			s->check_rc = RP_EIO;
+			snprintf(s->check_msg, sizeof(s->check_msg), "sha256 failed");
+			return;
+		}
+	}
+	if (o->expect && !seal_matches(&o->expect->chunks[s->chunk], &s->actual)) {
+		const struct rp_seal_chunk *w = &o->expect->chunks[s->chunk];
+		if (w->state == RP_CHUNK_DATA)
+			rp_hex(w->sha256, 32, sa);
+		else
+			snprintf(sa, sizeof(sa), "zero");
+		if (s->actual.state == RP_CHUNK_DATA)
+			rp_hex(s->actual.sha256, 32, sb);
+		else
+			snprintf(sb, sizeof(sb), "zero");
+		snprintf(s->check_msg, sizeof(s->check_msg),
+			 "sha256 mismatch with the seal (expected %s, got %s)", sa, sb);
+		s->check_rc = RP_EVERIFY;
+		/* Data read back from our own output is not fetched again from the source: a
+		 * mismatch there means the partial file is damaged; fetch it afresh. */
+		return;
+	}
+	if (!s->read_back && o->sink.write &&
+	    o->sink.write(o->sink.ctx, s->chunk, s->off, s->actual.state == RP_CHUNK_DATA ? s->buf : NULL,
+			  s->len, &err) != 0) {
+		s->check_rc = err.code ? err.code : RP_EIO;
+		s->check_retryable = false;
+		snprintf(s->check_msg, sizeof(s->check_msg), "%s", err.msg);
+		return;
+	}
+	if (!s->read_back && o->sink.verified)
+		o->sink.verified(o->sink.ctx, s->chunk);
+}
+
+static void *worker_main(void *arg)
+{
+	struct engine *e = arg;
+
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		struct slot *s = NULL;
+		unsigned i;
+
+		while (!e->quit) {
+			for (i = 0; i < e->nslots; i++)
+				if (e->slot[i].state == S_CHECK_Q) {
+					s = &e->slot[i];
+					break;
+				}
+			if (s)
+				break;
+			pthread_cond_wait(&e->work, &e->lock);
+		}
+		if (e->quit)
+			break;
+		s->state = S_CHECKING;
+		pthread_mutex_unlock(&e->lock);
+		check_slot(e, s);
+		pthread_mutex_lock(&e->lock);
+		s->state = S_CHECKED;
+		rp_http_multi_wakeup(e->multi);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* ---- in-order whole-disk digests ---- */
+
+static void *digester_main(void *arg)
+{
+	struct engine *e = arg;
+	unsigned a;
+
+	pthread_mutex_lock(&e->lock);
+	while (e->digest_next < e->chunks) {
+		uint64_t i = e->digest_next;
+		const uint8_t *data;
+		size_t len = (size_t)chunk_len(e, i);
+		struct slot *s = NULL;
+
+		while (!e->quit && e->chunk_fill[i] == C_PENDING)
+			pthread_cond_wait(&e->digest, &e->lock);
+		if (e->quit)
+			break;
+		if (e->chunk_fill[i] == C_IN_SLOT)
+			s = &e->slot[e->chunk_slot[i]];
+		pthread_mutex_unlock(&e->lock);
+		data = s ? s->buf : e->zeros;
+		for (a = 0; a < RP_DIGEST_COUNT; a++)
+			if (e->whole[a])
+				rp_digest_update(e->whole[a], data, len);
+		pthread_mutex_lock(&e->lock);
+		if (s)
+			s->state = S_FREE;
+		e->digest_next++;
+		rp_http_multi_wakeup(e->multi);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* ---- the transfer thread ---- */
+
+static int start_fetch(struct engine *e, struct slot *s)
+{
+	const struct rp_fetch_opts *o = e->o;
+	const char *headers[6];
+	char ifmatch[160];
+	struct rp_err err;
+	size_t n = 0;
+	int rc;
+
+	rp_err_init(&err);
+	if (o->auth) {
+		rc = rp_auth_header(o->auth, e->auth_header, sizeof(e->auth_header), &err);
+		if (rc) {
+			fail(e, rc, err.msg);
+			return rc;
+		}
+		headers[n++] = e->auth_header;
+	}
+	if (o->etag && o->etag[0]) {
+		snprintf(ifmatch, sizeof(ifmatch), "If-Match: %s", o->etag);
+		headers[n++] = ifmatch;
+	}
+	if (o->th == RP_TH_CRC64)
+		headers[n++] = "x-ms-range-get-content-crc64: true";
+	else if (o->th == RP_TH_MD5)
+		headers[n++] = "x-ms-range-get-content-md5: true";
+	headers[n] = NULL;
+	rc = rp_http_multi_get_range(e->multi, o->url, headers, s->off, s->len, s->buf, s, &err);
+	if (rc) {
+		fail(e, rc, err.msg);
+		return rc;
+	}
+	s->state = S_FETCH;
+	e->in_flight++;
+	return 0;
+}
+
+static double backoff_s(struct engine *e, unsigned attempt, long retry_after_ms)
+{
+	double base = (e->o->retry_base_ms ? e->o->retry_base_ms : 800) / 1000.0, d;
+
+	if (retry_after_ms >= 0)
+		return (double)retry_after_ms / 1000.0;
+	d = base * (double)(1u << (attempt < 16 ? attempt : 16));
+	if (d > 60)
+		d = 60;
+	/* Full jitter in [d/2, d): many clients backing off together do not come back together. */
+	return d / 2 + d / 2 * (double)(rand_r(&e->seed) % 1000) / 1000.0;
+}
+
+/* A transfer or a check of slot s failed with a retryable problem. Lock not held. */
+static void retry_or_fail(struct engine *e, struct slot *s, int code, const char *what,
+			  long retry_after_ms)
+{
+	char msg[RP_ERR_MSG_MAX];
+
+	if (s->attempt >= e->o->retries) {
+		snprintf(msg, sizeof(msg), "chunk %" PRIu64 " at 0x%" PRIx64 ": %s (after %u retries)",
+			 s->chunk, s->off, what, s->attempt);
+		fail(e, code, msg);
+		return;
+	}
+	s->attempt++;
+	e->r->retries++;
+	s->read_back = false;
+	s->wait_until = now_s() + backoff_s(e, s->attempt, retry_after_ms);
+	s->state = S_WAIT;
+}
+
+static bool sas_expired(const char *url, char *when, size_t whensz)
+{
+	bool has = false;
+	time_t se = 0;
+	char perms[16];
+
+	rp_sas_info(url, &has, &se, perms, sizeof(perms));
+	if (!has || se == 0 || se > time(NULL))
+		return false;
+	rp_time_iso(se, when);
+	(void)whensz;
+	return true;
+}
+
+/* An answer came for slot s (transfer thread, lock not held). */
+static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
+{
+	struct engine *e = ctx;
+	struct slot *s = user;
+	char what[RP_ERR_MSG_MAX], when[RP_TIME_STR];
+
+	e->in_flight--;
+	s->xr = *r;
+	if (r->code == RP_EAUTH) {
+		fail(e, RP_EAUTH, r->msg);
+		return;
+	}
+	if (r->code) {
+		retry_or_fail(e, s, RP_EIO, r->msg, -1);
+		return;
+	}
+	if (r->status == 206 || (r->status == 200 && s->off == 0 && s->len == e->o->size)) {
+		if (r->received != s->len || r->overflow) {
+			snprintf(what, sizeof(what), "short body: %zu of %zu bytes", r->received, s->len);
+			retry_or_fail(e, s, RP_EIO, what, -1);
+			return;
+		}
+		e->r->bytes_fetched += s->len;
+		e->r->chunks_fetched++;
+		pthread_mutex_lock(&e->lock);
+		s->state = S_CHECK_Q;
+		pthread_cond_signal(&e->work);
+		pthread_mutex_unlock(&e->lock);
+		return;
+	}
+	if (r->status == 200) {
+		fail(e, RP_EFORMAT, "the server ignored the Range header (200 instead of 206)");
+		return;
+	}
+	if (r->status == 412) {
+		snprintf(what, sizeof(what),
+			 "blob changed during restore: %s no longer has ETag %s (412 %s)",
+			 e->o->display, e->o->etag ? e->o->etag : "", r->error_code);
+		fail(e, RP_EIO, what);
+		return;
+	}
+	if (r->status == 401 && e->o->auth && rp_auth_has_bearer(e->o->auth) && s->attempt == 0) {
+		/* A rotated token file or an expired token: fetch a new one, once. */
+		rp_auth_invalidate(e->o->auth);
+		retry_or_fail(e, s, RP_EAUTH, "401 unauthorized", 0);
+		return;
+	}
+	if (r->status == 401 || r->status == 403) {
+		if (sas_expired(e->o->url, when, sizeof(when)))
+			snprintf(what, sizeof(what),
+				 "%s: the SAS expired at %s (se=); get a new one (%ld %s)",
+				 e->o->display, when, r->status, r->error_code);
+		else
+			snprintf(what, sizeof(what), "%s: access denied (%ld %s%s%s)", e->o->display,
+				 r->status, r->error_code, r->msg[0] ? ": " : "", r->msg);
+		fail(e, RP_EAUTH, what);
+		return;
+	}
+	if (r->status == 404) {
+		snprintf(what, sizeof(what), "%s: not found (404 %s)", e->o->display, r->error_code);
+		fail(e, RP_EIO, what);
+		return;
+	}
+	if (r->status == 416) {
+		snprintf(what, sizeof(what), "%s: range 0x%" PRIx64 "+%zu is past the end (416)",
+			 e->o->display, s->off, s->len);
+		fail(e, RP_EFORMAT, what);
+		return;
+	}
+	if (r->status == 408 || r->status == 429 || r->status >= 500) {
+		snprintf(what, sizeof(what), "HTTP %ld %s", r->status, r->error_code);
+		retry_or_fail(e, s, RP_EIO, what, r->retry_after_ms);
+		return;
+	}
+	snprintf(what, sizeof(what), "%s: unexpected HTTP %ld %s%s%s", e->o->display, r->status,
+		 r->error_code, r->msg[0] ? ": " : "", r->msg);
+	fail(e, RP_EIO, what);
+}
+
+/* Results from the workers (lock held). */
+static void collect_checked(struct engine *e)
+{
+	const struct rp_fetch_opts *o = e->o;
+	unsigned i;
+
+	for (i = 0; i < e->nslots && !e->quit; i++) {
+		struct slot *s = &e->slot[i];
+		char msg[RP_ERR_MSG_MAX];
+
+		if (s->state != S_CHECKED)
+			continue;
+		if (s->check_rc == RP_EVERIFY && o->expect && o->keep_going && !s->read_back &&
+		    s->attempt >= o->retries && strstr(s->check_msg, "seal")) {
+			/* verify: a chunk that keeps differing from the seal is a finding. */
+			record_mismatch(e, s);
+			s->check_rc = 0;
+		}
+		if (s->check_rc) {
+			if (s->read_back) {
+				/* Our own partial output disagrees: fetch the chunk afresh. */
+				s->read_back = false;
+				s->state = S_WAIT;
+				s->wait_until = 0;
+				continue;
+			}
+			if (!s->check_retryable) {
+				snprintf(msg, sizeof(msg), "chunk %" PRIu64 " at 0x%" PRIx64 ": %s",
+					 s->chunk, s->off, s->check_msg);
+				fail_locked(e, s->check_rc, msg);
+				return;
+			}
+			/* A check failure is not a busy server: fetch again at once. */
+			pthread_mutex_unlock(&e->lock);
+			retry_or_fail(e, s, s->check_rc, s->check_msg, 0);
+			pthread_mutex_lock(&e->lock);
+			continue;
+		}
+		e->r->seal->chunks[s->chunk] = s->actual;
+		if (o->expect)
+			e->r->chunks_compared++;
+		if (s->read_back)
+			e->r->bytes_resumed += s->len;
+		e->done_bytes += s->len;
+		e->chunks_finished++;
+		if (e->whole[0] || e->whole[1] || e->whole[2]) {
+			s->state = S_DIGEST;
+			e->chunk_slot[s->chunk] = (uint32_t)i;
+			e->chunk_fill[s->chunk] = C_IN_SLOT;
+			pthread_cond_signal(&e->digest);
+		} else {
+			s->state = S_FREE;
+		}
+	}
+}
+
+/* Hand the next chunks to free slots (lock not held). */
+static int schedule(struct engine *e)
+{
+	const struct rp_fetch_opts *o = e->o;
+	unsigned i;
+
+	for (i = 0; i < e->nslots && e->next_plan < e->chunks && !e->quit &&
+		    e->in_flight < o->connections;
+	     i++) {
+		struct slot *s = &e->slot[i];
+		uint64_t c;
+		bool alloc = true, is_free;
+		struct rp_err err;
+
+		pthread_mutex_lock(&e->lock);
+		is_free = s->state == S_FREE;
+		pthread_mutex_unlock(&e->lock);
+		if (!is_free)
+			continue;
+		/* Chunks never written need no slot: they are holes and digest as zeros. */
+		while (e->next_plan < e->chunks) {
+			c = e->next_plan;
+			rp_err_init(&err);
+			if (o->plan && o->plan(o->plan_ctx, c, &alloc, &err) != 0) {
+				fail(e, err.code ? err.code : RP_EIO, err.msg);
+				return e->rc;
+			}
+			if (alloc)
+				break;
+			pthread_mutex_lock(&e->lock);
+			e->r->seal->chunks[c].state = RP_CHUNK_UNALLOCATED;
+			if (o->expect && !seal_matches(&o->expect->chunks[c], &e->r->seal->chunks[c])) {
+				struct slot tmp = {.chunk = c,
+						   .off = c * o->chunk_size,
+						   .len = (size_t)chunk_len(e, c)};
+				tmp.actual = e->r->seal->chunks[c];
+				if (!o->keep_going) {
+					char msg[RP_ERR_MSG_MAX];
+					snprintf(msg, sizeof(msg),
+						 "chunk %" PRIu64 " at 0x%" PRIx64
+						 ": never written in the source, but the seal has data",
+						 c, tmp.off);
+					fail_locked(e, RP_EVERIFY, msg);
+					pthread_mutex_unlock(&e->lock);
+					return e->rc;
+				}
+				record_mismatch(e, &tmp);
+			}
+			if (o->expect)
+				e->r->chunks_compared++;
+			if (o->sink.write) {
+				struct rp_err werr;
+				rp_err_init(&werr);
+				if (o->sink.write(o->sink.ctx, c, c * o->chunk_size, NULL,
+						  (size_t)chunk_len(e, c), &werr) != 0) {
+					fail_locked(e, werr.code ? werr.code : RP_EIO, werr.msg);
+					pthread_mutex_unlock(&e->lock);
+					return e->rc;
+				}
+			}
+			if (o->sink.verified)
+				o->sink.verified(o->sink.ctx, c);
+			e->r->bytes_skipped += chunk_len(e, c);
+			e->done_bytes += chunk_len(e, c);
+			e->chunks_finished++;
+			e->chunk_fill[c] = C_ZERO_FILL;
+			pthread_cond_signal(&e->digest);
+			pthread_mutex_unlock(&e->lock);
+			e->next_plan++;
+		}
+		if (e->next_plan >= e->chunks)
+			break;
+		c = e->next_plan++;
+		s->chunk = c;
+		s->off = c * o->chunk_size;
+		s->len = (size_t)chunk_len(e, c);
+		s->attempt = 0;
+		s->read_back = o->sink.done_before && o->sink.done_before(o->sink.ctx, c);
+		if (s->read_back) {
+			pthread_mutex_lock(&e->lock);
+			s->state = S_CHECK_Q;
+			pthread_cond_signal(&e->work);
+			pthread_mutex_unlock(&e->lock);
+		} else if (start_fetch(e, s) != 0) {
+			return e->rc;
+		}
+	}
+	return 0;
+}
+
+static int restart_waiting(struct engine *e)
+{
+	double t = now_s();
+	unsigned i;
+
+	for (i = 0; i < e->nslots && !e->quit && e->in_flight < e->o->connections; i++) {
+		struct slot *s = &e->slot[i];
+		bool due;
+
+		pthread_mutex_lock(&e->lock);
+		due = s->state == S_WAIT && s->wait_until <= t;
+		pthread_mutex_unlock(&e->lock);
+		if (due && start_fetch(e, s) != 0)
+			return e->rc;
+	}
+	return 0;
+}
+
+static int setup(struct engine *e, struct rp_err *err)
+{
+	const struct rp_fetch_opts *o = e->o;
+	unsigned i, a;
+	int rc;
+
+	e->chunks = rp_seal_chunks_for(o->size, o->chunk_size);
+	rc = rp_seal_new(o->size, o->chunk_size, &e->r->seal, err);
+	if (rc)
+		return rc;
+	if (o->expect && (o->expect->virtual_size != o->size ||
+			  o->expect->chunk_size != o->chunk_size))
+		return rp_err_set(err, RP_EUSAGE,
+				  "the seal is for %llu bytes in chunks of %llu, the source has %llu "
+				  "bytes in chunks of %llu",
+				  (unsigned long long)o->expect->virtual_size,
+				  (unsigned long long)o->expect->chunk_size,
+				  (unsigned long long)o->size, (unsigned long long)o->chunk_size);
+	e->nslots = o->connections * 2;
+	e->slot = calloc(e->nslots, sizeof(*e->slot));
+	e->chunk_fill = calloc(e->chunks ? e->chunks : 1, 1);
+	e->chunk_slot = calloc(e->chunks ? e->chunks : 1, sizeof(uint32_t));
+	e->r->mismatches = calloc(RP_SCAN_MAX_MISMATCHES, sizeof(*e->r->mismatches));
+	if (!e->slot || !e->chunk_fill || !e->chunk_slot || !e->r->mismatches)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	for (i = 0; i < e->nslots; i++) {
+		e->slot[i].buf = malloc((size_t)o->chunk_size);
+		if (!e->slot[i].buf)
+			return rp_err_set(err, RP_EIO, "out of memory for chunk buffers");
+	}
+	for (a = 0; a < RP_DIGEST_COUNT; a++) {
+		if (!(o->whole_digests & (1u << a)))
+			continue;
+		rc = rp_digest_new((enum rp_digest_alg)a, &e->whole[a], err);
+		if (rc)
+			return rc;
+	}
+	if (o->whole_digests) {
+		e->zeros = calloc(1, (size_t)o->chunk_size);
+		if (!e->zeros)
+			return rp_err_set(err, RP_EIO, "out of memory");
+	}
+	return rp_http_multi_new(o->http, o->connections, &e->multi, err);
+}
+
+static void teardown(struct engine *e)
+{
+	unsigned i, a;
+
+	rp_http_multi_free(e->multi);
+	for (i = 0; e->slot && i < e->nslots; i++)
+		free(e->slot[i].buf);
+	free(e->slot);
+	free(e->chunk_fill);
+	free(e->chunk_slot);
+	free(e->zeros);
+	for (a = 0; a < RP_DIGEST_COUNT; a++)
+		rp_digest_free(e->whole[a]);
+	explicit_bzero(e->auth_header, sizeof(e->auth_header));
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->work);
+	pthread_cond_destroy(&e->digest);
+}
+
+static int mm_cmp(const void *a, const void *b)
+{
+	const struct rp_scan_mismatch *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struct rp_err *err)
+{
+	struct engine e;
+	pthread_t workers[64], digester;
+	unsigned nworkers, started = 0, i, a;
+	bool digester_started = false;
+	double t0 = now_s(), last_tick = t0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&e, 0, sizeof(e));
+	e.o = o;
+	e.r = r;
+	e.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	pthread_mutex_init(&e.lock, NULL);
+	pthread_cond_init(&e.work, NULL);
+	pthread_cond_init(&e.digest, NULL);
+	if (o->connections == 0 || o->connections > 64 || o->chunk_size == 0 ||
+	    o->chunk_size % 512 != 0) {
+		rc = rp_err_set(err, RP_EUSAGE, "bad connections or chunk size");
+		goto out;
+	}
+	rc = setup(&e, err);
+	if (rc)
+		goto out;
+	nworkers = o->workers ? o->workers : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nworkers < 1)
+		nworkers = 1;
+	if (nworkers > 64)
+		nworkers = 64;
+	for (i = 0; i < nworkers; i++) {
+		if (pthread_create(&workers[i], NULL, worker_main, &e) != 0)
+			break;
+		started++;
+	}
+	if (o->whole_digests && pthread_create(&digester, NULL, digester_main, &e) == 0)
+		digester_started = true;
+	if (started == 0 || (o->whole_digests && !digester_started)) {
+		fail(&e, RP_EIO, "cannot start threads");
+	}
+	while (!e.quit) {
+		bool all_done;
+		int left;
+
+		if (o->stop && *o->stop) {
+			fail(&e, RP_EINTR, "interrupted");
+			break;
+		}
+		if (schedule(&e) != 0 || restart_waiting(&e) != 0)
+			break;
+		left = rp_http_multi_run(e.multi, 100, on_done, &e, &e.err);
+		if (left < 0) {
+			fail(&e, RP_EIO, e.err.msg);
+			break;
+		}
+		pthread_mutex_lock(&e.lock);
+		collect_checked(&e);
+		all_done = e.chunks_finished == e.chunks &&
+			   (!o->whole_digests || e.digest_next == e.chunks);
+		pthread_mutex_unlock(&e.lock);
+		if (now_s() - last_tick >= 1.0) {
+			struct rp_err terr;
+			last_tick = now_s();
+			rp_err_init(&terr);
+			if (o->sink.tick && o->sink.tick(o->sink.ctx, &terr) != 0)
+				fail(&e, terr.code ? terr.code : RP_EIO, terr.msg);
+			if (o->progress)
+				o->progress(o->progress_ctx, e.done_bytes, o->size);
+		}
+		if (all_done)
+			break;
+	}
+	pthread_mutex_lock(&e.lock);
+	e.quit = true;
+	pthread_cond_broadcast(&e.work);
+	pthread_cond_broadcast(&e.digest);
+	pthread_mutex_unlock(&e.lock);
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	if (digester_started)
+		pthread_join(digester, NULL);
+	rc = e.rc;
+	if (rc) {
+		rp_err_set(err, rc, "%s", e.err.msg);
+		goto out;
+	}
+	if (o->progress)
+		o->progress(o->progress_ctx, e.done_bytes, o->size);
+	for (a = 0; a < RP_DIGEST_COUNT; a++) {
+		if (!e.whole[a])
+			continue;
+		rp_digest_final(e.whole[a], r->whole[a]);
+		r->whole_done[a] = true;
+	}
+	if (r->whole_done[RP_DIGEST_SHA256]) {
+		r->seal->has_sha256 = true;
+		memcpy(r->seal->sha256, r->whole[RP_DIGEST_SHA256], 32);
+	}
+	if (r->whole_done[RP_DIGEST_MD5]) {
+		r->seal->has_md5 = true;
+		memcpy(r->seal->md5, r->whole[RP_DIGEST_MD5], 16);
+	}
+	if (r->whole_done[RP_DIGEST_SHA1]) {
+		r->seal->has_sha1 = true;
+		memcpy(r->seal->sha1, r->whole[RP_DIGEST_SHA1], 20);
+	}
+	if (r->mismatch_count > 1)
+		qsort(r->mismatches,
+		      r->mismatch_count < RP_SCAN_MAX_MISMATCHES ? r->mismatch_count
+								 : RP_SCAN_MAX_MISMATCHES,
+		      sizeof(*r->mismatches), mm_cmp);
+out:
+	r->seconds = now_s() - t0;
+	teardown(&e);
+	return rc;
+}
+
+void rp_fetch_result_release(struct rp_fetch_result *r)
+{
+	rp_seal_free(r->seal);
+	free(r->mismatches);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,98 @@
+/*
+ * The fetch engine: parallel ranged reads of one blob, checked as they stream, handed to a sink
+ * only once verified (DESIGN.md "The data path").
+ *
+ * Threads: the calling thread runs the libcurl multi loop (it only starts transfers, moves
+ * bytes into chunk buffers and classifies answers); `workers` threads check each received chunk
+ * (transport CRC64/MD5 against the service's header, SHA-256 against the seal) and write it
+ * through the sink; one more thread, when whole-disk digests are asked for, feeds them in
+ * chunk order. A fixed pool of connections x 2 chunk buffers is the only large memory.
+ *
+ * A chunk that fails a check or a transfer is fetched again, up to `retries` times, with
+ * exponential backoff and jitter (or the server's Retry-After); then the whole run fails naming
+ * the chunk, its offset and the check. The first failure wins and the rest are wound up.
+ */
+#ifndef RP_RESTORE_FETCH_H
+#define RP_RESTORE_FETCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "formats/seal.h"
+#include "restore/auth.h"
+#include "restore/http.h"
+#include "verify/digest.h"
+#include "verify/scan.h"
+
+enum rp_transport_hash {
+	RP_TH_NONE = 0,
+	RP_TH_CRC64 = 1,
+	RP_TH_MD5 = 2,
+};
+
+const char *rp_transport_hash_name(enum rp_transport_hash th);
+
+/* Which chunks hold data: called from the transfer thread, in increasing chunk order. */
+typedef int (*rp_fetch_plan_fn)(void *ctx, uint64_t chunk, bool *allocated, struct rp_err *err);
+
+struct rp_fetch_sink {
+	/* Write a verified chunk (data NULL: unallocated, a hole). From worker threads. */
+	int (*write)(void *ctx, uint64_t index, uint64_t off, const uint8_t *data, size_t len,
+		     struct rp_err *err);
+	/* Read back a chunk verified by an earlier run (resume); NULL if there is none. */
+	int (*read_back)(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err);
+	/* True if chunk index was verified and written by an earlier run. */
+	bool (*done_before)(void *ctx, uint64_t index);
+	/* Chunk index is now verified and on its way to disk. From worker threads. */
+	void (*verified)(void *ctx, uint64_t index);
+	/* Called from the transfer thread about once a second (journal upkeep); may be NULL. */
+	int (*tick)(void *ctx, struct rp_err *err);
+	void *ctx;
+};
+
+struct rp_fetch_opts {
+	const char *url;            /* the blob (may carry a SAS: never printed) */
+	const char *display;        /* the URL without secrets, for messages */
+	struct rp_auth *auth;       /* bearer credential, or NULL */
+	const struct rp_http_opts *http;
+	const char *etag;           /* sent as If-Match on every range; NULL or "" for none */
+	uint64_t size;              /* bytes to fetch from offset 0 */
+	uint64_t chunk_size;
+	unsigned connections;
+	unsigned workers;           /* 0: number of cores */
+	unsigned retries;
+	unsigned retry_base_ms;     /* first backoff; doubles, with jitter, up to 60 s */
+	enum rp_transport_hash th;
+	const struct rp_seal *expect; /* compare each chunk's SHA-256 (may be NULL) */
+	bool keep_going;            /* verify: record seal mismatches and go on, instead of failing */
+	unsigned whole_digests;     /* (1u << RP_DIGEST_*) computed in chunk order */
+	rp_fetch_plan_fn plan;
+	void *plan_ctx;
+	struct rp_fetch_sink sink;
+	rp_scan_progress_fn progress;
+	void *progress_ctx;
+	volatile sig_atomic_t *stop;
+};
+
+struct rp_fetch_result {
+	struct rp_seal *seal; /* chunk states and SHA-256 (when computed), whole digests */
+	uint64_t bytes_fetched;
+	uint64_t bytes_skipped;   /* never written: not fetched */
+	uint64_t bytes_resumed;   /* verified by an earlier run: read back, not fetched */
+	uint64_t chunks_fetched;
+	uint64_t retries;
+	uint64_t chunks_compared;
+	size_t mismatch_count;
+	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */
+	bool whole_done[RP_DIGEST_COUNT];
+	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
+	double seconds;
+};
+
+/* Run the engine; result must be released whatever the return value. */
+int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struct rp_err *err);
+void rp_fetch_result_release(struct rp_fetch_result *r);
+
+#endif

@@ -1,0 +1,747 @@
+/*
+ * The libcurl adapter (the only includer of <curl/curl.h>): transport policy, single requests
+ * and the multi engine for ranged reads. Every easy handle goes through setup_easy(), so TLS
+ * verification, protocol limits, --resolve pins and the private-address check apply to all.
+ */
+#include "restore/http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "common/util.h"
+
+/* curl_global_init is not thread-safe; this once-flag is the only file-scope state. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- addresses ---- */
+
+int rp_cidr_parse(const char *text, struct rp_cidr *c, struct rp_err *err)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	uint64_t prefix;
+	struct in_addr v4;
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+
+	if (n == 0 || n >= sizeof(addr))
+		return rp_err_set(err, RP_EUSAGE, "'%s' is not an address range (e.g. 10.0.0.0/8)",
+				  text);
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		c->addr[10] = 0xff;
+		c->addr[11] = 0xff;
+		memcpy(c->addr + 12, &v4, 4);
+		c->prefix = 96 + 32;
+		if (slash) {
+			if (rp_parse_u64(slash + 1, &prefix, NULL) != 0 || prefix > 32)
+				return rp_err_set(err, RP_EUSAGE, "'%s': bad prefix length", text);
+			c->prefix = 96 + (unsigned)prefix;
+		}
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		c->prefix = 128;
+		if (slash) {
+			if (rp_parse_u64(slash + 1, &prefix, NULL) != 0 || prefix > 128)
+				return rp_err_set(err, RP_EUSAGE, "'%s': bad prefix length", text);
+			c->prefix = (unsigned)prefix;
+		}
+		return 0;
+	}
+	return rp_err_set(err, RP_EUSAGE, "'%s' is not an address range (e.g. 10.0.0.0/8)", text);
+}
+
+static bool cidr_match(const struct rp_cidr *c, const uint8_t a[16])
+{
+	unsigned full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (memcmp(c->addr, a, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((c->addr[full] ^ a[full]) & (0xFF << (8 - rest))) == 0;
+}
+
+bool rp_addr_is_private(const struct rp_http_opts *o, const char *addr)
+{
+	/* RFC 1918, RFC 6598 shared space, and unique local IPv6 (AZURE.md / the issue). */
+	static const char *const builtin[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+					      "100.64.0.0/10", "fc00::/7"};
+	uint8_t a[16] = {0};
+	struct in_addr v4;
+	struct rp_cidr c;
+	size_t i;
+
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		a[10] = a[11] = 0xff;
+		memcpy(a + 12, &v4, 4);
+	} else if (inet_pton(AF_INET6, addr, a) != 1) {
+		return false;
+	}
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (rp_cidr_parse(builtin[i], &c, NULL) == 0 && cidr_match(&c, a))
+			return true;
+	for (i = 0; o && i < o->private_extra_count; i++)
+		if (cidr_match(&o->private_extra[i], a))
+			return true;
+	return false;
+}
+
+void rp_url_redact(const char *url, char *out, size_t outsz)
+{
+	const char *scheme = strstr(url, "://");
+	const char *host = scheme ? scheme + 3 : url;
+	const char *end = url + strcspn(url, "?#");
+	const char *at = memchr(host, '@', (size_t)(end - host));
+	size_t slash = strcspn(host, "/");
+
+	if (outsz == 0)
+		return;
+	/* Drop user:password@ and everything from '?' on. */
+	if (at && (size_t)(at - host) < slash) {
+		snprintf(out, outsz, "%.*s%.*s", (int)(host - url), url, (int)(end - at - 1), at + 1);
+		return;
+	}
+	snprintf(out, outsz, "%.*s", (int)(end - url), url);
+}
+
+/* ---- shared easy-handle setup ---- */
+
+struct xfer_policy {
+	const struct rp_http_opts *opts;
+	bool refused;
+	char refused_ip[64];
+};
+
+static int prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+		     int conn_primary_port, int conn_local_port)
+{
+	struct xfer_policy *p = clientp;
+
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	if (p->opts->require_private && !rp_addr_is_private(p->opts, conn_primary_ip)) {
+		p->refused = true;
+		snprintf(p->refused_ip, sizeof(p->refused_ip), "%s", conn_primary_ip);
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+
+static struct curl_slist *resolve_list(const struct rp_http_opts *o)
+{
+	struct curl_slist *l = NULL, *n;
+	size_t i;
+
+	for (i = 0; i < o->resolve_count; i++) {
+		n = curl_slist_append(l, o->resolve[i]);
+		if (!n) {
+			curl_slist_free_all(l);
+			return NULL;
+		}
+		l = n;
+	}
+	return l;
+}
+
+static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist *resolve,
+		       CURLSH *share, struct xfer_policy *policy, char *errbuf)
+{
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, o->allow_http ? "https,http" : "https");
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+	if (resolve)
+		curl_easy_setopt(e, CURLOPT_RESOLVE, resolve);
+	if (share)
+		curl_easy_setopt(e, CURLOPT_SHARE, share);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, policy);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ? o->connect_timeout_s : 30L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s ? o->low_speed_time_s : 60L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "cvmrestore/" RP_VERSION);
+	errbuf[0] = '\0';
+}
+
+static void transport_error(char *msg, size_t msgsz, const char *url, CURLcode cc,
+			    const char *errbuf, const struct xfer_policy *p)
+{
+	char safe[512];
+
+	rp_url_redact(url, safe, sizeof(safe));
+	if (p->refused)
+		snprintf(msg, msgsz,
+			 "refusing to send a request to %s at %s: not a private address "
+			 "(--require-private; add --private-cidr to allow it)",
+			 safe, p->refused_ip);
+	else
+		snprintf(msg, msgsz, "%s: %s", safe, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+}
+
+/* ---- single requests ---- */
+
+struct rp_http {
+	struct rp_http_opts opts;
+	CURL *easy;
+	struct curl_slist *resolve;
+	struct xfer_policy policy;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+int rp_http_new(const struct rp_http_opts *o, struct rp_http **out, struct rp_err *err)
+{
+	struct rp_http *h;
+
+	pthread_once(&curl_once, curl_init_once);
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	h->opts = *o;
+	h->policy.opts = &h->opts;
+	h->easy = curl_easy_init();
+	h->resolve = resolve_list(o);
+	if (!h->easy || (o->resolve_count && !h->resolve)) {
+		rp_http_free(h);
+		return rp_err_set(err, RP_EIO, "cannot set up libcurl");
+	}
+	*out = h;
+	return 0;
+}
+
+void rp_http_free(struct rp_http *h)
+{
+	if (!h)
+		return;
+	if (h->easy)
+		curl_easy_cleanup(h->easy);
+	curl_slist_free_all(h->resolve);
+	free(h);
+}
+
+struct body_buf {
+	struct rp_http_response *r;
+	size_t max;
+	bool too_big;
+};
+
+static size_t body_cb(char *p, size_t size, size_t n, void *ud)
+{
+	struct body_buf *b = ud;
+	size_t len = size * n;
+	char *nb;
+
+	if (b->r->body_len + len > b->max) {
+		b->too_big = true;
+		return 0;
+	}
+	nb = realloc(b->r->body, b->r->body_len + len + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + b->r->body_len, p, len);
+	b->r->body = nb;
+	b->r->body_len += len;
+	nb[b->r->body_len] = '\0';
+	return len;
+}
+
+static char *trim_dup(const char *p, size_t n)
+{
+	char *s;
+
+	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	s = malloc(n + 1);
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static size_t header_cb(char *p, size_t size, size_t n, void *ud)
+{
+	struct rp_http_response *r = ud;
+	size_t len = size * n;
+	const char *colon = memchr(p, ':', len);
+	struct rp_http_header *nh;
+	size_t i;
+
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* A new status line (after a 100 Continue, say): forget earlier headers. */
+		for (i = 0; i < r->header_count; i++) {
+			free(r->headers[i].name);
+			free(r->headers[i].value);
+		}
+		r->header_count = 0;
+		return len;
+	}
+	if (!colon || r->header_count >= 256)
+		return len;
+	nh = realloc(r->headers, (r->header_count + 1) * sizeof(*nh));
+	if (!nh)
+		return 0;
+	r->headers = nh;
+	nh[r->header_count].name = trim_dup(p, (size_t)(colon - p));
+	nh[r->header_count].value = trim_dup(colon + 1, len - (size_t)(colon - p) - 1);
+	if (!nh[r->header_count].name || !nh[r->header_count].value) {
+		free(nh[r->header_count].name);
+		free(nh[r->header_count].value);
+		return 0;
+	}
+	r->header_count++;
+	return len;
+}
+
+const char *rp_http_header(const struct rp_http_response *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->header_count; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+void rp_http_response_release(struct rp_http_response *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->header_count; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static struct curl_slist *header_list(const char *const *headers, const char *x_ms_version,
+				      bool *ok)
+{
+	struct curl_slist *l = NULL, *n;
+	char ver[64];
+
+	*ok = false;
+	snprintf(ver, sizeof(ver), "x-ms-version: %s", x_ms_version ? x_ms_version : RP_X_MS_VERSION);
+	n = curl_slist_append(l, ver);
+	if (!n)
+		return NULL;
+	l = n;
+	for (; headers && *headers; headers++) {
+		if (!**headers)
+			continue;
+		n = curl_slist_append(l, *headers);
+		if (!n) {
+			curl_slist_free_all(l);
+			return NULL;
+		}
+		l = n;
+	}
+	*ok = true;
+	return l;
+}
+
+int rp_http_request(struct rp_http *h, const char *method, const char *url,
+		    const char *const *headers, const void *body, size_t body_len, size_t max_body,
+		    struct rp_http_response *resp, struct rp_err *err)
+{
+	struct body_buf bb = {.r = resp, .max = max_body};
+	struct curl_slist *hl;
+	CURL *e = h->easy;
+	char *ip = NULL;
+	CURLcode cc;
+	bool ok;
+	int rc = 0;
+
+	memset(resp, 0, sizeof(*resp));
+	curl_easy_reset(e);
+	h->policy.refused = false;
+	setup_easy(e, &h->opts, h->resolve, NULL, &h->policy, h->errbuf);
+	hl = header_list(headers, h->opts.x_ms_version, &ok);
+	if (!ok)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &bb);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, resp);
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "GET") != 0) {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
+	cc = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+		snprintf(resp->primary_ip, sizeof(resp->primary_ip), "%s", ip);
+	if (cc != CURLE_OK) {
+		char msg[RP_ERR_MSG_MAX];
+
+		if (bb.too_big) {
+			char safe[512];
+			rp_url_redact(url, safe, sizeof(safe));
+			rc = rp_err_set(err, RP_EIO, "%s: answer larger than %zu bytes", safe,
+					max_body);
+		} else {
+			transport_error(msg, sizeof(msg), url, cc, h->errbuf, &h->policy);
+			rc = rp_err_set(err, h->policy.refused ? RP_EAUTH : RP_EIO, "%s", msg);
+		}
+		rp_http_response_release(resp);
+	}
+	/* The easy handle keeps pointers to the list until the next reset. */
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hl);
+	return rc;
+}
+
+/* ---- the multi engine ---- */
+
+struct xfer {
+	CURL *easy;
+	struct curl_slist *headers;
+	struct xfer_policy policy;
+	char errbuf[CURL_ERROR_SIZE];
+	char *url;
+	uint8_t *buf;
+	size_t len;
+	void *user;
+	struct rp_http_xfer_result res;
+	char errbody[4096];
+	size_t errbody_len;
+	bool busy;
+};
+
+struct rp_http_multi {
+	struct rp_http_opts opts;
+	CURLM *multi;
+	CURLSH *share;
+	struct curl_slist *resolve;
+	unsigned max;
+	struct xfer *x;
+	unsigned running;
+	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
+};
+
+static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *ud)
+{
+	struct rp_http_multi *m = ud;
+
+	(void)h;
+	(void)a;
+	pthread_mutex_lock(&m->share_lock[d]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data d, void *ud)
+{
+	struct rp_http_multi *m = ud;
+
+	(void)h;
+	pthread_mutex_unlock(&m->share_lock[d]);
+}
+
+int rp_http_multi_new(const struct rp_http_opts *o, unsigned max_conns,
+		      struct rp_http_multi **out, struct rp_err *err)
+{
+	struct rp_http_multi *m;
+	unsigned i;
+
+	pthread_once(&curl_once, curl_init_once);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	m->opts = *o;
+	m->max = max_conns ? max_conns : 1;
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&m->share_lock[i], NULL);
+	m->x = calloc(m->max, sizeof(*m->x));
+	m->multi = curl_multi_init();
+	m->share = curl_share_init();
+	m->resolve = resolve_list(o);
+	if (!m->x || !m->multi || !m->share || (o->resolve_count && !m->resolve)) {
+		rp_http_multi_free(m);
+		return rp_err_set(err, RP_EIO, "cannot set up libcurl");
+	}
+	/* TLS sessions and DNS answers are shared by all transfers; connections are pooled by
+	 * the multi handle itself. */
+	curl_share_setopt(m->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(m->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(m->share, CURLSHOPT_USERDATA, m);
+	curl_share_setopt(m->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(m->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)m->max);
+	curl_multi_setopt(m->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)m->max);
+	curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)m->max);
+	for (i = 0; i < m->max; i++) {
+		m->x[i].easy = curl_easy_init();
+		if (!m->x[i].easy) {
+			rp_http_multi_free(m);
+			return rp_err_set(err, RP_EIO, "cannot set up libcurl");
+		}
+		m->x[i].policy.opts = &m->opts;
+	}
+	*out = m;
+	return 0;
+}
+
+void rp_http_multi_free(struct rp_http_multi *m)
+{
+	unsigned i;
+
+	if (!m)
+		return;
+	for (i = 0; m->x && i < m->max; i++) {
+		if (m->x[i].busy)
+			curl_multi_remove_handle(m->multi, m->x[i].easy);
+		if (m->x[i].easy)
+			curl_easy_cleanup(m->x[i].easy);
+		curl_slist_free_all(m->x[i].headers);
+		free(m->x[i].url);
+	}
+	if (m->multi)
+		curl_multi_cleanup(m->multi);
+	if (m->share)
+		curl_share_cleanup(m->share);
+	curl_slist_free_all(m->resolve);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&m->share_lock[i]);
+	free(m->x);
+	free(m);
+}
+
+static void copy_value(char *dst, size_t dsz, const char *v, size_t n)
+{
+	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+		n--;
+	while (n > 0 && *v == ' ') {
+		v++;
+		n--;
+	}
+	if (n >= dsz)
+		n = dsz - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static bool header_is(const char *p, size_t len, const char *name, const char **value,
+		      size_t *vlen)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || p[n] != ':' || strncasecmp(p, name, n) != 0)
+		return false;
+	*value = p + n + 1;
+	*vlen = len - n - 1;
+	return true;
+}
+
+static size_t xfer_header_cb(char *p, size_t size, size_t n, void *ud)
+{
+	struct xfer *x = ud;
+	struct rp_http_xfer_result *r = &x->res;
+	size_t len = size * n, vlen;
+	const char *v;
+	char num[32];
+
+	if (header_is(p, len, "ETag", &v, &vlen))
+		copy_value(r->etag, sizeof(r->etag), v, vlen);
+	else if (header_is(p, len, "x-ms-content-crc64", &v, &vlen))
+		copy_value(r->crc64, sizeof(r->crc64), v, vlen);
+	else if (header_is(p, len, "Content-MD5", &v, &vlen))
+		copy_value(r->md5, sizeof(r->md5), v, vlen);
+	else if (header_is(p, len, "x-ms-error-code", &v, &vlen))
+		copy_value(r->error_code, sizeof(r->error_code), v, vlen);
+	else if (header_is(p, len, "Content-Range", &v, &vlen))
+		copy_value(r->content_range, sizeof(r->content_range), v, vlen);
+	else if (header_is(p, len, "x-ms-retry-after-ms", &v, &vlen)) {
+		uint64_t ms;
+		copy_value(num, sizeof(num), v, vlen);
+		if (rp_parse_u64(num, &ms, NULL) == 0 && ms < 3600000)
+			r->retry_after_ms = (long)ms;
+	} else if (header_is(p, len, "Retry-After", &v, &vlen) && r->retry_after_ms < 0) {
+		uint64_t s;
+		copy_value(num, sizeof(num), v, vlen);
+		if (rp_parse_u64(num, &s, NULL) == 0 && s < 3600)
+			r->retry_after_ms = (long)(s * 1000);
+	}
+	return len;
+}
+
+static size_t xfer_body_cb(char *p, size_t size, size_t n, void *ud)
+{
+	struct xfer *x = ud;
+	size_t len = size * n;
+	long status = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299) {
+		/* Keep the start of an error body (XML with <Code> and <Message>). */
+		size_t room = sizeof(x->errbody) - 1 - x->errbody_len;
+		size_t k = len < room ? len : room;
+		memcpy(x->errbody + x->errbody_len, p, k);
+		x->errbody_len += k;
+		x->errbody[x->errbody_len] = '\0';
+		return len;
+	}
+	if (x->res.received + len > x->len) {
+		x->res.overflow = true;
+		return 0;
+	}
+	memcpy(x->buf + x->res.received, p, len);
+	x->res.received += len;
+	return len;
+}
+
+int rp_http_multi_get_range(struct rp_http_multi *m, const char *url, const char *const *headers,
+			    uint64_t off, size_t len, uint8_t *buf, void *user, struct rp_err *err)
+{
+	struct xfer *x = NULL;
+	char range[64];
+	unsigned i;
+	bool ok;
+
+	for (i = 0; i < m->max; i++)
+		if (!m->x[i].busy) {
+			x = &m->x[i];
+			break;
+		}
+	if (!x)
+		return rp_err_set(err, RP_EUSAGE, "all %u transfers are busy", m->max);
+	if (len == 0)
+		return rp_err_set(err, RP_EUSAGE, "empty range");
+	curl_slist_free_all(x->headers);
+	free(x->url);
+	x->headers = header_list(headers, m->opts.x_ms_version, &ok);
+	x->url = strdup(url);
+	if (!ok || !x->url)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	x->buf = buf;
+	x->len = len;
+	x->user = user;
+	x->errbody_len = 0;
+	x->errbody[0] = '\0';
+	memset(&x->res, 0, sizeof(x->res));
+	x->res.retry_after_ms = -1;
+	x->policy.refused = false;
+	curl_easy_reset(x->easy);
+	setup_easy(x->easy, &m->opts, m->resolve, m->share, &x->policy, x->errbuf);
+	snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)off,
+		 (unsigned long long)(off + len - 1));
+	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+	curl_easy_setopt(x->easy, CURLOPT_RANGE, range);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, xfer_body_cb);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, xfer_header_cb);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	if (curl_multi_add_handle(m->multi, x->easy) != CURLM_OK)
+		return rp_err_set(err, RP_EIO, "cannot start a transfer");
+	x->busy = true;
+	m->running++;
+	return 0;
+}
+
+/* <Code>X</Code> from an XML error body: enough for a message; the full parser lives in
+ * formats/ and is used for page lists. */
+static void code_from_body(struct xfer *x)
+{
+	const char *a = strstr(x->errbody, "<Code>"), *b;
+
+	if (x->res.error_code[0] || !a)
+		return;
+	a += 6;
+	b = strstr(a, "</Code>");
+	if (b)
+		copy_value(x->res.error_code, sizeof(x->res.error_code), a, (size_t)(b - a));
+}
+
+static void message_from_body(struct xfer *x)
+{
+	const char *a = strstr(x->errbody, "<Message>"), *b;
+
+	if (!a)
+		return;
+	a += 9;
+	b = strstr(a, "</Message>");
+	if (!b)
+		return;
+	/* Azure's messages carry a RequestId and Time on further lines: keep the first line. */
+	copy_value(x->res.msg, sizeof(x->res.msg), a, strcspn(a, "\r\n") < (size_t)(b - a)
+								 ? strcspn(a, "\r\n")
+								 : (size_t)(b - a));
+}
+
+int rp_http_multi_run(struct rp_http_multi *m, int timeout_ms, rp_http_done_fn done, void *ctx,
+		      struct rp_err *err)
+{
+	CURLMsg *msg;
+	int still = 0, left;
+	CURLMcode mc;
+
+	mc = curl_multi_perform(m->multi, &still);
+	if (mc == CURLM_OK && timeout_ms > 0)
+		mc = curl_multi_poll(m->multi, NULL, 0, timeout_ms, NULL);
+	if (mc == CURLM_OK)
+		mc = curl_multi_perform(m->multi, &still);
+	if (mc != CURLM_OK)
+		return rp_err_set(err, RP_EIO, "libcurl: %s", curl_multi_strerror(mc));
+	while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+		struct xfer *x = NULL;
+		char *ip = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->res.status);
+		if (curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+			snprintf(x->res.primary_ip, sizeof(x->res.primary_ip), "%s", ip);
+		if (msg->data.result != CURLE_OK && !x->res.overflow) {
+			transport_error(x->res.msg, sizeof(x->res.msg), x->url, msg->data.result,
+					x->errbuf, &x->policy);
+			x->res.code = x->policy.refused ? RP_EAUTH : RP_EIO;
+		} else if (x->res.status < 200 || x->res.status > 299) {
+			code_from_body(x);
+			message_from_body(x);
+		}
+		curl_multi_remove_handle(m->multi, x->easy);
+		x->busy = false;
+		m->running--;
+		done(ctx, x->user, &x->res);
+	}
+	return (int)m->running;
+}
+
+void rp_http_multi_wakeup(struct rp_http_multi *m)
+{
+	curl_multi_wakeup(m->multi);
+}

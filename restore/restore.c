@@ -1,0 +1,254 @@
+#include "restore/restore.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "formats/vhd.h"
+#include "restore/blob.h"
+#include "restore/sink.h"
+
+#define PLAN_WINDOW (1ull << 30)
+#define MAX_HASHED_RANGE (4u << 20)
+
+bool rp_is_url(const char *s)
+{
+	return strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The last 512 bytes: a fixed VHD footer whose current size is the blob size minus 512, or
+ * not a VHD at all (a guest state blob, a raw mirror). */
+static int check_footer(struct rp_blob *b, uint8_t footer[VHD_FOOTER_SIZE], bool *is_vhd,
+			struct rp_err *err)
+{
+	struct rp_http_response r;
+	struct vhd_footer f;
+	int rc;
+
+	*is_vhd = false;
+	if (b->size < VHD_FOOTER_SIZE)
+		return 0;
+	rc = rp_blob_get_range(b, b->size - VHD_FOOTER_SIZE, VHD_FOOTER_SIZE, NULL, 0, footer, &r,
+			       err);
+	if (rc)
+		return rc;
+	rp_http_response_release(&r);
+	if (memcmp(footer, "conectix", 8) != 0)
+		return 0;
+	rc = vhd_footer_parse(footer, VHD_FOOTER_SIZE, 0, &f, err);
+	if (rc) {
+		rp_err_prefix(err, "%s: vhd footer at 0x%llx", b->display,
+			      (unsigned long long)(b->size - VHD_FOOTER_SIZE));
+		return rc;
+	}
+	if (f.disk_type != VHD_TYPE_FIXED)
+		return rp_err_set(err, RP_EFORMAT,
+				  "%s: the footer says disk type %u; a disk blob must be a fixed VHD",
+				  b->display, f.disk_type);
+	if (f.current_size != b->size - VHD_FOOTER_SIZE)
+		return rp_err_set(err, RP_EFORMAT,
+				  "%s: vhd footer current size at +48 is %llu, but the blob holds "
+				  "%llu bytes before the footer",
+				  b->display, (unsigned long long)f.current_size,
+				  (unsigned long long)(b->size - VHD_FOOTER_SIZE));
+	*is_vhd = true;
+	return 0;
+}
+
+/* Ask for a hash on a small first range and see what the server does (AZURE.md: Azurite
+ * answers a CRC64 request with 500 FeatureNotSupported when strict, ignores it when loose). */
+static int probe_transport_hash(struct rp_blob *b, enum rp_th_request want,
+				enum rp_transport_hash *th, struct rp_err *err)
+{
+	uint8_t buf[512];
+	size_t len = b->size < sizeof(buf) ? (size_t)b->size : sizeof(buf);
+	struct rp_http_response r;
+	int rc;
+
+	*th = RP_TH_NONE;
+	if (want == RP_THR_NONE || len == 0)
+		return 0;
+	if (want == RP_THR_AUTO || want == RP_THR_CRC64) {
+		rc = rp_blob_get_range(b, 0, len, "x-ms-range-get-content-crc64: true", 500, buf, &r,
+				       err);
+		if (rc)
+			return rc;
+		if (r.status == 206 && rp_http_header(&r, "x-ms-content-crc64"))
+			*th = RP_TH_CRC64;
+		rp_http_response_release(&r);
+		if (*th == RP_TH_CRC64)
+			return 0;
+		if (want == RP_THR_CRC64)
+			return rp_err_set(err, RP_EFORMAT,
+					  "%s: the server does not give x-ms-content-crc64 "
+					  "(--transport-hash crc64); try md5 or auto",
+					  b->display);
+	}
+	rc = rp_blob_get_range(b, 0, len, "x-ms-range-get-content-md5: true", 0, buf, &r, err);
+	if (rc)
+		return rc;
+	if (rp_http_header(&r, "Content-MD5"))
+		*th = RP_TH_MD5;
+	rp_http_response_release(&r);
+	if (*th == RP_TH_NONE && want == RP_THR_MD5)
+		return rp_err_set(err, RP_EFORMAT,
+				  "%s: the server does not give Content-MD5 for ranges "
+				  "(--transport-hash md5); try auto or none",
+				  b->display);
+	return 0;
+}
+
+int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
+		   struct rp_err *err)
+{
+	struct rp_blob b = {0};
+	struct rp_page_plan *plan = NULL;
+	struct rp_file_sink *sink = NULL;
+	struct rp_fetch_opts fo = {0};
+	uint8_t footer[VHD_FOOTER_SIZE];
+	bool is_vhd = false, vhd_out;
+	double t0 = now_s();
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	rp_url_redact(o->url, rep->source, sizeof(rep->source));
+	if (o->chunk_size == 0 || o->chunk_size % 512 || o->chunk_size > (64u << 20))
+		return rp_err_set(err, RP_EUSAGE, "--chunk-size must be a multiple of 512 up to 64M");
+	if (o->th != RP_THR_NONE && o->chunk_size > MAX_HASHED_RANGE)
+		return rp_err_set(err, RP_EUSAGE,
+				  "--chunk-size may be at most 4M while transport hashes are on "
+				  "(the service hashes ranges of 4 MiB or less); add "
+				  "--transport-hash none");
+	rc = rp_http_new(&o->http, &b.http, err);
+	if (rc)
+		return rc;
+	rc = rp_auth_new(&o->auth, &o->http, RP_AUDIENCE_STORAGE, &b.auth, err);
+	if (rc)
+		goto out;
+	b.url = o->url;
+	b.retries = o->retries;
+	b.retry_base_ms = o->retry_base_ms;
+	rc = rp_blob_head(&b, err);
+	if (rc)
+		goto out;
+	snprintf(rep->etag, sizeof(rep->etag), "%s", b.etag);
+	snprintf(rep->blob_type, sizeof(rep->blob_type), "%s", b.blob_type);
+	rep->blob_size = b.size;
+	rc = check_footer(&b, footer, &is_vhd, err);
+	if (rc)
+		goto out;
+	rep->is_vhd = is_vhd;
+	rep->virtual_size = is_vhd ? b.size - VHD_FOOTER_SIZE : b.size;
+	if (o->format == RP_OUT_VHD && !is_vhd) {
+		rc = rp_err_set(err, RP_EFORMAT,
+				"%s: --format vhd, but the blob has no VHD footer; use --format raw",
+				b.display);
+		goto out;
+	}
+	vhd_out = is_vhd && o->format != RP_OUT_RAW;
+	if (o->out)
+		snprintf(rep->output_format, sizeof(rep->output_format), "%s",
+			 vhd_out ? "vhd" : "raw");
+	if (o->seal && o->seal->virtual_size != rep->virtual_size) {
+		rc = rp_err_set(err, RP_EVERIFY,
+				"the seal is for a disk of %llu bytes, %s holds %llu",
+				(unsigned long long)o->seal->virtual_size, b.display,
+				(unsigned long long)rep->virtual_size);
+		goto out;
+	}
+	rc = probe_transport_hash(&b, o->th, &rep->th, err);
+	if (rc)
+		goto out;
+	if (strcmp(b.blob_type, "PageBlob") == 0) {
+		rc = rp_page_plan_new(&b, rep->virtual_size, o->chunk_size, PLAN_WINDOW, &plan, err);
+		if (rc)
+			goto out;
+	}
+	if (o->out) {
+		struct rp_sink_id id = {
+			.source = rep->source,
+			.etag = b.etag,
+			.size = rep->virtual_size,
+			.chunk_size = o->chunk_size,
+			.output_format = vhd_out ? 1 : 0,
+		};
+		rc = rp_file_sink_open(o->out, &id, o->force, &sink, &rep->resumed, err);
+		if (rc)
+			goto out;
+		fo.sink = rp_file_sink_callbacks(sink);
+	}
+	fo.url = o->url;
+	fo.display = rep->source;
+	fo.auth = b.auth;
+	fo.http = &o->http;
+	fo.etag = b.etag;
+	fo.size = rep->virtual_size;
+	fo.chunk_size = o->chunk_size;
+	fo.connections = o->connections;
+	fo.retries = o->retries;
+	fo.retry_base_ms = o->retry_base_ms;
+	fo.th = rep->th;
+	fo.expect = o->seal;
+	fo.keep_going = o->keep_going;
+	fo.whole_digests = o->whole_digests;
+	fo.plan = plan ? rp_page_plan_chunk : NULL;
+	fo.plan_ctx = plan;
+	fo.progress = o->progress;
+	fo.progress_ctx = o->progress_ctx;
+	fo.stop = o->stop;
+	rc = rp_fetch_run(&fo, &rep->fetch, err);
+	if (plan)
+		rep->written_listed = rp_page_plan_written(plan);
+	if (rc)
+		goto out;
+	if (o->seal && o->seal->has_sha256 && rep->fetch.whole_done[RP_DIGEST_SHA256] &&
+	    memcmp(o->seal->sha256, rep->fetch.whole[RP_DIGEST_SHA256], 32) != 0) {
+		rc = rp_err_set(err, RP_EVERIFY,
+				"whole-disk sha256 differs from the seal's, although every chunk "
+				"matched: the seal is inconsistent");
+		goto out;
+	}
+	if (rep->fetch.mismatch_count) {
+		rc = rp_err_set(err, RP_EVERIFY, "%s does not match the seal: %zu chunks differ",
+				rep->source, rep->fetch.mismatch_count);
+		goto out;
+	}
+	if (sink) {
+		if (o->stop && *o->stop) {
+			rc = rp_err_set(err, RP_EINTR, "interrupted");
+			goto out;
+		}
+		rc = rp_file_sink_finish(sink, vhd_out ? footer : NULL, vhd_out ? VHD_FOOTER_SIZE : 0,
+					 err);
+	}
+out:
+	if (rc && sink && err) {
+		char msg[RP_ERR_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "%s; '%s' and its journal are kept: run the same command "
+					   "again to resume",
+			 err->msg, rp_file_sink_partial_path(sink));
+		rp_err_set(err, rc, "%s", msg);
+	}
+	rep->seconds = now_s() - t0;
+	rp_file_sink_free(sink);
+	rp_page_plan_free(plan);
+	rp_auth_free(b.auth);
+	rp_http_free(b.http);
+	return rc;
+}
+
+void rp_restore_report_release(struct rp_restore_report *rep)
+{
+	rp_fetch_result_release(&rep->fetch);
+}

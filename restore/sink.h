@@ -1,0 +1,56 @@
+/*
+ * The file sink of a restore: positional writes into OUT.partial (sized up front, so what is
+ * never written stays a hole), a journal OUT.journal of verified chunks (docs/journal.md),
+ * and, when everything is verified, fsync and rename to OUT. A failed or interrupted restore
+ * leaves OUT.partial and OUT.journal for the same command to resume; OUT never exists until
+ * the end.
+ *
+ * Thread safety: write, verified and read_back may be called from many threads; tick, finish
+ * and free from one.
+ */
+#ifndef RP_RESTORE_SINK_H
+#define RP_RESTORE_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "restore/fetch.h"
+
+struct rp_sink_id {
+	const char *source;  /* the source without secrets */
+	const char *etag;
+	uint64_t size;       /* bytes of data (the virtual disk) */
+	uint64_t chunk_size;
+	uint32_t output_format; /* 0 raw, 1 vhd: a resume must ask for the same */
+};
+
+struct rp_file_sink;
+
+/*
+ * Open OUT.partial for writing. If OUT.partial and OUT.journal exist and the journal matches id,
+ * resume (*resumed true, with the verified chunks it lists); if they exist but the source
+ * changed (ETag or size), RP_EIO naming what changed; if OUT exists, RP_EUSAGE unless force.
+ */
+int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
+		      struct rp_file_sink **out_sink, bool *resumed, struct rp_err *err);
+
+/* The sink callbacks for the fetch engine. */
+struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s);
+
+/* Chunks the journal listed as verified when opened. */
+uint64_t rp_file_sink_resumed_chunks(const struct rp_file_sink *s);
+
+/*
+ * Write tail (e.g. the VHD footer, tail_len bytes; may be 0) after the data, sync, rename
+ * OUT.partial to OUT and remove the journal.
+ */
+int rp_file_sink_finish(struct rp_file_sink *s, const uint8_t *tail, size_t tail_len,
+			struct rp_err *err);
+
+/* Write the journal one last time (after a failure) and close; NULL is a no-op. */
+void rp_file_sink_free(struct rp_file_sink *s);
+
+const char *rp_file_sink_partial_path(const struct rp_file_sink *s);
+
+#endif

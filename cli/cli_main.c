@@ -7,6 +7,7 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_restore,
+	&cli_cmd_preflight,
 	&cli_cmd_inspect,
 	&cli_cmd_convert,
 	&cli_cmd_seal,

@@ -56,6 +56,7 @@ int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 	/* One line: messages from the libraries never hold a newline, but a file name may. */
 	const char *p;
 
+	fflush(stdout);
 	fprintf(stderr, "cvmrestore: %s: ", cmd->name);
 	for (p = err->msg; *p; p++)
 		fputc(*p == '\n' ? ' ' : *p, stderr);

@@ -113,5 +113,6 @@ extern const struct cli_cmd cli_cmd_convert;
 extern const struct cli_cmd cli_cmd_seal;
 extern const struct cli_cmd cli_cmd_verify;
 extern const struct cli_cmd cli_cmd_restore;
+extern const struct cli_cmd cli_cmd_preflight;
 
 #endif

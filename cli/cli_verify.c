@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "cli/cli_digests.h"
+#include "cli/cli_net.h"
 #include "common/util.h"
 
 struct verify_args {
 	struct cli_image_args img;
+	struct cli_net_args net;
 	const char *seal;
 	unsigned digests;
 	bool digests_set;
@@ -27,6 +29,7 @@ static const struct cli_opt verify_opts[] = {
 	{"threads", 0, true, "N", "worker threads (default: number of cores)"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	{"json", 0, false, NULL, "print one JSON document on stdout"},
+	CLI_NET_OPTS,
 	{0},
 };
 
@@ -47,7 +50,10 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 	} else if (strcmp(name, "json") == 0) {
 		a->json = true;
 	} else {
-		return cli_image_arg(cmd, &a->img, name, arg);
+		int rc = cli_image_arg(cmd, &a->img, name, arg);
+		if (rc == 1)
+			rc = cli_net_arg(cmd, &a->net, name, arg);
+		return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
 	}
 	return 0;
 }
@@ -166,6 +172,56 @@ static int first_fatal(const struct cli_cmd *cmd, const char *path, const struct
 	return 0;
 }
 
+/* verify of a URL: the restore pipeline with no sink. */
+static int run_remote(const struct cli_cmd *cmd, struct verify_args *a, const char *url)
+{
+	struct rp_restore_opts o = {0};
+	struct rp_restore_report rep;
+	struct rp_seal *seal = NULL;
+	struct rp_json *report;
+	struct cli_progress prog;
+	struct rp_err err;
+	int rc, out_rc = 0;
+
+	rp_err_init(&err);
+	if (a->img.parent_count)
+		return cli_usage(cmd, "--parent is for local images, not URLs");
+	if (a->seal && rp_seal_load(a->seal, &seal, &err) != 0) {
+		rp_err_prefix(&err, "seal '%s'", a->seal);
+		return cli_fail(cmd, &err);
+	}
+	if (seal)
+		a->net.chunk_size = seal->chunk_size;
+	cli_progress_init(&prog, "verify", a->quiet || a->json);
+	o.url = url;
+	o.http = a->net.http;
+	o.auth = a->net.auth;
+	o.connections = a->net.connections;
+	o.chunk_size = a->net.chunk_size;
+	o.retries = a->net.retries;
+	o.retry_base_ms = a->net.retry_base_ms;
+	o.th = a->net.th;
+	o.seal = seal;
+	o.keep_going = true;
+	o.whole_digests = a->digests_set ? a->digests : 1u << RP_DIGEST_SHA256;
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &prog;
+	o.stop = &cli_stop;
+	rc = rp_restore_run(&o, &rep, &err);
+	cli_progress_end(&prog);
+	report = cli_net_report(&rep, NULL, a->seal, seal, rc, rc ? err.msg : NULL);
+	if (a->json)
+		out_rc = cli_print_json(report);
+	else if (!a->quiet || rc)
+		cli_net_print(stdout, report);
+	rp_json_free(report);
+	if (rc)
+		out_rc = cli_fail(cmd, &err);
+	rp_restore_report_release(&rep);
+	rp_seal_free(seal);
+	return out_rc;
+}
+
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct verify_args a = {0};
@@ -180,11 +236,14 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	int npos, rc;
 	bool ok;
 
+	cli_net_defaults(&a.net);
 	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)
 		return cli_usage(cmd, "expected one SOURCE");
+	if (rp_is_url(pos[0]))
+		return run_remote(cmd, &a, pos[0]);
 	if (!a.digests_set)
 		a.digests = a.seal ? 0 : 1u << RP_DIGEST_SHA256;
 	rp_err_init(&err);
@@ -270,7 +329,9 @@ const struct cli_cmd cli_cmd_verify = {
 	.name = "verify",
 	.args = "SOURCE",
 	.summary = "check an image: structure and digests, or every chunk against a seal",
-	.details = "Without --seal: the structural checks of inspect and the whole-disk digests.\n"
+	.details = "SOURCE is a local image or an https:// URL (the restore pipeline with nothing "
+		   "written).\nWithout --seal: the structural checks of inspect and the whole-disk "
+		   "digests.\n"
 		   "With --seal: every chunk is hashed in parallel and compared; each mismatch is "
 		   "reported with its\nindex, offset, length, expected and actual digest, and the "
 		   "exit code is 1.",

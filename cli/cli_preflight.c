@@ -1,0 +1,98 @@
+/* cvmrestore preflight: PASS/FAIL for everything a restore needs, before it starts. */
+#include <string.h>
+
+#include "cli/cli_net.h"
+#include "restore/preflight.h"
+
+struct preflight_args {
+	struct cli_net_args net;
+	const char *out;
+	bool json;
+};
+
+static const struct cli_opt preflight_opts[] = {
+	{"output", 'o', true, "OUT", "where the restore would write (checks free space)"},
+	{"json", 0, false, NULL, "print one JSON document on stdout"},
+	CLI_NET_OPTS,
+	{0},
+};
+
+static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+{
+	struct preflight_args *a = ctx;
+	const char *name = cmd->opts[idx].name;
+	int rc;
+
+	if (strcmp(name, "output") == 0) {
+		a->out = arg;
+		return 0;
+	}
+	if (strcmp(name, "json") == 0) {
+		a->json = true;
+		return 0;
+	}
+	rc = cli_net_arg(cmd, &a->net, name, arg);
+	return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
+}
+
+static int run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct preflight_args a;
+	struct rp_preflight pf;
+	struct rp_json *o, *arr;
+	const char *pos[1];
+	struct rp_err err;
+	int npos, rc, out_rc = 0;
+	unsigned i;
+
+	memset(&a, 0, sizeof(a));
+	cli_net_defaults(&a.net);
+	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	if (rc)
+		return rc;
+	if (npos != 1)
+		return cli_usage(cmd, "expected one SOURCE");
+	if (!rp_is_url(pos[0]))
+		return cli_usage(cmd, "SOURCE must be an https:// URL");
+	rc = rp_preflight_run(pos[0], a.out, &a.net.http, &a.net.auth, &pf);
+	o = rp_json_new_object();
+	arr = rp_json_new_array();
+	rp_json_set_str(o, "source", pf.source);
+	for (i = 0; i < pf.count; i++) {
+		const struct rp_check *c = &pf.check[i];
+		struct rp_json *e = rp_json_new_object();
+
+		rp_json_set_str(e, "check", c->name);
+		rp_json_set_str(e, "result", c->skipped ? "skip" : c->pass ? "pass" : "fail");
+		rp_json_set_str(e, "detail", c->detail);
+		if (!c->pass)
+			rp_json_set_str(e, "hint", c->hint);
+		rp_json_append(arr, e);
+		if (!a.json)
+			printf("%-4s %-15s %s%s%s\n", c->skipped ? "SKIP" : c->pass ? "PASS" : "FAIL",
+			       c->name, c->detail, !c->pass && c->hint[0] ? " -- " : "",
+			       !c->pass ? c->hint : "");
+	}
+	rp_json_set(o, "checks", arr);
+	rp_json_set_bool(o, "ok", rc == 0);
+	if (a.json)
+		out_rc = cli_print_json(o);
+	rp_json_free(o);
+	if (rc) {
+		for (i = 0; i < pf.count && pf.check[i].pass; i++)
+			;
+		rp_err_set(&err, rc, "%s check failed: %s", pf.check[i].name, pf.check[i].detail);
+		out_rc = cli_fail(cmd, &err);
+	}
+	return out_rc;
+}
+
+const struct cli_cmd cli_cmd_preflight = {
+	.name = "preflight",
+	.args = "SOURCE",
+	.summary = "check DNS, TLS, SAS, the blob, its page ranges and free space before a restore",
+	.details = "Every check runs and prints PASS, FAIL (with a hint) or SKIP; the exit code is 0 "
+		   "only if none failed.",
+	.opts = preflight_opts,
+	.run = run,
+};

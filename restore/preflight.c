@@ -1,0 +1,247 @@
+#include "restore/preflight.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <libgen.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/statvfs.h>
+#include <time.h>
+
+#include "common/util.h"
+#include "restore/blob.h"
+
+static struct rp_check *add(struct rp_preflight *pf, const char *name)
+{
+	struct rp_check *c = &pf->check[pf->count++];
+
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->pass = true;
+	return c;
+}
+
+static void failed(struct rp_check *c, int code, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void failed(struct rp_check *c, int code, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->pass = false;
+	c->code = code;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+	snprintf(c->hint, sizeof(c->hint), "%s", hint);
+}
+
+/* host and port of an https URL */
+static int split_url(const char *url, char *host, size_t hsz, char *port, size_t psz)
+{
+	const char *p = strstr(url, "://"), *end, *colon;
+	bool https = strncasecmp(url, "https", 5) == 0;
+
+	if (!p)
+		return -1;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	colon = memchr(p, ':', (size_t)(end - p));
+	if (p[0] == '[') { /* IPv6 literal */
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+		if (!rb)
+			return -1;
+		snprintf(host, hsz, "%.*s", (int)(rb - p - 1), p + 1);
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		snprintf(host, hsz, "%.*s", (int)((colon ? colon : end) - p), p);
+	}
+	if (colon)
+		snprintf(port, psz, "%.*s", (int)(end - colon - 1), colon + 1);
+	else
+		snprintf(port, psz, "%s", https ? "443" : "80");
+	return 0;
+}
+
+static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_http_opts *http)
+{
+	struct rp_check *c = add(pf, "dns");
+	char host[256], port[16], addr[INET6_ADDRSTRLEN] = "", pin[300];
+	struct addrinfo hints = {0}, *res = NULL;
+	bool privlink;
+	size_t i;
+	int rc;
+
+	if (split_url(url, host, sizeof(host), port, sizeof(port)) != 0) {
+		failed(c, RP_EUSAGE, "give an https:// URL", "cannot read a host from the URL");
+		return;
+	}
+	privlink = strstr(host, ".privatelink.") != NULL;
+	snprintf(pin, sizeof(pin), "%s:%s:", host, port);
+	for (i = 0; i < http->resolve_count; i++)
+		if (strncmp(http->resolve[i], pin, strlen(pin)) == 0)
+			snprintf(addr, sizeof(addr), "%s", http->resolve[i] + strlen(pin));
+	if (!addr[0]) {
+		hints.ai_socktype = SOCK_STREAM;
+		rc = getaddrinfo(host, port, &hints, &res);
+		if (rc != 0) {
+			failed(c, RP_EIO,
+			       "check the private DNS zone (privatelink.blob.core.windows.net) or pin "
+			       "the name with --resolve HOST:PORT:ADDR",
+			       "%s does not resolve: %s", host, gai_strerror(rc));
+			return;
+		}
+		if (res->ai_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr, addr,
+				  sizeof(addr));
+		else
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr,
+				  addr, sizeof(addr));
+		freeaddrinfo(res);
+	}
+	snprintf(c->detail, sizeof(c->detail), "%s resolves to %s%s%s", host, addr,
+		 rp_addr_is_private(http, addr) ? " (private)" : " (public)",
+		 privlink ? ", a privatelink name" : "");
+	if (http->require_private && !rp_addr_is_private(http, addr))
+		failed(c, RP_EAUTH,
+		       "the private endpoint's DNS record is missing or not used here: fix private "
+		       "DNS or pin the name with --resolve",
+		       "%s resolves to %s, which is not private (--require-private)", host, addr);
+}
+
+static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_auth_opts *auth)
+{
+	struct rp_check *c = add(pf, "sas");
+	char perms[16] = "", when[RP_TIME_STR];
+	bool has = false;
+	time_t se = 0;
+
+	rp_sas_info(url, &has, &se, perms, sizeof(perms));
+	if (!has) {
+		c->skipped = true;
+		snprintf(c->detail, sizeof(c->detail), "no SAS in the URL (%s)",
+			 auth->bearer_token_file || auth->identity || auth->client_credentials
+				 ? "a bearer credential is used"
+				 : "no credential: the server must allow anonymous reads");
+		return;
+	}
+	if (se) {
+		rp_time_iso(se, when);
+		if (se <= time(NULL)) {
+			failed(c, RP_EAUTH, "get a new SAS (disk access is granted again with "
+					    "beginGetAccess / az disk grant-access)",
+			       "the SAS expired at %s (se=)", when);
+			return;
+		}
+	}
+	if (!strchr(perms, 'r')) {
+		failed(c, RP_EAUTH, "ask for a SAS with read permission (sp=r)",
+		       "the SAS grants '%s' (sp=), without read", perms);
+		return;
+	}
+	snprintf(c->detail, sizeof(c->detail), "read permission (sp=%s), valid until %s", perms,
+		 se ? when : "(no se=)");
+}
+
+static void check_space(struct rp_preflight *pf, const char *out)
+{
+	struct rp_check *c = add(pf, "space");
+	struct statvfs vfs;
+	char *copy;
+	uint64_t avail;
+
+	if (!out) {
+		c->skipped = true;
+		snprintf(c->detail, sizeof(c->detail), "no -o OUT given");
+		return;
+	}
+	copy = strdup(out);
+	if (!copy || statvfs(dirname(copy), &vfs) != 0) {
+		failed(c, RP_EIO, "check that the folder of OUT exists and is writable",
+		       "cannot look at the file system of '%s'", out);
+		free(copy);
+		return;
+	}
+	free(copy);
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail < pf->written + 512)
+		failed(c, RP_EIO, "free space, or restore to another file system",
+		       "%llu bytes free where '%s' would go, %llu needed",
+		       (unsigned long long)avail, out, (unsigned long long)pf->written);
+	else
+		snprintf(c->detail, sizeof(c->detail), "%llu bytes free, %llu needed",
+			 (unsigned long long)avail, (unsigned long long)pf->written);
+}
+
+int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts *http,
+		     const struct rp_auth_opts *auth, struct rp_preflight *pf)
+{
+	struct rp_blob b = {0};
+	struct rp_check *c;
+	struct rp_err err;
+	unsigned i;
+
+	memset(pf, 0, sizeof(*pf));
+	rp_url_redact(url, pf->source, sizeof(pf->source));
+	check_dns(pf, url, http);
+	check_sas(pf, url, auth);
+	rp_err_init(&err);
+	c = add(pf, "tls+properties");
+	if (rp_http_new(http, &b.http, &err) != 0 ||
+	    rp_auth_new(auth, http, RP_AUDIENCE_STORAGE, &b.auth, &err) != 0) {
+		failed(c, err.code, "", "%s", err.msg);
+	} else {
+		b.url = url;
+		b.retries = 1;
+		b.retry_base_ms = 200;
+		if (rp_blob_head(&b, &err) != 0) {
+			failed(c, err.code,
+			       strstr(err.msg, "SSL") || strstr(err.msg, "certificate")
+				       ? "the certificate does not match the name or is not trusted: "
+					 "check --cacert and the name you connect to"
+				       : "see the message",
+			       "%s", err.msg);
+		} else {
+			pf->size = b.size;
+			pf->written = b.size;
+			snprintf(c->detail, sizeof(c->detail),
+				 "TLS ok; %llu bytes, ETag %s, %s", (unsigned long long)b.size, b.etag,
+				 b.blob_type[0] ? b.blob_type : "not an Azure blob (a plain server)");
+		}
+	}
+	c = add(pf, "page-ranges");
+	if (!pf->check[pf->count - 2].pass) {
+		c->skipped = true;
+		snprintf(c->detail, sizeof(c->detail), "skipped: no properties");
+	} else if (strcmp(b.blob_type, "PageBlob") != 0) {
+		c->skipped = true;
+		snprintf(c->detail, sizeof(c->detail), "not a page blob: every byte will be read");
+	} else {
+		struct rp_page_plan *plan = NULL;
+		uint64_t chunk = 4u << 20, n = (b.size + chunk - 1) / chunk, k;
+		bool alloc;
+		int rc = rp_page_plan_new(&b, b.size, chunk, 1ull << 30, &plan, &err);
+
+		for (k = 0; rc == 0 && k < n; k++)
+			rc = rp_page_plan_chunk(plan, k, &alloc, &err);
+		if (rc) {
+			failed(c, err.code, "the SAS or role may lack read access to page ranges", "%s",
+			       err.msg);
+		} else {
+			pf->written = rp_page_plan_written(plan);
+			snprintf(c->detail, sizeof(c->detail), "%llu of %llu bytes written",
+				 (unsigned long long)pf->written, (unsigned long long)b.size);
+		}
+		rp_page_plan_free(plan);
+	}
+	check_space(pf, out);
+	rp_auth_free(b.auth);
+	rp_http_free(b.http);
+	for (i = 0; i < pf->count; i++)
+		if (!pf->check[i].pass)
+			return pf->check[i].code ? pf->check[i].code : RP_EIO;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * preflight: the checks that tell, before hours are spent, whether a restore can work: the
+ * name resolves (to a private address when that is required), TLS and the certificate name,
+ * the SAS's expiry and permissions, the blob's properties, its page ranges, and free space
+ * where the output would go. Every check runs and gets PASS or FAIL with a hint.
+ */
+#ifndef RP_RESTORE_PREFLIGHT_H
+#define RP_RESTORE_PREFLIGHT_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "restore/auth.h"
+#include "restore/http.h"
+
+#define RP_PREFLIGHT_MAX 8
+
+struct rp_check {
+	const char *name; /* "dns", "tls", "sas", "properties", "page-ranges", "space" */
+	bool pass;
+	bool skipped;
+	int code;         /* the RP_E* class of a failure */
+	char detail[512];
+	char hint[256];
+};
+
+struct rp_preflight {
+	struct rp_check check[RP_PREFLIGHT_MAX];
+	unsigned count;
+	char source[1024];
+	uint64_t size;
+	uint64_t written; /* bytes the page ranges list (page blobs), else size */
+};
+
+/* Run every check; returns 0 if all passed, else the code of the first failure. */
+int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts *http,
+		     const struct rp_auth_opts *auth, struct rp_preflight *pf);
+
+#endif

@@ -9,6 +9,25 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <malloc.h>
+#include <pthread.h>
+
+/* JSON documents may hold tokens and keys: jansson's blocks are wiped before they are freed.
+ * The once-flag is the only file-scope state. */
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void wiping_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+static void set_alloc(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
+}
 
 /* struct rp_json is never defined: an rp_json pointer is a json_t pointer in disguise. */
 static json_t *J(const struct rp_json *v)
@@ -24,7 +43,10 @@ static struct rp_json *R(json_t *v)
 int rp_json_parse(const char *text, size_t len, struct rp_json **out, struct rp_err *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *root;
+
+	pthread_once(&alloc_once, set_alloc);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 
 	if (!root)
 		return rp_err_set(err, RP_EFORMAT, "invalid JSON at line %d, column %d: %s", je.line,

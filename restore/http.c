@@ -257,9 +257,16 @@ static size_t body_cb(char *p, size_t size, size_t n, void *ud)
 		b->too_big = true;
 		return 0;
 	}
-	nb = realloc(b->r->body, b->r->body_len + len + 1);
+	/* Grow by hand rather than realloc: answers may hold tokens, and the old block is wiped
+	 * before it is freed. */
+	nb = malloc(b->r->body_len + len + 1);
 	if (!nb)
 		return 0;
+	if (b->r->body) {
+		memcpy(nb, b->r->body, b->r->body_len);
+		explicit_bzero(b->r->body, b->r->body_len);
+		free(b->r->body);
+	}
 	memcpy(nb + b->r->body_len, p, len);
 	b->r->body = nb;
 	b->r->body_len += len;
@@ -338,6 +345,8 @@ void rp_http_response_release(struct rp_http_response *r)
 		free(r->headers[i].value);
 	}
 	free(r->headers);
+	if (r->body)
+		explicit_bzero(r->body, r->body_len);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }

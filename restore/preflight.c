@@ -180,6 +180,7 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 		     const struct rp_auth_opts *auth, struct rp_preflight *pf)
 {
 	struct rp_blob b = {0};
+	struct rp_http_opts token_http;
 	struct rp_check *c;
 	struct rp_err err;
 	unsigned i;
@@ -190,8 +191,10 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 	check_sas(pf, url, auth);
 	rp_err_init(&err);
 	c = add(pf, "tls+properties");
+	token_http = *http;
+	token_http.require_private = false; /* IMDS and the token authority are not storage */
 	if (rp_http_new(http, &b.http, &err) != 0 ||
-	    rp_auth_new(auth, http, RP_AUDIENCE_STORAGE, &b.auth, &err) != 0) {
+	    rp_auth_new(auth, &token_http, RP_AUDIENCE_STORAGE, &b.auth, &err) != 0) {
 		failed(c, err.code, "", "%s", err.msg);
 	} else {
 		b.url = url;

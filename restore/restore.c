@@ -115,6 +115,7 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	struct rp_page_plan *plan = NULL;
 	struct rp_file_sink *sink = NULL;
 	struct rp_fetch_opts fo = {0};
+	struct rp_http_opts token_http;
 	uint8_t footer[VHD_FOOTER_SIZE];
 	bool is_vhd = false, vhd_out;
 	double t0 = now_s();
@@ -132,7 +133,11 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	rc = rp_http_new(&o->http, &b.http, err);
 	if (rc)
 		return rc;
-	rc = rp_auth_new(&o->auth, &o->http, RP_AUDIENCE_STORAGE, &b.auth, err);
+	/* --require-private guards where the SAS or token goes (storage), not where a token comes
+	 * from: IMDS is link-local and the token authority is public. */
+	token_http = o->http;
+	token_http.require_private = false;
+	rc = rp_auth_new(&o->auth, &token_http, RP_AUDIENCE_STORAGE, &b.auth, err);
 	if (rc)
 		goto out;
 	b.url = o->url;

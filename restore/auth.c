@@ -1,0 +1,544 @@
+/*
+ * Credentials for blob and Key Vault requests (AZURE.md "Authentication"): a bearer token file,
+ * a managed identity through IMDS, or client credentials (the pure parts: auth_parse.c).
+ *
+ * Secrets (tokens, the client secret, the form body that carries it, answer bodies that carry a
+ * token) live in heap buffers wiped with explicit_bzero before free and are never formatted
+ * into a message; as a last guard every message this file hands back is scrubbed of the client
+ * secret and the cached token. Not covered: copies that curl and jansson make internally.
+ */
+#include "restore/auth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "restore/auth_int.h"
+
+#define TOKEN_BODY_MAX (64 * 1024)
+#define RETRY_BASE_MS_DEFAULT 500
+#define RETRY_BASE_MS_MAX 60000
+#define RETRY_DELAY_CAP_MS 20000
+/* IMDS asks clients to keep retrying 410 for at least 70 s while it is being updated. */
+#define RETRY_BUDGET_MS 70000
+#define RETRY_MAX_ATTEMPTS 10
+#define TRANSPORT_MAX_ATTEMPTS 3
+#define IMDS_API_VERSION "2018-02-01"
+
+enum auth_kind { AUTH_NONE, AUTH_FILE, AUTH_IMDS, AUTH_CLIENT };
+
+struct rp_auth {
+	enum auth_kind kind;
+	char *audience;
+	char *bearer_file;
+	char *endpoint; /* IMDS endpoint or authority host, no trailing '/' */
+	char *identity_client_id;
+	char *tenant;
+	char *client_id;
+	char *client_secret;	       /* secret */
+	struct rp_http_opts http_opts; /* deep copy; allow_http forced on for IMDS */
+	char *owned[RP_HTTP_MAX_RESOLVE + 2];
+	struct rp_http *http;
+	char *token; /* secret; NULL when nothing is cached */
+	size_t token_len;
+	int64_t refresh_at_ms; /* monotonic */
+	uint64_t retry_base_ms;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void scrub_err(const struct rp_auth *a, struct rp_err *err)
+{
+	const char *secrets[3] = {a->client_secret, a->token, NULL};
+
+	if (!err)
+		return;
+	if (!secrets[0]) {
+		secrets[0] = a->token;
+		secrets[1] = NULL;
+	}
+	rp_auth_redact(err->msg, sizeof(err->msg), secrets);
+}
+
+static int dup_str(const char *s, char **out, struct rp_err *err)
+{
+	*out = strdup(s);
+	if (!*out)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	return 0;
+}
+
+/* Copy http_opts with its strings, so the caller's may go away after rp_auth_new. */
+static int copy_http_opts(struct rp_auth *a, const struct rp_http_opts *src, struct rp_err *err)
+{
+	size_t k = 0, i;
+	int rc;
+
+	a->http_opts = *src;
+	if (src->resolve_count > RP_HTTP_MAX_RESOLVE)
+		return rp_err_set(err, RP_EUSAGE, "more than %d --resolve pins",
+				  RP_HTTP_MAX_RESOLVE);
+	if (src->cacert) {
+		rc = dup_str(src->cacert, &a->owned[k], err);
+		if (rc)
+			return rc;
+		a->http_opts.cacert = a->owned[k++];
+	}
+	if (src->x_ms_version) {
+		rc = dup_str(src->x_ms_version, &a->owned[k], err);
+		if (rc)
+			return rc;
+		a->http_opts.x_ms_version = a->owned[k++];
+	}
+	for (i = 0; i < src->resolve_count; i++) {
+		rc = dup_str(src->resolve[i], &a->owned[k], err);
+		if (rc)
+			return rc;
+		a->http_opts.resolve[i] = a->owned[k++];
+	}
+	return 0;
+}
+
+/* An endpoint URL without trailing slashes; "https://" is put in front of a bare host. */
+static int dup_endpoint(const char *s, bool add_scheme, char **out, struct rp_err *err)
+{
+	size_t n = strlen(s);
+	bool bare = add_scheme && !strstr(s, "://");
+
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	*out = malloc(n + 9);
+	if (!*out)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	snprintf(*out, n + 9, "%s%.*s", bare ? "https://" : "", (int)n, s);
+	return 0;
+}
+
+static int client_env(const char *name, char **out, struct rp_err *err)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		return rp_err_set(err, RP_EUSAGE,
+				  "client credentials need the environment variable %s", name);
+	return dup_str(v, out, err);
+}
+
+static int setup_client(struct rp_auth *a, const struct rp_auth_opts *o, struct rp_err *err)
+{
+	const char *auth = o->authority_host;
+	size_t i;
+	int rc;
+
+	rc = client_env("AZURE_TENANT_ID", &a->tenant, err);
+	if (!rc)
+		rc = client_env("AZURE_CLIENT_ID", &a->client_id, err);
+	if (!rc)
+		rc = client_env("AZURE_CLIENT_SECRET", &a->client_secret, err);
+	if (rc)
+		return rc;
+	/* The tenant goes into the URL path: a GUID or a domain name, nothing else. */
+	for (i = 0; a->tenant[i]; i++) {
+		char c = a->tenant[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_'))
+			return rp_err_set(err, RP_EUSAGE,
+					  "AZURE_TENANT_ID '%s' is not a tenant id or domain name",
+					  a->tenant);
+	}
+	if (!auth || !*auth)
+		auth = getenv("AZURE_AUTHORITY_HOST");
+	if (!auth || !*auth)
+		auth = RP_AUTHORITY_DEFAULT;
+	rc = dup_endpoint(auth, true, &a->endpoint, err);
+	if (!rc && !a->http_opts.allow_http && strncmp(a->endpoint, "https://", 8) != 0)
+		rc = rp_err_set(err, RP_EUSAGE, "authority host '%s' is not an https:// URL",
+				a->endpoint);
+	return rc;
+}
+
+static uint64_t retry_base_ms(void)
+{
+	const char *s = getenv("RP_AUTH_RETRY_BASE_MS");
+	uint64_t v;
+
+	if (!s || rp_parse_u64(s, &v, NULL) != 0 || v > RETRY_BASE_MS_MAX)
+		return RETRY_BASE_MS_DEFAULT;
+	return v;
+}
+
+int rp_auth_new(const struct rp_auth_opts *o, const struct rp_http_opts *http_opts,
+		const char *audience, struct rp_auth **out, struct rp_err *err)
+{
+	struct rp_auth *a;
+	int n = (o->bearer_token_file != NULL) + o->identity + o->client_credentials;
+	int rc;
+
+	if (n > 1)
+		return rp_err_set(err, RP_EUSAGE,
+				  "choose one of --bearer-token-file, --identity and client "
+				  "credentials");
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	a->retry_base_ms = retry_base_ms();
+	a->kind = o->bearer_token_file	  ? AUTH_FILE
+		  : o->identity		  ? AUTH_IMDS
+		  : o->client_credentials ? AUTH_CLIENT
+					  : AUTH_NONE;
+	if (a->kind != AUTH_NONE && (!audience || !*audience)) {
+		rc = rp_err_set(err, RP_EUSAGE, "a bearer credential needs an audience");
+		goto fail;
+	}
+	rc = dup_str(audience ? audience : "", &a->audience, err);
+	if (!rc && http_opts)
+		rc = copy_http_opts(a, http_opts, err);
+	if (rc)
+		goto fail;
+	switch (a->kind) {
+	case AUTH_FILE:
+		rc = dup_str(o->bearer_token_file, &a->bearer_file, err);
+		break;
+	case AUTH_IMDS:
+		rc = dup_endpoint(o->imds_endpoint ? o->imds_endpoint : RP_IMDS_DEFAULT, false,
+				  &a->endpoint, err);
+		if (!rc && strncmp(a->endpoint, "http://", 7) != 0 &&
+		    strncmp(a->endpoint, "https://", 8) != 0)
+			rc = rp_err_set(err, RP_EUSAGE,
+					"--imds-endpoint '%s' is not an http:// or https:// URL",
+					a->endpoint);
+		if (!rc && o->identity_client_id)
+			rc = dup_str(o->identity_client_id, &a->identity_client_id, err);
+		/* IMDS is plain http on a link-local address: allowed for this handle only. */
+		a->http_opts.allow_http = true;
+		break;
+	case AUTH_CLIENT:
+		rc = setup_client(a, o, err);
+		break;
+	case AUTH_NONE:
+		break;
+	}
+	if (rc)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	scrub_err(a, err);
+	rp_auth_free(a);
+	return rc;
+}
+
+static void drop_token(struct rp_auth *a)
+{
+	rp_auth_secret_free(a->token, a->token_len);
+	a->token = NULL;
+	a->token_len = 0;
+	a->refresh_at_ms = 0;
+}
+
+void rp_auth_free(struct rp_auth *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	drop_token(a);
+	rp_http_free(a->http);
+	rp_auth_secret_free(a->client_secret, a->client_secret ? strlen(a->client_secret) : 0);
+	free(a->audience);
+	free(a->bearer_file);
+	free(a->endpoint);
+	free(a->identity_client_id);
+	free(a->tenant);
+	free(a->client_id);
+	for (i = 0; i < sizeof(a->owned) / sizeof(a->owned[0]); i++)
+		free(a->owned[i]);
+	free(a);
+}
+
+bool rp_auth_has_bearer(const struct rp_auth *a)
+{
+	return a && a->kind != AUTH_NONE;
+}
+
+void rp_auth_invalidate(struct rp_auth *a)
+{
+	if (a)
+		drop_token(a);
+}
+
+struct token_req {
+	const char *what; /* "managed identity token from <url>" */
+	const char *kind; /* "managed identity token": for transport errors, which name the URL */
+	const char *method;
+	const char *url;
+	const char *const *headers;
+	const char *body; /* secret for client credentials */
+	size_t body_len;
+	bool imds;
+};
+
+static bool status_retryable(long st, bool imds)
+{
+	if (st == 429 || (st >= 500 && st <= 599))
+		return true;
+	return imds && (st == 404 || st == 410);
+}
+
+/* The answer body may hold a token: wipe it before it goes back to the allocator. */
+static void response_wipe_release(struct rp_http_response *r)
+{
+	if (r->body)
+		explicit_bzero(r->body, r->body_len);
+	rp_http_response_release(r);
+}
+
+static uint64_t backoff_ms(const struct rp_auth *a, unsigned attempt,
+			   const struct rp_http_response *r)
+{
+	uint64_t d = a->retry_base_ms;
+	const char *ra = r ? rp_http_header(r, "Retry-After") : NULL;
+	uint64_t ra_s;
+	unsigned i;
+
+	for (i = 1; i < attempt && d < RETRY_DELAY_CAP_MS; i++)
+		d *= 2;
+	if (d > RETRY_DELAY_CAP_MS)
+		d = RETRY_DELAY_CAP_MS;
+	if (ra && rp_parse_u64(ra, &ra_s, NULL) == 0) {
+		ra_s = ra_s > RETRY_DELAY_CAP_MS / 1000 ? RETRY_DELAY_CAP_MS : ra_s * 1000;
+		if (ra_s > d)
+			d = ra_s;
+	}
+	return d;
+}
+
+static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_token_answer *tok,
+		       struct rp_err *err)
+{
+	const char *secrets[2] = {a->client_secret, NULL};
+	int64_t start = mono_ms();
+	unsigned attempt, transport_failures = 0;
+	int rc;
+
+	if (!a->http) {
+		rc = rp_http_new(&a->http_opts, &a->http, err);
+		if (rc)
+			return rc;
+	}
+	for (attempt = 1;; attempt++) {
+		struct rp_http_response resp;
+		struct rp_err e2;
+		bool retry, gave_up = false;
+		uint64_t delay;
+
+		memset(&resp, 0, sizeof(resp));
+		rp_err_init(&e2);
+		rc = rp_http_request(a->http, r->method, r->url, r->headers, r->body, r->body_len,
+				     TOKEN_BODY_MAX, &resp, &e2);
+		if (rc == 0 && resp.status == 200) {
+			rc = rp_auth_parse_token(resp.body, resp.body_len, time(NULL), tok, err);
+			if (rc)
+				rp_err_prefix(err, "%s", r->what);
+			response_wipe_release(&resp);
+			return rc;
+		}
+		/* retry: worth another attempt; gave up: it was, but attempts or time ran out */
+		retry = rc == 0 ? status_retryable(resp.status, r->imds) : rc == RP_EIO;
+		delay = backoff_ms(a, attempt, rc == 0 ? &resp : NULL);
+		if (rc != 0 && ++transport_failures >= TRANSPORT_MAX_ATTEMPTS)
+			gave_up = true;
+		if (attempt >= RETRY_MAX_ATTEMPTS ||
+		    mono_ms() - start + (int64_t)delay > RETRY_BUDGET_MS)
+			gave_up = true;
+		if (!retry || gave_up) {
+			char what[600];
+
+			if (retry)
+				snprintf(what, sizeof(what), "%s (gave up after %u attempts)",
+					 r->what, attempt);
+			else
+				snprintf(what, sizeof(what), "%s", r->what);
+			if (rc == 0) {
+				rc = rp_auth_error_answer(retry ? RP_EIO : RP_EAUTH, what,
+							  resp.status, resp.body, resp.body_len,
+							  secrets, err);
+				response_wipe_release(&resp);
+			} else if (err) {
+				*err = e2;
+				if (retry)
+					rp_err_prefix(err, "%s (gave up after %u attempts)",
+						      r->kind, attempt);
+				else
+					rp_err_prefix(err, "%s", r->kind);
+			}
+			return rc;
+		}
+		if (rc == 0)
+			response_wipe_release(&resp);
+		sleep_ms(delay);
+	}
+}
+
+/* Append "&name=<encoded value>" (or without '&' at the start) to buf[*o..sz). */
+static bool append_param(char *buf, size_t sz, size_t *o, const char *name, const char *value)
+{
+	int n = snprintf(buf + *o, sz - *o, "%s%s=", *o ? "&" : "", name);
+
+	if (n < 0 || (size_t)n >= sz - *o)
+		return false;
+	*o += (size_t)n;
+	if (!rp_auth_url_encode(value, buf + *o, sz - *o))
+		return false;
+	*o += strlen(buf + *o);
+	return true;
+}
+
+static int obtain_imds(struct rp_auth *a, struct rp_token_answer *tok, struct rp_err *err)
+{
+	static const char *const headers[] = {"Metadata: true", NULL};
+	size_t sz = strlen(a->endpoint) + 3 * strlen(a->audience) + 128 +
+		    (a->identity_client_id ? 3 * strlen(a->identity_client_id) : 0);
+	char *url = malloc(sz), *q;
+	char what[600], shown[512];
+	struct token_req r = {.what = what,
+			      .kind = "managed identity token",
+			      .method = "GET",
+			      .headers = headers,
+			      .imds = true};
+	size_t o = 0;
+	int rc;
+
+	if (!url)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	o = (size_t)snprintf(url, sz, "%s/metadata/identity/oauth2/token?", a->endpoint);
+	rp_url_redact(url, shown, sizeof(shown));
+	snprintf(what, sizeof(what), "managed identity token from %s", shown);
+	q = url + o;
+	o = 0;
+	if (!append_param(q, sz - (size_t)(q - url), &o, "api-version", IMDS_API_VERSION) ||
+	    !append_param(q, sz - (size_t)(q - url), &o, "resource", a->audience) ||
+	    (a->identity_client_id &&
+	     !append_param(q, sz - (size_t)(q - url), &o, "client_id", a->identity_client_id))) {
+		free(url);
+		return rp_err_set(err, RP_EIO, "managed identity request does not fit");
+	}
+	r.url = url;
+	rc = fetch_token(a, &r, tok, err);
+	free(url);
+	return rc;
+}
+
+static int obtain_client(struct rp_auth *a, struct rp_token_answer *tok, struct rp_err *err)
+{
+	static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded",
+					      "Accept: application/json", NULL};
+	size_t aud_len = strlen(a->audience);
+	size_t sz = strlen(a->endpoint) + strlen(a->tenant) + 64;
+	size_t bsz = 3 * (strlen(a->client_id) + strlen(a->client_secret) + aud_len) + 128;
+	char *url = malloc(sz), *body = malloc(bsz), *scope = malloc(aud_len + 16);
+	char what[600], shown[512];
+	struct token_req r = {
+	    .what = what, .kind = "client credentials token", .method = "POST", .headers = headers};
+	size_t o = 0;
+	int rc;
+
+	if (!url || !body || !scope) {
+		rc = rp_err_set(err, RP_EIO, "out of memory");
+		goto out;
+	}
+	while (aud_len > 0 && a->audience[aud_len - 1] == '/')
+		aud_len--;
+	snprintf(scope, aud_len + 16, "%.*s/.default", (int)aud_len, a->audience);
+	snprintf(url, sz, "%s/%s/oauth2/v2.0/token", a->endpoint, a->tenant);
+	rp_url_redact(url, shown, sizeof(shown));
+	snprintf(what, sizeof(what), "client credentials token from %s", shown);
+	if (!append_param(body, bsz, &o, "grant_type", "client_credentials") ||
+	    !append_param(body, bsz, &o, "client_id", a->client_id) ||
+	    !append_param(body, bsz, &o, "client_secret", a->client_secret) ||
+	    !append_param(body, bsz, &o, "scope", scope)) {
+		rc = rp_err_set(err, RP_EIO, "client credentials request does not fit");
+		goto out;
+	}
+	r.url = url;
+	r.body = body;
+	r.body_len = o;
+	rc = fetch_token(a, &r, tok, err);
+out:
+	free(url);
+	free(scope);
+	rp_auth_secret_free(body, body ? bsz : 0);
+	return rc;
+}
+
+static int obtain(struct rp_auth *a, struct rp_err *err)
+{
+	struct rp_token_answer tok = {0};
+	int rc;
+
+	if (a->kind == AUTH_FILE) {
+		char *t = NULL;
+		size_t n = 0;
+
+		rc = rp_auth_read_token_file(a->bearer_file, &t, &n, err);
+		if (rc)
+			return rc;
+		drop_token(a);
+		a->token = t;
+		a->token_len = n;
+		return 0;
+	}
+	rc = a->kind == AUTH_IMDS ? obtain_imds(a, &tok, err) : obtain_client(a, &tok, err);
+	if (rc)
+		return rc;
+	drop_token(a);
+	a->token = tok.access_token;
+	a->token_len = tok.token_len;
+	a->refresh_at_ms = mono_ms() + (int64_t)rp_auth_refresh_after(tok.lifetime_s) * 1000;
+	return 0;
+}
+
+int rp_auth_header(struct rp_auth *a, char *out, size_t outsz, struct rp_err *err)
+{
+	static const char prefix[] = "Authorization: Bearer ";
+	size_t need;
+	int rc;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	if (a->kind == AUTH_NONE)
+		return 0;
+	if (!a->token || (a->kind != AUTH_FILE && mono_ms() >= a->refresh_at_ms)) {
+		rc = obtain(a, err);
+		if (rc) {
+			scrub_err(a, err);
+			return rc;
+		}
+	}
+	need = sizeof(prefix) - 1 + a->token_len + 1;
+	if (need > outsz)
+		return rp_err_set(err, RP_EUSAGE,
+				  "authorization header needs %zu bytes, the buffer has %zu", need,
+				  outsz);
+	memcpy(out, prefix, sizeof(prefix) - 1);
+	memcpy(out + sizeof(prefix) - 1, a->token, a->token_len + 1);
+	return 0;
+}

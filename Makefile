@@ -11,7 +11,7 @@ FUZZ_BUILD := build-fuzz
 DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libvhdi-dev libvhdi-utils libssl-dev openssl libcurl4-openssl-dev zlib1g-dev \
 	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev \
-	qemu-utils fdisk python3 time
+	qemu-utils fdisk python3 time nginx aria2 curl
 
 .PHONY: all deps build asan test demo bench fuzz clean
 
@@ -26,6 +26,12 @@ deps:
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root, or: sudo apt-get install" $$missing >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# Node.js for Azurite: the machine's own if it has one, else Debian's.
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+	@# Azurite, pinned by tests/azurite/package-lock.json.
+	@[ -x tests/azurite/node_modules/.bin/azurite-blob ] || \
+		(cd tests/azurite && npm ci --no-audit --no-fund --loglevel=error)
 
 build:
 	cmake -S . -B $(BUILD) -DRP_WERROR=ON >/dev/null

@@ -1,6 +1,7 @@
 #include "cli/cli_net.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 
@@ -238,4 +239,12 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 			rp_json_string(rp_json_get(m, "actual")));
 	}
 	fprintf(f, "verdict: %s\n", verdict ? verdict : "?");
+}
+
+int cli_net_check_url(const struct cli_cmd *cmd, const struct cli_net_args *a, const char *url)
+{
+	if (strncasecmp(url, "http://", 7) == 0 && !a->http.allow_http)
+		return cli_usage(cmd, "http:// sends the SAS and data in the clear; use https:// or "
+				      "add --allow-http");
+	return 0;
 }

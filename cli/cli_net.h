@@ -51,4 +51,7 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 
 /* Print the report for people. */
 void cli_net_print(FILE *f, const struct rp_json *report);
+
+/* http:// only with --allow-http; prints the usage error (exit 2). */
+int cli_net_check_url(const struct cli_cmd *cmd, const struct cli_net_args *a, const char *url);
 #endif

@@ -54,6 +54,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage(cmd, "expected one SOURCE");
 	if (!rp_is_url(pos[0]))
 		return cli_usage(cmd, "SOURCE must be an https:// URL");
+	rc = cli_net_check_url(cmd, &a.net, pos[0]);
+	if (rc)
+		return rc;
 	rc = rp_preflight_run(pos[0], a.out, &a.net.http, &a.net.auth, &pf);
 	o = rp_json_new_object();
 	arr = rp_json_new_array();

@@ -80,6 +80,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage(cmd, "missing -o OUT");
 	if (!rp_is_url(pos[0]))
 		return cli_usage(cmd, "SOURCE must be an https:// URL (for a local image use convert)");
+	rc = cli_net_check_url(cmd, &a.net, pos[0]);
+	if (rc)
+		return rc;
 	rp_err_init(&err);
 	if (a.seal && rp_seal_load(a.seal, &seal, &err) != 0) {
 		rp_err_prefix(&err, "seal '%s'", a.seal);

@@ -186,6 +186,9 @@ static int run_remote(const struct cli_cmd *cmd, struct verify_args *a, const ch
 	rp_err_init(&err);
 	if (a->img.parent_count)
 		return cli_usage(cmd, "--parent is for local images, not URLs");
+	rc = cli_net_check_url(cmd, &a->net, url);
+	if (rc)
+		return rc;
 	if (a->seal && rp_seal_load(a->seal, &seal, &err) != 0) {
 		rp_err_prefix(&err, "seal '%s'", a->seal);
 		return cli_fail(cmd, &err);

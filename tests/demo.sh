@@ -1,13 +1,40 @@
 #!/usr/bin/env bash
-# make demo: the offline job on the bundled sample recovery point (testdata/sample-rp):
-# inspect the OS disk, then verify it chunk by chunk against its seal.
-set -eu
-bin=${1:-build/cvmrestore}
+# make demo: the main job on the bundled sample recovery point (testdata/sample-rp).
+#  1. inspect the OS disk (an offline copy, dynamic VHD);
+#  2. serve it as Azure hands disks out (a fixed VHD) from a local HTTPS server (nginx on
+#     127.0.0.1 with a throwaway CA), and restore it with cvmrestore, every chunk checked
+#     against the seal as it streams;
+#  3. print the report, stop the server, leave nothing running.
+set -euo pipefail
+bin=$(realpath "${1:-build/cvmrestore}")
 here=$(cd "$(dirname "$0")/.." && pwd)
 rp=$here/testdata/sample-rp
 
-echo "== cvmrestore inspect $rp/os-disk.vhd"
+export RP_SOURCE_DIR=$here RP_BUILD_DIR=$here/build CVMRESTORE=$bin
+. "$here/tests/integration/lib.sh"
+rp_tmpdir
+. "$here/tests/integration/servers.sh"
+
+echo "== cvmrestore inspect testdata/sample-rp/os-disk.vhd"
 "$bin" inspect "$rp/os-disk.vhd"
 echo
-echo "== cvmrestore verify $rp/os-disk.vhd --seal $rp/os-disk.seal.json --digests sha256,md5,sha1"
-"$bin" verify "$rp/os-disk.vhd" --seal "$rp/os-disk.seal.json" --digests sha256,md5,sha1
+mkdir -p "$RP_TMP/www"
+"$bin" convert "$rp/os-disk.vhd" "$RP_TMP/www/os-disk.vhd" -q
+nginx_start "$RP_TMP/www" >/dev/null
+echo "== cvmrestore restore $NGINX_URL/os-disk.vhd -o os-disk.vhd --seal os-disk.seal.json"
+"$bin" restore "$NGINX_URL/os-disk.vhd" -o "$RP_TMP/restored-os-disk.vhd" --cacert "$RP_CACERT" \
+	--seal "$rp/os-disk.seal.json" --digests sha256,md5,sha1 -q --json > "$RP_TMP/report.json"
+"$PY" - "$RP_TMP/report.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"restored {r['virtual_size']} bytes from {r['source']} (ETag {r['etag']})")
+print(f"  fetched {r['bytes_fetched']} bytes in {r['chunks_fetched']} chunks over "
+      f"{r['seconds']:.2f} s, {r['chunks_compared']} chunks checked against the seal")
+for k, v in r["digests"].items():
+    print(f"  {k}: {v}")
+print(f"verdict: {r['verdict']}")
+PYEOF
+echo
+echo "== cvmrestore verify restored-os-disk.vhd --seal os-disk.seal.json"
+"$bin" verify "$RP_TMP/restored-os-disk.vhd" --seal "$rp/os-disk.seal.json" -q && echo "verdict: ok"
+nginx_stop

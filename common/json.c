@@ -48,9 +48,15 @@ int rp_json_parse(const char *text, size_t len, struct rp_json **out, struct rp_
 	pthread_once(&alloc_once, set_alloc);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 
-	if (!root)
+	if (!root) {
+		/* jansson quotes the text near the error ("... near 'xyz'"): it may be a SAS or a
+		 * token, so keep only what went wrong. */
+		char *near = strstr(je.text, " near ");
+		if (near)
+			*near = '\0';
 		return rp_err_set(err, RP_EFORMAT, "invalid JSON at line %d, column %d: %s", je.line,
 				  je.column, je.text);
+	}
 	*out = R(root);
 	return 0;
 }

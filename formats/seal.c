@@ -263,8 +263,7 @@ static int parse_digests(const struct rp_json *root, struct rp_seal *s, struct r
 	return rc;
 }
 
-/* Validate a parsed JSON tree and build the seal from it. */
-static int seal_from_json(const struct rp_json *root, struct rp_seal **out, struct rp_err *err)
+int rp_seal_from_json(const struct rp_json *root, struct rp_seal **out, struct rp_err *err)
 {
 	const struct rp_json *arr = NULL;
 	struct rp_seal h, *s = NULL;
@@ -304,7 +303,7 @@ int rp_seal_parse(const char *text, size_t len, struct rp_seal **out, struct rp_
 		rp_err_prefix(err, "seal");
 		return RP_EFORMAT;
 	}
-	rc = seal_from_json(root, out, err);
+	rc = rp_seal_from_json(root, out, err);
 	rp_json_free(root);
 	return rc;
 }
@@ -317,7 +316,7 @@ int rp_seal_load(const char *path, struct rp_seal **out, struct rp_err *err)
 	rc = rp_json_load_file(path, RP_SEAL_MAX_BYTES, &root, err);
 	if (rc)
 		return rc;
-	rc = seal_from_json(root, out, err);
+	rc = rp_seal_from_json(root, out, err);
 	if (rc)
 		rp_err_prefix(err, "'%s'", path);
 	rp_json_free(root);

@@ -69,6 +69,13 @@ void rp_seal_free(struct rp_seal *s);
  */
 int rp_seal_parse(const char *text, size_t len, struct rp_seal **out, struct rp_err *err);
 
+/*
+ * Validate an already parsed JSON value (e.g. a seal embedded in a recovery point descriptor)
+ * and build the seal from it; the same checks and messages as rp_seal_parse(). root is only
+ * read; it stays owned by the caller.
+ */
+int rp_seal_from_json(const struct rp_json *root, struct rp_seal **out, struct rp_err *err);
+
 /* Read and parse a seal file (at most RP_SEAL_MAX_BYTES). */
 int rp_seal_load(const char *path, struct rp_seal **out, struct rp_err *err);
 

@@ -177,6 +177,9 @@ static void test_json(void **state)
 	assert_non_null(strstr(err.msg, "duplicate"));
 	assert_int_equal(rp_json_parse("{\"a\":", 5, &root, &err), RP_EFORMAT);
 	assert_non_null(strstr(err.msg, "line 1"));
+	/* The text near the error is never quoted: it may be a secret. */
+	assert_int_equal(rp_json_parse("{\"sas\": sig=SECRETSIG}", 22, &root, &err), RP_EFORMAT);
+	assert_null(strstr(err.msg, "SECRETSIG"));
 
 	o = rp_json_new_object();
 	assert_int_equal(rp_json_set_str(o, "k", "v"), 0);

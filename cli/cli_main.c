@@ -12,6 +12,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_convert,
 	&cli_cmd_seal,
 	&cli_cmd_verify,
+	&cli_cmd_rp,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,12 +1,19 @@
 /* cvmrestore restore: one blob (Azure URL, HTTPS mirror) to a verified local file. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_digests.h"
 #include "cli/cli_net.h"
+#include "formats/descriptor.h"
+#include "restore/convert.h"
 
 struct restore_args {
 	struct cli_net_args net;
 	const char *out;
+	const char *disk;
+	const char *out_dir;
+	bool all;
 	const char *seal;
 	enum rp_out_format format;
 	unsigned digests;
@@ -16,7 +23,10 @@ struct restore_args {
 };
 
 static const struct cli_opt restore_opts[] = {
-	{"output", 'o', true, "OUT", "where to write the disk (required)"},
+	{"output", 'o', true, "OUT", "where to write the disk"},
+	{"disk", 0, true, "NAME", "the disk of a recovery point descriptor to restore"},
+	{"all", 0, false, NULL, "every blob of a recovery point descriptor, into --out-dir"},
+	{"out-dir", 0, true, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)"},
 	{"format", 0, true, "vhd|raw", "vhd keeps the Azure fixed VHD (default for VHD blobs)"},
 	{"seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"},
 	{"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default sha256)"},
@@ -34,6 +44,12 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 
 	if (strcmp(name, "output") == 0) {
 		a->out = arg;
+	} else if (strcmp(name, "disk") == 0) {
+		a->disk = arg;
+	} else if (strcmp(name, "all") == 0) {
+		a->all = true;
+	} else if (strcmp(name, "out-dir") == 0) {
+		a->out_dir = arg;
 	} else if (strcmp(name, "format") == 0) {
 		if (strcmp(arg, "vhd") == 0)
 			a->format = RP_OUT_VHD;
@@ -58,17 +74,218 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 	return 0;
 }
 
+/* One blob or file to OUT; the report goes into reports (an array). */
+static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const char *source,
+		       const char *out, const struct rp_seal *seal, const char *seal_path,
+		       const char *label, struct rp_json *reports, struct rp_err *err)
+{
+	struct cli_progress prog;
+	struct rp_json *report;
+	int rc;
+
+	(void)cmd;
+	cli_progress_init(&prog, label, a->quiet || a->json);
+	if (rp_is_url(source)) {
+		struct rp_restore_opts o = {0};
+		struct rp_restore_report rep;
+
+		o.url = source;
+		o.out = out;
+		o.format = a->format;
+		o.force = a->force;
+		o.http = a->net.http;
+		o.auth = a->net.auth;
+		o.connections = a->net.connections;
+		o.chunk_size = seal ? seal->chunk_size : a->net.chunk_size;
+		o.retries = a->net.retries;
+		o.retry_base_ms = a->net.retry_base_ms;
+		o.th = a->net.th;
+		o.seal = seal;
+		o.whole_digests = a->digests;
+		o.progress = cli_progress_cb;
+		o.progress_ctx = &prog;
+		o.stop = &cli_stop;
+		rc = rp_restore_run(&o, &rep, err);
+		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? err->msg : NULL);
+		rp_restore_report_release(&rep);
+	} else {
+		/* An offline copy: read through the image layer, checked against the seal. */
+		struct rp_image_opts io = {0};
+		struct rp_convert_opts co = {0};
+		struct rp_convert_result cr;
+		struct rp_image *img = NULL;
+
+		memset(&cr, 0, sizeof(cr));
+		rc = rp_image_open(source, &io, &img, err);
+		if (rc == 0) {
+			co.to = a->format == RP_OUT_RAW ||
+					(a->format == RP_OUT_AUTO && rp_image_format(img) == RP_IMAGE_RAW)
+				? RP_CONVERT_RAW
+				: RP_CONVERT_VHD;
+			co.force = a->force;
+			co.expect = seal;
+			co.progress = cli_progress_cb;
+			co.progress_ctx = &prog;
+			co.stop = &cli_stop;
+			rc = rp_convert(img, out, &co, &cr, err);
+		}
+		report = rp_json_new_object();
+		rp_json_set_str(report, "source", source);
+		rp_json_set(report, "output", rp_json_new_string(out));
+		if (img)
+			rp_json_set_str(report, "input_format", rp_image_format_name(img));
+		rp_json_set_str(report, "output_format", co.to == RP_CONVERT_RAW ? "raw" : "vhd");
+		rp_json_set_u64(report, "virtual_size", cr.virtual_size);
+		rp_json_set_u64(report, "bytes_written", cr.bytes_written);
+		rp_json_set(report, "seal", seal_path ? rp_json_new_string(seal_path)
+						      : rp_json_new_null());
+		rp_json_set_u64(report, "chunks_compared", cr.chunks_compared);
+		rp_json_set(report, "seconds", rp_json_new_real(cr.seconds));
+		rp_json_set_str(report, "verdict", rc == 0 ? "ok" : "failed");
+		if (rc)
+			rp_json_set_str(report, "error", err->msg);
+		rp_image_free(img);
+	}
+	cli_progress_end(&prog);
+	if (label[0])
+		rp_json_set_str(report, "name", label);
+	if (!a->json && !a->quiet && rc == 0) {
+		if (rp_json_get(report, "etag"))
+			cli_net_print(stdout, report);
+		else
+			cli_print_tree(stdout, report, 0);
+	}
+	rp_json_append(reports, report);
+	return rc;
+}
+
+/* A source relative to the descriptor's folder, unless it is a URL or absolute. */
+static char *resolve_source(const char *desc_path, const char *source)
+{
+	const char *slash = strrchr(desc_path, '/');
+	size_t n;
+	char *p;
+
+	if (rp_is_url(source) || source[0] == '/' || !slash)
+		return strdup(source);
+	n = (size_t)(slash - desc_path) + 1 + strlen(source) + 1;
+	p = malloc(n);
+	if (p)
+		snprintf(p, n, "%.*s/%s", (int)(slash - desc_path), desc_path, source);
+	return p;
+}
+
+static bool is_descriptor(const char *path)
+{
+	struct rp_json *j = NULL;
+	bool yes;
+
+	if (rp_is_url(path) || rp_json_load_file(path, 64u << 20, &j, NULL) != 0)
+		return false;
+	yes = rp_json_string(rp_json_get(j, "format")) &&
+	      strcmp(rp_json_string(rp_json_get(j, "format")), "cvmrestore-recovery-point") == 0;
+	rp_json_free(j);
+	return yes;
+}
+
+static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, const char *path,
+			  struct rp_json *reports, struct rp_err *err)
+{
+	struct rp_descriptor *d = NULL;
+	struct rp_seal *override = NULL;
+	struct rp_err first_err;
+	size_t i, chosen = 0;
+	int rc, first = 0;
+
+	rc = rp_descriptor_load(path, &d, err);
+	if (rc)
+		return rc;
+	if (a->seal && (rc = rp_seal_load(a->seal, &override, err)) != 0) {
+		rp_err_prefix(err, "seal '%s'", a->seal);
+		goto out;
+	}
+	for (i = 0; i < d->ndisks && rc == 0; i++) {
+		struct rp_desc_disk *k = &d->disks[i];
+		char out[4096], *src;
+		int one;
+
+		if (!a->all && !(a->disk && strcmp(a->disk, k->name) == 0))
+			continue;
+		chosen++;
+		if (a->all)
+			snprintf(out, sizeof(out), "%s/%s.%s", a->out_dir, k->name,
+				 a->format == RP_OUT_RAW ? "raw" : "vhd");
+		else
+			snprintf(out, sizeof(out), "%s", a->out);
+		src = resolve_source(path, k->source);
+		if (!src) {
+			rc = rp_err_set(err, RP_EIO, "out of memory");
+			break;
+		}
+		one = restore_one(cmd, a, src, out, override ? override : k->seal,
+				  override ? a->seal : k->seal ? "descriptor" : NULL, k->name, reports,
+				  err);
+		free(src);
+		if (one) {
+			/* --all goes on with the other disks; the first failure is the error. */
+			rp_err_prefix(err, "disk '%s'", k->name);
+			if (!first) {
+				first = one;
+				first_err = *err;
+			}
+			if (!a->all) {
+				rc = one;
+				break;
+			}
+		}
+	}
+	if (rc == 0 && a->all) {
+		const struct rp_desc_blob *extra[2] = {&d->guest_state, &d->vm_metadata};
+		static const char *const names[2] = {"guest_state", "vm_metadata"};
+		enum rp_out_format keep = a->format;
+
+		/* The guest state and VM metadata keep their own format. */
+		a->format = RP_OUT_AUTO;
+		for (i = 0; i < 2; i++) {
+			char out[4096], *src;
+			int one;
+			if (!extra[i]->source)
+				continue;
+			snprintf(out, sizeof(out), "%s/%s.blob", a->out_dir, names[i]);
+			src = resolve_source(path, extra[i]->source);
+			if (!src)
+				continue;
+			one = restore_one(cmd, a, src, out, NULL, NULL, names[i], reports, err);
+			free(src);
+			if (one && !first) {
+				rp_err_prefix(err, "%s", names[i]);
+				first = one;
+				first_err = *err;
+			}
+		}
+		a->format = keep;
+	}
+	if (rc == 0 && chosen == 0)
+		rc = rp_err_set(err, RP_EUSAGE, "the recovery point has no disk named '%s'",
+				a->disk ? a->disk : "");
+	if (rc == 0 && first) {
+		rc = first;
+		*err = first_err;
+	}
+out:
+	rp_seal_free(override);
+	rp_descriptor_free(d);
+	return rc;
+}
+
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct restore_args a = {.digests = 1u << RP_DIGEST_SHA256};
-	struct rp_restore_opts o = {0};
-	struct rp_restore_report rep;
 	struct rp_seal *seal = NULL;
-	struct rp_json *report;
-	struct cli_progress prog;
+	struct rp_json *reports;
 	const char *pos[1];
 	struct rp_err err;
-	int npos, rc, out_rc;
+	int npos, rc, out_rc = 0;
 
 	cli_net_defaults(&a.net);
 	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
@@ -76,61 +293,68 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (npos != 1)
 		return cli_usage(cmd, "expected one SOURCE");
-	if (!a.out)
-		return cli_usage(cmd, "missing -o OUT");
-	if (!rp_is_url(pos[0]))
-		return cli_usage(cmd, "SOURCE must be an https:// URL (for a local image use convert)");
-	rc = cli_net_check_url(cmd, &a.net, pos[0]);
-	if (rc)
-		return rc;
 	rp_err_init(&err);
-	if (a.seal && rp_seal_load(a.seal, &seal, &err) != 0) {
-		rp_err_prefix(&err, "seal '%s'", a.seal);
-		return cli_fail(cmd, &err);
+	reports = rp_json_new_array();
+	if (is_descriptor(pos[0])) {
+		if (a.all == !!a.disk)
+			rc = cli_usage(cmd, "a recovery point needs --disk NAME -o OUT, or --all "
+					    "--out-dir DIR");
+		else if (a.all && (!a.out_dir || a.out))
+			rc = cli_usage(cmd, "--all writes into --out-dir DIR (not -o)");
+		else if (a.disk && !a.out)
+			rc = cli_usage(cmd, "missing -o OUT");
+		if (rc) {
+			rp_json_free(reports);
+			return rc;
+		}
+		rc = run_descriptor(cmd, &a, pos[0], reports, &err);
+	} else {
+		if (!a.out || a.all || a.disk) {
+			rp_json_free(reports);
+			return cli_usage(cmd, a.out ? "--disk and --all are for a recovery point "
+						      "descriptor"
+						    : "missing -o OUT");
+		}
+		if (rp_is_url(pos[0]) && (rc = cli_net_check_url(cmd, &a.net, pos[0])) != 0) {
+			rp_json_free(reports);
+			return rc;
+		}
+		if (a.seal && rp_seal_load(a.seal, &seal, &err) != 0) {
+			rp_err_prefix(&err, "seal '%s'", a.seal);
+			rp_json_free(reports);
+			return cli_fail(cmd, &err);
+		}
+		rc = restore_one(cmd, &a, pos[0], a.out, seal, a.seal, "", reports, &err);
 	}
-	if (seal)
-		a.net.chunk_size = seal->chunk_size;
-	cli_progress_init(&prog, "restore", a.quiet || a.json);
-	o.url = pos[0];
-	o.out = a.out;
-	o.format = a.format;
-	o.force = a.force;
-	o.http = a.net.http;
-	o.auth = a.net.auth;
-	o.connections = a.net.connections;
-	o.chunk_size = a.net.chunk_size;
-	o.retries = a.net.retries;
-	o.retry_base_ms = a.net.retry_base_ms;
-	o.th = a.net.th;
-	o.seal = seal;
-	o.whole_digests = a.digests;
-	o.progress = cli_progress_cb;
-	o.progress_ctx = &prog;
-	o.stop = &cli_stop;
-	rc = rp_restore_run(&o, &rep, &err);
-	cli_progress_end(&prog);
-	report = cli_net_report(&rep, a.out, a.seal, seal, rc, rc ? err.msg : NULL);
-	out_rc = 0;
-	if (a.json)
-		out_rc = cli_print_json(report);
-	else if (!a.quiet && rc == 0)
-		cli_net_print(stdout, report);
-	rp_json_free(report);
+	if (a.json) {
+		/* One disk: its report; several: {"disks": [...]} with a verdict each. */
+		if (rp_json_array_size(reports) == 1 && !a.all) {
+			out_rc = cli_print_json(rp_json_array_at(reports, 0));
+		} else {
+			struct rp_json *o = rp_json_new_object();
+			rp_json_set_str(o, "verdict", rc == 0 ? "ok" : "failed");
+			rp_json_set(o, "disks", reports);
+			reports = NULL;
+			out_rc = cli_print_json(o);
+			rp_json_free(o);
+		}
+	}
+	rp_json_free(reports);
 	if (rc)
 		out_rc = cli_fail(cmd, &err);
-	rp_restore_report_release(&rep);
 	rp_seal_free(seal);
 	return out_rc;
 }
 
 const struct cli_cmd cli_cmd_restore = {
 	.name = "restore",
-	.args = "SOURCE -o OUT",
+	.args = "SOURCE (-o OUT | --disk NAME -o OUT | --all --out-dir DIR)",
 	.summary = "restore a disk blob over HTTPS, verified as it streams, sparse and resumable",
-	.details = "SOURCE is an https:// Azure blob URL (with a SAS, or a credential option) or the URL "
-		   "of any server that\nserves byte ranges. Writes go to OUT.partial with a journal "
-		   "OUT.journal; running the same\ncommand again after a failure resumes it. No "
-		   "unverified byte reaches OUT.",
+	.details = "SOURCE is an https:// Azure blob URL (with a SAS, or a credential option), the URL "
+		   "of any server that\nserves byte ranges, a local image (an offline copy), or a "
+		   "recovery point descriptor\n(docs/recovery-point.md). Network writes go to "
+		   "OUT.partial with a journal OUT.journal;\nrunning the same command again after a "
+		   "failure resumes it. No unverified byte reaches OUT.",
 	.opts = restore_opts,
 	.run = run,
 };

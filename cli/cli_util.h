@@ -114,5 +114,6 @@ extern const struct cli_cmd cli_cmd_seal;
 extern const struct cli_cmd cli_cmd_verify;
 extern const struct cli_cmd cli_cmd_restore;
 extern const struct cli_cmd cli_cmd_preflight;
+extern const struct cli_cmd cli_cmd_rp;
 
 #endif

@@ -7,9 +7,12 @@
 
 #include "cli/cli_digests.h"
 #include "cli/cli_net.h"
+#include "formats/descriptor.h"
 #include "common/util.h"
 
 struct verify_args {
+	struct rp_seal *preset; /* the seal of a descriptor's disk (owned until taken) */
+	const char *disk;
 	struct cli_image_args img;
 	struct cli_net_args net;
 	const char *seal;
@@ -22,6 +25,7 @@ struct verify_args {
 
 static const struct cli_opt verify_opts[] = {
 	{"seal", 0, true, "SEAL.json", "compare every chunk with this seal"},
+	{"disk", 0, true, "NAME", "the disk of a recovery point descriptor (its seal is used)"},
 	{"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default: sha256 without "
 				     "a seal, none with one)"},
 	{"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
@@ -40,6 +44,8 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 
 	if (strcmp(name, "seal") == 0) {
 		a->seal = arg;
+	} else if (strcmp(name, "disk") == 0) {
+		a->disk = arg;
 	} else if (strcmp(name, "digests") == 0) {
 		a->digests_set = true;
 		return cli_parse_digests(cmd, arg, &a->digests);
@@ -133,8 +139,9 @@ static void print_human(const struct verify_args *a, const char *src, struct rp_
 	if (a->quiet && ok)
 		return;
 	printf("source: %s (%s)\n", src, rp_json_string(rp_json_get(o, "format")));
-	if (a->seal)
-		printf("seal: %s, %llu chunks compared, %zu mismatched\n", a->seal,
+	if (a->seal || r->chunks_compared)
+		printf("seal: %s, %llu chunks compared, %zu mismatched\n",
+		       a->seal ? a->seal : "from the descriptor",
 		       (unsigned long long)r->chunks_compared, r->mismatch_count);
 	for (i = 0; i < r->mismatch_count && i < 20; i++) {
 		const struct rp_scan_mismatch *m = &r->mismatches[i];
@@ -193,6 +200,10 @@ static int run_remote(const struct cli_cmd *cmd, struct verify_args *a, const ch
 		rp_err_prefix(&err, "seal '%s'", a->seal);
 		return cli_fail(cmd, &err);
 	}
+	if (!seal) {
+		seal = a->preset;
+		a->preset = NULL;
+	}
 	if (seal)
 		a->net.chunk_size = seal->chunk_size;
 	cli_progress_init(&prog, "verify", a->quiet || a->json);
@@ -212,7 +223,8 @@ static int run_remote(const struct cli_cmd *cmd, struct verify_args *a, const ch
 	o.stop = &cli_stop;
 	rc = rp_restore_run(&o, &rep, &err);
 	cli_progress_end(&prog);
-	report = cli_net_report(&rep, NULL, a->seal, seal, rc, rc ? err.msg : NULL);
+	report = cli_net_report(&rep, NULL, a->seal ? a->seal : seal ? "descriptor" : NULL, seal, rc,
+				rc ? err.msg : NULL);
 	if (a->json)
 		out_rc = cli_print_json(report);
 	else if (!a->quiet || rc)
@@ -225,9 +237,75 @@ static int run_remote(const struct cli_cmd *cmd, struct verify_args *a, const ch
 	return out_rc;
 }
 
+/*
+ * A recovery point descriptor as SOURCE: pick the disk (--disk, or the only one), use its
+ * source (relative to the descriptor's folder) and its seal. Returns true when it printed an
+ * error (exit code in *rc).
+ */
+static bool descriptor_disk(const struct cli_cmd *cmd, struct verify_args *a, const char **src,
+			    char **copy, int *rc)
+{
+	struct rp_descriptor *d = NULL;
+	struct rp_json *j = NULL;
+	const char *path = *src, *slash;
+	struct rp_desc_disk *k = NULL;
+	struct rp_err err;
+	size_t i, n;
+	bool is_desc;
+
+	if (rp_is_url(path) || rp_json_load_file(path, 64u << 20, &j, NULL) != 0)
+		return false;
+	is_desc = rp_json_string(rp_json_get(j, "format")) &&
+		  strcmp(rp_json_string(rp_json_get(j, "format")), "cvmrestore-recovery-point") == 0;
+	rp_json_free(j);
+	if (!is_desc) {
+		if (a->disk) {
+			*rc = cli_usage(cmd, "--disk is for a recovery point descriptor");
+			return true;
+		}
+		return false;
+	}
+	rp_err_init(&err);
+	if (rp_descriptor_load(path, &d, &err) != 0) {
+		*rc = cli_fail(cmd, &err);
+		return true;
+	}
+	for (i = 0; i < d->ndisks; i++)
+		if ((a->disk && strcmp(d->disks[i].name, a->disk) == 0) || (!a->disk && d->ndisks == 1))
+			k = &d->disks[i];
+	if (!k) {
+		*rc = cli_usage(cmd, a->disk ? "the recovery point has no disk named '%s'"
+					    : "the recovery point has several disks: choose one with "
+					      "--disk NAME%s",
+				a->disk ? a->disk : "");
+		rp_descriptor_free(d);
+		return true;
+	}
+	slash = strrchr(path, '/');
+	n = strlen(k->source) + (slash ? (size_t)(slash - path) + 2 : 1);
+	*copy = malloc(n);
+	if (*copy) {
+		if (rp_is_url(k->source) || k->source[0] == '/' || !slash)
+			snprintf(*copy, n, "%s", k->source);
+		else
+			snprintf(*copy, n, "%.*s/%s", (int)(slash - path), path, k->source);
+	}
+	a->preset = k->seal;
+	k->seal = NULL;
+	rp_descriptor_free(d);
+	if (!*copy) {
+		rp_err_set(&err, RP_EIO, "out of memory");
+		*rc = cli_fail(cmd, &err);
+		return true;
+	}
+	*src = *copy;
+	return false;
+}
+
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct verify_args a = {0};
+	char *source_copy = NULL;
 	struct rp_scan_result r = {0};
 	struct rp_scan_opts so = {0};
 	struct rp_image *img = NULL;
@@ -245,11 +323,19 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (npos != 1)
 		return cli_usage(cmd, "expected one SOURCE");
-	if (rp_is_url(pos[0]))
-		return run_remote(cmd, &a, pos[0]);
+	if (descriptor_disk(cmd, &a, &pos[0], &source_copy, &rc))
+		return rc;
+	if (rp_is_url(pos[0])) {
+		rc = run_remote(cmd, &a, pos[0]);
+		goto out;
+	}
 	if (!a.digests_set)
-		a.digests = a.seal ? 0 : 1u << RP_DIGEST_SHA256;
+		a.digests = a.seal || a.preset ? 0 : 1u << RP_DIGEST_SHA256;
 	rp_err_init(&err);
+	if (!a.seal && a.preset) {
+		seal = a.preset;
+		a.preset = NULL;
+	}
 	if (a.seal && rp_seal_load(a.seal, &seal, &err) != 0) {
 		rp_err_prefix(&err, "seal '%s'", a.seal);
 		return cli_fail(cmd, &err);
@@ -296,7 +382,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rp_json_set_str(o, "format", rp_image_format_name(img));
 	rp_json_set_u64(o, "virtual_size", rp_image_virtual_size(img));
 	rp_json_set_str(o, "verdict", ok ? "ok" : "failed");
-	rp_json_set(o, "seal", a.seal ? rp_json_new_string(a.seal) : rp_json_new_null());
+	rp_json_set(o, "seal", a.seal   ? rp_json_new_string(a.seal)
+			       : seal ? rp_json_new_string("descriptor")
+				      : rp_json_new_null());
 	if (seal)
 		rp_json_set_str(o, "seal_source", seal->source_name);
 	rp_json_set_u64(o, "chunk_size", r.seal ? r.seal->chunk_size : 0);
@@ -324,7 +412,12 @@ out:
 	rp_json_free(desc);
 	rp_scan_result_release(&r);
 	rp_seal_free(seal);
+	rp_seal_free(a.preset);
 	rp_image_free(img);
+	if (source_copy) {
+		explicit_bzero(source_copy, strlen(source_copy));
+		free(source_copy);
+	}
 	return rc;
 }
 

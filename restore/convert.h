@@ -26,6 +26,7 @@ struct rp_convert_opts {
 	bool force;
 	bool no_sync;     /* skip writeback and fsync: faster, but not crash-safe */
 	unsigned threads; /* 0: number of online CPUs */
+	const struct rp_seal *expect; /* every chunk must match this seal, or OUT is not made */
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
 	volatile sig_atomic_t *stop;
@@ -36,6 +37,7 @@ struct rp_convert_result {
 	uint64_t output_size;  /* file size written */
 	uint64_t bytes_written;
 	uint64_t bytes_holes;
+	uint64_t chunks_compared;
 	double seconds;
 };
 

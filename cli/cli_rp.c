@@ -1,0 +1,256 @@
+/*
+ * cvmrestore rp: recovery point descriptors (docs/recovery-point.md).
+ *   rp import (--access-json FILE | --backup-config FILE) -o RP.json [VM properties]
+ *   rp show RP.json [--json]
+ * Descriptors hold SAS URLs: they are written with mode 0600, and `show` prints sources without
+ * their query.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli_util.h"
+#include "common/util.h"
+#include "formats/descriptor.h"
+#include "formats/rp_import.h"
+#include "restore/http.h"
+
+struct rp_args {
+	const char *access_json;
+	const char *backup_config;
+	const char *out;
+	bool json;
+	struct rp_import_vm vm;
+};
+
+static const struct cli_opt rp_opts[] = {
+	{"access-json", 0, true, "FILE", "import: a disk restore point beginGetAccess answer"},
+	{"backup-config", 0, true, "FILE", "import: an Azure Backup restore-disks config blob"},
+	{"output", 'o', true, "RP.json", "import: where to write the descriptor (mode 0600)"},
+	{"id", 0, true, "ID", "import: the recovery point id (default: made from the time)"},
+	{"vm-name", 0, true, "NAME", "import: the VM's name"},
+	{"os-type", 0, true, "Linux|Windows", "import: the VM's OS type"},
+	{"hyperv-generation", 0, true, "V1|V2", "import: the VM's Hyper-V generation"},
+	{"security-type", 0, true, "TYPE", "import: e.g. ConfidentialVM_DiskEncryptedWithCustomerKey"},
+	{"vm-size", 0, true, "SIZE", "import: e.g. Standard_DC2as_v5"},
+	{"location", 0, true, "REGION", "import: the Azure region"},
+	{"disk-name", 0, true, "NAME", "import (--access-json): the disk's name"},
+	{"role", 0, true, "os|data", "import (--access-json): the disk's role"},
+	{"lun", 0, true, "N", "import (--access-json): a data disk's LUN"},
+	{"json", 0, false, NULL, "show: print the descriptor as JSON (sources without query)"},
+	{0},
+};
+
+static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+{
+	struct rp_args *a = ctx;
+	const char *n = cmd->opts[idx].name;
+	uint64_t v;
+
+	if (strcmp(n, "access-json") == 0)
+		a->access_json = arg;
+	else if (strcmp(n, "backup-config") == 0)
+		a->backup_config = arg;
+	else if (strcmp(n, "output") == 0)
+		a->out = arg;
+	else if (strcmp(n, "id") == 0)
+		a->vm.id = arg;
+	else if (strcmp(n, "vm-name") == 0)
+		a->vm.name = arg;
+	else if (strcmp(n, "os-type") == 0) {
+		if (strcmp(arg, "Linux") == 0)
+			a->vm.os_type = RP_OS_LINUX;
+		else if (strcmp(arg, "Windows") == 0)
+			a->vm.os_type = RP_OS_WINDOWS;
+		else
+			return cli_usage(cmd, "--os-type must be Linux or Windows");
+	} else if (strcmp(n, "hyperv-generation") == 0) {
+		if (strcmp(arg, "V1") == 0)
+			a->vm.hyperv_generation = RP_HYPERV_V1;
+		else if (strcmp(arg, "V2") == 0)
+			a->vm.hyperv_generation = RP_HYPERV_V2;
+		else
+			return cli_usage(cmd, "--hyperv-generation must be V1 or V2");
+	} else if (strcmp(n, "security-type") == 0) {
+		if (rp_security_type_from_name(arg, &a->vm.security_type) != 0)
+			return cli_usage(cmd, "unknown --security-type '%s'", arg);
+	} else if (strcmp(n, "vm-size") == 0)
+		a->vm.size = arg;
+	else if (strcmp(n, "location") == 0)
+		a->vm.location = arg;
+	else if (strcmp(n, "disk-name") == 0)
+		a->vm.disk_name = arg;
+	else if (strcmp(n, "role") == 0) {
+		if (strcmp(arg, "os") == 0)
+			a->vm.disk_role = RP_DISK_OS;
+		else if (strcmp(arg, "data") == 0)
+			a->vm.disk_role = RP_DISK_DATA;
+		else
+			return cli_usage(cmd, "--role must be os or data");
+	} else if (strcmp(n, "lun") == 0) {
+		if (rp_parse_u64(arg, &v, NULL) != 0 || v > 63)
+			return cli_usage(cmd, "--lun must be a number from 0 to 63");
+		a->vm.has_lun = true;
+		a->vm.lun = (int)v;
+	} else if (strcmp(n, "json") == 0)
+		a->json = true;
+	return 0;
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len, struct rp_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 65536, n = 0;
+	uint8_t *b;
+
+	if (!f)
+		return rp_err_errno(err, errno, "cannot open '%s'", path);
+	b = malloc(cap + 1);
+	while (b) {
+		size_t got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (n < cap)
+			break;
+		if (cap >= RP_IMPORT_MAX_BYTES) {
+			free(b);
+			fclose(f);
+			return rp_err_set(err, RP_EFORMAT, "'%s' is larger than %u bytes", path,
+					  RP_IMPORT_MAX_BYTES);
+		}
+		cap *= 2;
+		{
+			uint8_t *nb = realloc(b, cap + 1);
+			if (!nb)
+				free(b);
+			b = nb;
+		}
+	}
+	fclose(f);
+	if (!b)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	b[n] = 0;
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static int do_import(const struct cli_cmd *cmd, struct rp_args *a)
+{
+	struct rp_descriptor *d = NULL;
+	char id[64];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct rp_err err;
+	int rc;
+
+	if (!!a->access_json == !!a->backup_config)
+		return cli_usage(cmd, "rp import takes one of --access-json FILE or --backup-config FILE");
+	if (!a->out)
+		return cli_usage(cmd, "rp import needs -o RP.json");
+	if (!a->vm.id) {
+		snprintf(id, sizeof(id), "rp-%lld", (long long)time(NULL));
+		a->vm.id = id;
+	}
+	rp_err_init(&err);
+	rc = read_file(a->access_json ? a->access_json : a->backup_config, &buf, &len, &err);
+	if (rc == 0)
+		rc = a->access_json
+			     ? rp_import_get_access((const char *)buf, len, &a->vm, &d, &err)
+			     : rp_import_backup_config(buf, len, &a->vm, &d, &err);
+	if (buf) {
+		explicit_bzero(buf, len);
+		free(buf);
+	}
+	if (rc == 0)
+		rc = rp_descriptor_write(a->out, d, &err);
+	rp_descriptor_free(d);
+	if (rc)
+		return cli_fail(cmd, &err);
+	printf("wrote %s\n", a->out);
+	return 0;
+}
+
+/* Replace every "source" string in the tree with its redacted form. */
+static void redact_sources(struct rp_json *v)
+{
+	struct rp_json *val = NULL;
+	const char *key;
+	size_t i;
+
+	if (rp_json_is_array(v)) {
+		for (i = 0; i < rp_json_array_size(v); i++)
+			redact_sources(rp_json_array_at(v, i));
+		return;
+	}
+	for (i = 0; (key = rp_json_object_key_at(v, i, &val)) != NULL; i++) {
+		if (strcmp(key, "source") == 0 && rp_json_string(val)) {
+			char safe[1024];
+			rp_url_redact(rp_json_string(val), safe, sizeof(safe));
+			rp_json_set_str(v, "source", safe);
+		} else if (strcmp(key, "seal") == 0 && rp_json_is_object(val)) {
+			/* The chunk list is long; show only that there is a seal. */
+			struct rp_json *digests = rp_json_get(val, "digests");
+			char *t = digests ? rp_json_dump(digests, false) : NULL;
+			struct rp_json *copy = NULL;
+			if (t && rp_json_parse(t, strlen(t), &copy, NULL) == 0)
+				rp_json_set(v, "seal", copy);
+			else
+				rp_json_set_str(v, "seal", "present");
+			free(t);
+		} else {
+			redact_sources(val);
+		}
+	}
+}
+
+static int do_show(const struct cli_cmd *cmd, struct rp_args *a, const char *path)
+{
+	struct rp_descriptor *d = NULL;
+	struct rp_json *j = NULL;
+	struct rp_err err;
+	int rc;
+
+	rp_err_init(&err);
+	rc = rp_descriptor_load(path, &d, &err);
+	if (rc == 0)
+		rc = rp_descriptor_to_json(d, &j, &err);
+	rp_descriptor_free(d);
+	if (rc)
+		return cli_fail(cmd, &err);
+	redact_sources(j);
+	if (a->json)
+		rc = cli_print_json(j);
+	else
+		cli_print_tree(stdout, j, 0);
+	rp_json_free(j);
+	return rc;
+}
+
+static int run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct rp_args a;
+	const char *pos[2];
+	int npos, rc;
+
+	memset(&a, 0, sizeof(a));
+	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 2, &npos);
+	if (rc)
+		return rc;
+	if (npos >= 1 && strcmp(pos[0], "import") == 0 && npos == 1)
+		return do_import(cmd, &a);
+	if (npos == 2 && strcmp(pos[0], "show") == 0)
+		return do_show(cmd, &a, pos[1]);
+	return cli_usage(cmd, "expected 'rp import ...' or 'rp show RP.json'");
+}
+
+const struct cli_cmd cli_cmd_rp = {
+	.name = "rp",
+	.args = "import (--access-json F | --backup-config F) -o RP.json | show RP.json",
+	.summary = "make a recovery point descriptor from Azure's documents, or show one",
+	.details = "A descriptor lists the VM's properties and its blobs (docs/recovery-point.md); "
+		   "restore and verify\ntake it as SOURCE with --disk NAME or --all.",
+	.opts = rp_opts,
+	.run = run,
+};

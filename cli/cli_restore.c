@@ -1,5 +1,7 @@
 /* cvmrestore restore: one blob (Azure URL, HTTPS mirror) to a verified local file. */
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +202,10 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 	rc = rp_descriptor_load(path, &d, err);
 	if (rc)
 		return rc;
+	if (a->all && mkdir(a->out_dir, 0755) != 0 && errno != EEXIST) {
+		rc = rp_err_errno(err, errno, "cannot create '%s'", a->out_dir);
+		goto out;
+	}
 	if (a->seal && (rc = rp_seal_load(a->seal, &override, err)) != 0) {
 		rp_err_prefix(err, "seal '%s'", a->seal);
 		goto out;

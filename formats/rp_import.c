@@ -143,10 +143,12 @@ static int apply_vm(struct rp_descriptor *d, const struct rp_import_vm *vm, stru
 	return rc;
 }
 
-/* Trusted Launch and confidential VMs exist only as generation 2. */
+/* Trusted Launch and confidential VMs exist only as generation 2, and only they have a guest
+ * state blob. */
 static void infer_generation(struct rp_descriptor *d)
 {
-	if (d->vm.hyperv_generation == RP_HYPERV_UNKNOWN && d->vm.security_type != RP_SECURITY_NONE)
+	if (d->vm.hyperv_generation == RP_HYPERV_UNKNOWN &&
+	    (d->vm.security_type != RP_SECURITY_NONE || d->guest_state.source))
 		d->vm.hyperv_generation = RP_HYPERV_V2;
 }
 

@@ -6,7 +6,7 @@
  * bytes into chunk buffers and classifies answers); `workers` threads check each received chunk
  * (transport CRC64/MD5 against the service's header, SHA-256 against the seal) and write it
  * through the sink; one more thread, when whole-disk digests are asked for, feeds them in
- * chunk order. A fixed pool of connections x 2 chunk buffers is the only large memory.
+ * chunk order. A fixed pool of connections + 8 chunk buffers is the only large memory.
  *
  * A chunk that fails a check or a transfer is fetched again, up to `retries` times, with
  * exponential backoff and jitter (or the server's Retry-After); then the whole run fails naming

@@ -220,8 +220,8 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 	if (rp_json_string(rp_json_get(r, "output")))
 		fprintf(f, "output: %s (%s)\n", rp_json_string(rp_json_get(r, "output")),
 			rp_json_string(rp_json_get(r, "output_format")));
-	fprintf(f, "disk: %s%s; fetched %s, skipped %s never written, %s verified before\n", v,
-		rp_json_string(rp_json_get(r, "output_format")) ? "" : "", a, b, c);
+	fprintf(f, "disk: %s; fetched %s, skipped %s never written, %s verified before\n", v, a, b,
+		c);
 	fprintf(f, "checks: transport hash %s, %llu chunks against the seal, %llu retries\n",
 		rp_json_string(rp_json_get(r, "transport_hash")), (unsigned long long)compared,
 		(unsigned long long)retries);

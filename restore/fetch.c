@@ -442,6 +442,7 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 		snprintf(what, sizeof(what),
 			 "blob changed during restore: %s no longer has ETag %s (412 %s)",
 			 e->o->display, e->o->etag ? e->o->etag : "", r->error_code);
+		e->r->source_changed = true;
 		fail(e, RP_EIO, what);
 		return;
 	}

@@ -83,6 +83,7 @@ struct rp_fetch_result {
 	uint64_t bytes_resumed;   /* verified by an earlier run: read back, not fetched */
 	uint64_t chunks_fetched;
 	uint64_t retries;
+	bool source_changed;      /* a range answered 412: the blob is no longer the one we began */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
 	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */

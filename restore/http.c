@@ -209,6 +209,7 @@ struct rp_http {
 	struct curl_slist *resolve;
 	struct xfer_policy policy;
 	char errbuf[CURL_ERROR_SIZE];
+	bool permanent; /* the last request failed in a way no retry can mend */
 };
 
 int rp_http_new(const struct rp_http_opts *o, struct rp_http **out, struct rp_err *err)
@@ -392,6 +393,7 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 	memset(resp, 0, sizeof(*resp));
 	curl_easy_reset(e);
 	h->policy.refused = false;
+	h->permanent = false;
 	setup_easy(e, &h->opts, h->resolve, NULL, &h->policy, h->errbuf);
 	hl = header_list(headers, h->opts.x_ms_version, &ok);
 	if (!ok)
@@ -424,6 +426,12 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 		} else {
 			transport_error(msg, sizeof(msg), url, cc, h->errbuf, &h->policy);
 			rc = rp_err_set(err, h->policy.refused ? RP_EAUTH : RP_EIO, "%s", msg);
+			/* An untrusted certificate or a refused protocol stays so: no retry. */
+			h->permanent = cc == CURLE_PEER_FAILED_VERIFICATION ||
+				       cc == CURLE_SSL_CERTPROBLEM ||
+				       cc == CURLE_SSL_CACERT_BADFILE ||
+				       cc == CURLE_SSL_ISSUER_ERROR ||
+				       cc == CURLE_UNSUPPORTED_PROTOCOL;
 		}
 		rp_http_response_release(resp);
 	}
@@ -431,6 +439,11 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
 	return rc;
+}
+
+bool rp_http_failed_for_good(const struct rp_http *h)
+{
+	return h->permanent;
 }
 
 /* ---- the multi engine ---- */

@@ -88,6 +88,10 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 		    const char *const *headers, const void *body, size_t body_len, size_t max_body,
 		    struct rp_http_response *resp, struct rp_err *err);
 
+/* True if the last rp_http_request failed in a way no retry can mend (an untrusted server
+ * certificate, say). */
+bool rp_http_failed_for_good(const struct rp_http *h);
+
 /* ---- parallel ranged reads (libcurl multi, driven by one thread) ---- */
 
 struct rp_http_xfer_result {

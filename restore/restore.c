@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "formats/vhd.h"
@@ -79,10 +80,25 @@ static int probe_transport_hash(struct rp_blob *b, enum rp_th_request want,
 	if (want == RP_THR_NONE || len == 0)
 		return 0;
 	if (want == RP_THR_AUTO || want == RP_THR_CRC64) {
-		rc = rp_blob_get_range(b, 0, len, "x-ms-range-get-content-crc64: true", 500, buf, &r,
-				       err);
-		if (rc)
-			return rc;
+		unsigned attempt;
+
+		/* A 500 FeatureNotSupported means "no CRC64 here"; any other 500 is a busy
+		 * server, retried like every other request. */
+		for (attempt = 0;; attempt++) {
+			const char *code;
+			bool busy;
+
+			rc = rp_blob_get_range(b, 0, len, "x-ms-range-get-content-crc64: true", 500,
+					       buf, &r, err);
+			if (rc)
+				return rc;
+			code = rp_http_header(&r, "x-ms-error-code");
+			busy = r.status == 500 && !(code && strcmp(code, "FeatureNotSupported") == 0);
+			if (!busy || attempt >= b->retries)
+				break;
+			rp_http_response_release(&r);
+			nanosleep(&(struct timespec){.tv_nsec = 200000000L}, NULL);
+		}
 		if (r.status == 206 && rp_http_header(&r, "x-ms-content-crc64"))
 			*th = RP_TH_CRC64;
 		rp_http_response_release(&r);
@@ -119,6 +135,7 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	uint8_t footer[VHD_FOOTER_SIZE];
 	bool is_vhd = false, vhd_out;
 	double t0 = now_s();
+	struct stat st;
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
@@ -130,6 +147,9 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 				  "--chunk-size may be at most 4M while transport hashes are on "
 				  "(the service hashes ranges of 4 MiB or less); add "
 				  "--transport-hash none");
+	/* Refuse before any request: an existing OUT needs --force (the sink checks again). */
+	if (o->out && !o->force && stat(o->out, &st) == 0)
+		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", o->out);
 	rc = rp_http_new(&o->http, &b.http, err);
 	if (rc)
 		return rc;
@@ -240,9 +260,17 @@ out:
 	if (rc && sink && err) {
 		char msg[RP_ERR_MSG_MAX];
 
-		snprintf(msg, sizeof(msg), "%s; '%s' and its journal are kept: run the same command "
-					   "again to resume",
-			 err->msg, rp_file_sink_partial_path(sink));
+		/* After a change of the source a resume would be refused: say so instead. */
+		if (rep->fetch.source_changed)
+			snprintf(msg, sizeof(msg),
+				 "%s; '%s' and its journal are kept, but they hold the old "
+				 "content: remove them to start over",
+				 err->msg, rp_file_sink_partial_path(sink));
+		else
+			snprintf(msg, sizeof(msg),
+				 "%s; '%s' and its journal are kept: run the same command again to "
+				 "resume",
+				 err->msg, rp_file_sink_partial_path(sink));
 		rp_err_set(err, rc, "%s", msg);
 	}
 	rep->seconds = now_s() - t0;

@@ -32,7 +32,8 @@
 #                              path). Exports PROXY_URL (https://127.0.0.1:P), PROXY_PORT,
 #                              PROXY_PID, PROXY_FAULT (the fault file), PROXY_STATS, PROXY_LOG
 #   proxy_fault JSON           set the proxy's fault, e.g. proxy_fault '{"mode":"reset","nth":2}';
-#                              the proxy's counters restart with each new fault
+#                              its nth counter restarts with each new fault; the stats
+#                              count from the proxy's start (compare before and after)
 #   proxy_stat PY_EXPR         print PY_EXPR over d = the stats JSON, e.g. proxy_stat 'd["range_gets"]'
 #   faultproxy_stop
 #   tokenserver_start [ARGS...]

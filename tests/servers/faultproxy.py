@@ -17,8 +17,9 @@ restart (so every newly written fault starts from zero):
   {"mode": "reset", "nth": 2}         the Nth range GET: headers and half the body, then a TCP
                                       reset (SO_LINGER 0)
   {"mode": "503", "count": 2, "retry_after": 1, "retry_after_ms": 1000}
-                                      the first COUNT range GETs answer 503 ServerBusy with
-                                      Retry-After and x-ms-retry-after-ms (not forwarded)
+                                      COUNT range GETs from the Nth on (by default the first
+                                      COUNT) answer 503 ServerBusy with Retry-After and
+                                      x-ms-retry-after-ms (not forwarded)
   {"mode": "500", "nth": 1}           the Nth range GET answers 500 InternalError (once)
   {"mode": "stall", "nth": 1, "seconds": 30}
                                       the Nth range GET: headers and half the body, then
@@ -33,6 +34,14 @@ restart (so every newly written fault starts from zero):
                                       If-Match is not the advertised ETag gets 412
                                       ConditionNotMet, one with the new ETag is forwarded
                                       without If-Match
+  {"mode": "crc64"}                   no fault; the CRC64 simulation below only
+  "crc64": true                       (with any mode) simulate Azure's per-range CRC64: a range
+                                      GET whose request has x-ms-range-get-content-crc64: true
+                                      goes upstream without that header (Azurite would answer
+                                      500 or ignore it) and its 2xx answer gets
+                                      x-ms-content-crc64 (CRC-64/NVME of the body, 8 bytes
+                                      little-endian, base64), computed before any "flip", so
+                                      the client's CRC64 check must catch a flipped byte
 "nth" counts from 1 and defaults to 1; "count" defaults to 1.
 
 The stats file S (rewritten after each request) holds: requests, range_gets, heads,
@@ -41,6 +50,7 @@ path of the proxy's request log. The log L has one line per request:
 "METHOD PATH RANGE STATUS FAULT" (the query's sig= is replaced by REDACTED).
 """
 import argparse
+import base64
 import http.client
 import http.server
 import json
@@ -58,6 +68,32 @@ import urllib.parse
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
        "trailer", "transfer-encoding", "upgrade", "proxy-connection", "expect"}
 CHUNK = 1 << 20
+CRC64_POLY = 0x9A6C9329AC4BC9B5  # CRC-64/NVME, reflected (AZURE.md)
+CRC64_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ CRC64_POLY if _c & 1 else _c >> 1
+    CRC64_TABLE.append(_c)
+_CRC64_ZEROS = {}
+
+
+def crc64_nvme(data):
+    """CRC-64/NVME (init ~0, xorout ~0); all-zero bodies are cached by length (Python is slow)."""
+    zero = not data.strip(b"\0")
+    if zero and len(data) in _CRC64_ZEROS:
+        return _CRC64_ZEROS[len(data)]
+    crc, t = 0xFFFFFFFFFFFFFFFF, CRC64_TABLE
+    for b in data:
+        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFFFFFFFFFF
+    if zero:
+        _CRC64_ZEROS[len(data)] = crc
+    return crc
+
+
+def crc64_b64(data):
+    return base64.b64encode(struct.pack("<Q", crc64_nvme(data))).decode()
 
 
 class State:
@@ -184,15 +220,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         nth = int(fault.get("nth", 1))
         act = None
         if kind == "range_gets":
-            if mode == "503" and n <= int(fault.get("count", 1)):
+            if mode == "503" and nth <= n < nth + int(fault.get("count", 1)):
                 act = "503"
             elif mode in ("reset", "500", "stall", "short", "flip") and n == nth:
                 act = mode
+        want_crc = (kind == "range_gets" and (mode == "crc64" or fault.get("crc64") is True)
+                    and self.headers.get("x-ms-range-get-content-crc64", "").lower() == "true")
         body = b""
         length = self.headers.get("Content-Length")
         if length:
             body = self.rfile.read(int(length))
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP]
+        if want_crc:
+            headers = [(k, v) for k, v in headers
+                       if k.lower() != "x-ms-range-get-content-crc64"]
         if new_etag is not None:
             im = self.headers.get("If-Match")
             if im is not None and im != new_etag:
@@ -234,7 +275,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_head(r.status, r.reason, rh)
             return self.done(kind, r.status, None, rng)
         clen = r.getheader("Content-Length")
-        if act is None and clen is not None and int(clen) > CHUNK:
+        if act is None and not want_crc and clen is not None and int(clen) > CHUNK:
             # stream big answers (whole-blob reads) instead of buffering them
             self.send_head(r.status, r.reason, rh)
             left = int(clen)
@@ -249,6 +290,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = r.read()
         rh = [(k, v) for k, v in rh if k.lower() != "content-length"]
         rh.append(("Content-Length", str(len(data))))
+        if want_crc and r.status in (200, 206):
+            rh = [(k, v) for k, v in rh if k.lower() != "x-ms-content-crc64"]
+            rh.append(("x-ms-content-crc64", crc64_b64(data)))
         if act is None or r.status not in (200, 206) or not data:
             self.send_head(r.status, r.reason, rh)
             self.wfile.write(data)

@@ -1,0 +1,168 @@
+#!/bin/bash
+# Network restore through tests/servers/faultproxy.py: in front of Azurite (strict) a reset
+# mid-body, 503 with Retry-After, a 500, a stall past --low-speed-time, a short body, a flipped
+# byte under Azure's CRC64 (the proxy's crc64 simulation) each complete byte-identical with
+# retries > 0; an ETag change mid-restore fails with exit 4 "blob changed during restore"; in
+# front of nginx a flipped byte is caught by the seal, a reset and a short body are retried.
+# After every failure there is no OUT, and no unverified byte was written: with --retries 0 a
+# flipped chunk fails (exit 1) and OUT.partial does not hold the flipped byte.
+set -euo pipefail
+: "${RP_SOURCE_DIR:?set RP_SOURCE_DIR to the source tree}"
+. "$RP_SOURCE_DIR/tests/integration/lib.sh"
+rp_tmpdir
+. "$RP_SOURCE_DIR/tests/integration/servers.sh"
+
+T=$RP_TMP
+MIB=1048576
+PASSED=0
+pass() { PASSED=$((PASSED + 1)); echo "-- ok ($SECONDS s): $*"; }
+R() { "$CVMRESTORE" "$@"; }
+# scmp A B: cmp for sparse files: the same size and the same bytes, reading only the extents
+# that hold data in either (a hole reads as zeros in both)
+scmp()
+{
+	/usr/bin/python3 - "$1" "$2" <<'PYEOF' || fail "$1 and $2 differ"
+import os, sys
+def extents(fd, size):
+    out, off = [], 0
+    while off < size:
+        try:
+            d = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError:
+            break
+        off = os.lseek(fd, d, os.SEEK_HOLE)
+        out.append((d, off))
+    return out
+a, b = (os.open(p, os.O_RDONLY) for p in sys.argv[1:3])
+size = os.fstat(a).st_size
+if size != os.fstat(b).st_size:
+    sys.exit("sizes differ: %d and %d" % (size, os.fstat(b).st_size))
+for s, e in sorted(extents(a, size) + extents(b, size)):
+    while s < e:
+        n = min(e - s, 4 << 20)
+        if os.pread(a, n, s) != os.pread(b, n, s):
+            sys.exit("bytes differ in [%d, %d)" % (s, s + n))
+        s += n
+PYEOF
+}
+
+# 64 MiB with random data in MiBs 1, 10, 33 and 63: four 4 MiB chunks (or four 1 MiB ones)
+it_make_raw "$T/disk.raw" $((64 * MIB)) 1 10 33 63
+R convert -q "$T/disk.raw" "$T/disk.vhd" || fail "convert"
+R seal -q "$T/disk.vhd" -o "$T/seal.json" || fail "seal"
+azurite_start
+blobtool upload-sparse disks/d.vhd "$T/disk.vhd" --create-container >/dev/null
+faultproxy_start "https://127.0.0.1:$AZURITE_PORT"
+SAS=$(azurite_sas disks/d.vhd)
+PSAS=${SAS/$AZURITE_URL/$PROXY_URL/devstoreaccount1}
+# Range GETs through the proxy before the first chunk: the footer, the CRC64 probe (strict
+# Azurite answers 500 itself), the MD5 probe. So chunk GETs are the 4th range GET on.
+FIRST=4
+N=0
+
+# fault_ok NAME FAULT [ARGS...]: a restore with FAULT set completes identical, retries > 0
+fault_ok()
+{
+	local name=$1 fault=$2 out mode before
+	shift 2
+	N=$((N + 1))
+	out=$T/ok$N.vhd
+	mode=$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["mode"])' "$fault")
+	before=$(proxy_stat "d['injected'].get('$mode', 0)")
+	proxy_fault "$fault"
+	expect_exit 0 R restore -q --cacert "$RP_CACERT" --retry-base-ms 50 "$PSAS" -o "$out" --json "$@"
+	cp "$RP_OUT" "$T/ok$N.json"
+	scmp "$out" "$T/disk.vhd"
+	json_check "$T/ok$N.json" 'd["retries"] > 0 and d["verdict"] == "ok"' "$name: retries > 0"
+	# the proxy's stats count since it started
+	[ "$(proxy_stat "d['injected'].get('$mode', 0)")" -gt "$before" ] ||
+		fail "$name: the proxy injected nothing (test is void)"
+	[ ! -e "$out.partial" ] && [ ! -e "$out.journal" ] || fail "$name: partial or journal left"
+	pass "$name: completes byte-identical, retries $(json_get "$T/ok$N.json" 'd["retries"]')"
+}
+
+# fault_fails NAME CODE TEXT FAULT URL [ARGS...]: the restore fails with CODE naming TEXT; no OUT
+fault_fails()
+{
+	local name=$1 code=$2 text=$3 fault=$4 url=$5
+	shift 5
+	N=$((N + 1))
+	proxy_fault "$fault"
+	expect_exit "$code" R restore -q --cacert "$RP_CACERT" --retry-base-ms 50 "$url" -o "$T/bad$N.vhd" "$@"
+	expect_one_error_line "cvmrestore: "
+	expect_stderr_has "$text"
+	note "$(cat "$RP_ERR")"
+	[ ! -e "$T/bad$N.vhd" ] || fail "$name: OUT exists after a failure"
+	pass "$name: exit $code, '$text', no OUT"
+}
+
+note "faults in front of Azurite"
+fault_ok "reset mid-body" "{\"mode\": \"reset\", \"nth\": $FIRST}"
+fault_ok "503 with Retry-After" \
+	"{\"mode\": \"503\", \"nth\": $FIRST, \"count\": 2, \"retry_after\": 1, \"retry_after_ms\": 300}"
+grep -q ' 503 503$' "$PROXY_LOG" || fail "503: not in the proxy log"
+json_check "$T/ok$N.json" 'd["seconds"] >= 0.3' "503: x-ms-retry-after-ms was not honoured"
+fault_ok "500 once" "{\"mode\": \"500\", \"nth\": $FIRST}"
+t0=$SECONDS
+fault_ok "stall past --low-speed-time 2" "{\"mode\": \"stall\", \"nth\": $FIRST, \"seconds\": 30}" \
+	--low-speed-time 2
+[ $((SECONDS - t0)) -lt 20 ] || fail "stall: the transfer was not cut after 2 s"
+fault_ok "short body" "{\"mode\": \"short\", \"nth\": $FIRST}"
+# with the crc64 simulation the probe answers, so chunks start at the 3rd range GET
+fault_ok "flipped byte caught by CRC64" \
+	'{"mode": "flip", "crc64": true, "nth": 3, "offset": 1000}' --chunk-size 1M
+json_check "$T/ok$N.json" 'd["transport_hash"] == "crc64"' "crc64 mode: transport hash"
+fault_ok "reset under CRC64" '{"mode": "reset", "crc64": true, "nth": 4}' --chunk-size 1M \
+	--transport-hash crc64
+
+note "failures"
+fault_fails "ETag change mid-restore" 4 "blob changed during restore" \
+	"{\"mode\": \"etag\", \"after\": $FIRST}" "$PSAS"
+[ -f "$T/bad$N.vhd.partial" ] && [ -f "$T/bad$N.vhd.journal" ] || fail "ETag change: partial not kept"
+expect_stderr_has "ConditionNotMet"
+expect_stderr_has "remove them to start over"
+! grep -q "again to resume" "$RP_ERR" || fail "ETag change: the message offers a resume that would be refused"
+pass "ETag change: OUT.partial and OUT.journal kept"
+fault_fails "500 with --retries 0" 4 "HTTP 500" "{\"mode\": \"500\", \"nth\": $FIRST}" "$PSAS" --retries 0
+expect_stderr_has "after 0 retries"
+fault_fails "stall with --retries 0" 4 "chunk" \
+	"{\"mode\": \"stall\", \"nth\": $FIRST, \"seconds\": 30}" "$PSAS" --retries 0 --low-speed-time 2
+
+note "no unverified byte written"
+proxy_fault '{"mode": "none", "t": 1}'
+rm -f "$PROXY_LOG"
+fault_fails "flipped byte with --retries 0" 1 "crc64 mismatch" \
+	'{"mode": "flip", "crc64": true, "nth": 3, "offset": 1000}' "$PSAS" --retries 0 --chunk-size 1M
+flipped=$(awk '$5 == "flip" { split($3, r, "[=-]"); print r[2] + 1000 }' "$PROXY_LOG")
+[ -n "$flipped" ] || fail "no flip in the proxy log"
+/usr/bin/python3 - "$T/disk.raw" "$T/bad$N.vhd.partial" "$flipped" <<'EOF' || fail "OUT.partial holds the flipped byte"
+import sys
+off = int(sys.argv[3])
+good = open(sys.argv[1], "rb").read()[off]
+with open(sys.argv[2], "rb") as f:
+    f.seek(off)
+    got = f.read(1)[0]
+assert good != 0, "test is void: the flipped byte was zero"
+sys.exit(0 if got in (0, good) else 1)
+EOF
+pass "flipped byte at $flipped never reached OUT.partial"
+faultproxy_stop
+azurite_stop
+
+note "faults in front of nginx"
+mkdir -p "$T/www"
+cp --sparse=always "$T/disk.vhd" "$T/www/disk.vhd"
+nginx_start "$T/www"
+faultproxy_start "$NGINX_URL"
+PSAS=$PROXY_URL/disk.vhd
+# --transport-hash none: no probes; the footer is range GET 1, chunks from 2 (every chunk)
+fault_ok "nginx: flipped byte caught by the seal" '{"mode": "flip", "nth": 4, "offset": 5000}' \
+	--transport-hash none --seal "$T/seal.json"
+json_check "$T/ok$N.json" 'd["transport_hash"] == "none" and d["chunks_compared"] == 16' "nginx: seal compared"
+fault_ok "nginx: reset mid-body" '{"mode": "reset", "nth": 3}' --transport-hash none
+fault_ok "nginx: short body" '{"mode": "short", "nth": 2}' --transport-hash none
+fault_fails "nginx: flipped byte, seal, --retries 0" 1 "sha256 mismatch with the seal" \
+	'{"mode": "flip", "nth": 4, "offset": 5000}' "$PSAS" --transport-hash none --seal "$T/seal.json" \
+	--retries 0
+
+echo "test_restore_faults: $PASSED passed, 0 failed"

@@ -49,6 +49,7 @@ struct rp_file_sink {
 	uint64_t resumed_chunks;
 	pthread_mutex_t lock;
 	bool dirty;
+	bool block; /* OUT is a block device: written in place, zeros written, no rename */
 };
 
 static char *path_with(const char *base, const char *suffix)
@@ -190,6 +191,48 @@ out:
 	return rc;
 }
 
+static void sink_release(struct rp_file_sink *s);
+
+/* A block device: big enough, opened in place; a matching journal resumes. Old contents are
+ * never trusted: every range, zero or not, is written. */
+static int open_block(struct rp_file_sink *s, const struct rp_sink_id *id,
+		      struct rp_file_sink **out_sink, bool *resumed, struct rp_err *err)
+{
+	struct stat st;
+	off_t end;
+	int rc;
+
+	s->fd = open(s->out, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0) {
+		rc = rp_err_errno(err, errno, "cannot open '%s'", s->out);
+		goto fail;
+	}
+	end = lseek(s->fd, 0, SEEK_END);
+	if (end < 0 || (uint64_t)end < id->size + (id->output_format ? 512u : 0u)) {
+		rc = rp_err_set(err, RP_EUSAGE, "the block device '%s' holds %lld bytes, the disk "
+						"needs %llu",
+				s->out, (long long)end,
+				(unsigned long long)(id->size + (id->output_format ? 512u : 0u)));
+		goto fail;
+	}
+	if (stat(s->journal, &st) == 0) {
+		rc = journal_load(s, err);
+		if (rc)
+			goto fail;
+		s->resumed = true;
+		*resumed = true;
+	} else {
+		rc = journal_write(s, s->verified, err);
+		if (rc)
+			goto fail;
+	}
+	*out_sink = s;
+	return 0;
+fail:
+	sink_release(s);
+	return rc;
+}
+
 int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		      struct rp_file_sink **out_sink, bool *resumed, struct rp_err *err)
 {
@@ -199,9 +242,8 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	int rc;
 
 	*resumed = false;
-	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode))
-		return rp_err_set(err, RP_EUSAGE,
-				  "'%s' is not a regular file (block devices are not supported yet)",
+	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return rp_err_set(err, RP_EUSAGE, "'%s' is neither a regular file nor a block device",
 				  out);
 	if (stat(out, &st) == 0 && !force)
 		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", out);
@@ -213,9 +255,19 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	s->id = *id;
 	s->chunks = rp_seal_chunks_for(id->size, id->chunk_size);
 	s->out = strdup(out);
-	s->partial = path_with(out, ".partial");
-	s->journal = path_with(out, ".journal");
-	s->journal_tmp = path_with(out, ".journal.tmp");
+	s->block = stat(out, &st) == 0 && S_ISBLK(st.st_mode);
+	if (s->block) {
+		/* A device is written in place (there is no name to rename to); its journal lives
+		 * in the current folder, named for the device. */
+		const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+		s->partial = strdup(out);
+		s->journal = path_with(base, ".cvmrestore-journal");
+		s->journal_tmp = path_with(base, ".cvmrestore-journal.tmp");
+	} else {
+		s->partial = path_with(out, ".partial");
+		s->journal = path_with(out, ".journal");
+		s->journal_tmp = path_with(out, ".journal.tmp");
+	}
 	s->source = strndup(id->source, 4000);
 	s->etag = strndup(id->etag ? id->etag : "", 1000);
 	s->done_before = calloc(bitmap_bytes(s->chunks) + 1, 1);
@@ -225,6 +277,8 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto fail;
 	}
+	if (s->block)
+		return open_block(s, id, out_sink, resumed, err);
 	have_partial = stat(s->partial, &st) == 0;
 	have_journal = stat(s->journal, &st) == 0;
 	if (have_partial && have_journal) {
@@ -304,8 +358,10 @@ static int sink_write(void *ctx, uint64_t index, uint64_t off, const uint8_t *da
 			if (rc)
 				return rp_err_errno(err, -rc, "cannot write '%s' at 0x%llx", s->partial,
 						    (unsigned long long)(off + start));
-		} else if (s->resumed &&
-			   fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		} else if ((s->resumed || s->block) &&
+			   fallocate(s->fd,
+				     s->block ? FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE
+					      : FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				     (off_t)(off + start), (off_t)(pos - start)) != 0) {
 			/* No hole punching here: write the zeros. */
 			static const uint8_t zeros[ZERO_GRAIN];
@@ -433,11 +489,17 @@ int rp_file_sink_finish(struct rp_file_sink *s, const uint8_t *tail, size_t tail
 		rc = write_all(s->fd, tail, tail_len, s->id.size);
 		if (rc)
 			return rp_err_errno(err, -rc, "cannot write the footer of '%s'", s->partial);
-	} else if (ftruncate(s->fd, (off_t)s->id.size) != 0) {
+	} else if (!s->block && ftruncate(s->fd, (off_t)s->id.size) != 0) {
 		return rp_err_errno(err, errno, "cannot size '%s'", s->partial);
 	}
 	if (fsync(s->fd) != 0)
 		return rp_err_errno(err, errno, "cannot sync '%s'", s->partial);
+	if (s->block) {
+		unlink(s->journal);
+		close(s->fd);
+		s->fd = -1;
+		return 0;
+	}
 	if (rename(s->partial, s->out) != 0)
 		return rp_err_errno(err, errno, "cannot rename '%s' to '%s'", s->partial, s->out);
 	unlink(s->journal);
@@ -445,6 +507,22 @@ int rp_file_sink_finish(struct rp_file_sink *s, const uint8_t *tail, size_t tail
 	close(s->fd);
 	s->fd = -1;
 	return 0;
+}
+
+static void sink_release(struct rp_file_sink *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->out);
+	free(s->partial);
+	free(s->journal);
+	free(s->journal_tmp);
+	free(s->source);
+	free(s->etag);
+	free(s->done_before);
+	free(s->verified);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
 }
 
 void rp_file_sink_free(struct rp_file_sink *s)

@@ -192,6 +192,10 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 	}
 	rp_json_set(o, "mismatches", mm);
 	rp_json_set(o, "seconds", rp_json_new_real(rep->seconds));
+	if (rep->th == RP_TH_NONE && !seal && rep->blob_size)
+		rp_json_set_str(o, "warning", "the server gave no per-range hash and there was no "
+					      "seal: the data was not verified (seal the disk, or "
+					      "restore from a source that gives MD5 or CRC64)");
 	rp_json_set_str(o, "verdict", rc == 0 ? "ok" : "failed");
 	if (error)
 		rp_json_set_str(o, "error", error);
@@ -238,6 +242,8 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 			(unsigned long long)off, rp_json_string(rp_json_get(m, "expected")),
 			rp_json_string(rp_json_get(m, "actual")));
 	}
+	if (rp_json_string(rp_json_get(r, "warning")))
+		fprintf(f, "warning: %s\n", rp_json_string(rp_json_get(r, "warning")));
 	fprintf(f, "verdict: %s\n", verdict ? verdict : "?");
 }
 

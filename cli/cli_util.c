@@ -312,6 +312,12 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 	for (i = 0; i < 20; i++)
 		fputc(i < bar ? '#' : ' ', stderr);
 	fprintf(stderr, "] %3.0f%% %s / %s, %s/s", pct, d, t, r);
+	if (p->detail) {
+		char sk[32];
+		cli_fmt_size(p->skipped, sk, sizeof(sk));
+		fprintf(stderr, ", %s never written, %llu retries", sk,
+			(unsigned long long)p->retries);
+	}
 	if (rate > 0 && done < total) {
 		unsigned long eta = (unsigned long)((double)(total - done) / rate);
 		fprintf(stderr, ", %lu:%02lu left ", eta / 60, eta % 60);
@@ -319,6 +325,15 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 		fputs("          ", stderr);
 	}
 	p->last_done = done;
+}
+
+void cli_progress_detail(void *ctx, uint64_t skipped, uint64_t retries)
+{
+	struct cli_progress *p = ctx;
+
+	p->detail = true;
+	p->skipped = skipped;
+	p->retries = retries;
 }
 
 void cli_progress_end(struct cli_progress *p)

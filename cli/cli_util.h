@@ -100,12 +100,16 @@ struct cli_progress {
 	const char *label;
 	struct timespec start;
 	uint64_t last_done;
+	bool detail;       /* a network transfer: show skipped bytes and retries */
+	uint64_t skipped;
+	uint64_t retries;
 };
 
 /* Progress on stderr, only when stderr is a terminal and not quiet. */
 void cli_progress_init(struct cli_progress *p, const char *label, bool quiet);
 void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_end(struct cli_progress *p);
+void cli_progress_detail(void *ctx, uint64_t skipped, uint64_t retries);
 
 /* The command table, in cli_main.c. */
 extern const struct cli_cmd cli_cmd_inspect;

@@ -220,6 +220,7 @@ static int run_remote(const struct cli_cmd *cmd, struct verify_args *a, const ch
 	o.whole_digests = a->digests_set ? a->digests : 1u << RP_DIGEST_SHA256;
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
+	o.progress_detail = cli_progress_detail;
 	o.stop = &cli_stop;
 	rc = rp_restore_run(&o, &rep, &err);
 	cli_progress_end(&prog);

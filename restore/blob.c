@@ -50,6 +50,12 @@ static bool judge(struct rp_blob *b, const char *what, const struct rp_http_resp
 		rp_err_set(err, RP_EIO, "%s: %s: not found (404 %s)", b->display, what, code);
 		return false;
 	}
+	if (r->status == 412) {
+		rp_err_set(err, RP_EIO, "%s: %s: blob changed during restore: it no longer has ETag %s "
+					"(412 %s)",
+			   b->display, what, b->etag, code);
+		return false;
+	}
 	rp_err_set(err, RP_EIO, "%s: %s: HTTP %ld %s%s%s", b->display, what, r->status, code,
 		   ae.message[0] ? ": " : "", ae.message);
 	return r->status == 408 || r->status == 429 || r->status >= 500;
@@ -175,6 +181,16 @@ int rp_blob_get_range(struct rp_blob *b, uint64_t off, size_t len, const char *h
 	if (rc)
 		return rc;
 	if (resp->status == 206) {
+		const char *cr = rp_http_header(resp, "Content-Range");
+		unsigned long long a = 0, z = 0, t = 0;
+
+		if (!cr || sscanf(cr, "bytes %llu-%llu/%llu", &a, &z, &t) != 3 || a != off ||
+		    z != off + len - 1 || (b->size && t != b->size)) {
+			rp_http_response_release(resp);
+			return rp_err_set(err, RP_EIO, "%s: ranged read at 0x%" PRIx64
+						       ": Content-Range does not match what was asked",
+					  b->display, off);
+		}
 		if (resp->body_len != len) {
 			rp_http_response_release(resp);
 			return rp_err_set(err, RP_EIO, "%s: ranged read at 0x%" PRIx64
@@ -264,8 +280,8 @@ static int list_window(struct rp_page_plan *p, struct rp_err *err)
 	do {
 		struct rp_http_response r;
 		struct rp_page_list pl;
-		char range[80];
-		const char *extra[2] = {range, NULL};
+		char range[80], ifmatch[160];
+		const char *extra[3] = {range, NULL, NULL};
 		size_t i, ulen = strlen(b->url) + sizeof(marker) + 64;
 
 		free(url);
@@ -276,6 +292,11 @@ static int list_window(struct rp_page_plan *p, struct rp_err *err)
 			 marker[0] ? "&marker=" : "", marker);
 		snprintf(range, sizeof(range), "x-ms-range: bytes=%" PRIu64 "-%" PRIu64,
 			 p->win_start, end - 1);
+		/* The plan decides what is never fetched: it must describe the same blob. */
+		if (b->etag[0]) {
+			snprintf(ifmatch, sizeof(ifmatch), "If-Match: %s", b->etag);
+			extra[1] = ifmatch;
+		}
 		rc = request(b, "GET", url, extra, PAGE_LIST_MAX_BODY, 200, 0, "page ranges", &r,
 			     err);
 		if (rc)

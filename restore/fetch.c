@@ -352,7 +352,9 @@ static int start_fetch(struct engine *e, struct slot *s)
 		fail(e, rc, err.msg);
 		return rc;
 	}
+	pthread_mutex_lock(&e->lock);
 	s->state = S_FETCH;
+	pthread_mutex_unlock(&e->lock);
 	e->in_flight++;
 	return 0;
 }
@@ -362,7 +364,7 @@ static double backoff_s(struct engine *e, unsigned attempt, long retry_after_ms)
 	double base = (e->o->retry_base_ms ? e->o->retry_base_ms : 800) / 1000.0, d;
 
 	if (retry_after_ms >= 0)
-		return (double)retry_after_ms / 1000.0;
+		return (double)(retry_after_ms < 60000 ? retry_after_ms : 60000) / 1000.0;
 	d = base * (double)(1u << (attempt < 16 ? attempt : 16));
 	if (d > 60)
 		d = 60;
@@ -384,9 +386,11 @@ static void retry_or_fail(struct engine *e, struct slot *s, int code, const char
 	}
 	s->attempt++;
 	e->r->retries++;
+	pthread_mutex_lock(&e->lock);
 	s->read_back = false;
-	s->wait_until = now_s() + backoff_s(e, s->attempt, retry_after_ms);
+	s->wait_until = now_s() + backoff_s(e, s->attempt - 1, retry_after_ms);
 	s->state = S_WAIT;
+	pthread_mutex_unlock(&e->lock);
 }
 
 static bool sas_expired(const char *url, char *when, size_t whensz)
@@ -416,13 +420,31 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 		fail(e, RP_EAUTH, r->msg);
 		return;
 	}
+	if (r->code && r->permanent) {
+		fail(e, r->code, r->msg);
+		return;
+	}
 	if (r->code) {
 		retry_or_fail(e, s, RP_EIO, r->msg, -1);
 		return;
 	}
-	if (r->status == 206 || (r->status == 200 && s->off == 0 && s->len == e->o->size)) {
+	if (r->status == 206) {
+		unsigned long long a = 0, b = 0, t = 0;
+		int n = 0;
+
 		if (r->received != s->len || r->overflow) {
 			snprintf(what, sizeof(what), "short body: %zu of %zu bytes", r->received, s->len);
+			retry_or_fail(e, s, RP_EIO, what, -1);
+			return;
+		}
+		/* The bytes must be the ones asked for: a proxy or mirror answering another
+		 * range would pass every hash the server computed over what it sent. */
+		if (sscanf(r->content_range, "bytes %llu-%llu/%llu%n", &a, &b, &t, &n) != 3 ||
+		    a != s->off || b != s->off + s->len - 1 ||
+		    (e->o->total_size && t != e->o->total_size)) {
+			snprintf(what, sizeof(what),
+				 "Content-Range '%s' does not match bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+				 r->content_range, s->off, s->off + s->len - 1, e->o->total_size);
 			retry_or_fail(e, s, RP_EIO, what, -1);
 			return;
 		}
@@ -504,7 +526,10 @@ static void collect_checked(struct engine *e)
 		}
 		if (s->check_rc) {
 			if (s->read_back) {
-				/* Our own partial output disagrees: fetch the chunk afresh. */
+				/* Our own partial output disagrees: fetch the chunk afresh, and until
+				 * then the journal must not list it. */
+				if (o->sink.unverified)
+					o->sink.unverified(o->sink.ctx, s->chunk);
 				s->read_back = false;
 				s->state = S_WAIT;
 				s->wait_until = 0;
@@ -773,11 +798,14 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 			fail(&e, RP_EINTR, "interrupted");
 			break;
 		}
-		if (schedule(&e) != 0 || restart_waiting(&e) != 0)
+		/* Retries first: a chunk the digester waits for must not queue behind new ones. */
+		if (restart_waiting(&e) != 0 || schedule(&e) != 0)
 			break;
 		left = rp_http_multi_run(e.multi, 100, on_done, &e, &e.err);
 		if (left < 0) {
-			fail(&e, RP_EIO, e.err.msg);
+			char msg[RP_ERR_MSG_MAX];
+			snprintf(msg, sizeof(msg), "%s", e.err.msg);
+			fail(&e, RP_EIO, msg);
 			break;
 		}
 		pthread_mutex_lock(&e.lock);
@@ -785,12 +813,14 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 		all_done = e.chunks_finished == e.chunks &&
 			   (!o->whole_digests || e.digest_next == e.chunks);
 		pthread_mutex_unlock(&e.lock);
-		if (now_s() - last_tick >= 1.0) {
+		if (now_s() - last_tick >= 2.0) {
 			struct rp_err terr;
 			last_tick = now_s();
 			rp_err_init(&terr);
 			if (o->sink.tick && o->sink.tick(o->sink.ctx, &terr) != 0)
 				fail(&e, terr.code ? terr.code : RP_EIO, terr.msg);
+			if (o->progress_detail)
+				o->progress_detail(o->progress_ctx, r->bytes_skipped, r->retries);
 			if (o->progress)
 				o->progress(o->progress_ctx, e.done_bytes, o->size);
 		}

@@ -47,6 +47,8 @@ struct rp_fetch_sink {
 	bool (*done_before)(void *ctx, uint64_t index);
 	/* Chunk index is now verified and on its way to disk. From worker threads. */
 	void (*verified)(void *ctx, uint64_t index);
+	/* Chunk index, verified by an earlier run, no longer checks out: forget it. */
+	void (*unverified)(void *ctx, uint64_t index);
 	/* Called from the transfer thread about once a second (journal upkeep); may be NULL. */
 	int (*tick)(void *ctx, struct rp_err *err);
 	void *ctx;
@@ -59,6 +61,7 @@ struct rp_fetch_opts {
 	const struct rp_http_opts *http;
 	const char *etag;           /* sent as If-Match on every range; NULL or "" for none */
 	uint64_t size;              /* bytes to fetch from offset 0 */
+	uint64_t total_size;        /* the whole blob, as Content-Range must say (0: unchecked) */
 	uint64_t chunk_size;
 	unsigned connections;
 	unsigned workers;           /* 0: number of cores */
@@ -73,6 +76,9 @@ struct rp_fetch_opts {
 	struct rp_fetch_sink sink;
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
+	/* If set, told now and then how many bytes were skipped (never written) and how many
+	 * retries there were so far, just before progress is called. */
+	void (*progress_detail)(void *ctx, uint64_t skipped, uint64_t retries);
 	volatile sig_atomic_t *stop;
 };
 

@@ -144,6 +144,25 @@ static int prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 	return CURL_PREREQFUNC_OK;
 }
 
+/* Header lists may hold "Authorization: Bearer ..." and URLs a SAS: wipe before freeing. */
+static void slist_free_wiped(struct curl_slist *l)
+{
+	struct curl_slist *n;
+
+	for (n = l; n; n = n->next)
+		if (n->data)
+			explicit_bzero(n->data, strlen(n->data));
+	curl_slist_free_all(l);
+}
+
+static void free_wiped(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
 static struct curl_slist *resolve_list(const struct rp_http_opts *o)
 {
 	struct curl_slist *l = NULL, *n;
@@ -173,6 +192,10 @@ static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist 
 		curl_easy_setopt(e, CURLOPT_RESOLVE, resolve);
 	if (share)
 		curl_easy_setopt(e, CURLOPT_SHARE, share);
+	/* A proxy from https_proxy would be the address the private check sees, while the
+	 * request goes on to wherever the proxy sends it: with --require-private, no proxy. */
+	if (o->require_private)
+		curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, policy);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ? o->connect_timeout_s : 30L);
@@ -437,7 +460,7 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 	}
 	/* The easy handle keeps pointers to the list until the next reset. */
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hl);
+	slist_free_wiped(hl);
 	return rc;
 }
 
@@ -546,8 +569,8 @@ void rp_http_multi_free(struct rp_http_multi *m)
 			curl_multi_remove_handle(m->multi, m->x[i].easy);
 		if (m->x[i].easy)
 			curl_easy_cleanup(m->x[i].easy);
-		curl_slist_free_all(m->x[i].headers);
-		free(m->x[i].url);
+		slist_free_wiped(m->x[i].headers);
+		free_wiped(m->x[i].url);
 	}
 	if (m->multi)
 		curl_multi_cleanup(m->multi);
@@ -660,8 +683,8 @@ int rp_http_multi_get_range(struct rp_http_multi *m, const char *url, const char
 		return rp_err_set(err, RP_EUSAGE, "all %u transfers are busy", m->max);
 	if (len == 0)
 		return rp_err_set(err, RP_EUSAGE, "empty range");
-	curl_slist_free_all(x->headers);
-	free(x->url);
+	slist_free_wiped(x->headers);
+	free_wiped(x->url);
 	x->headers = header_list(headers, m->opts.x_ms_version, &ok);
 	x->url = strdup(url);
 	if (!ok || !x->url)
@@ -750,9 +773,13 @@ int rp_http_multi_run(struct rp_http_multi *m, int timeout_ms, rp_http_done_fn d
 		if (curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 			snprintf(x->res.primary_ip, sizeof(x->res.primary_ip), "%s", ip);
 		if (msg->data.result != CURLE_OK && !x->res.overflow) {
-			transport_error(x->res.msg, sizeof(x->res.msg), x->url, msg->data.result,
-					x->errbuf, &x->policy);
+			CURLcode cc = msg->data.result;
+			transport_error(x->res.msg, sizeof(x->res.msg), x->url, cc, x->errbuf,
+					&x->policy);
 			x->res.code = x->policy.refused ? RP_EAUTH : RP_EIO;
+			x->res.permanent = x->policy.refused || cc == CURLE_PEER_FAILED_VERIFICATION ||
+					   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM ||
+					   cc == CURLE_SSL_ISSUER_ERROR || cc == CURLE_UNSUPPORTED_PROTOCOL;
 		} else if (x->res.status < 200 || x->res.status > 299) {
 			code_from_body(x);
 			message_from_body(x);

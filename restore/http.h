@@ -96,6 +96,7 @@ bool rp_http_failed_for_good(const struct rp_http *h);
 
 struct rp_http_xfer_result {
 	int code;             /* 0: an HTTP answer came (any status); else RP_EIO / RP_EAUTH */
+	bool permanent;       /* a failure no retry can mend (an untrusted certificate, say) */
 	long status;
 	size_t received;      /* body bytes written to the caller's buffer (2xx only) */
 	bool overflow;        /* the server sent more than asked for */

@@ -140,8 +140,9 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 
 	memset(rep, 0, sizeof(*rep));
 	rp_url_redact(o->url, rep->source, sizeof(rep->source));
-	if (o->chunk_size == 0 || o->chunk_size % 512 || o->chunk_size > (64u << 20))
-		return rp_err_set(err, RP_EUSAGE, "--chunk-size must be a multiple of 512 up to 64M");
+	if (o->chunk_size < RP_SEAL_MIN_CHUNK || o->chunk_size % 512 || o->chunk_size > (64u << 20))
+		return rp_err_set(err, RP_EUSAGE,
+				  "--chunk-size must be a multiple of 512 from 4K to 64M");
 	if (o->th != RP_THR_NONE && o->chunk_size > MAX_HASHED_RANGE)
 		return rp_err_set(err, RP_EUSAGE,
 				  "--chunk-size may be at most 4M while transport hashes are on "
@@ -174,6 +175,22 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 		goto out;
 	rep->is_vhd = is_vhd;
 	rep->virtual_size = is_vhd ? b.size - VHD_FOOTER_SIZE : b.size;
+	/* Bounded bookkeeping: 16 Mi chunks (64 TiB at 4 MiB). */
+	if (rep->virtual_size / o->chunk_size > (1u << 24)) {
+		rc = rp_err_set(err, RP_EUSAGE,
+				"%s: %llu bytes in chunks of %llu is more than 16 Mi chunks; use a larger "
+				"--chunk-size",
+				b.display, (unsigned long long)rep->virtual_size,
+				(unsigned long long)o->chunk_size);
+		goto out;
+	}
+	if (b.encryptiondata[0]) {
+		rc = rp_err_set(err, RP_EFORMAT,
+				"%s is client-side encrypted (encryptiondata metadata): decrypting it is "
+				"not supported yet, and its ciphertext is not a disk",
+				b.display);
+		goto out;
+	}
 	if (o->format == RP_OUT_VHD && !is_vhd) {
 		rc = rp_err_set(err, RP_EFORMAT,
 				"%s: --format vhd, but the blob has no VHD footer; use --format raw",
@@ -218,6 +235,7 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	fo.http = &o->http;
 	fo.etag = b.etag;
 	fo.size = rep->virtual_size;
+	fo.total_size = b.size;
 	fo.chunk_size = o->chunk_size;
 	fo.connections = o->connections;
 	fo.retries = o->retries;
@@ -230,6 +248,7 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	fo.plan_ctx = plan;
 	fo.progress = o->progress;
 	fo.progress_ctx = o->progress_ctx;
+	fo.progress_detail = o->progress_detail;
 	fo.stop = o->stop;
 	rc = rp_fetch_run(&fo, &rep->fetch, err);
 	if (plan)

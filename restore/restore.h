@@ -45,6 +45,7 @@ struct rp_restore_opts {
 	bool keep_going;
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
+	void (*progress_detail)(void *ctx, uint64_t skipped, uint64_t retries);
 	volatile sig_atomic_t *stop;
 };
 

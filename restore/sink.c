@@ -50,6 +50,7 @@ struct rp_file_sink {
 	pthread_mutex_t lock;
 	bool dirty;
 	bool block; /* OUT is a block device: written in place, zeros written, no rename */
+	bool broken; /* a write or sync failed: the journal is never written again */
 };
 
 static char *path_with(const char *base, const char *suffix)
@@ -355,9 +356,15 @@ static int sink_write(void *ctx, uint64_t index, uint64_t off, const uint8_t *da
 		}
 		if (!zero) {
 			int rc = write_all(s->fd, data + start, pos - start, off + start);
-			if (rc)
+			if (rc) {
+				s->broken = true;
 				return rp_err_errno(err, -rc, "cannot write '%s' at 0x%llx", s->partial,
 						    (unsigned long long)(off + start));
+			}
+			/* Start writeback at once, so the periodic sync before each journal
+			 * update has little left to do. */
+			sync_file_range(s->fd, (off64_t)(off + start), (off64_t)(pos - start),
+					SYNC_FILE_RANGE_WRITE);
 		} else if ((s->resumed || s->block) &&
 			   fallocate(s->fd,
 				     s->block ? FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE
@@ -370,8 +377,10 @@ static int sink_write(void *ctx, uint64_t index, uint64_t off, const uint8_t *da
 				size_t k = off + pos - z < ZERO_GRAIN ? (size_t)(off + pos - z)
 								      : ZERO_GRAIN;
 				int rc = write_all(s->fd, zeros, k, z);
-				if (rc)
+				if (rc) {
+					s->broken = true;
 					return rp_err_errno(err, -rc, "cannot write '%s'", s->partial);
+				}
 			}
 		}
 	}
@@ -413,6 +422,17 @@ static void sink_verified(void *ctx, uint64_t index)
 	pthread_mutex_unlock(&s->lock);
 }
 
+static void sink_unverified(void *ctx, uint64_t index)
+{
+	struct rp_file_sink *s = ctx;
+
+	pthread_mutex_lock(&s->lock);
+	s->verified[index / 8] &= (uint8_t)~(1u << (index % 8));
+	s->done_before[index / 8] &= (uint8_t)~(1u << (index % 8));
+	s->dirty = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
 static int sink_tick(void *ctx, struct rp_err *err)
 {
 	struct rp_file_sink *s = ctx;
@@ -421,7 +441,7 @@ static int sink_tick(void *ctx, struct rp_err *err)
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
-	if (!s->dirty) {
+	if (!s->dirty || s->broken) {
 		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
@@ -434,6 +454,8 @@ static int sink_tick(void *ctx, struct rp_err *err)
 		return rp_err_set(err, RP_EIO, "out of memory");
 	/* The data first: the journal may only list chunks that are on disk. */
 	if (fdatasync(s->fd) != 0) {
+		/* Linux forgets a writeback error once reported: never trust later syncs. */
+		s->broken = true;
 		free(snap);
 		return rp_err_errno(err, errno, "cannot sync '%s'", s->partial);
 	}
@@ -449,6 +471,7 @@ struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s)
 		.read_back = sink_read_back,
 		.done_before = sink_done_before,
 		.verified = sink_verified,
+		.unverified = sink_unverified,
 		.tick = sink_tick,
 		.ctx = s,
 	};

@@ -106,7 +106,6 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.whole_digests = a->digests;
 		o.progress = cli_progress_cb;
 		o.progress_ctx = &prog;
-	o.progress_detail = cli_progress_detail;
 		o.progress_detail = cli_progress_detail;
 		o.stop = &cli_stop;
 		rc = rp_restore_run(&o, &rep, err);

@@ -244,6 +244,14 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	fo.expect = o->seal;
 	fo.keep_going = o->keep_going;
 	fo.whole_digests = o->whole_digests;
+	/* With a seal that records the digests asked for, every chunk matching the seal is the
+	 * proof: the in-order pass would hash the whole virtual disk again, holes included
+	 * (0.75 s per GiB here), to learn nothing more. The report says where they came from. */
+	if (o->seal && o->whole_digests &&
+	    (!(o->whole_digests & (1u << RP_DIGEST_SHA256)) || o->seal->has_sha256) &&
+	    (!(o->whole_digests & (1u << RP_DIGEST_MD5)) || o->seal->has_md5) &&
+	    (!(o->whole_digests & (1u << RP_DIGEST_SHA1)) || o->seal->has_sha1))
+		fo.whole_digests = 0;
 	fo.plan = plan ? rp_page_plan_chunk : NULL;
 	fo.plan_ctx = plan;
 	fo.progress = o->progress;
@@ -266,6 +274,20 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 		rc = rp_err_set(err, RP_EVERIFY, "%s does not match the seal: %zu chunks differ",
 				rep->source, rep->fetch.mismatch_count);
 		goto out;
+	}
+	if (o->whole_digests && !fo.whole_digests) {
+		const bool has[RP_DIGEST_COUNT] = {o->seal->has_sha256, o->seal->has_md5,
+						   o->seal->has_sha1};
+		const uint8_t *val[RP_DIGEST_COUNT] = {o->seal->sha256, o->seal->md5, o->seal->sha1};
+		unsigned a;
+
+		for (a = 0; a < RP_DIGEST_COUNT; a++) {
+			if (!(o->whole_digests & (1u << a)) || !has[a])
+				continue;
+			memcpy(rep->fetch.whole[a], val[a], rp_digest_size((enum rp_digest_alg)a));
+			rep->fetch.whole_done[a] = true;
+		}
+		rep->digests_from_seal = true;
 	}
 	if (sink) {
 		if (o->stop && *o->stop) {

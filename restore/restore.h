@@ -60,6 +60,7 @@ struct rp_restore_report {
 	enum rp_transport_hash th;
 	bool resumed;
 	uint64_t written_listed; /* bytes the page ranges list as written (page blobs) */
+	bool digests_from_seal;  /* whole-disk digests are the seal's, every chunk having matched */
 	struct rp_fetch_result fetch;
 	double seconds;
 };

@@ -30,6 +30,7 @@ r = json.load(open(sys.argv[1]))
 print(f"restored {r['virtual_size']} bytes from {r['source']} (ETag {r['etag']})")
 print(f"  fetched {r['bytes_fetched']} bytes in {r['chunks_fetched']} chunks over "
       f"{r['seconds']:.2f} s, {r['chunks_compared']} chunks checked against the seal")
+print("  whole-disk digests" + (" (the seal's: every chunk matched it)" if r["digests_from"] == "seal" else ""))
 for k, v in r["digests"].items():
     print(f"  {k}: {v}")
 print(f"verdict: {r['verdict']}")

@@ -1,5 +1,5 @@
 /*
- * The fetch engine (fetch.h). This file is longer than most (about 800 lines) because the
+ * The fetch engine (fetch.h). This file is longer than most (about 900 lines) because the
  * transfer loop, the check workers and the in-order digester share one set of slot states,
  * and splitting them would spread that state machine over several files.
  *

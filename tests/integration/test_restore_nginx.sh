@@ -13,36 +13,6 @@ rp_tmpdir
 T=$RP_TMP
 MIB=1048576
 PASSED=0
-pass() { PASSED=$((PASSED + 1)); echo "-- ok ($SECONDS s): $*"; }
-R() { "$CVMRESTORE" "$@"; }
-# scmp A B: cmp for sparse files: the same size and the same bytes, reading only the extents
-# that hold data in either (a hole reads as zeros in both)
-scmp()
-{
-	/usr/bin/python3 - "$1" "$2" <<'PYEOF' || fail "$1 and $2 differ"
-import os, sys
-def extents(fd, size):
-    out, off = [], 0
-    while off < size:
-        try:
-            d = os.lseek(fd, off, os.SEEK_DATA)
-        except OSError:
-            break
-        off = os.lseek(fd, d, os.SEEK_HOLE)
-        out.append((d, off))
-    return out
-a, b = (os.open(p, os.O_RDONLY) for p in sys.argv[1:3])
-size = os.fstat(a).st_size
-if size != os.fstat(b).st_size:
-    sys.exit("sizes differ: %d and %d" % (size, os.fstat(b).st_size))
-for s, e in sorted(extents(a, size) + extents(b, size)):
-    while s < e:
-        n = min(e - s, 4 << 20)
-        if os.pread(a, n, s) != os.pread(b, n, s):
-            sys.exit("bytes differ in [%d, %d)" % (s, s + n))
-        s += n
-PYEOF
-}
 
 mkdir -p "$T/www"
 head -c $((200 * MIB)) /dev/urandom >"$T/disk.raw"

@@ -324,19 +324,7 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	*out_sink = s;
 	return 0;
 fail:
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	free(s->out);
-	free(s->partial);
-	free(s->journal);
-	free(s->journal_tmp);
-	free(s->source);
-	free(s->etag);
-	free(s->done_before);
-	free(s->verified);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	sink_release(s);
 	return rc;
 }
 
@@ -561,16 +549,6 @@ void rp_file_sink_free(struct rp_file_sink *s)
 		struct rp_err e;
 		rp_err_init(&e);
 		sink_tick(s, &e);
-		close(s->fd);
 	}
-	free(s->out);
-	free(s->partial);
-	free(s->journal);
-	free(s->journal_tmp);
-	free(s->source);
-	free(s->etag);
-	free(s->done_before);
-	free(s->verified);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	sink_release(s);
 }

@@ -7,6 +7,7 @@
 
 #include "cli/cli_digests.h"
 #include "cli/cli_net.h"
+#include "cli/cli_rpsource.h"
 #include "formats/descriptor.h"
 #include "restore/convert.h"
 
@@ -162,35 +163,6 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 	return rc;
 }
 
-/* A source relative to the descriptor's folder, unless it is a URL or absolute. */
-static char *resolve_source(const char *desc_path, const char *source)
-{
-	const char *slash = strrchr(desc_path, '/');
-	size_t n;
-	char *p;
-
-	if (rp_is_url(source) || source[0] == '/' || !slash)
-		return strdup(source);
-	n = (size_t)(slash - desc_path) + 1 + strlen(source) + 1;
-	p = malloc(n);
-	if (p)
-		snprintf(p, n, "%.*s/%s", (int)(slash - desc_path), desc_path, source);
-	return p;
-}
-
-static bool is_descriptor(const char *path)
-{
-	struct rp_json *j = NULL;
-	bool yes;
-
-	if (rp_is_url(path) || rp_json_load_file(path, 64u << 20, &j, NULL) != 0)
-		return false;
-	yes = rp_json_string(rp_json_get(j, "format")) &&
-	      strcmp(rp_json_string(rp_json_get(j, "format")), "cvmrestore-recovery-point") == 0;
-	rp_json_free(j);
-	return yes;
-}
-
 static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, const char *path,
 			  struct rp_json *reports, struct rp_err *err)
 {
@@ -224,7 +196,7 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 				 a->format == RP_OUT_RAW ? "raw" : "vhd");
 		else
 			snprintf(out, sizeof(out), "%s", a->out);
-		src = resolve_source(path, k->source);
+		src = cli_descriptor_source(path, k->source);
 		if (!src) {
 			rc = rp_err_set(err, RP_EIO, "out of memory");
 			break;
@@ -259,7 +231,7 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 			if (!extra[i]->source)
 				continue;
 			snprintf(out, sizeof(out), "%s/%s.blob", a->out_dir, names[i]);
-			src = resolve_source(path, extra[i]->source);
+			src = cli_descriptor_source(path, extra[i]->source);
 			if (!src)
 				continue;
 			one = restore_one(cmd, a, src, out, NULL, NULL, names[i], reports, err);
@@ -302,7 +274,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage(cmd, "expected one SOURCE");
 	rp_err_init(&err);
 	reports = rp_json_new_array();
-	if (is_descriptor(pos[0])) {
+	if (cli_is_descriptor(pos[0])) {
 		if (a.all == !!a.disk)
 			rc = cli_usage(cmd, "a recovery point needs --disk NAME -o OUT, or --all "
 					    "--out-dir DIR");

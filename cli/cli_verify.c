@@ -7,6 +7,7 @@
 
 #include "cli/cli_digests.h"
 #include "cli/cli_net.h"
+#include "cli/cli_rpsource.h"
 #include "formats/descriptor.h"
 #include "common/util.h"
 
@@ -247,19 +248,12 @@ static bool descriptor_disk(const struct cli_cmd *cmd, struct verify_args *a, co
 			    char **copy, int *rc)
 {
 	struct rp_descriptor *d = NULL;
-	struct rp_json *j = NULL;
-	const char *path = *src, *slash;
+	const char *path = *src;
 	struct rp_desc_disk *k = NULL;
 	struct rp_err err;
-	size_t i, n;
-	bool is_desc;
+	size_t i;
 
-	if (rp_is_url(path) || rp_json_load_file(path, 64u << 20, &j, NULL) != 0)
-		return false;
-	is_desc = rp_json_string(rp_json_get(j, "format")) &&
-		  strcmp(rp_json_string(rp_json_get(j, "format")), "cvmrestore-recovery-point") == 0;
-	rp_json_free(j);
-	if (!is_desc) {
+	if (!cli_is_descriptor(path)) {
 		if (a->disk) {
 			*rc = cli_usage(cmd, "--disk is for a recovery point descriptor");
 			return true;
@@ -282,15 +276,7 @@ static bool descriptor_disk(const struct cli_cmd *cmd, struct verify_args *a, co
 		rp_descriptor_free(d);
 		return true;
 	}
-	slash = strrchr(path, '/');
-	n = strlen(k->source) + (slash ? (size_t)(slash - path) + 2 : 1);
-	*copy = malloc(n);
-	if (*copy) {
-		if (rp_is_url(k->source) || k->source[0] == '/' || !slash)
-			snprintf(*copy, n, "%s", k->source);
-		else
-			snprintf(*copy, n, "%.*s/%s", (int)(slash - path), path, k->source);
-	}
+	*copy = cli_descriptor_source(path, k->source);
 	a->preset = k->seal;
 	k->seal = NULL;
 	rp_descriptor_free(d);

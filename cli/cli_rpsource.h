@@ -1,0 +1,14 @@
+/* A recovery point descriptor given as SOURCE (restore and verify). */
+#ifndef RP_CLI_RPSOURCE_H
+#define RP_CLI_RPSOURCE_H
+
+#include <stdbool.h>
+
+/* True if path is a local file holding a cvmrestore recovery point descriptor. */
+bool cli_is_descriptor(const char *path);
+
+/* A disk's source relative to the descriptor's folder, unless it is a URL or absolute
+ * (malloc'd; NULL when out of memory). */
+char *cli_descriptor_source(const char *desc_path, const char *source);
+
+#endif

@@ -33,9 +33,12 @@ enum { C_PENDING = 0, C_ZERO_FILL = 1, C_IN_SLOT = 2 };
 struct slot {
 	enum slot_state state;
 	uint8_t *buf;
+	uint8_t *data;         /* the chunk's plaintext: buf, or inside buf once decrypted */
 	uint64_t chunk;
-	uint64_t off;
+	uint64_t off;          /* plaintext offset and length */
 	size_t len;
+	uint64_t soff;         /* the stored range fetched (differs when encrypted) */
+	size_t slen;
 	unsigned attempt;
 	bool read_back;        /* verified by an earlier run: read from the sink, not fetched */
 	double wait_until;
@@ -128,7 +131,7 @@ static int check_transport(struct engine *e, struct slot *s, char *msg, size_t m
 			snprintf(msg, msgsz, "x-ms-content-crc64: %s", err.msg);
 			return RP_EVERIFY;
 		}
-		got = rp_crc64(0, s->buf, s->len);
+		got = rp_crc64(0, s->buf, s->slen);
 		if (got != want) {
 			char w[RP_CRC64_B64_SIZE], g[RP_CRC64_B64_SIZE];
 			rp_crc64_to_b64(want, w);
@@ -147,7 +150,7 @@ static int check_transport(struct engine *e, struct slot *s, char *msg, size_t m
 			return RP_EVERIFY;
 		}
 		if (rp_digest_new(RP_DIGEST_MD5, &d, NULL) != 0 ||
-		    rp_digest_update(d, s->buf, s->len) != 0 || rp_digest_final(d, md) != 0) {
+		    rp_digest_update(d, s->buf, s->slen) != 0 || rp_digest_final(d, md) != 0) {
 			rp_digest_free(d);
 			snprintf(msg, msgsz, "md5 failed");
 			return RP_EIO;
@@ -199,6 +202,7 @@ static void check_slot(struct engine *e, struct slot *s)
 	s->check_rc = 0;
 	s->check_retryable = true;
 	s->check_msg[0] = '\0';
+	s->data = s->buf;
 	if (s->read_back) {
 		if (o->sink.read_back(o->sink.ctx, s->off, s->buf, s->len, &err) != 0) {
 			s->check_rc = err.code ? err.code : RP_EIO;
@@ -210,13 +214,22 @@ static void check_slot(struct engine *e, struct slot *s)
 		s->check_rc = check_transport(e, s, s->check_msg, sizeof(s->check_msg));
 		if (s->check_rc)
 			return;
+		/* Decrypt only what the transport check vouched for; a failed tag is fetched
+		 * again (a corrupted transfer without a transport hash looks the same) and then
+		 * fails naming the region. */
+		if (o->decrypt &&
+		    o->decrypt(o->decrypt_ctx, s->chunk, s->buf, s->slen, &s->data, &err) != 0) {
+			s->check_rc = err.code ? err.code : RP_EVERIFY;
+			snprintf(s->check_msg, sizeof(s->check_msg), "%s", err.msg);
+			return;
+		}
 	}
 	memset(&s->actual, 0, sizeof(s->actual));
-	if (rp_is_zero(s->buf, s->len)) {
+	if (rp_is_zero(s->data, s->len)) {
 		s->actual.state = RP_CHUNK_ZERO;
 	} else {
 		s->actual.state = RP_CHUNK_DATA;
-		if (rp_sha256(s->buf, s->len, s->actual.sha256) != 0) {
+		if (rp_sha256(s->data, s->len, s->actual.sha256) != 0) {
 			s->check_rc = RP_EIO;
 			snprintf(s->check_msg, sizeof(s->check_msg), "sha256 failed");
 			return;
@@ -240,7 +253,7 @@ static void check_slot(struct engine *e, struct slot *s)
 		return;
 	}
 	if (!s->read_back && o->sink.write &&
-	    o->sink.write(o->sink.ctx, s->chunk, s->off, s->actual.state == RP_CHUNK_DATA ? s->buf : NULL,
+	    o->sink.write(o->sink.ctx, s->chunk, s->off, s->actual.state == RP_CHUNK_DATA ? s->data : NULL,
 			  s->len, &err) != 0) {
 		s->check_rc = err.code ? err.code : RP_EIO;
 		s->check_retryable = false;
@@ -304,7 +317,7 @@ static void *digester_main(void *arg)
 		if (e->chunk_fill[i] == C_IN_SLOT)
 			s = &e->slot[e->chunk_slot[i]];
 		pthread_mutex_unlock(&e->lock);
-		data = s ? s->buf : e->zeros;
+		data = s ? s->data : e->zeros;
 		for (a = 0; a < RP_DIGEST_COUNT; a++)
 			if (e->whole[a])
 				rp_digest_update(e->whole[a], data, len);
@@ -347,7 +360,7 @@ static int start_fetch(struct engine *e, struct slot *s)
 	else if (o->th == RP_TH_MD5)
 		headers[n++] = "x-ms-range-get-content-md5: true";
 	headers[n] = NULL;
-	rc = rp_http_multi_get_range(e->multi, o->url, headers, s->off, s->len, s->buf, s, &err);
+	rc = rp_http_multi_get_range(e->multi, o->url, headers, s->soff, s->slen, s->buf, s, &err);
 	if (rc) {
 		fail(e, rc, err.msg);
 		return rc;
@@ -432,23 +445,23 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 		unsigned long long a = 0, b = 0, t = 0;
 		int n = 0;
 
-		if (r->received != s->len || r->overflow) {
-			snprintf(what, sizeof(what), "short body: %zu of %zu bytes", r->received, s->len);
+		if (r->received != s->slen || r->overflow) {
+			snprintf(what, sizeof(what), "short body: %zu of %zu bytes", r->received, s->slen);
 			retry_or_fail(e, s, RP_EIO, what, -1);
 			return;
 		}
 		/* The bytes must be the ones asked for: a proxy or mirror answering another
 		 * range would pass every hash the server computed over what it sent. */
 		if (sscanf(r->content_range, "bytes %llu-%llu/%llu%n", &a, &b, &t, &n) != 3 ||
-		    a != s->off || b != s->off + s->len - 1 ||
+		    a != s->soff || b != s->soff + s->slen - 1 ||
 		    (e->o->total_size && t != e->o->total_size)) {
 			snprintf(what, sizeof(what),
 				 "Content-Range '%s' does not match bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-				 r->content_range, s->off, s->off + s->len - 1, e->o->total_size);
+				 r->content_range, s->soff, s->soff + s->slen - 1, e->o->total_size);
 			retry_or_fail(e, s, RP_EIO, what, -1);
 			return;
 		}
-		e->r->bytes_fetched += s->len;
+		e->r->bytes_fetched += s->slen;
 		e->r->chunks_fetched++;
 		pthread_mutex_lock(&e->lock);
 		s->state = S_CHECK_Q;
@@ -492,7 +505,7 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 	}
 	if (r->status == 416) {
 		snprintf(what, sizeof(what), "%s: range 0x%" PRIx64 "+%zu is past the end (416)",
-			 e->o->display, s->off, s->len);
+			 e->o->display, s->soff, s->slen);
 		fail(e, RP_EFORMAT, what);
 		return;
 	}
@@ -587,6 +600,21 @@ static int schedule(struct engine *e)
 		/* Chunks never written need no slot: they are holes and digest as zeros. */
 		while (e->next_plan < e->chunks) {
 			c = e->next_plan;
+			if (o->select) {
+				/* Not selected: counts as finished, never fetched (no whole digests). */
+				int pick = o->select(o->select_ctx, c);
+				uint64_t end = pick == RP_PICK_STOP ? e->chunks : c + 1;
+
+				if (pick != RP_PICK_CHECK) {
+					pthread_mutex_lock(&e->lock);
+					for (; e->next_plan < end; e->next_plan++) {
+						e->done_bytes += chunk_len(e, e->next_plan);
+						e->chunks_finished++;
+					}
+					pthread_mutex_unlock(&e->lock);
+					continue;
+				}
+			}
 			rp_err_init(&err);
 			if (o->plan && o->plan(o->plan_ctx, c, &alloc, &err) != 0) {
 				fail(e, err.code ? err.code : RP_EIO, err.msg);
@@ -641,6 +669,8 @@ static int schedule(struct engine *e)
 		s->chunk = c;
 		s->off = c * o->chunk_size;
 		s->len = (size_t)chunk_len(e, c);
+		s->soff = c * (o->chunk_size + o->overhead);
+		s->slen = s->len + o->overhead;
 		s->attempt = 0;
 		s->read_back = o->sink.done_before && o->sink.done_before(o->sink.ctx, c);
 		if (s->read_back) {
@@ -703,7 +733,8 @@ static int setup(struct engine *e, struct rp_err *err)
 	for (i = 0; i < e->nslots; i++) {
 		/* 2 MiB aligned and backed by huge pages where the kernel allows: a 4 MiB chunk
 		 * then costs two page faults on first use instead of a thousand. */
-		size_t sz = ((size_t)o->chunk_size + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+		size_t sz = ((size_t)o->chunk_size + o->overhead + (2u << 20) - 1) &
+			    ~(size_t)((2u << 20) - 1);
 		e->slot[i].buf = aligned_alloc(2u << 20, sz);
 		if (!e->slot[i].buf)
 			return rp_err_set(err, RP_EIO, "out of memory for chunk buffers");
@@ -770,6 +801,10 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 	if (o->connections == 0 || o->connections > 64 || o->chunk_size == 0 ||
 	    o->chunk_size % 512 != 0) {
 		rc = rp_err_set(err, RP_EUSAGE, "bad connections or chunk size");
+		goto out;
+	}
+	if (o->select && o->whole_digests) {
+		rc = rp_err_set(err, RP_EUSAGE, "whole-disk digests need every chunk, not a selection");
 		goto out;
 	}
 	rc = setup(&e, err);

@@ -69,10 +69,26 @@ struct rp_fetch_opts {
 	unsigned retry_base_ms;     /* first backoff; doubles, with jitter, up to 60 s */
 	enum rp_transport_hash th;
 	const struct rp_seal *expect; /* compare each chunk's SHA-256 (may be NULL) */
+	/*
+	 * A client-side encrypted blob (AZURE.md): plaintext chunk i is stored at
+	 * i * (chunk_size + overhead) as overhead more bytes. After the transport check, decrypt
+	 * turns the stored bytes in buf into plaintext in place and points *plain at it; the seal,
+	 * the digests and the sink see only plaintext (size and chunk_size are plaintext).
+	 * total_size is the stored size. NULL decrypt: the blob is plain (overhead 0).
+	 */
+	uint32_t overhead;
+	int (*decrypt)(void *ctx, uint64_t chunk, uint8_t *buf, size_t stored_len, uint8_t **plain,
+		       struct rp_err *err);
+	void *decrypt_ctx;
 	bool keep_going;            /* verify: record seal mismatches and go on, instead of failing */
 	unsigned whole_digests;     /* (1u << RP_DIGEST_*) computed in chunk order */
 	rp_fetch_plan_fn plan;
 	void *plan_ctx;
+	/* Which chunks to fetch (verify --sample etc.; NULL: all), from the transfer thread in
+	 * increasing order (verify/scan.h). Unselected chunks are neither fetched nor checked nor
+	 * written. Needs whole_digests == 0 (RP_EUSAGE otherwise). */
+	rp_scan_select_fn select;
+	void *select_ctx;
 	struct rp_fetch_sink sink;
 	rp_scan_progress_fn progress;
 	void *progress_ctx;

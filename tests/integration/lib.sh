@@ -315,3 +315,45 @@ for s, e in sorted(extents(a, size) + extents(b, size)):
         s += n
 PYEOF
 }
+
+# it_scan_secrets DIR HEXFILE [SKIP_NAME...]: fail unless no file under DIR holds any secret
+# listed in HEXFILE (one secret per line, as hex of its bytes) as raw bytes, lowercase or
+# uppercase hex, base64 or base64url (padded or not). Files named SKIP_NAME (and HEXFILE) are
+# the inputs that must hold them and are skipped. Secrets under 8 bytes are not searched.
+it_scan_secrets()
+{
+	local dir=$1 hexfile=$2
+	shift 2
+	/usr/bin/python3 - "$dir" "$hexfile" "$@" <<'PY' || fail "a secret leaked (above)"
+import base64, binascii, os, sys
+root, hexfile, skip = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+forms = []
+for line in open(hexfile):
+    line = line.strip()
+    if not line:
+        continue
+    raw = binascii.unhexlify(line)
+    if len(raw) < 8:
+        continue
+    for f in (raw, line.lower().encode(), line.upper().encode(), base64.b64encode(raw),
+              base64.urlsafe_b64encode(raw)):
+        forms.append(f.rstrip(b"="))
+bad = 0
+n = 0
+for d, _, files in os.walk(root):
+    for name in files:
+        p = os.path.join(d, name)
+        if name in skip or os.path.abspath(p) == os.path.abspath(hexfile) or os.path.islink(p):
+            continue
+        n += 1
+        data = open(p, "rb").read()
+        for f in forms:
+            if f in data:
+                print("secret (%d-byte form) found in %s" % (len(f), p), file=sys.stderr)
+                bad += 1
+                break
+if bad:
+    sys.exit(1)
+print("-- %d secret forms found in none of %d files" % (len(forms), n))
+PY
+}

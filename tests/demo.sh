@@ -4,7 +4,9 @@
 #  2. serve it as Azure hands disks out (a fixed VHD) from a local HTTPS server (nginx on
 #     127.0.0.1 with a throwaway CA), and restore it with cvmrestore, every chunk checked
 #     against the seal as it streams;
-#  3. print the report, stop the server, leave nothing running.
+#  3. unwrap the LUKS passphrase the recovery point keeps wrapped by its KEK (RSA-OAEP-256), and
+#     check it against the restored disk's LUKS2 partition without activating anything;
+#  4. print the reports, stop the server, leave nothing running.
 set -euo pipefail
 bin=$(realpath "${1:-build/cvmrestore}")
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,4 +40,11 @@ PYEOF
 echo
 echo "== cvmrestore verify restored-os-disk.vhd --seal os-disk.seal.json"
 "$bin" verify "$RP_TMP/restored-os-disk.vhd" --seal "$rp/os-disk.seal.json" -q && echo "verdict: ok"
+echo
+echo "== cvmrestore unwrap --alg RSA-OAEP-256 --kek-file kek.pem --wrapped-file luks-passphrase.wrapped -o luks.pass"
+"$bin" unwrap --alg RSA-OAEP-256 --kek-file "$rp/kek.pem" --wrapped-file "$rp/luks-passphrase.wrapped" \
+	-o "$RP_TMP/luks.pass"
+echo
+echo "== cvmrestore luks restored-os-disk.vhd --passphrase-file luks.pass"
+"$bin" luks "$RP_TMP/restored-os-disk.vhd" --passphrase-file "$RP_TMP/luks.pass"
 nginx_stop

@@ -95,4 +95,6 @@ if [ "$got" != "$want" ]; then
 	echo "$0: the seal says sha256 $got, openssl says $want" >&2
 	exit 1
 fi
-echo "made $out/os-disk.vhd ($size bytes), os-disk.seal.json, passphrase.txt"
+"$(dirname "$(realpath "$0")")/make-keys.sh" "$out"
+echo "made $out/os-disk.vhd ($size bytes), os-disk.seal.json, passphrase.txt, kek.pem," \
+	"luks-passphrase.wrapped"

@@ -1,0 +1,369 @@
+#include "restore/cse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "formats/vhd.h"
+#include "restore/sink.h"
+#include "verify/crypto.h"
+#include "verify/digest.h"
+
+#define MAX_SIDECAR (64u << 10)
+
+int rp_cse_open(struct rp_cse *c, const char *metadata, size_t len, uint64_t stored_size,
+		const struct rp_key_opts *keys, const char *display, struct rp_key_info *info,
+		struct rp_err *err)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->stored_size = stored_size;
+	rc = rp_encdata_parse(metadata, len, &c->ed, err);
+	if (rc) {
+		rp_err_prefix(err, "%s", display);
+		return rc;
+	}
+	if (c->ed.region_len % 512 || c->ed.region_len < RP_SEAL_MIN_CHUNK)
+		return rp_err_set(err, RP_EFORMAT,
+				  "%s: encrypted regions of %llu bytes are not supported (a multiple "
+				  "of 512, at least %u)",
+				  display, (unsigned long long)c->ed.region_len,
+				  (unsigned)RP_SEAL_MIN_CHUNK);
+	rc = rp_encdata_plain_size(&c->ed, stored_size, &c->plain_size, err);
+	if (rc) {
+		rp_err_prefix(err, "%s", display);
+		return rc;
+	}
+	if (!keys)
+		return rp_err_set(err, RP_EUSAGE,
+				  "%s is client-side encrypted: give the KEK (--kek-file or --kek-url)",
+				  display);
+	rc = rp_keys_content_key(keys, &c->ed, &c->cek, info, err);
+	if (rc)
+		rp_err_prefix(err, "%s", display);
+	return rc;
+}
+
+void rp_cse_close(struct rp_cse *c)
+{
+	rp_secret_free(&c->cek);
+}
+
+uint64_t rp_cse_stored_len(const struct rp_cse *c, uint64_t region)
+{
+	uint64_t start = region * c->ed.region_len;
+	uint64_t n = c->plain_size - start < c->ed.region_len ? c->plain_size - start
+							       : c->ed.region_len;
+
+	return n + RP_ENCDATA_OVERHEAD;
+}
+
+int rp_cse_decrypt(void *ctx, uint64_t region, uint8_t *buf, size_t stored_len, uint8_t **plain,
+		   struct rp_err *err)
+{
+	const struct rp_cse *c = ctx;
+	size_t n = stored_len - RP_ENCDATA_OVERHEAD;
+	uint64_t at = region * (c->ed.region_len + RP_ENCDATA_OVERHEAD);
+
+	if (stored_len <= RP_ENCDATA_OVERHEAD ||
+	    rp_gcm_decrypt(c->cek.p, buf, buf + RP_ENCDATA_NONCE, n, buf + RP_ENCDATA_NONCE + n,
+			   err) != 0)
+		return rp_err_set(err, RP_EVERIFY,
+				  "encrypted region %llu (stored bytes %llu-%llu): the AES-GCM tag "
+				  "does not match: the ciphertext was altered or the key is wrong",
+				  (unsigned long long)region, (unsigned long long)at,
+				  (unsigned long long)(at + stored_len - 1));
+	*plain = buf + RP_ENCDATA_NONCE;
+	return 0;
+}
+
+int rp_cse_read_plain(const struct rp_cse *c, rp_cse_read_fn read, void *ctx, uint64_t off,
+		      uint8_t *out, size_t len, struct rp_err *err)
+{
+	uint64_t per = c->ed.region_len + RP_ENCDATA_OVERHEAD;
+	uint8_t *buf = malloc(per);
+	int rc = 0;
+
+	if (!buf)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	while (len && rc == 0) {
+		uint64_t region = off / c->ed.region_len;
+		size_t slen = (size_t)rp_cse_stored_len(c, region);
+		size_t skip = (size_t)(off - region * c->ed.region_len);
+		size_t n = slen - RP_ENCDATA_OVERHEAD - skip;
+		uint8_t *plain;
+
+		if (n > len)
+			n = len;
+		rc = read(ctx, region * per, buf, slen, err);
+		if (rc == 0)
+			rc = rp_cse_decrypt((void *)c, region, buf, slen, &plain, err);
+		if (rc)
+			break;
+		memcpy(out, plain + skip, n);
+		out += n;
+		off += n;
+		len -= n;
+	}
+	rp_wipe(buf, per);
+	free(buf);
+	return rc;
+}
+
+bool rp_cse_sidecar(const char *path, char *out, size_t outsz)
+{
+	struct stat st;
+	int n = snprintf(out, outsz, "%s.encryptiondata.json", path);
+
+	return n > 0 && (size_t)n < outsz && stat(out, &st) == 0;
+}
+
+/* ---- the offline copy ---- */
+
+struct file_src {
+	int fd;
+	const char *path;
+};
+
+static int file_read(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err)
+{
+	const struct file_src *f = ctx;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(f->fd, buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return rp_err_set(err, RP_EIO, "%s: read at %llu: %s", f->path,
+					  (unsigned long long)(off + done), strerror(errno));
+		if (n == 0)
+			return rp_err_set(err, RP_EIO, "%s: ends at %llu, before %llu", f->path,
+					  (unsigned long long)(off + done),
+					  (unsigned long long)(off + len));
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void mismatch(struct rp_fetch_result *r, uint64_t i, uint64_t off, size_t len,
+		     const struct rp_seal_chunk *want, const struct rp_seal_chunk *got)
+{
+	struct rp_scan_mismatch *m;
+
+	if (r->mismatch_count++ >= RP_SCAN_MAX_MISMATCHES)
+		return;
+	m = &r->mismatches[r->mismatch_count - 1];
+	m->index = i;
+	m->offset = off;
+	m->length = len;
+	m->expected_state = want->state;
+	m->actual_state = got->state;
+	memcpy(m->expected, want->sha256, 32);
+	memcpy(m->actual, got->sha256, 32);
+}
+
+/* Decrypt, check and write every region; the footer is checked by the caller. */
+static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
+			struct file_src *src, struct rp_fetch_sink *sink,
+			struct rp_restore_report *rep, struct rp_err *err)
+{
+	struct rp_fetch_result *r = &rep->fetch;
+	uint64_t per = c->ed.region_len + RP_ENCDATA_OVERHEAD, i;
+	struct rp_digest *whole[RP_DIGEST_COUNT] = {0};
+	uint8_t *buf = malloc(per);
+	unsigned a;
+	int rc = 0;
+
+	if (!buf)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	for (a = 0; a < RP_DIGEST_COUNT && rc == 0; a++)
+		if (o->whole_digests & (1u << a))
+			rc = rp_digest_new((enum rp_digest_alg)a, &whole[a], err);
+	for (i = 0; rc == 0 && i < r->seal->chunk_count; i++) {
+		uint64_t off = i * c->ed.region_len;
+		size_t len = (size_t)(rep->virtual_size - off < c->ed.region_len
+					      ? rep->virtual_size - off
+					      : c->ed.region_len);
+		size_t slen = (size_t)rp_cse_stored_len(c, i);
+		struct rp_seal_chunk *got = &r->seal->chunks[i];
+		uint8_t *plain;
+
+		if (o->stop && *o->stop) {
+			rc = rp_err_set(err, RP_EINTR, "interrupted");
+			break;
+		}
+		rc = file_read(src, i * per, buf, slen, err);
+		if (rc == 0)
+			rc = rp_cse_decrypt((void *)c, i, buf, slen, &plain, err);
+		if (rc)
+			break;
+		r->bytes_fetched += slen;
+		r->chunks_fetched++;
+		got->state = rp_is_zero(plain, len) ? RP_CHUNK_ZERO : RP_CHUNK_DATA;
+		if (got->state == RP_CHUNK_DATA && rp_sha256(plain, len, got->sha256) != 0) {
+			rc = rp_err_set(err, RP_EIO, "sha256 failed");
+			break;
+		}
+		for (a = 0; a < RP_DIGEST_COUNT; a++)
+			if (whole[a])
+				rp_digest_update(whole[a], plain, len);
+		if (o->seal) {
+			const struct rp_seal_chunk *want = &o->seal->chunks[i];
+			bool same = want->state != RP_CHUNK_DATA || got->state != RP_CHUNK_DATA
+					    ? want->state != RP_CHUNK_DATA && got->state != RP_CHUNK_DATA
+					    : memcmp(want->sha256, got->sha256, 32) == 0;
+
+			r->chunks_compared++;
+			if (!same) {
+				mismatch(r, i, off, len, want, got);
+				if (!o->keep_going) {
+					rc = rp_err_set(err, RP_EVERIFY,
+							"chunk %llu at offset %llu: sha256 mismatch "
+							"with the seal",
+							(unsigned long long)i, (unsigned long long)off);
+					break;
+				}
+				continue;
+			}
+		}
+		if (sink->write) {
+			rc = sink->write(sink->ctx, i, off,
+					 got->state == RP_CHUNK_DATA ? plain : NULL, len, err);
+			if (rc)
+				break;
+			sink->verified(sink->ctx, i);
+		}
+		if (o->progress)
+			o->progress(o->progress_ctx, off + len, rep->virtual_size);
+	}
+	for (a = 0; a < RP_DIGEST_COUNT; a++) {
+		if (whole[a] && rc == 0) {
+			rp_digest_final(whole[a], r->whole[a]);
+			r->whole_done[a] = true;
+		}
+		rp_digest_free(whole[a]);
+	}
+	rp_wipe(buf, per);
+	free(buf);
+	return rc;
+}
+
+int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
+		    struct rp_restore_report *rep, struct rp_err *err)
+{
+	struct file_src src = {.fd = -1, .path = o->url};
+	struct rp_secret meta = {0};
+	struct rp_cse c = {0};
+	struct rp_file_sink *fsink = NULL;
+	struct rp_fetch_sink sink = {0};
+	uint8_t footer[VHD_FOOTER_SIZE];
+	bool vhd_out = false;
+	double t0 = now_s();
+	struct stat st;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	snprintf(rep->source, sizeof(rep->source), "%s", o->url);
+	snprintf(rep->blob_type, sizeof(rep->blob_type), "LocalCopy");
+	src.fd = open(o->url, O_RDONLY | O_CLOEXEC);
+	if (src.fd < 0)
+		return rp_err_set(err, RP_EUSAGE, "%s: cannot open: %s", o->url, strerror(errno));
+	if (fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = rp_err_set(err, RP_EUSAGE, "%s: not a regular file", o->url);
+		goto out;
+	}
+	rep->blob_size = (uint64_t)st.st_size;
+	rc = rp_secret_read_file(sidecar, MAX_SIDECAR, &meta, err);
+	if (rc == 0)
+		rc = rp_cse_open(&c, (const char *)meta.p, meta.len, rep->blob_size, o->keys, o->url,
+				 &rep->cek, err);
+	if (rc)
+		goto out;
+	rep->encrypted = true;
+	snprintf(rep->enc_protocol, sizeof(rep->enc_protocol), "%s", c.ed.protocol);
+	rep->region_len = c.ed.region_len;
+	rep->is_vhd = false;
+	if (c.plain_size >= VHD_FOOTER_SIZE) {
+		rc = rp_cse_read_plain(&c, file_read, &src, c.plain_size - VHD_FOOTER_SIZE, footer,
+				       VHD_FOOTER_SIZE, err);
+		if (rc == 0)
+			rc = rp_restore_footer_check(o->url, c.plain_size, footer, &rep->is_vhd, err);
+		if (rc)
+			goto out;
+	}
+	rep->virtual_size = c.plain_size - (rep->is_vhd ? VHD_FOOTER_SIZE : 0);
+	if (o->format == RP_OUT_VHD && !rep->is_vhd) {
+		rc = rp_err_set(err, RP_EFORMAT, "%s: --format vhd, but the plaintext has no VHD "
+						 "footer; use --format raw", o->url);
+		goto out;
+	}
+	vhd_out = rep->is_vhd && o->format != RP_OUT_RAW;
+	if (o->seal && (o->seal->virtual_size != rep->virtual_size ||
+			o->seal->chunk_size != c.ed.region_len)) {
+		rc = rp_err_set(err, RP_EVERIFY,
+				"the seal is for %llu bytes in chunks of %llu; %s decrypts to %llu "
+				"bytes in regions of %llu",
+				(unsigned long long)o->seal->virtual_size,
+				(unsigned long long)o->seal->chunk_size, o->url,
+				(unsigned long long)rep->virtual_size,
+				(unsigned long long)c.ed.region_len);
+		goto out;
+	}
+	rc = rp_seal_new(rep->virtual_size, c.ed.region_len, &rep->fetch.seal, err);
+	if (rc)
+		goto out;
+	rep->fetch.mismatches = calloc(RP_SCAN_MAX_MISMATCHES, sizeof(*rep->fetch.mismatches));
+	if (!rep->fetch.mismatches) {
+		rc = rp_err_set(err, RP_EIO, "out of memory");
+		goto out;
+	}
+	if (o->out) {
+		char etag[64];
+		struct rp_sink_id id = {.source = rep->source, .etag = etag,
+					.size = rep->virtual_size, .chunk_size = c.ed.region_len,
+					.output_format = vhd_out ? 1 : 0};
+
+		/* A local copy has no ETag: its size and mtime say whether a resume fits. */
+		snprintf(etag, sizeof(etag), "\"%llu-%lld\"", (unsigned long long)st.st_size,
+			 (long long)st.st_mtime);
+		snprintf(rep->etag, sizeof(rep->etag), "%s", etag);
+		snprintf(rep->output_format, sizeof(rep->output_format), "%s",
+			 vhd_out ? "vhd" : "raw");
+		rc = rp_file_sink_open(o->out, &id, o->force, &fsink, &rep->resumed, err);
+		if (rc)
+			goto out;
+		sink = rp_file_sink_callbacks(fsink);
+	}
+	rc = file_regions(o, &c, &src, &sink, rep, err);
+	if (rc == 0 && rep->fetch.mismatch_count)
+		rc = rp_err_set(err, RP_EVERIFY, "%s does not match the seal: %zu chunks differ",
+				o->url, rep->fetch.mismatch_count);
+	if (rc == 0 && fsink)
+		rc = rp_file_sink_finish(fsink, vhd_out ? footer : NULL,
+					 vhd_out ? VHD_FOOTER_SIZE : 0, err);
+out:
+	rep->seconds = now_s() - t0;
+	rp_file_sink_free(fsink);
+	rp_cse_close(&c);
+	rp_secret_free(&meta);
+	if (src.fd >= 0)
+		close(src.fd);
+	return rc;
+}

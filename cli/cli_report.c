@@ -1,0 +1,155 @@
+/* cvmrestore report: a cvmrestore-report/1 JSON document as one self-contained HTML page. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli_util.h"
+#include "verify/report_html.h"
+
+/* Larger than any report of a disk Azure allows (a chunk map of 65536 chunks, hash windows). */
+#define REPORT_MAX_BYTES ((size_t)256 << 20)
+
+struct report_args {
+	const char *out;
+	bool force;
+};
+
+static const struct cli_opt report_opts[] = {
+    {"output", 'o', true, "REPORT.html", "write the page here (required)"},
+    {"force", 'f', false, NULL, "replace REPORT.html if it exists"},
+    {0},
+};
+
+static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+{
+	struct report_args *a = ctx;
+
+	if (strcmp(cmd->opts[idx].name, "output") == 0)
+		a->out = arg;
+	else
+		a->force = true;
+	return 0;
+}
+
+static int exists_error(const char *out, struct rp_err *err)
+{
+	return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", out);
+}
+
+/* Write text to out through a temporary file in its folder, then rename (or link, which refuses
+ * to replace a file that appeared meanwhile, without --force). */
+static int write_page(const char *out, const char *text, size_t len, bool force, struct rp_err *err)
+{
+	size_t plen = strlen(out), done = 0;
+	char *tmp = malloc(plen + 16);
+	int fd, rc = 0;
+
+	if (!tmp)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	memcpy(tmp, out, plen);
+	memcpy(tmp + plen, ".tmp-XXXXXX", 12);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = rp_err_errno(err, errno, "cannot create a temporary file beside '%s'", out);
+		goto free_tmp;
+	}
+	if (fchmod(fd, 0644) != 0) {
+		rc = rp_err_errno(err, errno, "cannot set the mode of '%s'", tmp);
+		goto close_fd;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = rp_err_errno(err, errno, "cannot write '%s'", tmp);
+			goto close_fd;
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		rc = rp_err_errno(err, errno, "cannot flush '%s'", tmp);
+		goto close_fd;
+	}
+close_fd:
+	if (close(fd) != 0 && !rc)
+		rc = rp_err_errno(err, errno, "cannot close '%s'", tmp);
+	if (!rc && cli_stop)
+		rc = rp_err_set(err, RP_EINTR, "interrupted");
+	if (!rc && force && rename(tmp, out) != 0)
+		rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", tmp, out);
+	if (!rc && !force && link(tmp, out) != 0) {
+		if (errno == EEXIST)
+			rc = exists_error(out, err);
+		else if (rename(tmp, out) != 0) /* a file system without hard links */
+			rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", tmp, out);
+	}
+	unlink(tmp);
+free_tmp:
+	free(tmp);
+	return rc;
+}
+
+static int run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct report_args a = {0};
+	struct rp_json *doc = NULL;
+	const char *pos[1];
+	char *html = NULL;
+	struct stat st;
+	struct rp_err err;
+	size_t len;
+	int npos, rc;
+
+	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	if (rc)
+		return rc;
+	if (npos != 1)
+		return cli_usage(cmd, "expected one REPORT.json");
+	if (!a.out)
+		return cli_usage(cmd, "-o REPORT.html is required");
+	rp_err_init(&err);
+	if (!a.force && lstat(a.out, &st) == 0) {
+		exists_error(a.out, &err);
+		return cli_fail(cmd, &err);
+	}
+	/* A report that cannot be read is an I/O failure (exit 4, docs/exit-codes.md); one that
+	 * is not a report is malformed input (exit 3). */
+	if (stat(pos[0], &st) != 0) {
+		rp_err_errno(&err, errno, "cannot read '%s'", pos[0]);
+		err.code = RP_EIO;
+		return cli_fail(cmd, &err);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rp_err_set(&err, RP_EIO, "cannot read '%s': not a regular file", pos[0]);
+		return cli_fail(cmd, &err);
+	}
+	rc = rp_json_load_file(pos[0], REPORT_MAX_BYTES, &doc, &err);
+	if (!rc) {
+		rc = rp_report_html_render(doc, &html, &len, &err);
+		if (rc)
+			rp_err_prefix(&err, "'%s'", pos[0]);
+	}
+	if (!rc)
+		rc = write_page(a.out, html, len, a.force, &err);
+	rc = rc ? cli_fail(cmd, &err) : CLI_EXIT_OK;
+	free(html);
+	rp_json_free(doc);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_report = {
+    .name = "report",
+    .args = "REPORT.json",
+    .summary = "render a JSON report (verify --json) as a self-contained HTML page",
+    .details = "The page needs no network and runs no script. It shows the verdict, the case "
+	       "metadata, the source,\nand per disk the sizes, coverage, digests, partitions, LUKS "
+	       "volumes, mismatches and a picture\nof the chunk map (docs/report-html.md).\nExit 2 "
+	       "when REPORT.json cannot be read or REPORT.html exists, 3 when REPORT.json is not "
+	       "a\ncvmrestore-report/1 document, 4 when the page cannot be written.",
+    .opts = report_opts,
+    .run = run,
+};

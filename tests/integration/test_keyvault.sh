@@ -271,6 +271,27 @@ run 2 --alg RSA-OAEP --kek-url "$VAULT/secrets/kek1" --wrapped-file "$T/dek1.rsa
 expect_stderr_has "is not a key vault key URL"
 pass "malformed answers, busy service, bad URLs"
 
+note "a client-side encrypted blob whose content key the vault's RSA key wraps (restore --kek-url)"
+it_make_raw "$T/cse.raw" $((6 * 1048576)) 0 2 5
+"$CVMRESTORE" convert "$T/cse.raw" "$T/cse-plain.vhd" >/dev/null 2>&1 || fail "convert failed"
+$PY "$RP_SOURCE_DIR/tests/gen/cse_encrypt.py" "$T/cse-plain.vhd" "$T/cse.blob" "$T/cse.meta" \
+	--kek-rsa-pub "$T/kek1.pub" --cek-out "$T/cse.cek"
+cat "$T/cse.cek" >>"$SECRETS"
+azurite_start
+blobtool create-container kvblobs >/dev/null
+blobtool put-blob kvblobs/enc.vhd "$T/cse.blob" >/dev/null
+blobtool set-metadata kvblobs/enc.vhd "encryptiondata=$(cat "$T/cse.meta")" >/dev/null
+N=$((N + 1))
+expect_exit 0 R restore "$(azurite_sas kvblobs/enc.vhd)" -o "$KEYS/cse.vhd" -q --json \
+	--kek-url "$VAULT/keys/kek1" "${NET[@]}"
+cp "$RP_OUT" "$OUT/$N.stdout"
+cp "$RP_ERR" "$OUT/$N.stderr"
+cmp "$KEYS/cse.vhd" "$T/cse-plain.vhd" || fail "--kek-url: the decrypted disk differs"
+json_check "$RP_OUT" "d['client_side_encryption']['content_key']['kek'] == '$VAULT/keys/kek1/v1' and d['client_side_encryption']['content_key']['kek_type'] == 'key vault'" \
+	"the report does not name the vault key: $(cat "$RP_OUT")"
+[ "$(keyvault_log_count '^POST /keys/kek1/unwrapkey 200$')" -ge 1 ] || fail "the vault was not asked"
+pass "restore of an encrypted blob with the content key unwrapped by the vault"
+
 note "no token, key or passphrase in any output or log"
 tokenserver_stop
 grep -o '"access_token": "[^"]*"' "$TOKEN_LOG" | cut -d'"' -f4 >>"$SECRETS"

@@ -175,6 +175,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	auth = a.net.auth;
 	a.keys.http = &a.net.http;
 	a.keys.auth = &auth;
+	a.keys.stop = &cli_stop;
 	if (a.secret_url) {
 		rc = rp_keys_bek(&a.keys, a.secret_url, a.alg, &key, &info, &err);
 	} else {

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -211,8 +212,11 @@ static void on_signal(int sig)
 
 void cli_signals_install(void)
 {
+	/* SAS signatures, tokens and keys pass through memory: never into a core file. */
+	const struct rlimit no_core = {0, 0};
 	struct sigaction sa;
 
+	(void)setrlimit(RLIMIT_CORE, &no_core);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

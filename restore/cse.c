@@ -326,6 +326,14 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 				(unsigned long long)c.ed.region_len);
 		goto out;
 	}
+	/* Bounded bookkeeping, as for a blob (regions come from metadata anyone may write). */
+	if (rep->virtual_size / c.ed.region_len > (1u << 24)) {
+		rc = rp_err_set(err, RP_EFORMAT,
+				"%s: %llu bytes in encrypted regions of %llu is more than 16 Mi regions",
+				o->url, (unsigned long long)rep->virtual_size,
+				(unsigned long long)c.ed.region_len);
+		goto out;
+	}
 	rc = rp_seal_new(rep->virtual_size, c.ed.region_len, &rep->fetch.seal, err);
 	if (rc)
 		goto out;

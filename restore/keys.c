@@ -78,6 +78,7 @@ int rp_keys_unwrap(const struct rp_key_opts *o, const char *alg_name, const char
 		rc = rp_kv_new(o->http, o->auth, &kv, err);
 		if (rc)
 			return rc;
+		rp_kv_set_stop(kv, o->stop);
 		rc = rp_kv_unwrap(kv, url, alg_name, wrapped, wlen, out, kid, sizeof(kid), err);
 		rp_kv_free(kv);
 		if (rc == 0 && kid[0])
@@ -124,6 +125,7 @@ int rp_keys_bek(const struct rp_key_opts *o, const char *secret_url, const char 
 	rc = rp_kv_new(o->http, o->auth, &kv, err);
 	if (rc)
 		return rc;
+	rp_kv_set_stop(kv, o->stop);
 	rc = rp_kv_get_secret(kv, secret_url, &sec, err);
 	rp_kv_free(kv);
 	if (rc)

@@ -9,6 +9,7 @@
 #ifndef RP_RESTORE_KEYS_H
 #define RP_RESTORE_KEYS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@ struct rp_key_opts {
 	bool allow_rsa1_5;         /* --allow-rsa1_5 */
 	const struct rp_http_opts *http; /* for Key Vault */
 	const struct rp_auth_opts *auth;
+	volatile sig_atomic_t *stop;     /* Key Vault retries end when set (Ctrl-C) */
 };
 
 struct rp_key_info {

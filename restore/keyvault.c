@@ -1,5 +1,6 @@
 #include "restore/keyvault.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,12 @@ struct rp_kv {
 	struct rp_http *http;
 	struct rp_auth *auth; /* for audience, or NULL */
 	char audience[512];
+	/* The host whose 401 challenge named a resource of its own domain: only it gets the
+	 * token (the first request to a host carries none, as Azure's SDKs do, so a URL from a
+	 * secret's tag or a typo cannot collect a token). */
+	char trusted_host[RP_KV_HOST_MAX + 1];
 	unsigned retry_base_ms;
+	volatile sig_atomic_t *stop;
 };
 
 static void sleep_ms(unsigned ms)
@@ -35,6 +41,7 @@ static void sleep_ms(unsigned ms)
 /* A client for audience: the one we have if it fits, else a new one. */
 static int use_audience(struct rp_kv *kv, const char *audience, struct rp_err *err)
 {
+	struct rp_http_opts token_http;
 	struct rp_auth *a = NULL;
 	int rc;
 
@@ -43,7 +50,11 @@ static int use_audience(struct rp_kv *kv, const char *audience, struct rp_err *e
 	if (strlen(audience) >= sizeof(kv->audience))
 		return rp_err_set(err, RP_EAUTH, "key vault: audience longer than %zu characters",
 				  sizeof(kv->audience) - 1);
-	rc = rp_auth_new(&kv->auth_opts, &kv->http_opts, audience, &a, err);
+	/* --require-private guards where keys go (the vault), not where tokens come from: IMDS
+	 * is link-local and the token authority is public (as for blobs, restore.c). */
+	token_http = kv->http_opts;
+	token_http.require_private = false;
+	rc = rp_auth_new(&kv->auth_opts, &token_http, audience, &a, err);
 	if (rc)
 		return rc;
 	rp_auth_free(kv->auth);
@@ -82,6 +93,11 @@ int rp_kv_new(const struct rp_http_opts *http, const struct rp_auth_opts *auth, 
 	}
 	*out = kv;
 	return 0;
+}
+
+void rp_kv_set_stop(struct rp_kv *kv, volatile sig_atomic_t *stop)
+{
+	kv->stop = stop;
 }
 
 void rp_kv_free(struct rp_kv *kv)
@@ -142,10 +158,14 @@ static int take_challenge(struct rp_kv *kv, const struct rp_kv_url *u,
 				  "key vault %s needs a token: give --bearer-token-file, "
 				  "--identity or --client-credentials",
 				  u->host);
-	if (kv->auth && strcmp(kv->audience, c.resource) == 0) {
-		rp_auth_invalidate(kv->auth);
-		return 0;
+	if (strcmp(kv->trusted_host, u->host) == 0) {
+		/* Our token was refused: fetch a new one (a rotated file, an expired token). */
+		if (kv->auth)
+			rp_auth_invalidate(kv->auth);
 	}
+	snprintf(kv->trusted_host, sizeof(kv->trusted_host), "%s", u->host);
+	if (kv->auth && strcmp(kv->audience, c.resource) == 0)
+		return 0;
 	return use_audience(kv, c.resource, err);
 }
 
@@ -173,8 +193,10 @@ static int kv_send(struct rp_kv *kv, const struct rp_kv_url *u, const char *meth
 		size_t n = 0;
 		unsigned wait;
 
+		if (kv->stop && *kv->stop)
+			return rp_err_set(err, RP_EINTR, "interrupted");
 		auth[0] = '\0';
-		if (kv->has_cred) {
+		if (kv->has_cred && strcmp(kv->trusted_host, u->host) == 0) {
 			rc = rp_auth_header(kv->auth, auth, sizeof(auth), err);
 			if (rc) {
 				rp_err_prefix(err, "key vault %s", u->host);
@@ -213,7 +235,8 @@ static int kv_send(struct rp_kv *kv, const struct rp_kv_url *u, const char *meth
 		}
 		if (wait == 0)
 			wait = kv->retry_base_ms << (attempt - 1);
-		sleep_ms(wait);
+		for (; wait && !(kv->stop && *kv->stop); wait -= wait < 100 ? wait : 100)
+			sleep_ms(wait < 100 ? wait : 100);
 	}
 }
 

@@ -27,6 +27,7 @@
 #ifndef RP_RESTORE_KEYVAULT_H
 #define RP_RESTORE_KEYVAULT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,9 @@ struct rp_kv;
 int rp_kv_new(const struct rp_http_opts *http, const struct rp_auth_opts *auth, struct rp_kv **out,
 	      struct rp_err *err);
 void rp_kv_free(struct rp_kv *kv); /* NULL: no-op */
+
+/* Stop retrying (RP_EINTR) once *stop is non-zero (set by a signal handler); NULL: never. */
+void rp_kv_set_stop(struct rp_kv *kv, volatile sig_atomic_t *stop);
 
 /*
  * Unwrap wrapped[0..wlen) with the key at key_url (https://HOST/keys/NAME[/VERSION]; else

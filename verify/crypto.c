@@ -257,9 +257,11 @@ static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_
 	if (!ctx)
 		return rp_err_set(err, RP_EIO, "out of memory");
 	if (inlen != modlen) {
-		rc = rp_err_set(err, RP_EFORMAT,
-				"the wrapped key has %zu bytes; %s with %s (%s) takes exactly %zu",
-				inlen, rp_wrap_alg_name(alg), k->describe, k->name, modlen);
+		/* The usual wrong KEK: one of another size (a 3072-bit KEK wraps to 384 bytes). */
+		rc = rp_err_set(err, RP_EAUTH,
+				"%s unwrap with %s (%s) failed: the wrapped key has %zu bytes, but "
+				"this key wraps to %zu: it is not the KEK that wrapped it",
+				rp_wrap_alg_name(alg), k->name, k->describe, inlen, modlen);
 		goto out;
 	}
 	ERR_clear_error();
@@ -272,6 +274,15 @@ static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_
 				rp_wrap_alg_name(alg), ossl_reason());
 		goto out;
 	}
+#ifdef OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION
+	/* OpenSSL 3.2+ would answer a wrong key with random bytes (implicit rejection): a
+	 * wrong KEK must fail, not give a garbage key. */
+	if (alg == RP_WRAP_RSA1_5 && EVP_PKEY_CTX_ctrl_str(ctx, "rsa_pkcs1_implicit_rejection",
+							    "0") <= 0) {
+		rc = rp_err_set(err, RP_EIO, "%s: cannot turn off implicit rejection", k->name);
+		goto out;
+	}
+#endif
 	rc = rp_secret_alloc(out, modlen, err);
 	if (rc)
 		goto out;

@@ -383,15 +383,16 @@ static void check_volume(struct luks_src *s, const struct rp_luks_key *key,
 		vol_set_error(v, rc, e2.msg);
 		return;
 	}
+	/* Gone from the directory at once: not even a SIGKILL can leave the copy behind.
+	 * libcryptsetup opens it again through /proc/self/fd. */
+	unlink(path);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	rc = tmp_fill(s, span ? span : fallback, fd, &e2);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = rp_err_errno(&e2, errno, "cannot write the temporary header copy");
 	if (rc)
 		vol_set_error(v, rc, e2.msg);
 	else
 		check_copy(path, key, span ? NULL : e.msg, v);
 	close(fd);
-	unlink(path);
 	if (secondary && v->outcome != RP_LUKS_ERROR && !v->message[0])
 		snprintf(v->message, sizeof(v->message),
 			 "the primary LUKS2 header is damaged (%s); the secondary copy was used",

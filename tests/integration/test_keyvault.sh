@@ -222,9 +222,14 @@ conf 'resource="https://vault.evil.test"'
 run 5 --alg RSA-OAEP --kek-url "$VAULT/keys/kek1" --wrapped-file "$T/dek1.rsa-oaep" \
 	-o "$KEYS/x9" "${PIN[@]}"
 expect_stderr_has "key vault $VAULT_HOST: refused its 401 challenge: the resource host 'vault.evil.test' is not $VAULT_HOST"
+: >"$KV_LOG.auth"
 run 5 --alg RSA-OAEP --kek-url "$VAULT/keys/kek1" --wrapped-file "$T/dek1.rsa-oaep" \
-	-o "$KEYS/x10" "${PIN[@]}" --bearer-token-file "$T/token-wrong"
+	-o "$KEYS/x10" "${PIN[@]}" --bearer-token-file "$T/token"
 expect_stderr_has "refused its 401 challenge"
+# The token goes to a host only after its challenge named the host's own domain: a vault that
+# names another resource (or a KEK URL from a secret's tag pointing anywhere) never gets it.
+[ "$(grep -c . "$KV_LOG.auth")" = 1 ] && grep -q " none$" "$KV_LOG.auth" ||
+	fail "the token went to a host whose challenge was refused: $(cat "$KV_LOG.auth")"
 tokenserver_start
 # IMDS tokens carry aud = the resource asked for; the server accepts a token whose aud is the
 # resource of the host: https://vault.azure.net, https://managedhsm.azure.net, or the override

@@ -153,7 +153,12 @@ bad 5 "A256KW unwrap with $IN/aes256 (AES-256) failed the integrity check" --alg
 	--kek-file "$IN/aes256" --wrapped-file "$IN/w.kw.bad"
 bad 5 "failed the integrity check" --alg CKM_AES_KEY_WRAP --kek-file "$IN/aes128" \
 	--wrapped-file "$IN/w.kw256"
-pass "wrong KEK and tampered wrapped keys: exit 5 naming the algorithm and the key"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$IN/kek3072.pem" 2>/dev/null
+bad 5 "the wrapped key has 256 bytes, but this key wraps to 384: it is not the KEK that wrapped it" \
+	--alg RSA-OAEP --kek-file "$IN/kek3072.pem" --wrapped-file "$IN/w.oaep"
+bad 5 "the wrapped key has 255 bytes, but this key wraps to 256" --alg RSA-OAEP \
+	--kek-file "$IN/kek.pem" --wrapped-b64 "$(head -c 255 "$IN/w.oaep" | base64 -w0)"
+pass "wrong KEK (also of another size) and tampered wrapped keys: exit 5 naming the algorithm and the key"
 bad 2 "RSA-OAEP does not fit $IN/aes256, a AES-256 key" --alg RSA-OAEP --kek-file "$IN/aes256" \
 	--wrapped-file "$IN/w.oaep"
 bad 2 "A256KW does not fit $IN/kek.pem, a RSA-2048 key" --alg A256KW --kek-file "$IN/kek.pem" \
@@ -175,8 +180,7 @@ run 2 "$CVMRESTORE" unwrap --alg A256KW --kek-file "$IN/aes256" --wrapped-file "
 expect_stderr_has "exists: the key file must be new"
 cmp -s "$K/kw256" "$IN/key32" || fail "a refused unwrap changed an existing key file"
 pass "algorithm/KEK misfits, RSA1_5, unknown algorithms, missing sources, existing output: exit 2"
-bad 3 "the wrapped key has 255 bytes; RSA-OAEP with RSA-2048" --alg RSA-OAEP \
-	--kek-file "$IN/kek.pem" --wrapped-b64 "$(head -c 255 "$IN/w.oaep" | base64 -w0)"
+
 bad 3 "the wrapped key has 33 bytes" --alg A256KW --kek-file "$IN/aes256" \
 	--wrapped-b64 "$(head -c 33 /dev/zero | base64 -w0)"
 bad 3 "--wrapped-b64: base64" --alg A256KW --kek-file "$IN/aes256" --wrapped-b64 'AA*A'

@@ -31,7 +31,8 @@ The config (JSON) is read again for every request, so a test can change it betwe
             "<AES key>", "enabled": true}}}},
    "secrets": {"NAME": {"current": "S1", "versions": {"S1": {"value": "..", "contentType": "..",
                "tags": {...}, "enabled": true}}}}}
-Each request is logged as one line "METHOD PATH STATUS" (no query, body or header).
+Each request is logged as one line "METHOD PATH STATUS" (no query, body or header), and in
+LOG.auth as "HOST PATH bearer|none": whether it carried a token (never the token).
 """
 import argparse
 import base64
@@ -100,10 +101,13 @@ class State:
                 self.busy_done += 1
         return cfg, busy
 
-    def log(self, method, path, status):
+    def log(self, method, path, status, host, bearer):
         if self.a.log:
             with self.lock, open(self.a.log, "a") as f:
                 f.write("%s %s %d\n" % (method, path, status))
+            # whether a token came, per host (never the token): LOG.auth
+            with self.lock, open(self.a.log + ".auth", "a") as f:
+                f.write("%s %s %s\n" % (host, path, "bearer" if bearer else "none"))
 
 
 def resource_for(cfg, host):
@@ -208,7 +212,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
-        self.server.state.log(self.command, urllib.parse.urlsplit(self.path).path, status)
+        self.server.state.log(self.command, urllib.parse.urlsplit(self.path).path, status,
+                              (self.headers.get("Host") or "").split(":")[0],
+                              bool(self.headers.get("Authorization")))
 
     def fail(self, e, extra=()):
         err = {"code": e.code, "message": e.message}

@@ -13,6 +13,11 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_seal,
 	&cli_cmd_verify,
 	&cli_cmd_rp,
+	&cli_cmd_stage,
+	&cli_cmd_upload,
+	&cli_cmd_report,
+	&cli_cmd_luks,
+	&cli_cmd_unwrap,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -119,5 +119,10 @@ extern const struct cli_cmd cli_cmd_verify;
 extern const struct cli_cmd cli_cmd_restore;
 extern const struct cli_cmd cli_cmd_preflight;
 extern const struct cli_cmd cli_cmd_rp;
+extern const struct cli_cmd cli_cmd_stage;
+extern const struct cli_cmd cli_cmd_upload;
+extern const struct cli_cmd cli_cmd_report;
+extern const struct cli_cmd cli_cmd_luks;
+extern const struct cli_cmd cli_cmd_unwrap;
 
 #endif

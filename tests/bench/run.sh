@@ -12,4 +12,5 @@ bench_header
 bash "$here/bench_verify.sh"
 bash "$here/bench_convert.sh"
 bash "$here/bench_restore.sh"
+bash "$here/bench_upload.sh"
 echo "load average at end: $(cut -d" " -f1-3 /proc/loadavg)"

@@ -42,6 +42,16 @@ restart (so every newly written fault starts from zero):
                                       x-ms-content-crc64 (CRC-64/NVME of the body, 8 bytes
                                       little-endian, base64), computed before any "flip", so
                                       the client's CRC64 check must catch a flipped byte
+Modes for uploads count Put Page requests (PUT with comp=page) instead of range GETs:
+  {"mode": "put503", "nth": 1, "count": 2, "retry_after": 1, "retry_after_ms": 1000}
+                                      COUNT Put Pages from the Nth on answer 503 ServerBusy
+                                      (not forwarded)
+  {"mode": "putreset", "nth": 1}      the Nth Put Page: its body is read, the start of a 201
+                                      answer is sent, then a TCP reset (not forwarded)
+  {"mode": "putflip", "nth": 1, "offset": 0}
+                                      the Nth Put Page goes upstream with the byte at OFFSET of
+                                      its body inverted and its headers unchanged, so the
+                                      service's check of x-ms-content-crc64 / Content-MD5 fails
 "nth" counts from 1 and defaults to 1; "count" defaults to 1.
 
 The stats file S (rewritten after each request) holds: requests, range_gets, heads,
@@ -103,6 +113,7 @@ class State:
         self.fault_text = None
         self.fault = {"mode": "none"}
         self.range_n = 0  # range GETs since the fault was set
+        self.put_n = 0  # Put Page requests since the fault was set
         self.new_etag = None
         self.stats = {"requests": 0, "range_gets": 0, "heads": 0, "pagelists": 0, "other": 0,
                       "injected": {}, "by_status": {}, "fault": "none", "log": a.log}
@@ -122,6 +133,7 @@ class State:
                 print("faultproxy: bad fault file: %r" % text, file=sys.stderr)
                 self.fault = {"mode": "none"}
             self.range_n = 0
+            self.put_n = 0
             self.new_etag = None
             self.stats["fault"] = self.fault.get("mode", "none")
 
@@ -212,6 +224,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if kind == "range_gets":
                 st.range_n += 1
                 n = st.range_n
+            put_page = self.command == "PUT" and q.get("comp") == ["page"]
+            pn = 0
+            if put_page:
+                st.put_n += 1
+                pn = st.put_n
             after = int(fault.get("after", 0))
             if mode == "etag" and st.new_etag is None and (
                     n > after if kind == "range_gets" else st.range_n >= after):
@@ -223,6 +240,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if mode == "503" and nth <= n < nth + int(fault.get("count", 1)):
                 act = "503"
             elif mode in ("reset", "500", "stall", "short", "flip") and n == nth:
+                act = mode
+        if put_page:
+            if mode == "put503" and nth <= pn < nth + int(fault.get("count", 1)):
+                act = "put503"
+            elif mode in ("putreset", "putflip") and pn == nth:
                 act = mode
         want_crc = (kind == "range_gets" and (mode == "crc64" or fault.get("crc64") is True)
                     and self.headers.get("x-ms-range-get-content-crc64", "").lower() == "true")
@@ -241,6 +263,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   "The condition specified using HTTP conditional header(s) "
                                   "is not met.", kind, "etag", rng)
             headers = [(k, v) for k, v in headers if k.lower() != "if-match"]
+        if act == "put503":
+            return self.local(503, "ServerBusy", "The server is busy.", kind, "put503", rng, [
+                ("Retry-After", str(fault.get("retry_after", 1))),
+                ("x-ms-retry-after-ms", str(fault.get("retry_after_ms", 1000)))])
+        if act == "putreset":
+            # the start of an answer first: curl silently re-sends a request whose connection
+            # died before any header line came, and the client's own retry would go untested
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.1 201 Created\r\nx-ms-request-id: ")
+            self.wfile.flush()
+            self.done(kind, 0, act, rng)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            return None
+        if act == "putflip" and body:
+            off = min(int(fault.get("offset", 0)), len(body) - 1)
+            body = body[:off] + bytes([body[off] ^ 0xFF]) + body[off + 1:]
         if act == "503":
             return self.local(503, "ServerBusy", "The server is busy.", kind, "503", rng, [
                 ("Retry-After", str(fault.get("retry_after", 1))),
@@ -296,7 +336,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if act is None or r.status not in (200, 206) or not data:
             self.send_head(r.status, r.reason, rh)
             self.wfile.write(data)
-            return self.done(kind, r.status, None, rng)
+            return self.done(kind, r.status, act if act == "putflip" else None, rng)
         half = len(data) // 2
         if act == "flip":
             off = min(int(fault.get("offset", 0)), len(data) - 1)

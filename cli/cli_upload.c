@@ -1,0 +1,235 @@
+/* cvmrestore upload: a fixed VHD (and its guest state) to managed-disk upload SASes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_net.h"
+#include "restore/upload.h"
+
+struct upload_args {
+	struct cli_net_args net;
+	const char *guest_state;
+	const char *guest_state_url;
+	const char *seal;
+	const char *journal;
+	bool create;
+	bool verify_all;
+	bool connections_set;
+	bool quiet;
+	bool json;
+};
+
+static const struct cli_opt upload_opts[] = {
+    {"guest-state", 0, true, "FILE", "the guest state (_vmgs) to upload too"},
+    {"guest-state-url", 0, true, "SAS_URL", "where --guest-state goes (securityDataAccessSAS)"},
+    {"create", 0, false, NULL, "create (or replace) the page blob(s) at the right size"},
+    {"verify-all", 0, false, NULL, "read back every chunk with data, not a sample"},
+    {"seal", 0, true, "SEAL.json", "compare what is read back with this seal (4M chunks)"},
+    {"journal", 0, true, "FILE", "the resume journal (default IMAGE.upload-journal)"},
+    {"quiet", 'q', false, NULL, "no progress on the terminal"},
+    {"json", 0, false, NULL, "print a JSON report on stdout"},
+    CLI_NET_OPTS,
+    {0},
+};
+
+static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+{
+	struct upload_args *a = ctx;
+	const char *name = cmd->opts[idx].name;
+	int rc;
+
+	if (strcmp(name, "guest-state") == 0) {
+		a->guest_state = arg;
+	} else if (strcmp(name, "guest-state-url") == 0) {
+		a->guest_state_url = arg;
+	} else if (strcmp(name, "create") == 0) {
+		a->create = true;
+	} else if (strcmp(name, "verify-all") == 0) {
+		a->verify_all = true;
+	} else if (strcmp(name, "seal") == 0) {
+		a->seal = arg;
+	} else if (strcmp(name, "journal") == 0) {
+		a->journal = arg;
+	} else if (strcmp(name, "quiet") == 0) {
+		a->quiet = true;
+	} else if (strcmp(name, "json") == 0) {
+		a->json = true;
+	} else if (strcmp(name, "chunk-size") == 0) {
+		return cli_usage(cmd,
+				 "upload always sends 4 MiB pages at most; --chunk-size is for "
+				 "restore");
+	} else {
+		if (strcmp(name, "connections") == 0)
+			a->connections_set = true;
+		rc = cli_net_arg(cmd, &a->net, name, arg);
+		return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
+	}
+	return 0;
+}
+
+static struct rp_json *report_json(const char *image, const struct rp_upload_report *r, int rc,
+				   const char *error)
+{
+	struct rp_json *o = rp_json_new_object(), *pc = rp_json_new_object();
+
+	rp_json_set_str(o, "image", image);
+	rp_json_set_str(o, "target", r->target);
+	rp_json_set_u64(o, "image_size", r->image_size);
+	rp_json_set_u64(o, "blob_size", r->blob_size);
+	rp_json_set_bool(o, "created", r->created);
+	rp_json_set_bool(o, "resumed", r->resumed);
+	rp_json_set_u64(o, "chunks", r->chunks);
+	rp_json_set_u64(o, "chunks_resumed", r->chunks_resumed);
+	rp_json_set_u64(o, "bytes_sent", r->bytes_sent);
+	rp_json_set_u64(o, "bytes_data", r->bytes_data);
+	rp_json_set_u64(o, "bytes_skipped", r->bytes_skipped);
+	rp_json_set_u64(o, "bytes_cleared", r->bytes_cleared);
+	rp_json_set_u64(o, "requests", r->requests);
+	rp_json_set_u64(o, "retries", r->retries);
+	rp_json_set_str(o, "transport_hash", r->hash ? r->hash : "crc64");
+	rp_json_set_u64(pc, "ranges_listed", r->ranges_listed);
+	rp_json_set_u64(pc, "chunks_checked", r->chunks_checked);
+	rp_json_set(pc, "against",
+		    r->check_against ? rp_json_new_string(r->check_against) : rp_json_new_null());
+	rp_json_set_u64(pc, "mismatches", r->check_mismatches);
+	if (r->check_first[0])
+		rp_json_set_str(pc, "first_mismatch", r->check_first);
+	rp_json_set(o, "post_check", pc);
+	rp_json_set(o, "seconds", rp_json_new_real(r->seconds));
+	rp_json_set_str(o, "verdict", rc == 0 ? "ok" : "failed");
+	if (error)
+		rp_json_set_str(o, "error", error);
+	return o;
+}
+
+static void print_human(FILE *f, const char *what, const struct rp_upload_report *r, int rc)
+{
+	char a[32], b[32], c[32];
+
+	cli_fmt_size(r->blob_size, a, sizeof(a));
+	cli_fmt_size(r->bytes_sent, b, sizeof(b));
+	cli_fmt_size(r->bytes_skipped, c, sizeof(c));
+	fprintf(f, "%s: %s (%s, %s%s)\n", what, r->target[0] ? r->target : "?",
+		r->created ? "new page blob" : "existing page blob", a,
+		r->resumed ? ", resumed" : "");
+	fprintf(f, "  sent %s in %llu requests (%s), skipped %s of zeros, %llu retries, %.1f s\n",
+		b, (unsigned long long)r->requests, r->hash ? r->hash : "crc64", c,
+		(unsigned long long)r->retries, r->seconds);
+	if (r->check_against)
+		fprintf(f,
+			"  post-check: page ranges listed, %llu chunks read back against the "
+			"%s, %llu differences\n",
+			(unsigned long long)r->chunks_checked, r->check_against,
+			(unsigned long long)r->check_mismatches);
+	fprintf(f, "  verdict: %s\n", rc == 0 ? "ok" : "failed");
+}
+
+static int upload_one(struct upload_args *a, const char *image, const char *url,
+		      enum rp_upload_kind kind, const struct rp_seal *seal, const char *journal,
+		      const char *label, struct rp_upload_report *rep, struct rp_err *err)
+{
+	struct rp_upload_opts o = {0};
+	struct cli_progress prog;
+	int rc;
+
+	cli_progress_init(&prog, label, a->quiet || a->json);
+	prog.detail = true;
+	o.image = image;
+	o.url = url;
+	o.kind = kind;
+	o.create = a->create;
+	o.use_md5 = a->net.th == RP_THR_MD5;
+	o.verify_all = a->verify_all;
+	o.seal = seal;
+	o.journal = journal;
+	o.http = a->net.http;
+	o.auth = a->net.auth;
+	o.connections = a->connections_set ? a->net.connections : 8;
+	o.retries = a->net.retries;
+	o.retry_base_ms = a->net.retry_base_ms;
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &prog;
+	o.progress_detail = cli_progress_detail;
+	o.stop = &cli_stop;
+	rc = rp_upload_run(&o, rep, err);
+	cli_progress_end(&prog);
+	return rc;
+}
+
+static int run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct upload_args a = {0};
+	struct rp_upload_report disk, gs;
+	struct rp_seal *seal = NULL;
+	struct rp_json *report = NULL;
+	const char *pos[2];
+	struct rp_err err;
+	int npos, rc, out_rc;
+
+	cli_net_defaults(&a.net);
+	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 2, &npos);
+	if (rc)
+		return rc;
+	if (npos != 2)
+		return cli_usage(cmd, "expected IMAGE and SAS_URL");
+	if (!rp_is_url(pos[1]))
+		return cli_usage(cmd, "SAS_URL must be an https:// URL");
+	if (!!a.guest_state != !!a.guest_state_url)
+		return cli_usage(cmd,
+				 "--guest-state FILE and --guest-state-url SAS_URL go together");
+	if (a.net.th == RP_THR_NONE)
+		return cli_usage(cmd, "an upload always sends a per-request hash: --transport-hash "
+				      "crc64 or md5");
+	if ((rc = cli_net_check_url(cmd, &a.net, pos[1])) != 0 ||
+	    (a.guest_state_url && (rc = cli_net_check_url(cmd, &a.net, a.guest_state_url)) != 0))
+		return rc;
+	if (a.guest_state_url && !rp_is_url(a.guest_state_url))
+		return cli_usage(cmd, "--guest-state-url must be an https:// URL");
+	if (a.journal && a.guest_state)
+		return cli_usage(cmd, "--journal names the disk's journal: not with --guest-state");
+	rp_err_init(&err);
+	if (a.seal && rp_seal_load(a.seal, &seal, &err) != 0) {
+		rp_err_prefix(&err, "seal '%s'", a.seal);
+		return cli_fail(cmd, &err);
+	}
+	rc = upload_one(&a, pos[0], pos[1], RP_UPLOAD_DISK, seal, a.journal, "disk", &disk, &err);
+	report = report_json(pos[0], &disk, rc, rc ? err.msg : NULL);
+	if (!a.json && !a.quiet && (rc == 0 || disk.chunks_checked))
+		print_human(stdout, "disk", &disk, rc);
+	if (rc == 0 && a.guest_state) {
+		rc = upload_one(&a, a.guest_state, a.guest_state_url, RP_UPLOAD_GUEST_STATE, NULL,
+				NULL, "guest state", &gs, &err);
+		if (rc)
+			rp_err_prefix(&err, "guest state");
+		rp_json_set(report, "guest_state",
+			    report_json(a.guest_state, &gs, rc, rc ? err.msg : NULL));
+		if (rc)
+			rp_json_set_str(report, "verdict", "failed");
+		if (!a.json && !a.quiet && (rc == 0 || gs.chunks_checked))
+			print_human(stdout, "guest state", &gs, rc);
+	}
+	out_rc = a.json ? cli_print_json(report) : 0;
+	rp_json_free(report);
+	rp_seal_free(seal);
+	if (rc)
+		return cli_fail(cmd, &err);
+	return out_rc;
+}
+
+const struct cli_cmd cli_cmd_upload = {
+    .name = "upload",
+    .args = "IMAGE SAS_URL",
+    .summary = "upload a fixed VHD (and guest state) to a managed disk's upload SAS, sparse",
+    .details = "IMAGE must be an Azure-ready fixed VHD (N MiB + 512 bytes; make one with "
+	       "'cvmrestore convert IN OUT.vhd').\nSAS_URL is the disk's write SAS (az disk "
+	       "grant-access --access-level Write; the page blob must\nhold exactly the file's "
+	       "size), or with --create any page blob URL that may be created.\nOnly pages that "
+	       "are not all zeros are sent, in Put Page requests of at most 4 MiB, each with\n"
+	       "x-ms-content-crc64 (or Content-MD5 with --transport-hash md5), retried with "
+	       "backoff.\nA journal (IMAGE.upload-journal) lets the same command resume after a "
+	       "failure. Afterwards\nthe target's page ranges are listed and a sample of chunks "
+	       "(all with --verify-all) is read\nback and compared with the image (or --seal): "
+	       "a difference exits 1. --connections defaults\nto 8 here. SAS signatures never "
+	       "appear in the output.",
+    .opts = upload_opts,
+    .run = run,
+};

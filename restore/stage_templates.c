@@ -1,0 +1,503 @@
+/*
+ * The files of a staged set (docs/staging.md): disks.json and vm.json (ARM templates), restore.sh
+ * (the commands in order, with placeholders that stop it until they are filled in) and
+ * STAGED.txt. Each is written to NAME.tmp and renamed; STAGED.txt last. No source URL (which may
+ * hold a SAS) is written: items carry redacted sources only.
+ */
+#include "restore/stage.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/util.h"
+
+#define SCHEMA "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+#define PH_RG "<RESOURCE_GROUP>"
+#define PH_LOCATION "<LOCATION>"
+#define PH_NIC "<NETWORK_INTERFACE_ID>"
+#define PH_DES "<DISK_ENCRYPTION_SET_ID>"
+#define PH_SIZE "<VM_SIZE>"
+
+static const char *prefix_of(const struct rp_descriptor *d, const struct rp_stage_opts *o,
+			     char *buf, size_t sz)
+{
+	if (o->name_prefix)
+		return o->name_prefix;
+	snprintf(buf, sz, "%s-", d->vm.name);
+	return buf;
+}
+
+static struct rp_json *param(const char *type, struct rp_json *def, const char *what)
+{
+	struct rp_json *p = rp_json_new_object(), *meta = rp_json_new_object();
+
+	rp_json_set_str(p, "type", type);
+	if (def)
+		rp_json_set(p, "defaultValue", def);
+	rp_json_set_str(meta, "description", what);
+	rp_json_set(p, "metadata", meta);
+	return p;
+}
+
+static struct rp_json *template_new(struct rp_json **params)
+{
+	struct rp_json *t = rp_json_new_object();
+
+	rp_json_set_str(t, "$schema", SCHEMA);
+	rp_json_set_str(t, "contentVersion", "1.0.0.0");
+	*params = rp_json_new_object();
+	return t;
+}
+
+static void common_params(const struct rp_descriptor *d, const struct rp_stage_opts *o,
+			  struct rp_json *params, const char *prefix)
+{
+	const char *loc = o->location ? o->location : d->vm.location[0] ? d->vm.location : NULL;
+
+	rp_json_set(params, "location",
+		    param("string", rp_json_new_string(loc ? loc : "[resourceGroup().location]"),
+			  "Azure region of the disks and the VM"));
+	rp_json_set(params, "namePrefix",
+		    param("string", rp_json_new_string(prefix), "prefix of every resource name"));
+	if (d->vm.security_type == RP_SECURITY_CVM_DISK_CMK)
+		rp_json_set(params, "diskEncryptionSetId",
+			    param("string", o->des_id ? rp_json_new_string(o->des_id) : NULL,
+				  "resource id of the disk encryption set (customer key) for the "
+				  "confidential OS disk"));
+}
+
+static struct rp_json *disk_id(const char *name)
+{
+	char expr[600];
+
+	snprintf(expr, sizeof(expr),
+		 "[resourceId('Microsoft.Compute/disks', concat(parameters('namePrefix'), '%s'))]",
+		 name);
+	return rp_json_new_string(expr);
+}
+
+static struct rp_json *disk_resource(const struct rp_descriptor *d, const struct rp_stage_opts *o,
+				     const struct rp_stage_item *it, bool secure)
+{
+	struct rp_json *r = rp_json_new_object(), *p = rp_json_new_object();
+	struct rp_json *cd = rp_json_new_object(), *tags = rp_json_new_object();
+	struct rp_json *sku = rp_json_new_object();
+	bool os = it->role == RP_DISK_OS;
+	char name[600];
+
+	snprintf(name, sizeof(name), "[concat(parameters('namePrefix'), '%s')]", it->name);
+	rp_json_set_str(r, "type", "Microsoft.Compute/disks");
+	rp_json_set_str(r, "apiVersion", RP_STAGE_DISK_API);
+	rp_json_set_str(r, "name", name);
+	rp_json_set_str(r, "location", "[parameters('location')]");
+	rp_json_set_str(sku, "name", o->sku ? o->sku : "Premium_LRS");
+	rp_json_set(r, "sku", sku);
+	if (o->zone) {
+		struct rp_json *z = rp_json_new_array();
+		rp_json_append(z, rp_json_new_string(o->zone));
+		rp_json_set(r, "zones", z);
+	}
+	rp_json_set_str(tags, "cvmrestore-recovery-point", d->id);
+	rp_json_set_str(tags, "cvmrestore-disk", it->name);
+	rp_json_set_str(tags, "cvmrestore-sha256", it->sha256);
+	if (it->seal_sha256[0])
+		rp_json_set_str(tags, "cvmrestore-seal-sha256", it->seal_sha256);
+	rp_json_set(r, "tags", tags);
+	if (os) {
+		rp_json_set_str(p, "osType", rp_os_type_name(d->vm.os_type));
+		if (d->vm.hyperv_generation != RP_HYPERV_UNKNOWN)
+			rp_json_set_str(p, "hyperVGeneration",
+					rp_hyperv_gen_name(d->vm.hyperv_generation));
+	}
+	rp_json_set_str(cd, "createOption", os && secure ? "UploadPreparedSecure" : "Upload");
+	rp_json_set_u64(cd, "uploadSizeBytes", it->file_size);
+	rp_json_set(p, "creationData", cd);
+	if (os && d->vm.security_type != RP_SECURITY_NONE) {
+		struct rp_json *sp = rp_json_new_object();
+		rp_json_set_str(sp, "securityType", rp_security_type_name(d->vm.security_type));
+		if (d->vm.security_type == RP_SECURITY_CVM_DISK_CMK)
+			rp_json_set_str(sp, "secureVMDiskEncryptionSetId",
+					"[parameters('diskEncryptionSetId')]");
+		rp_json_set(p, "securityProfile", sp);
+	}
+	rp_json_set(r, "properties", p);
+	return r;
+}
+
+static struct rp_json *vm_template(const struct rp_descriptor *d, const struct rp_stage_opts *o,
+				   const struct rp_stage_result *res, const char *prefix)
+{
+	struct rp_json *params, *t = template_new(&params), *res_arr = rp_json_new_array();
+	struct rp_json *vm = rp_json_new_object(), *p = rp_json_new_object();
+	struct rp_json *hw = rp_json_new_object(), *sp = rp_json_new_object();
+	struct rp_json *data = rp_json_new_array(), *nics = rp_json_new_array();
+	struct rp_json *nic = rp_json_new_object(), *np = rp_json_new_object();
+	enum rp_security_type st = d->vm.security_type;
+	const char *enc = rp_stage_encryption_type(st);
+	size_t i;
+
+	common_params(d, o, params, prefix);
+	rp_json_set(params, "vmName", param("string", rp_json_new_string(d->vm.name), "VM name"));
+	rp_json_set(params, "vmSize",
+		    param("string", d->vm.size[0] ? rp_json_new_string(d->vm.size) : NULL,
+			  "VM size, e.g. Standard_DC2as_v5"));
+	rp_json_set(params, "networkInterfaceId",
+		    param("string", NULL, "resource id of an existing network interface"));
+	if (st != RP_SECURITY_NONE) {
+		rp_json_set(params, "secureBootEnabled",
+			    param("bool", rp_json_new_bool(true), "UEFI secure boot"));
+		rp_json_set(params, "vTpmEnabled", param("bool", rp_json_new_bool(true), "vTPM"));
+	}
+	rp_json_set(t, "parameters", params);
+	rp_json_set_str(vm, "type", "Microsoft.Compute/virtualMachines");
+	rp_json_set_str(vm, "apiVersion", RP_STAGE_VM_API);
+	rp_json_set_str(vm, "name", "[parameters('vmName')]");
+	rp_json_set_str(vm, "location", "[parameters('location')]");
+	if (o->zone) {
+		struct rp_json *z = rp_json_new_array();
+		rp_json_append(z, rp_json_new_string(o->zone));
+		rp_json_set(vm, "zones", z);
+	}
+	rp_json_set_str(hw, "vmSize", "[parameters('vmSize')]");
+	rp_json_set(p, "hardwareProfile", hw);
+	if (st != RP_SECURITY_NONE) {
+		struct rp_json *sec = rp_json_new_object(), *uefi = rp_json_new_object();
+		rp_json_set_str(sec, "securityType",
+				rp_stage_is_cvm(st) ? "ConfidentialVM" : "TrustedLaunch");
+		rp_json_set_str(uefi, "secureBootEnabled", "[parameters('secureBootEnabled')]");
+		rp_json_set_str(uefi, "vTpmEnabled", "[parameters('vTpmEnabled')]");
+		rp_json_set(sec, "uefiSettings", uefi);
+		rp_json_set(p, "securityProfile", sec);
+	}
+	for (i = 0; i < res->nitems; i++) {
+		const struct rp_stage_item *it = &res->items[i];
+		struct rp_json *dk = rp_json_new_object(), *md = rp_json_new_object();
+
+		if (it->kind != RP_STAGE_DISK) {
+			rp_json_free(dk);
+			rp_json_free(md);
+			continue;
+		}
+		rp_json_set(md, "id", disk_id(it->name));
+		rp_json_set_str(dk, "createOption", "Attach");
+		if (it->role == RP_DISK_OS) {
+			rp_json_set_str(dk, "osType", rp_os_type_name(d->vm.os_type));
+			if (enc) {
+				struct rp_json *msp = rp_json_new_object();
+				rp_json_set_str(msp, "securityEncryptionType", enc);
+				if (st == RP_SECURITY_CVM_DISK_CMK) {
+					struct rp_json *des = rp_json_new_object();
+					rp_json_set_str(des, "id",
+							"[parameters('diskEncryptionSetId')]");
+					rp_json_set(msp, "diskEncryptionSet", des);
+				}
+				rp_json_set(md, "securityProfile", msp);
+			}
+			rp_json_set(dk, "managedDisk", md);
+			rp_json_set(sp, "osDisk", dk);
+		} else {
+			rp_json_set_u64(dk, "lun", (uint64_t)it->lun);
+			rp_json_set(dk, "managedDisk", md);
+			rp_json_append(data, dk);
+		}
+	}
+	rp_json_set(sp, "dataDisks", data);
+	rp_json_set(p, "storageProfile", sp);
+	rp_json_set_str(nic, "id", "[parameters('networkInterfaceId')]");
+	rp_json_append(nics, nic);
+	rp_json_set(np, "networkInterfaces", nics);
+	rp_json_set(p, "networkProfile", np);
+	rp_json_set(vm, "properties", p);
+	rp_json_append(res_arr, vm);
+	rp_json_set(t, "resources", res_arr);
+	return t;
+}
+
+/* Data disks without a LUN get the lowest free ones, in order. */
+static void assign_luns(struct rp_stage_result *res, char (*note)[512], size_t *nnote)
+{
+	uint64_t used = 0;
+	size_t i;
+
+	for (i = 0; i < res->nitems; i++)
+		if (res->items[i].kind == RP_STAGE_DISK && res->items[i].role == RP_DISK_DATA &&
+		    res->items[i].lun >= 0 && res->items[i].lun < 64)
+			used |= 1ull << res->items[i].lun;
+	for (i = 0; i < res->nitems; i++) {
+		struct rp_stage_item *it = &res->items[i];
+		int l;
+		if (it->kind != RP_STAGE_DISK || it->role != RP_DISK_DATA || it->lun >= 0)
+			continue;
+		for (l = 0; l < 64 && (used >> l & 1); l++)
+			;
+		it->lun = l;
+		used |= 1ull << l;
+		if (*nnote < RP_STAGE_MAX_WARNINGS)
+			snprintf(note[(*nnote)++], 512,
+				 "data disk '%s' had no LUN: it was given LUN %d", it->name, l);
+	}
+}
+
+static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t tsz, char *final,
+		      size_t fsz, struct rp_err *err)
+{
+	FILE *f;
+
+	snprintf(final, fsz, "%s/%s", dir, name);
+	snprintf(tmp, tsz, "%s/%s.tmp", dir, name);
+	f = fopen(tmp, "w");
+	if (!f)
+		rp_err_errno(err, errno, "cannot create '%s'", tmp);
+	return f;
+}
+
+static int close_tmp(FILE *f, const char *tmp, const char *final, mode_t mode, struct rp_err *err)
+{
+	int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+
+	bad |= fclose(f);
+	if (bad || chmod(tmp, mode) != 0 || rename(tmp, final) != 0) {
+		unlink(tmp);
+		return rp_err_errno(err, errno ? errno : EIO, "cannot write '%s'", final);
+	}
+	return 0;
+}
+
+/* A shell word in single quotes. */
+static void sq(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static void sh_disk(FILE *f, const struct rp_descriptor *d, const struct rp_stage_opts *o,
+		    const struct rp_stage_result *res, const struct rp_stage_item *it)
+{
+	bool os = it->role == RP_DISK_OS, secure = os && res->secure_upload;
+	enum rp_security_type st = d->vm.security_type;
+
+	fprintf(f, "\n# --- disk '%s' (%s, %" PRIu64 " bytes) ---\n", it->name, it->file,
+		it->file_size);
+	fputs("NAME=\"$PREFIX\"", f);
+	sq(f, it->name);
+	fputs("\naz disk create -g \"$RG\" -n \"$NAME\" -l \"$LOCATION\" \\\n", f);
+	fprintf(f, "\t--upload-type %s --upload-size-bytes %" PRIu64 " --sku ",
+		secure ? "UploadWithSecurityData" : "Upload", it->file_size);
+	sq(f, o->sku ? o->sku : "Premium_LRS");
+	fputs(" \\\n", f);
+	if (o->zone) {
+		fputs("\t--zone ", f);
+		sq(f, o->zone);
+		fputs(" \\\n", f);
+	}
+	if (os) {
+		fprintf(f, "\t--os-type %s \\\n", rp_os_type_name(d->vm.os_type));
+		if (d->vm.hyperv_generation != RP_HYPERV_UNKNOWN)
+			fprintf(f, "\t--hyper-v-generation %s \\\n",
+				rp_hyperv_gen_name(d->vm.hyperv_generation));
+		if (st != RP_SECURITY_NONE)
+			fprintf(f, "\t--security-type %s \\\n", rp_security_type_name(st));
+		if (st == RP_SECURITY_CVM_DISK_CMK)
+			fputs("\t--secure-vm-disk-encryption-set \"$DES_ID\" \\\n", f);
+	}
+	fputs("\t--tags ", f);
+	{
+		char tag[600];
+		snprintf(tag, sizeof(tag), "cvmrestore-recovery-point=%s", d->id);
+		sq(f, tag);
+	}
+	fprintf(f, " cvmrestore-sha256=%s\n", it->sha256);
+	fprintf(f,
+		"ACCESS=$(az disk grant-access -g \"$RG\" -n \"$NAME\" --access-level Write "
+		"--duration-in-seconds 86400%s -o json)\n",
+		secure ? " --secure-vm-guest-state-sas" : "");
+	fputs("DISK_SAS=$(sas_of accessSas <<<\"$ACCESS\")\n", f);
+	if (secure)
+		fputs("GS_SAS=$(sas_of securityDataAccessSas <<<\"$ACCESS\")\n", f);
+	fputs("\"$CVMRESTORE\" upload ", f);
+	sq(f, it->file);
+	if (secure)
+		fputs(
+		    " \"$DISK_SAS\" --guest-state guest_state.vmgs --guest-state-url \"$GS_SAS\"\n",
+		    f);
+	else
+		fputs(" \"$DISK_SAS\"\n", f);
+	fputs("az disk revoke-access -g \"$RG\" -n \"$NAME\"\n", f);
+}
+
+static int write_script(const struct rp_descriptor *d, const struct rp_stage_opts *o,
+			const struct rp_stage_result *res, const char *prefix, struct rp_err *err)
+{
+	char tmp[4200], final[4200];
+	FILE *f = open_tmp(o->out_dir, "restore.sh", tmp, sizeof(tmp), final, sizeof(final), err);
+	const char *loc = o->location ? o->location : d->vm.location[0] ? d->vm.location : NULL;
+	size_t i;
+
+	if (!f)
+		return err ? err->code : RP_EIO;
+	fprintf(f, "#!/bin/bash\n# Made by 'cvmrestore stage' for recovery point %s (VM %s).\n",
+		d->id, d->vm.name);
+	fputs(
+	    "# Re-creates the VM from the disks in this folder: read STAGED.txt first. Nothing\n"
+	    "# here has run. Fill in every <PLACEHOLDER> below, then run it as\n"
+	    "#     ./restore.sh --yes\n"
+	    "# (az login first). It stops at the first error and at any placeholder left.\n"
+	    "set -euo pipefail\n"
+	    "if [ \"${1:-}\" != --yes ]; then\n"
+	    "\techo \"restore.sh: this creates Azure resources; read it, then run it with --yes\" "
+	    ">&2\n\texit 2\nfi\ncd \"$(dirname \"$0\")\"\n\n",
+	    f);
+	fputs("RG=", f);
+	sq(f, o->resource_group ? o->resource_group : PH_RG);
+	fputs("\nLOCATION=", f);
+	sq(f, loc ? loc : PH_LOCATION);
+	fputs("\nPREFIX=", f);
+	sq(f, prefix);
+	fputs("\nVM_SIZE=", f);
+	sq(f, d->vm.size[0] ? d->vm.size : PH_SIZE);
+	fputs("\nNIC_ID=", f);
+	sq(f, PH_NIC);
+	if (d->vm.security_type == RP_SECURITY_CVM_DISK_CMK) {
+		fputs("\nDES_ID=", f);
+		sq(f, o->des_id ? o->des_id : PH_DES);
+	}
+	fputs("\nCVMRESTORE=${CVMRESTORE:-cvmrestore}\n\n"
+	      "# A value still of the form <...> stops the script before anything is created.\n"
+	      "need() {\n\tcase $2 in\n\t'<'*'>') echo \"restore.sh: fill in $1 (still $2)\" "
+	      ">&2; exit 2 ;;\n\tesac\n}\n"
+	      "need RG \"$RG\"\nneed LOCATION \"$LOCATION\"\nneed VM_SIZE \"$VM_SIZE\"\n"
+	      "need NIC_ID \"$NIC_ID\"\n",
+	      f);
+	if (d->vm.security_type == RP_SECURITY_CVM_DISK_CMK)
+		fputs("need DES_ID \"$DES_ID\"\n", f);
+	fputs("# sas_of KEY: the SAS under KEY in the az disk grant-access answer on stdin (kept\n"
+	      "# out of argv and never printed)\n"
+	      "sas_of() {\n\t/usr/bin/python3 -c 'import json, sys; v = json.load(sys.stdin); "
+	      "v = {k.lower(): x for k, x in v.items()}; print(v[sys.argv[1].lower()])' \"$1\"\n"
+	      "}\n\n"
+	      "# 1. each disk: create it for upload, grant write access, upload, revoke access\n"
+	      "#    (or create them all with: az deployment group create -g \"$RG\" "
+	      "--template-file disks.json)\n",
+	      f);
+	for (i = 0; i < res->nitems; i++)
+		if (res->items[i].kind == RP_STAGE_DISK)
+			sh_disk(f, d, o, res, &res->items[i]);
+	fputs("\n# 2. the VM on those disks\naz deployment group create -g \"$RG\" "
+	      "--template-file vm.json --parameters \\\n\tlocation=\"$LOCATION\" "
+	      "namePrefix=\"$PREFIX\" vmSize=\"$VM_SIZE\" networkInterfaceId=\"$NIC_ID\"",
+	      f);
+	if (d->vm.security_type == RP_SECURITY_CVM_DISK_CMK)
+		fputs(" diskEncryptionSetId=\"$DES_ID\"", f);
+	fputs("\n", f);
+	return close_tmp(f, tmp, final, 0755, err);
+}
+
+int rp_stage_write_templates(const struct rp_descriptor *d, const struct rp_stage_opts *o,
+			     struct rp_stage_result *res, struct rp_err *err)
+{
+	char pbuf[RP_DESC_NAME_MAX + 2], path[4200];
+	const char *prefix = prefix_of(d, o, pbuf, sizeof(pbuf));
+	struct rp_json *params, *t, *arr;
+	char notes[RP_STAGE_MAX_WARNINGS][512];
+	size_t i, nnotes = 0;
+	int rc;
+
+	assign_luns(res, notes, &nnotes);
+	for (i = 0; i < nnotes && res->nwarnings < RP_STAGE_MAX_WARNINGS; i++)
+		memcpy(res->warnings[res->nwarnings++], notes[i], sizeof(notes[i]));
+	t = template_new(&params);
+	common_params(d, o, params, prefix);
+	rp_json_set(t, "parameters", params);
+	arr = rp_json_new_array();
+	for (i = 0; i < res->nitems; i++)
+		if (res->items[i].kind == RP_STAGE_DISK)
+			rp_json_append(arr,
+				       disk_resource(d, o, &res->items[i], res->secure_upload));
+	rp_json_set(t, "resources", arr);
+	snprintf(path, sizeof(path), "%s/disks.json", o->out_dir);
+	rc = rp_json_write_file(path, t, err);
+	rp_json_free(t);
+	if (rc)
+		return rc;
+	t = vm_template(d, o, res, prefix);
+	snprintf(path, sizeof(path), "%s/vm.json", o->out_dir);
+	rc = rp_json_write_file(path, t, err);
+	rp_json_free(t);
+	if (rc)
+		return rc;
+	return write_script(d, o, res, prefix, err);
+}
+
+int rp_stage_write_summary(const struct rp_descriptor *d, const struct rp_stage_opts *o,
+			   const struct rp_stage_result *res, struct rp_err *err)
+{
+	char tmp[4200], final[4200], now[RP_TIME_STR];
+	FILE *f = open_tmp(o->out_dir, "STAGED.txt", tmp, sizeof(tmp), final, sizeof(final), err);
+	size_t i;
+
+	if (!f)
+		return err ? err->code : RP_EIO;
+	rp_time_iso(time(NULL), now);
+	fprintf(f, "cvmrestore stage: recovery point %s, VM %s, staged %s\n\n", d->id, d->vm.name,
+		now);
+	fprintf(
+	    f, "VM: %s, generation %s, security type %s, size %s\n", rp_os_type_name(d->vm.os_type),
+	    d->vm.hyperv_generation ? rp_hyperv_gen_name(d->vm.hyperv_generation) : "unknown",
+	    d->vm.security_type ? rp_security_type_name(d->vm.security_type) : "none (standard)",
+	    d->vm.size[0] ? d->vm.size : "unknown");
+	fprintf(f, "OS disk upload: %s\n\n",
+		res->secure_upload ? "UploadPreparedSecure (with its guest state)" : "Upload");
+	for (i = 0; i < res->nitems; i++) {
+		const struct rp_stage_item *it = &res->items[i];
+		fprintf(f, "%s\n  from: %s\n  size: %" PRIu64 " bytes\n", it->file, it->source,
+			it->file_size);
+		if (it->kind == RP_STAGE_DISK) {
+			fprintf(f, "  disk: %s%s", it->name, it->role == RP_DISK_OS ? ", OS" : "");
+			if (it->role == RP_DISK_DATA)
+				fprintf(f, ", data, LUN %d", it->lun);
+			fprintf(f,
+				"\n  virtual size: %" PRIu64 " bytes\n  sha256 of the virtual "
+				"disk: %s\n",
+				it->virtual_size, it->sha256);
+			fprintf(f, "  seal: %s%s\n",
+				it->sealed ? "every chunk matched, sha256 " : "none",
+				it->sealed ? it->seal_sha256 : "");
+		} else {
+			fprintf(f, "  sha256: %s\n", it->sha256);
+		}
+	}
+	fputs("\nStill to decide (restore.sh stops until the <PLACEHOLDERS> are filled in):\n", f);
+	if (!o->resource_group)
+		fputs("  - the resource group (<RESOURCE_GROUP>)\n", f);
+	if (!o->location && !d->vm.location[0])
+		fputs("  - the region (<LOCATION>)\n", f);
+	if (!d->vm.size[0])
+		fputs("  - the VM size (<VM_SIZE>)\n", f);
+	if (d->vm.security_type == RP_SECURITY_CVM_DISK_CMK && !o->des_id)
+		fputs("  - the disk encryption set of the customer-key OS disk "
+		      "(<DISK_ENCRYPTION_SET_ID>)\n",
+		      f);
+	fputs("  - the network interface of the VM (<NETWORK_INTERFACE_ID>)\n", f);
+	if (res->nwarnings == 0)
+		fputs("\nWarnings: none\n", f);
+	else
+		fputs("\nWarnings:\n", f);
+	for (i = 0; i < res->nwarnings; i++)
+		fprintf(f, "  - %s\n", res->warnings[i]);
+	fputs("\nFiles: disks.json (the disks, ARM), vm.json (the VM, ARM), restore.sh (the "
+	      "commands in order)\n",
+	      f);
+	return close_tmp(f, tmp, final, 0644, err);
+}

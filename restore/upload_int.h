@@ -1,0 +1,52 @@
+/*
+ * Internal to the upload engine (restore/upload.c, restore/upload_check.c): the state of one
+ * run. The mutex guards next, the bitmaps, bytes_done, failed/err/rc and the report's counters
+ * while the workers run; the rest is set up before they start and read only.
+ */
+#ifndef RP_RESTORE_UPLOAD_INT_H
+#define RP_RESTORE_UPLOAD_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "restore/blob.h"
+#include "restore/upload.h"
+
+#define RP_UP_PLAN_WINDOW (1ull << 30)
+
+struct up {
+	const struct rp_upload_opts *o;
+	int fd;
+	uint64_t file_size;
+	uint64_t blob_size;
+	uint64_t nchunks;
+	char *page_url; /* url + comp=page; a secret */
+	char display[1024];
+	struct rp_blob blob;	     /* HEAD, page lists, read-back: used by one thread at a time */
+	struct rp_page_plan *before; /* pages the target held before (NULL: a new blob) */
+	char *journal, *journal_tmp;
+	struct rp_upload_journal_id jid;
+	char jtarget[1024];
+
+	pthread_mutex_t lock;
+	unsigned running; /* workers that have not returned */
+	uint64_t next;
+	uint8_t *done, *data; /* chunk bitmaps */
+	uint64_t bytes_done;
+	bool failed;
+	struct rp_err err;
+	int rc;
+	struct rp_upload_report *rep;
+};
+
+/* Bit i of a chunk bitmap. */
+bool rp_up_bit(const uint8_t *b, uint64_t i);
+
+/* Read chunk c of the image into buf (zero padded to whole pages); its length into *plen. */
+int rp_up_read_chunk(struct up *u, uint8_t *buf, uint64_t c, size_t *plen, struct rp_err *err);
+
+/* The post-check (page ranges, then chunks read back): RP_EVERIFY on a difference. */
+int rp_up_post_check(struct up *u, struct rp_err *err);
+
+#endif

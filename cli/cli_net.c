@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/cli_keys.h"
 #include "common/util.h"
 
 void cli_net_defaults(struct cli_net_args *a)
@@ -155,7 +156,17 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 	rp_json_set(o, "output", out ? rp_json_new_string(out) : rp_json_new_null());
 	if (out)
 		rp_json_set_str(o, "output_format", rep->output_format);
-	rp_json_set_str(o, "transport_hash", rp_transport_hash_name(rep->th));
+	rp_json_set_str(o, "transport_hash", rep->encrypted ? "aes-gcm-tag"
+							     : rp_transport_hash_name(rep->th));
+	if (rep->encrypted) {
+		struct rp_json *e = rp_json_new_object();
+
+		rp_json_set_str(e, "protocol", rep->enc_protocol);
+		rp_json_set_str(e, "algorithm", "AES_GCM_256");
+		rp_json_set_u64(e, "region_length", rep->region_len);
+		rp_json_set(e, "content_key", cli_key_info_json(&rep->cek));
+		rp_json_set(o, "client_side_encryption", e);
+	}
 	rp_json_set(o, "seal", seal_path ? rp_json_new_string(seal_path) : rp_json_new_null());
 	if (seal && strcmp(seal->source_name, rep->source) != 0)
 		rp_json_set_str(o, "seal_source", seal->source_name);
@@ -193,7 +204,7 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 	}
 	rp_json_set(o, "mismatches", mm);
 	rp_json_set(o, "seconds", rp_json_new_real(rep->seconds));
-	if (rep->th == RP_TH_NONE && !seal && rep->blob_size)
+	if (rep->th == RP_TH_NONE && !rep->encrypted && !seal && rep->blob_size)
 		rp_json_set_str(o, "warning", "the server gave no per-range hash and there was no "
 					      "seal: the data was not verified (seal the disk, or "
 					      "restore from a source that gives MD5 or CRC64)");

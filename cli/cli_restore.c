@@ -6,13 +6,17 @@
 #include <string.h>
 
 #include "cli/cli_digests.h"
+#include "cli/cli_keys.h"
 #include "cli/cli_net.h"
 #include "cli/cli_rpsource.h"
 #include "formats/descriptor.h"
 #include "restore/convert.h"
+#include "restore/cse.h"
 
 struct restore_args {
 	struct cli_net_args net;
+	struct rp_key_opts keys;
+	struct cli_luks_args luks;
 	const char *out;
 	const char *disk;
 	const char *out_dir;
@@ -37,6 +41,8 @@ static const struct cli_opt restore_opts[] = {
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	{"json", 0, false, NULL, "print a JSON report on stdout"},
 	CLI_NET_OPTS,
+	CLI_KEK_OPTS,
+	CLI_LUKS_OPTS,
 	{0},
 };
 
@@ -71,7 +77,12 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 	} else if (strcmp(name, "json") == 0) {
 		a->json = true;
 	} else {
-		int rc = cli_net_arg(cmd, &a->net, name, arg);
+		int rc = cli_kek_arg(cmd, &a->keys, name, arg);
+
+		if (rc == 1)
+			rc = cli_luks_arg(cmd, &a->luks, name, arg);
+		if (rc == 1)
+			rc = cli_net_arg(cmd, &a->net, name, arg);
 		return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
 	}
 	return 0;
@@ -84,11 +95,30 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 {
 	struct cli_progress prog;
 	struct rp_json *report;
+	char sidecar[4096];
 	int rc;
 
 	(void)cmd;
 	cli_progress_init(&prog, label, a->quiet || a->json);
-	if (rp_is_url(source)) {
+	if (!rp_is_url(source) && rp_cse_sidecar(source, sidecar, sizeof(sidecar))) {
+		/* An offline copy of a client-side encrypted blob, its metadata beside it. */
+		struct rp_restore_opts o = {0};
+		struct rp_restore_report rep;
+
+		o.url = source;
+		o.out = out;
+		o.format = a->format;
+		o.force = a->force;
+		o.seal = seal;
+		o.whole_digests = a->digests;
+		o.keys = &a->keys;
+		o.progress = cli_progress_cb;
+		o.progress_ctx = &prog;
+		o.stop = &cli_stop;
+		rc = rp_cse_file_run(&o, sidecar, &rep, err);
+		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? err->msg : NULL);
+		rp_restore_report_release(&rep);
+	} else if (rp_is_url(source)) {
 		struct rp_restore_opts o = {0};
 		struct rp_restore_report rep;
 
@@ -105,6 +135,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.th = a->net.th;
 		o.seal = seal;
 		o.whole_digests = a->digests;
+		o.keys = &a->keys;
 		o.progress = cli_progress_cb;
 		o.progress_ctx = &prog;
 		o.progress_detail = cli_progress_detail;
@@ -151,6 +182,9 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		rp_image_free(img);
 	}
 	cli_progress_end(&prog);
+	/* The key check reads the verified output, as an operator would open it. */
+	if (rc == 0 && cli_luks_wanted(&a->luks) && !a->all)
+		rc = cli_luks_report(&a->luks, out, report, err);
 	if (label[0])
 		rp_json_set_str(report, "name", label);
 	if (!a->json && !a->quiet && rc == 0) {
@@ -158,6 +192,10 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 			cli_net_print(stdout, report);
 		else
 			cli_print_tree(stdout, report, 0);
+		if (rp_json_get(report, "luks")) {
+			printf("luks:\n");
+			cli_print_tree(stdout, rp_json_get(report, "luks"), 1);
+		}
 	}
 	rp_json_append(reports, report);
 	return rc;
@@ -272,6 +310,12 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (npos != 1)
 		return cli_usage(cmd, "expected one SOURCE");
+	rc = cli_kek_check(cmd, &a.keys);
+	if (rc)
+		return rc;
+	a.keys.http = &a.net.http;
+	a.keys.auth = &a.net.auth;
+	a.keys.stop = &cli_stop;
 	rp_err_init(&err);
 	reports = rp_json_new_array();
 	if (cli_is_descriptor(pos[0])) {

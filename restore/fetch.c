@@ -671,6 +671,13 @@ static int schedule(struct engine *e)
 		s->len = (size_t)chunk_len(e, c);
 		s->soff = c * (o->chunk_size + o->overhead);
 		s->slen = s->len + o->overhead;
+		/* An encrypted region is authenticated whole: fetch all of it even where the
+		 * disk ends inside it (a VHD footer follows), and use only the disk's part. */
+		if (o->overhead && o->region_total > s->off)
+			s->slen = (size_t)(o->region_total - s->off < o->chunk_size
+						   ? o->region_total - s->off
+						   : o->chunk_size) +
+				  o->overhead;
 		s->attempt = 0;
 		s->read_back = o->sink.done_before && o->sink.done_before(o->sink.ctx, c);
 		if (s->read_back) {

@@ -77,6 +77,7 @@ struct rp_fetch_opts {
 	 * total_size is the stored size. NULL decrypt: the blob is plain (overhead 0).
 	 */
 	uint32_t overhead;
+	uint64_t region_total;      /* plaintext bytes stored (the last region ends there) */
 	int (*decrypt)(void *ctx, uint64_t chunk, uint8_t *buf, size_t stored_len, uint8_t **plain,
 		       struct rp_err *err);
 	void *decrypt_ctx;

@@ -9,6 +9,7 @@
 
 #include "formats/vhd.h"
 #include "restore/blob.h"
+#include "restore/cse.h"
 #include "restore/sink.h"
 
 #define PLAN_WINDOW (1ull << 30)
@@ -27,43 +28,64 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* The last 512 bytes: a fixed VHD footer whose current size is the blob size minus 512, or
- * not a VHD at all (a guest state blob, a raw mirror). */
-static int check_footer(struct rp_blob *b, uint8_t footer[VHD_FOOTER_SIZE], bool *is_vhd,
-			struct rp_err *err)
+static int blob_read(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err)
 {
 	struct rp_http_response r;
+	int rc = rp_blob_get_range(ctx, off, len, NULL, 0, buf, &r, err);
+
+	if (rc == 0)
+		rp_http_response_release(&r);
+	return rc;
+}
+
+int rp_restore_footer_check(const char *display, uint64_t size,
+			    const uint8_t footer[VHD_FOOTER_SIZE], bool *is_vhd, struct rp_err *err)
+{
 	struct vhd_footer f;
 	int rc;
 
 	*is_vhd = false;
-	if (b->size < VHD_FOOTER_SIZE)
-		return 0;
-	rc = rp_blob_get_range(b, b->size - VHD_FOOTER_SIZE, VHD_FOOTER_SIZE, NULL, 0, footer, &r,
-			       err);
-	if (rc)
-		return rc;
-	rp_http_response_release(&r);
 	if (memcmp(footer, "conectix", 8) != 0)
 		return 0;
 	rc = vhd_footer_parse(footer, VHD_FOOTER_SIZE, 0, &f, err);
 	if (rc) {
-		rp_err_prefix(err, "%s: vhd footer at 0x%llx", b->display,
-			      (unsigned long long)(b->size - VHD_FOOTER_SIZE));
+		rp_err_prefix(err, "%s: vhd footer at 0x%llx", display,
+			      (unsigned long long)(size - VHD_FOOTER_SIZE));
 		return rc;
 	}
 	if (f.disk_type != VHD_TYPE_FIXED)
 		return rp_err_set(err, RP_EFORMAT,
 				  "%s: the footer says disk type %u; a disk blob must be a fixed VHD",
-				  b->display, f.disk_type);
-	if (f.current_size != b->size - VHD_FOOTER_SIZE)
+				  display, f.disk_type);
+	if (f.current_size != size - VHD_FOOTER_SIZE)
 		return rp_err_set(err, RP_EFORMAT,
 				  "%s: vhd footer current size at +48 is %llu, but the blob holds "
 				  "%llu bytes before the footer",
-				  b->display, (unsigned long long)f.current_size,
-				  (unsigned long long)(b->size - VHD_FOOTER_SIZE));
+				  display, (unsigned long long)f.current_size,
+				  (unsigned long long)(size - VHD_FOOTER_SIZE));
 	*is_vhd = true;
 	return 0;
+}
+
+/* The last 512 bytes of the disk image (plaintext when encrypted): a fixed VHD footer, or not a
+ * VHD at all (a guest state blob, a raw mirror). */
+static int check_footer(struct rp_blob *b, const struct rp_cse *c, uint8_t footer[VHD_FOOTER_SIZE],
+			bool *is_vhd, struct rp_err *err)
+{
+	uint64_t size = c ? c->plain_size : b->size;
+	int rc;
+
+	*is_vhd = false;
+	if (size < VHD_FOOTER_SIZE)
+		return 0;
+	if (c)
+		rc = rp_cse_read_plain(c, blob_read, b, size - VHD_FOOTER_SIZE, footer,
+				       VHD_FOOTER_SIZE, err);
+	else
+		rc = blob_read(b, size - VHD_FOOTER_SIZE, footer, VHD_FOOTER_SIZE, err);
+	if (rc)
+		return rc;
+	return rp_restore_footer_check(b->display, size, footer, is_vhd, err);
 }
 
 /* Ask for a hash on a small first range and see what the server does (AZURE.md: Azurite
@@ -131,6 +153,9 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	struct rp_page_plan *plan = NULL;
 	struct rp_file_sink *sink = NULL;
 	struct rp_fetch_opts fo = {0};
+	struct rp_cse cse = {0};
+	bool enc = false;
+	uint64_t chunk_size = o->chunk_size;
 	struct rp_http_opts token_http;
 	uint8_t footer[VHD_FOOTER_SIZE];
 	bool is_vhd = false, vhd_out;
@@ -170,25 +195,37 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	snprintf(rep->etag, sizeof(rep->etag), "%s", b.etag);
 	snprintf(rep->blob_type, sizeof(rep->blob_type), "%s", b.blob_type);
 	rep->blob_size = b.size;
-	rc = check_footer(&b, footer, &is_vhd, err);
+	if (b.encryptiondata[0]) {
+		if (strcmp(b.blob_type, "PageBlob") == 0) {
+			rc = rp_err_set(err, RP_EFORMAT,
+					"%s: a page blob with encryptiondata: client-side encryption "
+					"is for block blobs",
+					b.display);
+			goto out;
+		}
+		rc = rp_cse_open(&cse, b.encryptiondata, strlen(b.encryptiondata), b.size, o->keys,
+				 b.display, &rep->cek, err);
+		if (rc)
+			goto out;
+		enc = true;
+		rep->encrypted = true;
+		snprintf(rep->enc_protocol, sizeof(rep->enc_protocol), "%s", cse.ed.protocol);
+		rep->region_len = cse.ed.region_len;
+		/* A chunk is a region: each is authenticated by its own tag. */
+		chunk_size = cse.ed.region_len;
+	}
+	rc = check_footer(&b, enc ? &cse : NULL, footer, &is_vhd, err);
 	if (rc)
 		goto out;
 	rep->is_vhd = is_vhd;
-	rep->virtual_size = is_vhd ? b.size - VHD_FOOTER_SIZE : b.size;
+	rep->virtual_size = (enc ? cse.plain_size : b.size) - (is_vhd ? VHD_FOOTER_SIZE : 0);
 	/* Bounded bookkeeping: 16 Mi chunks (64 TiB at 4 MiB). */
-	if (rep->virtual_size / o->chunk_size > (1u << 24)) {
+	if (rep->virtual_size / chunk_size > (1u << 24)) {
 		rc = rp_err_set(err, RP_EUSAGE,
 				"%s: %llu bytes in chunks of %llu is more than 16 Mi chunks; use a larger "
 				"--chunk-size",
 				b.display, (unsigned long long)rep->virtual_size,
-				(unsigned long long)o->chunk_size);
-		goto out;
-	}
-	if (b.encryptiondata[0]) {
-		rc = rp_err_set(err, RP_EFORMAT,
-				"%s is client-side encrypted (encryptiondata metadata): decrypting it is "
-				"not supported yet, and its ciphertext is not a disk",
-				b.display);
+				(unsigned long long)chunk_size);
 		goto out;
 	}
 	if (o->format == RP_OUT_VHD && !is_vhd) {
@@ -208,10 +245,22 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 				(unsigned long long)rep->virtual_size);
 		goto out;
 	}
-	rc = probe_transport_hash(&b, o->th, &rep->th, err);
-	if (rc)
+	if (enc && o->seal && o->seal->chunk_size != chunk_size) {
+		rc = rp_err_set(err, RP_EUSAGE,
+				"the seal has chunks of %llu bytes, but %s is encrypted in regions of "
+				"%llu: seal it again with --chunk-size %llu",
+				(unsigned long long)o->seal->chunk_size, b.display,
+				(unsigned long long)chunk_size, (unsigned long long)chunk_size);
 		goto out;
-	if (strcmp(b.blob_type, "PageBlob") == 0) {
+	}
+	/* The AES-GCM tag of each region authenticates every stored byte; the service's hashes
+	 * cover at most 4 MiB, less than a region with its nonce and tag. */
+	if (!enc) {
+		rc = probe_transport_hash(&b, o->th, &rep->th, err);
+		if (rc)
+			goto out;
+	}
+	if (!enc && strcmp(b.blob_type, "PageBlob") == 0) {
 		rc = rp_page_plan_new(&b, rep->virtual_size, o->chunk_size, PLAN_WINDOW, &plan, err);
 		if (rc)
 			goto out;
@@ -221,7 +270,7 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 			.source = rep->source,
 			.etag = b.etag,
 			.size = rep->virtual_size,
-			.chunk_size = o->chunk_size,
+			.chunk_size = chunk_size,
 			.output_format = vhd_out ? 1 : 0,
 		};
 		rc = rp_file_sink_open(o->out, &id, o->force, &sink, &rep->resumed, err);
@@ -236,7 +285,13 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	fo.etag = b.etag;
 	fo.size = rep->virtual_size;
 	fo.total_size = b.size;
-	fo.chunk_size = o->chunk_size;
+	fo.chunk_size = chunk_size;
+	if (enc) {
+		fo.overhead = RP_ENCDATA_OVERHEAD;
+		fo.region_total = cse.plain_size;
+		fo.decrypt = rp_cse_decrypt;
+		fo.decrypt_ctx = &cse;
+	}
 	fo.connections = o->connections;
 	fo.retries = o->retries;
 	fo.retry_base_ms = o->retry_base_ms;
@@ -252,6 +307,16 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	    (!(o->whole_digests & (1u << RP_DIGEST_MD5)) || o->seal->has_md5) &&
 	    (!(o->whole_digests & (1u << RP_DIGEST_SHA1)) || o->seal->has_sha1))
 		fo.whole_digests = 0;
+	/* A part of the disk has no whole-disk digest (and the seal's would not be proven). */
+	if (o->select)
+		fo.whole_digests = 0;
+	fo.select = o->select;
+	fo.select_ctx = o->select_ctx;
+	if (o->select_init) {
+		rc = o->select_init(o->select_ctx, rep->virtual_size, chunk_size, err);
+		if (rc)
+			goto out;
+	}
 	fo.plan = plan ? rp_page_plan_chunk : NULL;
 	fo.plan_ctx = plan;
 	fo.progress = o->progress;
@@ -275,7 +340,7 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 				rep->source, rep->fetch.mismatch_count);
 		goto out;
 	}
-	if (o->whole_digests && !fo.whole_digests) {
+	if (o->whole_digests && !fo.whole_digests && !o->select) {
 		const bool has[RP_DIGEST_COUNT] = {o->seal->has_sha256, o->seal->has_md5,
 						   o->seal->has_sha1};
 		const uint8_t *val[RP_DIGEST_COUNT] = {o->seal->sha256, o->seal->md5, o->seal->sha1};
@@ -316,6 +381,7 @@ out:
 	}
 	rep->seconds = now_s() - t0;
 	rp_file_sink_free(sink);
+	rp_cse_close(&cse);
 	rp_page_plan_free(plan);
 	rp_auth_free(b.auth);
 	rp_http_free(b.http);

@@ -14,6 +14,7 @@
 #include "restore/auth.h"
 #include "restore/fetch.h"
 #include "restore/http.h"
+#include "restore/keys.h"
 
 enum rp_out_format {
 	RP_OUT_AUTO, /* vhd for a VHD blob, raw otherwise */
@@ -43,6 +44,14 @@ struct rp_restore_opts {
 	const struct rp_seal *seal;
 	unsigned whole_digests;
 	bool keep_going;
+	/* KEK for client-side encrypted blobs (their encryptiondata metadata); NULL: refused */
+	const struct rp_key_opts *keys;
+	/* verify of a part of the disk (fetch.h): whole_digests are then ignored (none computed) */
+	rp_scan_select_fn select;
+	void *select_ctx;
+	/* Called once the disk's size is known, before the first chunk is selected (may be NULL);
+	 * an error ends the run. */
+	int (*select_init)(void *ctx, uint64_t virtual_size, uint64_t chunk_size, struct rp_err *err);
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
 	void (*progress_detail)(void *ctx, uint64_t skipped, uint64_t retries);
@@ -61,6 +70,10 @@ struct rp_restore_report {
 	bool resumed;
 	uint64_t written_listed; /* bytes the page ranges list as written (page blobs) */
 	bool digests_from_seal;  /* whole-disk digests are the seal's, every chunk having matched */
+	bool encrypted;          /* client-side encrypted: decrypted as it streamed */
+	char enc_protocol[8];
+	uint64_t region_len;
+	struct rp_key_info cek;  /* where the content key came from (no key bytes) */
 	struct rp_fetch_result fetch;
 	double seconds;
 };
@@ -69,6 +82,13 @@ struct rp_restore_report {
 int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
 		   struct rp_err *err);
 void rp_restore_report_release(struct rp_restore_report *rep);
+
+/*
+ * The last 512 bytes of a disk image of size bytes: *is_vhd when they are a fixed VHD footer
+ * whose current size is size - 512; RP_EFORMAT for a VHD footer that is bad or does not fit.
+ */
+int rp_restore_footer_check(const char *display, uint64_t size, const uint8_t footer[512],
+			    bool *is_vhd, struct rp_err *err);
 
 /* True if s looks like an http(s) URL. */
 bool rp_is_url(const char *s);

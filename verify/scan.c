@@ -80,6 +80,15 @@ struct scan {
 	struct rp_digest *whole[RP_DIGEST_COUNT];
 	uint64_t digest_next;
 	struct rp_err digest_err;
+
+	/* piecewise hashes (window mode, digester thread only) */
+	struct rp_digest *window;
+	uint64_t window_fill; /* bytes in the current window */
+	uint64_t window_next; /* index of the current window */
+	uint8_t *windows;     /* window_count * 32 bytes */
+	uint64_t window_count;
+
+	uint64_t skipped; /* chunks the selection skipped */
 };
 
 static uint64_t chunk_len(const struct scan *sc, uint64_t i)
@@ -294,6 +303,24 @@ static bool next_chunk(struct scan_worker *w, uint64_t *index, uint8_t **buf)
 			fail_locked(sc, RP_EINTR, &stop_err);
 			break;
 		}
+		if (sc->opts->select) {
+			/* Only without window mode (scan_setup): no buffer or slot to skip. */
+			int pick = sc->opts->select(sc->opts->select_ctx, sc->next_index);
+
+			if (pick == RP_PICK_STOP) {
+				for (; sc->next_index < sc->chunk_count; sc->next_index++) {
+					sc->done_bytes += chunk_len(sc, sc->next_index);
+					sc->skipped++;
+				}
+				break;
+			}
+			if (pick != RP_PICK_CHECK) {
+				sc->done_bytes += chunk_len(sc, sc->next_index);
+				sc->skipped++;
+				sc->next_index++;
+				continue;
+			}
+		}
 		if (!sc->window_mode) {
 			*buf = w->own_buf;
 		} else if (sc->nfree > 0) {
@@ -350,6 +377,29 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Feed the piecewise hashes: windows may start and end anywhere inside a chunk. */
+static int window_update(struct scan *sc, const uint8_t *data, size_t len)
+{
+	uint64_t w = sc->opts->hash_window;
+
+	while (len > 0) {
+		size_t n = w - sc->window_fill < len ? (size_t)(w - sc->window_fill) : len;
+
+		if (rp_digest_update(sc->window, data, n) != 0)
+			return rp_err_set(&sc->digest_err, RP_EIO, "window sha256 update failed");
+		data += n;
+		len -= n;
+		sc->window_fill += n;
+		if (sc->window_fill == w) {
+			if (rp_digest_final(sc->window, sc->windows + 32 * sc->window_next) != 0)
+				return rp_err_set(&sc->digest_err, RP_EIO, "window sha256 failed");
+			sc->window_next++;
+			sc->window_fill = 0;
+		}
+	}
+	return 0;
+}
+
 static int digest_update_all(struct scan *sc, const uint8_t *data, size_t len)
 {
 	unsigned a;
@@ -359,7 +409,7 @@ static int digest_update_all(struct scan *sc, const uint8_t *data, size_t len)
 			return rp_err_set(&sc->digest_err, RP_EIO, "%s update failed",
 					  rp_digest_name((enum rp_digest_alg)a));
 	}
-	return 0;
+	return sc->window ? window_update(sc, data, len) : 0;
 }
 
 static void *digester_main(void *arg)
@@ -476,6 +526,31 @@ static int scan_setup(struct scan *sc, struct rp_err *err)
 	if (o->whole_digests >> RP_DIGEST_COUNT)
 		return rp_err_set(err, RP_EUSAGE, "unknown whole-disk digest in mask 0x%x",
 				  o->whole_digests);
+	if (o->select && (o->whole_digests || o->hash_window))
+		return rp_err_set(err, RP_EUSAGE,
+				  "whole-disk digests and hash windows need every chunk, not a "
+				  "selection");
+	if (o->hash_window) {
+		uint64_t n;
+
+		if (o->hash_window % 512 != 0)
+			return rp_err_set(err, RP_EUSAGE,
+					  "hash window %" PRIu64 " is not a multiple of 512",
+					  o->hash_window);
+		n = sc->virtual_size / o->hash_window + (sc->virtual_size % o->hash_window != 0);
+		if (n > RP_SCAN_MAX_WINDOWS)
+			return rp_err_set(err, RP_EUSAGE,
+					  "hash window %" PRIu64 " gives %" PRIu64
+					  " windows, more than %u",
+					  o->hash_window, n, RP_SCAN_MAX_WINDOWS);
+		sc->window_count = n;
+		sc->windows = calloc(n ? (size_t)n : 1, 32);
+		if (!sc->windows)
+			return rp_err_set(err, RP_EIO, "out of memory for hash windows");
+		rc = rp_digest_new(RP_DIGEST_SHA256, &sc->window, err);
+		if (rc)
+			return rc;
+	}
 	rc = rp_seal_new(sc->virtual_size, sc->chunk_size, &sc->result->seal, err);
 	if (rc)
 		return rc;
@@ -615,6 +690,17 @@ static void collect(struct scan *sc, struct scan_worker *w, unsigned nthreads)
 		r->bytes_skipped += w[i].bytes_skipped;
 		r->chunks_compared += w[i].compared;
 	}
+	r->chunks_skipped = sc->skipped;
+	if (sc->window && sc->window_fill > 0 &&
+	    rp_digest_final(sc->window, sc->windows + 32 * sc->window_next) == 0) {
+		sc->window_next++;
+		sc->window_fill = 0;
+	}
+	if (sc->window && sc->window_next == sc->window_count) {
+		r->windows = sc->windows;
+		r->window_count = sc->window_count;
+		sc->windows = NULL;
+	}
 	r->mismatch_count = sc->mm_total;
 	if (sc->mm_len)
 		qsort(sc->mm, sc->mm_len, sizeof(*sc->mm), mm_cmp);
@@ -655,7 +741,7 @@ int rp_scan_run(struct rp_image *img, const struct rp_scan_opts *opts,
 	if (rc)
 		goto out_setup;
 	nthreads = thread_count(opts, sc.chunk_count);
-	sc.window_mode = opts->whole_digests != 0;
+	sc.window_mode = opts->whole_digests != 0 || opts->hash_window != 0;
 	w = calloc(nthreads, sizeof(*w));
 	if (!w) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
@@ -689,6 +775,8 @@ out_buffers:
 out_setup:
 	for (a = 0; a < RP_DIGEST_COUNT; a++)
 		rp_digest_free(sc.whole[a]);
+	rp_digest_free(sc.window);
+	free(sc.windows);
 	free(sc.mm);
 	result->seconds = seconds_since(&t0);
 	return rc;
@@ -700,5 +788,6 @@ void rp_scan_result_release(struct rp_scan_result *result)
 		return;
 	rp_seal_free(result->seal);
 	free(result->mismatches);
+	free(result->windows);
 	memset(result, 0, sizeof(*result));
 }

@@ -32,6 +32,21 @@ typedef int (*rp_scan_sink_fn)(void *ctx, uint64_t index, uint64_t offset, const
 /* Called from the coordinating thread now and then: bytes done out of total. */
 typedef void (*rp_scan_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
+/* What a selection callback says about a chunk. */
+enum rp_chunk_pick {
+	RP_PICK_SKIP = 0,  /* neither read nor compared nor sunk */
+	RP_PICK_CHECK = 1, /* process it */
+	RP_PICK_STOP = 2,  /* a budget ran out: this chunk and every later one are skipped */
+};
+
+/*
+ * Which chunks to process (verify --sample, --rolling, --shard, --max-duration): called once per
+ * chunk, in increasing index order, while the pipeline holds its lock (so it must be quick and
+ * must not call back into the pipeline). Returns an enum rp_chunk_pick. Also used by the fetch
+ * engine (restore/fetch.h), from its transfer thread.
+ */
+typedef int (*rp_scan_select_fn)(void *ctx, uint64_t index);
+
 struct rp_scan_opts {
 	uint64_t chunk_size;   /* 0: 4 MiB, or the seal's chunk size when comparing */
 	unsigned threads;      /* 0: number of online CPUs */
@@ -43,6 +58,13 @@ struct rp_scan_opts {
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
 	volatile sig_atomic_t *stop; /* set non-zero (by a signal handler) to stop with RP_EINTR */
+	/* NULL: every chunk. With a selection, whole_digests and hash_window must be 0 (a digest
+	 * of a disk with holes in it proves nothing), else RP_EUSAGE. */
+	rp_scan_select_fn select;
+	void *select_ctx;
+	/* Piecewise SHA-256 over windows of this many bytes (a multiple of 512; 0: none), in the
+	 * in-order pass; the last window may be shorter. Into result->windows. */
+	uint64_t hash_window;
 };
 
 struct rp_scan_mismatch {
@@ -64,10 +86,14 @@ struct rp_scan_result {
 	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES of them */
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
+	uint8_t *windows;       /* window_count SHA-256 digests of 32 bytes (hash_window) */
+	uint64_t window_count;
+	uint64_t chunks_skipped; /* not selected (select) */
 	double seconds;
 };
 
 #define RP_SCAN_MAX_MISMATCHES 1000
+#define RP_SCAN_MAX_WINDOWS (1u << 24)
 
 /*
  * Run the pipeline over img. Returns 0 when every chunk was processed (mismatches against

@@ -81,16 +81,16 @@ expect_exit 0 "$C" seal "$T/in.vhd" -o "$T/s.json" --chunk-size 1M
 it_json_only "$T/s.json"
 expect_exit 0 "$C" verify "$T/in.vhd" --seal "$T/s.json" --json
 it_json_only "$RP_OUT"
-v=$(json_get "$RP_OUT" "(d['verdict'], d['chunk_size'], d['chunks'], d['mismatches'])")
-[ "$v" = "[\"ok\", $MIB, 4, []]" ] || fail "verify --json (ok) says $v"
+v=$(json_get "$RP_OUT" "(d['verdict'], d['disks'][0]['chunk_size'], d['disks'][0]['chunks_total'], d['disks'][0]['mismatches'])")
+[ "$v" = "[\"pass\", $MIB, 4, []]" ] || fail "verify --json (pass) says $v"
 expect_exit 0 "$C" verify "$T/in.vhd" --json
 it_json_only "$RP_OUT"
 cp "$T/in.raw" "$T/bad.raw"
 it_flip_byte "$T/bad.raw" $((3 * MIB + 100))
 expect_exit 1 "$C" verify "$T/bad.raw" --seal "$T/s.json" --json
 it_json_only "$RP_OUT"
-v=$(json_get "$RP_OUT" "(d['verdict'], [m['index'] for m in d['mismatches']])")
-[ "$v" = '["failed", [3]]' ] || fail "verify --json (failed) says $v"
+v=$(json_get "$RP_OUT" "(d['verdict'], [m['index'] for m in d['disks'][0]['mismatches']])")
+[ "$v" = '["fail", [3]]' ] || fail "verify --json (fail) says $v"
 rm -f "$T/s.json" "$T/bad.raw"
 
 # an existing OUT is refused without --force and replaced with it ------------------------------

@@ -135,7 +135,7 @@ for base in a b; do
 	# verify without a seal computes the same whole-disk digest
 	expect_exit 0 "$CVMRESTORE" verify "$T/$base.vhd-dynamic" --json
 	it_json_only "$RP_OUT"
-	s=$(json_get "$RP_OUT" "d['digests']['sha256']")
+	s=$(json_get "$RP_OUT" "d['disks'][0]['digests']['sha256']")
 	[ "$s" = "$sha_raw" ] || fail "$base: verify --json sha256 $s, openssl says $sha_raw"
 done
 
@@ -149,9 +149,9 @@ for off in $((8 * MIB + 777)) $((2 * MIB + 5)) $((47 * MIB + MIB - 1)); do
 	expect_exit 1 "$CVMRESTORE" verify "$T/flip.vhd" --seal "$seal" --json
 	it_json_only "$RP_OUT"
 	idx=$((off / MIB))
-	got=$(json_get "$RP_OUT" "(lambda m: (d['verdict'], len(d['mismatches']), m['index'],
-		m['offset'], m['length'], m['expected'] != m['actual']))(d['mismatches'][0])")
-	want="[\"failed\", 1, $idx, $((idx * MIB)), $MIB, true]"
+	got=$(json_get "$RP_OUT" "(lambda m: (d['verdict'], len(d['disks'][0]['mismatches']), m['index'],
+		m['offset'], m['length'], m['expected'] != m['actual']))(d['disks'][0]['mismatches'][0])")
+	want="[\"fail\", 1, $idx, $((idx * MIB)), $MIB, true]"
 	[ "$got" = "$want" ] || fail "flip at $off: verify --json says $got, want $want"
 	rm -f "$T/flip.vhd"
 done

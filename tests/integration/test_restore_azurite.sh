@@ -94,10 +94,10 @@ pass "changed seal: exit 1 naming chunk 25 at 0x6400000; OUT absent, partial+jou
 
 expect_exit 1 R verify --cacert "$RP_CACERT" "$SAS" --seal "$T/bad-seal.json" --json
 it_json_only "$RP_OUT"
-json_check "$RP_OUT" 'd["mismatch_count"] == 1 and d["mismatches"][0]["index"] == 25' "verify: mismatch list"
-json_check "$RP_OUT" 'd["mismatches"][0]["offset"] == 25 * 4194304 and d["verdict"] == "failed"' \
+json_check "$RP_OUT" 'len(d["disks"][0]["mismatches"]) == 1 and d["disks"][0]["mismatches"][0]["index"] == 25' "verify: mismatch list"
+json_check "$RP_OUT" 'd["disks"][0]["mismatches"][0]["offset"] == 25 * 4194304 and d["verdict"] == "fail"' \
 	"verify: mismatch offset"
-json_check "$RP_OUT" 'd["chunks_compared"] == 256' "verify: every chunk compared"
+json_check "$RP_OUT" 'd["disks"][0]["chunks_checked"] == 256' "verify: every chunk compared"
 pass "verify URL --seal (changed): exit 1, chunk 25 listed in --json"
 expect_exit 0 R verify -q --cacert "$RP_CACERT" "$SAS" --seal "$T/seal.json"
 pass "verify URL --seal (good): exit 0"

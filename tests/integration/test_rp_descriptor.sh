@@ -32,7 +32,7 @@ passed=$((passed + 1))
 # An offline copy: the sample recovery point, restored and verified through its descriptor.
 cp -r "$RP_SOURCE_DIR/testdata/sample-rp" "$T/rp"
 expect_exit 0 "$C" verify "$T/rp/recovery-point.json" --json
-json_check "$RP_OUT" 'd["verdict"] == "ok" and d["chunks_compared"] == 12' "verify of a descriptor"
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["disks"][0]["chunks_checked"] == 12' "verify of a descriptor"
 expect_exit 0 "$C" restore "$T/rp/recovery-point.json" --disk osdisk -o "$T/os.vhd" -q
 "$C" verify "$T/os.vhd" --seal "$T/rp/os-disk.seal.json" -q || fail "restored disk does not verify"
 expect_exit 0 "$C" restore "$T/rp/recovery-point.json" --all --out-dir "$T/all" -q --json
@@ -55,7 +55,7 @@ PYEOF
 expect_exit 1 "$C" restore "$T/rp/recovery-point.json" --disk osdisk -o "$T/bad.vhd"
 [ ! -e "$T/bad.vhd" ] && [ ! -e "$T/bad.vhd.partial" ] || fail "a mismatched restore left output"
 expect_exit 1 "$C" verify "$T/rp/recovery-point.json" --json
-json_check "$RP_OUT" 'd["mismatch_count"] == 1' "verify names the tampered chunk"
+json_check "$RP_OUT" 'len(d["disks"][0]["mismatches"]) == 1' "verify names the tampered chunk"
 passed=$((passed + 1))
 
 # A descriptor whose disk is a blob in Azurite, with its SAS.

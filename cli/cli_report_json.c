@@ -1,0 +1,525 @@
+/*
+ * The verify report as JSON (docs/report.md), its human form, and the Prometheus textfile.
+ */
+#include "cli/cli_report_json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "restore/restore.h"
+
+void cli_disk_reason(struct cli_disk_report *d, const char *code, const char *fmt, ...)
+{
+	struct cli_reason *r;
+	va_list ap;
+
+	if (d->nreasons >= CLI_REPORT_MAX_REASONS)
+		return;
+	r = &d->reasons[d->nreasons++];
+	r->code = code;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+}
+
+const char *cli_reason_for(int code)
+{
+	switch (code) {
+	case RP_EVERIFY:
+		return "seal-mismatch";
+	case RP_EFORMAT:
+		return "format-error";
+	case RP_EAUTH:
+		return "auth-error";
+	case RP_EINTR:
+		return "interrupted";
+	default:
+		return "io-error";
+	}
+}
+
+static bool is_zero_state(uint8_t s)
+{
+	return s != RP_CHUNK_DATA;
+}
+
+static bool chunk_mismatch(const struct cli_disk_report *d, uint64_t i)
+{
+	const struct rp_seal_chunk *w, *g;
+
+	if (!d->expect || !d->actual)
+		return false;
+	w = &d->expect->chunks[i];
+	g = &d->actual->chunks[i];
+	if (is_zero_state(w->state) || is_zero_state(g->state))
+		return !(is_zero_state(w->state) && is_zero_state(g->state));
+	return memcmp(w->sha256, g->sha256, 32) != 0;
+}
+
+/*
+ * One character per chunk: 'X' checked and different from the seal, '.' checked and holding no
+ * data (unallocated or zeros) or not checked and never written per the seal, 'v' checked with
+ * data, '-' not checked this run.
+ */
+static char *chunk_map(const struct cli_disk_report *d)
+{
+	char *m = malloc((size_t)d->chunk_count + 1);
+	uint64_t i;
+
+	if (!m)
+		return NULL;
+	for (i = 0; i < d->chunk_count; i++) {
+		if (d->checked[i])
+			m[i] = chunk_mismatch(d, i)			   ? 'X'
+			       : is_zero_state(d->actual->chunks[i].state) ? '.'
+									   : 'v';
+		else
+			m[i] = d->expect && is_zero_state(d->expect->chunks[i].state) ? '.' : '-';
+	}
+	m[d->chunk_count] = '\0';
+	return m;
+}
+
+void cli_disk_totals(const struct cli_disk_report *d, uint64_t *checked, uint64_t *bytes)
+{
+	uint64_t i;
+
+	*checked = 0;
+	*bytes = 0;
+	for (i = 0; d->ran && d->checked && i < d->chunk_count; i++) {
+		uint64_t off = i * d->chunk_size;
+		if (!d->checked[i])
+			continue;
+		(*checked)++;
+		*bytes +=
+		    d->virtual_size - off < d->chunk_size ? d->virtual_size - off : d->chunk_size;
+	}
+}
+
+static const char *state_text(uint8_t state, const uint8_t *digest, char *hex)
+{
+	if (state == RP_CHUNK_ZERO)
+		return "zero";
+	if (state == RP_CHUNK_UNALLOCATED)
+		return "unallocated";
+	rp_hex(digest, 32, hex);
+	return hex;
+}
+
+static struct rp_json *mismatches_json(const struct cli_disk_report *d)
+{
+	struct rp_json *arr = rp_json_new_array();
+	size_t i;
+
+	for (i = 0; d->mismatches && i < d->mismatch_count && i < RP_SCAN_MAX_MISMATCHES; i++) {
+		const struct rp_scan_mismatch *m = &d->mismatches[i];
+		struct rp_json *o = rp_json_new_object();
+		char hex[65];
+
+		rp_json_set_u64(o, "index", m->index);
+		rp_json_set_u64(o, "offset", m->offset);
+		rp_json_set_u64(o, "length", m->length);
+		rp_json_set_str(o, "reason", "seal-mismatch");
+		rp_json_set_str(o, "expected", state_text(m->expected_state, m->expected, hex));
+		rp_json_set_str(o, "actual", state_text(m->actual_state, m->actual, hex));
+		rp_json_append(arr, o);
+	}
+	return arr;
+}
+
+static void add_digests(struct rp_json *disk, const struct cli_disk_report *d)
+{
+	struct rp_json *o;
+	unsigned a;
+	uint64_t i;
+
+	if (d->whole_done && (d->whole_done[0] || d->whole_done[1] || d->whole_done[2])) {
+		o = rp_json_new_object();
+		for (a = 0; a < RP_DIGEST_COUNT; a++) {
+			char hex[2 * RP_DIGEST_MAX + 1];
+
+			if (!d->whole_done[a])
+				continue;
+			rp_hex(d->whole[a], rp_digest_size((enum rp_digest_alg)a), hex);
+			rp_json_set_str(o, rp_digest_name((enum rp_digest_alg)a), hex);
+		}
+		rp_json_set(disk, "digests", o);
+	}
+	if (d->windows) {
+		struct rp_json *arr = rp_json_new_array();
+
+		o = rp_json_new_object();
+		rp_json_set_u64(o, "size", d->window_size);
+		for (i = 0; i < d->window_count; i++) {
+			char hex[65];
+			rp_hex(d->windows + 32 * i, 32, hex);
+			rp_json_append(arr, rp_json_new_string(hex));
+		}
+		rp_json_set(o, "sha256", arr);
+		rp_json_set(disk, "hash_windows", o);
+	}
+}
+
+/* partitions and luks from rp_image_describe()'s partition_table and luks members. */
+static void add_layout(struct rp_json *disk, const struct rp_json *desc)
+{
+	const struct rp_json *pt = rp_json_get(desc, "partition_table");
+	const struct rp_json *parts = rp_json_get(pt, "partitions");
+	const struct rp_json *luks = rp_json_get(desc, "luks");
+	const char *scheme = rp_json_string(rp_json_get(pt, "kind"));
+	struct rp_json *arr = rp_json_new_array();
+	size_t i;
+
+	for (i = 0; i < rp_json_array_size(parts); i++) {
+		const struct rp_json *p = rp_json_array_at(parts, i);
+		struct rp_json *o = rp_json_new_object();
+		uint64_t v = 0;
+		const char *s;
+
+		if (rp_json_u64(rp_json_get(p, "index"), &v) == 0)
+			rp_json_set_u64(o, "index", v);
+		rp_json_set_str(o, "scheme", scheme ? scheme : "none");
+		s = rp_json_string(rp_json_get(p, "type"));
+		rp_json_set_str(o, "type", s ? s : "");
+		s = rp_json_string(rp_json_get(p, "name"));
+		if (s)
+			rp_json_set_str(o, "name", s);
+		if (rp_json_u64(rp_json_get(p, "offset"), &v) == 0)
+			rp_json_set_u64(o, "start", v);
+		if (rp_json_u64(rp_json_get(p, "length"), &v) == 0)
+			rp_json_set_u64(o, "size", v);
+		rp_json_append(arr, o);
+	}
+	rp_json_set(disk, "partitions", arr);
+	arr = rp_json_new_array();
+	for (i = 0; i < rp_json_array_size(luks); i++) {
+		const struct rp_json *l = rp_json_array_at(luks, i);
+		struct rp_json *o = rp_json_new_object();
+		uint64_t v = 0;
+		const char *s;
+
+		/* A LUKS header over the whole disk has partition null: 0 in the report. */
+		rp_json_set_u64(o, "partition",
+				rp_json_u64(rp_json_get(l, "partition"), &v) == 0 ? v : 0);
+		if (rp_json_u64(rp_json_get(l, "version"), &v) == 0)
+			rp_json_set_u64(o, "version", v);
+		if ((s = rp_json_string(rp_json_get(l, "uuid"))) != NULL)
+			rp_json_set_str(o, "uuid", s);
+		if ((s = rp_json_string(rp_json_get(l, "cipher"))) != NULL)
+			rp_json_set_str(o, "cipher", s);
+		rp_json_append(arr, o);
+	}
+	rp_json_set(disk, "luks", arr);
+	/* Problems found and read past (--ignore-checksums): one message each. */
+	arr = rp_json_new_array();
+	for (i = 0; i < rp_json_array_size(rp_json_get(desc, "problems")); i++) {
+		const char *m = rp_json_string(
+			rp_json_get(rp_json_array_at(rp_json_get(desc, "problems"), i), "message"));
+		if (m)
+			rp_json_append(arr, rp_json_new_string(m));
+	}
+	if (rp_json_array_size(arr))
+		rp_json_set(disk, "problems", arr);
+	else
+		rp_json_free(arr);
+}
+
+struct rp_json *cli_report_new(const char *command, time_t started, time_t ended,
+			       const struct cli_case *c, const struct cli_report_source *src,
+			       int exit_code)
+{
+	struct rp_json *o = rp_json_new_object(), *t = rp_json_new_object(), *s;
+	char ts[RP_TIME_STR];
+
+	rp_json_set_str(o, "schema", CLI_REPORT_SCHEMA);
+	rp_json_set_str(t, "name", "cvmrestore");
+	rp_json_set_str(t, "version", RP_VERSION);
+	rp_json_set(o, "tool", t);
+	rp_json_set_str(o, "command", command);
+	rp_time_iso(started, ts);
+	rp_json_set_str(o, "started", ts);
+	rp_time_iso(ended, ts);
+	rp_json_set_str(o, "ended", ts);
+	if (c && (c->case_id || c->evidence_id || c->examiner || c->notes)) {
+		struct rp_json *k = rp_json_new_object();
+		if (c->case_id)
+			rp_json_set_str(k, "case_id", c->case_id);
+		if (c->evidence_id)
+			rp_json_set_str(k, "evidence_id", c->evidence_id);
+		if (c->examiner)
+			rp_json_set_str(k, "examiner", c->examiner);
+		if (c->notes)
+			rp_json_set_str(k, "notes", c->notes);
+		rp_json_set(o, "case", k);
+	}
+	s = rp_json_new_object();
+	rp_json_set_str(s, "kind", src->kind);
+	rp_json_set_str(s, "display", src->display);
+	if (src->etag && src->etag[0])
+		rp_json_set_str(s, "etag", src->etag);
+	if (src->recovery_point)
+		rp_json_set_str(s, "recovery_point", src->recovery_point);
+	rp_json_set(o, "source", s);
+	rp_json_set_str(o, "verdict", exit_code == 0 ? "pass" : exit_code == 1 ? "fail" : "error");
+	rp_json_set_u64(o, "exit_code", (uint64_t)exit_code);
+	rp_json_set(o, "disks", rp_json_new_array());
+	return o;
+}
+
+void cli_report_add_disk(struct rp_json *report, struct cli_disk_report *d)
+{
+	struct rp_json *o = rp_json_new_object(), *reasons = rp_json_new_array();
+	uint64_t checked = 0, bytes = 0;
+	size_t i;
+
+	cli_disk_totals(d, &checked, &bytes);
+	rp_json_set_str(o, "name", d->name);
+	rp_json_set_u64(o, "virtual_size", d->virtual_size);
+	rp_json_set_u64(o, "image_size", d->image_size);
+	rp_json_set_str(o, "format", d->format ? d->format : "unknown");
+	rp_json_set_u64(o, "chunk_size", d->chunk_size);
+	rp_json_set_u64(o, "chunks_total", d->chunk_count);
+	rp_json_set_u64(o, "chunks_checked", checked);
+	rp_json_set_u64(o, "bytes_verified", bytes);
+	if (d->coverage)
+		rp_json_set(o, "coverage", d->coverage);
+	d->coverage = NULL;
+	if (d->ran && d->checked && d->actual) {
+		char *map = chunk_map(d);
+		if (map)
+			rp_json_set_str(o, "chunk_map", map);
+		free(map);
+		rp_json_set(o, "mismatches", mismatches_json(d));
+		if (d->mismatch_count > RP_SCAN_MAX_MISMATCHES)
+			rp_json_set_u64(o, "mismatch_count", d->mismatch_count);
+	}
+	add_digests(o, d);
+	if (d->describe)
+		add_layout(o, d->describe);
+	if (d->luks)
+		rp_json_set(o, "luks", d->luks);
+	d->luks = NULL;
+	if (d->warning)
+		rp_json_set_str(o, "warning", d->warning);
+	rp_json_set_str(o, "verdict", d->nreasons ? "fail" : "pass");
+	for (i = 0; i < d->nreasons; i++) {
+		struct rp_json *r = rp_json_new_object();
+		rp_json_set_str(r, "code", d->reasons[i].code);
+		rp_json_set_str(r, "message", d->reasons[i].message);
+		rp_json_append(reasons, r);
+	}
+	rp_json_set(o, "reasons", reasons);
+	rp_json_append(rp_json_get(report, "disks"), o);
+}
+
+static uint64_t num(const struct rp_json *o, const char *key)
+{
+	uint64_t v = 0;
+
+	rp_json_u64(rp_json_get(o, key), &v);
+	return v;
+}
+
+void cli_report_print(FILE *f, const struct rp_json *r)
+{
+	const struct rp_json *disks = rp_json_get(r, "disks");
+	const struct rp_json *src = rp_json_get(r, "source");
+	size_t i, k;
+
+	fprintf(f, "source: %s\n", rp_json_string(rp_json_get(src, "display")));
+	for (i = 0; i < rp_json_array_size(disks); i++) {
+		const struct rp_json *d = rp_json_array_at(disks, i);
+		const struct rp_json *mm = rp_json_get(d, "mismatches");
+		const struct rp_json *rs = rp_json_get(d, "reasons");
+		const struct rp_json *cov = rp_json_get(d, "coverage");
+		char size[32];
+
+		cli_fmt_size(num(d, "virtual_size"), size, sizeof(size));
+		fprintf(f, "disk %s: %s, %s; %s coverage, %llu of %llu chunks checked\n",
+			rp_json_string(rp_json_get(d, "name")),
+			rp_json_string(rp_json_get(d, "format")), size,
+			cov ? rp_json_string(rp_json_get(cov, "mode")) : "full",
+			(unsigned long long)num(d, "chunks_checked"),
+			(unsigned long long)num(d, "chunks_total"));
+		for (k = 0; k < rp_json_array_size(mm) && k < 20; k++) {
+			const struct rp_json *m = rp_json_array_at(mm, k);
+			fprintf(f, "  chunk %llu at 0x%llx (%llu bytes): expected %s, got %s\n",
+				(unsigned long long)num(m, "index"),
+				(unsigned long long)num(m, "offset"),
+				(unsigned long long)num(m, "length"),
+				rp_json_string(rp_json_get(m, "expected")),
+				rp_json_string(rp_json_get(m, "actual")));
+		}
+		if (rp_json_array_size(mm) > 20)
+			fprintf(f, "  ... and %zu more (see --json)\n",
+				rp_json_array_size(mm) - 20);
+		cli_print_tree(f, rp_json_get(d, "digests"), 2);
+		for (k = 0; k < rp_json_array_size(rp_json_get(d, "problems")); k++)
+			fprintf(f, "  problem: %s\n",
+				rp_json_string(rp_json_array_at(rp_json_get(d, "problems"), k)));
+		if (rp_json_string(rp_json_get(d, "warning")))
+			fprintf(f, "  warning: %s\n", rp_json_string(rp_json_get(d, "warning")));
+		for (k = 0; k < rp_json_array_size(rs); k++)
+			fprintf(f, "  %s: %s\n",
+				rp_json_string(rp_json_get(rp_json_array_at(rs, k), "code")),
+				rp_json_string(rp_json_get(rp_json_array_at(rs, k), "message")));
+	}
+	fprintf(f, "verdict: %s\n", rp_json_string(rp_json_get(r, "verdict")));
+}
+
+void cli_prom_escape(const char *in, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	for (; *in && n + 3 < outsz; in++) {
+		if (*in == '\\' || *in == '"') {
+			out[n++] = '\\';
+			out[n++] = *in;
+		} else if (*in == '\n') {
+			out[n++] = '\\';
+			out[n++] = 'n';
+		} else {
+			out[n++] = *in;
+		}
+	}
+	out[n] = '\0';
+}
+
+int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *err)
+{
+	static const char *const help[][2] = {
+	    {"success", "1 if the last verify passed, 0 if it failed or could not run"},
+	    {"last_run_timestamp_seconds", "when the last verify ended (Unix time)"},
+	    {"bytes_verified", "bytes of the disk checked by the last verify"},
+	    {"mismatched_chunks", "chunks that differed from the seal in the last verify"},
+	    {"duration_seconds", "how long the last verify took"},
+	};
+	char rp[1024], disk[1024], shard[64] = "", tmp[4096], text[8192];
+	size_t len = 0, i, done = 0;
+	int fd, rc = 0;
+
+	cli_prom_escape(p->recovery_point ? p->recovery_point : "", rp, sizeof(rp));
+	cli_prom_escape(p->disk ? p->disk : "", disk, sizeof(disk));
+	if (p->shard)
+		snprintf(shard, sizeof(shard), ",shard=\"%u/%u\"", p->shard_index, p->shards);
+	for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
+		char value[64];
+
+		if (i == 0)
+			snprintf(value, sizeof(value), "%d", p->success ? 1 : 0);
+		else if (i == 1)
+			snprintf(value, sizeof(value), "%lld", (long long)p->timestamp);
+		else if (i == 2)
+			snprintf(value, sizeof(value), "%llu",
+				 (unsigned long long)p->bytes_verified);
+		else if (i == 3)
+			snprintf(value, sizeof(value), "%llu",
+				 (unsigned long long)p->mismatched_chunks);
+		else
+			snprintf(value, sizeof(value), "%.3f", p->seconds);
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"# HELP cvmrestore_verify_%s %s\n"
+					"# TYPE cvmrestore_verify_%s gauge\n"
+					"cvmrestore_verify_%s{recovery_point=\"%s\",disk=\"%s\"%s} "
+					"%s\n",
+					help[i][0], help[i][1], help[i][0], help[i][0], rp, disk,
+					shard, value);
+		if (len >= sizeof(text))
+			return rp_err_set(err, RP_EUSAGE, "--prometheus: labels are too long");
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
+		return rp_err_set(err, RP_EUSAGE, "--prometheus: path is too long");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return rp_err_errno(err, errno, "--prometheus '%s'", tmp);
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = rp_err_errno(err, n < 0 ? errno : EIO, "--prometheus '%s'", tmp);
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = rp_err_errno(err, errno, "--prometheus '%s': fsync", tmp);
+	if (close(fd) != 0 && rc == 0)
+		rc = rp_err_errno(err, errno, "--prometheus '%s': close", tmp);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = rp_err_errno(err, errno, "--prometheus '%s': rename", path);
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+struct rp_json *cli_report_restore(const char *command, const struct rp_restore_report *rep,
+				   const struct rp_seal *seal, const char *out, const char *name,
+				   time_t started, time_t ended, int rc, const char *error)
+{
+	const struct rp_fetch_result *f = &rep->fetch;
+	struct cli_report_source src = {.kind = "url", .display = rep->source, .etag = rep->etag};
+	const char *slash = strrchr(rep->source, '/');
+	int exit_code = rc ? rp_code_exit(rc) : 0;
+	struct cli_disk_report d;
+	struct rp_json *report;
+	uint8_t *checked = NULL;
+	size_t n;
+
+	memset(&d, 0, sizeof(d));
+	d.name = name ? name : slash && slash[1] ? slash + 1 : rep->source;
+	d.format = rep->is_vhd ? "vhd-fixed" : "raw";
+	d.virtual_size = rep->virtual_size;
+	d.image_size = rep->blob_size;
+	/* The transfer went through every chunk when it succeeded or only found mismatches. */
+	if (f->seal && (rc == 0 || (rc == RP_EVERIFY && f->mismatch_count))) {
+		n = f->seal->chunk_count ? (size_t)f->seal->chunk_count : 1;
+		checked = malloc(n);
+		if (checked)
+			memset(checked, 1, n);
+		d.ran = checked != NULL;
+	}
+	if (f->seal) {
+		d.chunk_size = f->seal->chunk_size;
+		d.chunk_count = f->seal->chunk_count;
+	}
+	d.checked = checked;
+	d.expect = seal;
+	d.actual = f->seal;
+	d.mismatches = f->mismatches;
+	d.mismatch_count = f->mismatch_count;
+	d.whole_done = f->whole_done;
+	d.whole = (const uint8_t(*)[RP_DIGEST_MAX])f->whole;
+	d.coverage = rp_json_new_object();
+	rp_json_set_str(d.coverage, "mode", "full");
+	if (rep->th == RP_TH_NONE && !seal && rep->blob_size)
+		d.warning = "the server gave no per-range hash and there was no seal: the data was "
+			    "read but not verified";
+	if (d.ran && f->mismatch_count)
+		cli_disk_reason(&d, "seal-mismatch", "%zu chunks differ from the seal",
+				f->mismatch_count);
+	else if (rc && error)
+		cli_disk_reason(&d,
+				f->source_changed		? "source-changed"
+				: strstr(error, "AES-GCM tag")	? "decrypt-tag"
+				: strstr(error, "crc64 mismatch") || strstr(error, "md5 mismatch")
+					? "transport-hash"
+					: cli_reason_for(rc),
+				"%s", error);
+	report = cli_report_new(command, started, ended, NULL, &src, exit_code);
+	if (out) {
+		struct rp_json *o = rp_json_new_object();
+		rp_json_set_str(o, "path", out);
+		rp_json_set_str(o, "format", rep->output_format);
+		rp_json_set(report, "output", o);
+	}
+	cli_report_add_disk(report, &d);
+	free(checked);
+	return report;
+}

@@ -1,0 +1,109 @@
+/*
+ * The verify report (docs/report.md, schema "cvmrestore-report/1"): the envelope, one object
+ * per disk with its chunk map, and the Prometheus textfile written from the same numbers.
+ * Only public values go in: sources are shown without their query (no SAS), never a key.
+ */
+#ifndef RP_CLI_REPORT_JSON_H
+#define RP_CLI_REPORT_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cli/cli_util.h"
+#include "formats/seal.h"
+#include "verify/digest.h"
+#include "verify/scan.h"
+
+#define CLI_REPORT_SCHEMA "cvmrestore-report/1"
+#define CLI_REPORT_MAX_REASONS 8
+
+struct cli_case {
+	const char *case_id, *evidence_id, *examiner, *notes; /* each may be NULL */
+};
+
+struct cli_report_source {
+	const char *kind; /* "url", "file" or "descriptor" */
+	const char *display;
+	const char *etag;	    /* may be NULL */
+	const char *recovery_point; /* descriptor id, may be NULL */
+};
+
+struct cli_reason {
+	const char *code; /* a reason code of docs/report.md */
+	char message[RP_ERR_MSG_MAX];
+};
+
+struct cli_disk_report {
+	const char *name;
+	const char *format;
+	uint64_t virtual_size, image_size, chunk_size, chunk_count;
+	bool ran;		      /* the chunk pass completed: map and counts are meaningful */
+	const uint8_t *checked;	      /* per chunk: checked this run */
+	const struct rp_seal *expect; /* the seal (may be NULL) */
+	const struct rp_seal *actual; /* the states found, for checked chunks */
+	const struct rp_scan_mismatch *mismatches;
+	size_t mismatch_count;	/* total; the first RP_SCAN_MAX_MISMATCHES are listed */
+	const bool *whole_done; /* RP_DIGEST_COUNT flags, or NULL: no digests */
+	const uint8_t (*whole)[RP_DIGEST_MAX];
+	const uint8_t *windows; /* window_count SHA-256 digests */
+	uint64_t window_count, window_size;
+	const struct rp_json *describe; /* rp_image_describe() output (partitions, LUKS), or NULL */
+	struct rp_json *coverage;	/* taken by cli_report_add_disk */
+	struct rp_json *luks;		/* key checks (taken): replace describe's headers */
+	const char *warning;		/* a caveat for people (nothing to check against) */
+	struct cli_reason reasons[CLI_REPORT_MAX_REASONS];
+	size_t nreasons;
+};
+
+/* Add a reason (code + formatted message); the disk fails. Extra reasons past the limit drop. */
+void cli_disk_reason(struct cli_disk_report *d, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The reason code for an error code of the library ("io-error", "auth-error", ...). */
+const char *cli_reason_for(int code);
+
+/* Totals over the checked chunks. */
+void cli_disk_totals(const struct cli_disk_report *d, uint64_t *checked, uint64_t *bytes);
+
+/* The envelope without disks; verdict and exit code from exit_code. */
+struct rp_json *cli_report_new(const char *command, time_t started, time_t ended,
+			       const struct cli_case *c, const struct cli_report_source *src,
+			       int exit_code);
+
+/* Append a disk object to report["disks"]. */
+void cli_report_add_disk(struct rp_json *report, struct cli_disk_report *d);
+
+struct rp_restore_report;
+
+/*
+ * The report of a network restore (or verify) in the same envelope: command (e.g. "restore"),
+ * one disk named name (NULL: the file name of the source) whose chunks were all checked when
+ * the transfer got through them, out (may be NULL) in an extra "output" member. rc and error
+ * are the run's result (0 and NULL on success). Owned by the caller.
+ */
+struct rp_json *cli_report_restore(const char *command, const struct rp_restore_report *rep,
+				   const struct rp_seal *seal, const char *out, const char *name,
+				   time_t started, time_t ended, int rc, const char *error);
+
+/* Print a report for people (stdout). */
+void cli_report_print(FILE *f, const struct rp_json *report);
+
+struct cli_prom {
+	const char *recovery_point, *disk;
+	bool shard; /* add a shard="I/N" label (one textfile per shard of a disk) */
+	unsigned shard_index, shards;
+	bool success;
+	time_t timestamp;
+	uint64_t bytes_verified;
+	uint64_t mismatched_chunks;
+	double seconds;
+};
+
+/* Write the node_exporter textfile atomically (path.tmp.PID, fsync, rename; mode 0644). */
+int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *err);
+
+/* Escape a label value per the text exposition format (\\, \", \n) into out. */
+void cli_prom_escape(const char *in, char *out, size_t outsz);
+
+#endif

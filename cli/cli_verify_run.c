@@ -1,0 +1,623 @@
+/*
+ * verify of a local image or a URL (cli_verify_run.h): the passes over the selected chunks,
+ * the evidence of what was read, and the report, metrics and audit lines.
+ */
+#include "cli/cli_verify_run.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/util.h"
+#include "restore/http.h"
+
+#define DEFAULT_CHUNK (4u << 20)
+
+struct vrun {
+	const struct cli_cmd *cmd;
+	struct verify_args *a;
+	struct cli_vsel v;
+	struct cli_disk_report d;
+	struct cli_report_source src;
+	bool whole_done[RP_DIGEST_COUNT];
+	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
+	uint8_t *windows;
+	struct rp_seal *seal;
+	int code; /* the run's error (0: none), message in err */
+	struct rp_err err;
+	char display[1024]; /* the source as reported: a path, a URL without its query */
+	char url[1024];	    /* a URL's display form */
+	char etag[128];
+};
+
+static void vrun_init(struct vrun *vr, const struct cli_cmd *cmd, struct verify_args *a)
+{
+	memset(vr, 0, sizeof(*vr));
+	vr->cmd = cmd;
+	vr->a = a;
+	vr->v.a = &a->sel;
+	rp_err_init(&vr->err);
+}
+
+static void vrun_release(struct vrun *vr)
+{
+	cli_vsel_release(&vr->v);
+	rp_json_free(vr->d.coverage);
+	rp_json_free(vr->d.luks);
+	free(vr->windows);
+	rp_seal_free(vr->seal);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s && s[1] ? s + 1 : p;
+}
+
+/* The seal: --seal FILE, or the descriptor's. Returns 0 or the error code (in vr->err). */
+static int load_seal(struct vrun *vr)
+{
+	struct verify_args *a = vr->a;
+	struct stat st;
+	int rc;
+
+	if (a->seal) {
+		rc = rp_seal_load(a->seal, &vr->seal, &vr->err);
+		if (rc) {
+			rp_err_prefix(&vr->err, "seal '%s'", a->seal);
+			return rc;
+		}
+		if (stat(a->seal, &st) == 0) {
+			struct rp_json *f = rp_json_new_object();
+			rp_json_set_str(f, "role", "seal");
+			rp_json_set_str(f, "how", "read-only (fopen \"r\"), parsed as JSON");
+			rp_json_set(f, "file", cli_audit_stat_json(a->seal, &st));
+			cli_audit_event(&a->audit, "open", f);
+		}
+	} else if (a->preset) {
+		vr->seal = a->preset;
+		a->preset = NULL;
+	}
+	if (a->descriptor && stat(a->descriptor, &st) == 0) {
+		struct rp_json *f = rp_json_new_object();
+		rp_json_set_str(f, "role", "recovery point descriptor");
+		rp_json_set_str(f, "how", "read-only, parsed as JSON");
+		rp_json_set(f, "file", cli_audit_stat_json(a->descriptor, &st));
+		cli_audit_event(&a->audit, "open", f);
+	}
+	return 0;
+}
+
+/* One audit line per run of consecutive chunks that were read (or fetched). */
+static void audit_reads(struct vrun *vr, const char *what)
+{
+	const struct cli_vsel *v = &vr->v;
+	uint64_t i = 0, start, n;
+
+	if (vr->a->audit.fd < 0 || !v->ready)
+		return;
+	while (i < v->chunk_count) {
+		struct rp_json *f;
+
+		if (!v->checked[i] || v->actual->chunks[i].state == RP_CHUNK_UNALLOCATED) {
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < v->chunk_count && v->checked[i] &&
+		       v->actual->chunks[i].state != RP_CHUNK_UNALLOCATED)
+			i++;
+		n = i * v->chunk_size < v->virtual_size ? i * v->chunk_size : v->virtual_size;
+		f = rp_json_new_object();
+		rp_json_set_str(f, "source", what);
+		rp_json_set_u64(f, "offset", start * v->chunk_size);
+		rp_json_set_u64(f, "length", n - start * v->chunk_size);
+		rp_json_set_u64(f, "first_chunk", start);
+		rp_json_set_u64(f, "chunks", i - start);
+		cli_audit_event(&vr->a->audit, "read", f);
+	}
+}
+
+static void audit_digests(struct vrun *vr, const char *from)
+{
+	struct cli_audit *au = &vr->a->audit;
+	unsigned k;
+
+	for (k = 0; k < RP_DIGEST_COUNT; k++) {
+		struct rp_json *f;
+		char hex[2 * RP_DIGEST_MAX + 1];
+
+		if (!vr->whole_done[k])
+			continue;
+		rp_hex(vr->whole[k], rp_digest_size((enum rp_digest_alg)k), hex);
+		f = rp_json_new_object();
+		rp_json_set_str(f, "scope", "logical disk");
+		rp_json_set_str(f, "algorithm", rp_digest_name((enum rp_digest_alg)k));
+		rp_json_set_str(f, "value", hex);
+		rp_json_set_str(f, "from", from);
+		cli_audit_event(au, "digest", f);
+	}
+	if (vr->windows) {
+		struct rp_json *f = rp_json_new_object();
+		rp_json_set_str(f, "scope", "hash windows");
+		rp_json_set_str(f, "algorithm", "sha256");
+		rp_json_set_u64(f, "window_size", vr->a->hash_window);
+		rp_json_set_u64(f, "windows", vr->d.window_count);
+		cli_audit_event(au, "digest", f);
+	}
+	if (vr->seal && vr->v.ready) {
+		uint64_t checked = 0, i;
+		struct rp_json *f = rp_json_new_object();
+
+		for (i = 0; i < vr->v.chunk_count; i++)
+			checked += vr->v.checked[i] != 0;
+		rp_json_set_str(f, "scope", "chunks against the seal");
+		rp_json_set_str(f, "algorithm", "sha256");
+		rp_json_set_u64(f, "chunks", checked);
+		rp_json_set_u64(f, "mismatches", vr->v.mismatch_count);
+		cli_audit_event(au, "compare", f);
+	}
+}
+
+/* Whole-disk digests the seal has and we computed must agree. */
+static void compare_whole(struct vrun *vr)
+{
+	const struct rp_seal *s = vr->seal;
+	const bool has[RP_DIGEST_COUNT] = {s->has_sha256, s->has_md5, s->has_sha1};
+	const uint8_t *want[RP_DIGEST_COUNT] = {s->sha256, s->md5, s->sha1};
+	unsigned i;
+
+	for (i = 0; i < RP_DIGEST_COUNT; i++) {
+		size_t n = rp_digest_size((enum rp_digest_alg)i);
+		char e[2 * RP_DIGEST_MAX + 1], g[2 * RP_DIGEST_MAX + 1];
+
+		if (!has[i] || !vr->whole_done[i] || memcmp(want[i], vr->whole[i], n) == 0)
+			continue;
+		rp_hex(want[i], n, e);
+		rp_hex(vr->whole[i], n, g);
+		cli_disk_reason(&vr->d, "seal-mismatch",
+				"whole-disk %s mismatch (expected %s, got %s)",
+				rp_digest_name((enum rp_digest_alg)i), e, g);
+	}
+}
+
+static void output_event(struct vrun *vr, const char *role, const char *path)
+{
+	struct rp_json *f = rp_json_new_object();
+
+	rp_json_set_str(f, "role", role);
+	rp_json_set_str(f, "path", path);
+	rp_json_set_str(f, "how", "temporary file, fsync, rename");
+	cli_audit_event(&vr->a->audit, "write", f);
+}
+
+/* Report, metrics, state and the last audit line; returns the exit code. */
+static int finish(struct vrun *vr)
+{
+	struct verify_args *a = vr->a;
+	struct cli_disk_report *d = &vr->d;
+	struct rp_json *report, *f;
+	struct timespec t1;
+	uint64_t checked = 0, bytes = 0;
+	int exit_code, out_rc = 0;
+	time_t ended;
+
+	d->ran = vr->v.ready && vr->code == 0;
+	d->checked = vr->v.checked;
+	d->expect = vr->seal;
+	d->actual = vr->v.actual;
+	d->mismatches = vr->v.mismatches;
+	d->mismatch_count = vr->v.mismatch_count;
+	d->chunk_size = vr->v.chunk_size;
+	d->chunk_count = vr->v.chunk_count;
+	if (d->ran && d->mismatch_count && d->nreasons < CLI_REPORT_MAX_REASONS) {
+		/* The chunk count first: the whole-disk differences follow from it. */
+		memmove(&d->reasons[1], &d->reasons[0], d->nreasons * sizeof(d->reasons[0]));
+		d->nreasons++;
+		d->reasons[0].code = "seal-mismatch";
+		snprintf(d->reasons[0].message, sizeof(d->reasons[0].message),
+			 "%zu chunks differ from the seal", d->mismatch_count);
+	}
+	if (d->ran && vr->v.have_state) {
+		if (cli_vsel_save(&vr->v, a->started, &vr->err) != 0)
+			vr->code = vr->err.code ? vr->err.code : RP_EIO;
+		else
+			output_event(vr, "state", a->sel.state);
+	}
+	if (vr->code && d->nreasons == 0)
+		cli_disk_reason(d, cli_reason_for(vr->code), "%s", vr->err.msg);
+	if (vr->v.ready)
+		d->coverage = cli_vsel_coverage(&vr->v);
+	cli_disk_totals(d, &checked, &bytes);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ended = time(NULL);
+	exit_code = vr->code ? rp_code_exit(vr->code) : d->nreasons ? 1 : 0;
+	if (a->prometheus) {
+		struct cli_prom p = {
+		    .recovery_point =
+			vr->src.recovery_point ? vr->src.recovery_point : vr->src.display,
+		    .disk = d->name,
+		    .shard = a->sel.has_shard,
+		    .shard_index = a->sel.spec.shard,
+		    .shards = a->sel.spec.shards,
+		    .success = exit_code == 0,
+		    .timestamp = ended,
+		    .bytes_verified = bytes,
+		    .mismatched_chunks = d->ran ? d->mismatch_count : 0,
+		    .seconds = (double)(t1.tv_sec - a->t0.tv_sec) +
+			       (double)(t1.tv_nsec - a->t0.tv_nsec) / 1e9,
+		};
+		struct rp_err perr;
+
+		rp_err_init(&perr);
+		if (cli_prom_write(a->prometheus, &p, &perr) != 0) {
+			if (!vr->code) {
+				vr->code = perr.code;
+				vr->err = perr;
+				exit_code = rp_code_exit(perr.code);
+				cli_disk_reason(d, cli_reason_for(perr.code), "%s", perr.msg);
+			}
+		} else {
+			output_event(vr, "prometheus", a->prometheus);
+		}
+	}
+	report = cli_report_new("verify", a->started, ended, &a->kase, &vr->src, exit_code);
+	cli_report_add_disk(report, d);
+	if (a->json) {
+		out_rc = cli_print_json(report);
+		f = rp_json_new_object();
+		rp_json_set_str(f, "role", "report");
+		rp_json_set_str(f, "path", "-");
+		cli_audit_event(&a->audit, "write", f);
+	} else if (d->ran && (!a->quiet || exit_code)) {
+		cli_report_print(stdout, report);
+	}
+	rp_json_free(report);
+	f = rp_json_new_object();
+	rp_json_set_str(f, "verdict", exit_code == 0 ? "pass" : exit_code == 1 ? "fail" : "error");
+	rp_json_set_u64(f, "exit_code", (uint64_t)exit_code);
+	rp_json_set_u64(f, "chunks_checked", checked);
+	rp_json_set_u64(f, "bytes_verified", bytes);
+	cli_audit_event(&a->audit, "end", f);
+	if (vr->code)
+		return cli_fail(vr->cmd, &vr->err);
+	if (exit_code) {
+		struct rp_err e;
+		rp_err_init(&e);
+		if (d->mismatch_count)
+			rp_err_set(&e, RP_EVERIFY,
+				   "'%s' does not match the seal: %zu chunks differ",
+				   vr->src.display, d->mismatch_count);
+		else
+			rp_err_set(&e, RP_EVERIFY, "'%s': %s", vr->src.display,
+				   d->reasons[0].message);
+		return cli_fail(vr->cmd, &e);
+	}
+	return out_rc;
+}
+
+static void start_event(struct vrun *vr, const char *kind)
+{
+	struct verify_args *a = vr->a;
+	struct rp_json *f = rp_json_new_object();
+
+	rp_json_set_str(f, "command", "verify");
+	rp_json_set_str(f, "source_kind", kind);
+	rp_json_set_str(f, "source", vr->src.display);
+	rp_json_set_str(f, "mode", rp_select_mode_name(cli_vsel_mode(&a->sel)));
+	if (a->kase.case_id)
+		rp_json_set_str(f, "case_id", a->kase.case_id);
+	if (a->kase.evidence_id)
+		rp_json_set_str(f, "evidence_id", a->kase.evidence_id);
+	if (a->kase.examiner)
+		rp_json_set_str(f, "examiner", a->kase.examiner);
+	cli_audit_event(&a->audit, "start", f);
+}
+
+/* A fatal problem on the disk (a GPT checksum, say) fails verification as malformed input. */
+static int first_fatal(const char *path, const struct rp_image *img, struct rp_err *err)
+{
+	const struct rp_problems *p = rp_image_problems(img);
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].code != RP_OK)
+			return rp_err_set(err, p->v[i].code, "'%s': %s", path, p->v[i].msg);
+	return 0;
+}
+
+static bool same_file(const struct stat *x, const struct stat *y)
+{
+	return x->st_size == y->st_size && x->st_ino == y->st_ino && x->st_dev == y->st_dev &&
+	       x->st_mtim.tv_sec == y->st_mtim.tv_sec && x->st_mtim.tv_nsec == y->st_mtim.tv_nsec &&
+	       x->st_ctim.tv_sec == y->st_ctim.tv_sec && x->st_ctim.tv_nsec == y->st_ctim.tv_nsec;
+}
+
+/* The local passes: one, or one per least-recently-verified tier. */
+static int scan_passes(struct vrun *vr, struct rp_image *img)
+{
+	struct verify_args *a = vr->a;
+	bool partial = cli_vsel_partial(&a->sel);
+	struct cli_progress prog;
+	int rc;
+
+	cli_progress_init(&prog, "verify", a->quiet || a->json);
+	do {
+		struct rp_scan_opts so = {0};
+		struct rp_scan_result r = {0};
+
+		so.chunk_size = vr->v.chunk_size;
+		so.threads = a->threads;
+		so.whole_digests = partial ? 0 : a->digests;
+		so.hash_window = partial ? 0 : a->hash_window;
+		so.expect = vr->seal;
+		so.select = partial ? cli_vsel_pick : NULL;
+		so.select_ctx = &vr->v;
+		so.progress = cli_progress_cb;
+		so.progress_ctx = &prog;
+		so.stop = &cli_stop;
+		rc = rp_scan_run(img, &so, &r, &vr->err);
+		if (rc == 0 && !partial)
+			memset(vr->v.checked, 1, (size_t)vr->v.chunk_count);
+		if (rc == 0)
+			rc = cli_vsel_merge(&vr->v, r.seal, r.mismatches, r.mismatch_count,
+					    &vr->err);
+		if (rc == 0 && !partial) {
+			memcpy(vr->whole_done, r.whole_done, sizeof(vr->whole_done));
+			memcpy(vr->whole, r.whole, sizeof(vr->whole));
+			vr->windows = r.windows;
+			vr->d.window_count = r.window_count;
+			r.windows = NULL;
+		}
+		rp_scan_result_release(&r);
+		if (rc) {
+			rp_err_prefix(&vr->err, "'%s'", vr->src.display);
+			vr->code = rc;
+			break;
+		}
+	} while (cli_vsel_next_pass(&vr->v));
+	cli_progress_end(&prog);
+	return rc;
+}
+
+int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const char *path)
+{
+	struct vrun vr;
+	struct rp_image *img = NULL;
+	struct rp_json *desc = NULL, *f;
+	struct stat before[RP_IMAGE_MAX_CHAIN + 2];
+	bool have[RP_IMAGE_MAX_CHAIN + 2];
+	const char *in[RP_IMAGE_MAX_CHAIN + 2];
+	size_t nin = 0, i;
+	int rc;
+
+	vrun_init(&vr, cmd, a);
+	snprintf(vr.display, sizeof(vr.display), "%s", a->descriptor ? a->descriptor : path);
+	vr.src.kind = a->descriptor ? "descriptor" : "file";
+	vr.src.display = vr.display;
+	vr.src.recovery_point = a->descriptor ? a->rp_id : NULL;
+	vr.d.name = a->descriptor ? a->disk_name : base_name(path);
+	start_event(&vr, vr.src.kind);
+	vr.code = load_seal(&vr);
+	if (vr.code)
+		goto finish;
+	if (!a->digests_set && !a->evidence)
+		a->digests = vr.seal ? 0 : 1u << RP_DIGEST_SHA256;
+	/* The image and its parents: what they look like before, to compare after. */
+	in[nin++] = path;
+	for (i = 0; i < a->img.parent_count && nin < sizeof(in) / sizeof(in[0]); i++)
+		in[nin++] = a->img.parents[i];
+	for (i = 0; i < nin; i++)
+		have[i] = stat(in[i], &before[i]) == 0;
+	{
+		struct rp_image_opts io = {.parents = a->img.parents,
+					   .parent_count = a->img.parent_count,
+					   .ignore_checksums = a->img.ignore_checksums};
+
+		vr.code = rp_image_open(path, &io, &img, &vr.err);
+		if (vr.code) {
+			rp_err_prefix(&vr.err, "'%s'", path);
+			goto finish;
+		}
+	}
+	for (i = 0; i < nin; i++) {
+		if (!have[i])
+			continue;
+		f = rp_json_new_object();
+		rp_json_set_str(f, "role", i ? "parent image" : "image");
+		rp_json_set_str(f, "how", "read-only (O_RDONLY|O_CLOEXEC), never written");
+		if (i == 0)
+			rp_json_set_str(f, "format", rp_image_format_name(img));
+		rp_json_set(f, "file", cli_audit_stat_json(in[i], &before[i]));
+		cli_audit_event(&a->audit, "open", f);
+	}
+	vr.d.format = rp_image_format_name(img);
+	vr.d.virtual_size = rp_image_virtual_size(img);
+	vr.d.image_size = rp_image_file_size(img);
+	/* The structural checks of inspect (partition tables, LUKS headers). */
+	vr.code = rp_image_describe(img, &desc, &vr.err);
+	if (vr.code == 0)
+		vr.code = first_fatal(path, img, &vr.err);
+	if (vr.code)
+		goto finish;
+	vr.d.describe = desc;
+	if (vr.seal && vr.seal->virtual_size != vr.d.virtual_size) {
+		vr.code = rp_err_set(&vr.err, RP_EVERIFY,
+				     "the seal is for a disk of %llu bytes, '%s' has %llu",
+				     (unsigned long long)vr.seal->virtual_size, path,
+				     (unsigned long long)vr.d.virtual_size);
+		goto finish;
+	}
+	vr.v.seal = vr.seal;
+	vr.code = cli_vsel_init(&vr.v, vr.d.virtual_size,
+				vr.seal ? vr.seal->chunk_size : DEFAULT_CHUNK, &vr.err);
+	if (vr.code)
+		goto finish;
+	scan_passes(&vr, img);
+	if (vr.code == 0) {
+		if (vr.seal)
+			compare_whole(&vr);
+		vr.d.whole_done = vr.whole_done;
+		vr.d.whole = (const uint8_t(*)[RP_DIGEST_MAX])vr.whole;
+		vr.d.windows = vr.windows;
+		vr.d.window_size = a->hash_window;
+		audit_reads(&vr, "image");
+		audit_digests(&vr, "computed");
+	}
+	/* The input must be exactly as it was: same size, inode and times (atime aside). */
+	for (i = 0; i < nin; i++) {
+		struct stat after;
+		bool same;
+
+		if (!have[i] || stat(in[i], &after) != 0)
+			continue;
+		same = same_file(&before[i], &after);
+		f = rp_json_new_object();
+		rp_json_set_str(f, "path", in[i]);
+		rp_json_set_bool(f, "unchanged", same);
+		rp_json_set(f, "after", cli_audit_stat_json(in[i], &after));
+		cli_audit_event(&a->audit, "close", f);
+		if (!same && vr.code == 0)
+			cli_disk_reason(&vr.d, "source-changed",
+					"'%s' changed while it was verified (size, inode, mtime or "
+					"ctime)",
+					in[i]);
+	}
+finish:
+	rc = finish(&vr);
+	rp_json_free(desc);
+	rp_image_free(img);
+	vrun_release(&vr);
+	return rc;
+}
+
+/* The reason code of a failed network pass. */
+static const char *remote_reason(const struct rp_restore_report *rep, int rc, const char *msg)
+{
+	if (rep->fetch.source_changed)
+		return "source-changed";
+	if (rc == RP_EVERIFY && (strstr(msg, "crc64 mismatch") || strstr(msg, "md5 mismatch")))
+		return "transport-hash";
+	if (rc == RP_EFORMAT && strstr(msg, "footer"))
+		return "footer-invalid";
+	if (rc == RP_EVERIFY && strstr(msg, "AES-GCM tag"))
+		return "decrypt-tag";
+	return cli_reason_for(rc);
+}
+
+int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const char *url)
+{
+	bool partial = cli_vsel_partial(&a->sel), first = true;
+	struct rp_restore_opts o = {0};
+	struct cli_progress prog;
+	struct vrun vr;
+	struct rp_json *f;
+	int rc;
+
+	if (a->img.parent_count)
+		return cli_usage(cmd, "--parent is for local images, not URLs");
+	rc = cli_net_check_url(cmd, &a->net, url);
+	if (rc)
+		return rc;
+	vrun_init(&vr, cmd, a);
+	rp_url_redact(url, vr.url, sizeof(vr.url));
+	snprintf(vr.display, sizeof(vr.display), "%s", a->descriptor ? a->descriptor : vr.url);
+	vr.src.kind = a->descriptor ? "descriptor" : "url";
+	vr.src.display = vr.display;
+	vr.src.recovery_point = a->descriptor ? a->rp_id : NULL;
+	vr.d.name = a->descriptor ? a->disk_name : base_name(vr.url);
+	start_event(&vr, vr.src.kind);
+	vr.code = load_seal(&vr);
+	if (vr.code) {
+		rc = finish(&vr);
+		goto out;
+	}
+	if (vr.seal)
+		a->net.chunk_size = vr.seal->chunk_size;
+	vr.v.seal = vr.seal;
+	o.url = url;
+	o.http = a->net.http;
+	o.auth = a->net.auth;
+	o.connections = a->net.connections;
+	o.chunk_size = a->net.chunk_size;
+	o.retries = a->net.retries;
+	o.retry_base_ms = a->net.retry_base_ms;
+	o.th = a->net.th;
+	o.seal = vr.seal;
+	o.keep_going = true;
+	o.whole_digests = partial			  ? 0
+			  : a->digests_set || a->evidence ? a->digests
+							  : 1u << RP_DIGEST_SHA256;
+	o.select = partial ? cli_vsel_pick : NULL;
+	o.select_ctx = &vr.v;
+	o.select_init = cli_vsel_init;
+	o.stop = &cli_stop;
+	cli_progress_init(&prog, "verify", a->quiet || a->json);
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &prog;
+	o.progress_detail = cli_progress_detail;
+	f = rp_json_new_object();
+	rp_json_set_str(f, "role", "blob");
+	rp_json_set_str(f, "url", vr.url);
+	rp_json_set_str(f, "how", "HTTPS HEAD and ranged GETs with If-Match (read-only)");
+	cli_audit_event(&a->audit, "open", f);
+	do {
+		struct rp_restore_report rep;
+
+		rc = rp_restore_run(&o, &rep, &vr.err);
+		if (first) {
+			snprintf(vr.etag, sizeof(vr.etag), "%s", rep.etag);
+			vr.src.etag = vr.etag;
+			vr.d.virtual_size = rep.virtual_size;
+			vr.d.image_size = rep.blob_size;
+			vr.d.format = rep.is_vhd ? "vhd-fixed" : "raw";
+			if (rep.th == RP_TH_NONE && !vr.seal && rep.blob_size)
+				vr.d.warning = "the server gave no per-range hash and there was no "
+					       "seal: the data was read but not verified";
+			first = false;
+		} else if (rc == 0 && strcmp(rep.etag, vr.etag) != 0) {
+			rc = rp_err_set(&vr.err, RP_EIO,
+					"%s changed between passes (ETag %s, now %s)", vr.url,
+					vr.etag, rep.etag);
+			rep.fetch.source_changed = true;
+		}
+		/* Seal mismatches end the run with RP_EVERIFY after every chunk was checked. */
+		if ((rc == 0 || (rc == RP_EVERIFY && rep.fetch.mismatch_count)) && vr.v.ready) {
+			int mrc;
+
+			if (!partial)
+				memset(vr.v.checked, 1, (size_t)vr.v.chunk_count);
+			mrc = cli_vsel_merge(&vr.v, rep.fetch.seal, rep.fetch.mismatches,
+					     rep.fetch.mismatch_count, &vr.err);
+			if (mrc == 0 && !partial) {
+				memcpy(vr.whole_done, rep.fetch.whole_done, sizeof(vr.whole_done));
+				memcpy(vr.whole, rep.fetch.whole, sizeof(vr.whole));
+			}
+			rc = mrc;
+		} else if (rc) {
+			const char *why = remote_reason(&rep, rc, vr.err.msg);
+
+			vr.code = rc;
+			if (strcmp(why, cli_reason_for(rc)) != 0)
+				cli_disk_reason(&vr.d, why, "%s", vr.err.msg);
+		}
+		rp_restore_report_release(&rep);
+		if (vr.code)
+			break;
+	} while (cli_vsel_next_pass(&vr.v));
+	cli_progress_end(&prog);
+	if (vr.code == 0) {
+		if (vr.seal && !partial)
+			compare_whole(&vr);
+		vr.d.whole_done = vr.whole_done;
+		vr.d.whole = (const uint8_t(*)[RP_DIGEST_MAX])vr.whole;
+		audit_reads(&vr, "blob");
+		audit_digests(&vr, "computed or, every chunk having matched, the seal's");
+	}
+	rc = finish(&vr);
+out:
+	vrun_release(&vr);
+	return rc;
+}

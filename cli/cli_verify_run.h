@@ -1,0 +1,47 @@
+/*
+ * The two halves of verify (cli_verify.c parses the options): a local image through the scan
+ * pipeline, a URL through the restore pipeline with no sink. Both fill one report
+ * (cli_report_json.h), write --prometheus and --audit-log, and return the exit code.
+ */
+#ifndef RP_CLI_VERIFY_RUN_H
+#define RP_CLI_VERIFY_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cli/cli_audit.h"
+#include "cli/cli_net.h"
+#include "cli/cli_report_json.h"
+#include "cli/cli_util.h"
+#include "cli/cli_vselect.h"
+
+struct verify_args {
+	struct rp_seal *preset; /* the seal of a descriptor's disk (owned until taken) */
+	const char *disk;
+	const char *descriptor; /* the descriptor's path, when SOURCE was one */
+	char rp_id[128];
+	char disk_name[128];
+	struct cli_image_args img;
+	struct cli_net_args net;
+	struct cli_vsel_args sel;
+	struct cli_case kase;
+	const char *seal;
+	unsigned digests;
+	bool digests_set;
+	bool evidence;
+	uint64_t hash_window;
+	const char *prometheus;
+	const char *audit_log;
+	unsigned threads;
+	bool quiet;
+	bool json;
+	struct cli_audit audit;
+	time_t started;
+	struct timespec t0;
+};
+
+int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const char *path);
+int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const char *url);
+
+#endif

@@ -15,8 +15,9 @@
 #include "cli/cli_rpsource.h"
 #include "cli/cli_verify_run.h"
 #include "cli/cli_vselect.h"
-#include "formats/descriptor.h"
 #include "common/util.h"
+#include "formats/descriptor.h"
+#include "restore/cse.h"
 
 static const struct cli_opt verify_opts[] = {
 	{"seal", 0, true, "SEAL.json", "compare every chunk with this seal"},
@@ -40,6 +41,8 @@ static const struct cli_opt verify_opts[] = {
 	{"notes", 0, true, "TEXT", "free text for the report"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	CLI_NET_OPTS,
+	CLI_KEK_OPTS,
+	CLI_LUKS_OPTS,
 	{0},
 };
 
@@ -90,6 +93,10 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 			rc = cli_image_arg(cmd, &a->img, name, arg);
 		if (rc == 1)
 			rc = cli_net_arg(cmd, &a->net, name, arg);
+		if (rc == 1)
+			rc = cli_kek_arg(cmd, &a->keys, name, arg);
+		if (rc == 1)
+			rc = cli_luks_arg(cmd, &a->luks, name, arg);
 		return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
 	}
 	return 0;
@@ -171,6 +178,7 @@ static int check_args(const struct cli_cmd *cmd, struct verify_args *a, const ch
 
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
+	char sidecar[4096];
 	struct verify_args a;
 	char *source_copy = NULL;
 	const char *pos[1];
@@ -188,8 +196,13 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	if (descriptor_disk(cmd, &a, &pos[0], &source_copy, &rc))
 		return rc;
 	rc = check_args(cmd, &a, pos[0]);
+	if (rc == 0)
+		rc = cli_kek_check(cmd, &a.keys);
 	if (rc)
 		goto out;
+	a.keys.http = &a.net.http;
+	a.keys.auth = &a.net.auth;
+	a.keys.stop = &cli_stop;
 	rp_err_init(&err);
 	a.started = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &a.t0);
@@ -197,8 +210,12 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rc = cli_fail(cmd, &err);
 		goto out;
 	}
-	rc = rp_is_url(pos[0]) ? cli_verify_remote(cmd, &a, pos[0])
-			       : cli_verify_local(cmd, &a, pos[0]);
+	if (rp_is_url(pos[0]))
+		rc = cli_verify_remote(cmd, &a, pos[0]);
+	else if (rp_cse_sidecar(pos[0], sidecar, sizeof(sidecar)))
+		rc = cli_verify_encrypted_copy(cmd, &a, pos[0], sidecar);
+	else
+		rc = cli_verify_local(cmd, &a, pos[0]);
 	if (cli_audit_close(&a.audit, &err) != 0 && rc == 0)
 		rc = cli_fail(cmd, &err);
 out:

@@ -10,9 +10,14 @@
 #include <sys/stat.h>
 
 #include "common/util.h"
+#include "restore/cse.h"
 #include "restore/http.h"
+#include "verify/luks.h"
 
 #define DEFAULT_CHUNK (4u << 20)
+
+struct vrun;
+static void luks_check(struct vrun *vr, struct rp_image *img);
 
 struct vrun {
 	const struct cli_cmd *cmd;
@@ -466,6 +471,8 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 		audit_reads(&vr, "image");
 		audit_digests(&vr, "computed");
 	}
+	if (vr.code == 0 && cli_luks_wanted(&a->luks))
+		luks_check(&vr, img);
 	/* The input must be exactly as it was: same size, inode and times (atime aside). */
 	for (i = 0; i < nin; i++) {
 		struct stat after;
@@ -493,6 +500,49 @@ finish:
 	return rc;
 }
 
+/* The key check of --luks-*: its volumes replace the report's header-only luks list; a key
+ * that opens nothing fails the disk (luks-no-key), a volume that cannot be checked is an error. */
+static void luks_check(struct vrun *vr, struct rp_image *img)
+{
+	const struct cli_luks_args *l = &vr->a->luks;
+	struct rp_luks_result res;
+	struct rp_luks_key key;
+	struct rp_json *vols, *f;
+	struct rp_err err;
+	size_t i;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	rp_err_init(&err);
+	rc = rp_luks_key_read(l->key_file ? RP_LUKS_KEY_FILE : RP_LUKS_PASSPHRASE,
+			      l->key_file ? l->key_file : l->passphrase_file, &key, &err);
+	if (rc == 0) {
+		rc = rp_luks_check_image(img, &key, NULL, -1, &res, &err);
+		rp_luks_key_release(&key);
+	}
+	vols = rp_json_new_array();
+	for (i = 0; i < res.count; i++)
+		rp_json_append(vols, rp_luks_volume_json(&res.vol[i]));
+	if (res.count) {
+		rp_json_free(vr->d.luks);
+		vr->d.luks = vols;
+	} else {
+		rp_json_free(vols);
+	}
+	f = rp_json_new_object();
+	rp_json_set_str(f, "key", l->key_file ? "key file" : "passphrase file");
+	rp_json_set_str(f, "key_path", l->key_file ? l->key_file : l->passphrase_file);
+	rp_json_set_u64(f, "volumes", res.count);
+	rp_json_set_str(f, "result", rc == 0 ? "opened" : rc == RP_EVERIFY ? "no-key-opened"
+									   : "error");
+	cli_audit_event(&vr->a->audit, "key-check", f);
+	if (rc == RP_EVERIFY)
+		cli_disk_reason(&vr->d, "luks-no-key", "%s", err.msg);
+	else if (rc)
+		vr->code = rp_err_set(&vr->err, rc, "LUKS check: %s", err.msg);
+	rp_luks_result_release(&res);
+}
+
 /* The reason code of a failed network pass. */
 static const char *remote_reason(const struct rp_restore_report *rep, int rc, const char *msg)
 {
@@ -507,7 +557,10 @@ static const char *remote_reason(const struct rp_restore_report *rep, int rc, co
 	return cli_reason_for(rc);
 }
 
-int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const char *url)
+/* A URL (sidecar NULL) through the restore pipeline, or a local copy of a client-side
+ * encrypted blob with its metadata in sidecar. */
+static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const char *url,
+			 const char *sidecar)
 {
 	bool partial = cli_vsel_partial(&a->sel), first = true;
 	struct rp_restore_opts o = {0};
@@ -517,14 +570,20 @@ int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const ch
 	int rc;
 
 	if (a->img.parent_count)
-		return cli_usage(cmd, "--parent is for local images, not URLs");
-	rc = cli_net_check_url(cmd, &a->net, url);
+		return cli_usage(cmd, "--parent is for local images, not URLs or encrypted copies");
+	if (cli_luks_wanted(&a->luks))
+		return cli_usage(cmd, "--luks-* checks a local disk image: restore the disk, then "
+				      "verify the restored file with it");
+	if (sidecar && partial)
+		return cli_usage(cmd, "an encrypted copy is verified whole: --sample, --rolling, "
+				      "--shard and --max-* are for images and URLs");
+	rc = sidecar ? 0 : cli_net_check_url(cmd, &a->net, url);
 	if (rc)
 		return rc;
 	vrun_init(&vr, cmd, a);
 	rp_url_redact(url, vr.url, sizeof(vr.url));
 	snprintf(vr.display, sizeof(vr.display), "%s", a->descriptor ? a->descriptor : vr.url);
-	vr.src.kind = a->descriptor ? "descriptor" : "url";
+	vr.src.kind = a->descriptor ? "descriptor" : sidecar ? "file" : "url";
 	vr.src.display = vr.display;
 	vr.src.recovery_point = a->descriptor ? a->rp_id : NULL;
 	vr.d.name = a->descriptor ? a->disk_name : base_name(vr.url);
@@ -553,20 +612,25 @@ int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const ch
 	o.select = partial ? cli_vsel_pick : NULL;
 	o.select_ctx = &vr.v;
 	o.select_init = cli_vsel_init;
+	o.keys = &a->keys;
 	o.stop = &cli_stop;
 	cli_progress_init(&prog, "verify", a->quiet || a->json);
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
 	o.progress_detail = cli_progress_detail;
 	f = rp_json_new_object();
-	rp_json_set_str(f, "role", "blob");
-	rp_json_set_str(f, "url", vr.url);
-	rp_json_set_str(f, "how", "HTTPS HEAD and ranged GETs with If-Match (read-only)");
+	rp_json_set_str(f, "role", sidecar ? "encrypted copy" : "blob");
+	rp_json_set_str(f, sidecar ? "path" : "url", vr.url);
+	if (sidecar)
+		rp_json_set_str(f, "metadata", sidecar);
+	rp_json_set_str(f, "how", sidecar ? "read-only (O_RDONLY|O_CLOEXEC), never written"
+					  : "HTTPS HEAD and ranged GETs with If-Match (read-only)");
 	cli_audit_event(&a->audit, "open", f);
 	do {
 		struct rp_restore_report rep;
 
-		rc = rp_restore_run(&o, &rep, &vr.err);
+		rc = sidecar ? rp_cse_file_run(&o, sidecar, &rep, &vr.err)
+			     : rp_restore_run(&o, &rep, &vr.err);
 		if (first) {
 			snprintf(vr.etag, sizeof(vr.etag), "%s", rep.etag);
 			vr.src.etag = vr.etag;
@@ -620,4 +684,15 @@ int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const ch
 out:
 	vrun_release(&vr);
 	return rc;
+}
+
+int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const char *url)
+{
+	return verify_stream(cmd, a, url, NULL);
+}
+
+int cli_verify_encrypted_copy(const struct cli_cmd *cmd, struct verify_args *a, const char *path,
+			      const char *sidecar)
+{
+	return verify_stream(cmd, a, path, sidecar);
 }

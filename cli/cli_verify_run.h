@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli_audit.h"
+#include "cli/cli_keys.h"
 #include "cli/cli_net.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_util.h"
@@ -26,6 +27,8 @@ struct verify_args {
 	struct cli_net_args net;
 	struct cli_vsel_args sel;
 	struct cli_case kase;
+	struct rp_key_opts keys;      /* KEK of a client-side encrypted blob or copy */
+	struct cli_luks_args luks;    /* --luks-passphrase-file / --luks-key-file */
 	const char *seal;
 	unsigned digests;
 	bool digests_set;
@@ -43,5 +46,9 @@ struct verify_args {
 
 int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const char *path);
 int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const char *url);
+
+/* A local copy of a client-side encrypted blob, its encryptiondata JSON in sidecar. */
+int cli_verify_encrypted_copy(const struct cli_cmd *cmd, struct verify_args *a, const char *path,
+			      const char *sidecar);
 
 #endif

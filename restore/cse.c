@@ -326,6 +326,10 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 				(unsigned long long)c.ed.region_len);
 		goto out;
 	}
+	if (o->select) {
+		rc = rp_err_set(err, RP_EUSAGE, "%s: an encrypted copy is verified whole", o->url);
+		goto out;
+	}
 	/* Bounded bookkeeping, as for a blob (regions come from metadata anyone may write). */
 	if (rep->virtual_size / c.ed.region_len > (1u << 24)) {
 		rc = rp_err_set(err, RP_EFORMAT,
@@ -333,6 +337,11 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 				o->url, (unsigned long long)rep->virtual_size,
 				(unsigned long long)c.ed.region_len);
 		goto out;
+	}
+	if (o->select_init) {
+		rc = o->select_init(o->select_ctx, rep->virtual_size, c.ed.region_len, err);
+		if (rc)
+			goto out;
 	}
 	rc = rp_seal_new(rep->virtual_size, c.ed.region_len, &rep->fetch.seal, err);
 	if (rc)

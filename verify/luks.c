@@ -710,7 +710,7 @@ const char *rp_luks_outcome_name(enum rp_luks_outcome o)
 	return "error";
 }
 
-static struct rp_json *volume_json(const struct rp_luks_volume *v)
+struct rp_json *rp_luks_volume_json(const struct rp_luks_volume *v)
 {
 	struct rp_json *o = rp_json_new_object(), *slots = rp_json_new_array();
 	unsigned i;
@@ -754,7 +754,7 @@ struct rp_json *rp_luks_result_json(const struct rp_luks_result *res)
 	int bad = !o || !arr;
 
 	for (i = 0; !bad && i < res->count; i++)
-		bad |= rp_json_append(arr, volume_json(&res->vol[i])) != 0;
+		bad |= rp_json_append(arr, rp_luks_volume_json(&res->vol[i])) != 0;
 	if (bad) {
 		rp_json_free(o);
 		rp_json_free(arr);

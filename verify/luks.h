@@ -134,6 +134,9 @@ const char *rp_luks_outcome_name(enum rp_luks_outcome o);
  */
 struct rp_json *rp_luks_result_json(const struct rp_luks_result *res);
 
+/* One volume of it, as in "volumes" (for reports that carry the volumes only). */
+struct rp_json *rp_luks_volume_json(const struct rp_luks_volume *v);
+
 /*
  * Pure parser: how many bytes from the start of a LUKS volume hold its header and key material,
  * from buf[0..len) = the first bytes of the volume. LUKS1 needs the 592-byte phdr: the end of

@@ -115,6 +115,19 @@ run 0 "$CVMRESTORE" restore "$(azurite_sas cse/nometa.vhd)" -o "$T/out/nometa.bi
 cmp -s "$T/out/nometa.bin" "$IN/aes.blob" || fail "a blob without encryptiondata is not copied as is"
 pass "without encryptiondata metadata a blob is restored as stored"
 
+note "verify: the same checks, nothing written"
+run 0 "$CVMRESTORE" verify "$(azurite_sas cse/aes.vhd)" "${NET[@]}" --kek-file "$IN/aes.kek" \
+	--seal "$IN/plain.seal.json" --json
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["disks"][0]["chunks_checked"] == 3 and d["disks"][0]["chunk_map"] == "vvv"' \
+	"verify of the encrypted blob: $(cat "$RP_OUT")"
+run 1 "$CVMRESTORE" verify "$(azurite_sas cse/flip.vhd)" "${NET[@]}" --kek-file "$IN/aes.kek" --json
+expect_stderr_has "encrypted region 1 (stored bytes 4194332-8388663): the AES-GCM tag does not match"
+json_check "$RP_OUT" 'd["verdict"] != "pass" and any(r["code"] == "decrypt-tag" for r in d["disks"][0]["reasons"])' \
+	"verify of the flipped blob: $(cat "$RP_OUT")"
+run 2 "$CVMRESTORE" verify "$(azurite_sas cse/aes.vhd)" "${NET[@]}"
+expect_stderr_has "give --kek-file or --kek-url"
+pass "verify decrypts and checks every region; a flipped byte is reason decrypt-tag, exit 1"
+
 note "an offline copy with its metadata in a sidecar"
 mkdir -p "$T/copy"
 cp "$IN/aes.blob" "$T/copy/os.vhd"
@@ -131,7 +144,12 @@ json_check "$RP_OUT" 'd["client_side_encryption"]["content_key"]["algorithm"] ==
 run 1 "$CVMRESTORE" restore "$T/copy/flip.vhd" -o "$T/out/copy-flip.vhd" -q --kek-file "$IN/aes.kek"
 expect_stderr_has "encrypted region 1 (stored bytes 4194332-8388663)"
 [ ! -e "$T/out/copy-flip.vhd" ] || fail "a failed offline restore left its output"
-pass "offline copy + sidecar: restored byte for byte with the seal; a flipped byte fails naming region 1"
+run 0 "$CVMRESTORE" verify "$T/copy/os.vhd" -q --kek-file "$IN/aes.kek" --seal "$IN/plain.seal.json" --json
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["source"]["kind"] == "file" and d["disks"][0]["chunk_map"] == "vvv"' \
+	"verify of the offline copy: $(cat "$RP_OUT")"
+run 1 "$CVMRESTORE" verify "$T/copy/flip.vhd" -q --kek-file "$IN/aes.kek"
+expect_stderr_has "encrypted region 1"
+pass "offline copy + sidecar: restored byte for byte with the seal, verified; a flipped byte fails naming region 1"
 
 note "no key in any output"
 cp "$T"/out/*.journal "$LOG/" 2>/dev/null || true

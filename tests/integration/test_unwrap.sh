@@ -212,7 +212,14 @@ run 1 "$CVMRESTORE" restore "$S/os-disk.vhd" -o "$T/sample2.vhd" -q \
 expect_stderr_has "partition 2 (LUKS2 uuid 5a3c1e0d-7b2f-4c4e-9d6a-0c5e8f1a2b3c): no keyslot opens"
 json_check "$RP_OUT" 'd["verdict"] == "failed" and d["luks"]["volumes"][0]["result"] == "no-key-opened"' \
 	"restore with a wrong LUKS passphrase: $(cat "$RP_OUT")"
-pass "the sample's passphrase unwraps with its KEK and opens keyslot 0 of the restored disk; a wrong one: exit 1"
+run 0 "$CVMRESTORE" verify "$T/sample.vhd" -q --seal "$S/os-disk.seal.json" \
+	--luks-passphrase-file "$K/sample.pass" --json
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["disks"][0]["luks"][0]["opened_keyslot"] == 0 and d["disks"][0]["luks"][0]["result"] == "opened"' \
+	"verify --luks-passphrase-file: $(cat "$RP_OUT")"
+run 1 "$CVMRESTORE" verify "$T/sample.vhd" -q --luks-passphrase-file "$IN/wrong-luks.pass" --json
+json_check "$RP_OUT" 'd["verdict"] == "fail" and d["disks"][0]["reasons"][0]["code"] == "luks-no-key" and d["disks"][0]["luks"][0]["result"] == "no-key-opened"' \
+	"verify with a wrong LUKS passphrase: $(cat "$RP_OUT")"
+pass "the sample's passphrase unwraps with its KEK and opens keyslot 0 of the restored disk (restore and verify); a wrong one: exit 1"
 
 note "no key in any output"
 printf '%s' "kek-pem-passphrase" | od -An -tx1 -v | tr -d ' \n' >>"$SECRETS"

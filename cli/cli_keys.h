@@ -12,20 +12,6 @@
 	{"kek-url", 0, true, "URL", "Key Vault / Managed HSM key https://VAULT/keys/NAME[/VER]"},   \
 	{"allow-rsa1_5", 0, false, NULL, "permit the legacy RSA1_5 algorithm"}
 
-/* The transport and credential options that reach Key Vault (a subset of CLI_NET_OPTS). */
-#define CLI_VAULT_NET_OPTS                                                                         \
-	{"resolve", 0, true, "HOST:PORT:ADDR", "pin a name to an address (repeat), as curl's"},    \
-	{"require-private", 0, false, NULL, "refuse to send anything to a non-private address"},   \
-	{"private-cidr", 0, true, "CIDR", "count this range as private too (repeat)"},             \
-	{"cacert", 0, true, "FILE", "trust the CA certificates in FILE (PEM)"},                    \
-	{"bearer-token-file", 0, true, "FILE", "send the token in FILE (re-read after a 401)"},    \
-	{"identity", 0, false, NULL, "a managed identity token from IMDS"},                        \
-	{"imds-endpoint", 0, true, "URL", "IMDS address (default http://169.254.169.254)"},        \
-	{"identity-client-id", 0, true, "ID", "client id of a user-assigned identity"},            \
-	{"client-credentials", 0, false, NULL,                                                     \
-	 "a token for AZURE_CLIENT_ID/AZURE_CLIENT_SECRET in AZURE_TENANT_ID"},                    \
-	{"authority-host", 0, true, "URL", "token authority (default login.microsoftonline.com)"}
-
 /* A LUKS key check added to restore and verify reports (docs/luks.md). */
 #define CLI_LUKS_OPTS                                                                              \
 	{"luks-passphrase-file", 0, true, "FILE", "check that this passphrase opens the disk's LUKS"}, \

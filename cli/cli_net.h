@@ -15,19 +15,12 @@ struct cli_net_args {
 	enum rp_th_request th;
 };
 
-/* The option table entries, to splice into a command's table. */
-#define CLI_NET_OPTS                                                                               \
-	{"connections", 0, true, "N", "parallel connections, 1 to 64 (default 16)"},               \
-	{"chunk-size", 0, true, "SIZE", "bytes per ranged read, 512-aligned (default 4M)"},        \
-	{"retries", 0, true, "N", "retries per chunk (default 5)"},                                \
-	{"retry-base-ms", 0, true, "MS", "first backoff; doubles with jitter up to 60 s (800)"},  \
-	{"transport-hash", 0, true, "auto|crc64|md5|none", "per-range hash from the service"},     \
-	{"low-speed-time", 0, true, "S", "abort a transfer under 1 KiB/s for S seconds (60)"},     \
+/* Where requests go and with which credential: every command that talks to Azure. */
+#define CLI_CONN_OPTS                                                                              \
 	{"resolve", 0, true, "HOST:PORT:ADDR", "pin a name to an address (repeat), as curl's"},    \
 	{"require-private", 0, false, NULL, "refuse to send anything to a non-private address"},   \
 	{"private-cidr", 0, true, "CIDR", "count this range as private too (repeat)"},             \
 	{"cacert", 0, true, "FILE", "trust the CA certificates in FILE (PEM)"},                    \
-	{"allow-http", 0, false, NULL, "permit http:// sources (no TLS)"},                         \
 	{"bearer-token-file", 0, true, "FILE", "send the token in FILE (re-read after a 401)"},    \
 	{"identity", 0, false, NULL, "a managed identity token from IMDS"},                        \
 	{"imds-endpoint", 0, true, "URL", "IMDS address (default http://169.254.169.254)"},        \
@@ -35,6 +28,17 @@ struct cli_net_args {
 	{"client-credentials", 0, false, NULL,                                                     \
 	 "a token for AZURE_CLIENT_ID/AZURE_CLIENT_SECRET in AZURE_TENANT_ID"},                    \
 	{"authority-host", 0, true, "URL", "token authority (default login.microsoftonline.com)"}
+
+/* The transfer engine's options, then the connection's. */
+#define CLI_NET_OPTS                                                                               \
+	{"connections", 0, true, "N", "parallel connections, 1 to 64 (default 16)"},               \
+	{"chunk-size", 0, true, "SIZE", "bytes per ranged read, 512-aligned (default 4M)"},        \
+	{"retries", 0, true, "N", "retries per chunk (default 5)"},                                \
+	{"retry-base-ms", 0, true, "MS", "first backoff; doubles with jitter up to 60 s (800)"},  \
+	{"transport-hash", 0, true, "auto|crc64|md5|none", "per-range hash from the service"},     \
+	{"low-speed-time", 0, true, "S", "abort a transfer under 1 KiB/s for S seconds (60)"},     \
+	{"allow-http", 0, false, NULL, "permit http:// sources (no TLS)"},                         \
+	CLI_CONN_OPTS
 
 void cli_net_defaults(struct cli_net_args *a);
 

@@ -37,7 +37,7 @@ static const struct cli_opt unwrap_opts[] = {
 	{"secret-url", 0, true, "URL", "an ADE BEK secret https://VAULT/secrets/NAME[/VER]"},
 	{"output", 'o', true, "KEYFILE", "new file for the key (mode 0600), or - for a pipe"},
 	{"json", 0, false, NULL, "print a JSON report (key id, algorithm, length) on stdout"},
-	CLI_VAULT_NET_OPTS,
+	CLI_CONN_OPTS,
 	{0},
 };
 

@@ -19,9 +19,8 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&t, NULL);
 }
 
-/* Turn a non-success answer into a message and a code; true if it is worth retrying. */
-static bool judge(struct rp_blob *b, const char *what, const struct rp_http_response *r,
-		  struct rp_err *err)
+bool rp_blob_judge(const char *url, const char *display, const char *etag, const char *what,
+		   const char *denied_hint, const struct rp_http_response *r, struct rp_err *err)
 {
 	struct rp_az_error ae = {{0}, {0}};
 	const char *code = rp_http_header(r, "x-ms-error-code");
@@ -34,34 +33,39 @@ static bool judge(struct rp_blob *b, const char *what, const struct rp_http_resp
 	if (!code)
 		code = "";
 	if (r->status == 401 || r->status == 403) {
-		rp_sas_info(b->url, &has, &se, perms, sizeof(perms));
+		rp_sas_info(url, &has, &se, perms, sizeof(perms));
 		if (has && se && se <= time(NULL)) {
 			rp_time_iso(se, when);
 			rp_err_set(err, RP_EAUTH,
 				   "%s: %s: the SAS expired at %s (se=); get a new one (%ld %s)",
-				   b->display, what, when, r->status, code);
+				   display, what, when, r->status, code);
 		} else {
-			rp_err_set(err, RP_EAUTH, "%s: %s: access denied (%ld %s%s%s)", b->display,
-				   what, r->status, code, ae.message[0] ? ": " : "", ae.message);
+			rp_err_set(err, RP_EAUTH, "%s: %s: access denied (%ld %s%s%s)%s", display,
+				   what, r->status, code, ae.message[0] ? ": " : "", ae.message,
+				   denied_hint ? denied_hint : "");
 		}
 		return false;
 	}
 	if (r->status == 404) {
-		rp_err_set(err, RP_EIO, "%s: %s: not found (404 %s)", b->display, what, code);
+		rp_err_set(err, RP_EIO, "%s: %s: not found (404 %s)", display, what, code);
 		return false;
 	}
 	if (r->status == 412) {
 		rp_err_set(err, RP_EIO, "%s: %s: blob changed during restore: it no longer has ETag %s "
 					"(412 %s)",
-			   b->display, what, b->etag, code);
+			   display, what, etag ? etag : "", code);
 		return false;
 	}
-	rp_err_set(err, RP_EIO, "%s: %s: HTTP %ld %s%s%s", b->display, what, r->status, code,
+	rp_err_set(err, RP_EIO, "%s: %s: HTTP %ld %s%s%s", display, what, r->status, code,
 		   ae.message[0] ? ": " : "", ae.message);
-	return r->status == 408 || r->status == 429 || r->status >= 500;
+	/* A hash mismatch (400 Crc64Mismatch / Md5Mismatch) means the body was damaged on the
+	 * way: send it again. */
+	return r->status == 408 || r->status == 429 || r->status >= 500 ||
+	       (r->status == 400 &&
+		(strcmp(code, "Crc64Mismatch") == 0 || strcmp(code, "Md5Mismatch") == 0));
 }
 
-static long retry_after_ms(const struct rp_http_response *r)
+long rp_blob_retry_after_ms(const struct rp_http_response *r)
 {
 	const char *v = rp_http_header(r, "x-ms-retry-after-ms");
 	uint64_t n;
@@ -111,9 +115,9 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 				rp_http_response_release(resp);
 				continue;
 			}
-			wait = retry_after_ms(resp);
+			wait = rp_blob_retry_after_ms(resp);
 			rc = RP_EIO;
-			if (!judge(b, what, resp, err)) {
+			if (!rp_blob_judge(b->url, b->display, b->etag, what, NULL, resp, err)) {
 				rc = err ? err->code : RP_EIO;
 				rp_http_response_release(resp);
 				break;

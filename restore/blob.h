@@ -40,6 +40,18 @@ int rp_blob_head(struct rp_blob *b, struct rp_err *err);
  * it). A non-206 answer is an error, except that *status gets the code for the caller to judge
  * when allow_status is that code.
  */
+/*
+ * A non-success answer as a message (SAS expiry and permissions named, the service's error code
+ * and message, never the query) and a code; true if another attempt may mend it (408, 429, 5xx,
+ * and a body damaged on the way: 400 Crc64Mismatch / Md5Mismatch). denied_hint is appended to
+ * an access-denied message (may be NULL); etag is named for a 412.
+ */
+bool rp_blob_judge(const char *url, const char *display, const char *etag, const char *what,
+		   const char *denied_hint, const struct rp_http_response *r, struct rp_err *err);
+
+/* The server's wait before a retry (x-ms-retry-after-ms, else Retry-After), or -1. */
+long rp_blob_retry_after_ms(const struct rp_http_response *r);
+
 int rp_blob_get_range(struct rp_blob *b, uint64_t off, size_t len, const char *hash_header,
 		      long allow_status, uint8_t *buf, struct rp_http_response *resp,
 		      struct rp_err *err);

@@ -82,58 +82,6 @@ static char *with_query(const char *url, const char *q)
 	return s;
 }
 
-static long retry_after_ms(const struct rp_http_response *r)
-{
-	const char *v = rp_http_header(r, "x-ms-retry-after-ms");
-	uint64_t n;
-
-	if (v && rp_parse_u64(v, &n, NULL) == 0 && n < 600000)
-		return (long)n;
-	v = rp_http_header(r, "Retry-After");
-	if (v && rp_parse_u64(v, &n, NULL) == 0 && n < 600)
-		return (long)(n * 1000);
-	return -1;
-}
-
-/* A non-success answer as a message; true if another attempt may mend it. A hash mismatch
- * (400 Crc64Mismatch / Md5Mismatch) means the body was damaged on the way: send it again. */
-static bool judge(const struct up *u, const char *what, const struct rp_http_response *r,
-		  struct rp_err *err)
-{
-	struct rp_az_error ae = {{0}, {0}};
-	const char *code = rp_http_header(r, "x-ms-error-code");
-	char when[RP_TIME_STR], perms[16];
-	bool has = false;
-	time_t se = 0;
-
-	if (r->body_len && rp_az_parse_error(r->body, r->body_len, &ae, NULL) == 0 && !code)
-		code = ae.code;
-	if (!code)
-		code = "";
-	if (r->status == 401 || r->status == 403) {
-		rp_sas_info(u->o->url, &has, &se, perms, sizeof(perms));
-		if (has && se && se <= time(NULL)) {
-			rp_time_iso(se, when);
-			rp_err_set(err, RP_EAUTH,
-				   "%s: %s: the SAS expired at %s (se=); get a new one "
-				   "(%ld %s)",
-				   u->display, what, when, r->status, code);
-		} else {
-			rp_err_set(err, RP_EAUTH,
-				   "%s: %s: access denied (%ld %s%s%s); an upload "
-				   "needs a SAS with write permission",
-				   u->display, what, r->status, code, ae.message[0] ? ": " : "",
-				   ae.message);
-		}
-		return false;
-	}
-	rp_err_set(err, RP_EIO, "%s: %s: HTTP %ld %s%s%s", u->display, what, r->status, code,
-		   ae.message[0] ? ": " : "", ae.message);
-	return r->status == 408 || r->status == 429 || r->status >= 500 ||
-	       (r->status == 400 &&
-		(strcmp(code, "Crc64Mismatch") == 0 || strcmp(code, "Md5Mismatch") == 0));
-}
-
 /* PUT with the credential, retried; ok is the status that means success. */
 static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigned *seed,
 	       const char *url, const char **extra, const uint8_t *body, size_t len, long ok,
@@ -179,9 +127,11 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 				rp_http_response_release(&r);
 				continue;
 			}
-			wait = retry_after_ms(&r);
+			wait = rp_blob_retry_after_ms(&r);
 			rc = RP_EIO;
-			if (!judge(u, what, &r, err)) {
+			if (!rp_blob_judge(u->o->url, u->display, NULL, what,
+					   "; an upload needs a SAS with write permission", &r,
+					   err)) {
 				rc = err ? err->code : RP_EIO;
 				rp_http_response_release(&r);
 				break;

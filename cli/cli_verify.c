@@ -27,7 +27,7 @@ static const struct cli_opt verify_opts[] = {
 	{"evidence", 0, false, NULL, "evidence digests: MD5, SHA-1 and SHA-256 of the logical disk "
 				     "(a full run)"},
 	{"hash-window", 0, true, "SIZE", "also SHA-256 per window of SIZE bytes, a multiple of 512 "
-					 "(local full run)"},
+					 "(full run)"},
 	{"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
 	{"ignore-checksums", 0, false, NULL, "read past checksum errors (still reported)"},
 	{"threads", 0, true, "N", "worker threads (default: number of cores)"},
@@ -156,7 +156,7 @@ static bool descriptor_disk(const struct cli_cmd *cmd, struct verify_args *a, co
 }
 
 /* Option combinations that cannot work, before anything is opened. */
-static int check_args(const struct cli_cmd *cmd, struct verify_args *a, const char *src)
+static int check_args(const struct cli_cmd *cmd, struct verify_args *a)
 {
 	int rc = cli_vsel_check(cmd, &a->sel);
 
@@ -168,8 +168,6 @@ static int check_args(const struct cli_cmd *cmd, struct verify_args *a, const ch
 	if (cli_vsel_partial(&a->sel) && !a->seal && !a->preset)
 		return cli_usage(cmd, "checking a part of the disk needs a seal (--seal, or a "
 				      "recovery point descriptor) to compare the chunks with");
-	if (rp_is_url(src) && a->hash_window)
-		return cli_usage(cmd, "--hash-window is for local sources");
 	if (a->evidence)
 		a->digests =
 			(1u << RP_DIGEST_SHA256) | (1u << RP_DIGEST_MD5) | (1u << RP_DIGEST_SHA1);
@@ -195,7 +193,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage(cmd, "expected one SOURCE");
 	if (descriptor_disk(cmd, &a, &pos[0], &source_copy, &rc))
 		return rc;
-	rc = check_args(cmd, &a, pos[0]);
+	rc = check_args(cmd, &a);
 	if (rc == 0)
 		rc = cli_kek_check(cmd, &a.keys);
 	if (rc)

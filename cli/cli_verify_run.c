@@ -577,6 +577,8 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	if (sidecar && partial)
 		return cli_usage(cmd, "an encrypted copy is verified whole: --sample, --rolling, "
 				      "--shard and --max-* are for images and URLs");
+	if (sidecar && a->hash_window)
+		return cli_usage(cmd, "--hash-window is for images and URLs, not encrypted copies");
 	rc = sidecar ? 0 : cli_net_check_url(cmd, &a->net, url);
 	if (rc)
 		return rc;
@@ -609,6 +611,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	o.whole_digests = partial			  ? 0
 			  : a->digests_set || a->evidence ? a->digests
 							  : 1u << RP_DIGEST_SHA256;
+	o.hash_window = partial ? 0 : a->hash_window;
 	o.select = partial ? cli_vsel_pick : NULL;
 	o.select_ctx = &vr.v;
 	o.select_init = cli_vsel_init;
@@ -658,6 +661,10 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 			if (mrc == 0 && !partial) {
 				memcpy(vr.whole_done, rep.fetch.whole_done, sizeof(vr.whole_done));
 				memcpy(vr.whole, rep.fetch.whole, sizeof(vr.whole));
+				free(vr.windows);
+				vr.windows = rep.fetch.windows;
+				vr.d.window_count = rep.fetch.window_count;
+				rep.fetch.windows = NULL;
 			}
 			rc = mrc;
 		} else if (rc) {
@@ -677,6 +684,8 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 			compare_whole(&vr);
 		vr.d.whole_done = vr.whole_done;
 		vr.d.whole = (const uint8_t(*)[RP_DIGEST_MAX])vr.whole;
+		vr.d.windows = vr.windows;
+		vr.d.window_size = a->hash_window;
 		audit_reads(&vr, "blob");
 		audit_digests(&vr, "computed or, every chunk having matched, the seal's");
 	}

@@ -70,6 +70,9 @@ struct engine {
 	int rc;                /* first failure */
 	struct rp_err err;
 	struct rp_digest *whole[RP_DIGEST_COUNT];
+	bool in_order;         /* a digester thread runs: whole digests or hash windows */
+	struct rp_digest *window; /* the current hash window (digester thread only) */
+	uint64_t window_fill, window_next;
 	uint8_t *zeros;
 	char auth_header[8192];
 	unsigned seed;
@@ -298,6 +301,25 @@ static void *worker_main(void *arg)
 
 /* ---- in-order whole-disk digests ---- */
 
+/* Feed the piecewise hashes: windows may start and end anywhere inside a chunk. */
+static void window_update(struct engine *e, const uint8_t *data, size_t len)
+{
+	uint64_t w = e->o->hash_window;
+
+	while (len) {
+		size_t n = w - e->window_fill < len ? (size_t)(w - e->window_fill) : len;
+
+		rp_digest_update(e->window, data, n);
+		data += n;
+		len -= n;
+		e->window_fill += n;
+		if (e->window_fill == w) {
+			rp_digest_final(e->window, e->r->windows + 32 * e->window_next++);
+			e->window_fill = 0;
+		}
+	}
+}
+
 static void *digester_main(void *arg)
 {
 	struct engine *e = arg;
@@ -321,6 +343,8 @@ static void *digester_main(void *arg)
 		for (a = 0; a < RP_DIGEST_COUNT; a++)
 			if (e->whole[a])
 				rp_digest_update(e->whole[a], data, len);
+		if (e->window)
+			window_update(e, data, len);
 		pthread_mutex_lock(&e->lock);
 		if (s)
 			s->state = S_FREE;
@@ -567,7 +591,7 @@ static void collect_checked(struct engine *e)
 			e->r->bytes_resumed += s->len;
 		e->done_bytes += s->len;
 		e->chunks_finished++;
-		if (e->whole[0] || e->whole[1] || e->whole[2]) {
+		if (e->in_order) {
 			s->state = S_DIGEST;
 			e->chunk_slot[s->chunk] = (uint32_t)i;
 			e->chunk_fill[s->chunk] = C_IN_SLOT;
@@ -754,7 +778,23 @@ static int setup(struct engine *e, struct rp_err *err)
 		if (rc)
 			return rc;
 	}
-	if (o->whole_digests) {
+	if (o->hash_window) {
+		uint64_t n = o->size / o->hash_window + (o->size % o->hash_window != 0);
+
+		if (o->hash_window % 512 || n > RP_SCAN_MAX_WINDOWS)
+			return rp_err_set(err, RP_EUSAGE,
+					  "hash window %llu: a multiple of 512 giving at most %u windows",
+					  (unsigned long long)o->hash_window, RP_SCAN_MAX_WINDOWS);
+		e->r->window_count = n;
+		e->r->windows = calloc(n ? (size_t)n : 1, 32);
+		if (!e->r->windows)
+			return rp_err_set(err, RP_EIO, "out of memory for hash windows");
+		rc = rp_digest_new(RP_DIGEST_SHA256, &e->window, err);
+		if (rc)
+			return rc;
+	}
+	e->in_order = o->whole_digests || o->hash_window;
+	if (e->in_order) {
 		e->zeros = calloc(1, (size_t)o->chunk_size);
 		if (!e->zeros)
 			return rp_err_set(err, RP_EIO, "out of memory");
@@ -775,6 +815,7 @@ static void teardown(struct engine *e)
 	free(e->zeros);
 	for (a = 0; a < RP_DIGEST_COUNT; a++)
 		rp_digest_free(e->whole[a]);
+	rp_digest_free(e->window);
 	explicit_bzero(e->auth_header, sizeof(e->auth_header));
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->work);
@@ -810,7 +851,7 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 		rc = rp_err_set(err, RP_EUSAGE, "bad connections or chunk size");
 		goto out;
 	}
-	if (o->select && o->whole_digests) {
+	if (o->select && (o->whole_digests || o->hash_window)) {
 		rc = rp_err_set(err, RP_EUSAGE, "whole-disk digests need every chunk, not a selection");
 		goto out;
 	}
@@ -827,9 +868,9 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 			break;
 		started++;
 	}
-	if (o->whole_digests && pthread_create(&digester, NULL, digester_main, &e) == 0)
+	if (e.in_order && pthread_create(&digester, NULL, digester_main, &e) == 0)
 		digester_started = true;
-	if (started == 0 || (o->whole_digests && !digester_started)) {
+	if (started == 0 || (e.in_order && !digester_started)) {
 		fail(&e, RP_EIO, "cannot start threads");
 	}
 	while (!e.quit) {
@@ -853,7 +894,7 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 		pthread_mutex_lock(&e.lock);
 		collect_checked(&e);
 		all_done = e.chunks_finished == e.chunks &&
-			   (!o->whole_digests || e.digest_next == e.chunks);
+			   (!e.in_order || e.digest_next == e.chunks);
 		pthread_mutex_unlock(&e.lock);
 		if (now_s() - last_tick >= 2.0) {
 			struct rp_err terr;
@@ -891,6 +932,8 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 		rp_digest_final(e.whole[a], r->whole[a]);
 		r->whole_done[a] = true;
 	}
+	if (e.window && e.window_fill)
+		rp_digest_final(e.window, r->windows + 32 * e.window_next++);
 	if (r->whole_done[RP_DIGEST_SHA256]) {
 		r->seal->has_sha256 = true;
 		memcpy(r->seal->sha256, r->whole[RP_DIGEST_SHA256], 32);
@@ -918,5 +961,6 @@ void rp_fetch_result_release(struct rp_fetch_result *r)
 {
 	rp_seal_free(r->seal);
 	free(r->mismatches);
+	free(r->windows);
 	memset(r, 0, sizeof(*r));
 }

@@ -83,6 +83,9 @@ struct rp_fetch_opts {
 	void *decrypt_ctx;
 	bool keep_going;            /* verify: record seal mismatches and go on, instead of failing */
 	unsigned whole_digests;     /* (1u << RP_DIGEST_*) computed in chunk order */
+	/* Piecewise SHA-256 over windows of this many bytes (a multiple of 512; 0: none), in
+	 * chunk order like the whole digests; the last window may be shorter (verify/scan.h). */
+	uint64_t hash_window;
 	rp_fetch_plan_fn plan;
 	void *plan_ctx;
 	/* Which chunks to fetch (verify --sample etc.; NULL: all), from the transfer thread in
@@ -112,6 +115,8 @@ struct rp_fetch_result {
 	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
+	uint8_t *windows;         /* window_count SHA-256 digests of 32 bytes (hash_window) */
+	uint64_t window_count;
 	double seconds;
 };
 

@@ -299,6 +299,7 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	fo.expect = o->seal;
 	fo.keep_going = o->keep_going;
 	fo.whole_digests = o->whole_digests;
+	fo.hash_window = o->select ? 0 : o->hash_window;
 	/* With a seal that records the digests asked for, every chunk matching the seal is the
 	 * proof: the in-order pass would hash the whole virtual disk again, holes included
 	 * (0.75 s per GiB here), to learn nothing more. The report says where they came from. */

@@ -43,6 +43,7 @@ struct rp_restore_opts {
 	enum rp_th_request th;
 	const struct rp_seal *seal;
 	unsigned whole_digests;
+	uint64_t hash_window;    /* piecewise SHA-256 (fetch.h); needs every chunk */
 	bool keep_going;
 	/* KEK for client-side encrypted blobs (their encryptiondata metadata); NULL: refused */
 	const struct rp_key_opts *keys;

@@ -3,8 +3,8 @@
 # --hash-window compared with qemu-img + coreutils/Python; case metadata in the report; the
 # partition and LUKS layout of the sample recovery point; --audit-log lines (UTC times, tool
 # version, run id, every action, append-only, mode 0600, no SAS); inputs (image, seal,
-# descriptor) unchanged: size, mtime, ctime and SHA-256 before and after; remote evidence from
-# nginx with a SAS-looking query that never shows up.
+# descriptor) unchanged: size, mtime, ctime and SHA-256 before and after; remote evidence and
+# hash windows from nginx with a SAS-looking query that never shows up.
 set -euo pipefail
 : "${RP_SOURCE_DIR:?set RP_SOURCE_DIR to the source tree}"
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"
@@ -179,11 +179,21 @@ mkdir -p "$T/www"
 R convert -q "$IMG" "$T/www/os.vhd" --to vhd || fail "convert"
 nginx_start "$T/www"
 URL="$NGINX_URL/os.vhd?sv=2022-11-02&sr=b&sp=r&sig=TOPSECRETSIGNATURE%3D"
-expect_exit 0 R verify --cacert "$RP_CACERT" "$URL" --evidence --audit-log "$T/remote.jsonl" \
-	--json "${CASE[@]}"
+expect_exit 0 R verify --cacert "$RP_CACERT" "$URL" --evidence --hash-window 3M \
+	--audit-log "$T/remote.jsonl" --json "${CASE[@]}"
 cp "$RP_OUT" "$T/remote.json"
 json_check "$T/remote.json" "d['disks'][0]['digests'] == {'sha256': '$sha256', 'md5': '$md5', 'sha1': '$sha1'}" \
 	"remote evidence digests"
+# 3 MiB windows do not line up with the 4 MiB chunks: windows end inside chunks
+/usr/bin/python3 - "$T/remote.json" "$T/os.raw" <<'EOF' || fail "remote hash windows"
+import hashlib, json, sys
+d = json.load(open(sys.argv[1]))["disks"][0]
+raw = open(sys.argv[2], "rb").read()
+w = d["hash_windows"]
+assert w["size"] == 3 << 20, w["size"]
+want = [hashlib.sha256(raw[i:i + w["size"]]).hexdigest() for i in range(0, len(raw), w["size"])]
+assert w["sha256"] == want, (len(w["sha256"]), len(want))
+EOF
 json_check "$T/remote.json" "d['source']['kind'] == 'url' and d['source']['display'] == '$NGINX_URL/os.vhd' and d['source']['etag']" \
 	"remote source without its query"
 ! grep -l "TOPSECRET\|sig=" "$T/remote.json" "$T/remote.jsonl" "$RP_ERR" || fail "the SAS signature leaked"
@@ -193,8 +203,10 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 o = [e for e in ev if e["action"] == "open"][0]
 assert o["role"] == "blob" and "?" not in o["url"] and "read-only" in o["how"], o
 assert sum(e["chunks"] for e in ev if e["action"] == "read") == 12, [e for e in ev if e["action"] == "read"]
-assert sorted(e["algorithm"] for e in ev if e["action"] == "digest") == ["md5", "sha1", "sha256"]
+dg = [e for e in ev if e["action"] == "digest"]
+assert sorted(e["algorithm"] for e in dg if e.get("scope") != "hash windows") == ["md5", "sha1", "sha256"], dg
+assert [e["windows"] for e in dg if e.get("scope") == "hash windows"] == [16], dg
 EOF
-pass "remote --evidence: the same digests; no signature in report, audit log or stderr"
+pass "remote --evidence --hash-window: the same digests and windows as Python's; no signature in report, audit log or stderr"
 
 echo "test_forensic: $PASSED passed, 0 failed"

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli_digests.h"
 #include "cli/cli_keys.h"
 #include "cli/cli_net.h"
+#include "cli/cli_report_json.h"
 #include "cli/cli_rpsource.h"
 #include "formats/descriptor.h"
 #include "restore/convert.h"
@@ -27,6 +29,7 @@ struct restore_args {
 	bool force;
 	bool quiet;
 	bool json;
+	const char *report; /* --report FILE */
 };
 
 static const struct cli_opt restore_opts[] = {
@@ -40,6 +43,7 @@ static const struct cli_opt restore_opts[] = {
 	{"force", 'f', false, NULL, "replace OUT if it exists"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	{"json", 0, false, NULL, "print a JSON report on stdout"},
+	{"report", 0, true, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)"},
 	CLI_NET_OPTS,
 	CLI_KEK_OPTS,
 	CLI_LUKS_OPTS,
@@ -76,6 +80,8 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 		a->quiet = true;
 	} else if (strcmp(name, "json") == 0) {
 		a->json = true;
+	} else if (strcmp(name, "report") == 0) {
+		a->report = arg;
 	} else {
 		int rc = cli_kek_arg(cmd, &a->keys, name, arg);
 
@@ -88,6 +94,30 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 	return 0;
 }
 
+/* --report FILE: the run in the envelope verify --json uses, written atomically. The run's
+ * own failure wins over a failure to write the report. */
+static int write_report(const struct restore_args *a, const struct rp_restore_report *rep,
+			const struct rp_seal *seal, const char *out, const char *label,
+			time_t started, int rc, struct rp_err *err)
+{
+	struct rp_json *doc;
+	struct rp_err werr;
+	int wrc;
+
+	if (!a->report)
+		return rc;
+	rp_err_init(&werr);
+	doc = cli_report_restore("restore", rep, seal, out, label[0] ? label : NULL, started,
+				 time(NULL), rc, rc ? err->msg : NULL);
+	wrc = doc ? rp_json_write_file(a->report, doc, &werr) : RP_EIO;
+	rp_json_free(doc);
+	if (wrc && rc == 0) {
+		rp_err_set(err, wrc, "--report %s: %s", a->report, werr.msg);
+		return wrc;
+	}
+	return rc;
+}
+
 /* One blob or file to OUT; the report goes into reports (an array). */
 static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const char *source,
 		       const char *out, const struct rp_seal *seal, const char *seal_path,
@@ -96,6 +126,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 	struct cli_progress prog;
 	struct rp_json *report;
 	char sidecar[4096];
+	time_t started = time(NULL);
 	int rc;
 
 	(void)cmd;
@@ -116,6 +147,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.progress_ctx = &prog;
 		o.stop = &cli_stop;
 		rc = rp_cse_file_run(&o, sidecar, &rep, err);
+		rc = write_report(a, &rep, seal, out, label, started, rc, err);
 		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? err->msg : NULL);
 		rp_restore_report_release(&rep);
 	} else if (rp_is_url(source)) {
@@ -141,6 +173,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.progress_detail = cli_progress_detail;
 		o.stop = &cli_stop;
 		rc = rp_restore_run(&o, &rep, err);
+		rc = write_report(a, &rep, seal, out, label, started, rc, err);
 		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? err->msg : NULL);
 		rp_restore_report_release(&rep);
 	} else {
@@ -151,7 +184,10 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		struct rp_image *img = NULL;
 
 		memset(&cr, 0, sizeof(cr));
-		rc = rp_image_open(source, &io, &img, err);
+		rc = a->report ? rp_err_set(err, RP_EUSAGE,
+					    "--report is for URLs and encrypted copies; for a local "
+					    "image, verify OUT --json gives the report")
+			       : rp_image_open(source, &io, &img, err);
 		if (rc == 0) {
 			co.to = a->format == RP_OUT_RAW ||
 					(a->format == RP_OUT_AUTO && rp_image_format(img) == RP_IMAGE_RAW)
@@ -324,6 +360,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 					    "--out-dir DIR");
 		else if (a.all && (!a.out_dir || a.out))
 			rc = cli_usage(cmd, "--all writes into --out-dir DIR (not -o)");
+		else if (a.all && a.report)
+			rc = cli_usage(cmd, "--report is for one disk (--disk NAME)");
 		else if (a.disk && !a.out)
 			rc = cli_usage(cmd, "missing -o OUT");
 		if (rc) {

@@ -88,6 +88,17 @@ cmp -n $((10 * 1048576)) "$T/out/rsa.vhd" "$IN/disk.raw" ||
 	fail "RSA-OAEP: the restored raw disk differs from the plaintext"
 [ "$(file_size "$T/out/rsa.vhd")" = $((10 * 1048576)) ] || fail "--format raw kept the footer"
 pass "RSA-OAEP: restore --format raw gives the disk without its footer"
+run 0 "$CVMRESTORE" restore "$(azurite_sas cse/aes.vhd)" -o "$T/out/aes2.vhd" "${NET[@]}" \
+	--kek-file "$IN/aes.kek" --seal "$IN/plain.seal.json" --report "$T/out/aes2.report.json"
+json_check "$T/out/aes2.report.json" 'd["schema"] == "cvmrestore-report/1" and d["command"] == "restore" and d["verdict"] == "pass" and d["disks"][0]["chunk_map"] == "vvv" and "?" not in d["source"]["display"]' \
+	"restore --report: $(cat "$T/out/aes2.report.json")"
+run 0 "$CVMRESTORE" report "$T/out/aes2.report.json" -o "$T/out/aes2.html"
+grep -q 'PASS' "$T/out/aes2.html" || fail "the restore report does not render as PASS"
+run 1 "$CVMRESTORE" restore "$(azurite_sas cse/flip.vhd)" -o "$T/out/flip2.vhd" "${NET[@]}" \
+	--kek-file "$IN/aes.kek" --report "$T/out/flip2.report.json"
+json_check "$T/out/flip2.report.json" 'd["verdict"] != "pass" and d["exit_code"] == 1' \
+	"restore --report of a failed restore: $(cat "$T/out/flip2.report.json")"
+pass "restore --report writes the cvmrestore-report/1 document (passing and failing), and report renders it"
 
 # fails CODE NAME MESSAGE ARGS...: restore of cse/NAME.vhd fails and leaves no output
 fails() {

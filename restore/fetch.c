@@ -1,10 +1,10 @@
 /*
- * The fetch engine (fetch.h). This file is longer than most (about 900 lines) because the
+ * The fetch engine (fetch.h). This file is longer than most (about 950 lines) because the
  * transfer loop, the check workers and the in-order digester share one set of slot states,
  * and splitting them would spread that state machine over several files.
  *
  * Slot life cycle: FREE -> FETCH (in libcurl) -> CHECK_Q -> CHECKING (a worker) -> CHECKED
- * (result for the transfer thread) -> DIGEST (in-order digester, only with whole digests) ->
+ * (result for the transfer thread) -> DIGEST (in-order digester: whole digests, hash windows) ->
  * FREE. A failed check or transfer goes to WAIT (backoff) and back to FETCH. The transfer
  * thread hands chunks to slots in increasing order, so the digester's next chunk always has a
  * slot before any later chunk: the window cannot deadlock.

@@ -7,7 +7,8 @@
 #include "common/base64.h"
 #include "common/json.h"
 
-static const char *const rsa_names[RP_JWK_RSA_MEMBERS] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
+static const char *const rsa_names[RP_JWK_RSA_MEMBERS] = {"n", "e",  "d",  "p",
+								  "q", "dp", "dq", "qi"};
 
 /* Decode member name of obj into s; absent and optional: s stays empty. */
 static int member(const struct rp_json *obj, const char *name, bool required, size_t max,

@@ -271,6 +271,11 @@ int rp_kvdoc_parse_error(const char *buf, size_t len, struct rp_kv_error *out, s
 		goto out;
 	}
 	copy_clean(ke.code, sizeof(ke.code), s);
+	if (!ke.code[0]) {
+		rc = rp_err_set(err, RP_EFORMAT, "%s: error.code holds only control characters",
+				what);
+		goto out;
+	}
 	v = rp_json_get(e, "message");
 	if (v && !rp_json_is_null(v)) {
 		s = rp_json_string(v);

@@ -272,6 +272,8 @@ static void test_error_body_errors(void **state)
 	    {"{\"error\":\"Forbidden\"}", RP_EFORMAT, "\"error\" is not an object"},
 	    {"{\"error\":{\"message\":\"m\"}}", RP_EFORMAT, "error.code is missing"},
 	    {"{\"error\":{\"code\":\"\"}}", RP_EFORMAT, "error.code is missing, empty"},
+	    {"{\"error\":{\"code\":\"\\u007f\\u0001\"}}", RP_EFORMAT,
+	     "error.code holds only control characters"},
 	    {"{\"error\":{\"code\":5}}", RP_EFORMAT,
 	     "error.code is missing, empty or not a string"},
 	    {"{\"error\":{\"code\":\"c\",\"message\":5}}", RP_EFORMAT,

@@ -127,30 +127,15 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 	struct rp_json *report;
 	char sidecar[4096];
 	time_t started = time(NULL);
+	bool copy;
 	int rc;
 
 	(void)cmd;
 	cli_progress_init(&prog, label, a->quiet || a->json);
-	if (!rp_is_url(source) && rp_cse_sidecar(source, sidecar, sizeof(sidecar))) {
-		/* An offline copy of a client-side encrypted blob, its metadata beside it. */
-		struct rp_restore_opts o = {0};
-		struct rp_restore_report rep;
-
-		o.url = source;
-		o.out = out;
-		o.format = a->format;
-		o.force = a->force;
-		o.seal = seal;
-		o.whole_digests = a->digests;
-		o.keys = &a->keys;
-		o.progress = cli_progress_cb;
-		o.progress_ctx = &prog;
-		o.stop = &cli_stop;
-		rc = rp_cse_file_run(&o, sidecar, &rep, err);
-		rc = write_report(a, &rep, seal, out, label, started, rc, err);
-		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? err->msg : NULL);
-		rp_restore_report_release(&rep);
-	} else if (rp_is_url(source)) {
+	/* An offline copy of a client-side encrypted blob (its metadata beside it) takes the same
+	 * options as a URL; the network ones go unused. */
+	copy = !rp_is_url(source) && rp_cse_sidecar(source, sidecar, sizeof(sidecar));
+	if (copy || rp_is_url(source)) {
 		struct rp_restore_opts o = {0};
 		struct rp_restore_report rep;
 
@@ -172,7 +157,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.progress_ctx = &prog;
 		o.progress_detail = cli_progress_detail;
 		o.stop = &cli_stop;
-		rc = rp_restore_run(&o, &rep, err);
+		rc = copy ? rp_cse_file_run(&o, sidecar, &rep, err) : rp_restore_run(&o, &rep, err);
 		rc = write_report(a, &rep, seal, out, label, started, rc, err);
 		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? err->msg : NULL);
 		rp_restore_report_release(&rep);

@@ -38,6 +38,8 @@ int image_pread(const struct rp_image *img, void *buf, size_t len, uint64_t off,
 				  "%zu bytes at 0x%llx lie past the end of '%s' (%llu bytes)", len,
 				  (unsigned long long)off, img->path,
 				  (unsigned long long)img->file_size);
+	if (img->src)
+		return img->src->read(img->src->ctx, buf, len, off, err);
 	while (len > 0) {
 		ssize_t n = pread(img->fd, p, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
@@ -139,7 +141,8 @@ static int detect(struct rp_image *img, struct rp_err *err)
 	return 0;
 }
 
-static int open_at_depth(const char *path, const struct rp_image_opts *opts, unsigned depth,
+static int open_at_depth(const char *path, const struct rp_image_source *src,
+			 const struct rp_image_opts *opts, unsigned depth,
 			 const struct rp_image *below, struct rp_image **out, struct rp_err *err)
 {
 	struct rp_image *img;
@@ -160,10 +163,22 @@ static int open_at_depth(const char *path, const struct rp_image_opts *opts, uns
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto fail;
 	}
-	rc = open_file(img, path, err);
-	if (rc)
-		goto fail;
+	if (src) {
+		img->src = src;
+		img->file_size = src->size;
+		img->allocated = src->size;
+	} else {
+		rc = open_file(img, path, err);
+		if (rc)
+			goto fail;
+	}
 	rc = detect(img, err);
+	if (rc == 0 && src && img->format != RP_IMAGE_RAW && img->format != RP_IMAGE_VHD_FIXED) {
+		rc = rp_err_set(err, RP_EUSAGE,
+				"'%s' is not a raw disk or a fixed VHD: restore it to a file first",
+				img->path);
+		goto fail;
+	}
 	if (rc == RP_EFORMAT && opts && opts->keep_unreadable) {
 		image_problem(img, true, false, err);
 		*out = img;
@@ -210,7 +225,16 @@ fail:
 int rp_image_open(const char *path, const struct rp_image_opts *opts, struct rp_image **out,
 		  struct rp_err *err)
 {
-	return open_at_depth(path, opts, 0, NULL, out, err);
+	return open_at_depth(path, NULL, opts, 0, NULL, out, err);
+}
+
+int rp_image_open_source(const struct rp_image_source *src, const struct rp_image_opts *opts,
+			 struct rp_image **out, struct rp_err *err)
+{
+	if (opts && opts->parent_count)
+		return rp_err_set(err, RP_EUSAGE, "'%s': a source read by callback has no parents",
+				  src->name);
+	return open_at_depth(src->name, src, opts, 0, NULL, out, err);
 }
 
 /* The name a differencing image gives its parent: the VHD header's unicode name, or the VHDX
@@ -269,7 +293,7 @@ int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts,
 	}
 	popts = *opts;
 	popts.keep_unreadable = false;
-	rc = open_at_depth(path, &popts, depth, child, &p, &e);
+	rc = open_at_depth(path, NULL, &popts, depth, child, &p, &e);
 	if (rc == RP_EIO)
 		return rp_err_set(err, rc, "parent: %s", e.msg);
 	if (rc) {
@@ -380,6 +404,11 @@ static int file_extent(struct rp_image *img, uint64_t off, bool *allocated, uint
 	off_t data, hole;
 
 	(void)err;
+	if (img->src) {
+		*allocated = true;
+		*run = end - off;
+		return 0;
+	}
 	data = lseek(img->fd, (off_t)off, SEEK_DATA);
 	if (data < 0 && errno == ENXIO) {
 		/* No data from off to the end of the file. */

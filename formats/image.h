@@ -41,6 +41,23 @@ struct rp_image_opts {
 struct rp_image;
 
 /*
+ * A disk read through a callback instead of a file (a blob over HTTPS, restore/blob_read.h):
+ * read fills exactly len bytes at off of the size-byte source, or fails with a message. name
+ * stands for the path in messages (no secrets in it). Raw and fixed VHD sources only: the others
+ * need their metadata read piecemeal from a file (RP_EUSAGE says so). Every byte is allocated.
+ */
+struct rp_image_source {
+	int (*read)(void *ctx, void *buf, size_t len, uint64_t off, struct rp_err *err);
+	void *ctx;
+	uint64_t size;
+	const char *name;
+};
+
+/* Open src as rp_image_open opens a file (opts->parents must be empty). */
+int rp_image_open_source(const struct rp_image_source *src, const struct rp_image_opts *opts,
+			 struct rp_image **out, struct rp_err *err);
+
+/*
  * Open path. Detects the format from its content (VHDX file identifier, VHD footer or its copy
  * at offset 0 for dynamic disks, else raw). Returns RP_EFORMAT if a problem makes the image
  * unreadable, unless opts->keep_unreadable, in which case it returns 0 and

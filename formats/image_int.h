@@ -31,6 +31,7 @@ struct image_vhdx {
 struct rp_image {
 	char *path;
 	int fd;
+	const struct rp_image_source *src; /* read through this instead of fd (borrowed) */
 	dev_t dev;
 	ino_t ino;
 	uint64_t file_size;

@@ -120,21 +120,22 @@ static void fail(struct engine *e, int rc, const char *msg)
 
 /* ---- checks (worker threads) ---- */
 
-static int check_transport(struct engine *e, struct slot *s, char *msg, size_t msgsz)
+int rp_transport_check(enum rp_transport_hash th, const char *crc64_b64, const char *md5_b64,
+		       const uint8_t *buf, size_t len, char *msg, size_t msgsz)
 {
-	if (e->o->th == RP_TH_CRC64) {
+	if (th == RP_TH_CRC64) {
 		uint64_t want, got;
 		struct rp_err err;
 
-		if (!s->xr.crc64[0]) {
+		if (!crc64_b64 || !crc64_b64[0]) {
 			snprintf(msg, msgsz, "the server sent no x-ms-content-crc64");
 			return RP_EVERIFY;
 		}
-		if (rp_crc64_from_b64(s->xr.crc64, &want, &err) != 0) {
+		if (rp_crc64_from_b64(crc64_b64, &want, &err) != 0) {
 			snprintf(msg, msgsz, "x-ms-content-crc64: %s", err.msg);
 			return RP_EVERIFY;
 		}
-		got = rp_crc64(0, s->buf, s->slen);
+		got = rp_crc64(0, buf, len);
 		if (got != want) {
 			char w[RP_CRC64_B64_SIZE], g[RP_CRC64_B64_SIZE];
 			rp_crc64_to_b64(want, w);
@@ -142,26 +143,26 @@ static int check_transport(struct engine *e, struct slot *s, char *msg, size_t m
 			snprintf(msg, msgsz, "crc64 mismatch (server %s, received %s)", w, g);
 			return RP_EVERIFY;
 		}
-	} else if (e->o->th == RP_TH_MD5) {
+	} else if (th == RP_TH_MD5) {
 		uint8_t md[16];
 		struct rp_digest *d = NULL;
 		char got[32];
 		size_t n = 0;
 
-		if (!s->xr.md5[0]) {
+		if (!md5_b64 || !md5_b64[0]) {
 			snprintf(msg, msgsz, "the server sent no Content-MD5");
 			return RP_EVERIFY;
 		}
 		if (rp_digest_new(RP_DIGEST_MD5, &d, NULL) != 0 ||
-		    rp_digest_update(d, s->buf, s->slen) != 0 || rp_digest_final(d, md) != 0) {
+		    rp_digest_update(d, buf, len) != 0 || rp_digest_final(d, md) != 0) {
 			rp_digest_free(d);
 			snprintf(msg, msgsz, "md5 failed");
 			return RP_EIO;
 		}
 		rp_digest_free(d);
 		rp_b64_encode(md, sizeof(md), RP_B64_STD, got, sizeof(got), &n);
-		if (strcmp(got, s->xr.md5) != 0) {
-			snprintf(msg, msgsz, "md5 mismatch (server %s, received %s)", s->xr.md5, got);
+		if (strcmp(got, md5_b64) != 0) {
+			snprintf(msg, msgsz, "md5 mismatch (server %s, received %s)", md5_b64, got);
 			return RP_EVERIFY;
 		}
 	}
@@ -214,7 +215,8 @@ static void check_slot(struct engine *e, struct slot *s)
 			return;
 		}
 	} else {
-		s->check_rc = check_transport(e, s, s->check_msg, sizeof(s->check_msg));
+		s->check_rc = rp_transport_check(e->o->th, s->xr.crc64, s->xr.md5, s->buf, s->slen, s->check_msg,
+						 sizeof(s->check_msg));
 		if (s->check_rc)
 			return;
 		/* Decrypt only what the transport check vouched for; a failed tag is fetched

@@ -34,6 +34,14 @@ enum rp_transport_hash {
 
 const char *rp_transport_hash_name(enum rp_transport_hash th);
 
+/*
+ * Check len bytes at buf against the hash the server sent with them (crc64_b64 from
+ * x-ms-content-crc64, md5_b64 from Content-MD5; either may be NULL). RP_EVERIFY with msg
+ * ("crc64 mismatch (server A, received B)", "the server sent no ...") when they disagree.
+ */
+int rp_transport_check(enum rp_transport_hash th, const char *crc64_b64, const char *md5_b64,
+		       const uint8_t *buf, size_t len, char *msg, size_t msgsz);
+
 /* Which chunks hold data: called from the transfer thread, in increasing chunk order. */
 typedef int (*rp_fetch_plan_fn)(void *ctx, uint64_t chunk, bool *allocated, struct rp_err *err);
 

@@ -1,0 +1,228 @@
+/* Verified random reads of a blob: whole chunks, transport hash per request, seal per chunk. */
+#include "restore/blob_read.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "verify/digest.h"
+
+#define PIECE_MAX (4u * 1024 * 1024) /* Azure's limit for a range with a transport hash */
+
+struct rp_blob_reader {
+	struct rp_blob blob;
+	struct rp_blob *b; /* &blob */
+	enum rp_transport_hash th;
+	const struct rp_seal *seal;
+	uint64_t chunk_size;
+	uint8_t *buf;	 /* the cached chunk */
+	uint64_t cached; /* its index, UINT64_MAX for none */
+	void (*on_chunk)(void *ctx, uint64_t index, uint64_t off, uint64_t len);
+	void *on_chunk_ctx;
+	int failed; /* the first failure's code, message in ferr */
+	struct rp_err ferr;
+};
+
+int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_reader **out,
+			struct rp_err *err)
+{
+	uint64_t chunk_size = o->seal ? o->seal->chunk_size : o->chunk_size;
+	struct rp_http_opts token_http;
+	struct rp_blob_reader *r;
+	int rc;
+
+	*out = NULL;
+	if (chunk_size < 512 || chunk_size % 512 || chunk_size > (64u << 20))
+		return rp_err_set(err, RP_EUSAGE,
+				  "chunk size %" PRIu64 ": a multiple of 512 up to 64 MiB expected",
+				  chunk_size);
+	r = calloc(1, sizeof(*r));
+	if (r)
+		r->buf = malloc((size_t)chunk_size);
+	if (!r || !r->buf) {
+		free(r);
+		return rp_err_set(err, RP_EIO, "out of memory for a %" PRIu64 "-byte chunk",
+				  chunk_size);
+	}
+	r->b = &r->blob;
+	r->th = o->th;
+	r->seal = o->seal;
+	r->chunk_size = chunk_size;
+	r->cached = UINT64_MAX;
+	r->on_chunk = o->on_chunk;
+	r->on_chunk_ctx = o->on_chunk_ctx;
+	rp_err_init(&r->ferr);
+	r->blob.url = o->url;
+	r->blob.retries = o->retries;
+	r->blob.retry_base_ms = o->retry_base_ms;
+	rc = rp_http_new(o->http, &r->blob.http, err);
+	if (rc)
+		goto fail;
+	/* As in restore.c: --require-private guards storage, not the token's source. */
+	token_http = *o->http;
+	token_http.require_private = false;
+	rc = rp_auth_new(o->auth, &token_http, RP_AUDIENCE_STORAGE, &r->blob.auth, err);
+	if (rc)
+		goto fail;
+	rc = rp_blob_head(&r->blob, err);
+	if (rc)
+		goto fail;
+	if (r->blob.encryptiondata[0]) {
+		rc = rp_err_set(err, RP_EUSAGE,
+				"%s is client-side encrypted: its stored bytes are ciphertext; "
+				"restore it, then check the restored file",
+				r->blob.display);
+		goto fail;
+	}
+	if (o->etag && strcmp(o->etag, r->blob.etag) != 0) {
+		rc = rp_err_set(err, RP_EIO, "%s changed after it was verified (ETag %s, now %s)",
+				r->blob.display, o->etag, r->blob.etag);
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	rp_blob_reader_free(r);
+	return rc;
+}
+
+void rp_blob_reader_free(struct rp_blob_reader *r)
+{
+	if (!r)
+		return;
+	rp_auth_free(r->blob.auth);
+	rp_http_free(r->blob.http);
+	free(r->buf);
+	free(r);
+}
+
+uint64_t rp_blob_reader_size(const struct rp_blob_reader *r)
+{
+	return r->blob.size;
+}
+
+const char *rp_blob_reader_name(const struct rp_blob_reader *r)
+{
+	return r->blob.display;
+}
+
+int rp_blob_reader_failure(const struct rp_blob_reader *r, struct rp_err *err)
+{
+	if (r->failed)
+		rp_err_set(err, r->failed, "%s", r->ferr.msg);
+	return r->failed;
+}
+
+/* One request of at most PIECE_MAX bytes, checked with the transport hash; a damaged body is
+ * fetched again as often as the blob's retries allow. */
+static int read_piece(struct rp_blob_reader *r, uint64_t off, size_t len, uint8_t *buf,
+		      struct rp_err *err)
+{
+	const char *hh = r->th == RP_TH_CRC64 ? "x-ms-range-get-content-crc64: true"
+			 : r->th == RP_TH_MD5 ? "x-ms-range-get-content-md5: true"
+					      : NULL;
+	unsigned attempt;
+	int rc = 0;
+
+	for (attempt = 0; attempt <= r->b->retries; attempt++) {
+		struct rp_http_response resp;
+		char msg[256];
+
+		memset(&resp, 0, sizeof(resp));
+		rc = rp_blob_get_range(r->b, off, len, hh, 0, buf, &resp, err);
+		if (rc)
+			return rc;
+		rc = rp_transport_check(r->th, rp_http_header(&resp, "x-ms-content-crc64"),
+					rp_http_header(&resp, "Content-MD5"), buf, len, msg,
+					sizeof(msg));
+		rp_http_response_release(&resp);
+		if (rc == 0)
+			return 0;
+		rp_err_set(err, rc, "%s: range at 0x%" PRIx64 ": %s (after %u retries)",
+			   r->b->display, off, msg, attempt);
+		if (rc != RP_EVERIFY)
+			return rc;
+	}
+	return rc;
+}
+
+/* Fetch chunk i into r->buf and check it against the seal. */
+static int load_chunk(struct rp_blob_reader *r, uint64_t i, struct rp_err *err)
+{
+	uint64_t off = i * r->chunk_size, len = r->b->size - off, done, cover;
+	int rc;
+
+	if (len > r->chunk_size)
+		len = r->chunk_size;
+	r->cached = UINT64_MAX;
+	for (done = 0; done < len; done += PIECE_MAX) {
+		size_t n = (size_t)(len - done < PIECE_MAX ? len - done : PIECE_MAX);
+
+		rc = read_piece(r, off + done, n, r->buf + done, err);
+		if (rc)
+			return rc;
+	}
+	/* The seal covers the virtual disk: [off, cover) of this chunk. */
+	cover = !r->seal || off >= r->seal->virtual_size ? 0
+		: r->seal->virtual_size - off < len	 ? r->seal->virtual_size - off
+							 : len;
+	if (cover) {
+		const struct rp_seal_chunk *want = &r->seal->chunks[i];
+		uint8_t got[32];
+		bool ok;
+
+		if (want->state == RP_CHUNK_DATA) {
+			rc = rp_sha256(r->buf, (size_t)cover, got);
+			if (rc)
+				return rp_err_set(err, RP_EIO, "sha256 failed");
+			ok = memcmp(got, want->sha256, sizeof(got)) == 0;
+		} else {
+			ok = rp_is_zero(r->buf, (size_t)cover);
+		}
+		if (!ok)
+			return rp_err_set(err, RP_EVERIFY,
+					  "%s: chunk %" PRIu64 " at 0x%" PRIx64
+					  ": sha256 mismatch with the seal",
+					  r->b->display, i, off);
+	}
+	r->cached = i;
+	if (r->on_chunk)
+		r->on_chunk(r->on_chunk_ctx, i, off, len);
+	return 0;
+}
+
+int rp_blob_reader_read(void *ctx, void *buf, size_t len, uint64_t off, struct rp_err *err)
+{
+	struct rp_blob_reader *r = ctx;
+	uint8_t *p = buf;
+
+	if (off > r->b->size || len > r->b->size - off)
+		return rp_err_set(err, RP_EUSAGE,
+				  "%s: %zu bytes at 0x%" PRIx64 " lie past the end (%" PRIu64 ")",
+				  r->b->display, len, off, r->b->size);
+	while (len > 0) {
+		uint64_t i = off / r->chunk_size, in = off - i * r->chunk_size;
+		size_t n = (size_t)(r->chunk_size - in < len ? r->chunk_size - in : len);
+		int rc;
+
+		if (r->cached != i) {
+			struct rp_err e;
+
+			rp_err_init(&e);
+			rc = load_chunk(r, i, &e);
+			if (rc) {
+				if (!r->failed) {
+					r->failed = rc;
+					r->ferr = e;
+				}
+				return rp_err_set(err, rc, "%s", e.msg);
+			}
+		}
+		memcpy(p, r->buf + in, n);
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}

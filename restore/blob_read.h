@@ -1,0 +1,58 @@
+/*
+ * Verified random reads of a blob, for checks that need a few regions rather than the whole
+ * disk (the LUKS headers of `verify URL --luks-*`). Reads cover whole chunks: each chunk is
+ * fetched with If-Match on the ETag the caller saw (so the content is the one the streaming
+ * pass verified), in requests of at most 4 MiB each checked with the transport hash (CRC64 or
+ * MD5, as in restore/fetch.h) and, with a seal, the chunk against the seal's digest, before a
+ * byte is handed out. The last chunk read is kept: header parsers read piecemeal.
+ * Not thread-safe.
+ */
+#ifndef RP_RESTORE_BLOB_READ_H
+#define RP_RESTORE_BLOB_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "formats/seal.h"
+#include "restore/blob.h"
+#include "restore/fetch.h"
+
+struct rp_blob_reader;
+
+struct rp_blob_reader_opts {
+	const char *url; /* may hold a SAS: messages use its display form */
+	const struct rp_http_opts *http;
+	const struct rp_auth_opts *auth;
+	unsigned retries, retry_base_ms;
+	const char *etag; /* the content the caller verified; another one is RP_EIO */
+	enum rp_transport_hash th;
+	const struct rp_seal *seal; /* may be NULL; borrowed. Its chunks cover the first
+				     * virtual_size bytes; the rest (a VHD footer) has the
+				     * transport hash only */
+	uint64_t chunk_size;	    /* without a seal */
+	/* Called for each chunk after it checked out (may be NULL): the audit trail. */
+	void (*on_chunk)(void *ctx, uint64_t index, uint64_t off, uint64_t len);
+	void *on_chunk_ctx;
+};
+
+/*
+ * Connect, HEAD the blob and check that it is still the content with o->etag; a client-side
+ * encrypted blob is RP_EUSAGE (its stored bytes are ciphertext).
+ */
+int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_reader **out,
+			struct rp_err *err);
+void rp_blob_reader_free(struct rp_blob_reader *r);
+
+/* The blob's size and display name (URL without its query). */
+uint64_t rp_blob_reader_size(const struct rp_blob_reader *r);
+const char *rp_blob_reader_name(const struct rp_blob_reader *r);
+
+/* Read exactly len bytes at off (an rp_image_source read function; ctx is the reader). */
+int rp_blob_reader_read(void *ctx, void *buf, size_t len, uint64_t off, struct rp_err *err);
+
+/* The first read that failed (the transport hash, the seal, the network), if any: its code
+ * (0 for none) and err. A parser reading through the reader may report it otherwise. */
+int rp_blob_reader_failure(const struct rp_blob_reader *r, struct rp_err *err);
+
+#endif

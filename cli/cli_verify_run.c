@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/util.h"
+#include "restore/blob_read.h"
 #include "restore/cse.h"
 #include "restore/http.h"
 #include "verify/luks.h"
@@ -17,7 +18,8 @@
 #define DEFAULT_CHUNK (4u << 20)
 
 struct vrun;
-static void luks_check(struct vrun *vr, struct rp_image *img);
+static void luks_check(struct vrun *vr, struct rp_image *img, const struct rp_blob_reader *r);
+static void blob_failure(struct vrun *vr, const struct rp_err *e);
 
 struct vrun {
 	const struct cli_cmd *cmd;
@@ -472,7 +474,7 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 		audit_digests(&vr, "computed");
 	}
 	if (vr.code == 0 && cli_luks_wanted(&a->luks))
-		luks_check(&vr, img);
+		luks_check(&vr, img, NULL);
 	/* The input must be exactly as it was: same size, inode and times (atime aside). */
 	for (i = 0; i < nin; i++) {
 		struct stat after;
@@ -502,7 +504,7 @@ finish:
 
 /* The key check of --luks-*: its volumes replace the report's header-only luks list; a key
  * that opens nothing fails the disk (luks-no-key), a volume that cannot be checked is an error. */
-static void luks_check(struct vrun *vr, struct rp_image *img)
+static void luks_check(struct vrun *vr, struct rp_image *img, const struct rp_blob_reader *r)
 {
 	const struct cli_luks_args *l = &vr->a->luks;
 	struct rp_luks_result res;
@@ -519,6 +521,12 @@ static void luks_check(struct vrun *vr, struct rp_image *img)
 	if (rc == 0) {
 		rc = rp_luks_check_image(img, &key, NULL, -1, &res, &err);
 		rp_luks_key_release(&key);
+	}
+	/* A blob chunk that did not check out is that failure, not the key's. */
+	if (r && rp_blob_reader_failure(r, &err)) {
+		blob_failure(vr, &err);
+		rp_luks_result_release(&res);
+		return;
 	}
 	vols = rp_json_new_array();
 	for (i = 0; i < res.count; i++)
@@ -543,6 +551,78 @@ static void luks_check(struct vrun *vr, struct rp_image *img)
 	rp_luks_result_release(&res);
 }
 
+/* A failed read of the LUKS check on a URL: data that did not check out fails the disk (exit 1)
+ * with the pass's results kept; anything else is the run's error. */
+static void blob_failure(struct vrun *vr, const struct rp_err *e)
+{
+	if (e->code == RP_EVERIFY) {
+		cli_disk_reason(&vr->d, strstr(e->msg, "with the seal") ? "seal-mismatch"
+									: "transport-hash",
+				"LUKS check: %s", e->msg);
+		return;
+	}
+	vr->code = rp_err_set(&vr->err, e->code, "LUKS check: %s", e->msg);
+	if (strstr(e->msg, "changed after it was verified"))
+		cli_disk_reason(&vr->d, "source-changed", "%s", vr->err.msg);
+}
+
+static void audit_blob_chunk(void *ctx, uint64_t index, uint64_t off, uint64_t len)
+{
+	struct vrun *vr = ctx;
+	struct rp_json *f = rp_json_new_object();
+
+	rp_json_set_str(f, "source", "blob");
+	rp_json_set_u64(f, "offset", off);
+	rp_json_set_u64(f, "length", len);
+	rp_json_set_u64(f, "first_chunk", index);
+	rp_json_set_u64(f, "chunks", 1);
+	rp_json_set_str(f, "purpose", "LUKS key check");
+	cli_audit_event(&vr->a->audit, "read", f);
+}
+
+/* --luks-* on a URL: the LUKS check reads the partition tables and headers again, each chunk
+ * checked as the pass checked it (transport hash, seal) and pinned to the ETag it verified. */
+static void remote_luks_check(struct vrun *vr, const char *url, enum rp_transport_hash th)
+{
+	const struct verify_args *a = vr->a;
+	struct rp_blob_reader_opts ro = {
+		.url = url,
+		.http = &a->net.http,
+		.auth = &a->net.auth,
+		.retries = a->net.retries,
+		.retry_base_ms = a->net.retry_base_ms,
+		.etag = vr->etag,
+		.th = th,
+		.seal = vr->seal,
+		.chunk_size = a->net.chunk_size,
+		.on_chunk = audit_blob_chunk,
+		.on_chunk_ctx = vr,
+	};
+	struct rp_blob_reader *r = NULL;
+	struct rp_image_source src;
+	struct rp_image *img = NULL;
+	struct rp_err e;
+	int rc;
+
+	rp_err_init(&e);
+	rc = rp_blob_reader_open(&ro, &r, &e);
+	if (rc == 0) {
+		src.read = rp_blob_reader_read;
+		src.ctx = r;
+		src.size = rp_blob_reader_size(r);
+		src.name = rp_blob_reader_name(r);
+		rc = rp_image_open_source(&src, NULL, &img, &e);
+		if (rc)
+			rp_blob_reader_failure(r, &e);
+	}
+	if (rc)
+		blob_failure(vr, &e);
+	else
+		luks_check(vr, img, r);
+	rp_image_free(img);
+	rp_blob_reader_free(r);
+}
+
 /* The reason code of a failed network pass. */
 static const char *remote_reason(const struct rp_restore_report *rep, int rc, const char *msg)
 {
@@ -563,6 +643,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 			 const char *sidecar)
 {
 	bool partial = cli_vsel_partial(&a->sel), first = true;
+	enum rp_transport_hash th = RP_TH_NONE;
 	struct rp_restore_opts o = {0};
 	struct cli_progress prog;
 	struct vrun vr;
@@ -571,9 +652,9 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 
 	if (a->img.parent_count)
 		return cli_usage(cmd, "--parent is for local images, not URLs or encrypted copies");
-	if (cli_luks_wanted(&a->luks))
-		return cli_usage(cmd, "--luks-* checks a local disk image: restore the disk, then "
-				      "verify the restored file with it");
+	if (sidecar && cli_luks_wanted(&a->luks))
+		return cli_usage(cmd, "--luks-* with an encrypted copy: restore it, then verify the "
+				      "restored file with --luks-*");
 	if (sidecar && partial)
 		return cli_usage(cmd, "an encrypted copy is verified whole: --sample, --rolling, "
 				      "--shard and --max-* are for images and URLs");
@@ -635,6 +716,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 		rc = sidecar ? rp_cse_file_run(&o, sidecar, &rep, &vr.err)
 			     : rp_restore_run(&o, &rep, &vr.err);
 		if (first) {
+			th = rep.th;
 			snprintf(vr.etag, sizeof(vr.etag), "%s", rep.etag);
 			vr.src.etag = vr.etag;
 			vr.d.virtual_size = rep.virtual_size;
@@ -689,6 +771,8 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 		audit_reads(&vr, "blob");
 		audit_digests(&vr, "computed or, every chunk having matched, the seal's");
 	}
+	if (vr.code == 0 && cli_luks_wanted(&a->luks))
+		remote_luks_check(&vr, url, th);
 	rc = finish(&vr);
 out:
 	vrun_release(&vr);

@@ -268,6 +268,7 @@ void rp_http_free(struct rp_http *h)
 struct body_buf {
 	struct rp_http_response *r;
 	size_t max;
+	size_t cap; /* bytes allocated for r->body, its final NUL included */
 	bool too_big;
 };
 
@@ -282,19 +283,29 @@ static size_t body_cb(char *p, size_t size, size_t n, void *ud)
 		return 0;
 	}
 	/* Grow by hand rather than realloc: answers may hold tokens, and the old block is wiped
-	 * before it is freed. */
-	nb = malloc(b->r->body_len + len + 1);
-	if (!nb)
-		return 0;
-	if (b->r->body) {
-		memcpy(nb, b->r->body, b->r->body_len);
-		explicit_bzero(b->r->body, b->r->body_len);
-		free(b->r->body);
+	 * before it is freed. Doubling keeps the copies linear in the body (curl hands it over
+	 * 16 KiB at a time: growing by that much copied a 4 MiB range 256 times). */
+	if (b->r->body_len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->r->body_len + len + 1)
+			cap *= 2;
+		if (cap > b->max + 1)
+			cap = b->max + 1;
+		nb = malloc(cap);
+		if (!nb)
+			return 0;
+		if (b->r->body) {
+			memcpy(nb, b->r->body, b->r->body_len);
+			explicit_bzero(b->r->body, b->r->body_len);
+			free(b->r->body);
+		}
+		b->r->body = nb;
+		b->cap = cap;
 	}
-	memcpy(nb + b->r->body_len, p, len);
-	b->r->body = nb;
+	memcpy(b->r->body + b->r->body_len, p, len);
 	b->r->body_len += len;
-	nb[b->r->body_len] = '\0';
+	b->r->body[b->r->body_len] = '\0';
 	return len;
 }
 

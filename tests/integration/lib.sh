@@ -24,6 +24,10 @@ set -euo pipefail
 
 PY=/usr/bin/python3
 
+# Every peer is on 127.0.0.1: a proxy from the CI host's environment must not be asked for them.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
 rp_need_env() {
 	local v
 	for v in CVMRESTORE RP_SOURCE_DIR RP_BUILD_DIR; do
@@ -145,7 +149,8 @@ sys.exit(0 if isinstance(d, dict) else 1)' "$1" 2>/dev/null ||
 }
 
 # it_make_raw FILE SIZE MIB_INDEX...: a sparse raw file of SIZE bytes with random data in the
-# listed MiBs (each clipped to SIZE).
+# listed MiBs (each clipped to SIZE). Bytes 510 and 511 stay zero: random ones end in the MBR
+# signature 55 AA one time in 65536, and the disk then has a (broken) partition table.
 it_make_raw()
 {
 	local f=$1 size=$2 i
@@ -155,6 +160,8 @@ it_make_raw()
 	for i in "$@"; do
 		head -c 1048576 /dev/urandom |
 			dd of="$f" bs=64K seek=$((i * 1048576)) oflag=seek_bytes conv=notrunc status=none
+		[ "$i" != 0 ] ||
+			printf '\0\0' | dd of="$f" bs=1 seek=510 conv=notrunc status=none
 	done
 	truncate -s "$size" "$f"
 }

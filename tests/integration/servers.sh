@@ -86,9 +86,15 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# srv_port_closed PORT [PID]: nothing listens on PORT; with PID, no socket of PID does (another
+# test running alongside may have been given the port since)
 srv_port_closed()
 {
-	! ss -Htln "sport = :$1" | grep -q .
+	if [ -n "${2:-}" ]; then
+		! ss -Htlnp "sport = :$1" | grep -q "pid=$2,"
+	else
+		! ss -Htln "sport = :$1" | grep -q .
+	fi
 }
 
 # srv_wait_https URL PID WHAT: wait up to 30 s for any HTTP answer from URL; return 1 if PID

@@ -78,10 +78,10 @@ fault_ok "503 with Retry-After" \
 grep -q ' 503 503$' "$PROXY_LOG" || fail "503: not in the proxy log"
 json_check "$T/ok$N.json" 'd["seconds"] >= 0.3' "503: x-ms-retry-after-ms was not honoured"
 fault_ok "500 once" "{\"mode\": \"500\", \"nth\": $FIRST}"
-t0=$SECONDS
-fault_ok "stall past --low-speed-time 2" "{\"mode\": \"stall\", \"nth\": $FIRST, \"seconds\": 30}" \
+fault_ok "stall past --low-speed-time 2" "{\"mode\": \"stall\", \"nth\": $FIRST, \"seconds\": 120}" \
 	--low-speed-time 2
-[ $((SECONDS - t0)) -lt 20 ] || fail "stall: the transfer was not cut after 2 s"
+# the restore's own time, not the checks around it: the 120 s stall was cut long before its end
+json_check "$T/ok$N.json" 'd["seconds"] < 60' "stall: the transfer was not cut after 2 s"
 fault_ok "short body" "{\"mode\": \"short\", \"nth\": $FIRST}"
 # with the crc64 simulation the probe answers, so chunks start at the 3rd range GET
 fault_ok "flipped byte caught by CRC64" \

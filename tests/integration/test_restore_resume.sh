@@ -86,8 +86,8 @@ STALL='{"mode": "stall", "nth": 12, "seconds": 120}'
 note "SIGKILL during a restore, then resume"
 OUT=$T/out.vhd
 proxy_fault "$STALL"
+STALLS=$(proxy_stat 'd["injected"].get("stall", 0)') # before the restore can reach the 12th GET
 start_restore "$OUT"
-STALLS=$(proxy_stat 'd["injected"].get("stall", 0)')
 wait_journal "$OUT" 4
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null || true
@@ -114,8 +114,8 @@ pass "report: resumed, bytes_resumed $(json_get "$T/resume.json" 'd["bytes_resum
 note "SIGINT, then the blob changes"
 OUT=$T/out2.vhd
 proxy_fault "$STALL"
+STALLS=$(proxy_stat 'd["injected"].get("stall", 0)') # before the restore can reach the 12th GET
 start_restore "$OUT"
-STALLS=$(proxy_stat 'd["injected"].get("stall", 0)')
 wait_journal "$OUT" 4
 kill -INT "$PID"
 rc=0

@@ -70,7 +70,7 @@ note "azurite (strict)"
 t0=$(date +%s.%N)
 azurite_start
 note "azurite ready in $(echo "$(date +%s.%N) - $t0" | bc) s at $AZURITE_URL"
-PORTS+=("$AZURITE_PORT")
+PORTS+=("$AZURITE_PORT:$AZURITE_PID")
 blobtool create-container disks
 etag=$(blobtool upload-sparse disks/vm1/disk.vhd "$T/disk.raw")
 [ -n "$etag" ] || fail "upload-sparse printed no ETag"
@@ -168,7 +168,7 @@ E0=$(hdr "$T/h" etag)
 # fault proxy in front of Azurite -------------------------------------------------------------
 note "faultproxy"
 faultproxy_start "https://127.0.0.1:$AZURITE_PORT"
-PORTS+=("$PROXY_PORT")
+PORTS+=("$PROXY_PORT:$PROXY_PID")
 P=${U/127.0.0.1:$AZURITE_PORT/127.0.0.1:$PROXY_PORT}
 R1="x-ms-range: bytes=$((3 * MIB))-$((4 * MIB - 1))"
 slice "$T/disk.raw" $((3 * MIB)) $MIB >"$T/want"
@@ -205,9 +205,9 @@ expect_status 500 "$T/h" "500 once"
 get "$T/b" "$T/h" "$P" -H "$R1"
 expect_status 206 "$T/h" "after the 500"
 
-proxy_fault '{"mode": "stall", "seconds": 8}'
+proxy_fault '{"mode": "stall", "seconds": 20}'
 rc=0
-get "$T/b" "$T/h" "$P" -H "$R1" --max-time 3 || rc=$?
+get "$T/b" "$T/h" "$P" -H "$R1" --max-time 8 || rc=$?
 [ "$rc" = 28 ] || fail "stall: curl exit $rc, want 28"
 [ "$(file_size "$T/b")" = $((MIB / 2)) ] || fail "stall: $(file_size "$T/b") bytes before the stall"
 
@@ -256,7 +256,7 @@ faultproxy_stop
 # tokens: IMDS and client credentials ---------------------------------------------------------
 note "token server"
 tokenserver_start --client-id app1 --client-secret s3cret --expires-in 600
-PORTS+=("$TOKEN_PORT")
+PORTS+=("$TOKEN_PORT:$TOKEN_PID")
 IMDS="$TOKEN_URL/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com"
 get "$T/b" "$T/h" "$IMDS"
 expect_status 400 "$T/h" "IMDS without Metadata: true"
@@ -279,7 +279,7 @@ grep -qF "$cctok" "$TOKEN_LOG" || fail "the token log lacks the client-credentia
 json_check "$TOKEN_STATS" 'd["imds"] == 2 and d["client_credentials"] == 2 and d["issued"] == 2 and d["rejected"] == 2' "token stats"
 tokenserver_stop
 tokenserver_start --tls --fail-first 1 --fail-status 429
-PORTS+=("$TOKEN_PORT")
+PORTS+=("$TOKEN_PORT:$TOKEN_PID")
 case $TOKEN_URL in https://*) ;; *) fail "--tls token server URL $TOKEN_URL" ;; esac
 IMDS_TLS="$TOKEN_URL/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net"
 get "$T/b" "$T/h" "$IMDS_TLS" -H 'Metadata: true'
@@ -289,12 +289,12 @@ get "$T/b" "$T/h" "$IMDS_TLS" -H 'Metadata: true'
 expect_status 200 "$T/h" "IMDS over TLS after the 429"
 tokenserver_stop
 azurite_stop
-srv_port_closed "$AZURITE_PORT" || fail "Azurite's port is still open after SIGKILL"
+srv_port_closed "$AZURITE_PORT" "${PORTS[0]#*:}" || fail "Azurite's port is still open after SIGKILL"
 
 # Azurite --loose --oauth basic ---------------------------------------------------------------
 note "azurite (--loose --oauth basic)"
 azurite_start --loose --oauth
-PORTS+=("$AZURITE_PORT")
+PORTS+=("$AZURITE_PORT:$AZURITE_PID")
 blobtool upload-sparse disks/d2 "$T/disk.raw" --create-container >/dev/null
 U=$(azurite_sas disks/d2)
 get "$T/b" "$T/h" "$U" -H 'x-ms-range: bytes=0-511' -H 'x-ms-range-get-content-crc64: true'
@@ -306,7 +306,7 @@ get "$T/b" "$T/h" "$U" -H 'x-ms-range: bytes=0-511' -H 'x-ms-range-get-content-c
 note "CRC64 + MD5 together (--loose): $(status "$T/h") $(hdr "$T/h" x-ms-error-code)"
 
 tokenserver_start --expires-in 600
-PORTS+=("$TOKEN_PORT")
+PORTS+=("$TOKEN_PORT:$TOKEN_PID")
 get "$T/tok.json" "$T/h" "$TOKEN_URL/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com" -H 'Metadata: true'
 tok=$(json_get "$T/tok.json" 'd["access_token"]')
 B="$AZURITE_URL/disks/d2"
@@ -321,7 +321,7 @@ expect_status 403 "$T/h" "token for the wrong audience"
 note "wrong audience: 403 $(hdr "$T/h" x-ms-error-code) (HEAD: no body)"
 tokenserver_stop
 tokenserver_start --expires-in -120
-PORTS+=("$TOKEN_PORT")
+PORTS+=("$TOKEN_PORT:$TOKEN_PID")
 get "$T/tok.json" "$T/h" "$TOKEN_URL/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com" -H 'Metadata: true'
 tok=$(json_get "$T/tok.json" 'd["access_token"]')
 get "$T/b" "$T/h" "$B" -H "Authorization: Bearer $tok" -H 'x-ms-version: 2021-08-06' \
@@ -336,7 +336,7 @@ note "nginx"
 mkdir -p "$T/www"
 cp "$T/disk.raw" "$T/www/disk.raw"
 nginx_start "$T/www"
-PORTS+=("$NGINX_PORT")
+PORTS+=("$NGINX_PORT:$NGINX_PID")
 get /dev/null "$T/h" "$NGINX_URL/disk.raw" -I
 expect_status 200 "$T/h" "nginx HEAD"
 NE=$(hdr "$T/h" etag)
@@ -350,7 +350,7 @@ expect_status 412 "$T/h" "nginx If-Match mismatch"
 curl -sS --cacert "$RP_CACERT" -r 0-99 -o /dev/null "$NGINX_URL/disk.raw" \
 	--next --cacert "$RP_CACERT" -r 100-199 -o /dev/null "$NGINX_URL/disk.raw"
 faultproxy_start "$NGINX_URL"
-PORTS+=("$PROXY_PORT")
+PORTS+=("$PROXY_PORT:$PROXY_PID")
 proxy_fault '{"mode": "flip", "offset": 0}'
 get "$T/b" "$T/h" "$PROXY_URL/disk.raw" -r $((3 * MIB))-$((3 * MIB + 4095))
 cmp -s "$T/b" <(slice "$T/disk.raw" $((3 * MIB)) 4096) && fail "flip through nginx did nothing"
@@ -366,7 +366,8 @@ nginx_stop
 # nothing left ---------------------------------------------------------------------------------
 srv_stop_all
 for p in "${PORTS[@]}"; do
-	srv_port_closed "$p" || fail "port $p still listening: $(ss -Hltnp "sport = :$p")"
+	srv_port_closed "${p%:*}" "${p#*:}" ||
+		fail "port ${p%:*} still open by pid ${p#*:}: $(ss -Hltnp "sport = :${p%:*}")"
 done
 note "all servers stopped; ports ${PORTS[*]} closed"
 echo "test_servers: 1 passed, 0 failed"

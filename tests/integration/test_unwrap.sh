@@ -143,12 +143,12 @@ bad() {
 bad 5 "RSA-OAEP unwrap with $IN/other.pem (RSA-2048) failed" --alg RSA-OAEP \
 	--kek-file "$IN/other.pem" --wrapped-file "$IN/w.oaep"
 cp "$IN/w.oaep" "$IN/w.oaep.bad"
-printf '\x55' | dd of="$IN/w.oaep.bad" bs=1 seek=100 conv=notrunc status=none
+it_flip_byte "$IN/w.oaep.bad" 100 # inverted: a random byte may already hold any fixed value
 bad 5 "the key is not the one that wrapped it, or the wrapped key was altered" --alg RSA-OAEP \
 	--kek-file "$IN/kek.pem" --wrapped-file "$IN/w.oaep.bad"
 bad 5 "RSA-OAEP-256 unwrap" --alg RSA-OAEP-256 --kek-file "$IN/kek.pem" --wrapped-file "$IN/w.oaep"
 cp "$IN/w.kw256" "$IN/w.kw.bad"
-printf '\x55' | dd of="$IN/w.kw.bad" bs=1 seek=9 conv=notrunc status=none
+it_flip_byte "$IN/w.kw.bad" 9
 bad 5 "A256KW unwrap with $IN/aes256 (AES-256) failed the integrity check" --alg A256KW \
 	--kek-file "$IN/aes256" --wrapped-file "$IN/w.kw.bad"
 bad 5 "failed the integrity check" --alg CKM_AES_KEY_WRAP --kek-file "$IN/aes128" \

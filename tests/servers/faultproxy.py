@@ -310,13 +310,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rh = [(k, v) for k, v in r.getheaders() if k.lower() not in HOP]
         if new_etag is not None:
             rh = [(k, new_etag if k.lower() == "etag" else v) for k, v in rh]
+        # Each request is logged and counted before its answer goes out: a client that exits on
+        # the answer must find it in the log and the stats.
         if self.command == "HEAD":
             r.read()
-            self.send_head(r.status, r.reason, rh)
-            return self.done(kind, r.status, None, rng)
+            self.done(kind, r.status, None, rng)
+            return self.send_head(r.status, r.reason, rh)
         clen = r.getheader("Content-Length")
         if act is None and not want_crc and clen is not None and int(clen) > CHUNK:
             # stream big answers (whole-blob reads) instead of buffering them
+            self.done(kind, r.status, None, rng)
             self.send_head(r.status, r.reason, rh)
             left = int(clen)
             while left:
@@ -326,7 +329,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     break
                 self.wfile.write(data)
                 left -= len(data)
-            return self.done(kind, r.status, None, rng)
+            return
         data = r.read()
         rh = [(k, v) for k, v in rh if k.lower() != "content-length"]
         rh.append(("Content-Length", str(len(data))))
@@ -334,21 +337,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rh = [(k, v) for k, v in rh if k.lower() != "x-ms-content-crc64"]
             rh.append(("x-ms-content-crc64", crc64_b64(data)))
         if act is None or r.status not in (200, 206) or not data:
+            self.done(kind, r.status, act if act == "putflip" else None, rng)
             self.send_head(r.status, r.reason, rh)
-            self.wfile.write(data)
-            return self.done(kind, r.status, act if act == "putflip" else None, rng)
+            return self.wfile.write(data)
         half = len(data) // 2
         if act == "flip":
             off = min(int(fault.get("offset", 0)), len(data) - 1)
             data = data[:off] + bytes([data[off] ^ 0xFF]) + data[off + 1:]
+            self.done(kind, r.status, act, rng)
             self.send_head(r.status, r.reason, rh)
-            self.wfile.write(data)
-            return self.done(kind, r.status, act, rng)
+            return self.wfile.write(data)
+        self.done(kind, r.status, act, rng)
         self.send_head(r.status, r.reason, rh)
         self.wfile.write(data[:half])
         self.wfile.flush()
         self.close_connection = True
-        self.done(kind, r.status, act, rng)
         if act == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
@@ -365,6 +368,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def local(self, status, code, msg, kind, fault, rng, extra=()):
         body = error_xml(code, msg)
+        self.done(kind, status, fault, rng)
         self.send_response_only(status, msg)
         self.send_header("x-ms-error-code", code)
         self.send_header("x-ms-request-id", secrets.token_hex(8))
@@ -375,7 +379,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self.done(kind, status, fault, rng)
 
     def done(self, kind, status, fault, rng):
         path = re.sub(r"(?i)([?&]sig=)[^&]*", r"\1REDACTED", self.path)

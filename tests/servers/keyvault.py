@@ -210,11 +210,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in extra:
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        # logged before the answer goes out: a client that exits on it finds it in the log
         self.server.state.log(self.command, urllib.parse.urlsplit(self.path).path, status,
                               (self.headers.get("Host") or "").split(":")[0],
                               bool(self.headers.get("Authorization")))
+        self.end_headers()
+        self.wfile.write(body)
 
     def fail(self, e, extra=()):
         err = {"code": e.code, "message": e.message}

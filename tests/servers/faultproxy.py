@@ -75,6 +75,8 @@ import threading
 import time
 import urllib.parse
 
+import srvcommon
+
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
        "trailer", "transfer-encoding", "upgrade", "proxy-connection", "expect"}
 CHUNK = 1 << 20
@@ -405,19 +407,8 @@ def main():
     a = ap.parse_args()
     a.upstream = a.upstream.rstrip("/")
     srv = Server(("127.0.0.1", a.port), Handler)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(a.cert, a.key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     srv.state = State(a)
-    if a.port_file:
-        with open(a.port_file + ".tmp", "w") as f:
-            f.write("%d\n" % srv.server_address[1])
-        os.replace(a.port_file + ".tmp", a.port_file)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return srvcommon.serve(srv, a.cert, a.key, a.port_file)
 
 
 if __name__ == "__main__":

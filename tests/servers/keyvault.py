@@ -40,11 +40,12 @@ import binascii
 import http.server
 import json
 import os
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
+
+import srvcommon
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -287,19 +288,8 @@ def main():
     ap.add_argument("--log")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(a.cert, a.key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     srv.state = State(a)
-    if a.port_file:
-        with open(a.port_file + ".tmp", "w") as f:
-            f.write("%d\n" % srv.server_address[1])
-        os.replace(a.port_file + ".tmp", a.port_file)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return srvcommon.serve(srv, a.cert, a.key, a.port_file)
 
 
 if __name__ == "__main__":

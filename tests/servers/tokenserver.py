@@ -37,11 +37,12 @@ import http.server
 import json
 import os
 import secrets
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
+
+import srvcommon
 
 DEFAULT_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
@@ -221,24 +222,11 @@ def main():
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--fail-status", type=int, default=500)
     a = ap.parse_args()
+    if a.tls and not (a.cert and a.key):
+        ap.error("--tls needs --cert and --key")
     srv = Server(("127.0.0.1", a.port), Handler)
-    if a.tls:
-        if not (a.cert and a.key):
-            ap.error("--tls needs --cert and --key")
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(a.cert, a.key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
-                                     do_handshake_on_connect=False)
     srv.state = State(a)
-    if a.port_file:
-        with open(a.port_file + ".tmp", "w") as f:
-            f.write("%d\n" % srv.server_address[1])
-        os.replace(a.port_file + ".tmp", a.port_file)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return srvcommon.serve(srv, a.cert if a.tls else None, a.key, a.port_file)
 
 
 if __name__ == "__main__":

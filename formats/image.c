@@ -90,9 +90,12 @@ static int open_file(struct rp_image *img, const char *path, struct rp_err *err)
 	return 0;
 }
 
-/* Which format the content says; the footer is parsed into img->footer for VHDs. */
+/* Which format the content says; the footer is parsed into img->footer for VHDs. A file's name
+ * helps (".vhd", ".vhdx"); a source's does not: a blob is a fixed VHD exactly when it ends in a
+ * footer, as the restore pipeline decides (restore.c), whatever it is called. */
 static int detect(struct rp_image *img, struct rp_err *err)
 {
+	const bool named = !img->src;
 	uint8_t head[512], tail[512];
 	struct rp_err e;
 	int rc;
@@ -104,7 +107,7 @@ static int detect(struct rp_image *img, struct rp_err *err)
 		if (rc)
 			return rc;
 	}
-	if (memcmp(head, "vhdxfile", 8) == 0) {
+	if (named && memcmp(head, "vhdxfile", 8) == 0) {
 		img->format = RP_IMAGE_VHDX;
 		return 0;
 	}
@@ -112,8 +115,9 @@ static int detect(struct rp_image *img, struct rp_err *err)
 		rc = image_pread(img, tail, 512, img->file_size - 512, err);
 		if (rc)
 			return rc;
-		if (memcmp(tail, "conectix", 8) == 0 || has_ext(img->path, ".vhd") ||
-		    (memcmp(head, "conectix", 8) == 0 && memcmp(tail, "conectix", 8) != 0)) {
+		if (memcmp(tail, "conectix", 8) == 0 ||
+		    (named && (has_ext(img->path, ".vhd") || (memcmp(head, "conectix", 8) == 0 &&
+							       memcmp(tail, "conectix", 8) != 0)))) {
 			rp_err_init(&e);
 			/* Parse with checksums ignored so that every other check still runs; a bad
 			 * checksum is recorded as a problem of its own. */
@@ -130,10 +134,10 @@ static int detect(struct rp_image *img, struct rp_err *err)
 			return 0;
 		}
 	}
-	if (has_ext(img->path, ".vhdx"))
+	if (named && has_ext(img->path, ".vhdx"))
 		return rp_err_set(err, RP_EFORMAT,
 				  "file identifier at 0x0: expected 'vhdxfile' in a .vhdx file");
-	if (img->file_size < 512 && has_ext(img->path, ".vhd"))
+	if (named && img->file_size < 512 && has_ext(img->path, ".vhd"))
 		return rp_err_set(err, RP_EFORMAT,
 				  "'%s' has %llu bytes: too short for a VHD footer (512 bytes)",
 				  img->path, (unsigned long long)img->file_size);

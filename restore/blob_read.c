@@ -20,6 +20,7 @@ struct rp_blob_reader {
 	uint64_t cached; /* its index, UINT64_MAX for none */
 	void (*on_chunk)(void *ctx, uint64_t index, uint64_t off, uint64_t len);
 	void *on_chunk_ctx;
+	volatile sig_atomic_t *stop;
 	int failed; /* the first failure's code, message in ferr */
 	struct rp_err ferr;
 };
@@ -52,6 +53,7 @@ int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_read
 	r->cached = UINT64_MAX;
 	r->on_chunk = o->on_chunk;
 	r->on_chunk_ctx = o->on_chunk_ctx;
+	r->stop = o->stop;
 	rp_err_init(&r->ferr);
 	r->blob.url = o->url;
 	r->blob.retries = o->retries;
@@ -78,6 +80,13 @@ int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_read
 	if (o->etag && strcmp(o->etag, r->blob.etag) != 0) {
 		rc = rp_err_set(err, RP_EIO, "%s changed after it was verified (ETag %s, now %s)",
 				r->blob.display, o->etag, r->blob.etag);
+		goto fail;
+	}
+	if (o->blob_size && o->blob_size != r->blob.size) {
+		rc = rp_err_set(err, RP_EIO,
+				"%s changed after it was verified (%" PRIu64 " bytes, now %" PRIu64
+				")",
+				r->blob.display, o->blob_size, r->blob.size);
 		goto fail;
 	}
 	*out = r;
@@ -129,10 +138,18 @@ static int read_piece(struct rp_blob_reader *r, uint64_t off, size_t len, uint8_
 		struct rp_http_response resp;
 		char msg[256];
 
+		if (r->stop && *r->stop)
+			return rp_err_set(err, RP_EINTR, "interrupted");
 		memset(&resp, 0, sizeof(resp));
-		rc = rp_blob_get_range(r->b, off, len, hh, 0, buf, &resp, err);
+		rc = rp_blob_get_range(r->b, off, len, hh, 412, buf, &resp, err);
 		if (rc)
 			return rc;
+		if (resp.status == 412) {
+			rp_http_response_release(&resp);
+			return rp_err_set(err, RP_EIO,
+					  "%s changed after it was verified (412 to If-Match %s)",
+					  r->b->display, r->b->etag);
+		}
 		rc = rp_transport_check(r->th, rp_http_header(&resp, "x-ms-content-crc64"),
 					rp_http_header(&resp, "Content-MD5"), buf, len, msg,
 					sizeof(msg));

@@ -10,6 +10,7 @@
 #ifndef RP_RESTORE_BLOB_READ_H
 #define RP_RESTORE_BLOB_READ_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +26,9 @@ struct rp_blob_reader_opts {
 	const struct rp_http_opts *http;
 	const struct rp_auth_opts *auth;
 	unsigned retries, retry_base_ms;
-	const char *etag; /* the content the caller verified; another one is RP_EIO */
+	const char *etag;   /* the content the caller verified; another one is RP_EIO */
+	uint64_t blob_size; /* its size (0: unknown); another one is RP_EIO too, as a server
+			     * without ETags cannot pin the content */
 	enum rp_transport_hash th;
 	const struct rp_seal *seal; /* may be NULL; borrowed. Its chunks cover the first
 				     * virtual_size bytes; the rest (a VHD footer) has the
@@ -34,11 +37,13 @@ struct rp_blob_reader_opts {
 	/* Called for each chunk after it checked out (may be NULL): the audit trail. */
 	void (*on_chunk)(void *ctx, uint64_t index, uint64_t off, uint64_t len);
 	void *on_chunk_ctx;
+	volatile sig_atomic_t *stop; /* set by a signal handler: RP_EINTR (may be NULL) */
 };
 
 /*
- * Connect, HEAD the blob and check that it is still the content with o->etag; a client-side
- * encrypted blob is RP_EUSAGE (its stored bytes are ciphertext).
+ * Connect, HEAD the blob and check that it is still the content with o->etag and o->blob_size;
+ * a client-side encrypted blob is RP_EUSAGE (its stored bytes are ciphertext). A read that
+ * finds the blob changed (412 to If-Match) is RP_EIO with "changed after it was verified".
  */
 int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_reader **out,
 			struct rp_err *err);

@@ -195,6 +195,13 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	snprintf(rep->etag, sizeof(rep->etag), "%s", b.etag);
 	snprintf(rep->blob_type, sizeof(rep->blob_type), "%s", b.blob_type);
 	rep->blob_size = b.size;
+	if (b.encryptiondata[0] && o->refuse_encrypted) {
+		rc = rp_err_set(err, RP_EUSAGE,
+				"%s is client-side encrypted: --luks-* reads its stored bytes, which are "
+				"ciphertext; restore it, then check the restored file",
+				b.display);
+		goto out;
+	}
 	if (b.encryptiondata[0]) {
 		if (strcmp(b.blob_type, "PageBlob") == 0) {
 			rc = rp_err_set(err, RP_EFORMAT,

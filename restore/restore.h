@@ -57,6 +57,7 @@ struct rp_restore_opts {
 	void *progress_ctx;
 	void (*progress_detail)(void *ctx, uint64_t skipped, uint64_t retries);
 	volatile sig_atomic_t *stop;
+	bool refuse_encrypted; /* a client-side encrypted blob is RP_EUSAGE (verify --luks-*) */
 };
 
 struct rp_restore_report {

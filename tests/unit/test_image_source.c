@@ -1,8 +1,10 @@
 /*
  * rp_image_open_source (formats/image.h): a disk read through a callback, as `verify URL
- * --luks-*` reads a blob. A raw disk and a fixed VHD open and read back their bytes; a dynamic
- * VHD, a VHDX and parents are refused with RP_EUSAGE and a message that says what to do; a
- * failing read comes back with its own code and message.
+ * --luks-*` reads a blob. A raw disk and a fixed VHD open and read back their bytes; the content
+ * decides, never the name (a raw blob called .vhd, one starting with "vhdxfile" or "conectix"
+ * is raw, as the restore pipeline has it); a dynamic VHD and parents are refused with
+ * RP_EUSAGE and a message that says what to do; a failing read comes back with its own code
+ * and message.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -116,21 +118,37 @@ static void refuses_what_it_cannot_read(void **state)
 	assert_null(img);
 	assert_non_null(strstr(err.msg, "'https://h/c/dyn.vhd' is not a raw disk or a fixed VHD: "
 					"restore it to a file first"));
-	free(m.buf);
 
-	/* a VHDX */
-	make(&m, false);
-	memcpy(m.buf, "vhdxfile", 8);
-	s = src_of(&m, "https://h/c/d.vhdx");
-	rp_err_init(&err);
-	assert_int_equal(rp_image_open_source(&s, NULL, &img, &err), RP_EUSAGE);
-	assert_non_null(strstr(err.msg, "not a raw disk or a fixed VHD"));
-
-	/* parents */
+	/* parents: refused before anything is read */
 	rp_err_init(&err);
 	assert_int_equal(rp_image_open_source(&s, &with_parent, &img, &err), RP_EUSAGE);
 	assert_non_null(strstr(err.msg, "has no parents"));
 	free(m.buf);
+}
+
+static void content_decides_not_the_name(void **state)
+{
+	static const char *const heads[] = {NULL, "vhdxfile", "conectix"};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		struct rp_image *img = NULL;
+		struct rp_image_source s;
+		struct rp_err err;
+		struct mem m;
+
+		make(&m, false);
+		if (heads[k])
+			memcpy(m.buf, heads[k], 8);
+		s = src_of(&m, "https://h/c/disk.vhd");
+		rp_err_init(&err);
+		assert_int_equal(rp_image_open_source(&s, NULL, &img, &err), 0);
+		assert_int_equal(rp_image_format(img), RP_IMAGE_RAW);
+		assert_int_equal(rp_image_virtual_size(img), DISK);
+		rp_image_free(img);
+		free(m.buf);
+	}
 }
 
 static void read_failures_come_back(void **state)
@@ -161,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(opens_raw_and_fixed),
 	    cmocka_unit_test(refuses_what_it_cannot_read),
+	    cmocka_unit_test(content_decides_not_the_name),
 	    cmocka_unit_test(read_failures_come_back),
 	};
 

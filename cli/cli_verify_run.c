@@ -33,6 +33,10 @@ struct vrun {
 	struct rp_seal *seal;
 	int code; /* the run's error (0: none), message in err */
 	struct rp_err err;
+	/* An error of the key check after a complete pass (0: none): the pass's results stand. */
+	int post_code;
+	struct rp_err post_err;
+	const char *post_reason;
 	char display[1024]; /* the source as reported: a path, a URL without its query */
 	char url[1024];	    /* a URL's display form */
 	char etag[128];
@@ -45,6 +49,7 @@ static void vrun_init(struct vrun *vr, const struct cli_cmd *cmd, struct verify_
 	vr->a = a;
 	vr->v.a = &a->sel;
 	rp_err_init(&vr->err);
+	rp_err_init(&vr->post_err);
 }
 
 static void vrun_release(struct vrun *vr)
@@ -209,6 +214,7 @@ static int finish(struct vrun *vr)
 	struct timespec t1;
 	uint64_t checked = 0, bytes = 0;
 	int exit_code, out_rc = 0;
+	bool failed;
 	time_t ended;
 
 	d->ran = vr->v.ready && vr->code == 0;
@@ -235,12 +241,21 @@ static int finish(struct vrun *vr)
 	}
 	if (vr->code && d->nreasons == 0)
 		cli_disk_reason(d, cli_reason_for(vr->code), "%s", vr->err.msg);
+	/* What the data showed (exit 1) outranks a key check that could not finish. */
+	failed = d->nreasons > 0;
+	if (vr->post_code)
+		cli_disk_reason(d, vr->post_reason ? vr->post_reason : cli_reason_for(vr->post_code),
+				"%s", vr->post_err.msg);
 	if (vr->v.ready)
 		d->coverage = cli_vsel_coverage(&vr->v);
 	cli_disk_totals(d, &checked, &bytes);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ended = time(NULL);
-	exit_code = vr->code ? rp_code_exit(vr->code) : d->nreasons ? 1 : 0;
+	exit_code = vr->code	    ? rp_code_exit(vr->code)
+		    : failed	    ? 1
+		    : vr->post_code ? rp_code_exit(vr->post_code)
+		    : d->nreasons   ? 1
+				    : 0;
 	if (a->prometheus) {
 		struct cli_prom p = {
 		    .recovery_point =
@@ -290,6 +305,8 @@ static int finish(struct vrun *vr)
 	cli_audit_event(&a->audit, "end", f);
 	if (vr->code)
 		return cli_fail(vr->cmd, &vr->err);
+	if (exit_code && exit_code != 1)
+		return cli_fail(vr->cmd, &vr->post_err);
 	if (exit_code) {
 		struct rp_err e;
 		rp_err_init(&e);
@@ -547,12 +564,12 @@ static void luks_check(struct vrun *vr, struct rp_image *img, const struct rp_bl
 	if (rc == RP_EVERIFY)
 		cli_disk_reason(&vr->d, "luks-no-key", "%s", err.msg);
 	else if (rc)
-		vr->code = rp_err_set(&vr->err, rc, "LUKS check: %s", err.msg);
+		vr->post_code = rp_err_set(&vr->post_err, rc, "LUKS check: %s", err.msg);
 	rp_luks_result_release(&res);
 }
 
-/* A failed read of the LUKS check on a URL: data that did not check out fails the disk (exit 1)
- * with the pass's results kept; anything else is the run's error. */
+/* A failed read of the LUKS check on a URL: data that did not check out fails the disk (exit 1);
+ * anything else is an error of the check. The pass's results are kept either way. */
 static void blob_failure(struct vrun *vr, const struct rp_err *e)
 {
 	if (e->code == RP_EVERIFY) {
@@ -561,9 +578,9 @@ static void blob_failure(struct vrun *vr, const struct rp_err *e)
 				"LUKS check: %s", e->msg);
 		return;
 	}
-	vr->code = rp_err_set(&vr->err, e->code, "LUKS check: %s", e->msg);
+	vr->post_code = rp_err_set(&vr->post_err, e->code, "LUKS check: %s", e->msg);
 	if (strstr(e->msg, "changed after it was verified"))
-		cli_disk_reason(&vr->d, "source-changed", "%s", vr->err.msg);
+		vr->post_reason = "source-changed";
 }
 
 static void audit_blob_chunk(void *ctx, uint64_t index, uint64_t off, uint64_t len)
@@ -582,7 +599,8 @@ static void audit_blob_chunk(void *ctx, uint64_t index, uint64_t off, uint64_t l
 
 /* --luks-* on a URL: the LUKS check reads the partition tables and headers again, each chunk
  * checked as the pass checked it (transport hash, seal) and pinned to the ETag it verified. */
-static void remote_luks_check(struct vrun *vr, const char *url, enum rp_transport_hash th)
+static void remote_luks_check(struct vrun *vr, const char *url, enum rp_transport_hash th,
+			      uint64_t blob_size)
 {
 	const struct verify_args *a = vr->a;
 	struct rp_blob_reader_opts ro = {
@@ -592,11 +610,13 @@ static void remote_luks_check(struct vrun *vr, const char *url, enum rp_transpor
 		.retries = a->net.retries,
 		.retry_base_ms = a->net.retry_base_ms,
 		.etag = vr->etag,
+		.blob_size = blob_size,
 		.th = th,
 		.seal = vr->seal,
 		.chunk_size = a->net.chunk_size,
 		.on_chunk = audit_blob_chunk,
 		.on_chunk_ctx = vr,
+		.stop = &cli_stop,
 	};
 	struct rp_blob_reader *r = NULL;
 	struct rp_image_source src;
@@ -644,6 +664,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 {
 	bool partial = cli_vsel_partial(&a->sel), first = true;
 	enum rp_transport_hash th = RP_TH_NONE;
+	uint64_t blob_size = 0;
 	struct rp_restore_opts o = {0};
 	struct cli_progress prog;
 	struct vrun vr;
@@ -698,6 +719,8 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	o.select_init = cli_vsel_init;
 	o.keys = &a->keys;
 	o.stop = &cli_stop;
+	/* The key check reads the stored bytes again: an encrypted blob's are ciphertext. */
+	o.refuse_encrypted = !sidecar && cli_luks_wanted(&a->luks);
 	cli_progress_init(&prog, "verify", a->quiet || a->json);
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
@@ -717,6 +740,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 			     : rp_restore_run(&o, &rep, &vr.err);
 		if (first) {
 			th = rep.th;
+			blob_size = rep.blob_size;
 			snprintf(vr.etag, sizeof(vr.etag), "%s", rep.etag);
 			vr.src.etag = vr.etag;
 			vr.d.virtual_size = rep.virtual_size;
@@ -771,8 +795,8 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 		audit_reads(&vr, "blob");
 		audit_digests(&vr, "computed or, every chunk having matched, the seal's");
 	}
-	if (vr.code == 0 && cli_luks_wanted(&a->luks))
-		remote_luks_check(&vr, url, th);
+	if (vr.code == 0 && !cli_stop && cli_luks_wanted(&a->luks))
+		remote_luks_check(&vr, url, th, blob_size);
 	rc = finish(&vr);
 out:
 	vrun_release(&vr);

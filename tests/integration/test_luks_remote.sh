@@ -83,9 +83,16 @@ vol0 "['opened_keyslot'] == 0"
 pass "the same flip with retries: fetched again, keyslot 0 opens"
 proxy_fault "{\"mode\": \"etag\", \"after\": $P}"
 V 4 "$PSAS" --luks-passphrase-file "$T/pass" --json
-expect_stderr_has "changed after it was verified"
+expect_stderr_has "changed after it was verified (ETag"
 reason source-changed
-pass "the blob changes between the pass and the check: exit 4, source-changed"
+json_check "$RP_OUT" "d['disks'][0]['chunks_checked'] == 12" "source-changed: the pass's results are kept"
+pass "the blob changes between the pass and the check: exit 4, source-changed, the pass kept"
+# one range GET later: the check's HEAD still sees the old ETag, its second read gets 412
+proxy_fault "{\"mode\": \"etag\", \"after\": $((P + 1))}"
+V 4 "$PSAS" --luks-passphrase-file "$T/pass" --json
+expect_stderr_has "changed after it was verified (412 to If-Match"
+reason source-changed
+pass "the blob changes during the check (412): exit 4, source-changed"
 faultproxy_stop
 azurite_stop
 
@@ -109,9 +116,24 @@ reason seal-mismatch
 [ "$(proxy_stat 'd["injected"].get("flip", 0)')" = 1 ] || fail "the proxy flipped nothing (test is void)"
 pass "a flipped byte without a transport hash: the seal catches it, exit 1, seal-mismatch"
 faultproxy_stop
+# a raw disk is raw whatever its name: the pass found no footer, nor does the check
+R convert -q "$T/disk.vhd" "$T/www/raw-disk.vhd" --to raw || fail "convert to raw"
+V 0 "$NGINX_URL/raw-disk.vhd" --transport-hash none --luks-passphrase-file "$T/pass" --json
+json_check "$RP_OUT" "d['disks'][0]['format'] == 'raw'" "raw mirror: format: $(cat "$RP_OUT")"
+vol0 "['opened_keyslot'] == 0"
+pass "a raw disk named .vhd: read as raw by the pass and the check, keyslot 0 opens"
 nginx_stop
 
 note "refusals"
+azurite_start
+blobtool create-container cse >/dev/null
+blobtool put-blob cse/enc.vhd "$T/disk.vhd" >/dev/null
+blobtool set-metadata cse/enc.vhd 'encryptiondata={"EncryptionMode": "FullBlob"}' >/dev/null
+V 2 "$(azurite_sas cse/enc.vhd)" --luks-passphrase-file "$T/pass" --json
+expect_stderr_has "is client-side encrypted: --luks-* reads its stored bytes"
+json_check "$RP_OUT" "d['disks'][0]['chunks_checked'] == 0" "encrypted: refused before the pass"
+azurite_stop
+pass "a client-side encrypted blob with --luks-*: exit 2 before the pass"
 echo 'x' >"$T/copy.bin"
 echo '{}' >"$T/copy.bin.encryptiondata.json"
 V 2 "$T/copy.bin" --luks-passphrase-file "$T/pass"

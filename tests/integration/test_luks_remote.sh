@@ -7,7 +7,8 @@
 # fails with luks-no-key; a byte flipped on the wire in a chunk the check reads fails as a
 # transport-hash or seal mismatch (never as a wrong key) and is mended by a retry; a blob that
 # changes between the pass and the check fails as source-changed; the audit log names the
-# chunks the check read; the passphrase appears in no output.
+# chunks the check read; a check that cannot run (no LUKS volume) keeps the pass's results;
+# the passphrase appears in no output.
 set -euo pipefail
 : "${RP_SOURCE_DIR:?set RP_SOURCE_DIR to the source tree}"
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"
@@ -139,6 +140,14 @@ echo '{}' >"$T/copy.bin.encryptiondata.json"
 V 2 "$T/copy.bin" --luks-passphrase-file "$T/pass"
 expect_stderr_has "--luks-* with an encrypted copy"
 pass "an encrypted copy with --luks-*: exit 2, restore it first"
+
+note "a check that cannot run keeps the pass (local image)"
+it_make_raw "$T/plain.raw" $((8 * 1048576)) 0 5
+V 3 "$T/plain.raw" --luks-passphrase-file "$T/pass" --json
+expect_stderr_has "LUKS check: no LUKS volume"
+json_check "$RP_OUT" "d['disks'][0]['chunks_checked'] == 2 and [r['code'] for r in d['disks'][0]['reasons']] == ['format-error']" \
+	"no LUKS volume: $(cat "$RP_OUT")"
+pass "no LUKS volume on a local image: exit 3, the pass's chunks still reported"
 
 note "no passphrase in any output"
 od -An -tx1 -v "$T/pass" | tr -d ' \n' >"$T/secrets.hex"

@@ -14,8 +14,9 @@
 
 /* A LUKS key check added to restore and verify reports (docs/luks.md). */
 #define CLI_LUKS_OPTS                                                                              \
-	{"luks-passphrase-file", 0, true, "FILE", "check that this passphrase opens the disk's LUKS"}, \
-	{"luks-key-file", 0, true, "FILE", "check that this key file opens the disk's LUKS volumes"}
+	{"luks-passphrase-file", 0, true, "FILE",                                                  \
+	 "check that this passphrase opens a LUKS volume of the disk"},                            \
+	{"luks-key-file", 0, true, "FILE", "check that this key file opens a LUKS volume of the disk"}
 
 struct cli_luks_args {
 	const char *passphrase_file;

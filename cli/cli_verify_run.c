@@ -10,16 +10,10 @@
 #include <sys/stat.h>
 
 #include "common/util.h"
-#include "restore/blob_read.h"
 #include "restore/cse.h"
 #include "restore/http.h"
-#include "verify/luks.h"
 
 #define DEFAULT_CHUNK (4u << 20)
-
-struct vrun;
-static void luks_check(struct vrun *vr, struct rp_image *img, const struct rp_blob_reader *r);
-static void blob_failure(struct vrun *vr, const struct rp_err *e);
 
 struct vrun {
 	const struct cli_cmd *cmd;
@@ -33,10 +27,7 @@ struct vrun {
 	struct rp_seal *seal;
 	int code; /* the run's error (0: none), message in err */
 	struct rp_err err;
-	/* An error of the key check after a complete pass (0: none): the pass's results stand. */
-	int post_code;
-	struct rp_err post_err;
-	const char *post_reason;
+	struct cli_vluks luks; /* the --luks-* check after the pass */
 	char display[1024]; /* the source as reported: a path, a URL without its query */
 	char url[1024];	    /* a URL's display form */
 	char etag[128];
@@ -49,7 +40,9 @@ static void vrun_init(struct vrun *vr, const struct cli_cmd *cmd, struct verify_
 	vr->a = a;
 	vr->v.a = &a->sel;
 	rp_err_init(&vr->err);
-	rp_err_init(&vr->post_err);
+	vr->luks.a = a;
+	vr->luks.d = &vr->d;
+	rp_err_init(&vr->luks.err);
 }
 
 static void vrun_release(struct vrun *vr)
@@ -243,9 +236,9 @@ static int finish(struct vrun *vr)
 		cli_disk_reason(d, cli_reason_for(vr->code), "%s", vr->err.msg);
 	/* What the data showed (exit 1) outranks a key check that could not finish. */
 	failed = d->nreasons > 0;
-	if (vr->post_code)
-		cli_disk_reason(d, vr->post_reason ? vr->post_reason : cli_reason_for(vr->post_code),
-				"%s", vr->post_err.msg);
+	if (vr->luks.code)
+		cli_disk_reason(d, vr->luks.reason ? vr->luks.reason : cli_reason_for(vr->luks.code),
+				"%s", vr->luks.err.msg);
 	if (vr->v.ready)
 		d->coverage = cli_vsel_coverage(&vr->v);
 	cli_disk_totals(d, &checked, &bytes);
@@ -253,7 +246,7 @@ static int finish(struct vrun *vr)
 	ended = time(NULL);
 	exit_code = vr->code	    ? rp_code_exit(vr->code)
 		    : failed	    ? 1
-		    : vr->post_code ? rp_code_exit(vr->post_code)
+		    : vr->luks.code ? rp_code_exit(vr->luks.code)
 		    : d->nreasons   ? 1
 				    : 0;
 	if (a->prometheus) {
@@ -306,7 +299,7 @@ static int finish(struct vrun *vr)
 	if (vr->code)
 		return cli_fail(vr->cmd, &vr->err);
 	if (exit_code && exit_code != 1)
-		return cli_fail(vr->cmd, &vr->post_err);
+		return cli_fail(vr->cmd, &vr->luks.err);
 	if (exit_code) {
 		struct rp_err e;
 		rp_err_init(&e);
@@ -491,7 +484,7 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 		audit_digests(&vr, "computed");
 	}
 	if (vr.code == 0 && cli_luks_wanted(&a->luks))
-		luks_check(&vr, img, NULL);
+		cli_vluks_local(&vr.luks, img);
 	/* The input must be exactly as it was: same size, inode and times (atime aside). */
 	for (i = 0; i < nin; i++) {
 		struct stat after;
@@ -517,130 +510,6 @@ finish:
 	rp_image_free(img);
 	vrun_release(&vr);
 	return rc;
-}
-
-/* The key check of --luks-*: its volumes replace the report's header-only luks list; a key
- * that opens nothing fails the disk (luks-no-key), a volume that cannot be checked is an error. */
-static void luks_check(struct vrun *vr, struct rp_image *img, const struct rp_blob_reader *r)
-{
-	const struct cli_luks_args *l = &vr->a->luks;
-	struct rp_luks_result res;
-	struct rp_luks_key key;
-	struct rp_json *vols, *f;
-	struct rp_err err;
-	size_t i;
-	int rc;
-
-	memset(&res, 0, sizeof(res));
-	rp_err_init(&err);
-	rc = rp_luks_key_read(l->key_file ? RP_LUKS_KEY_FILE : RP_LUKS_PASSPHRASE,
-			      l->key_file ? l->key_file : l->passphrase_file, &key, &err);
-	if (rc == 0) {
-		rc = rp_luks_check_image(img, &key, NULL, -1, &res, &err);
-		rp_luks_key_release(&key);
-	}
-	/* A blob chunk that did not check out is that failure, not the key's. */
-	if (r && rp_blob_reader_failure(r, &err)) {
-		blob_failure(vr, &err);
-		rp_luks_result_release(&res);
-		return;
-	}
-	vols = rp_json_new_array();
-	for (i = 0; i < res.count; i++)
-		rp_json_append(vols, rp_luks_volume_json(&res.vol[i]));
-	if (res.count) {
-		rp_json_free(vr->d.luks);
-		vr->d.luks = vols;
-	} else {
-		rp_json_free(vols);
-	}
-	f = rp_json_new_object();
-	rp_json_set_str(f, "key", l->key_file ? "key file" : "passphrase file");
-	rp_json_set_str(f, "key_path", l->key_file ? l->key_file : l->passphrase_file);
-	rp_json_set_u64(f, "volumes", res.count);
-	rp_json_set_str(f, "result", rc == 0 ? "opened" : rc == RP_EVERIFY ? "no-key-opened"
-									   : "error");
-	cli_audit_event(&vr->a->audit, "key-check", f);
-	if (rc == RP_EVERIFY)
-		cli_disk_reason(&vr->d, "luks-no-key", "%s", err.msg);
-	else if (rc)
-		vr->post_code = rp_err_set(&vr->post_err, rc, "LUKS check: %s", err.msg);
-	rp_luks_result_release(&res);
-}
-
-/* A failed read of the LUKS check on a URL: data that did not check out fails the disk (exit 1);
- * anything else is an error of the check. The pass's results are kept either way. */
-static void blob_failure(struct vrun *vr, const struct rp_err *e)
-{
-	if (e->code == RP_EVERIFY) {
-		cli_disk_reason(&vr->d, strstr(e->msg, "with the seal") ? "seal-mismatch"
-									: "transport-hash",
-				"LUKS check: %s", e->msg);
-		return;
-	}
-	vr->post_code = rp_err_set(&vr->post_err, e->code, "LUKS check: %s", e->msg);
-	if (strstr(e->msg, "changed after it was verified"))
-		vr->post_reason = "source-changed";
-}
-
-static void audit_blob_chunk(void *ctx, uint64_t index, uint64_t off, uint64_t len)
-{
-	struct vrun *vr = ctx;
-	struct rp_json *f = rp_json_new_object();
-
-	rp_json_set_str(f, "source", "blob");
-	rp_json_set_u64(f, "offset", off);
-	rp_json_set_u64(f, "length", len);
-	rp_json_set_u64(f, "first_chunk", index);
-	rp_json_set_u64(f, "chunks", 1);
-	rp_json_set_str(f, "purpose", "LUKS key check");
-	cli_audit_event(&vr->a->audit, "read", f);
-}
-
-/* --luks-* on a URL: the LUKS check reads the partition tables and headers again, each chunk
- * checked as the pass checked it (transport hash, seal) and pinned to the ETag it verified. */
-static void remote_luks_check(struct vrun *vr, const char *url, enum rp_transport_hash th,
-			      uint64_t blob_size)
-{
-	const struct verify_args *a = vr->a;
-	struct rp_blob_reader_opts ro = {
-		.url = url,
-		.http = &a->net.http,
-		.auth = &a->net.auth,
-		.retries = a->net.retries,
-		.retry_base_ms = a->net.retry_base_ms,
-		.etag = vr->etag,
-		.blob_size = blob_size,
-		.th = th,
-		.seal = vr->seal,
-		.chunk_size = a->net.chunk_size,
-		.on_chunk = audit_blob_chunk,
-		.on_chunk_ctx = vr,
-		.stop = &cli_stop,
-	};
-	struct rp_blob_reader *r = NULL;
-	struct rp_image_source src;
-	struct rp_image *img = NULL;
-	struct rp_err e;
-	int rc;
-
-	rp_err_init(&e);
-	rc = rp_blob_reader_open(&ro, &r, &e);
-	if (rc == 0) {
-		src.read = rp_blob_reader_read;
-		src.ctx = r;
-		src.size = rp_blob_reader_size(r);
-		src.name = rp_blob_reader_name(r);
-		rc = rp_image_open_source(&src, NULL, &img, &e);
-		if (rc)
-			rp_blob_reader_failure(r, &e);
-	}
-	if (rc)
-		blob_failure(vr, &e);
-	else
-		luks_check(vr, img, r);
-	rp_image_free(img);
-	rp_blob_reader_free(r);
 }
 
 /* The reason code of a failed network pass. */
@@ -796,7 +665,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 		audit_digests(&vr, "computed or, every chunk having matched, the seal's");
 	}
 	if (vr.code == 0 && !cli_stop && cli_luks_wanted(&a->luks))
-		remote_luks_check(&vr, url, th, blob_size);
+		cli_vluks_remote(&vr.luks, url, vr.etag, blob_size, th, vr.seal);
 	rc = finish(&vr);
 out:
 	vrun_release(&vr);

@@ -228,17 +228,22 @@ json_check "$RP_OUT" 'd["resumed"] and d["chunks_resumed"] >= 1 and not d["creat
 download upl/r.vhd "$T/r.back"
 cmp "$T/r.back" "$T/disk.vhd" || fail "resume: the blob differs"
 pass "503 without retries: exit 4, journal kept; the same command resumes"
-faultproxy_stop
 
 note "kill -9 mid-upload, then resume"
-# a larger image so the upload is still running when it is killed: 200 MiB, 40 MiB written
+# 200 MiB, 40 MiB written in 40 ranges. From the 10th Put Page on the proxy answers 503
+# (Retry-After 1 s, up to --retries 100) until told otherwise, so the upload is surely still
+# running, with pages in its journal, when it is killed, however fast the machine.
 it_make_raw "$T/big.raw" $((200 * MIB)) $(seq 0 5 199)
 R convert -q "$T/big.raw" "$T/big.vhd" || fail "convert big"
-URL=$(wsas upl/big.vhd)
-R "${UP[@]}" -q --create --connections 1 "$T/big.vhd" "$URL" >"$T/kill.out" 2>&1 &
+URL=$(psas upl/big.vhd)
+held=$(proxy_stat 'd["injected"].get("put503", 0)')
+proxy_fault '{"mode": "put503", "nth": 10, "count": 1000000, "retry_after": 1}'
+R "${UP[@]}" -q --create --connections 1 --retries 100 "$T/big.vhd" "$URL" >"$T/kill.out" 2>&1 &
 pid=$!
-for _ in $(seq 200); do
-	[ -e "$T/big.vhd.upload-journal" ] &&
+# kill once the proxy holds the upload and its journal lists done pages
+for _ in $(seq 300); do
+	[ "$(proxy_stat 'd["injected"].get("put503", 0)')" -gt "$held" ] &&
+		[ -e "$T/big.vhd.upload-journal" ] &&
 		/usr/bin/python3 -c '
 import sys
 b = open(sys.argv[1], "rb").read()
@@ -249,6 +254,9 @@ done
 kill -9 "$pid" 2>/dev/null || fail "the upload ended before it could be killed"
 wait "$pid" 2>/dev/null || true
 [ -e "$T/big.vhd.upload-journal" ] || fail "no journal after kill -9"
+[ "$(proxy_stat 'd["injected"].get("put503", 0)')" -gt "$held" ] ||
+	fail "the upload was killed before the proxy held it (test is void)"
+proxy_fault '{"mode": "none"}'
 expect_exit 0 R "${UP[@]}" -q --json --create --connections 2 "$T/big.vhd" "$URL"
 keep
 json_check "$RP_OUT" 'd["resumed"] and d["chunks_resumed"] >= 1' "kill -9: nothing resumed"
@@ -256,6 +264,7 @@ download upl/big.vhd "$T/big.back"
 cmp "$T/big.back" "$T/big.vhd" || fail "kill -9: the blob differs"
 [ "$(ranges upl/big.vhd)" = "$(nonzero "$T/big.vhd")" ] || fail "kill -9: page ranges"
 pass "kill -9 and resume: $(json_get "$RP_OUT" 'd["chunks_resumed"]') chunks resumed, identical"
+faultproxy_stop
 
 note "secrets"
 wsas upl/pre.vhd | grep -q 'sig=' || fail "no sig in the SAS (test is void)"

@@ -155,10 +155,15 @@ int rp_keys_bek(const struct rp_key_opts *o, const char *secret_url, const char 
 			    &unwrapped, info, err);
 	if (rc)
 		goto out;
-	/* The unwrapped BEK is base64 of the passphrase bytes (AZURE.md, ADE). */
-	rc = decode_b64(unwrapped.p, unwrapped.len, "the unwrapped BEK", passphrase, err);
-	if (rc == 0)
-		info->len = passphrase->len;
+	/*
+	 * The unwrapped BEK is the key file itself: ADE gives Key Vault's wrapkey the base64 of the
+	 * key file's bytes, so unwrapkey hands back those bytes (a Linux passphrase's base64 text, a
+	 * Windows BEK file's binary). Decoding it once more would give bytes that open nothing
+	 * (docs/keys.md, "ADE").
+	 */
+	*passphrase = unwrapped;
+	memset(&unwrapped, 0, sizeof(unwrapped));
+	info->len = passphrase->len;
 out:
 	rp_secret_free(&wrapped);
 	rp_secret_free(&unwrapped);

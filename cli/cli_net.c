@@ -1,5 +1,6 @@
 #include "cli/cli_net.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -82,7 +83,16 @@ int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *n
 		return 0;
 	}
 	if (strcmp(name, "require-private") == 0) {
+		char proxy[256], var[40];
+
 		a->http.require_private = true;
+		/* The proxy's address would be the one checked, not the service's: say that it is
+		 * left out rather than let an operator believe traffic goes through it. */
+		if (rp_http_env_proxy("https://host.invalid/", proxy, sizeof(proxy), var, sizeof(var)))
+			fprintf(stderr,
+				"cvmrestore: %s: note: --require-private connects directly: the proxy "
+				"%s from %s is not used\n",
+				cmd->name, proxy, var);
 		return 0;
 	}
 	if (strcmp(name, "private-cidr") == 0) {

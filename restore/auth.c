@@ -227,8 +227,11 @@ int rp_auth_new(const struct rp_auth_opts *o, const struct rp_http_opts *http_op
 					a->endpoint);
 		if (!rc && o->identity_client_id)
 			rc = dup_str(o->identity_client_id, &a->identity_client_id, err);
-		/* IMDS is plain http on a link-local address: allowed for this handle only. */
+		/* IMDS is plain http on a link-local address: allowed for this handle only, and
+		 * never through a proxy (the Azure SDKs' rule: a proxy cannot reach it, and would
+		 * see the token). */
 		a->http_opts.allow_http = true;
+		a->http_opts.no_proxy = true;
 		break;
 	case AUTH_CLIENT:
 		rc = setup_client(a, o, err);

@@ -98,7 +98,7 @@ static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist 
 		curl_easy_setopt(e, CURLOPT_SHARE, share);
 	/* A proxy from https_proxy would be the address the private check sees, while the
 	 * request goes on to wherever the proxy sends it: with --require-private, no proxy. */
-	if (o->require_private)
+	if (o->require_private || o->no_proxy)
 		curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, policy);
@@ -116,7 +116,7 @@ static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist 
 static void transport_error(char *msg, size_t msgsz, const char *url, CURLcode cc,
 			    const char *errbuf, const struct xfer_policy *p)
 {
-	char safe[512];
+	char safe[512], proxy[256], var[40];
 
 	rp_url_redact(url, safe, sizeof(safe));
 	if (p->refused)
@@ -124,6 +124,10 @@ static void transport_error(char *msg, size_t msgsz, const char *url, CURLcode c
 			 "refusing to send a request to %s at %s: not a private address "
 			 "(--require-private; add --private-cidr to allow it)",
 			 safe, p->refused_ip);
+	else if (!p->opts->require_private && !p->opts->no_proxy &&
+		 rp_http_env_proxy(url, proxy, sizeof(proxy), var, sizeof(var)))
+		snprintf(msg, msgsz, "%s: %s (through the proxy %s from %s)", safe,
+			 errbuf[0] ? errbuf : curl_easy_strerror(cc), proxy, var);
 	else
 		snprintf(msg, msgsz, "%s: %s", safe, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 }

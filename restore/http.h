@@ -33,7 +33,9 @@ struct rp_http_opts {
 	bool allow_http;             /* permit http:// URLs */
 	const char *resolve[RP_HTTP_MAX_RESOLVE]; /* "HOST:PORT:ADDR", as curl's --resolve */
 	size_t resolve_count;
-	bool require_private;        /* refuse to talk to addresses outside private ranges */
+	bool require_private;        /* refuse to talk to addresses outside private ranges (and
+				      * never use a proxy: its address is not the one checked) */
+	bool no_proxy;               /* never use a proxy (IMDS: link-local, the SDKs' rule) */
 	struct rp_cidr private_extra[RP_HTTP_MAX_CIDRS]; /* --private-cidr additions */
 	size_t private_extra_count;
 	long connect_timeout_s;      /* 0: 30 s */
@@ -49,6 +51,14 @@ int rp_cidr_parse(const char *text, struct rp_cidr *c, struct rp_err *err);
 /* Is the numeric address text (IPv4 or IPv6) inside the private ranges of AZURE.md or the
  * extra ones in o? */
 bool rp_addr_is_private(const struct rp_http_opts *o, const char *addr);
+
+/*
+ * The proxy libcurl would take for url from the environment (https_proxy, HTTPS_PROXY,
+ * all_proxy, ALL_PROXY; http_proxy for http; no_proxy/NO_PROXY exempt hosts): true, with the
+ * proxy's display form (no user info, no query) in proxy and the variable's name in var, or
+ * false when the request goes direct. Reads the environment; thread-safe while it is unchanged.
+ */
+bool rp_http_env_proxy(const char *url, char *proxy, size_t proxysz, char *var, size_t varsz);
 
 /* The URL without its query (and without user info), for messages and reports. */
 void rp_url_redact(const char *url, char *out, size_t outsz);

@@ -1,8 +1,12 @@
-/* Unit tests for the pure parts of restore/http.c: URL redaction and private address ranges. */
+/*
+ * Unit tests for the pure parts of restore/http.c: URL redaction, private address ranges, and
+ * the proxy libcurl takes from the environment.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -81,12 +85,67 @@ static void test_cidr_errors(void **state)
 	}
 }
 
+static void test_env_proxy(void **state)
+{
+	static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY",
+					   "all_proxy",	  "ALL_PROXY",	 "no_proxy",   "NO_PROXY"};
+	static const struct {
+		const char *set[3][2]; /* variable, value */
+		const char *url, *proxy, *var; /* proxy NULL: direct */
+	} cases[] = {
+		{{{"https_proxy", "http://p:3128"}}, "https://a.blob.core.windows.net/c", "http://p:3128",
+		 "https_proxy"},
+		{{{"HTTPS_PROXY", "http://u:pw@p:3128"}}, "https://h/x", "http://p:3128", "HTTPS_PROXY"},
+		/* HTTP_PROXY (uppercase) is ignored for http, as by libcurl */
+		{{{"HTTP_PROXY", "http://p:1"}}, "http://169.254.169.254/metadata", NULL, NULL},
+		{{{"http_proxy", "http://p:1"}}, "http://169.254.169.254/metadata", "http://p:1",
+		 "http_proxy"},
+		{{{"ALL_PROXY", "socks5://p:1080"}}, "https://h:8443/x?sig=S", "socks5://p:1080",
+		 "ALL_PROXY"},
+		{{{"all_proxy", "http://a:1"}, {"https_proxy", "http://b:2"}}, "https://h/", "http://b:2",
+		 "https_proxy"},
+		{{{"https_proxy", "http://p:1"}, {"no_proxy", "*"}}, "https://h/", NULL, NULL},
+		{{{"https_proxy", "http://p:1"}, {"no_proxy", "x.org, .windows.net"}},
+		 "https://a.blob.core.windows.net/c", NULL, NULL},
+		{{{"https_proxy", "http://p:1"}, {"NO_PROXY", "core.windows.net"}},
+		 "https://user@a.blob.core.windows.net:443/c", NULL, NULL},
+		/* a suffix that is not a whole label does not match */
+		{{{"https_proxy", "http://p:1"}, {"no_proxy", "windows.net"}},
+		 "https://evilwindows.net/", "http://p:1", "https_proxy"},
+		{{{"https_proxy", "http://p:1"}, {"no_proxy", "::1"}}, "https://[::1]:8443/", NULL,
+		 NULL},
+		{{{"https_proxy", ""}}, "https://h/", NULL, NULL},
+		{{{NULL}}, "https://h/", NULL, NULL},
+	};
+	char proxy[128], var[40];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (j = 0; j < sizeof(vars) / sizeof(vars[0]); j++)
+			unsetenv(vars[j]);
+		for (j = 0; j < 3 && cases[i].set[j][0]; j++)
+			setenv(cases[i].set[j][0], cases[i].set[j][1], 1);
+		if (!cases[i].proxy) {
+			assert_false(rp_http_env_proxy(cases[i].url, proxy, sizeof(proxy), var,
+						       sizeof(var)));
+			continue;
+		}
+		assert_true(rp_http_env_proxy(cases[i].url, proxy, sizeof(proxy), var, sizeof(var)));
+		assert_string_equal(proxy, cases[i].proxy);
+		assert_string_equal(var, cases[i].var);
+	}
+	for (j = 0; j < sizeof(vars) / sizeof(vars[0]); j++)
+		unsetenv(vars[j]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redact),
 		cmocka_unit_test(test_private),
 		cmocka_unit_test(test_cidr_errors),
+		cmocka_unit_test(test_env_proxy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

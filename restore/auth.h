@@ -66,4 +66,11 @@ void rp_auth_invalidate(struct rp_auth *a);
  */
 void rp_sas_info(const char *url, bool *has_sas, time_t *expiry, char *perms, size_t perms_sz);
 
+/*
+ * The stored access policy a SAS names (si=, as written, with any character outside
+ * [A-Za-z0-9._~%-] shown as '?', into id; "" and false without one). Such a SAS (managed-disk and restore-point grants use them) may carry neither sp= nor
+ * se=: its permissions and expiry are in the policy, which only the service knows.
+ */
+bool rp_sas_policy(const char *url, char *id, size_t idsz);
+
 #endif

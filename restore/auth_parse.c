@@ -4,6 +4,7 @@
  */
 #include "restore/auth.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -392,6 +393,35 @@ static void pct_decode(const char *s, size_t n, char *out, size_t outsz)
 		}
 	}
 	out[o] = '\0';
+}
+
+bool rp_sas_policy(const char *url, char *id, size_t idsz)
+{
+	const char *q = url ? strchr(url, '?') : NULL, *p;
+
+	if (id && idsz)
+		id[0] = '\0';
+	for (p = q ? q + 1 : NULL; p && *p && *p != '#';) {
+		size_t n = strcspn(p, "&#");
+
+		if (n > 3 && memcmp(p, "si=", 3) == 0) {
+			size_t i, k = 0;
+
+			/* Shown in messages: as it stands in the URL, and only characters that
+			 * are safe on a terminal. */
+			for (i = 3; id && i < n && k + 1 < idsz; i++)
+				id[k++] = isalnum((unsigned char)p[i]) || strchr("-._~%", p[i])
+						  ? p[i]
+						  : '?';
+			if (id && idsz)
+				id[k] = '\0';
+			return true;
+		}
+		p += n;
+		if (*p == '&')
+			p++;
+	}
+	return false;
 }
 
 void rp_sas_info(const char *url, bool *has_sas, time_t *expiry, char *perms, size_t perms_sz)

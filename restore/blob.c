@@ -19,12 +19,39 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&t, NULL);
 }
 
+/* What a 403's error code says about its cause (Blob service error codes). */
+static const char *denied_code_hint(const char *code)
+{
+	if (strcmp(code, "AuthorizationFailure") == 0)
+		return "; the request did not come through a network the account allows (its "
+		       "firewall, or not through its private endpoint)";
+	if (strcmp(code, "AuthorizationPermissionMismatch") == 0)
+		return "; the credential has no data role for this (e.g. Storage Blob Data Reader)";
+	if (strcmp(code, "AuthenticationFailed") == 0)
+		return "; the SAS signature or its time window is not valid";
+	return "";
+}
+
+/* A SAS naming a stored access policy has its expiry there: the grant may have ended. */
+static void policy_hint(const char *url, char *out, size_t outsz)
+{
+	char id[72];
+
+	out[0] = '\0';
+	if (rp_sas_policy(url, id, sizeof(id)))
+		snprintf(out, outsz,
+			 "; the SAS takes its permissions and expiry from the stored access policy "
+			 "'%s' (si=): the access grant may have ended - grant access again "
+			 "(beginGetAccess, az disk grant-access)",
+			 id);
+}
+
 bool rp_blob_judge(const char *url, const char *display, const char *etag, const char *what,
 		   const char *denied_hint, const struct rp_http_response *r, struct rp_err *err)
 {
 	struct rp_az_error ae = {{0}, {0}};
 	const char *code = rp_http_header(r, "x-ms-error-code");
-	char when[RP_TIME_STR], perms[16];
+	char when[RP_TIME_STR], perms[16], policy[256];
 	bool has = false;
 	time_t se = 0;
 
@@ -40,9 +67,11 @@ bool rp_blob_judge(const char *url, const char *display, const char *etag, const
 				   "%s: %s: the SAS expired at %s (se=); get a new one (%ld %s)",
 				   display, what, when, r->status, code);
 		} else {
-			rp_err_set(err, RP_EAUTH, "%s: %s: access denied (%ld %s%s%s)%s", display,
-				   what, r->status, code, ae.message[0] ? ": " : "", ae.message,
-				   denied_hint ? denied_hint : "");
+			policy_hint(url, policy, sizeof(policy));
+			rp_err_set(err, RP_EAUTH, "%s: %s: access denied (%ld %s%s%s)%s%s%s",
+				   display, what, r->status, code, ae.message[0] ? ": " : "",
+				   ae.message, denied_code_hint(code), denied_hint ? denied_hint : "",
+				   policy);
 		}
 		return false;
 	}

@@ -115,11 +115,12 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_auth_opts *auth)
 {
 	struct rp_check *c = add(pf, "sas");
-	char perms[16] = "", when[RP_TIME_STR];
-	bool has = false;
+	char perms[16] = "", when[RP_TIME_STR], policy[80];
+	bool has = false, si;
 	time_t se = 0;
 
 	rp_sas_info(url, &has, &se, perms, sizeof(perms));
+	si = rp_sas_policy(url, policy, sizeof(policy));
 	if (!has) {
 		c->skipped = true;
 		snprintf(c->detail, sizeof(c->detail), "no SAS in the URL (%s)",
@@ -136,6 +137,21 @@ static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_
 			       "the SAS expired at %s (se=)", when);
 			return;
 		}
+	}
+	if (si) {
+		/* The policy may hold the permissions, the expiry or both: what the SAS leaves
+		 * out, only a request can tell (the properties check below makes one). */
+		if (perms[0] && !strchr(perms, 'r')) {
+			failed(c, RP_EAUTH, "ask for a SAS with read permission (sp=r)",
+			       "the SAS grants '%s' (sp=), without read", perms);
+			return;
+		}
+		snprintf(c->detail, sizeof(c->detail),
+			 "stored access policy '%s' (si=): %s%s, valid until %s; a request (the "
+			 "properties check) tells whether it reads",
+			 policy, perms[0] ? "sp=" : "permissions in the policy", perms,
+			 se ? when : "the policy's expiry");
+		return;
 	}
 	if (!strchr(perms, 'r')) {
 		failed(c, RP_EAUTH, "ask for a SAS with read permission (sp=r)",

@@ -24,12 +24,17 @@ A PATH is "container/blob" (blob names may hold further slashes).
                                         prints "START END" (inclusive) lines, or the raw XML
   head PATH [--snapshot S]              prints status and headers as JSON
   delete PATH
-  sas PATH --expiry T --perms P [--start T] [--snapshot S] [--version V] [--protocol https]
-      [--ip A] [--resource b|c|bs] [--full-url]
+  set-acl CONTAINER [ID,PERMS,START,EXPIRY ...]
+                                        replaces the container's stored access policies (Set
+                                        Container ACL); START/EXPIRY as T below, or empty
+  sas PATH (--expiry T --perms P | --policy ID [--expiry T] [--perms P]) [--start T]
+      [--snapshot S] [--version V] [--protocol https] [--ip A] [--resource b|c|bs] [--full-url]
                                         prints a service SAS query string (no "?") signed with
                                         the account key; T is ISO 8601 UTC
                                         (2026-01-02T03:04:05Z) or +SECONDS / -SECONDS from now
-                                        (a negative one makes an expired SAS)
+                                        (a negative one makes an expired SAS); --policy names a
+                                        stored access policy (si=), which then holds what the
+                                        SAS leaves out, as managed-disk SAS URLs do
 Exit 0 on success; on an HTTP error prints "blobtool: STATUS CODE: message" and exits 1.
 """
 import argparse
@@ -144,15 +149,21 @@ def make_sas(path, a):
     sr = a.resource or ("bs" if a.snapshot else ("b" if blob else "c"))
     canon = "/blob/%s/%s" % (ACCOUNT, container) + ("/" + blob if sr != "c" else "")
     st = when(a.start) if a.start else ""
-    se = when(a.expiry)
-    fields = [a.perms, st, se, canon, "", a.ip or "", a.protocol or "", a.version, sr,
+    se = when(a.expiry) if a.expiry else ""
+    fields = [a.perms or "", st, se, canon, a.policy or "", a.ip or "", a.protocol or "", a.version, sr,
               a.snapshot or "", "", "", "", "", "", ""]
     sig = base64.b64encode(hmac.new(KEY, "\n".join(fields).encode(),
                                     hashlib.sha256).digest()).decode()
     q = [("sv", a.version)]
     if st:
         q.append(("st", st))
-    q += [("se", se), ("sr", sr), ("sp", a.perms)]
+    if se:
+        q.append(("se", se))
+    q.append(("sr", sr))
+    if a.perms:
+        q.append(("sp", a.perms))
+    if a.policy:
+        q.append(("si", a.policy))
     if a.ip:
         q.append(("sip", a.ip))
     if a.protocol:
@@ -261,10 +272,14 @@ def main():
     p.add_argument("--snapshot")
     p = sub.add_parser("delete")
     p.add_argument("path")
+    p = sub.add_parser("set-acl")
+    p.add_argument("container")
+    p.add_argument("policies", nargs="*")
     p = sub.add_parser("sas")
     p.add_argument("path")
-    p.add_argument("--expiry", required=True)
-    p.add_argument("--perms", default="r")
+    p.add_argument("--expiry")
+    p.add_argument("--perms")
+    p.add_argument("--policy")
     p.add_argument("--start")
     p.add_argument("--snapshot")
     p.add_argument("--version", default=SAS_VERSION)
@@ -277,6 +292,11 @@ def main():
         raise SystemExit("blobtool: no --url and no $AZURITE_URL")
 
     if a.cmd == "sas":
+        if not a.policy:
+            if not a.expiry:
+                raise SystemExit("blobtool: sas needs --expiry (or --policy)")
+            if a.perms is None:
+                a.perms = "r"
         qs = make_sas(a.path, a)
         if a.full_url:
             url = a.url.rstrip("/") + "/" + urllib.parse.quote(a.path, safe="/") + "?"
@@ -302,6 +322,21 @@ def main():
             put_pages(c, a.path, a.file, 0)
             _, h, _ = c.request("HEAD", a.path, ok=(200,))
             print(h.get("etag", ""))
+        elif a.cmd == "set-acl":
+            xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><SignedIdentifiers>"
+            for pol in a.policies:
+                pid, perms, start, expiry = pol.split(",", 3)
+                xml += "<SignedIdentifier><Id>%s</Id><AccessPolicy>" % pid
+                if start:
+                    xml += "<Start>%s</Start>" % when(start)
+                if expiry:
+                    xml += "<Expiry>%s</Expiry>" % when(expiry)
+                if perms:
+                    xml += "<Permission>%s</Permission>" % perms
+                xml += "</AccessPolicy></SignedIdentifier>"
+            xml += "</SignedIdentifiers>"
+            c.request("PUT", a.container, {"restype": "container", "comp": "acl"},
+                      {"Content-Type": "application/xml"}, xml.encode())
         elif a.cmd == "put-blob":
             with open(a.file, "rb") as f:
                 data = f.read()

@@ -96,6 +96,39 @@ static void test_sas_info_small_perms(void **state)
 	assert_true(has);
 }
 
+static void test_sas_policy(void **state)
+{
+	static const struct {
+		const char *url;
+		bool has;
+		const char *id;
+	} cases[] = {
+	    /* the managed-disk form: no sp=, no se= */
+	    {"https://md-x.z1.blob.storage.azure.net/abc/abcd?sv=2018-03-28&sr=b&si=2f3e-11&sig=S",
+	     true, "2f3e-11"},
+	    {"https://h/c/b?si=pol%201&sp=r&sig=S", true, "pol%201"},
+	    {"https://h/c/b?sp=r&se=2026-01-01&sig=S", false, ""},
+	    {"https://h/c/b?xsi=a&sig=S", false, ""},
+	    {"https://h/c/b?si=&sig=S", false, ""},
+	    {"https://h/c/b#si=a", false, ""},
+	    {"https://h/c/b", false, ""},
+	    /* shown on a terminal: control bytes and quotes are not copied */
+	    {"https://h/c/b?si=a\x1b[2J'b&sig=S", true, "a?\?2J?b"},
+	};
+	char id[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(id, sizeof(id), "junk");
+		assert_int_equal(rp_sas_policy(cases[i].url, id, sizeof(id)), cases[i].has);
+		assert_string_equal(id, cases[i].id);
+	}
+	assert_true(rp_sas_policy("https://h/c?si=a-very-long-policy-name&sig=1", id, 5));
+	assert_string_equal(id, "a-ve");
+	assert_true(rp_sas_policy("https://h/c?si=p&sig=1", NULL, 0));
+}
+
 static void test_parse_token(void **state)
 {
 	static const time_t now = 1700000000;
@@ -655,6 +688,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sas_info),
 	    cmocka_unit_test(test_sas_info_small_perms),
+	    cmocka_unit_test(test_sas_policy),
 	    cmocka_unit_test(test_parse_token),
 	    cmocka_unit_test(test_error_answer),
 	    cmocka_unit_test(test_error_answer_long),

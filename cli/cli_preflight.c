@@ -7,12 +7,15 @@
 struct preflight_args {
 	struct cli_net_args net;
 	const char *out;
+	const char *dns_server;
 	bool json;
 };
 
 static const struct cli_opt preflight_opts[] = {
 	{"output", 'o', true, "OUT", "where the restore would write (checks free space)"},
 	{"json", 0, false, NULL, "print one JSON document on stdout"},
+	{"dns-server", 0, true, "ADDR[:PORT]",
+	 "resolve with this DNS server (IPv4) instead of the system's resolvers"},
 	CLI_NET_OPTS,
 	{0},
 };
@@ -29,6 +32,10 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 	}
 	if (strcmp(name, "json") == 0) {
 		a->json = true;
+		return 0;
+	}
+	if (strcmp(name, "dns-server") == 0) {
+		a->dns_server = arg;
 		return 0;
 	}
 	rc = cli_net_arg(cmd, &a->net, name, arg);
@@ -57,24 +64,28 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_net_check_url(cmd, &a.net, pos[0]);
 	if (rc)
 		return rc;
-	rc = rp_preflight_run(pos[0], a.out, &a.net.http, &a.net.auth, &pf);
+	rc = rp_preflight_run(pos[0], a.out, &a.net.http, &a.net.auth, a.dns_server, &pf);
 	o = rp_json_new_object();
 	arr = rp_json_new_array();
 	rp_json_set_str(o, "source", pf.source);
 	for (i = 0; i < pf.count; i++) {
 		const struct rp_check *c = &pf.check[i];
 		struct rp_json *e = rp_json_new_object();
+		bool hint = (!c->pass || c->warn) && c->hint[0];
 
 		rp_json_set_str(e, "check", c->name);
-		rp_json_set_str(e, "result", c->skipped ? "skip" : c->pass ? "pass" : "fail");
+		rp_json_set_str(e, "result", c->skipped ? "skip"
+					     : !c->pass ? "fail"
+					     : c->warn	? "warn"
+							: "pass");
 		rp_json_set_str(e, "detail", c->detail);
-		if (!c->pass)
+		if (hint)
 			rp_json_set_str(e, "hint", c->hint);
 		rp_json_append(arr, e);
 		if (!a.json)
-			printf("%-4s %-15s %s%s%s\n", c->skipped ? "SKIP" : c->pass ? "PASS" : "FAIL",
-			       c->name, c->detail, !c->pass && c->hint[0] ? " -- " : "",
-			       !c->pass ? c->hint : "");
+			printf("%-4s %-15s %s%s%s\n",
+			       c->skipped ? "SKIP" : !c->pass ? "FAIL" : c->warn ? "WARN" : "PASS",
+			       c->name, c->detail, hint ? " -- " : "", hint ? c->hint : "");
 	}
 	rp_json_set(o, "checks", arr);
 	rp_json_set_bool(o, "ok", rc == 0);
@@ -94,8 +105,10 @@ const struct cli_cmd cli_cmd_preflight = {
 	.name = "preflight",
 	.args = "SOURCE",
 	.summary = "check DNS, TLS, SAS, the blob, its page ranges and free space before a restore",
-	.details = "Every check runs and prints PASS, FAIL (with a hint) or SKIP; the exit code is 0 "
-		   "only if none failed.",
+	.details = "Every check runs and prints PASS, WARN or FAIL (both with a hint) or SKIP; the "
+		   "exit code is 0 only if none failed. The dns check resolves with its own resolver "
+		   "and shows the CNAME chain (a public answer is WARN, or FAIL with "
+		   "--require-private); the later checks connect to the address it found.",
 	.opts = preflight_opts,
 	.run = run,
 };

@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "restore/blob.h"
+#include "restore/dns.h"
 
 static struct rp_check *add(struct rp_preflight *pf, const char *name)
 {
@@ -66,13 +67,77 @@ static int split_url(const char *url, char *host, size_t hsz, char *port, size_t
 	return 0;
 }
 
-static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_http_opts *http)
+static bool is_address(const char *host)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
+}
+
+/* The first address the system's name service (getaddrinfo: /etc/hosts, DNS) gives host. */
+static bool system_address(const char *host, const char *port, char *out, size_t outsz)
+{
+	struct addrinfo hints = {0}, *res = NULL;
+	bool ok;
+
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return false;
+	ok = res->ai_family == AF_INET
+		     ? inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr,
+				 out, (socklen_t)outsz) != NULL
+		     : inet_ntop(AF_INET6,
+				 &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr, out,
+				 (socklen_t)outsz) != NULL;
+	freeaddrinfo(res);
+	return ok;
+}
+
+/* A blob endpoint of Azure Storage or of a managed disk, in any of Azure's clouds. */
+static bool azure_storage_host(const char *host)
+{
+	static const char *const suffix[] = {".blob.core.windows.net", ".blob.storage.azure.net",
+					     ".blob.core.usgovcloudapi.net",
+					     ".blob.core.chinacloudapi.cn"};
+	size_t n = strlen(host), i;
+
+	while (n && host[n - 1] == '.')
+		n--;
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		size_t k = strlen(suffix[i]);
+
+		if (n > k && strncasecmp(host + n - k, suffix[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* What a public answer for a blob host usually means, and where to look. */
+static void public_hint(struct rp_check *c, const char *host)
+{
+	bool disk = strncmp(host, "md-", 3) == 0 && strstr(host, ".blob.storage.azure.net");
+
+	snprintf(c->hint, sizeof(c->hint),
+		 "the private endpoint's name is not used here: link the private DNS zone "
+		 "privatelink.blob.core.windows.net to this VNet; a custom DNS server must forward "
+		 "to Azure DNS (168.63.129.16); on premises, add a conditional forwarder for "
+		 "blob.core.windows.net%s to a DNS forwarder in Azure%s",
+		 disk ? " and blob.storage.azure.net" : "",
+		 disk ? "; a managed disk is private only through a Disk Access resource with a "
+			"private endpoint, and the disk set to use it"
+		      : "");
+}
+
+static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_http_opts *http,
+		      const char *dns_server)
 {
 	struct rp_check *c = add(pf, "dns");
-	char host[256], port[16], addr[INET6_ADDRSTRLEN] = "", pin[300];
-	struct addrinfo hints = {0}, *res = NULL;
-	bool privlink;
-	size_t i;
+	char host[256], port[16], addr[RP_DNS_ADDR_MAX] = "", pin[300], chain[400] = "";
+	char sys[RP_DNS_ADDR_MAX];
+	struct rp_dns_answer ans;
+	struct rp_err err;
+	bool privlink, priv;
+	size_t i, o = 0;
 	int rc;
 
 	if (split_url(url, host, sizeof(host), port, sizeof(port)) != 0) {
@@ -84,32 +149,79 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 	for (i = 0; i < http->resolve_count; i++)
 		if (strncmp(http->resolve[i], pin, strlen(pin)) == 0)
 			snprintf(addr, sizeof(addr), "%s", http->resolve[i] + strlen(pin));
-	if (!addr[0]) {
-		hints.ai_socktype = SOCK_STREAM;
-		rc = getaddrinfo(host, port, &hints, &res);
-		if (rc != 0) {
-			failed(c, RP_EIO,
-			       "check the private DNS zone (privatelink.blob.core.windows.net) or pin "
-			       "the name with --resolve HOST:PORT:ADDR",
-			       "%s does not resolve: %s", host, gai_strerror(rc));
+	if (addr[0]) {
+		snprintf(c->detail, sizeof(c->detail), "%s resolves to %s%s%s (pinned with --resolve)",
+			 host, addr, rp_addr_is_private(http, addr) ? " (private)" : " (public)",
+			 privlink ? ", a privatelink name" : "");
+	} else if (is_address(host)) {
+		snprintf(addr, sizeof(addr), "%s", host);
+		snprintf(c->detail, sizeof(c->detail), "%s is an address, nothing to resolve%s", host,
+			 rp_addr_is_private(http, addr) ? " (private)" : " (public)");
+	} else {
+		rp_err_init(&err);
+		rc = rp_dns_resolve(host, dns_server, &ans, &err);
+		/* Without --dns-server, what restore will use is the system's name service, which
+		 * reads /etc/hosts too (a common private endpoint work-around): it decides. */
+		if (!dns_server && system_address(host, port, sys, sizeof(sys))) {
+			bool in_dns = false;
+
+			for (i = 0; rc == 0 && i < ans.addr_count; i++)
+				in_dns = in_dns || strcmp(ans.addrs[i], sys) == 0;
+			if (!in_dns) {
+				snprintf(addr, sizeof(addr), "%s", sys);
+				snprintf(pf->pin, sizeof(pf->pin),
+					 strchr(addr, ':') ? "%s[%s]" : "%s%s", pin, addr);
+				snprintf(c->detail, sizeof(c->detail),
+					 "%s resolves to %s through the system's name service, not DNS "
+					 "(/etc/hosts?)%s",
+					 host, addr,
+					 rp_addr_is_private(http, addr) ? " (private)" : " (public)");
+				goto classify;
+			}
+		}
+		if (rc) {
+			failed(c, rc,
+			       "check the DNS servers in /etc/resolv.conf (a custom DNS server must "
+			       "forward to Azure DNS, 168.63.129.16), or pin the name with --resolve "
+			       "HOST:PORT:ADDR",
+			       "%s", err.msg);
 			return;
 		}
-		if (res->ai_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr, addr,
-				  sizeof(addr));
-		else
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr,
-				  addr, sizeof(addr));
-		freeaddrinfo(res);
+		for (i = 0; i < ans.chain_len; i++) {
+			o += (size_t)snprintf(chain + o, sizeof(chain) - o, "%s -> ", ans.chain[i]);
+			if (o >= sizeof(chain))
+				o = sizeof(chain) - 1;
+			if (strstr(ans.chain[i], ".privatelink."))
+				privlink = true;
+		}
+		if (ans.addr_count == 0) {
+			failed(c, RP_EIO,
+			       "check the private DNS zone (privatelink.blob.core.windows.net) and its "
+			       "link to this VNet, or pin the name with --resolve HOST:PORT:ADDR",
+			       "%s%s (%s)", chain,
+			       ans.rcode == 3 ? "no such name" : "no address",
+			       ans.rcode == 3 ? "NXDOMAIN" : "empty answer");
+			return;
+		}
+		snprintf(addr, sizeof(addr), "%s", ans.addrs[0]);
+		snprintf(pf->pin, sizeof(pf->pin), strchr(addr, ':') ? "%s[%s]" : "%s%s", pin, addr);
+		snprintf(c->detail, sizeof(c->detail), "%s%s%s%s", chain, addr,
+			 rp_addr_is_private(http, addr) ? " (private)" : " (public)",
+			 privlink ? ", through a privatelink name" : "");
 	}
-	snprintf(c->detail, sizeof(c->detail), "%s resolves to %s%s%s", host, addr,
-		 rp_addr_is_private(http, addr) ? " (private)" : " (public)",
-		 privlink ? ", a privatelink name" : "");
-	if (http->require_private && !rp_addr_is_private(http, addr))
-		failed(c, RP_EAUTH,
-		       "the private endpoint's DNS record is missing or not used here: fix private "
-		       "DNS or pin the name with --resolve",
-		       "%s resolves to %s, which is not private (--require-private)", host, addr);
+classify:
+	priv = rp_addr_is_private(http, addr);
+	if (priv)
+		return;
+	if (http->require_private) {
+		public_hint(c, host);
+		c->pass = false;
+		c->code = RP_EAUTH;
+	} else if (azure_storage_host(host)) {
+		/* Only Azure's storage names: a mirror on a public address is no finding. */
+		public_hint(c, host);
+		c->warn = true;
+	}
 }
 
 static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_auth_opts *auth)
@@ -192,18 +304,21 @@ static void check_space(struct rp_preflight *pf, const char *out)
 			 (unsigned long long)avail, (unsigned long long)pf->written);
 }
 
-int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts *http,
-		     const struct rp_auth_opts *auth, struct rp_preflight *pf)
+int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts *http_in,
+		     const struct rp_auth_opts *auth, const char *dns_server,
+		     struct rp_preflight *pf)
 {
 	struct rp_blob b = {0};
-	struct rp_http_opts token_http;
+	struct rp_http_opts token_http, pinned = *http_in, *http = &pinned;
 	struct rp_check *c;
 	struct rp_err err;
 	unsigned i;
 
 	memset(pf, 0, sizeof(*pf));
 	rp_url_redact(url, pf->source, sizeof(pf->source));
-	check_dns(pf, url, http);
+	check_dns(pf, url, http, dns_server);
+	if (pf->pin[0] && pinned.resolve_count < RP_HTTP_MAX_RESOLVE)
+		pinned.resolve[pinned.resolve_count++] = pf->pin;
 	check_sas(pf, url, auth);
 	rp_err_init(&err);
 	c = add(pf, "tls+properties");

@@ -2,7 +2,7 @@
  * preflight: the checks that tell, before hours are spent, whether a restore can work: the
  * name resolves (to a private address when that is required), TLS and the certificate name,
  * the SAS's expiry and permissions, the blob's properties, its page ranges, and free space
- * where the output would go. Every check runs and gets PASS or FAIL with a hint.
+ * where the output would go. Every check runs and gets PASS, WARN or FAIL with a hint.
  */
 #ifndef RP_RESTORE_PREFLIGHT_H
 #define RP_RESTORE_PREFLIGHT_H
@@ -19,9 +19,10 @@ struct rp_check {
 	const char *name; /* "dns", "tls", "sas", "properties", "page-ranges", "space" */
 	bool pass;
 	bool skipped;
+	bool warn;        /* passed, but with a hint worth acting on (a public DNS answer) */
 	int code;         /* the RP_E* class of a failure */
 	char detail[512];
-	char hint[256];
+	char hint[640];
 };
 
 struct rp_preflight {
@@ -30,10 +31,17 @@ struct rp_preflight {
 	char source[1024];
 	uint64_t size;
 	uint64_t written; /* bytes the page ranges list (page blobs), else size */
+	char pin[320];    /* "HOST:PORT:ADDR": the later checks connect where dns resolved */
 };
 
-/* Run every check; returns 0 if all passed, else the code of the first failure. */
+/*
+ * Run every check; returns 0 if all passed, else the code of the first failure. The dns check
+ * resolves with its own resolver (restore/dns.h) - the system's, or dns_server ("ADDR[:PORT]")
+ * when not NULL - shows the CNAME chain, and the checks after it connect to the address it
+ * found, so that they test what it diagnosed.
+ */
 int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts *http,
-		     const struct rp_auth_opts *auth, struct rp_preflight *pf);
+		     const struct rp_auth_opts *auth, const char *dns_server,
+		     struct rp_preflight *pf);
 
 #endif

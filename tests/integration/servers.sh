@@ -42,6 +42,9 @@
 #                              TOKEN_URL (http[s]://127.0.0.1:P), TOKEN_PORT, TOKEN_PID,
 #                              TOKEN_LOG (issued tokens, one JSON line each), TOKEN_STATS
 #   tokenserver_stop
+#   dnsserver_start ZONE.json  tests/servers/dnsserver.py on UDP 127.0.0.1 (ZONE read on every
+#                              query). Exports DNS_SERVER (127.0.0.1:P), DNS_PID, DNS_LOG
+#   dnsserver_stop
 #   srv_stop_all               stop everything still running (the EXIT trap calls it)
 #   srv_free_port              print a free TCP port on 127.0.0.1
 #   srv_port_closed PORT       true if nothing listens on 127.0.0.1:PORT
@@ -53,6 +56,7 @@ AZURITE_PID=
 NGINX_PID=
 PROXY_PID=
 TOKEN_PID=
+DNS_PID=
 
 srv_setup()
 {
@@ -354,10 +358,32 @@ tokenserver_stop()
 	TOKEN_PID=
 }
 
+dnsserver_start()
+{
+	local d port
+	[ -z "$DNS_PID" ] || fail "dnsserver_start: already running"
+	srv_setup
+	d=$(mktemp -d "$SRV_DIR/dns.XXXXXX")
+	"$SRV_PY" "$SRV_SRC/dnsserver.py" --zone "$1" --log "$d/queries.log" \
+		--port-file "$d/port" >"$d/port.log" 2>&1 </dev/null &
+	DNS_PID=$!
+	disown "$DNS_PID"
+	port=$(srv_wait_portfile "$d/port" "$DNS_PID" dnsserver)
+	: >"$d/queries.log"
+	export DNS_PID DNS_SERVER=127.0.0.1:$port DNS_LOG=$d/queries.log
+}
+
+dnsserver_stop()
+{
+	srv_kill "$DNS_PID" TERM
+	DNS_PID=
+}
+
 srv_stop_all()
 {
 	faultproxy_stop
 	tokenserver_stop
+	dnsserver_stop
 	nginx_stop
 	azurite_stop
 }

@@ -1,6 +1,7 @@
 /*
  * cvmrestore rp: recovery point descriptors (docs/recovery-point.md).
- *   rp import (--access-json FILE | --backup-config FILE) -o RP.json [VM properties]
+ *   rp import (--access-json FILE | --backup-config FILE [--access-json DISK=FILE]...) -o RP.json
+ *             [VM properties]
  *   rp show RP.json [--json]
  * Descriptors hold SAS URLs: they are written with mode 0600, and `show` prints sources without
  * their query.
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli_util.h"
 #include "common/util.h"
@@ -17,8 +19,11 @@
 #include "formats/rp_import.h"
 #include "restore/http.h"
 
+#define MAX_ACCESS 64
+
 struct rp_args {
-	const char *access_json;
+	const char *access_json[MAX_ACCESS];
+	size_t naccess;
 	const char *backup_config;
 	const char *out;
 	bool json;
@@ -26,7 +31,9 @@ struct rp_args {
 };
 
 static const struct cli_opt rp_opts[] = {
-	{"access-json", 0, true, "FILE", "import: a disk restore point beginGetAccess answer"},
+	{"access-json", 0, true, "[DISK=]FILE",
+	 "import: a disk (restore point) beginGetAccess answer; with --backup-config, one per disk "
+	 "restored as a managed disk, DISK its name in the config"},
 	{"backup-config", 0, true, "FILE", "import: an Azure Backup restore-disks config blob"},
 	{"output", 'o', true, "RP.json", "import: where to write the descriptor (mode 0600)"},
 	{"id", 0, true, "ID", "import: the recovery point id (default: made from the time)"},
@@ -49,8 +56,11 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 	const char *n = cmd->opts[idx].name;
 	uint64_t v;
 
-	if (strcmp(n, "access-json") == 0)
-		a->access_json = arg;
+	if (strcmp(n, "access-json") == 0) {
+		if (a->naccess == MAX_ACCESS)
+			return cli_usage(cmd, "at most %d --access-json options", MAX_ACCESS);
+		a->access_json[a->naccess++] = arg;
+	}
 	else if (strcmp(n, "backup-config") == 0)
 		a->backup_config = arg;
 	else if (strcmp(n, "output") == 0)
@@ -136,17 +146,36 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, struct rp_err
 	return 0;
 }
 
+/* "DISK=FILE" (DISK a name or a managed disk id) or "FILE" (also a file whose name has '='). */
+static const char *access_file(const char *arg, char *disk, size_t disksz)
+{
+	const char *eq = strchr(arg, '=');
+
+	disk[0] = '\0';
+	if (!eq || eq == arg || (size_t)(eq - arg) >= disksz || access(arg, F_OK) == 0)
+		return arg;
+	memcpy(disk, arg, (size_t)(eq - arg));
+	disk[eq - arg] = '\0';
+	return eq + 1;
+}
+
 static int do_import(const struct cli_cmd *cmd, struct rp_args *a)
 {
+	struct rp_import_access acc[MAX_ACCESS];
+	char disks[MAX_ACCESS][RP_DESC_NAME_MAX];
+	uint8_t *files[MAX_ACCESS] = {0};
 	struct rp_descriptor *d = NULL;
 	char id[64];
 	uint8_t *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, i;
 	struct rp_err err;
-	int rc;
+	int rc = 0;
 
-	if (!!a->access_json == !!a->backup_config)
-		return cli_usage(cmd, "rp import takes one of --access-json FILE or --backup-config FILE");
+	if (!a->naccess && !a->backup_config)
+		return cli_usage(cmd, "rp import takes --access-json FILE or --backup-config FILE");
+	if (!a->backup_config && a->naccess > 1)
+		return cli_usage(cmd, "one --access-json describes one disk: give --backup-config for "
+				      "a whole VM, or import each disk on its own");
 	if (!a->out)
 		return cli_usage(cmd, "rp import needs -o RP.json");
 	if (!a->vm.id) {
@@ -154,15 +183,29 @@ static int do_import(const struct cli_cmd *cmd, struct rp_args *a)
 		a->vm.id = id;
 	}
 	rp_err_init(&err);
-	rc = read_file(a->access_json ? a->access_json : a->backup_config, &buf, &len, &err);
+	for (i = 0; a->backup_config && i < a->naccess && rc == 0; i++) {
+		const char *f = access_file(a->access_json[i], disks[i], sizeof(disks[i]));
+
+		rc = read_file(f, &files[i], &acc[i].len, &err);
+		acc[i].json = (const char *)files[i];
+		acc[i].disk = disks[i][0] ? disks[i] : NULL;
+	}
 	if (rc == 0)
-		rc = a->access_json
-			     ? rp_import_get_access((const char *)buf, len, &a->vm, &d, &err)
-			     : rp_import_backup_config(buf, len, &a->vm, &d, &err);
+		rc = read_file(a->backup_config ? a->backup_config : a->access_json[0], &buf, &len,
+			       &err);
+	if (rc == 0)
+		rc = a->backup_config ? rp_import_backup_config(buf, len, &a->vm, acc, a->naccess,
+								&d, &err)
+				      : rp_import_get_access((const char *)buf, len, &a->vm, &d, &err);
 	if (buf) {
 		explicit_bzero(buf, len);
 		free(buf);
 	}
+	for (i = 0; i < a->naccess; i++)
+		if (files[i]) {
+			explicit_bzero(files[i], acc[i].len);
+			free(files[i]);
+		}
 	if (rc == 0)
 		rc = rp_descriptor_write(a->out, d, &err);
 	rp_descriptor_free(d);

@@ -220,10 +220,11 @@ static int check_vm(const struct rp_desc_vm *vm, struct rp_err *err)
 				  "descriptor: vm.hyperv_generation is not V1 or V2");
 	if (vm->security_type != RP_SECURITY_NONE && !rp_security_type_name(vm->security_type))
 		return rp_err_set(err, RP_EFORMAT, "descriptor: vm.security_type is not valid");
-	if (has_control(vm->size) || has_control(vm->location))
-		return rp_err_set(
-		    err, RP_EFORMAT,
-		    "descriptor: vm.size or vm.location contains a control character");
+	if (has_control(vm->size) || has_control(vm->location) ||
+	    has_control(vm->disk_encryption_set))
+		return rp_err_set(err, RP_EFORMAT,
+				  "descriptor: vm.size, vm.location or vm.disk_encryption_set "
+				  "contains a control character");
 	return 0;
 }
 
@@ -413,6 +414,9 @@ static int parse_vm(const struct rp_json *root, struct rp_desc_vm *vm, struct rp
 	if (!rc)
 		rc = get_copy(o, "location", "vm.location", true, vm->location,
 			      sizeof(vm->location), err);
+	if (!rc)
+		rc = get_copy(o, "disk_encryption_set", "vm.disk_encryption_set", true,
+			      vm->disk_encryption_set, sizeof(vm->disk_encryption_set), err);
 	return rc;
 }
 
@@ -721,6 +725,8 @@ int rp_descriptor_to_json(const struct rp_descriptor *d, struct rp_json **out, s
 				  str_or_null(rp_security_type_name(d->vm.security_type)));
 		rc |= rp_json_set(vm, "size", str_or_null(d->vm.size));
 		rc |= rp_json_set(vm, "location", str_or_null(d->vm.location));
+		rc |= rp_json_set(vm, "disk_encryption_set",
+				  str_or_null(d->vm.disk_encryption_set));
 	}
 	rc |= rp_json_set(root, "vm", vm);
 	rc |= rp_json_set(root, "disks", rp_json_new_array());

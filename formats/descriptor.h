@@ -81,6 +81,8 @@ struct rp_desc_vm {
 	enum rp_security_type security_type;
 	char size[64];	   /* "" is JSON null */
 	char location[64]; /* "" is JSON null */
+	/* the disk encryption set of a customer-key CVM disk (an ARM resource id); "" is null */
+	char disk_encryption_set[512];
 };
 
 struct rp_descriptor {

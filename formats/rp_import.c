@@ -169,12 +169,68 @@ static int finish(struct rp_descriptor *d, const char *what, struct rp_descripto
 
 /* ---- beginGetAccess ---- */
 
+/* The SAS URLs of a beginGetAccess answer (pointers into *root, which the caller frees). */
+struct access_sas {
+	const char *disk, *data, *meta;
+};
+
+static int parse_access(const char *json, size_t len, const char *what, struct rp_json **root,
+			struct access_sas *sas, struct rp_err *err)
+{
+	struct rp_json *props, *output, *doc;
+	int rc;
+
+	*root = NULL;
+	memset(sas, 0, sizeof(*sas));
+	if (len > RP_IMPORT_MAX_BYTES)
+		return rp_err_set(err, RP_EFORMAT, "%s: %zu bytes is more than %u", what, len,
+				  RP_IMPORT_MAX_BYTES);
+	rc = rp_json_parse(json, len, root, err);
+	if (rc) {
+		scrub_json_error(err);
+		rp_err_prefix(err, "%s", what);
+		return RP_EFORMAT;
+	}
+	if (!rp_json_is_object(*root))
+		return rp_err_set(err, RP_EFORMAT, "%s: the document is not a JSON object", what);
+	/* The async operation result wraps the AccessUri as properties.output. */
+	doc = *root;
+	rc = ci_get(*root, "properties", what, "properties", &props, err);
+	if (!rc)
+		rc = ci_get(props, "output", what, "properties.output", &output, err);
+	if (rc)
+		return rc;
+	if (output) {
+		if (!rp_json_is_object(output))
+			return rp_err_set(err, RP_EFORMAT, "%s: properties.output is not an object",
+					  what);
+		doc = output;
+	}
+	rc = ci_string(doc, "accessSAS", what, "accessSAS", &sas->disk, err);
+	if (!rc)
+		rc = ci_string(doc, "securityDataAccessSAS", what, "securityDataAccessSAS",
+			       &sas->data, err);
+	if (!rc)
+		rc = ci_string(doc, "securityMetadataAccessSAS", what, "securityMetadataAccessSAS",
+			       &sas->meta, err);
+	if (rc)
+		return rc;
+	if (!sas->disk)
+		return rp_err_set(err, RP_EFORMAT, "%s: accessSAS is missing", what);
+	rc = check_url(sas->disk, what, "accessSAS", err);
+	if (!rc && sas->data)
+		rc = check_url(sas->data, what, "securityDataAccessSAS", err);
+	if (!rc && sas->meta)
+		rc = check_url(sas->meta, what, "securityMetadataAccessSAS", err);
+	return rc;
+}
+
 int rp_import_get_access(const char *json, size_t len, const struct rp_import_vm *vm,
 			 struct rp_descriptor **out, struct rp_err *err)
 {
-	struct rp_json *root = NULL, *props, *output, *doc;
+	struct rp_json *root = NULL;
 	struct rp_descriptor *d = NULL;
-	const char *disk_sas, *data_sas, *meta_sas;
+	struct access_sas sas;
 	enum rp_disk_role role;
 	int rc;
 
@@ -182,72 +238,28 @@ int rp_import_get_access(const char *json, size_t len, const struct rp_import_vm
 		return rp_err_set(err, RP_EUSAGE,
 				  "import: the VM's name and OS type are required with a "
 				  "beginGetAccess answer");
-	if (len > RP_IMPORT_MAX_BYTES)
-		return rp_err_set(err, RP_EFORMAT, GA ": %zu bytes is more than %u", len,
-				  RP_IMPORT_MAX_BYTES);
-	rc = rp_json_parse(json, len, &root, err);
-	if (rc) {
-		scrub_json_error(err);
-		rp_err_prefix(err, GA);
-		return RP_EFORMAT;
-	}
-	if (!rp_json_is_object(root)) {
-		rc = rp_err_set(err, RP_EFORMAT, GA ": the document is not a JSON object");
-		goto out;
-	}
-	/* The async operation result wraps the AccessUri as properties.output. */
-	doc = root;
-	rc = ci_get(root, "properties", GA, "properties", &props, err);
-	if (!rc)
-		rc = ci_get(props, "output", GA, "properties.output", &output, err);
-	if (rc)
-		goto out;
-	if (output) {
-		if (!rp_json_is_object(output)) {
-			rc = rp_err_set(err, RP_EFORMAT, GA ": properties.output is not an object");
-			goto out;
-		}
-		doc = output;
-	}
-	rc = ci_string(doc, "accessSAS", GA, "accessSAS", &disk_sas, err);
-	if (!rc)
-		rc = ci_string(doc, "securityDataAccessSAS", GA, "securityDataAccessSAS", &data_sas,
-			       err);
-	if (!rc)
-		rc = ci_string(doc, "securityMetadataAccessSAS", GA, "securityMetadataAccessSAS",
-			       &meta_sas, err);
-	if (rc)
-		goto out;
-	if (!disk_sas) {
-		rc = rp_err_set(err, RP_EFORMAT, GA ": accessSAS is missing");
-		goto out;
-	}
-	rc = check_url(disk_sas, GA, "accessSAS", err);
-	if (!rc && data_sas)
-		rc = check_url(data_sas, GA, "securityDataAccessSAS", err);
-	if (!rc && meta_sas)
-		rc = check_url(meta_sas, GA, "securityMetadataAccessSAS", err);
+	rc = parse_access(json, len, GA, &root, &sas, err);
 	if (!rc)
 		rc = rp_descriptor_new(&d, err);
 	if (!rc)
 		rc = apply_vm(d, vm, err);
 	if (rc)
 		goto out;
-	role = vm->disk_role ? vm->disk_role : (data_sas || meta_sas) ? RP_DISK_OS : RP_DISK_DATA;
+	role = vm->disk_role ? vm->disk_role : (sas.data || sas.meta) ? RP_DISK_OS : RP_DISK_DATA;
 	rc = rp_descriptor_add_disk(d,
 				    vm->disk_name	 ? vm->disk_name
 				    : role == RP_DISK_OS ? "osdisk"
 							 : "datadisk",
 				    role, role == RP_DISK_DATA && vm->has_lun ? vm->lun : -1,
-				    disk_sas, err);
-	if (!rc && data_sas)
-		rc = rp_desc_blob_set(&d->guest_state, data_sas, false, 0, err);
-	if (!rc && meta_sas)
-		rc = rp_desc_blob_set(&d->vm_metadata, meta_sas, false, 0, err);
+				    sas.disk, err);
+	if (!rc && sas.data)
+		rc = rp_desc_blob_set(&d->guest_state, sas.data, false, 0, err);
+	if (!rc && sas.meta)
+		rc = rp_desc_blob_set(&d->vm_metadata, sas.meta, false, 0, err);
 	rc = doc_fault(rc, GA, err);
 	if (rc)
 		goto out;
-	if (data_sas || meta_sas)
+	if (sas.data || sas.meta)
 		infer_generation(d);
 	rc = finish(d, "import", out, err);
 	d = NULL;
@@ -343,31 +355,99 @@ static int vm_part(const struct rp_json *root, const char *name, struct rp_json 
 	return rc;
 }
 
-/* disk.vhd.uri (path names disk); a managed disk restore has no VHD to read. */
-static int vhd_uri(const struct rp_json *disk, const char *path, const char **out,
-		   struct rp_err *err)
+/* The access answers of a backup config's managed disks, and which were used. */
+struct config_access {
+	const struct rp_import_access *acc;
+	size_t nacc;
+	bool *used;
+	size_t ndisks; /* disks in the config */
+};
+
+/* Does the caller's key name this disk (its name, managed disk id, or the id's last part)? */
+static bool access_matches(const char *key, const char *name, const char *id,
+			   const struct config_access *ca)
 {
-	struct rp_json *vhd, *managed;
-	char p[96];
+	const char *last;
+
+	if (!key)
+		return ca->ndisks == 1;
+	if (name && strcasecmp(key, name) == 0)
+		return true;
+	if (!id)
+		return false;
+	last = strrchr(id, '/');
+	return strcasecmp(key, id) == 0 || (last && strcasecmp(key, last + 1) == 0);
+}
+
+/*
+ * Add the disk at path: its VHD in the staging account (vhd.uri), or, restored as a managed
+ * disk, the access answer the caller matched to it. The OS disk's answer also gives the guest
+ * state and VM metadata blobs.
+ */
+static int config_disk_source(struct rp_descriptor *d, const struct rp_json *disk,
+			      const char *path, const char *name, enum rp_disk_role role, int lun,
+			      struct config_access *ca, struct rp_err *err)
+{
+	struct rp_json *vhd, *managed, *answer = NULL;
+	const char *uri = NULL, *id = NULL;
+	struct access_sas sas;
+	char p[96], what[RP_DESC_NAME_MAX + 48];
+	size_t i, hit = ca->nacc;
 	int rc;
 
 	snprintf(p, sizeof(p), "%s.vhd", path);
 	rc = ci_get(disk, "vhd", BC, p, &vhd, err);
 	snprintf(p, sizeof(p), "%s.vhd.uri", path);
 	if (!rc)
-		rc = ci_string(vhd, "uri", BC, p, out, err);
+		rc = ci_string(vhd, "uri", BC, p, &uri, err);
+	if (!rc)
+		rc = ci_get(disk, "managedDisk", BC, path, &managed, err);
+	if (!rc && managed) {
+		snprintf(p, sizeof(p), "%s.managedDisk.id", path);
+		rc = ci_string(managed, "id", BC, p, &id, err);
+	}
 	if (rc)
 		return rc;
-	if (!*out) {
-		rc = ci_get(disk, "managedDisk", BC, path, &managed, err);
-		if (rc)
-			return rc;
-		return rp_err_set(err, RP_EFORMAT, BC ": %s is missing%s", p,
-				  managed ? " (the disk was restored as a managed disk: export it "
-					    "with beginGetAccess)"
-					  : "");
+	for (i = 0; i < ca->nacc; i++) {
+		if (!access_matches(ca->acc[i].disk, name, id, ca))
+			continue;
+		if (hit != ca->nacc)
+			return rp_err_set(err, RP_EUSAGE,
+					  "import: two access answers are for the disk '%s'", name);
+		hit = i;
 	}
-	return check_url(*out, BC, p, err);
+	if (uri) {
+		if (hit != ca->nacc)
+			return rp_err_set(err, RP_EUSAGE,
+					  "import: the disk '%s' was restored to the staging account "
+					  "(%s.vhd.uri): it needs no access answer",
+					  name, path);
+		rc = check_url(uri, BC, p, err);
+		if (!rc)
+			rc = doc_fault(rp_descriptor_add_disk(d, name, role, lun, uri, err), BC, err);
+		return rc;
+	}
+	if (!managed)
+		return rp_err_set(err, RP_EFORMAT, BC ": %s is missing", p);
+	if (hit == ca->nacc)
+		return rp_err_set(err, RP_EUSAGE,
+				  "import: the disk '%s' was restored as a managed disk: grant "
+				  "access to it (az disk grant-access%s) and give the answer with "
+				  "--access-json %s=FILE",
+				  name, role == RP_DISK_OS ? " --secure-vm-guest-state-sas" : "", name);
+	ca->used[hit] = true;
+	snprintf(what, sizeof(what), GA " for the disk '%s'", name);
+	rc = parse_access(ca->acc[hit].json, ca->acc[hit].len, what, &answer, &sas, err);
+	if (!rc)
+		rc = doc_fault(rp_descriptor_add_disk(d, name, role, lun, sas.disk, err), what, err);
+	if (!rc && role == RP_DISK_OS && sas.data)
+		rc = doc_fault(rp_desc_blob_set(&d->guest_state, sas.data, false, 0, err), what,
+			       err);
+	if (!rc && role == RP_DISK_OS && sas.meta)
+		rc = doc_fault(rp_desc_blob_set(&d->vm_metadata, sas.meta, false, 0, err), what,
+			       err);
+	rp_json_free(answer);
+	return rc;
 }
 
 /* VM securityProfile.securityType + the OS disk's securityEncryptionType -> the disk's type. */
@@ -375,7 +455,7 @@ static int config_security(const struct rp_json *root, const struct rp_json *os,
 			   struct rp_descriptor *d, struct rp_err *err)
 {
 	struct rp_json *sec, *md = NULL, *dsec = NULL, *des = NULL;
-	const char *type = NULL, *enc = NULL;
+	const char *type = NULL, *enc = NULL, *des_id = NULL;
 	int rc;
 
 	rc = vm_part(root, "securityProfile", &sec, err);
@@ -394,6 +474,14 @@ static int config_security(const struct rp_json *root, const struct rp_json *os,
 	if (!rc)
 		rc = ci_get(dsec, "diskEncryptionSet", BC,
 			    "osDisk.managedDisk.securityProfile.diskEncryptionSet", &des, err);
+	if (!rc)
+		rc = ci_string(des, "id", BC,
+			       "osDisk.managedDisk.securityProfile.diskEncryptionSet.id", &des_id,
+			       err);
+	if (!rc && des_id)
+		rc = copy_field(d->vm.disk_encryption_set, sizeof(d->vm.disk_encryption_set),
+				des_id, BC, "osDisk.managedDisk.securityProfile.diskEncryptionSet.id",
+				RP_EFORMAT, err);
 	if (rc || !type)
 		return rc;
 	if (strcasecmp(type, "TrustedLaunch") == 0) {
@@ -468,11 +556,11 @@ static int config_vm(const struct rp_json *root, const struct rp_json *os, struc
 }
 
 static int config_data_disk(const struct rp_json *dd, size_t i, struct rp_descriptor *d,
-			    struct rp_err *err)
+			    struct config_access *ca, struct rp_err *err)
 {
 	char path[80], defname[32];
 	struct rp_json *lunv;
-	const char *name, *uri;
+	const char *name;
 	uint64_t lun;
 	int rc;
 
@@ -488,54 +576,65 @@ static int config_data_disk(const struct rp_json *dd, size_t i, struct rp_descri
 		return rp_err_set(err, RP_EFORMAT, BC ": %s.lun is not an integer from 0 to %d",
 				  path, RP_DESC_MAX_LUN);
 	rc = ci_string(dd, "name", BC, path, &name, err);
-	if (!rc)
-		rc = vhd_uri(dd, path, &uri, err);
 	if (rc)
 		return rc;
 	snprintf(defname, sizeof(defname), "datadisk-lun%" PRIu64, lun);
-	rc = rp_descriptor_add_disk(d, name ? name : defname, RP_DISK_DATA, (int)lun, uri, err);
-	return doc_fault(rc, BC, err);
+	return config_disk_source(d, dd, path, name ? name : defname, RP_DISK_DATA, (int)lun, ca,
+				  err);
 }
 
 static int config_disks(const struct rp_json *sp, const struct rp_json *os, struct rp_descriptor *d,
-			struct rp_err *err)
+			struct config_access *ca, struct rp_err *err)
 {
 	struct rp_json *dds;
-	const char *name, *uri;
-	size_t i, n;
+	const char *name;
+	size_t i, n = 0;
 	int rc;
 
-	rc = ci_string(os, "name", BC, "properties.storageProfile.osDisk.name", &name, err);
-	if (!rc)
-		rc = vhd_uri(os, "properties.storageProfile.osDisk", &uri, err);
-	if (!rc)
-		rc = doc_fault(
-		    rp_descriptor_add_disk(d, name ? name : "osdisk", RP_DISK_OS, -1, uri, err), BC,
-		    err);
-	if (!rc)
-		rc = ci_get(sp, "dataDisks", BC, "properties.storageProfile.dataDisks", &dds, err);
-	if (rc || !dds || rp_json_is_null(dds))
+	rc = ci_get(sp, "dataDisks", BC, "properties.storageProfile.dataDisks", &dds, err);
+	if (rc)
 		return rc;
-	if (!rp_json_is_array(dds))
+	if (dds && !rp_json_is_null(dds) && !rp_json_is_array(dds))
 		return rp_err_set(err, RP_EFORMAT,
 				  BC ": properties.storageProfile.dataDisks is not an array");
-	n = rp_json_array_size(dds);
+	if (dds && rp_json_is_array(dds))
+		n = rp_json_array_size(dds);
+	ca->ndisks = n + 1;
+	rc = ci_string(os, "name", BC, "properties.storageProfile.osDisk.name", &name, err);
+	if (!rc)
+		rc = config_disk_source(d, os, "properties.storageProfile.osDisk",
+					name ? name : "osdisk", RP_DISK_OS, -1, ca, err);
 	for (i = 0; i < n && !rc; i++)
-		rc = config_data_disk(rp_json_array_at(dds, i), i, d, err);
+		rc = config_data_disk(rp_json_array_at(dds, i), i, d, ca, err);
+	for (i = 0; i < ca->nacc && !rc; i++)
+		if (!ca->used[i])
+			rc = rp_err_set(err, RP_EUSAGE,
+					"import: the access answer for '%.200s' matches no managed "
+					"disk of the config",
+					ca->acc[i].disk ? ca->acc[i].disk : "(no disk named)");
 	return rc;
 }
 
 int rp_import_backup_config(const uint8_t *buf, size_t len, const struct rp_import_vm *vm,
+			    const struct rp_import_access *acc, size_t nacc,
 			    struct rp_descriptor **out, struct rp_err *err)
 {
 	struct rp_json *root = NULL, *sp, *os;
 	struct rp_descriptor *d = NULL;
+	struct config_access ca = {.acc = acc, .nacc = nacc};
 	char *text = NULL;
 	int rc;
 
+	if (nacc > RP_DESC_MAX_DISKS)
+		return rp_err_set(err, RP_EUSAGE, "import: more than %d access answers",
+				  RP_DESC_MAX_DISKS);
+	ca.used = calloc(nacc ? nacc : 1, sizeof(*ca.used));
+	if (!ca.used)
+		return rp_err_set(err, RP_EIO, "out of memory");
+
 	rc = config_text(buf, len, &text, err);
 	if (rc)
-		return rc;
+		goto out;
 	rc = rp_json_parse(text, strlen(text), &root, err);
 	if (rc) {
 		scrub_json_error(err);
@@ -563,14 +662,16 @@ int rp_import_backup_config(const uint8_t *buf, size_t len, const struct rp_impo
 	if (!rc)
 		rc = config_vm(root, os, d, err);
 	if (!rc)
-		rc = config_disks(sp, os, d, err);
+		rc = config_disks(sp, os, d, &ca, err);
 	if (rc)
 		goto out;
+	infer_generation(d); /* a guest state blob from an access answer says V2 */
 	rc = finish(d, BC, out, err);
 	d = NULL;
 out:
 	rp_descriptor_free(d);
 	rp_json_free(root);
 	free(text);
+	free(ca.used);
 	return rc;
 }

@@ -53,13 +53,27 @@ struct rp_import_vm {
 int rp_import_get_access(const char *json, size_t len, const struct rp_import_vm *vm,
 			 struct rp_descriptor **out, struct rp_err *err);
 
+/* The beginGetAccess answer of one disk that a backup restore created as a managed disk. */
+struct rp_import_access {
+	const char *disk; /* the disk's name in the config, or its managed disk id (or the id's last
+			   * segment); NULL: the config's only disk */
+	const char *json; /* the answer, as for rp_import_get_access */
+	size_t len;
+};
+
 /*
  * The VM and its disks from an Azure Backup config blob buf[0..len): VM name, size, location,
- * OS type, the OS disk's VHD URI and each data disk's LUN and VHD URI, and the security type
- * from properties.securityProfile. RP_EFORMAT naming the key ("backup config:
- * properties.storageProfile.dataDisks[1].lun is missing").
+ * OS type, each disk's name and (data disks) LUN, the security type from
+ * properties.securityProfile and the OS disk's managedDisk.securityProfile, and the disk
+ * encryption set named there. A disk restored to the staging account has its VHD URI in the
+ * config (vhd.uri); a disk restored as a managed disk (every CVM's) has none, and its source,
+ * guest state and VM metadata come from the access answer in acc[0..nacc) matched to it by
+ * name or id. A managed disk without an answer, an answer that matches no disk or two, and an
+ * answer for a disk that has a VHD URI are RP_EUSAGE naming the disk. RP_EFORMAT naming the key
+ * for a bad document ("backup config: properties.storageProfile.dataDisks[1].lun is missing").
  */
 int rp_import_backup_config(const uint8_t *buf, size_t len, const struct rp_import_vm *vm,
+			    const struct rp_import_access *acc, size_t nacc,
 			    struct rp_descriptor **out, struct rp_err *err);
 
 #endif

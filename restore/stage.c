@@ -398,12 +398,18 @@ static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts 
 int rp_stage_run(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 		 struct rp_stage_result *res, struct rp_err *err)
 {
+	struct rp_stage_opts eff = *o;
 	char path[4200];
 	double t0 = now_s();
 	bool os_staged = false, gs_staged = false;
 	size_t i, j;
 	int rc;
 
+	/* The disk encryption set the point names (a backup config's) unless the operator gives
+	 * another. */
+	if (!eff.des_id && d->vm.disk_encryption_set[0])
+		eff.des_id = d->vm.disk_encryption_set;
+	o = &eff;
 	memset(res, 0, sizeof(*res));
 	for (i = 0; i < o->ndisks; i++) {
 		for (j = 0; j < d->ndisks && strcmp(d->disks[j].name, o->disks[i]) != 0; j++)

@@ -10,6 +10,14 @@
   with ARM's flattened "properties.*" keys, UTF-16LE with a BOM, padded with NULs to a multiple
   of 512 bytes (it is a page blob), as the PowerShell steps Microsoft publishes expect
   (Get-Content -Encoding Unicode, TrimEnd NULs, ConvertFrom-Json).
+- config-cvmvm02-<jobid>.json: the config blob of a customer-key CVM restored as managed disks
+  (every CVM is): no vhd.uri; each disk's name is the restored managed disk's name in the target
+  resource group (Microsoft's steps and operators' scripts attach them with
+  Get-AzDisk -ResourceGroupName <Target resource group> -DiskName
+  $obj.'properties.storageProfile'.osDisk.name), with managedDisk.id and the OS disk's
+  securityProfile (securityEncryptionType, diskEncryptionSet) as in the VM model of
+  Microsoft.Compute virtualMachines.
+- get-access-cvmvm02-data0.json: the grant-access answer of that VM's restored data disk.
 
 The SAS signatures are fake; the host names follow the real patterns. Usage: make-fixtures.py
 [outdir] (default: this script's directory).
@@ -86,6 +94,53 @@ def config_blob():
     }
 
 
+CVM_JOB_ID = "7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b"
+TARGET_RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-restored"
+
+
+def cvm_config_blob():
+    disks = TARGET_RG + "/providers/Microsoft.Compute/disks/"
+    des = (SUB + "/providers/Microsoft.Compute/diskEncryptionSets/des-cvm-cmk")
+    return {
+        "name": "cvmvm02",
+        "id": SUB + "/providers/Microsoft.Compute/virtualMachines/cvmvm02",
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": "westeurope",
+        "properties.hardwareProfile": {"vmSize": "Standard_DC2as_v5"},
+        "properties.securityProfile": {
+            "securityType": "ConfidentialVM",
+            "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}},
+        "properties.storageProfile": {
+            "osDisk": {
+                "osType": "Linux",
+                "name": "cvmvm02-osdisk-20261128-100000",
+                "createOption": "Attach",
+                "caching": "ReadWrite",
+                "managedDisk": {
+                    "id": disks + "cvmvm02-osdisk-20261128-100000",
+                    "storageAccountType": "Premium_LRS",
+                    "securityProfile": {"securityEncryptionType": "DiskWithVMGuestState",
+                                        "diskEncryptionSet": {"id": des}}},
+                "diskSizeGB": 30,
+            },
+            "dataDisks": [
+                {"lun": 0, "name": "cvmvm02-data0-20261128-100000", "createOption": "Attach",
+                 "caching": "None", "diskSizeGB": 64,
+                 "managedDisk": {"id": disks + "cvmvm02-data0-20261128-100000",
+                                 "storageAccountType": "Premium_LRS"}},
+            ],
+        },
+        "properties.networkProfile": {"networkInterfaces": [
+            {"id": SUB + "/providers/Microsoft.Network/networkInterfaces/cvmvm02-nic"}]},
+        "properties.provisioningState": "Succeeded",
+    }
+
+
+def utf16_blob(doc):
+    blob = b"\xff\xfe" + json.dumps(doc, indent=2).encode("utf-16-le")
+    return blob + b"\0" * (512 - len(blob) % 512 if len(blob) % 512 else 512)
+
+
 def write(out, name, data):
     with open(os.path.join(out, name), "wb") as f:
         f.write(data)
@@ -100,9 +155,11 @@ def main():
     write(out, "get-access-data.json",
           (json.dumps({"accessSAS": sas_url("md-ssd-2w9c4kx7b1mz", "t5n8r2q6y3hv")}, indent=2)
            + "\n").encode())
-    blob = b"\xff\xfe" + json.dumps(config_blob(), indent=2).encode("utf-16-le")
-    blob += b"\0" * (512 - len(blob) % 512 if len(blob) % 512 else 512)
-    write(out, "config-linuxvm01-%s.json" % JOB_ID, blob)
+    write(out, "config-linuxvm01-%s.json" % JOB_ID, utf16_blob(config_blob()))
+    write(out, "config-cvmvm02-%s.json" % CVM_JOB_ID, utf16_blob(cvm_config_blob()))
+    write(out, "get-access-cvmvm02-data0.json",
+          (json.dumps({"accessSAS": sas_url("md-ssd-8k2m4n6p0q1r", "u7w9y1a3c5e7")}, indent=2)
+           + "\n").encode())
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] == 'g')
 		rc = rp_import_get_access((const char *)data + 1, size - 1, &vm, &d, &err);
 	else
-		rc = rp_import_backup_config(data + 1, size - 1, &vm, &d, &err);
+		rc = rp_import_backup_config(data + 1, size - 1, &vm, NULL, 0, &d, &err);
 	if (rc) {
 		if (err.msg[0] == '\0' || d || strstr(err.msg, "sig="))
 			abort();

@@ -20,13 +20,41 @@ grep -q 'sig=' "$RP_OUT" && fail "rp show printed a query"
 passed=$((passed + 1))
 
 # The Azure Backup config blob (UTF-16 with trailing NULs).
-expect_exit 0 "$C" rp import --backup-config "$AZ"/config-*.json -o "$T/backup.json" --id rp-2
+expect_exit 0 "$C" rp import --backup-config "$AZ"/config-linuxvm01-*.json -o "$T/backup.json" --id rp-2
 json_check "$T/backup.json" 'len(d["disks"]) >= 2 and d["disks"][0]["role"] == "os"' \
 	"import of a backup config blob"
 expect_exit 3 "$C" rp import --access-json "$RP_SOURCE_DIR/testdata/sample-rp/os-disk.seal.json" \
 	-o "$T/bad.json" --id x --vm-name v --os-type Linux
 [ ! -e "$T/bad.json" ] || fail "a failed import wrote its output"
 expect_exit 2 "$C" rp import -o "$T/x.json"
+passed=$((passed + 1))
+
+# A CVM that Azure Backup restored as managed disks: the config names the disks, each disk's
+# grant-access answer gives its SAS (the OS disk's also the guest state and VM metadata), matched
+# by name or managed disk id; the disk encryption set is carried into the descriptor.
+CVM_CFG=$(echo "$AZ"/config-cvmvm02-*.json)
+OSK=cvmvm02-osdisk-20261128-100000
+DDK=cvmvm02-data0-20261128-100000
+expect_exit 0 "$C" rp import --backup-config "$CVM_CFG" -o "$T/cvm2.json" --id rp-3 \
+	--access-json "$OSK=$AZ/get-access-cvm-os.json" \
+	--access-json "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-restored/providers/Microsoft.Compute/disks/$DDK=$AZ/get-access-cvmvm02-data0.json"
+json_check "$T/cvm2.json" "[x['name'] for x in d['disks']] == ['$OSK', '$DDK'] and d['disks'][1]['lun'] == 0 and 'md-ssd-8k2m4n6p0q1r' in d['disks'][1]['source']" \
+	"managed-disk config: the disks and their sources"
+json_check "$T/cvm2.json" "d['guest_state']['source'].startswith('https://md-impexp') and d['vm_metadata']['source'].startswith('https://md-impexp') and d['vm']['security_type'] == 'ConfidentialVM_DiskEncryptedWithCustomerKey' and d['vm']['hyperv_generation'] == 'V2' and d['vm']['disk_encryption_set'].endswith('/diskEncryptionSets/des-cvm-cmk')" \
+	"managed-disk config: guest state, metadata, security type and disk encryption set"
+expect_exit 2 "$C" rp import --backup-config "$CVM_CFG" -o "$T/cvm3.json" --id rp-4 \
+	--access-json "$OSK=$AZ/get-access-cvm-os.json"
+expect_one_error_line "cvmrestore: rp: import: the disk '$DDK' was restored as a managed disk"
+expect_stderr_has "--access-json $DDK=FILE"
+[ ! -e "$T/cvm3.json" ] || fail "a refused import wrote its output"
+expect_exit 2 "$C" rp import --backup-config "$CVM_CFG" -o "$T/cvm3.json" --id rp-4 \
+	--access-json "$OSK=$AZ/get-access-cvm-os.json" --access-json "$DDK=$AZ/get-access-data.json" \
+	--access-json "other=$AZ/get-access-data.json"
+expect_stderr_has "the access answer for 'other' matches no managed disk of the config"
+expect_exit 2 "$C" rp import --access-json "$AZ/get-access-data.json" \
+	--access-json "$AZ/get-access-data.json" -o "$T/cvm3.json" --id x --vm-name v --os-type Linux
+expect_stderr_has "one --access-json describes one disk"
+grep -q FAKEsignature "$RP_ERR" && fail "a SAS signature was printed"
 passed=$((passed + 1))
 
 # An offline copy: the sample recovery point, restored and verified through its descriptor.

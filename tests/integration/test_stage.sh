@@ -104,6 +104,20 @@ json_check "$T/des/disks.json" 'd["parameters"]["diskEncryptionSetId"]["defaultV
 grep -q "diskEncryptionSets/des1" "$T/des/restore.sh" || fail "des: not in restore.sh"
 pass "disk encryption set given"
 
+note "the disk encryption set a recovery point names (a backup config's) fills it too"
+/usr/bin/python3 - "$F/cvm-nogs-rp.json" "$F/cvm-des-rp.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["vm"]["disk_encryption_set"] = ("/subscriptions/s/resourceGroups/g/providers/"
+                                  "Microsoft.Compute/diskEncryptionSets/des-from-point")
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+expect_exit 0 R stage "$F/cvm-des-rp.json" --out-dir "$T/des2" -q
+json_check "$T/des2/disks.json" 'd["parameters"]["diskEncryptionSetId"]["defaultValue"].endswith("/des-from-point")' \
+	"des from the point"
+grep -q "<DISK_ENCRYPTION_SET_ID>" "$T/des2/STAGED.txt" && fail "STAGED.txt still asks for the DES"
+pass "disk encryption set from the recovery point"
+
 note "a CVM without guest state"
 expect_exit 0 R stage "$F/cvm-nogs-rp.json" --out-dir "$T/nogs"
 grep -q "warning: .*no guest state (_vmgs" "$RP_OUT" || fail "nogs: no warning on stdout"

@@ -274,14 +274,14 @@ static void test_backup_config(void **state)
 	rp_err_init(&err);
 	assert_int_equal(blob[0], 0xFF);
 	assert_int_equal(blob[len - 1], 0);
-	if (rp_import_backup_config(blob, len, &backup, &d, &err) != 0)
+	if (rp_import_backup_config(blob, len, &backup, NULL, 0, &d, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_string_equal(d->id, "rp-linuxvm01-0f6c1a9e");
 	check_config(d);
 	rp_descriptor_free(d);
 	for (form = 0; form < 3; form++) {
 		alt = reencode(blob, len, form, &n);
-		if (rp_import_backup_config(alt, n, &backup, &d, &err) != 0)
+		if (rp_import_backup_config(alt, n, &backup, NULL, 0, &d, &err) != 0)
 			fail_msg("form %d: %s", form, err.msg);
 		check_config(d);
 		rp_descriptor_free(d);
@@ -372,7 +372,7 @@ static void test_backup_config_security(void **state)
 			 "\"properties.securityProfile\": %s}",
 			 sp, cases[i].sec);
 		rp_err_init(&err);
-		if (rp_import_backup_config((const uint8_t *)doc, strlen(doc), &vm, &d, &err) != 0)
+		if (rp_import_backup_config((const uint8_t *)doc, strlen(doc), &vm, NULL, 0, &d, &err) != 0)
 			fail_msg("case %zu: %s", i, err.msg);
 		assert_int_equal(d->vm.security_type, cases[i].want);
 		assert_int_equal(d->vm.hyperv_generation, RP_HYPERV_V2);
@@ -410,9 +410,6 @@ static void test_backup_config_errors(void **state)
 	     "Windows"},
 	    {C_SP, "{\"osDisk\": {\"osType\": \"Linux\"}}",
 	     "backup config: properties.storageProfile.osDisk.vhd.uri is missing"},
-	    {C_SP, "{\"osDisk\": {\"osType\": \"Linux\", \"managedDisk\": {\"id\": \"/s/d\"}}}",
-	     "backup config: properties.storageProfile.osDisk.vhd.uri is missing (the disk was "
-	     "restored as a managed disk: export it with beginGetAccess)"},
 	    {C_SP, "{\"osDisk\": {\"osType\": \"Linux\", \"vhd\": {\"uri\": \"c:\\\\os.vhd\"}}}",
 	     "backup config: properties.storageProfile.osDisk.vhd.uri is not an http(s) URL"},
 	    {C_SP, "{" OSD ", \"dataDisks\": {}}",
@@ -451,7 +448,7 @@ static void test_backup_config_errors(void **state)
 		int rc;
 
 		rp_err_init(&err);
-		rc = rp_import_backup_config((const uint8_t *)doc, strlen(doc), &backup, &d, &err);
+		rc = rp_import_backup_config((const uint8_t *)doc, strlen(doc), &backup, NULL, 0, &d, &err);
 		if (rc != RP_EFORMAT || !strstr(err.msg, cases[i].msg))
 			fail_msg("case %zu: rc %d, message '%s'", i, rc, err.msg);
 		assert_null(d);
@@ -469,24 +466,110 @@ static void test_backup_config_encoding_errors(void **state)
 
 	(void)state;
 	rp_err_init(&err);
-	assert_int_equal(rp_import_backup_config(odd, sizeof(odd), &backup, &d, &err), RP_EFORMAT);
+	assert_int_equal(rp_import_backup_config(odd, sizeof(odd), &backup, NULL, 0, &d, &err), RP_EFORMAT);
 	assert_string_equal(err.msg, "backup config: UTF-16 text of odd length");
-	assert_int_equal(rp_import_backup_config(nul_inside, sizeof(nul_inside), &backup, &d, &err),
+	assert_int_equal(rp_import_backup_config(nul_inside, sizeof(nul_inside), &backup, NULL, 0, &d, &err),
 			 RP_EFORMAT);
 	assert_string_equal(err.msg, "backup config: a NUL byte inside the text at offset 2");
-	assert_int_equal(rp_import_backup_config((const uint8_t *)"", 0, &backup, &d, &err),
+	assert_int_equal(rp_import_backup_config((const uint8_t *)"", 0, &backup, NULL, 0, &d, &err),
 			 RP_EFORMAT);
 	assert_int_equal(rp_import_backup_config((const uint8_t *)ok, RP_IMPORT_MAX_BYTES + 1,
-						 &backup, &d, &err),
+						 &backup, NULL, 0, &d, &err),
 			 RP_EFORMAT);
 	assert_string_equal(err.msg, "backup config: 16777217 bytes is more than 16777216");
 	assert_int_equal(
-	    rp_import_backup_config((const uint8_t *)ok, strlen(ok), &backup, &d, &err), 0);
+	    rp_import_backup_config((const uint8_t *)ok, strlen(ok), &backup, NULL, 0, &d, &err), 0);
 	assert_int_equal(d->disks[1].lun, 2);
 	assert_string_equal(d->vm.size, "Standard_DC4as_v5");
 	assert_string_equal(d->vm.location, "northeurope");
 	rp_descriptor_free(d);
 	free(ok);
+}
+
+#define CVM_CONFIG "config-cvmvm02-7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b.json"
+#define CVM_OS_DISK "cvmvm02-osdisk-20261128-100000"
+#define CVM_DATA_ID                                                                             \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-restored/"      \
+	"providers/Microsoft.Compute/disks/cvmvm02-data0-20261128-100000"
+
+/* A CVM restored as managed disks: the config names them, the access answers give the bytes. */
+static void test_backup_config_managed(void **state)
+{
+	struct rp_import_access acc[3];
+	struct rp_descriptor *d = NULL;
+	struct rp_err err;
+	size_t len, olen, dlen;
+	uint8_t *blob = load(CVM_CONFIG, &len);
+	char *os = (char *)load("get-access-cvm-os.json", &olen);
+	char *data = (char *)load("get-access-cvmvm02-data0.json", &dlen);
+	static const struct {
+		const char *os_key, *data_key, *extra_key, *msg;
+	} bad[] = {
+	    {CVM_OS_DISK, NULL, NULL,
+	     "import: the disk 'cvmvm02-data0-20261128-100000' was restored as a managed disk: "
+	     "grant access to it (az disk grant-access) and give the answer with --access-json "
+	     "cvmvm02-data0-20261128-100000=FILE"},
+	    {NULL, CVM_DATA_ID, NULL, "import: the disk '" CVM_OS_DISK "' was restored as a "
+				      "managed disk: grant access to it (az disk grant-access "
+				      "--secure-vm-guest-state-sas)"},
+	    {CVM_OS_DISK, CVM_DATA_ID, "nosuch-disk",
+	     "import: the access answer for 'nosuch-disk' matches no managed disk of the config"},
+	    {CVM_OS_DISK, CVM_DATA_ID, CVM_OS_DISK,
+	     "import: two access answers are for the disk '" CVM_OS_DISK "'"},
+	};
+	size_t i;
+
+	(void)state;
+	acc[0] = (struct rp_import_access){CVM_OS_DISK, os, olen};
+	/* by its managed disk id, in another case: ARM ids are case-insensitive */
+	acc[1] = (struct rp_import_access){
+	    "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/resourceGroups/rg-restored/"
+	    "providers/Microsoft.Compute/disks/cvmvm02-data0-20261128-100000",
+	    data, dlen};
+	rp_err_init(&err);
+	if (rp_import_backup_config(blob, len, &backup, acc, 2, &d, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(d->ndisks, 2);
+	assert_string_equal(d->disks[0].name, CVM_OS_DISK);
+	assert_int_equal(d->disks[0].role, RP_DISK_OS);
+	assert_true(strstr(d->disks[0].source, "md-hdd-5bq1nq0mtrqx") != NULL);
+	assert_int_equal(d->disks[1].lun, 0);
+	assert_true(strstr(d->disks[1].source, "md-ssd-8k2m4n6p0q1r") != NULL);
+	assert_true(strstr(d->guest_state.source, "p3rz0nfh2kgw") != NULL);
+	assert_true(strstr(d->vm_metadata.source, "q8v1m3jd6tfs") != NULL);
+	assert_int_equal(d->vm.security_type, RP_SECURITY_CVM_DISK_CMK);
+	assert_int_equal(d->vm.hyperv_generation, RP_HYPERV_V2);
+	assert_string_equal(d->vm.disk_encryption_set,
+			    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+			    "rg-cvm/providers/Microsoft.Compute/diskEncryptionSets/des-cvm-cmk");
+	rp_descriptor_free(d);
+	d = NULL;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = 0;
+
+		if (bad[i].os_key || i == 1)
+			acc[n++] = (struct rp_import_access){bad[i].os_key, os, olen};
+		if (bad[i].data_key)
+			acc[n++] = (struct rp_import_access){bad[i].data_key, data, dlen};
+		if (bad[i].extra_key)
+			acc[n++] = (struct rp_import_access){bad[i].extra_key, data, dlen};
+		if (i == 1)
+			acc[0].disk = "cvmvm02-data0-20261128-100000", n = 1;
+		rp_err_init(&err);
+		if (rp_import_backup_config(blob, len, &backup, acc, n, &d, &err) != RP_EUSAGE ||
+		    !strstr(err.msg, bad[i].msg))
+			fail_msg("case %zu: %s", i, err.msg);
+		assert_null(d);
+	}
+	/* an answer for a disk the config restored to the staging account */
+	free(blob);
+	blob = load(CONFIG_FIXTURE, &len);
+	acc[0] = (struct rp_import_access){"linuxvm01-data0", data, dlen};
+	assert_int_equal(rp_import_backup_config(blob, len, &backup, acc, 1, &d, &err), RP_EUSAGE);
+	assert_non_null(strstr(err.msg, "'linuxvm01-data0' was restored to the staging account"));
+	free(blob);
+	free(os);
+	free(data);
 }
 
 int main(void)
@@ -500,6 +583,7 @@ int main(void)
 	    cmocka_unit_test(test_backup_config_security),
 	    cmocka_unit_test(test_backup_config_errors),
 	    cmocka_unit_test(test_backup_config_encoding_errors),
+	    cmocka_unit_test(test_backup_config_managed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

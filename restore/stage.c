@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -357,6 +358,18 @@ static bool chosen(const struct rp_stage_opts *o, const char *name)
 	return false;
 }
 
+static bool data_only_sku(const char *sku)
+{
+	return sku && (strcasecmp(sku, "UltraSSD_LRS") == 0 || strcasecmp(sku, "PremiumV2_LRS") == 0);
+}
+
+const char *rp_stage_disk_sku(const struct rp_stage_opts *o, enum rp_disk_role role)
+{
+	if (!o->sku || (role == RP_DISK_OS && data_only_sku(o->sku)))
+		return "Premium_LRS";
+	return o->sku;
+}
+
 /* Warnings about what the operator must still decide, from the point and what was staged. */
 static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 		      struct rp_stage_result *res, bool os_staged, bool gs_staged)
@@ -372,6 +385,11 @@ static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts 
 		     "staged for a plain Upload without its guest state, so the vTPM state (and "
 		     "any key sealed to it) is missing",
 		     tn);
+	if (os_staged && data_only_sku(o->sku))
+		warn(res,
+		     "--sku %s is for data disks only (Azure: Ultra Disks and Premium SSD v2 cannot "
+		     "be OS disks): the OS disk is staged as Premium_LRS",
+		     o->sku);
 	if (t == RP_SECURITY_CVM_DISK_CMK && !o->des_id)
 		warn(res,
 		     "%s needs a disk encryption set: fill in <DISK_ENCRYPTION_SET_ID> in "
@@ -399,6 +417,7 @@ int rp_stage_run(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 		 struct rp_stage_result *res, struct rp_err *err)
 {
 	struct rp_stage_opts eff = *o;
+	struct rp_descriptor point = *d;
 	char path[4200];
 	double t0 = now_s();
 	bool os_staged = false, gs_staged = false;
@@ -410,6 +429,14 @@ int rp_stage_run(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 	if (!eff.des_id && d->vm.disk_encryption_set[0])
 		eff.des_id = d->vm.disk_encryption_set;
 	o = &eff;
+	/* Trusted Launch and confidential VMs exist only as generation 2: a point that does not say
+	 * the generation stages V2 disks for them (a V1 disk could not boot them). The copy shares
+	 * the disks; only its VM part differs. */
+	if (point.vm.security_type != RP_SECURITY_NONE &&
+	    point.vm.hyperv_generation == RP_HYPERV_UNKNOWN) {
+		point.vm.hyperv_generation = RP_HYPERV_V2;
+		d = &point;
+	}
 	memset(res, 0, sizeof(*res));
 	for (i = 0; i < o->ndisks; i++) {
 		for (j = 0; j < d->ndisks && strcmp(d->disks[j].name, o->disks[i]) != 0; j++)

@@ -34,7 +34,7 @@ struct rp_stage_opts {
 	const char *location;	    /* NULL: vm.location, else the resource group's */
 	const char *name_prefix;    /* NULL: "<vm name>-" */
 	const char *zone;
-	const char *sku;    /* NULL: Premium_LRS */
+	const char *sku;    /* NULL: Premium_LRS; see rp_stage_disk_sku for the OS disk */
 	const char *des_id; /* disk encryption set for the customer-key CVM type */
 	bool assumed_vm;    /* the VM properties were assumed (a single disk as SOURCE) */
 	/* for URL sources: transport, credentials, engine, progress and stop */
@@ -87,5 +87,12 @@ const char *rp_stage_encryption_type(enum rp_security_type t);
 
 /* True for the ConfidentialVM_* types. */
 bool rp_stage_is_cvm(enum rp_security_type t);
+
+/*
+ * The SKU a disk of this role is created with: o->sku (default Premium_LRS), except that an OS
+ * disk cannot be an Ultra Disk or a Premium SSD v2 (Azure allows them as data disks only): the
+ * OS disk then stays Premium_LRS, and rp_stage_run warns.
+ */
+const char *rp_stage_disk_sku(const struct rp_stage_opts *o, enum rp_disk_role role);
 
 #endif

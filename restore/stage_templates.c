@@ -96,7 +96,7 @@ static struct rp_json *disk_resource(const struct rp_descriptor *d, const struct
 	rp_json_set_str(r, "apiVersion", RP_STAGE_DISK_API);
 	rp_json_set_str(r, "name", name);
 	rp_json_set_str(r, "location", "[parameters('location')]");
-	rp_json_set_str(sku, "name", o->sku ? o->sku : "Premium_LRS");
+	rp_json_set_str(sku, "name", rp_stage_disk_sku(o, it->role));
 	rp_json_set(r, "sku", sku);
 	if (o->zone) {
 		struct rp_json *z = rp_json_new_array();
@@ -295,7 +295,7 @@ static void sh_disk(FILE *f, const struct rp_descriptor *d, const struct rp_stag
 	fputs("\naz disk create -g \"$RG\" -n \"$NAME\" -l \"$LOCATION\" \\\n", f);
 	fprintf(f, "\t--upload-type %s --upload-size-bytes %" PRIu64 " --sku ",
 		secure ? "UploadWithSecurityData" : "Upload", it->file_size);
-	sq(f, o->sku ? o->sku : "Premium_LRS");
+	sq(f, rp_stage_disk_sku(o, it->role));
 	fputs(" \\\n", f);
 	if (o->zone) {
 		fputs("\t--zone ", f);

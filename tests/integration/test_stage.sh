@@ -58,7 +58,9 @@ json_check "$DJ" "$OS['properties']['creationData'] == {'createOption': 'UploadP
 json_check "$DJ" "$OS['properties']['securityProfile'] == {'securityType': 'ConfidentialVM_DiskEncryptedWithCustomerKey', 'secureVMDiskEncryptionSetId': \"[parameters('diskEncryptionSetId')]\"}" \
 	"disks.json: security profile"
 json_check "$DJ" "$OS['properties']['osType'] == 'Linux' and $OS['properties']['hyperVGeneration'] == 'V2'" "disks.json: os type, generation"
-json_check "$DJ" "$OS['sku'] == {'name': 'PremiumV2_LRS'} and $OS['zones'] == ['2']" "disks.json: sku, zones"
+json_check "$DJ" "$OS['sku'] == {'name': 'Premium_LRS'} and $OS['zones'] == ['2'] and all(r['sku'] == {'name': 'PremiumV2_LRS'} for r in d['resources'] if r is not $OS)" \
+	"disks.json: sku (PremiumV2_LRS for data disks only: the OS disk stays Premium_LRS), zones"
+grep -q "the OS disk is staged as Premium_LRS" "$D/STAGED.txt" || fail "STAGED.txt: no warning about the OS disk's SKU"
 json_check "$DJ" "$OS['tags']['cvmrestore-recovery-point'] == 'rp-cvm01-1' and len($OS['tags']['cvmrestore-seal-sha256']) == 64 and $OS['tags']['cvmrestore-seal-sha256'] == $OS['tags']['cvmrestore-sha256']" \
 	"disks.json: tags carry the recovery point and the seal digest"
 json_check "$DJ" "'defaultValue' not in d['parameters']['diskEncryptionSetId']" "disks.json: DES placeholder has no default"

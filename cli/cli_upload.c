@@ -1,4 +1,5 @@
-/* cvmrestore upload: a fixed VHD (and its guest state) to managed-disk upload SASes. */
+/* cvmrestore upload: a fixed VHD (and its guest state and VM metadata) to managed-disk upload
+ * SASes. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@ struct upload_args {
 	struct cli_net_args net;
 	const char *guest_state;
 	const char *guest_state_url;
+	const char *vm_metadata;
+	const char *vm_metadata_url;
 	const char *seal;
 	const char *journal;
 	bool create;
@@ -21,6 +24,9 @@ struct upload_args {
 static const struct cli_opt upload_opts[] = {
     {"guest-state", 0, true, "FILE", "the guest state (_vmgs) to upload too"},
     {"guest-state-url", 0, true, "SAS_URL", "where --guest-state goes (securityDataAccessSAS)"},
+    {"vm-metadata", 0, true, "FILE", "a confidential VM's metadata (_vmmd) to upload too"},
+    {"vm-metadata-url", 0, true, "SAS_URL",
+     "where --vm-metadata goes (securityMetadataAccessSAS)"},
     {"create", 0, false, NULL, "create (or replace) the page blob(s) at the right size"},
     {"verify-all", 0, false, NULL, "read back every chunk with data, not a sample"},
     {"seal", 0, true, "SEAL.json", "compare what is read back with this seal (4M chunks)"},
@@ -41,6 +47,10 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 		a->guest_state = arg;
 	} else if (strcmp(name, "guest-state-url") == 0) {
 		a->guest_state_url = arg;
+	} else if (strcmp(name, "vm-metadata") == 0) {
+		a->vm_metadata = arg;
+	} else if (strcmp(name, "vm-metadata-url") == 0) {
+		a->vm_metadata_url = arg;
 	} else if (strcmp(name, "create") == 0) {
 		a->create = true;
 	} else if (strcmp(name, "verify-all") == 0) {
@@ -158,12 +168,20 @@ static int upload_one(struct upload_args *a, const char *image, const char *url,
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct upload_args a = {0};
-	struct rp_upload_report disk, gs;
+	struct rp_upload_report disk, side;
 	struct rp_seal *seal = NULL;
 	struct rp_json *report = NULL;
 	const char *pos[2];
 	struct rp_err err;
 	int npos, rc, out_rc;
+	size_t i;
+	/* The blobs beside a CVM's disk: any size, each to its own SAS (set once parsed). */
+	struct {
+		const char *file, *url, *key, *what;
+	} extra[] = {
+	    {NULL, NULL, "guest_state", "guest state"},
+	    {NULL, NULL, "vm_metadata", "VM metadata"},
+	};
 
 	cli_net_defaults(&a.net);
 	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 2, &npos);
@@ -173,17 +191,31 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage(cmd, "expected IMAGE and SAS_URL");
 	if (!rp_is_url(pos[1]))
 		return cli_usage(cmd, "SAS_URL must be an https:// URL");
+	extra[0].file = a.guest_state;
+	extra[0].url = a.guest_state_url;
+	extra[1].file = a.vm_metadata;
+	extra[1].url = a.vm_metadata_url;
 	if (!!a.guest_state != !!a.guest_state_url)
 		return cli_usage(cmd,
 				 "--guest-state FILE and --guest-state-url SAS_URL go together");
+	if (!!a.vm_metadata != !!a.vm_metadata_url)
+		return cli_usage(cmd,
+				 "--vm-metadata FILE and --vm-metadata-url SAS_URL go together");
+	if (a.vm_metadata && !a.guest_state)
+		return cli_usage(cmd, "--vm-metadata goes with --guest-state: a confidential VM's "
+				      "OS disk has both");
 	if (a.net.th == RP_THR_NONE)
 		return cli_usage(cmd, "an upload always sends a per-request hash: --transport-hash "
 				      "crc64 or md5");
 	if ((rc = cli_net_check_url(cmd, &a.net, pos[1])) != 0 ||
 	    (a.guest_state_url && (rc = cli_net_check_url(cmd, &a.net, a.guest_state_url)) != 0))
 		return rc;
+	if (a.vm_metadata_url && ((rc = cli_net_check_url(cmd, &a.net, a.vm_metadata_url)) != 0))
+		return rc;
 	if (a.guest_state_url && !rp_is_url(a.guest_state_url))
 		return cli_usage(cmd, "--guest-state-url must be an https:// URL");
+	if (a.vm_metadata_url && !rp_is_url(a.vm_metadata_url))
+		return cli_usage(cmd, "--vm-metadata-url must be an https:// URL");
 	if (a.journal && a.guest_state)
 		return cli_usage(cmd, "--journal names the disk's journal: not with --guest-state");
 	rp_err_init(&err);
@@ -195,17 +227,19 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	report = report_json(pos[0], &disk, rc, rc ? err.msg : NULL);
 	if (!a.json && !a.quiet && (rc == 0 || disk.chunks_checked))
 		print_human(stdout, "disk", &disk, rc);
-	if (rc == 0 && a.guest_state) {
-		rc = upload_one(&a, a.guest_state, a.guest_state_url, RP_UPLOAD_GUEST_STATE, NULL,
-				NULL, "guest state", &gs, &err);
+	for (i = 0; rc == 0 && i < sizeof(extra) / sizeof(extra[0]); i++) {
+		if (!extra[i].file)
+			continue;
+		rc = upload_one(&a, extra[i].file, extra[i].url, RP_UPLOAD_GUEST_STATE, NULL, NULL,
+				extra[i].what, &side, &err);
 		if (rc)
-			rp_err_prefix(&err, "guest state");
-		rp_json_set(report, "guest_state",
-			    report_json(a.guest_state, &gs, rc, rc ? err.msg : NULL));
+			rp_err_prefix(&err, "%s", extra[i].what);
+		rp_json_set(report, extra[i].key,
+			    report_json(extra[i].file, &side, rc, rc ? err.msg : NULL));
 		if (rc)
 			rp_json_set_str(report, "verdict", "failed");
-		if (!a.json && !a.quiet && (rc == 0 || gs.chunks_checked))
-			print_human(stdout, "guest state", &gs, rc);
+		if (!a.json && !a.quiet && (rc == 0 || side.chunks_checked))
+			print_human(stdout, extra[i].what, &side, rc);
 	}
 	out_rc = a.json ? cli_print_json(report) : 0;
 	rp_json_free(report);
@@ -218,7 +252,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 const struct cli_cmd cli_cmd_upload = {
     .name = "upload",
     .args = "IMAGE SAS_URL",
-    .summary = "upload a fixed VHD (and guest state) to a managed disk's upload SAS, sparse",
+    .summary = "upload a fixed VHD (and guest state, VM metadata) to a managed disk's upload SASes",
     .details = "IMAGE must be an Azure-ready fixed VHD (N MiB + 512 bytes; make one with "
 	       "'cvmrestore convert IN OUT.vhd').\nSAS_URL is the disk's write SAS (az disk "
 	       "grant-access --access-level Write; the page blob must\nhold exactly the file's "

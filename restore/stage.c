@@ -324,7 +324,9 @@ static int stage_blob(const struct rp_stage_opts *o, const struct rp_desc_blob *
 	hex[0] = '\0';
 	if (rp_is_url(b->source)) {
 		uint64_t vsize;
-		rc = restore_url(o, b->source, path, RP_OUT_RAW, NULL, it->source,
+		/* Every byte as the blob holds it: a guest state packaged as a VHD keeps its
+		 * footer (a raw restore would cut it, and the upload would then be short). */
+		rc = restore_url(o, b->source, path, RP_OUT_AUTO, NULL, it->source,
 				 sizeof(it->source), hex, &vsize, err);
 	} else {
 		snprintf(it->source, sizeof(it->source), "%s", b->source);

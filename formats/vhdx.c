@@ -620,6 +620,7 @@ int vhdx_bat_check(const uint8_t *bat, size_t bat_len, const struct vhdx_metadat
 		   uint64_t file_size, struct rp_err *err)
 {
 	uint64_t cr = vhdx_chunk_ratio(m), total = vhdx_bat_entries(m), i, block = 0;
+	uint64_t partial = 0; /* a partially present block of the current chunk, plus one */
 
 	if (cr == 0 || total == 0)
 		return rp_err_set(err, RP_EUSAGE, "bat: metadata gives no blocks");
@@ -645,6 +646,16 @@ int vhdx_bat_check(const uint8_t *bat, size_t bat_len, const struct vhdx_metadat
 						  "bat entry %llu at +%llu: sector bitmap present "
 						  "in a disk without a parent",
 						  (unsigned long long)i, (unsigned long long)i * 8);
+			/* 2.5.1.2: a partially present block is read through its chunk's
+			 * sector bitmap, which must then be present. */
+			if (partial && st != VHDX_PAYLOAD_FULLY_PRESENT)
+				return rp_err_set(err, RP_EFORMAT,
+						  "bat entry %llu at +%llu: sector bitmap not "
+						  "present, but block %llu of its chunk is "
+						  "partially present",
+						  (unsigned long long)i, (unsigned long long)i * 8,
+						  (unsigned long long)(partial - 1));
+			partial = 0;
 			need = MIB;
 		} else {
 			if (!known_payload_state(st))
@@ -659,6 +670,8 @@ int vhdx_bat_check(const uint8_t *bat, size_t bat_len, const struct vhdx_metadat
 						  "present block in a disk without a parent",
 						  (unsigned long long)i, (unsigned long long)block,
 						  (unsigned long long)i * 8);
+			if (st == VHDX_PAYLOAD_PARTIALLY_PRESENT && !partial)
+				partial = block + 1;
 			/* The last block may extend past the virtual size; only its data must
 			 * exist. */
 			need = m->block_size;

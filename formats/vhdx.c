@@ -409,7 +409,7 @@ static const struct {
 /* Check the entries of the metadata table and note where each known system item lies. */
 static int scan_metadata_table(const uint8_t *buf, size_t len, uint16_t count,
 			       uint32_t item_off[ITEM_COUNT], uint32_t item_len[ITEM_COUNT],
-			       bool found[ITEM_COUNT], struct rp_err *err)
+			       bool found[ITEM_COUNT], bool *user_reuse, struct rp_err *err)
 {
 	uint16_t i, j;
 	int k;
@@ -446,7 +446,14 @@ static int scan_metadata_table(const uint8_t *buf, size_t len, uint16_t count,
 		for (k = 0; k < ITEM_COUNT && !(fl & ME_IS_USER); k++)
 			if (memcmp(e + ME_ITEM_ID, known_items[k].guid, 16) == 0)
 				break;
-		if (fl & ME_IS_USER || k == ITEM_COUNT) {
+		/* The key is (item id, IsUser): a user item with a system GUID is a user item. */
+		if (fl & ME_IS_USER) {
+			for (k = 0; k < ITEM_COUNT; k++)
+				if (memcmp(e + ME_ITEM_ID, known_items[k].guid, 16) == 0)
+					*user_reuse = true;
+			k = ITEM_COUNT;
+		}
+		if (k == ITEM_COUNT) {
 			if (fl & ME_IS_REQUIRED) {
 				rp_guid_format_le(e + ME_ITEM_ID, guid);
 				return rp_err_set(err, RP_EFORMAT,
@@ -474,7 +481,7 @@ int vhdx_metadata_parse(const uint8_t *buf, size_t len, struct vhdx_metadata *ou
 	static const int needed[] = {ITEM_FILE_PARAMS, ITEM_VIRTUAL_SIZE, ITEM_LOGICAL_SECTOR,
 				     ITEM_PHYSICAL_SECTOR, ITEM_PAGE83};
 	uint32_t item_off[ITEM_COUNT] = {0}, item_len[ITEM_COUNT] = {0};
-	bool found[ITEM_COUNT] = {false};
+	bool found[ITEM_COUNT] = {false}, user_reuse = false;
 	struct vhdx_metadata *m = out;
 	uint32_t fp_flags;
 	uint16_t count;
@@ -496,7 +503,7 @@ int vhdx_metadata_parse(const uint8_t *buf, size_t len, struct vhdx_metadata *ou
 		return rp_err_set(err, RP_EFORMAT,
 				  "metadata at +%d: entry count %u exceeds the maximum %d",
 				  MT_ENTRY_COUNT, count, VHDX_MAX_METADATA_ENTRIES);
-	rc = scan_metadata_table(buf, len, count, item_off, item_len, found, err);
+	rc = scan_metadata_table(buf, len, count, item_off, item_len, found, &user_reuse, err);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
@@ -517,6 +524,7 @@ int vhdx_metadata_parse(const uint8_t *buf, size_t len, struct vhdx_metadata *ou
 	m->logical_sector_size = rp_le32(buf + item_off[ITEM_LOGICAL_SECTOR]);
 	m->physical_sector_size = rp_le32(buf + item_off[ITEM_PHYSICAL_SECTOR]);
 	memcpy(m->page83, buf + item_off[ITEM_PAGE83], 16);
+	m->user_reuses_system_guid = user_reuse;
 
 	/* 2.6.2.1: block size is a power of two between 1 MiB and 256 MiB. */
 	if (!is_pow2(m->block_size) || m->block_size < MIB || m->block_size > 256u * MIB) {

@@ -97,6 +97,7 @@ struct vhdx_metadata {
 	uint32_t logical_sector_size;
 	uint32_t physical_sector_size;
 	uint8_t page83[16];
+	bool user_reuses_system_guid; /* a user item has a system item's GUID (legal, 2.6.1.2) */
 	size_t parent_count;
 	struct vhdx_parent_entry parent[VHDX_PARENT_ENTRIES_MAX];
 };

@@ -481,6 +481,7 @@ static void test_metadata_built(void **state)
 	rp_err_init(&err);
 	assert_int_equal(vhdx_metadata_parse(md, MD_SIZE, m, &err), 0);
 	assert_true(m->has_parent);
+	assert_false(m->user_reuses_system_guid);
 	assert_int_equal(m->block_size, 2 * MIB);
 	assert_int_equal(m->physical_sector_size, 4096);
 	assert_int_equal(m->parent_count, 2);
@@ -526,6 +527,7 @@ static void test_metadata_user_item(void **state)
 	assert_int_equal(m->block_size, 2 * MIB);
 	assert_int_equal(m->virtual_size, 10 * MIB);
 	assert_true(m->has_parent);
+	assert_true(m->user_reuses_system_guid);
 
 	/* The same with the user item first: swap entries 0 and 6. */
 	{

@@ -212,6 +212,18 @@ int vhdx_header_parse(const uint8_t *buf, size_t len, unsigned flags, struct vhd
 	return 0;
 }
 
+/* Two valid headers with the same CRC-32C over their 4 KiB and the same fields. */
+static bool headers_identical(const struct vhdx_header *a, const struct vhdx_header *b)
+{
+	return a->checksum_stored == b->checksum_stored && a->checksum_ok == b->checksum_ok &&
+	       a->sequence_number == b->sequence_number &&
+	       memcmp(a->file_write_guid, b->file_write_guid, 16) == 0 &&
+	       memcmp(a->data_write_guid, b->data_write_guid, 16) == 0 &&
+	       memcmp(a->log_guid, b->log_guid, 16) == 0 && a->log_version == b->log_version &&
+	       a->version == b->version && a->log_length == b->log_length &&
+	       a->log_offset == b->log_offset;
+}
+
 int vhdx_header_current(const struct vhdx_header *h1, bool valid1, const struct vhdx_header *h2,
 			bool valid2, struct rp_err *err)
 {
@@ -222,10 +234,18 @@ int vhdx_header_current(const struct vhdx_header *h1, bool valid1, const struct 
 		return 1;
 	if (!valid1)
 		return 2;
-	if (h1->sequence_number == h2->sequence_number)
+	/* Equal sequence numbers: the specification calls that corrupt, but Disk2VHD writes two
+	 * identical headers with the same number (qemu and libvhdi read such files). Identical
+	 * headers say the same thing, so either is current; different ones are refused. */
+	if (h1->sequence_number == h2->sequence_number) {
+		if (headers_identical(h1, h2))
+			return 1;
 		return rp_err_set(err, RP_EFORMAT,
-				  "headers: both have sequence number %llu, the file is corrupt",
-				  (unsigned long long)h1->sequence_number);
+				  "headers: both have sequence number %llu but differ (checksums "
+				  "0x%08x and 0x%08x): the file is corrupt",
+				  (unsigned long long)h1->sequence_number, h1->checksum_stored,
+				  h2->checksum_stored);
+	}
 	return h1->sequence_number > h2->sequence_number ? 1 : 2;
 }
 

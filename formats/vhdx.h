@@ -59,7 +59,8 @@ int vhdx_header_parse(const uint8_t *buf, size_t len, unsigned flags, struct vhd
 /*
  * Choose the current header from two parse results (valid1/valid2 say which parsed): the valid
  * one with the larger sequence number. Returns 1 or 2, or RP_EFORMAT if neither is valid or both
- * have the same sequence number (the specification calls that corrupt).
+ * have the same sequence number but differ (the specification calls equal numbers corrupt;
+ * Disk2VHD writes two identical headers with the same number, which return 1).
  */
 int vhdx_header_current(const struct vhdx_header *h1, bool valid1, const struct vhdx_header *h2,
 			bool valid2, struct rp_err *err);

@@ -213,8 +213,19 @@ static void test_header_current(void **state)
 	assert_int_equal(vhdx_header_current(&a, false, &b, true, &err), 2);
 	assert_int_equal(vhdx_header_current(&a, false, &b, false, &err), RP_EFORMAT);
 	assert_non_null(strstr(err.msg, "neither header is valid"));
-	assert_int_equal(vhdx_header_current(&a, true, &a, true, &err), RP_EFORMAT);
-	assert_non_null(strstr(err.msg, "both have sequence number 5"));
+	/* Disk2VHD: two identical headers with the same sequence number. */
+	assert_int_equal(vhdx_header_current(&a, true, &a, true, &err), 1);
+	/* The same number but another data write guid (or checksum): corrupt. */
+	{
+		struct vhdx_header c = a;
+
+		c.data_write_guid[3] ^= 1;
+		assert_int_equal(vhdx_header_current(&a, true, &c, true, &err), RP_EFORMAT);
+		assert_non_null(strstr(err.msg, "both have sequence number 5 but differ"));
+		c = a;
+		c.checksum_stored = 0x1234;
+		assert_int_equal(vhdx_header_current(&a, true, &c, true, &err), RP_EFORMAT);
+	}
 }
 
 static void test_region_valid(void **state)

@@ -460,13 +460,14 @@ void image_vhdx_release(struct rp_image *img)
 }
 
 /*
- * How a block that is not in this file reads: from the parent (a differencing disk's block
- * that is not present, undefined or unmapped: [MS-VHDX] 2.5.1.1) or as zeros (every such block
- * of a disk without a parent, and a ZERO block, whose contents are defined to be zero).
+ * How a block that is not in this file reads: in a differencing disk from the parent (not
+ * present, undefined, zero and unmapped alike: [MS-VHDX] 2.5.1.1, read as libvhdi reads them),
+ * in any other disk as zeros. docs/libvhdi.md discusses the ZERO state.
  */
 static bool from_parent(const struct rp_image *img, unsigned st)
 {
-	return img->parent && st != VHDX_PAYLOAD_ZERO;
+	(void)st;
+	return img->parent != NULL;
 }
 
 /*

@@ -20,6 +20,31 @@ if [ -n "${VHD_CORPUS_COUNT:-}" ]; then
 	gen_args=(--seed "${VHD_CORPUS_SEED:-1}" --count "$VHD_CORPUS_COUNT")
 fi
 "$PY" "$RP_SOURCE_DIR/tests/gen/make_vhd_corpus.py" "$C" "${gen_args[@]}"
+
+# Disk2VHD's headers are identical; two headers with the same sequence number that differ are
+# still refused (exit 3). Made from the first disk2vhd image before the loop removes it.
+d2v=$(awk -F'\t' '$1 ~ /disk2vhd/ {print $2; exit}' "$C/manifest.tsv")
+if [ -n "$d2v" ]; then
+	cp "$d2v" "$RP_TMP/d2v-differ.vhdx"
+	"$PY" - "$RP_TMP/d2v-differ.vhdx" "$RP_SOURCE_DIR/tests/gen" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[2])
+import diskgen
+with open(sys.argv[1], "r+b") as f:
+    f.seek(diskgen.VHDX_HEADER1)
+    h1 = f.read(4096)
+    f.seek(diskgen.VHDX_HEADER2)
+    h = bytearray(f.read(4096))
+    assert h == h1, "the disk2vhd image's headers are not identical"
+    h[40] ^= 1  # the data write guid
+    diskgen.vhdx_refresh_crc(h)
+    f.seek(diskgen.VHDX_HEADER2)
+    f.write(h)
+EOF
+	expect_exit 3 "$CVMRESTORE" convert "$RP_TMP/d2v-differ.vhdx" "$RP_TMP/x.raw" --to raw -q
+	expect_stderr_has "headers: both have sequence number 1 but differ"
+	rm -f "$RP_TMP/d2v-differ.vhdx"
+fi
 n=0
 while IFS=$'\t' read -r name img parent expected checks; do
 	out=$RP_TMP/$name.out.raw

@@ -308,8 +308,9 @@ static int crosscheck_span(struct rp_image *img, uint64_t off, size_t len, uint8
  * and last sector of the first, middle and last block, the first and last MiB of the first and
  * last block this file holds), which checks the block size and the allocation it sees against ours since libvhdi
  * reports neither. Known libvhdi defects are contained instead of reported: a user metadata item
- * with a system GUID (libvhdi is not consulted), and LeaveBlocksAllocated, for which libvhdi
- * skips the sector bitmap entries of the BAT (only the first chunk is compared).
+ * with a system GUID and a differencing disk with 4096-byte sectors (libvhdi is not consulted),
+ * and LeaveBlocksAllocated, for which libvhdi skips the sector bitmap entries of the BAT (only
+ * the first chunk is compared).
  */
 static int crosscheck_libvhdi(struct rp_image *img)
 {
@@ -328,6 +329,11 @@ static int crosscheck_libvhdi(struct rp_image *img)
 			       "vhdx metadata: a user item reuses a system item's GUID; libvhdi "
 			       "would take it for the system item (docs/libvhdi.md), so it is not "
 			       "consulted for this image");
+	if (x->meta.has_parent && x->meta.logical_sector_size != 512)
+		return problem(img, false, false,
+			       "vhdx: libvhdi misreads differencing disks with %u-byte logical "
+			       "sectors (docs/libvhdi.md), so it is not consulted for this image",
+			       x->meta.logical_sector_size);
 	if (img->parent && !img->parent->vhdx.vhdi)
 		return 0; /* the parent was not cross-checked, so the chain is not either */
 	if (rp_vhdi_open(img->path, img->parent ? img->parent->vhdx.vhdi : NULL, 1, &x->vhdi,

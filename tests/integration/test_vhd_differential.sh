@@ -7,7 +7,7 @@
 # and dynamic images; VHDs opened with force_size_calc=current_size, since qemu otherwise sizes
 # them by CHS geometry) and libvhdi's (tests/tools/vhdi_cat) where the manifest does not name
 # it as known to be wrong (docs/libvhdi.md). qemu-img refuses differencing VHDX, so chains are
-# checked against the generator's bytes alone.
+# checked against the generator's bytes and libvhdi (given the parent).
 #
 #   VHD_CORPUS_SEED, VHD_CORPUS_COUNT: a random corpus instead of the fixed one (make fuzz).
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"
@@ -67,13 +67,17 @@ while IFS=$'\t' read -r name img parent expected checks; do
 	esac
 	case ,$checks, in
 	*,vhdi,*)
-		"$VHDI_CAT" "$img" >"$RP_TMP/$name.vhdi.raw" || fail "$name: libvhdi refuses the image"
+		vargs=("$img")
+		[ "$parent" = - ] || vargs+=("$parent")
+		"$VHDI_CAT" "${vargs[@]}" >"$RP_TMP/$name.vhdi.raw" ||
+			fail "$name: libvhdi refuses the image"
 		"${SCMP[@]}" "$expected" "$RP_TMP/$name.vhdi.raw" ||
 			fail "$name: libvhdi reads other bytes than generated"
 		rm -f "$RP_TMP/$name.vhdi.raw"
 		;;
 	esac
 	rm -f "$out" "$img" "$expected"
+	[ "$parent" = - ] || rm -f "$parent"
 	n=$((n + 1))
 done <"$C/manifest.tsv"
 [ "$n" -gt 0 ] || fail "the corpus is empty"

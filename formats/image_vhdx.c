@@ -268,8 +268,7 @@ static void hex8(const uint8_t *p, size_t n, char *out, size_t outsz)
 }
 
 /* Compare one span as libvhdi and our reader read it; a difference is fatal (exit 3). */
-static int crosscheck_span(struct rp_image *img, uint64_t off, size_t len, uint8_t *a,
-			   uint8_t *b)
+static int crosscheck_span(struct rp_image *img, uint64_t off, size_t len, uint8_t *a, uint8_t *b)
 {
 	struct rp_err e;
 	char ha[24], hb[24];
@@ -306,11 +305,11 @@ static int crosscheck_span(struct rp_image *img, uint64_t off, size_t len, uint8
  * libvhdi as an independent second reader (docs/libvhdi.md): it must report the same virtual
  * size, logical sector size and disk type, and read the same bytes at sampled places (the first
  * and last sector of the first, middle and last block, the first and last MiB of the first and
- * last block this file holds), which checks the block size and the allocation it sees against ours since libvhdi
- * reports neither. Known libvhdi defects are contained instead of reported: a user metadata item
- * with a system GUID and a differencing disk with 4096-byte sectors (libvhdi is not consulted),
- * and LeaveBlocksAllocated, for which libvhdi skips the sector bitmap entries of the BAT (only
- * the first chunk is compared).
+ * last block this file holds), which checks the block size and the allocation it sees against ours
+ * since libvhdi reports neither. Known libvhdi defects are contained instead of reported: a user
+ * metadata item with a system GUID and a differencing disk with 4096-byte sectors (libvhdi is not
+ * consulted), and LeaveBlocksAllocated, for which libvhdi skips the sector bitmap entries of the
+ * BAT (only the first chunk is compared).
  */
 static int crosscheck_libvhdi(struct rp_image *img)
 {
@@ -336,9 +335,10 @@ static int crosscheck_libvhdi(struct rp_image *img)
 			       x->meta.logical_sector_size);
 	if (img->parent && !img->parent->vhdx.vhdi)
 		return 0; /* the parent was not cross-checked, so the chain is not either */
-	if (rp_vhdi_open(img->path, img->parent ? img->parent->vhdx.vhdi : NULL, 1, &x->vhdi,
-			 &e) != 0) {
-		rp_err_prefix(&e, "vhdx cross-check: libvhdi cannot open the image (not consulted)");
+	if (rp_vhdi_open(img->path, img->parent ? img->parent->vhdx.vhdi : NULL, 1, &x->vhdi, &e) !=
+	    0) {
+		rp_err_prefix(&e,
+			      "vhdx cross-check: libvhdi cannot open the image (not consulted)");
 		e.code = RP_OK;
 		x->vhdi = NULL;
 		return image_problem(img, false, false, &e);
@@ -560,7 +560,8 @@ int image_vhdx_read(struct rp_image *img, uint8_t *buf, size_t len, uint64_t off
 		default:
 			while (n < len && nb < x->blocks &&
 			       vhdx_bat_state(x->bat[nb]) < VHDX_PAYLOAD_FULLY_PRESENT &&
-			       from_parent(img, vhdx_bat_state(x->bat[nb])) == from_parent(img, st)) {
+			       from_parent(img, vhdx_bat_state(x->bat[nb])) ==
+				   from_parent(img, st)) {
 				n += (size_t)(len - n < bs ? len - n : bs);
 				nb++;
 			}

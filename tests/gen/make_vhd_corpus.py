@@ -29,9 +29,11 @@ tables in the first MiB ([MS-VHDX] 2.2), a 1 MiB empty log at 1 MiB, metadata at
 at 3 MiB, then the sector bitmap blocks (1 MiB each, one per chunk that needs one), then payload
 blocks. The BAT interleaves one sector bitmap entry after every chunk-ratio payload entries,
 chunk ratio = 2^23 * logical sector size / block size (2.5). Block states (2.5.1.1): a block
-NOT_PRESENT, UNDEFINED, ZERO or UNMAPPED reads as zeros, or in a differencing disk as the
-parent (as libvhdi reads it; docs/libvhdi.md); FULLY_PRESENT from the file; PARTIALLY_PRESENT (differencing only) per sector,
-from the file where its bit (bit 0 of byte 0 first) in the chunk's sector bitmap is set.
+ZERO reads as zeros in every VHDX, a differencing one too; NOT_PRESENT, UNDEFINED or UNMAPPED
+reads as zeros, or in a differencing disk as the parent; FULLY_PRESENT from the file;
+PARTIALLY_PRESENT (differencing only) per sector, from the file where its bit (bit 0 of byte 0
+first) in the chunk's sector bitmap is set. libvhdi reads a differencing disk's ZERO blocks from
+the parent (docs/libvhdi.md), so chains with one are not compared with libvhdi.
 
 Mutations: "userguid" adds a user metadata item that reuses the file parameters GUID with
 another block size (legal: items are keyed by (ItemId, IsUser), 2.6.1.2); "disk2vhd" writes two
@@ -261,10 +263,14 @@ def make_vhdx(rng, out, name, kind, vsize, bs, lss, mutation=None, over4g=False)
         elif st == PARTIAL:
             for s in sectors:
                 exp[at + s * lss:at + (s + 1) * lss] = ext[0][1][s * lss:(s + 1) * lss]
+        elif st == ZERO:
+            exp[at:at + blk_len(b)] = bytes(blk_len(b))
     raw.put(0, exp)
     raw.close()
-    # libvhdi misreads 4096-byte-sector differencing disks (docs/libvhdi.md).
-    return (name, img, base_path, raw.f.name, ["vhdi"] if lss == 512 else [])
+    # libvhdi misreads 4096-byte-sector differencing disks and ZERO blocks of any differencing
+    # disk (docs/libvhdi.md).
+    zero = any(st == ZERO for st, _, _ in child.values())
+    return (name, img, base_path, raw.f.name, ["vhdi"] if lss == 512 and not zero else [])
 
 
 def make_vhd(rng, out, name, kind, vsize, bs):

@@ -53,10 +53,11 @@ demo: deps build
 bench: deps build
 	bash tests/bench/run.sh $(BUILD)/cvmrestore
 
-fuzz: deps
+fuzz: deps build
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DRP_FUZZ=ON >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	bash tests/fuzz/vhd_differential.sh $(BUILD) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

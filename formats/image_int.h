@@ -25,7 +25,9 @@ struct image_vhdx {
 	bool meta_valid;
 	uint64_t *bat; /* payload entries only, one per block; NULL if not read */
 	uint64_t blocks;
-	struct rp_vhdi *vhdi;
+	uint64_t *sb; /* sector bitmap entries, one per chunk (differencing disks only) */
+	uint64_t chunks;
+	struct rp_vhdi *vhdi; /* libvhdi's reading, for the cross-check only (NULL if none) */
 };
 
 struct rp_image {

@@ -18,6 +18,8 @@ struct rp_vhdi {
 	char *path;
 	struct rp_vhdi *parent;
 	uint64_t media_size;
+	uint32_t bytes_per_sector;
+	enum rp_vhdi_disk_type disk_type;
 	unsigned max_handles;
 	unsigned count;
 	struct vhdi_slot slot[VHDI_MAX_HANDLES];
@@ -105,6 +107,23 @@ int rp_vhdi_open(const char *path, struct rp_vhdi *parent, unsigned max_handles,
 		goto fail;
 	}
 	v->media_size = size;
+	{
+		uint32_t bps = 0, type = 0;
+
+		if (libvhdi_file_get_bytes_per_sector(v->slot[0].file, &bps, &e) != 1) {
+			rc = vhdi_error(err, RP_EFORMAT, e, "cannot get bytes per sector");
+			goto fail;
+		}
+		if (libvhdi_file_get_disk_type(v->slot[0].file, &type, &e) != 1) {
+			rc = vhdi_error(err, RP_EFORMAT, e, "cannot get disk type");
+			goto fail;
+		}
+		v->bytes_per_sector = bps;
+		v->disk_type = type == LIBVHDI_DISK_TYPE_FIXED		? RP_VHDI_FIXED
+			       : type == LIBVHDI_DISK_TYPE_DYNAMIC	? RP_VHDI_DYNAMIC
+			       : type == LIBVHDI_DISK_TYPE_DIFFERENTIAL ? RP_VHDI_DIFFERENCING
+									: RP_VHDI_OTHER;
+	}
 	*out = v;
 	return 0;
 fail:
@@ -129,6 +148,30 @@ void rp_vhdi_free(struct rp_vhdi *v)
 uint64_t rp_vhdi_media_size(const struct rp_vhdi *v)
 {
 	return v->media_size;
+}
+
+uint32_t rp_vhdi_bytes_per_sector(const struct rp_vhdi *v)
+{
+	return v->bytes_per_sector;
+}
+
+enum rp_vhdi_disk_type rp_vhdi_disk_type(const struct rp_vhdi *v)
+{
+	return v->disk_type;
+}
+
+const char *rp_vhdi_disk_type_name(enum rp_vhdi_disk_type t)
+{
+	switch (t) {
+	case RP_VHDI_FIXED:
+		return "fixed";
+	case RP_VHDI_DYNAMIC:
+		return "dynamic";
+	case RP_VHDI_DIFFERENCING:
+		return "differencing";
+	default:
+		return "unknown";
+	}
 }
 
 static int acquire(struct rp_vhdi *v, unsigned *idx, struct rp_err *err)

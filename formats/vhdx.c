@@ -212,6 +212,18 @@ int vhdx_header_parse(const uint8_t *buf, size_t len, unsigned flags, struct vhd
 	return 0;
 }
 
+/* Two valid headers with the same CRC-32C over their 4 KiB and the same fields. */
+static bool headers_identical(const struct vhdx_header *a, const struct vhdx_header *b)
+{
+	return a->checksum_stored == b->checksum_stored && a->checksum_ok == b->checksum_ok &&
+	       a->sequence_number == b->sequence_number &&
+	       memcmp(a->file_write_guid, b->file_write_guid, 16) == 0 &&
+	       memcmp(a->data_write_guid, b->data_write_guid, 16) == 0 &&
+	       memcmp(a->log_guid, b->log_guid, 16) == 0 && a->log_version == b->log_version &&
+	       a->version == b->version && a->log_length == b->log_length &&
+	       a->log_offset == b->log_offset;
+}
+
 int vhdx_header_current(const struct vhdx_header *h1, bool valid1, const struct vhdx_header *h2,
 			bool valid2, struct rp_err *err)
 {
@@ -222,10 +234,18 @@ int vhdx_header_current(const struct vhdx_header *h1, bool valid1, const struct 
 		return 1;
 	if (!valid1)
 		return 2;
-	if (h1->sequence_number == h2->sequence_number)
+	/* Equal sequence numbers: the specification calls that corrupt, but Disk2VHD writes two
+	 * identical headers with the same number (qemu and libvhdi read such files). Identical
+	 * headers say the same thing, so either is current; different ones are refused. */
+	if (h1->sequence_number == h2->sequence_number) {
+		if (headers_identical(h1, h2))
+			return 1;
 		return rp_err_set(err, RP_EFORMAT,
-				  "headers: both have sequence number %llu, the file is corrupt",
-				  (unsigned long long)h1->sequence_number);
+				  "headers: both have sequence number %llu but differ (checksums "
+				  "0x%08x and 0x%08x): the file is corrupt",
+				  (unsigned long long)h1->sequence_number, h1->checksum_stored,
+				  h2->checksum_stored);
+	}
 	return h1->sequence_number > h2->sequence_number ? 1 : 2;
 }
 
@@ -409,7 +429,7 @@ static const struct {
 /* Check the entries of the metadata table and note where each known system item lies. */
 static int scan_metadata_table(const uint8_t *buf, size_t len, uint16_t count,
 			       uint32_t item_off[ITEM_COUNT], uint32_t item_len[ITEM_COUNT],
-			       bool found[ITEM_COUNT], struct rp_err *err)
+			       bool found[ITEM_COUNT], bool *user_reuse, struct rp_err *err)
 {
 	uint16_t i, j;
 	int k;
@@ -446,7 +466,14 @@ static int scan_metadata_table(const uint8_t *buf, size_t len, uint16_t count,
 		for (k = 0; k < ITEM_COUNT && !(fl & ME_IS_USER); k++)
 			if (memcmp(e + ME_ITEM_ID, known_items[k].guid, 16) == 0)
 				break;
-		if (fl & ME_IS_USER || k == ITEM_COUNT) {
+		/* The key is (item id, IsUser): a user item with a system GUID is a user item. */
+		if (fl & ME_IS_USER) {
+			for (k = 0; k < ITEM_COUNT; k++)
+				if (memcmp(e + ME_ITEM_ID, known_items[k].guid, 16) == 0)
+					*user_reuse = true;
+			k = ITEM_COUNT;
+		}
+		if (k == ITEM_COUNT) {
 			if (fl & ME_IS_REQUIRED) {
 				rp_guid_format_le(e + ME_ITEM_ID, guid);
 				return rp_err_set(err, RP_EFORMAT,
@@ -474,7 +501,7 @@ int vhdx_metadata_parse(const uint8_t *buf, size_t len, struct vhdx_metadata *ou
 	static const int needed[] = {ITEM_FILE_PARAMS, ITEM_VIRTUAL_SIZE, ITEM_LOGICAL_SECTOR,
 				     ITEM_PHYSICAL_SECTOR, ITEM_PAGE83};
 	uint32_t item_off[ITEM_COUNT] = {0}, item_len[ITEM_COUNT] = {0};
-	bool found[ITEM_COUNT] = {false};
+	bool found[ITEM_COUNT] = {false}, user_reuse = false;
 	struct vhdx_metadata *m = out;
 	uint32_t fp_flags;
 	uint16_t count;
@@ -496,7 +523,7 @@ int vhdx_metadata_parse(const uint8_t *buf, size_t len, struct vhdx_metadata *ou
 		return rp_err_set(err, RP_EFORMAT,
 				  "metadata at +%d: entry count %u exceeds the maximum %d",
 				  MT_ENTRY_COUNT, count, VHDX_MAX_METADATA_ENTRIES);
-	rc = scan_metadata_table(buf, len, count, item_off, item_len, found, err);
+	rc = scan_metadata_table(buf, len, count, item_off, item_len, found, &user_reuse, err);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
@@ -517,6 +544,7 @@ int vhdx_metadata_parse(const uint8_t *buf, size_t len, struct vhdx_metadata *ou
 	m->logical_sector_size = rp_le32(buf + item_off[ITEM_LOGICAL_SECTOR]);
 	m->physical_sector_size = rp_le32(buf + item_off[ITEM_PHYSICAL_SECTOR]);
 	memcpy(m->page83, buf + item_off[ITEM_PAGE83], 16);
+	m->user_reuses_system_guid = user_reuse;
 
 	/* 2.6.2.1: block size is a power of two between 1 MiB and 256 MiB. */
 	if (!is_pow2(m->block_size) || m->block_size < MIB || m->block_size > 256u * MIB) {
@@ -620,6 +648,7 @@ int vhdx_bat_check(const uint8_t *bat, size_t bat_len, const struct vhdx_metadat
 		   uint64_t file_size, struct rp_err *err)
 {
 	uint64_t cr = vhdx_chunk_ratio(m), total = vhdx_bat_entries(m), i, block = 0;
+	uint64_t partial = 0; /* a partially present block of the current chunk, plus one */
 
 	if (cr == 0 || total == 0)
 		return rp_err_set(err, RP_EUSAGE, "bat: metadata gives no blocks");
@@ -645,6 +674,16 @@ int vhdx_bat_check(const uint8_t *bat, size_t bat_len, const struct vhdx_metadat
 						  "bat entry %llu at +%llu: sector bitmap present "
 						  "in a disk without a parent",
 						  (unsigned long long)i, (unsigned long long)i * 8);
+			/* 2.5.1.2: a partially present block is read through its chunk's
+			 * sector bitmap, which must then be present. */
+			if (partial && st != VHDX_PAYLOAD_FULLY_PRESENT)
+				return rp_err_set(err, RP_EFORMAT,
+						  "bat entry %llu at +%llu: sector bitmap not "
+						  "present, but block %llu of its chunk is "
+						  "partially present",
+						  (unsigned long long)i, (unsigned long long)i * 8,
+						  (unsigned long long)(partial - 1));
+			partial = 0;
 			need = MIB;
 		} else {
 			if (!known_payload_state(st))
@@ -659,6 +698,8 @@ int vhdx_bat_check(const uint8_t *bat, size_t bat_len, const struct vhdx_metadat
 						  "present block in a disk without a parent",
 						  (unsigned long long)i, (unsigned long long)block,
 						  (unsigned long long)i * 8);
+			if (st == VHDX_PAYLOAD_PARTIALLY_PRESENT && !partial)
+				partial = block + 1;
 			/* The last block may extend past the virtual size; only its data must
 			 * exist. */
 			need = m->block_size;

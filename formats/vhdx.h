@@ -59,7 +59,8 @@ int vhdx_header_parse(const uint8_t *buf, size_t len, unsigned flags, struct vhd
 /*
  * Choose the current header from two parse results (valid1/valid2 say which parsed): the valid
  * one with the larger sequence number. Returns 1 or 2, or RP_EFORMAT if neither is valid or both
- * have the same sequence number (the specification calls that corrupt).
+ * have the same sequence number but differ (the specification calls equal numbers corrupt;
+ * Disk2VHD writes two identical headers with the same number, which return 1).
  */
 int vhdx_header_current(const struct vhdx_header *h1, bool valid1, const struct vhdx_header *h2,
 			bool valid2, struct rp_err *err);
@@ -97,6 +98,7 @@ struct vhdx_metadata {
 	uint32_t logical_sector_size;
 	uint32_t physical_sector_size;
 	uint8_t page83[16];
+	bool user_reuses_system_guid; /* a user item has a system item's GUID (legal, 2.6.1.2) */
 	size_t parent_count;
 	struct vhdx_parent_entry parent[VHDX_PARENT_ENTRIES_MAX];
 };

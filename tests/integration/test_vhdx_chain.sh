@@ -3,7 +3,8 @@
 # (qemu-img cannot make differencing VHDX). The child has fully present, not present and
 # partially present blocks (sector bitmaps with bits at every position of a byte, garbage where
 # bits are clear, an empty and a full bitmap, a last block partly outside the disk). cvmrestore
-# reads the chain through libvhdi and must reproduce expected.raw exactly; it checks the parent
+# reads the chain with its own reader (libvhdi cross-checks it: docs/libvhdi.md) and must
+# reproduce expected.raw exactly; it checks the parent
 # locator's parent_linkage against the parent's DataWriteGuid ([MS-VHDX] 2.6.2.6.3) itself.
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"
 rp_tmpdir
@@ -156,23 +157,15 @@ expect_one_error_line "cvmrestore: convert: "
 expect_stderr_has "no parent_linkage"
 no_output "$RP_TMP/o"
 
-note "parent_linkage in upper case: our check accepts it (case-insensitive)"
+note "parent_linkage in upper case: accepted (case-insensitive) and read by our reader"
 patch_child "$RP_TMP/upper.vhdx" "{$base_dw}" "{${base_dw^^}}"
-got=0
-"$CVMRESTORE" convert "$RP_TMP/upper.vhdx" "$RP_TMP/upper.raw" --parent "$C/base.vhdx" \
-	--to raw >"$RP_OUT" 2>"$RP_ERR" || got=$?
-if grep -qiF "parent uuid mismatch" "$RP_ERR"; then
-	fail "an upper-case parent_linkage is refused by our own check"
-elif [ "$got" = 0 ]; then
-	cmp "$RP_TMP/upper.raw" "$C/expected.raw" || fail "upper-case linkage: content differs"
-else
-	# KNOWN LIBVHDI LIMITATION (20210425): libvhdi parses parent_linkage as a lower-case GUID
-	# only; upper case silently becomes the nil GUID and libvhdi_file_set_parent_file then
-	# refuses the right parent. MS-VHDX 2.6.2.6.3 says the value is lower case, so files that
-	# follow it are not affected. Accepted here as long as it fails cleanly with exit 3.
-	[ "$got" = 3 ] || fail "upper-case linkage: exit $got"
-	expect_stderr_has "mismatch in identifier"
-	note "known libvhdi limitation: upper-case parent_linkage refused by libvhdi (exit 3)"
-fi
+# libvhdi (20210425) parses parent_linkage as a lower-case GUID only and refuses this chain;
+# since it is only a cross-check now (docs/libvhdi.md), that is a warning, not a failure.
+expect_exit 0 "$CVMRESTORE" convert "$RP_TMP/upper.vhdx" "$RP_TMP/upper.raw" \
+	--parent "$C/base.vhdx" --to raw
+cmp "$RP_TMP/upper.raw" "$C/expected.raw" || fail "upper-case linkage: content differs"
+expect_exit 0 "$CVMRESTORE" inspect "$RP_TMP/upper.vhdx" --parent "$C/base.vhdx" --json
+json_check "$RP_OUT" 'd["readable"] is True and any("libvhdi cannot open" in p["message"] and
+	not p["fatal"] for p in d["problems"])' "the libvhdi refusal is not listed as a warning"
 
 note "ok"

@@ -1,7 +1,7 @@
 /*
- * vhdi_cat IMAGE: write the virtual disk of IMAGE to stdout as libvhdi reads it, through our
- * libvhdi adapter. Tests use it as an independent cross-check of the image layer's own VHD
- * reader (which does not use libvhdi for dynamic disks).
+ * vhdi_cat IMAGE [PARENT]: write the virtual disk of IMAGE to stdout as libvhdi reads it,
+ * through our libvhdi adapter; a differencing IMAGE is read over PARENT. Tests use it as an
+ * independent cross-check of the image layer's own VHD and VHDX readers (docs/libvhdi.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,18 +10,22 @@
 
 int main(int argc, char **argv)
 {
-	struct rp_vhdi *v = NULL;
+	struct rp_vhdi *v = NULL, *p = NULL;
 	struct rp_err err;
 	uint64_t off = 0, size;
 	size_t chunk = 1u << 20;
 	uint8_t *buf;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: vhdi_cat IMAGE > raw\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: vhdi_cat IMAGE [PARENT] > raw\n");
 		return 2;
 	}
 	rp_err_init(&err);
-	if (rp_vhdi_open(argv[1], NULL, 1, &v, &err) != 0) {
+	if (argc == 3 && rp_vhdi_open(argv[2], NULL, 1, &p, &err) != 0) {
+		fprintf(stderr, "vhdi_cat: parent: %s\n", err.msg);
+		return 3;
+	}
+	if (rp_vhdi_open(argv[1], p, 1, &v, &err) != 0) {
 		fprintf(stderr, "vhdi_cat: %s\n", err.msg);
 		return 3;
 	}
@@ -41,5 +45,6 @@ int main(int argc, char **argv)
 	}
 	free(buf);
 	rp_vhdi_free(v);
+	rp_vhdi_free(p);
 	return fflush(stdout) == 0 ? 0 : 4;
 }

@@ -213,8 +213,19 @@ static void test_header_current(void **state)
 	assert_int_equal(vhdx_header_current(&a, false, &b, true, &err), 2);
 	assert_int_equal(vhdx_header_current(&a, false, &b, false, &err), RP_EFORMAT);
 	assert_non_null(strstr(err.msg, "neither header is valid"));
-	assert_int_equal(vhdx_header_current(&a, true, &a, true, &err), RP_EFORMAT);
-	assert_non_null(strstr(err.msg, "both have sequence number 5"));
+	/* Disk2VHD: two identical headers with the same sequence number. */
+	assert_int_equal(vhdx_header_current(&a, true, &a, true, &err), 1);
+	/* The same number but another data write guid (or checksum): corrupt. */
+	{
+		struct vhdx_header c = a;
+
+		c.data_write_guid[3] ^= 1;
+		assert_int_equal(vhdx_header_current(&a, true, &c, true, &err), RP_EFORMAT);
+		assert_non_null(strstr(err.msg, "both have sequence number 5 but differ"));
+		c = a;
+		c.checksum_stored = 0x1234;
+		assert_int_equal(vhdx_header_current(&a, true, &c, true, &err), RP_EFORMAT);
+	}
 }
 
 static void test_region_valid(void **state)
@@ -481,6 +492,7 @@ static void test_metadata_built(void **state)
 	rp_err_init(&err);
 	assert_int_equal(vhdx_metadata_parse(md, MD_SIZE, m, &err), 0);
 	assert_true(m->has_parent);
+	assert_false(m->user_reuses_system_guid);
 	assert_int_equal(m->block_size, 2 * MIB);
 	assert_int_equal(m->physical_sector_size, 4096);
 	assert_int_equal(m->parent_count, 2);
@@ -493,6 +505,56 @@ static void test_metadata_built(void **state)
 	assert_int_equal(vhdx_payload_blocks(m), 5);
 	assert_int_equal(vhdx_bat_entries(m), 2049);
 	assert_int_equal(vhdx_bat_index(m, 2048), 2049);
+	free(md);
+	free(m);
+}
+
+/*
+ * [MS-VHDX] 2.6.1.2: an item is keyed by (ItemId, IsUser), so a user item may reuse a system
+ * item's GUID. It must not be taken for the system item (libvhdi does take it: docs/libvhdi.md).
+ */
+static void test_metadata_user_item(void **state)
+{
+	struct vhdx_metadata *m = calloc(1, sizeof(*m));
+	uint8_t *md = malloc(MD_SIZE);
+	struct rp_err err;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(md);
+	build_metadata(md);
+	md[10] = 8;
+	/* User items with the file parameters and virtual disk size GUIDs, listed after the
+	 * system items and also before them (entry order must not matter). */
+	put_guid(md + 224, 0xCAA16737u, 0xFA36, 0x4D43, 0xB3B6, 0x33F0AA44E76Bull);
+	put_entry(md, 6, 0x11000, 8, 1);
+	rp_put_le32(md + 0x11000, 32 * MIB);
+	rp_put_le32(md + 0x11004, 0);
+	put_guid(md + 256, 0x2FA54224u, 0xCD1B, 0x4876, 0xB211, 0x5DBED83BF4B8ull);
+	put_entry(md, 7, 0x11008, 8, 1 | 2);
+	rp_put_le64(md + 0x11008, 64 * MIB);
+	rp_err_init(&err);
+	assert_int_equal(vhdx_metadata_parse(md, MD_SIZE, m, &err), 0);
+	assert_int_equal(m->block_size, 2 * MIB);
+	assert_int_equal(m->virtual_size, 10 * MIB);
+	assert_true(m->has_parent);
+	assert_true(m->user_reuses_system_guid);
+
+	/* The same with the user item first: swap entries 0 and 6. */
+	{
+		uint8_t tmp[32];
+
+		memcpy(tmp, md + 32, 32);
+		memcpy(md + 32, md + 32 + 6 * 32, 32);
+		memcpy(md + 32 + 6 * 32, tmp, 32);
+	}
+	assert_int_equal(vhdx_metadata_parse(md, MD_SIZE, m, &err), 0);
+	assert_int_equal(m->block_size, 2 * MIB);
+
+	/* A second *system* file parameters item is a repeat, not a user item. */
+	put_entry(md, 0, 0x11000, 8, 0);
+	assert_int_equal(vhdx_metadata_parse(md, MD_SIZE, m, &err), RP_EFORMAT);
+	assert_non_null(strstr(err.msg, "repeats entry"));
 	free(md);
 	free(m);
 }
@@ -690,6 +752,21 @@ static void test_bat(void **state)
 	assert_int_equal(vhdx_bat_entries(m), 34);
 	assert_int_equal(vhdx_bat_check(bat, 18 * 8, m, DATA_FILE_SIZE, &err), RP_EFORMAT);
 	assert_string_equal(err.msg, "bat: 144 bytes hold 18 entries, need 34");
+
+	/* A partially present block needs its chunk's sector bitmap. */
+	{
+		uint8_t dbat[34 * 8];
+
+		memset(dbat, 0, sizeof(dbat));
+		rp_put_le64(dbat + 3 * 8, 7 | 1ull * MIB);
+		rp_err_init(&err);
+		assert_int_equal(vhdx_bat_check(dbat, sizeof(dbat), m, 1ull << 40, &err),
+				 RP_EFORMAT);
+		assert_string_equal(err.msg, "bat entry 16 at +128: sector bitmap not present, but "
+					     "block 3 of its chunk is partially present");
+		rp_put_le64(dbat + 16 * 8, 6 | 2ull * MIB);
+		assert_int_equal(vhdx_bat_check(dbat, sizeof(dbat), m, 1ull << 40, &err), 0);
+	}
 	free(m);
 }
 
@@ -701,6 +778,7 @@ int main(void)
 	    cmocka_unit_test(test_region_valid),    cmocka_unit_test(test_region_errors),
 	    cmocka_unit_test(test_metadata_qemu),   cmocka_unit_test(test_metadata_built),
 	    cmocka_unit_test(test_metadata_errors), cmocka_unit_test(test_bat),
+	    cmocka_unit_test(test_metadata_user_item),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

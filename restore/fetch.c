@@ -120,6 +120,27 @@ static void fail(struct engine *e, int rc, const char *msg)
 
 /* ---- checks (worker threads) ---- */
 
+bool rp_source_same(const char *pinned_etag, const char *pinned_lm, const char *etag,
+		    const char *lm, char *msg, size_t msgsz)
+{
+	if (!pinned_etag || !pinned_etag[0])
+		return true;
+	if (!etag || !etag[0]) {
+		snprintf(msg, msgsz, "an answer without ETag, the blob's was %s", pinned_etag);
+		return false;
+	}
+	if (strcmp(etag, pinned_etag) != 0) {
+		snprintf(msg, msgsz, "ETag %s, not %s (the server ignored If-Match)", etag,
+			 pinned_etag);
+		return false;
+	}
+	if (pinned_lm && pinned_lm[0] && lm && lm[0] && strcmp(lm, pinned_lm) != 0) {
+		snprintf(msg, msgsz, "Last-Modified %s, not %s", lm, pinned_lm);
+		return false;
+	}
+	return true;
+}
+
 int rp_transport_check(enum rp_transport_hash th, const char *crc64_b64, const char *md5_b64,
 		       const uint8_t *buf, size_t len, char *msg, size_t msgsz)
 {
@@ -487,6 +508,21 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 			retry_or_fail(e, s, RP_EIO, what, -1);
 			return;
 		}
+		/* Before any check of the bytes: a server that ignores If-Match sends another
+		 * version whose own transport hash (and, for a changed chunk, seal mismatch)
+		 * would otherwise be taken for damage on the way, or pass. */
+		if (!rp_source_same(e->o->etag, e->o->last_modified, r->etag, r->last_modified,
+				    what, sizeof(what))) {
+			char msg[RP_ERR_MSG_MAX];
+
+			snprintf(msg, sizeof(msg),
+				 "the source changed during the restore: chunk %" PRIu64
+				 " at 0x%" PRIx64 ": %s answered with %s",
+				 s->chunk, s->off, e->o->display, what);
+			e->r->source_changed = true;
+			fail(e, RP_EIO, msg);
+			return;
+		}
 		e->r->bytes_fetched += s->slen;
 		e->r->chunks_fetched++;
 		pthread_mutex_lock(&e->lock);
@@ -501,7 +537,8 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 	}
 	if (r->status == 412) {
 		snprintf(what, sizeof(what),
-			 "blob changed during restore: %s no longer has ETag %s (412 %s)",
+			 "the source changed during the restore: %s no longer has ETag %s "
+			 "(412 %s)",
 			 e->o->display, e->o->etag ? e->o->etag : "", r->error_code);
 		e->r->source_changed = true;
 		fail(e, RP_EIO, what);

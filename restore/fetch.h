@@ -42,6 +42,16 @@ const char *rp_transport_hash_name(enum rp_transport_hash th);
 int rp_transport_check(enum rp_transport_hash th, const char *crc64_b64, const char *md5_b64,
 		       const uint8_t *buf, size_t len, char *msg, size_t msgsz);
 
+/*
+ * Is an answer from the pinned version of the source? Every answer's ETag must be pinned_etag
+ * and, when both the pinned HEAD and the answer give one, its Last-Modified pinned_lm: a server
+ * that ignores If-Match would otherwise hand out the bytes of another version, each range
+ * consistent with its own transport hash. pinned_etag NULL or "": nothing is pinned (true).
+ * False with msg ("ETag \"B\", not \"A\"", "no ETag", ...) when the answer is from another one.
+ */
+bool rp_source_same(const char *pinned_etag, const char *pinned_lm, const char *etag,
+		    const char *lm, char *msg, size_t msgsz);
+
 /* Which chunks hold data: called from the transfer thread, in increasing chunk order. */
 typedef int (*rp_fetch_plan_fn)(void *ctx, uint64_t chunk, bool *allocated, struct rp_err *err);
 
@@ -67,7 +77,10 @@ struct rp_fetch_opts {
 	const char *display;        /* the URL without secrets, for messages */
 	struct rp_auth *auth;       /* bearer credential, or NULL */
 	const struct rp_http_opts *http;
-	const char *etag;           /* sent as If-Match on every range; NULL or "" for none */
+	const char *etag;           /* sent as If-Match on every range, and every answer must
+				     * carry it (rp_source_same); NULL or "" for none */
+	const char *last_modified;  /* the HEAD's Last-Modified: answers that give one must match
+				     * it (NULL or "": unchecked) */
 	uint64_t size;              /* bytes to fetch from offset 0 */
 	uint64_t total_size;        /* the whole blob, as Content-Range must say (0: unchecked) */
 	uint64_t chunk_size;
@@ -117,7 +130,8 @@ struct rp_fetch_result {
 	uint64_t bytes_resumed;   /* verified by an earlier run: read back, not fetched */
 	uint64_t chunks_fetched;
 	uint64_t retries;
-	bool source_changed;      /* a range answered 412: the blob is no longer the one we began */
+	bool source_changed;      /* a range answered 412, or with another ETag or Last-Modified:
+				   * the blob is no longer the one we began */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
 	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */

@@ -534,6 +534,8 @@ static size_t xfer_header_cb(char *p, size_t size, size_t n, void *ud)
 
 	if (header_is(p, len, "ETag", &v, &vlen))
 		copy_value(r->etag, sizeof(r->etag), v, vlen);
+	else if (header_is(p, len, "Last-Modified", &v, &vlen))
+		copy_value(r->last_modified, sizeof(r->last_modified), v, vlen);
 	else if (header_is(p, len, "x-ms-content-crc64", &v, &vlen))
 		copy_value(r->crc64, sizeof(r->crc64), v, vlen);
 	else if (header_is(p, len, "Content-MD5", &v, &vlen))

@@ -101,6 +101,7 @@ struct rp_http_xfer_result {
 	size_t received;      /* body bytes written to the caller's buffer (2xx only) */
 	bool overflow;        /* the server sent more than asked for */
 	char etag[128];
+	char last_modified[64];
 	char crc64[32];       /* x-ms-content-crc64 */
 	char md5[32];         /* Content-MD5 */
 	char error_code[64];  /* x-ms-error-code, or <Code> of an XML error body */

@@ -290,6 +290,7 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	fo.auth = b.auth;
 	fo.http = &o->http;
 	fo.etag = b.etag;
+	fo.last_modified = b.last_modified;
 	fo.size = rep->virtual_size;
 	fo.total_size = b.size;
 	fo.chunk_size = chunk_size;

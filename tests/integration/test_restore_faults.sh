@@ -2,7 +2,9 @@
 # Network restore through tests/servers/faultproxy.py: in front of Azurite (strict) a reset
 # mid-body, 503 with Retry-After, a 500, a stall past --low-speed-time, a short body, a flipped
 # byte under Azure's CRC64 (the proxy's crc64 simulation) each complete byte-identical with
-# retries > 0; an ETag change mid-restore fails with exit 4 "blob changed during restore"; in
+# retries > 0; an ETag change mid-restore fails with exit 4 "source changed during the restore",
+# and so does one from a server that ignores If-Match and serves another content (each range
+# consistent with its own MD5) under a new ETag, with and without a seal; in
 # front of nginx a flipped byte is caught by the seal, a reset and a short body are retried.
 # After every failure there is no OUT, and no unverified byte was written: with --retries 0 a
 # flipped chunk fails (exit 1) and OUT.partial does not hold the flipped byte.
@@ -91,13 +93,26 @@ fault_ok "reset under CRC64" '{"mode": "reset", "crc64": true, "nth": 4}' --chun
 	--transport-hash crc64
 
 note "failures"
-fault_fails "ETag change mid-restore" 4 "blob changed during restore" \
+fault_fails "ETag change mid-restore" 4 "source changed during the restore" \
 	"{\"mode\": \"etag\", \"after\": $FIRST}" "$PSAS"
 [ -f "$T/bad$N.vhd.partial" ] && [ -f "$T/bad$N.vhd.journal" ] || fail "ETag change: partial not kept"
 expect_stderr_has "ConditionNotMet"
 expect_stderr_has "remove them to start over"
 ! grep -q "again to resume" "$RP_ERR" || fail "ETag change: the message offers a resume that would be refused"
 pass "ETag change: OUT.partial and OUT.journal kept"
+# A server that ignores If-Match: the content and ETag change after the first chunk, every
+# range's MD5 matches its new bytes; only the ETag of each answer tells the versions apart.
+before=$(proxy_stat "d['injected'].get('swap', 0)")
+fault_fails "content swapped, If-Match ignored, no seal" 4 "source changed during the restore" \
+	"{\"mode\": \"swap\", \"after\": $FIRST}" "$PSAS"
+expect_stderr_has "the server ignored If-Match"
+expect_stderr_has "remove them to start over"
+[ "$(proxy_stat "d['injected'].get('swap', 0)")" -gt "$before" ] ||
+	fail "swap: the proxy swapped nothing (test is void)"
+fault_fails "content swapped, If-Match ignored, with a seal" 4 "source changed during the restore" \
+	"{\"mode\": \"swap\", \"after\": $FIRST, \"t\": 2}" "$PSAS" --seal "$T/seal.json"
+expect_stderr_has "the server ignored If-Match"
+! grep -q "mismatch with the seal" "$RP_ERR" || fail "swap with a seal: taken for damaged data"
 fault_fails "500 with --retries 0" 4 "HTTP 500" "{\"mode\": \"500\", \"nth\": $FIRST}" "$PSAS" --retries 0
 expect_stderr_has "after 0 retries"
 fault_fails "stall with --retries 0" 4 "chunk" \

@@ -135,6 +135,8 @@ struct rp_fetch_result {
 	uint64_t chunks_compared;
 	size_t mismatch_count;
 	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */
+	/* Whole-disk digests computed here from the bytes, and only those: nothing else (a
+	 * seal's claim, say) may be written into them, as reports present them as the disk's. */
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
 	uint8_t *windows;         /* window_count SHA-256 digests of 32 bytes (hash_window) */

@@ -61,6 +61,11 @@ int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *n
 		a->http.low_speed_time_s = (long)v;
 		return rc;
 	}
+	if (strcmp(name, "range-timeout") == 0) {
+		rc = number(cmd, name, arg, 1, 86400, &v);
+		a->range_timeout_s = (unsigned)v;
+		return rc;
+	}
 	if (strcmp(name, "transport-hash") == 0) {
 		if (strcmp(arg, "auto") == 0)
 			a->th = RP_THR_AUTO;

@@ -153,6 +153,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.chunk_size = seal ? seal->chunk_size : a->net.chunk_size;
 		o.retries = a->net.retries;
 		o.retry_base_ms = a->net.retry_base_ms;
+		o.range_timeout_s = a->net.range_timeout_s;
 		o.th = a->net.th;
 		o.seal = seal;
 		/* With a seal every chunk is checked against it; the linear whole-disk digests

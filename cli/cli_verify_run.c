@@ -576,6 +576,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	o.chunk_size = a->net.chunk_size;
 	o.retries = a->net.retries;
 	o.retry_base_ms = a->net.retry_base_ms;
+	o.range_timeout_s = a->net.range_timeout_s;
 	o.th = a->net.th;
 	o.seal = vr.seal;
 	o.keep_going = true;

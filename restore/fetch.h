@@ -72,6 +72,25 @@ struct rp_fetch_sink {
 	void *ctx;
 };
 
+/*
+ * The deadline of one range (docs/exit-codes.md, README "restore"): a range must complete
+ * within max(floor, bytes / minimum rate), else it is cut and fetched again, at most
+ * RP_FETCH_SLOW_RETRIES times (fewer if retries says so), then the run fails naming the chunk
+ * ("too slow", RP_EIO). The low-speed limit alone (1 KiB/s over 60 s) would let a server that
+ * trickles 2 KiB/s hold a 4 MiB range for 34 minutes. The minimum rate is per connection: with
+ * a cap on the total rate (limit_rate, bytes/s) it is a quarter of the cap's share of each
+ * connection, so that a low cap never fails a healthy range.
+ */
+#define RP_FETCH_RANGE_FLOOR_S 30       /* default floor, seconds */
+#define RP_FETCH_MIN_RATE (100u * 1024) /* bytes per second per range, without a cap */
+#define RP_FETCH_SLOW_RETRIES 2
+
+struct rp_fetch_opts;
+
+/* The deadline in milliseconds for a range of bytes under o (range_timeout_s, limit_rate,
+ * connections). */
+long rp_fetch_range_deadline_ms(const struct rp_fetch_opts *o, uint64_t bytes);
+
 struct rp_fetch_opts {
 	const char *url;            /* the blob (may carry a SAS: never printed) */
 	const char *display;        /* the URL without secrets, for messages */
@@ -88,6 +107,9 @@ struct rp_fetch_opts {
 	unsigned workers;           /* 0: number of cores */
 	unsigned retries;
 	unsigned retry_base_ms;     /* first backoff; doubles, with jitter, up to 60 s */
+	unsigned range_timeout_s;   /* the floor of a range's deadline; 0: RP_FETCH_RANGE_FLOOR_S */
+	uint64_t limit_rate;        /* a cap on the total rate in bytes/s, 0: none (the deadline
+				     * scales with it) */
 	enum rp_transport_hash th;
 	const struct rp_seal *expect; /* compare each chunk's SHA-256 (may be NULL) */
 	/*

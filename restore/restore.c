@@ -304,6 +304,8 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	fo.connections = o->connections;
 	fo.retries = o->retries;
 	fo.retry_base_ms = o->retry_base_ms;
+	fo.range_timeout_s = o->range_timeout_s;
+	fo.limit_rate = o->limit_rate;
 	fo.th = rep->th;
 	fo.expect = o->seal;
 	fo.keep_going = o->keep_going;

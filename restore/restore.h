@@ -40,6 +40,8 @@ struct rp_restore_opts {
 	uint64_t chunk_size;
 	unsigned retries;
 	unsigned retry_base_ms;
+	unsigned range_timeout_s; /* floor of a range's deadline (fetch.h); 0: the default */
+	uint64_t limit_rate;      /* cap on the total rate, bytes/s (0: none): scales the deadline */
 	enum rp_th_request th;
 	const struct rp_seal *seal;
 	unsigned whole_digests;  /* (1u << RP_DIGEST_*) computed from the bytes, in chunk order */

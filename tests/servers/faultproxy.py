@@ -41,6 +41,12 @@ restart (so every newly written fault starts from zero):
                                       XOR 0xA5) with Content-MD5 (and the simulated CRC64)
                                       computed over the new bytes, so each range is consistent
                                       with its own hash
+  {"mode": "trickle", "nth": 1, "count": 1, "rate": 2048}
+                                      COUNT range GETs from the Nth on (without "count": every
+                                      one from the Nth) send their headers, then the body at
+                                      RATE bytes per second (above curl's low-speed limit, so
+                                      only a deadline ends them); the rest of the body follows
+                                      if the client waits that long
   {"mode": "crc64"}                   no fault; the CRC64 simulation below only
   "crc64": true                       (with any mode) simulate Azure's per-range CRC64: a range
                                       GET whose request has x-ms-range-get-content-crc64: true
@@ -253,6 +259,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 act = mode
             elif mode == "swap" and new_etag is not None:
                 act = mode
+            elif mode == "trickle" and n >= nth and (
+                    "count" not in fault or n < nth + int(fault["count"])):
+                act = mode
         if put_page:
             if mode == "put503" and nth <= pn < nth + int(fault.get("count", 1)):
                 act = "put503"
@@ -363,6 +372,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_head(r.status, r.reason, rh)
             return self.wfile.write(data)
         half = len(data) // 2
+        if act == "trickle":
+            self.done(kind, r.status, act, rng)
+            self.send_head(r.status, r.reason, rh)
+            step = max(1, int(float(fault.get("rate", 2048)) / 10))
+            try:
+                for i in range(0, len(data), step):
+                    self.wfile.write(data[i:i + step])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                self.close_connection = True
+            return None
         if act == "flip":
             off = min(int(fault.get("offset", 0)), len(data) - 1)
             data = data[:off] + bytes([data[off] ^ 0xFF]) + data[off + 1:]

@@ -29,13 +29,23 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* The footer (and, encrypted, its region): pinned to the HEAD's version like every chunk. */
 static int blob_read(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err)
 {
+	struct rp_blob *b = ctx;
 	struct rp_http_response r;
-	int rc = rp_blob_get_range(ctx, off, len, NULL, 0, buf, &r, err);
+	char msg[256];
+	int rc = rp_blob_get_range(b, off, len, NULL, 0, buf, &r, err);
 
-	if (rc == 0)
-		rp_http_response_release(&r);
+	if (rc)
+		return rc;
+	if (!rp_source_same(b->etag, b->last_modified, rp_http_header(&r, "ETag"),
+			    rp_http_header(&r, "Last-Modified"), msg, sizeof(msg)))
+		rc = rp_err_set(err, RP_EIO,
+				"the source changed during the restore: %s answered the range at "
+				"0x%llx with %s",
+				b->display, (unsigned long long)off, msg);
+	rp_http_response_release(&r);
 	return rc;
 }
 

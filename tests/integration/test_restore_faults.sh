@@ -120,6 +120,10 @@ fault_fails "content swapped, If-Match ignored, with a seal" 4 "source changed d
 	"{\"mode\": \"swap\", \"after\": $FIRST, \"t\": 2}" "$PSAS" --seal "$T/seal.json"
 expect_stderr_has "the server ignored If-Match"
 ! grep -q "mismatch with the seal" "$RP_ERR" || fail "swap with a seal: taken for damaged data"
+# the change right after the HEAD: the footer read is pinned like every chunk
+fault_fails "content swapped after the HEAD" 4 "source changed during the restore" \
+	'{"mode": "swap", "after_requests": 1}' "$PSAS"
+expect_stderr_has "answered the range at 0x$(printf '%x' $((64 * MIB))) with ETag"
 fault_fails "500 with --retries 0" 4 "HTTP 500" "{\"mode\": \"500\", \"nth\": $FIRST}" "$PSAS" --retries 0
 expect_stderr_has "after 0 retries"
 fault_fails "stall with --retries 0" 4 "chunk" \

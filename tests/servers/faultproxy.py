@@ -40,7 +40,9 @@ restart (so every newly written fault starts from zero):
                                       412), and range GET bodies are another content (every byte
                                       XOR 0xA5) with Content-MD5 (and the simulated CRC64)
                                       computed over the new bytes, so each range is consistent
-                                      with its own hash
+                                      with its own hash; with "after_requests": K instead of
+                                      "after", the change comes after the Kth request of any
+                                      kind (1: the HEAD sees the old blob, the next read not)
   {"mode": "trickle", "nth": 1, "count": 1, "rate": 2048}
                                       COUNT range GETs from the Nth on (without "count": every
                                       one from the Nth) send their headers, then the body at
@@ -129,6 +131,7 @@ class State:
         self.fault_text = None
         self.fault = {"mode": "none"}
         self.range_n = 0  # range GETs since the fault was set
+        self.req_n = 0  # requests of any kind since the fault was set
         self.put_n = 0  # Put Page requests since the fault was set
         self.new_etag = None
         self.stats = {"requests": 0, "range_gets": 0, "heads": 0, "pagelists": 0, "other": 0,
@@ -149,6 +152,7 @@ class State:
                 print("faultproxy: bad fault file: %r" % text, file=sys.stderr)
                 self.fault = {"mode": "none"}
             self.range_n = 0
+            self.req_n = 0
             self.put_n = 0
             self.new_etag = None
             self.stats["fault"] = self.fault.get("mode", "none")
@@ -245,9 +249,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if put_page:
                 st.put_n += 1
                 pn = st.put_n
+            st.req_n += 1
             after = int(fault.get("after", 0))
-            if mode in ("etag", "swap") and st.new_etag is None and (
-                    n > after if kind == "range_gets" else st.range_n >= after):
+            if "after_requests" in fault:
+                changed = st.req_n > int(fault["after_requests"])
+            else:
+                changed = n > after if kind == "range_gets" else st.range_n >= after
+            if mode in ("etag", "swap") and st.new_etag is None and changed:
                 st.new_etag = '"0x%s"' % secrets.token_hex(8).upper()
             new_etag = st.new_etag if mode in ("etag", "swap") else None
         nth = int(fault.get("nth", 1))

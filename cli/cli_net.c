@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "cli/cli_keys.h"
+#include "cli/cli_report_json.h"
 #include "common/util.h"
 
 void cli_net_defaults(struct cli_net_args *a)
@@ -59,6 +60,11 @@ int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *n
 	if (strcmp(name, "low-speed-time") == 0) {
 		rc = number(cmd, name, arg, 1, 3600, &v);
 		a->http.low_speed_time_s = (long)v;
+		return rc;
+	}
+	if (strcmp(name, "range-timeout") == 0) {
+		rc = number(cmd, name, arg, 1, 86400, &v);
+		a->range_timeout_s = (unsigned)v;
 		return rc;
 	}
 	if (strcmp(name, "transport-hash") == 0) {
@@ -197,7 +203,7 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 		rp_json_set_str(d, rp_digest_name((enum rp_digest_alg)i), hex);
 	}
 	rp_json_set(o, "digests", d);
-	rp_json_set_str(o, "digests_from", rep->digests_from_seal ? "seal" : "computed");
+	cli_seal_claims_add(o, seal);
 	rp_json_set_u64(o, "mismatch_count", f->mismatch_count);
 	mm = rp_json_new_array();
 	for (k = 0; f->mismatches && k < f->mismatch_count && k < RP_SCAN_MAX_MISMATCHES; k++) {
@@ -254,10 +260,8 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 	if (rp_json_string(rp_json_get(r, "seal_source")))
 		fprintf(f, "note: the seal was made from %s\n",
 			rp_json_string(rp_json_get(r, "seal_source")));
-	if (rp_json_string(rp_json_get(r, "digests_from")) &&
-	    strcmp(rp_json_string(rp_json_get(r, "digests_from")), "seal") == 0)
-		fprintf(f, "whole-disk digests (the seal's: every chunk matched it):\n");
 	cli_print_tree(f, rp_json_get(r, "digests"), 2);
+	cli_seal_claims_print(f, r, "");
 	for (i = 0; i < rp_json_array_size(rp_json_get(r, "mismatches")) && i < 20; i++) {
 		const struct rp_json *m = rp_json_array_at(rp_json_get(r, "mismatches"), i);
 		uint64_t idx = 0, off = 0;

@@ -12,6 +12,7 @@ struct cli_net_args {
 	uint64_t chunk_size;
 	unsigned retries;
 	unsigned retry_base_ms;
+	unsigned range_timeout_s; /* 0: RP_FETCH_RANGE_FLOOR_S */
 	enum rp_th_request th;
 };
 
@@ -37,6 +38,8 @@ struct cli_net_args {
 	{"retry-base-ms", 0, true, "MS", "first backoff; doubles with jitter up to 60 s (800)"},  \
 	{"transport-hash", 0, true, "auto|crc64|md5|none", "per-range hash from the service"},     \
 	{"low-speed-time", 0, true, "S", "abort a transfer under 1 KiB/s for S seconds (60)"},     \
+	{"range-timeout", 0, true, "S", "a ranged read must end within max(S, its bytes / 100 "  \
+					"KiB/s), else it is retried twice, then fails (30)"},      \
 	{"allow-http", 0, false, NULL, "permit http:// sources (no TLS)"},                         \
 	CLI_CONN_OPTS
 

@@ -133,6 +133,48 @@ static struct rp_json *mismatches_json(const struct cli_disk_report *d)
 	return arr;
 }
 
+void cli_seal_claims_add(struct rp_json *obj, const struct rp_seal *seal)
+{
+	const bool has[RP_DIGEST_COUNT] = {seal && seal->has_sha256, seal && seal->has_md5,
+					   seal && seal->has_sha1};
+	struct rp_json *o;
+	unsigned a;
+
+	if (!has[RP_DIGEST_SHA256] && !has[RP_DIGEST_MD5] && !has[RP_DIGEST_SHA1])
+		return;
+	o = rp_json_new_object();
+	for (a = 0; a < RP_DIGEST_COUNT; a++) {
+		const uint8_t *v = a == RP_DIGEST_SHA256 ? seal->sha256
+				   : a == RP_DIGEST_MD5	  ? seal->md5
+							  : seal->sha1;
+		char hex[2 * RP_DIGEST_MAX + 1];
+
+		if (!has[a])
+			continue;
+		rp_hex(v, rp_digest_size((enum rp_digest_alg)a), hex);
+		rp_json_set_str(o, rp_digest_name((enum rp_digest_alg)a), hex);
+	}
+	rp_json_set(obj, "seal_claims", o);
+}
+
+void cli_seal_claims_print(FILE *f, const struct rp_json *obj, const char *indent)
+{
+	const struct rp_json *claims = rp_json_get(obj, "seal_claims");
+	const struct rp_json *digests = rp_json_get(obj, "digests");
+	unsigned a;
+
+	for (a = 0; claims && a < RP_DIGEST_COUNT; a++) {
+		const char *name = rp_digest_name((enum rp_digest_alg)a);
+		const char *claim = rp_json_string(rp_json_get(claims, name));
+		const char *got = rp_json_string(rp_json_get(digests, name));
+
+		if (!claim || (got && strcmp(got, claim) == 0))
+			continue;
+		fprintf(f, "%sseal says %s %s (%s)\n", indent, name, claim,
+			got ? "the disk's differs" : "not computed; --digests computes it");
+	}
+}
+
 static void add_digests(struct rp_json *disk, const struct cli_disk_report *d)
 {
 	struct rp_json *o;
@@ -151,6 +193,7 @@ static void add_digests(struct rp_json *disk, const struct cli_disk_report *d)
 		}
 		rp_json_set(disk, "digests", o);
 	}
+	cli_seal_claims_add(disk, d->expect);
 	if (d->windows) {
 		struct rp_json *arr = rp_json_new_array();
 
@@ -360,6 +403,7 @@ void cli_report_print(FILE *f, const struct rp_json *r)
 			fprintf(f, "  ... and %zu more (see --json)\n",
 				rp_json_array_size(mm) - 20);
 		cli_print_tree(f, rp_json_get(d, "digests"), 2);
+		cli_seal_claims_print(f, d, "  ");
 		for (k = 0; k < rp_json_array_size(rp_json_get(d, "problems")); k++)
 			fprintf(f, "  problem: %s\n",
 				rp_json_string(rp_json_array_at(rp_json_get(d, "problems"), k)));

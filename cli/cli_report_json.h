@@ -86,6 +86,17 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 				   const struct rp_seal *seal, const char *out, const char *name,
 				   time_t started, time_t ended, int rc, const char *error);
 
+/*
+ * The seal's own whole-disk digests, as "seal_claims": {"sha256": ...} in obj (nothing when
+ * seal is NULL or records none). A seal's digest is a claim: it goes there and never under
+ * "digests", which hold only what was computed from the bytes (docs/report.md).
+ */
+void cli_seal_claims_add(struct rp_json *obj, const struct rp_seal *seal);
+
+/* For people: "seal says sha256 X (not computed)" for each claim in obj["seal_claims"] that
+ * obj["digests"] does not hold with the same value, each line starting with indent. */
+void cli_seal_claims_print(FILE *f, const struct rp_json *obj, const char *indent);
+
 /* Print a report for people (stdout). */
 void cli_report_print(FILE *f, const struct rp_json *report);
 

@@ -26,6 +26,7 @@ struct restore_args {
 	const char *seal;
 	enum rp_out_format format;
 	unsigned digests;
+	bool digests_set; /* --digests given: computed even with a seal */
 	bool force;
 	bool quiet;
 	bool json;
@@ -39,7 +40,9 @@ static const struct cli_opt restore_opts[] = {
 	{"out-dir", 0, true, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)"},
 	{"format", 0, true, "vhd|raw", "vhd keeps the Azure fixed VHD (default for VHD blobs)"},
 	{"seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"},
-	{"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default sha256)"},
+	{"digests", 0, true, "LIST", "whole-disk digests computed from the bytes: sha256,md5,sha1 "
+			"(default sha256 without a seal, none with one: the seal's are shown as "
+			"its claim)"},
 	{"force", 'f', false, NULL, "replace OUT if it exists"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	{"json", 0, false, NULL, "print a JSON report on stdout"},
@@ -73,6 +76,7 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 	} else if (strcmp(name, "seal") == 0) {
 		a->seal = arg;
 	} else if (strcmp(name, "digests") == 0) {
+		a->digests_set = true;
 		return cli_parse_digests(cmd, arg, &a->digests);
 	} else if (strcmp(name, "force") == 0) {
 		a->force = true;
@@ -149,9 +153,14 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.chunk_size = seal ? seal->chunk_size : a->net.chunk_size;
 		o.retries = a->net.retries;
 		o.retry_base_ms = a->net.retry_base_ms;
+		o.range_timeout_s = a->net.range_timeout_s;
 		o.th = a->net.th;
 		o.seal = seal;
-		o.whole_digests = a->digests;
+		/* With a seal every chunk is checked against it; the linear whole-disk digests
+		 * (a second pass over every byte, holes included) are computed when asked for.
+		 * The seal's own are shown as its claim (cli_seal_claims_json), never as the
+		 * disk's. */
+		o.whole_digests = seal && !a->digests_set ? 0 : a->digests;
 		o.keys = &a->keys;
 		o.progress = cli_progress_cb;
 		o.progress_ctx = &prog;

@@ -213,6 +213,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	o.net.chunk_size = a.net.chunk_size;
 	o.net.retries = a.net.retries;
 	o.net.retry_base_ms = a.net.retry_base_ms;
+	o.net.range_timeout_s = a.net.range_timeout_s;
 	o.net.th = a.net.th;
 	o.net.progress = cli_progress_cb;
 	o.net.progress_ctx = &prog;

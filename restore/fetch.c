@@ -40,6 +40,9 @@ struct slot {
 	uint64_t soff;         /* the stored range fetched (differs when encrypted) */
 	size_t slen;
 	unsigned attempt;
+	unsigned slow;         /* attempts cut at the range deadline */
+	double started;        /* when the current transfer began */
+	long deadline_ms;
 	bool read_back;        /* verified by an earlier run: read from the sink, not fetched */
 	double wait_until;
 	struct rp_http_xfer_result xr;
@@ -119,6 +122,27 @@ static void fail(struct engine *e, int rc, const char *msg)
 }
 
 /* ---- checks (worker threads) ---- */
+
+bool rp_source_same(const char *pinned_etag, const char *pinned_lm, const char *etag,
+		    const char *lm, char *msg, size_t msgsz)
+{
+	if (!pinned_etag || !pinned_etag[0])
+		return true;
+	if (!etag || !etag[0]) {
+		snprintf(msg, msgsz, "an answer without ETag, the blob's was %s", pinned_etag);
+		return false;
+	}
+	if (strcmp(etag, pinned_etag) != 0) {
+		snprintf(msg, msgsz, "ETag %s, not %s (the server ignored If-Match)", etag,
+			 pinned_etag);
+		return false;
+	}
+	if (pinned_lm && pinned_lm[0] && lm && lm[0] && strcmp(lm, pinned_lm) != 0) {
+		snprintf(msg, msgsz, "Last-Modified %s, not %s", lm, pinned_lm);
+		return false;
+	}
+	return true;
+}
 
 int rp_transport_check(enum rp_transport_hash th, const char *crc64_b64, const char *md5_b64,
 		       const uint8_t *buf, size_t len, char *msg, size_t msgsz)
@@ -359,6 +383,24 @@ static void *digester_main(void *arg)
 
 /* ---- the transfer thread ---- */
 
+long rp_fetch_range_deadline_ms(const struct rp_fetch_opts *o, uint64_t bytes)
+{
+	double floor_s = o->range_timeout_s ? o->range_timeout_s : RP_FETCH_RANGE_FLOOR_S;
+	double rate = RP_FETCH_MIN_RATE, s;
+	unsigned conns = o->connections ? o->connections : 1;
+
+	if (o->limit_rate && (double)o->limit_rate / conns / 4 < rate)
+		rate = (double)o->limit_rate / conns / 4;
+	if (rate < 1)
+		rate = 1;
+	s = (double)bytes / rate;
+	if (s < floor_s)
+		s = floor_s;
+	if (s > 86400.0 * 7)
+		s = 86400.0 * 7;
+	return (long)(s * 1000);
+}
+
 static int start_fetch(struct engine *e, struct slot *s)
 {
 	const struct rp_fetch_opts *o = e->o;
@@ -386,7 +428,10 @@ static int start_fetch(struct engine *e, struct slot *s)
 	else if (o->th == RP_TH_MD5)
 		headers[n++] = "x-ms-range-get-content-md5: true";
 	headers[n] = NULL;
-	rc = rp_http_multi_get_range(e->multi, o->url, headers, s->soff, s->slen, s->buf, s, &err);
+	s->deadline_ms = rp_fetch_range_deadline_ms(o, s->slen);
+	s->started = now_s();
+	rc = rp_http_multi_get_range(e->multi, o->url, headers, s->soff, s->slen, s->buf,
+				     s->deadline_ms, s, &err);
 	if (rc) {
 		fail(e, rc, err.msg);
 		return rc;
@@ -463,6 +508,27 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 		fail(e, r->code, r->msg);
 		return;
 	}
+	if (r->code && r->timed_out &&
+	    now_s() - s->started >= (double)s->deadline_ms / 1000.0 * 0.95) {
+		unsigned most = e->o->retries < RP_FETCH_SLOW_RETRIES ? e->o->retries
+								      : RP_FETCH_SLOW_RETRIES;
+
+		snprintf(what, sizeof(what),
+			 "too slow: %s did not send %zu bytes within %.0f s (the range deadline)",
+			 e->o->display, s->slen, (double)s->deadline_ms / 1000.0);
+		if (s->slow >= most) {
+			char msg[RP_ERR_MSG_MAX];
+
+			snprintf(msg, sizeof(msg),
+				 "chunk %" PRIu64 " at 0x%" PRIx64 ": %s (after %u retries)",
+				 s->chunk, s->off, what, s->attempt);
+			fail(e, RP_EIO, msg);
+			return;
+		}
+		s->slow++;
+		retry_or_fail(e, s, RP_EIO, what, -1);
+		return;
+	}
 	if (r->code) {
 		retry_or_fail(e, s, RP_EIO, r->msg, -1);
 		return;
@@ -487,6 +553,21 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 			retry_or_fail(e, s, RP_EIO, what, -1);
 			return;
 		}
+		/* Before any check of the bytes: a server that ignores If-Match sends another
+		 * version whose own transport hash (and, for a changed chunk, seal mismatch)
+		 * would otherwise be taken for damage on the way, or pass. */
+		if (!rp_source_same(e->o->etag, e->o->last_modified, r->etag, r->last_modified,
+				    what, sizeof(what))) {
+			char msg[RP_ERR_MSG_MAX];
+
+			snprintf(msg, sizeof(msg),
+				 "the source changed during the restore: chunk %" PRIu64
+				 " at 0x%" PRIx64 ": %s answered with %s",
+				 s->chunk, s->off, e->o->display, what);
+			e->r->source_changed = true;
+			fail(e, RP_EIO, msg);
+			return;
+		}
 		e->r->bytes_fetched += s->slen;
 		e->r->chunks_fetched++;
 		pthread_mutex_lock(&e->lock);
@@ -501,7 +582,8 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 	}
 	if (r->status == 412) {
 		snprintf(what, sizeof(what),
-			 "blob changed during restore: %s no longer has ETag %s (412 %s)",
+			 "the source changed during the restore: %s no longer has ETag %s "
+			 "(412 %s)",
 			 e->o->display, e->o->etag ? e->o->etag : "", r->error_code);
 		e->r->source_changed = true;
 		fail(e, RP_EIO, what);
@@ -705,6 +787,7 @@ static int schedule(struct engine *e)
 						   : o->chunk_size) +
 				  o->overhead;
 		s->attempt = 0;
+		s->slow = 0;
 		s->read_back = o->sink.done_before && o->sink.done_before(o->sink.ctx, c);
 		if (s->read_back) {
 			pthread_mutex_lock(&e->lock);

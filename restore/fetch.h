@@ -42,6 +42,16 @@ const char *rp_transport_hash_name(enum rp_transport_hash th);
 int rp_transport_check(enum rp_transport_hash th, const char *crc64_b64, const char *md5_b64,
 		       const uint8_t *buf, size_t len, char *msg, size_t msgsz);
 
+/*
+ * Is an answer from the pinned version of the source? Every answer's ETag must be pinned_etag
+ * and, when both the pinned HEAD and the answer give one, its Last-Modified pinned_lm: a server
+ * that ignores If-Match would otherwise hand out the bytes of another version, each range
+ * consistent with its own transport hash. pinned_etag NULL or "": nothing is pinned (true).
+ * False with msg ("ETag \"B\", not \"A\"", "no ETag", ...) when the answer is from another one.
+ */
+bool rp_source_same(const char *pinned_etag, const char *pinned_lm, const char *etag,
+		    const char *lm, char *msg, size_t msgsz);
+
 /* Which chunks hold data: called from the transfer thread, in increasing chunk order. */
 typedef int (*rp_fetch_plan_fn)(void *ctx, uint64_t chunk, bool *allocated, struct rp_err *err);
 
@@ -62,12 +72,34 @@ struct rp_fetch_sink {
 	void *ctx;
 };
 
+/*
+ * The deadline of one range (docs/exit-codes.md, README "restore"): a range must complete
+ * within max(floor, bytes / minimum rate), else it is cut and fetched again, at most
+ * RP_FETCH_SLOW_RETRIES times (fewer if retries says so), then the run fails naming the chunk
+ * ("too slow", RP_EIO). The low-speed limit alone (1 KiB/s over 60 s) would let a server that
+ * trickles 2 KiB/s hold a 4 MiB range for 34 minutes. The minimum rate is per connection: with
+ * a cap on the total rate (limit_rate, bytes/s) it is a quarter of the cap's share of each
+ * connection, so that a low cap never fails a healthy range.
+ */
+#define RP_FETCH_RANGE_FLOOR_S 30       /* default floor, seconds */
+#define RP_FETCH_MIN_RATE (100u * 1024) /* bytes per second per range, without a cap */
+#define RP_FETCH_SLOW_RETRIES 2
+
+struct rp_fetch_opts;
+
+/* The deadline in milliseconds for a range of bytes under o (range_timeout_s, limit_rate,
+ * connections). */
+long rp_fetch_range_deadline_ms(const struct rp_fetch_opts *o, uint64_t bytes);
+
 struct rp_fetch_opts {
 	const char *url;            /* the blob (may carry a SAS: never printed) */
 	const char *display;        /* the URL without secrets, for messages */
 	struct rp_auth *auth;       /* bearer credential, or NULL */
 	const struct rp_http_opts *http;
-	const char *etag;           /* sent as If-Match on every range; NULL or "" for none */
+	const char *etag;           /* sent as If-Match on every range, and every answer must
+				     * carry it (rp_source_same); NULL or "" for none */
+	const char *last_modified;  /* the HEAD's Last-Modified: answers that give one must match
+				     * it (NULL or "": unchecked) */
 	uint64_t size;              /* bytes to fetch from offset 0 */
 	uint64_t total_size;        /* the whole blob, as Content-Range must say (0: unchecked) */
 	uint64_t chunk_size;
@@ -75,6 +107,9 @@ struct rp_fetch_opts {
 	unsigned workers;           /* 0: number of cores */
 	unsigned retries;
 	unsigned retry_base_ms;     /* first backoff; doubles, with jitter, up to 60 s */
+	unsigned range_timeout_s;   /* the floor of a range's deadline; 0: RP_FETCH_RANGE_FLOOR_S */
+	uint64_t limit_rate;        /* a cap on the total rate in bytes/s, 0: none (the deadline
+				     * scales with it) */
 	enum rp_transport_hash th;
 	const struct rp_seal *expect; /* compare each chunk's SHA-256 (may be NULL) */
 	/*
@@ -117,10 +152,13 @@ struct rp_fetch_result {
 	uint64_t bytes_resumed;   /* verified by an earlier run: read back, not fetched */
 	uint64_t chunks_fetched;
 	uint64_t retries;
-	bool source_changed;      /* a range answered 412: the blob is no longer the one we began */
+	bool source_changed;      /* a range answered 412, or with another ETag or Last-Modified:
+				   * the blob is no longer the one we began */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
 	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */
+	/* Whole-disk digests computed here from the bytes, and only those: nothing else (a
+	 * seal's claim, say) may be written into them, as reports present them as the disk's. */
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
 	uint8_t *windows;         /* window_count SHA-256 digests of 32 bytes (hash_window) */

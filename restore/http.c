@@ -538,6 +538,8 @@ static size_t xfer_header_cb(char *p, size_t size, size_t n, void *ud)
 
 	if (header_is(p, len, "ETag", &v, &vlen))
 		copy_value(r->etag, sizeof(r->etag), v, vlen);
+	else if (header_is(p, len, "Last-Modified", &v, &vlen))
+		copy_value(r->last_modified, sizeof(r->last_modified), v, vlen);
 	else if (header_is(p, len, "x-ms-content-crc64", &v, &vlen))
 		copy_value(r->crc64, sizeof(r->crc64), v, vlen);
 	else if (header_is(p, len, "Content-MD5", &v, &vlen))
@@ -586,7 +588,8 @@ static size_t xfer_body_cb(char *p, size_t size, size_t n, void *ud)
 }
 
 int rp_http_multi_get_range(struct rp_http_multi *m, const char *url, const char *const *headers,
-			    uint64_t off, size_t len, uint8_t *buf, void *user, struct rp_err *err)
+			    uint64_t off, size_t len, uint8_t *buf, long timeout_ms, void *user,
+			    struct rp_err *err)
 {
 	struct xfer *x = NULL;
 	char range[64];
@@ -622,6 +625,8 @@ int rp_http_multi_get_range(struct rp_http_multi *m, const char *url, const char
 		 (unsigned long long)(off + len - 1));
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
 	curl_easy_setopt(x->easy, CURLOPT_RANGE, range);
+	if (timeout_ms > 0)
+		curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, xfer_body_cb);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
@@ -696,6 +701,7 @@ int rp_http_multi_run(struct rp_http_multi *m, int timeout_ms, rp_http_done_fn d
 			transport_error(x->res.msg, sizeof(x->res.msg), x->url, cc, x->errbuf,
 					&x->policy);
 			x->res.code = x->policy.refused ? RP_EAUTH : RP_EIO;
+			x->res.timed_out = cc == CURLE_OPERATION_TIMEDOUT;
 			x->res.permanent = x->policy.refused || cc == CURLE_PEER_FAILED_VERIFICATION ||
 					   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM ||
 					   cc == CURLE_SSL_ISSUER_ERROR || cc == CURLE_UNSUPPORTED_PROTOCOL;

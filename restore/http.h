@@ -107,10 +107,12 @@ bool rp_http_failed_for_good(const struct rp_http *h);
 struct rp_http_xfer_result {
 	int code;             /* 0: an HTTP answer came (any status); else RP_EIO / RP_EAUTH */
 	bool permanent;       /* a failure no retry can mend (an untrusted certificate, say) */
+	bool timed_out;       /* the transfer's deadline (timeout_ms) passed before it completed */
 	long status;
 	size_t received;      /* body bytes written to the caller's buffer (2xx only) */
 	bool overflow;        /* the server sent more than asked for */
 	char etag[128];
+	char last_modified[64];
 	char crc64[32];       /* x-ms-content-crc64 */
 	char md5[32];         /* Content-MD5 */
 	char error_code[64];  /* x-ms-error-code, or <Code> of an XML error body */
@@ -129,10 +131,13 @@ void rp_http_multi_free(struct rp_http_multi *m);
 
 /*
  * Start GET url with "Range: bytes=off-(off+len-1)" (plus headers, NULL-terminated) writing the
- * body into buf (len bytes). user comes back with the result. The URL is copied.
+ * body into buf (len bytes). user comes back with the result. The URL is copied. timeout_ms > 0:
+ * the whole transfer (connection included) must complete within it, else it ends with
+ * timed_out set (a server that trickles above the low-speed limit would hold it for ever).
  */
 int rp_http_multi_get_range(struct rp_http_multi *m, const char *url, const char *const *headers,
-			    uint64_t off, size_t len, uint8_t *buf, void *user, struct rp_err *err);
+			    uint64_t off, size_t len, uint8_t *buf, long timeout_ms, void *user,
+			    struct rp_err *err);
 
 typedef void (*rp_http_done_fn)(void *ctx, void *user, const struct rp_http_xfer_result *r);
 

@@ -40,9 +40,11 @@ struct rp_restore_opts {
 	uint64_t chunk_size;
 	unsigned retries;
 	unsigned retry_base_ms;
+	unsigned range_timeout_s; /* floor of a range's deadline (fetch.h); 0: the default */
+	uint64_t limit_rate;      /* cap on the total rate, bytes/s (0: none): scales the deadline */
 	enum rp_th_request th;
 	const struct rp_seal *seal;
-	unsigned whole_digests;
+	unsigned whole_digests;  /* (1u << RP_DIGEST_*) computed from the bytes, in chunk order */
 	uint64_t hash_window;    /* piecewise SHA-256 (fetch.h); needs every chunk */
 	bool keep_going;
 	/* KEK for client-side encrypted blobs (their encryptiondata metadata); NULL: refused */
@@ -71,7 +73,6 @@ struct rp_restore_report {
 	enum rp_transport_hash th;
 	bool resumed;
 	uint64_t written_listed; /* bytes the page ranges list as written (page blobs) */
-	bool digests_from_seal;  /* whole-disk digests are the seal's, every chunk having matched */
 	bool encrypted;          /* client-side encrypted: decrypted as it streamed */
 	char enc_protocol[8];
 	uint64_t region_len;

@@ -7,7 +7,8 @@
 # fails with luks-no-key; a byte flipped on the wire in a chunk the check reads fails as a
 # transport-hash or seal mismatch (never as a wrong key) and is mended by a retry; a blob that
 # changes between the pass and the check fails as source-changed; the audit log names the
-# chunks the check read; a check that cannot run (no LUKS volume) keeps the pass's results;
+# chunks the check read; a blob that changes under a server that ignores If-Match fails as
+# source-changed too; a check that cannot run (no LUKS volume) keeps the pass's results;
 # the passphrase appears in no output.
 set -euo pipefail
 : "${RP_SOURCE_DIR:?set RP_SOURCE_DIR to the source tree}"
@@ -94,6 +95,15 @@ V 4 "$PSAS" --luks-passphrase-file "$T/pass" --json
 expect_stderr_has "changed after it was verified (412 to If-Match"
 reason source-changed
 pass "the blob changes during the check (412): exit 4, source-changed"
+# the same change from a server that ignores If-Match: other bytes (their MD5 matches them)
+# under a new ETag; only the answer's ETag tells
+proxy_fault "{\"mode\": \"swap\", \"after\": $((P + 1))}"
+V 4 "$PSAS" --luks-passphrase-file "$T/pass" --json
+expect_stderr_has "changed after it was verified: the range at"
+expect_stderr_has "the server ignored If-Match"
+reason source-changed
+[ "$(proxy_stat 'd["injected"].get("swap", 0)')" -gt 0 ] || fail "the proxy swapped nothing (test is void)"
+pass "the blob changes during the check, If-Match ignored: exit 4, source-changed"
 faultproxy_stop
 azurite_stop
 

@@ -2,7 +2,12 @@
 # Network restore through tests/servers/faultproxy.py: in front of Azurite (strict) a reset
 # mid-body, 503 with Retry-After, a 500, a stall past --low-speed-time, a short body, a flipped
 # byte under Azure's CRC64 (the proxy's crc64 simulation) each complete byte-identical with
-# retries > 0; an ETag change mid-restore fails with exit 4 "blob changed during restore"; in
+# retries > 0; an ETag change mid-restore fails with exit 4 "source changed during the restore",
+# and so does one from a server that ignores If-Match and serves another content (each range
+# consistent with its own MD5) under a new ETag, with and without a seal; a server that trickles
+# 2 KiB/s (above curl's low-speed limit) has its range cut at the range deadline
+# (--range-timeout 2 with 64 KiB chunks): once, it is retried and completes; always, the restore
+# fails with exit 4 "too slow" naming the chunk after 2 retries; in
 # front of nginx a flipped byte is caught by the seal, a reset and a short body are retried.
 # After every failure there is no OUT, and no unverified byte was written: with --retries 0 a
 # flipped chunk fails (exit 1) and OUT.partial does not hold the flipped byte.
@@ -83,6 +88,10 @@ fault_ok "stall past --low-speed-time 2" "{\"mode\": \"stall\", \"nth\": $FIRST,
 # the restore's own time, not the checks around it: the 120 s stall was cut long before its end
 json_check "$T/ok$N.json" 'd["seconds"] < 60' "stall: the transfer was not cut after 2 s"
 fault_ok "short body" "{\"mode\": \"short\", \"nth\": $FIRST}"
+# 64 KiB at 2 KiB/s takes 32 s: only the 2 s range deadline (max(2 s, 64 KiB / 100 KiB/s)) cuts it
+fault_ok "trickle at 2 KiB/s past --range-timeout 2" \
+	"{\"mode\": \"trickle\", \"nth\": $FIRST, \"count\": 1, \"rate\": 2048}" \
+	--range-timeout 2 --chunk-size 64K
 # with the crc64 simulation the probe answers, so chunks start at the 3rd range GET
 fault_ok "flipped byte caught by CRC64" \
 	'{"mode": "flip", "crc64": true, "nth": 3, "offset": 1000}' --chunk-size 1M
@@ -91,17 +100,46 @@ fault_ok "reset under CRC64" '{"mode": "reset", "crc64": true, "nth": 4}' --chun
 	--transport-hash crc64
 
 note "failures"
-fault_fails "ETag change mid-restore" 4 "blob changed during restore" \
+fault_fails "ETag change mid-restore" 4 "source changed during the restore" \
 	"{\"mode\": \"etag\", \"after\": $FIRST}" "$PSAS"
 [ -f "$T/bad$N.vhd.partial" ] && [ -f "$T/bad$N.vhd.journal" ] || fail "ETag change: partial not kept"
 expect_stderr_has "ConditionNotMet"
 expect_stderr_has "remove them to start over"
 ! grep -q "again to resume" "$RP_ERR" || fail "ETag change: the message offers a resume that would be refused"
 pass "ETag change: OUT.partial and OUT.journal kept"
+# A server that ignores If-Match: the content and ETag change after the first chunk, every
+# range's MD5 matches its new bytes; only the ETag of each answer tells the versions apart.
+before=$(proxy_stat "d['injected'].get('swap', 0)")
+fault_fails "content swapped, If-Match ignored, no seal" 4 "source changed during the restore" \
+	"{\"mode\": \"swap\", \"after\": $FIRST}" "$PSAS"
+expect_stderr_has "the server ignored If-Match"
+expect_stderr_has "remove them to start over"
+[ "$(proxy_stat "d['injected'].get('swap', 0)")" -gt "$before" ] ||
+	fail "swap: the proxy swapped nothing (test is void)"
+fault_fails "content swapped, If-Match ignored, with a seal" 4 "source changed during the restore" \
+	"{\"mode\": \"swap\", \"after\": $FIRST, \"t\": 2}" "$PSAS" --seal "$T/seal.json"
+expect_stderr_has "the server ignored If-Match"
+! grep -q "mismatch with the seal" "$RP_ERR" || fail "swap with a seal: taken for damaged data"
+# the change right after the HEAD: the footer read is pinned like every chunk
+fault_fails "content swapped after the HEAD" 4 "source changed during the restore" \
+	'{"mode": "swap", "after_requests": 1}' "$PSAS"
+expect_stderr_has "answered the range at 0x$(printf '%x' $((64 * MIB))) with ETag"
 fault_fails "500 with --retries 0" 4 "HTTP 500" "{\"mode\": \"500\", \"nth\": $FIRST}" "$PSAS" --retries 0
 expect_stderr_has "after 0 retries"
 fault_fails "stall with --retries 0" 4 "chunk" \
 	"{\"mode\": \"stall\", \"nth\": $FIRST, \"seconds\": 30}" "$PSAS" --retries 0 --low-speed-time 2
+
+fault_fails "every range trickles at 2 KiB/s" 4 "too slow" \
+	"{\"mode\": \"trickle\", \"nth\": $FIRST, \"rate\": 2048}" "$PSAS" --range-timeout 2 \
+	--chunk-size 64K
+expect_stderr_has "within 2 s (the range deadline) (after 2 retries)"
+grep -Eq "chunk [0-9]+ at 0x[0-9a-f]+: too slow" "$RP_ERR" || fail "trickle: the chunk is not named"
+expect_stderr_has "again to resume"
+usage_text=$(R restore --help 2>&1 || true)
+grep -q -- "--range-timeout" <<<"$usage_text" || fail "restore --help does not name --range-timeout"
+expect_exit 2 R restore --range-timeout 0 "$PSAS" -o "$T/rt0.vhd"
+expect_stderr_has "--range-timeout must be a number from 1 to 86400"
+pass "--range-timeout in the help; 0 is a usage error"
 
 note "no unverified byte written"
 proxy_fault '{"mode": "none", "t": 1}'

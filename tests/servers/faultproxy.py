@@ -34,6 +34,21 @@ restart (so every newly written fault starts from zero):
                                       If-Match is not the advertised ETag gets 412
                                       ConditionNotMet, one with the new ETag is forwarded
                                       without If-Match
+  {"mode": "swap", "after": 2}        a server that ignores If-Match while the blob changes:
+                                      after AFTER range GETs every answer (HEAD, GET) advertises
+                                      a new ETag and Last-Modified, If-Match is dropped (never
+                                      412), and range GET bodies are another content (every byte
+                                      XOR 0xA5) with Content-MD5 (and the simulated CRC64)
+                                      computed over the new bytes, so each range is consistent
+                                      with its own hash; with "after_requests": K instead of
+                                      "after", the change comes after the Kth request of any
+                                      kind (1: the HEAD sees the old blob, the next read not)
+  {"mode": "trickle", "nth": 1, "count": 1, "rate": 2048}
+                                      COUNT range GETs from the Nth on (without "count": every
+                                      one from the Nth) send their headers, then the body at
+                                      RATE bytes per second (above curl's low-speed limit, so
+                                      only a deadline ends them); the rest of the body follows
+                                      if the client waits that long
   {"mode": "crc64"}                   no fault; the CRC64 simulation below only
   "crc64": true                       (with any mode) simulate Azure's per-range CRC64: a range
                                       GET whose request has x-ms-range-get-content-crc64: true
@@ -61,6 +76,7 @@ path of the proxy's request log. The log L has one line per request:
 """
 import argparse
 import base64
+import hashlib
 import http.client
 import http.server
 import json
@@ -115,6 +131,7 @@ class State:
         self.fault_text = None
         self.fault = {"mode": "none"}
         self.range_n = 0  # range GETs since the fault was set
+        self.req_n = 0  # requests of any kind since the fault was set
         self.put_n = 0  # Put Page requests since the fault was set
         self.new_etag = None
         self.stats = {"requests": 0, "range_gets": 0, "heads": 0, "pagelists": 0, "other": 0,
@@ -135,6 +152,7 @@ class State:
                 print("faultproxy: bad fault file: %r" % text, file=sys.stderr)
                 self.fault = {"mode": "none"}
             self.range_n = 0
+            self.req_n = 0
             self.put_n = 0
             self.new_etag = None
             self.stats["fault"] = self.fault.get("mode", "none")
@@ -231,17 +249,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if put_page:
                 st.put_n += 1
                 pn = st.put_n
+            st.req_n += 1
             after = int(fault.get("after", 0))
-            if mode == "etag" and st.new_etag is None and (
-                    n > after if kind == "range_gets" else st.range_n >= after):
+            if "after_requests" in fault:
+                changed = st.req_n > int(fault["after_requests"])
+            else:
+                changed = n > after if kind == "range_gets" else st.range_n >= after
+            if mode in ("etag", "swap") and st.new_etag is None and changed:
                 st.new_etag = '"0x%s"' % secrets.token_hex(8).upper()
-            new_etag = st.new_etag if mode == "etag" else None
+            new_etag = st.new_etag if mode in ("etag", "swap") else None
         nth = int(fault.get("nth", 1))
         act = None
         if kind == "range_gets":
             if mode == "503" and nth <= n < nth + int(fault.get("count", 1)):
                 act = "503"
             elif mode in ("reset", "500", "stall", "short", "flip") and n == nth:
+                act = mode
+            elif mode == "swap" and new_etag is not None:
+                act = mode
+            elif mode == "trickle" and n >= nth and (
+                    "count" not in fault or n < nth + int(fault["count"])):
                 act = mode
         if put_page:
             if mode == "put503" and nth <= pn < nth + int(fault.get("count", 1)):
@@ -260,7 +287,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        if k.lower() != "x-ms-range-get-content-crc64"]
         if new_etag is not None:
             im = self.headers.get("If-Match")
-            if im is not None and im != new_etag:
+            if mode == "etag" and im is not None and im != new_etag:
                 return self.local(412, "ConditionNotMet",
                                   "The condition specified using HTTP conditional header(s) "
                                   "is not met.", kind, "etag", rng)
@@ -312,6 +339,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rh = [(k, v) for k, v in r.getheaders() if k.lower() not in HOP]
         if new_etag is not None:
             rh = [(k, new_etag if k.lower() == "etag" else v) for k, v in rh]
+        if mode == "swap" and new_etag is not None:
+            rh = [(k, v) for k, v in rh if k.lower() != "last-modified"]
+            rh.append(("Last-Modified", "Fri, 01 Jan 2027 00:00:00 GMT"))
         # Each request is logged and counted before its answer goes out: a client that exits on
         # the answer must find it in the log and the stats.
         if self.command == "HEAD":
@@ -333,16 +363,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 left -= len(data)
             return
         data = r.read()
+        if act == "swap" and r.status in (200, 206) and data:
+            n = len(data)
+            data = (int.from_bytes(data, "little") ^
+                    int.from_bytes(b"\xa5" * n, "little")).to_bytes(n, "little")
+            if any(k.lower() == "content-md5" for k, _ in rh):
+                rh = [(k, v) for k, v in rh if k.lower() != "content-md5"]
+                rh.append(("Content-MD5", base64.b64encode(hashlib.md5(data).digest()).decode()))
         rh = [(k, v) for k, v in rh if k.lower() != "content-length"]
         rh.append(("Content-Length", str(len(data))))
         if want_crc and r.status in (200, 206):
             rh = [(k, v) for k, v in rh if k.lower() != "x-ms-content-crc64"]
             rh.append(("x-ms-content-crc64", crc64_b64(data)))
-        if act is None or r.status not in (200, 206) or not data:
-            self.done(kind, r.status, act if act == "putflip" else None, rng)
+        if act in (None, "swap") or r.status not in (200, 206) or not data:
+            self.done(kind, r.status, act if act in ("putflip", "swap") else None, rng)
             self.send_head(r.status, r.reason, rh)
             return self.wfile.write(data)
         half = len(data) // 2
+        if act == "trickle":
+            self.done(kind, r.status, act, rng)
+            self.send_head(r.status, r.reason, rh)
+            step = max(1, int(float(fault.get("rate", 2048)) / 10))
+            try:
+                for i in range(0, len(data), step):
+                    self.wfile.write(data[i:i + step])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                self.close_connection = True
+            return None
         if act == "flip":
             off = min(int(fault.get("offset", 0)), len(data) - 1)
             data = data[:off] + bytes([data[off] ^ 0xFF]) + data[off + 1:]

@@ -27,6 +27,7 @@ struct restore_args {
 	enum rp_out_format format;
 	unsigned digests;
 	bool force;
+	bool no_space_check;
 	bool quiet;
 	bool json;
 	const char *report; /* --report FILE */
@@ -41,6 +42,8 @@ static const struct cli_opt restore_opts[] = {
 	{"seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"},
 	{"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default sha256)"},
 	{"force", 'f', false, NULL, "replace OUT if it exists"},
+	{"no-space-check", 0, false, NULL,
+	 "start even if the bytes to write exceed the free space where OUT goes"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	{"json", 0, false, NULL, "print a JSON report on stdout"},
 	{"report", 0, true, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)"},
@@ -76,6 +79,8 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 		return cli_parse_digests(cmd, arg, &a->digests);
 	} else if (strcmp(name, "force") == 0) {
 		a->force = true;
+	} else if (strcmp(name, "no-space-check") == 0) {
+		a->no_space_check = true;
 	} else if (strcmp(name, "quiet") == 0) {
 		a->quiet = true;
 	} else if (strcmp(name, "json") == 0) {
@@ -143,6 +148,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.out = out;
 		o.format = a->format;
 		o.force = a->force;
+		o.no_space_check = a->no_space_check;
 		o.http = a->net.http;
 		o.auth = a->net.auth;
 		o.connections = a->net.connections;

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
+
 static const char *const security_names[] = {
     [RP_SECURITY_TRUSTED_LAUNCH] = "TrustedLaunch",
     [RP_SECURITY_CVM_GUEST_STATE_PMK] = "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey",
@@ -744,27 +746,13 @@ int rp_descriptor_to_json(const struct rp_descriptor *d, struct rp_json **out, s
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno != EINTR)
-			return -1;
-		buf += n > 0 ? n : 0;
-		len -= n > 0 ? (size_t)n : 0;
-	}
-	return 0;
-}
-
 int rp_descriptor_write(const char *path, const struct rp_descriptor *d, struct rp_err *err)
 {
 	struct rp_json *root = NULL;
-	char tmp[4096], *text;
-	int fd, rc;
+	struct rp_outfile f;
+	char *text;
+	int rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return rp_err_set(err, RP_EUSAGE, "descriptor: path '%.80s...' is too long", path);
 	rc = rp_descriptor_to_json(d, &root, err);
 	if (rc)
 		return rc;
@@ -772,24 +760,18 @@ int rp_descriptor_write(const char *path, const struct rp_descriptor *d, struct 
 	rp_json_free(root);
 	if (!text)
 		return rp_err_set(err, RP_EIO, "descriptor: out of memory");
-	/* 0600 from the start, and again in case path.tmp was left over with another mode. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = rp_err_errno(err, errno, "cannot create '%s'", tmp);
-		goto out;
+	/* 0600: the descriptor may hold SAS URLs. A new temporary file (never a planted one),
+	 * renamed over path (common/outfile.h). */
+	rc = rp_outfile_begin(&f, path, 0600, true, err);
+	if (rc == 0) {
+		rc = rp_outfile_write_all(f.fd, text, strlen(text), f.tmp, err);
+		if (rc == 0)
+			rc = rp_outfile_write_all(f.fd, "\n", 1, f.tmp, err);
+		if (rc)
+			rp_outfile_abort(&f);
+		else
+			rc = rp_outfile_commit(&f, err);
 	}
-	if (fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
-	    write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
-		rc = rp_err_errno(err, errno, "cannot write '%s'", tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		rc = rp_err_errno(err, errno, "cannot write '%s'", path);
-		unlink(tmp);
-	}
-out:
 	explicit_bzero(text, strlen(text));
 	free(text);
 	return rc;

@@ -11,6 +11,7 @@
 #include "cli/cli_net.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_rpsource.h"
+#include "common/outfile.h"
 #include "formats/descriptor.h"
 #include "restore/convert.h"
 #include "restore/cse.h"
@@ -28,6 +29,7 @@ struct restore_args {
 	unsigned digests;
 	bool force;
 	bool no_space_check;
+	bool allow_outside; /* --allow-outside-sources */
 	bool quiet;
 	bool json;
 	const char *report; /* --report FILE */
@@ -44,6 +46,8 @@ static const struct cli_opt restore_opts[] = {
 	{"force", 'f', false, NULL, "replace OUT if it exists"},
 	{"no-space-check", 0, false, NULL,
 	 "start even if the bytes to write exceed the free space where OUT goes"},
+	{"allow-outside-sources", 0, false, NULL,
+	 "let a descriptor name local files outside its folder (absolute, '..', links)"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	{"json", 0, false, NULL, "print a JSON report on stdout"},
 	{"report", 0, true, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)"},
@@ -81,6 +85,8 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 		a->force = true;
 	} else if (strcmp(name, "no-space-check") == 0) {
 		a->no_space_check = true;
+	} else if (strcmp(name, "allow-outside-sources") == 0) {
+		a->allow_outside = true;
 	} else if (strcmp(name, "quiet") == 0) {
 		a->quiet = true;
 	} else if (strcmp(name, "json") == 0) {
@@ -186,6 +192,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 				: RP_CONVERT_VHD;
 			co.force = a->force;
 			co.expect = seal;
+			co.out_mode = rp_outfile_mode_like(source);
 			co.progress = cli_progress_cb;
 			co.progress_ctx = &prog;
 			co.stop = &cli_stop;
@@ -261,9 +268,9 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 				 a->format == RP_OUT_RAW ? "raw" : "vhd");
 		else
 			snprintf(out, sizeof(out), "%s", a->out);
-		src = cli_descriptor_source(path, k->source);
-		if (!src) {
-			rc = rp_err_set(err, RP_EIO, "out of memory");
+		rc = cli_descriptor_source(path, k->source, a->allow_outside, &src, err);
+		if (rc) {
+			rp_err_prefix(err, "disk '%s'", k->name);
 			break;
 		}
 		one = restore_one(cmd, a, src, out, override ? override : k->seal,
@@ -296,9 +303,16 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 			if (!extra[i]->source)
 				continue;
 			snprintf(out, sizeof(out), "%s/%s.blob", a->out_dir, names[i]);
-			src = cli_descriptor_source(path, extra[i]->source);
-			if (!src)
+			one = cli_descriptor_source(path, extra[i]->source, a->allow_outside, &src,
+						    err);
+			if (one) {
+				rp_err_prefix(err, "%s", names[i]);
+				if (!first) {
+					first = one;
+					first_err = *err;
+				}
 				continue;
+			}
 			one = restore_one(cmd, a, src, out, NULL, NULL, names[i], reports, err);
 			free(src);
 			if (one && !first) {

@@ -379,3 +379,12 @@ int rp_outfile_check_target(const char *path, struct rp_err *err)
 				  path);
 	return 0;
 }
+
+unsigned rp_outfile_mode_like(const char *src)
+{
+	struct stat st;
+
+	if (stat(src, &st) != 0)
+		return 0600;
+	return (unsigned)(st.st_mode & 0644);
+}

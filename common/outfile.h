@@ -100,6 +100,13 @@ int rp_outfile_lock(const char *lock_path, const char *what, int *fd, struct rp_
  */
 int rp_outfile_check_target(const char *path, struct rp_err *err);
 
+/*
+ * The mode for a file made from the local file src: src's permission bits without write for
+ * group and others (a source only its owner may read gives an output only its owner may
+ * read); 0600 if src cannot be looked at.
+ */
+unsigned rp_outfile_mode_like(const char *src);
+
 /* Remove the lock file (while still holding it) and release it; fd < 0 is a no-op. */
 void rp_outfile_unlock(const char *lock_path, int fd);
 

@@ -111,8 +111,8 @@ static int write_footer(int fd, const char *path, uint64_t size, struct rp_err *
 
 /* OUT.lock for the whole run, then a new OUT.partial (a stale one of ours is removed under the
  * lock; a planted link or file is refused, never truncated: common/outfile.h). */
-static int open_partial(const char *out_path, const char *partial, int *lock_fd, int *fd,
-			struct rp_err *err)
+static int open_partial(const char *out_path, const char *partial, mode_t mode, int *lock_fd,
+			int *fd, struct rp_err *err)
 {
 	size_t n = strlen(out_path) + sizeof(".lock") + 2;
 	char *lock = malloc(n), *what = malloc(n);
@@ -131,7 +131,7 @@ static int open_partial(const char *out_path, const char *partial, int *lock_fd,
 	if (lstat(partial, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
 		rc = rp_outfile_remove_stale(partial, err);
 	if (rc == 0)
-		rc = rp_outfile_create(partial, 0644, false, fd, err);
+		rc = rp_outfile_create(partial, mode, false, fd, err);
 	if (rc) {
 		rp_outfile_unlock(lock, *lock_fd);
 		*lock_fd = -1;
@@ -193,7 +193,8 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 	sink.path = partial;
 	sink.no_sync = opts->no_sync;
 	sink.fd = -1;
-	rc = open_partial(out_path, partial, &lock_fd, &sink.fd, err);
+	rc = open_partial(out_path, partial, opts->out_mode ? (mode_t)opts->out_mode : 0644,
+			  &lock_fd, &sink.fd, err);
 	if (rc) {
 		free(partial);
 		return rc;

@@ -121,7 +121,7 @@ static int copy_file(const char *src, const char *out, struct rp_err *err)
 	if (!buf || in < 0 || fstat(in, &st) != 0)
 		rc = rp_err_errno(err, buf ? errno : ENOMEM, "cannot read '%s'", src);
 	if (rc == 0)
-		rc = rp_outfile_begin(&f, out, st.st_mode & 0644, true, err);
+		rc = rp_outfile_begin(&f, out, (mode_t)rp_outfile_mode_like(src), true, err);
 	while (rc == 0 && (k = read(in, buf, COPY_BUF)) != 0) {
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -193,6 +193,7 @@ static int convert_local(const struct rp_stage_opts *o, const char *src, const c
 		return rc;
 	co.to = RP_CONVERT_VHD;
 	co.force = true;
+	co.out_mode = rp_outfile_mode_like(src);
 	co.expect = seal;
 	co.progress = o->net.progress;
 	co.progress_ctx = o->net.progress_ctx;

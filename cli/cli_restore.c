@@ -420,7 +420,11 @@ const struct cli_cmd cli_cmd_restore = {
 		   "of any server that\nserves byte ranges, a local image (an offline copy), or a "
 		   "recovery point descriptor\n(docs/recovery-point.md). Network writes go to "
 		   "OUT.partial with a journal OUT.journal;\nrunning the same command again after a "
-		   "failure resumes it. No unverified byte reaches OUT.",
+		   "failure resumes it. No unverified byte reaches OUT.\nOUT.lock is held for the "
+		   "whole run: a second restore to OUT exits 4 naming its PID.\nA restore whose "
+		   "bytes do not fit in the free space is refused before it starts (exit 4;\n"
+		   "--no-space-check tries anyway). A name planted at OUT.partial is refused "
+		   "(docs/files.md).",
 	.opts = restore_opts,
 	.run = run,
 };

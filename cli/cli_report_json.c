@@ -437,7 +437,7 @@ int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *er
 	/* A new temporary file beside it, renamed over it; a link at path is refused. */
 	rc = rp_outfile_replace(path, text, len, 0644, true, err);
 	if (rc)
-		rp_err_prefix(err, "--prometheus");
+		rp_err_prefix(err, "--prometheus '%s'", path);
 	return rc;
 }
 

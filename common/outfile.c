@@ -268,6 +268,9 @@ int rp_outfile_append(const char *path, mode_t mode, int *fd, struct rp_err *err
 	if (f < 0) {
 		if (errno == ELOOP)
 			return refuse_existing(path, errno, err);
+		if (errno == ENXIO) /* a FIFO without a reader */
+			return rp_err_set(err, RP_EIO,
+					  "'%s' is not a regular file; refusing to append to it", path);
 		return rp_err_errno(err, errno, "cannot open '%s'", path);
 	}
 	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {

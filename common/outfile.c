@@ -29,9 +29,9 @@ static int refuse_existing(const char *path, int e, struct rp_err *err)
 		return rp_err_set(err, RP_EIO,
 				  "'%s' is a symbolic link; refusing to write through it", path);
 	if (e == EEXIST)
-		return rp_err_set(err, RP_EIO,
-				  "'%s' exists; refusing to overwrite it (remove it if it is stale)",
-				  path);
+		return rp_err_set(
+		    err, RP_EIO, "'%s' exists; refusing to overwrite it (remove it if it is stale)",
+		    path);
 	return rp_err_errno(err, e, "cannot create '%s'", path);
 }
 
@@ -54,16 +54,15 @@ static int check_ours(int fd, const char *path, struct rp_err *err)
 	if (fstat(fd, &st) != 0)
 		return rp_err_errno(err, errno, "cannot stat '%s'", path);
 	if (!S_ISREG(st.st_mode))
-		return rp_err_set(err, RP_EIO, "'%s' is not a regular file; refusing to write to it",
-				  path);
+		return rp_err_set(err, RP_EIO,
+				  "'%s' is not a regular file; refusing to write to it", path);
 	if (st.st_uid != geteuid())
 		return rp_err_set(err, RP_EIO,
-				  "'%s' belongs to uid %lu, not to us; refusing to write to it", path,
-				  (unsigned long)st.st_uid);
+				  "'%s' belongs to uid %lu, not to us; refusing to write to it",
+				  path, (unsigned long)st.st_uid);
 	if (st.st_nlink != 1)
-		return rp_err_set(err, RP_EIO,
-				  "'%s' has %lu hard links; refusing to write to it", path,
-				  (unsigned long)st.st_nlink);
+		return rp_err_set(err, RP_EIO, "'%s' has %lu hard links; refusing to write to it",
+				  path, (unsigned long)st.st_nlink);
 	return 0;
 }
 
@@ -94,8 +93,7 @@ int rp_outfile_remove_stale(const char *path, struct rp_err *err)
 	return 0;
 }
 
-int rp_outfile_write_all(int fd, const void *buf, size_t len, const char *name,
-			 struct rp_err *err)
+int rp_outfile_write_all(int fd, const void *buf, size_t len, const char *name, struct rp_err *err)
 {
 	const char *p = buf;
 
@@ -262,21 +260,22 @@ int rp_outfile_replace(const char *path, const void *buf, size_t len, mode_t mod
 int rp_outfile_append(const char *path, mode_t mode, int *fd, struct rp_err *err)
 {
 	struct stat st;
-	int f = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-		     mode);
+	int f =
+	    open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
 
 	if (f < 0) {
 		if (errno == ELOOP)
 			return refuse_existing(path, errno, err);
 		if (errno == ENXIO) /* a FIFO without a reader */
 			return rp_err_set(err, RP_EIO,
-					  "'%s' is not a regular file; refusing to append to it", path);
+					  "'%s' is not a regular file; refusing to append to it",
+					  path);
 		return rp_err_errno(err, errno, "cannot open '%s'", path);
 	}
 	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(f);
-		return rp_err_set(err, RP_EIO, "'%s' is not a regular file; refusing to append to it",
-				  path);
+		return rp_err_set(err, RP_EIO,
+				  "'%s' is not a regular file; refusing to append to it", path);
 	}
 	if (fcntl(f, F_SETFL, O_APPEND) != 0) {
 		close(f);
@@ -341,10 +340,11 @@ int rp_outfile_lock(const char *lock_path, const char *what, int *fd, struct rp_
 			if (holder == 0)
 				holder = lock_file_pid(f);
 			close(f);
-			return rp_err_set(err, RP_EIO,
-					  "%s is in use by another cvmrestore (pid %ld, lock '%s'); "
-					  "wait for it to end",
-					  what, holder, lock_path);
+			return rp_err_set(
+			    err, RP_EIO,
+			    "%s is in use by another cvmrestore (pid %ld, lock '%s'); "
+			    "wait for it to end",
+			    what, holder, lock_path);
 		}
 		if (fstat(f, &a) != 0 || stat(lock_path, &b) != 0 || a.st_ino != b.st_ino ||
 		    a.st_dev != b.st_dev) {
@@ -352,7 +352,8 @@ int rp_outfile_lock(const char *lock_path, const char *what, int *fd, struct rp_
 			continue;
 		}
 		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		if (ftruncate(f, 0) != 0 || pwrite(f, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
+		if (ftruncate(f, 0) != 0 ||
+		    pwrite(f, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
 			rc = rp_err_errno(err, errno ? errno : EIO, "cannot write the lock '%s'",
 					  lock_path);
 			unlink(lock_path);
@@ -378,8 +379,8 @@ int rp_outfile_check_target(const char *path, struct rp_err *err)
 	struct stat st;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return rp_err_set(err, RP_EUSAGE, "'%s' is a directory; give the name of a file to write",
-				  path);
+		return rp_err_set(err, RP_EUSAGE,
+				  "'%s' is a directory; give the name of a file to write", path);
 	return 0;
 }
 

@@ -47,11 +47,11 @@ int rp_outfile_remove_stale(const char *path, struct rp_err *err);
 
 /* A file being written for an atomic replace. Embed it; release with commit or abort. */
 struct rp_outfile {
-	int fd;          /* the temporary file, open for writing */
-	char *path;      /* the final name */
-	char *tmp;       /* the temporary name: "<path>.tmp-<12 random hex>" */
-	bool replace;    /* commit may replace an existing regular file at path */
-	bool nosync;     /* skip the fsyncs (convert --no-sync) */
+	int fd;	      /* the temporary file, open for writing */
+	char *path;   /* the final name */
+	char *tmp;    /* the temporary name: "<path>.tmp-<12 random hex>" */
+	bool replace; /* commit may replace an existing regular file at path */
+	bool nosync;  /* set after begin to skip the fsyncs (not crash-safe) */
 };
 
 /*
@@ -73,8 +73,7 @@ int rp_outfile_commit(struct rp_outfile *f, struct rp_err *err);
 void rp_outfile_abort(struct rp_outfile *f);
 
 /* Write all len bytes at the file position (EINTR retried); 0 or RP_EIO naming name. */
-int rp_outfile_write_all(int fd, const void *buf, size_t len, const char *name,
-			 struct rp_err *err);
+int rp_outfile_write_all(int fd, const void *buf, size_t len, const char *name, struct rp_err *err);
 
 /* Replace path with the len bytes of buf, atomically (begin, write, commit). */
 int rp_outfile_replace(const char *path, const void *buf, size_t len, mode_t mode, bool replace,

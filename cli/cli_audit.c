@@ -24,7 +24,7 @@ int cli_audit_open(struct cli_audit *a, const char *path, struct rp_err *err)
 
 	if (rp_outfile_append(path, 0600, &a->fd, err) != 0) {
 		a->fd = -1;
-		rp_err_prefix(err, "--audit-log");
+		rp_err_prefix(err, "--audit-log '%s'", path);
 		return RP_EIO;
 	}
 	if (rp_random_bytes(id, sizeof(id), err) != 0) {

@@ -102,11 +102,12 @@ static int load_source(const char *src, bool allow_outside, struct rp_descriptor
 	if (cli_is_descriptor(src)) {
 		rc = rp_descriptor_load(src, &d, err);
 		for (i = 0; rc == 0 && i < d->ndisks; i++)
-			rc = resolve(src, &d->disks[i].source, allow_outside, err);
-		if (rc == 0)
-			rc = resolve(src, &d->guest_state.source, allow_outside, err);
-		if (rc == 0)
-			rc = resolve(src, &d->vm_metadata.source, allow_outside, err);
+			if ((rc = resolve(src, &d->disks[i].source, allow_outside, err)) != 0)
+				rp_err_prefix(err, "disk '%s'", d->disks[i].name);
+		if (rc == 0 && (rc = resolve(src, &d->guest_state.source, allow_outside, err)) != 0)
+			rp_err_prefix(err, "guest_state");
+		if (rc == 0 && (rc = resolve(src, &d->vm_metadata.source, allow_outside, err)) != 0)
+			rp_err_prefix(err, "vm_metadata");
 	} else {
 		*assumed = true;
 		rc = rp_descriptor_new(&d, err);

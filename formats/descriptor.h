@@ -139,8 +139,8 @@ int rp_descriptor_write(const char *path, const struct rp_descriptor *d, struct 
  * returned as it is). A relative path is taken from the descriptor's folder and must stay in
  * it: an absolute path, a ".." component, or a path that resolves (symbolic links followed)
  * outside the folder is RP_EUSAGE, unless allow_outside (the operator's explicit choice,
- * --allow-outside-sources). A file that exists is returned as its resolved real path, so that
- * later opens follow no link. The message never quotes a source that looks like a URL.
+ * --allow-outside-sources). *out is the source joined to desc_path's folder as it was given.
+ * The message never quotes the source (the caller names the disk).
  */
 int rp_descriptor_local_source(const char *desc_path, const char *source, bool allow_outside,
 			       char **out, struct rp_err *err);

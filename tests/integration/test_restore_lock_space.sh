@@ -43,15 +43,17 @@ RESTORE=(restore -q --cacert "$RP_CACERT" --connections 2)
 note "two restores to the same OUT"
 it_make_raw "$T/a.raw" $((32 * MIB)) 0 9 18 27
 A=$(up a.vhd "$T/a.raw")
-# range GETs: footer, CRC64 probe, MD5 probe, then chunks; hold the 5th for 10 s (then the
+# range GETs: footer, CRC64 probe, MD5 probe, then chunks; hold the 5th for 30 s (then the
 # proxy closes it and the restore fetches it again), so the first restore cannot end before
-proxy_fault '{"mode": "stall", "nth": 5, "seconds": 10}'
+proxy_fault '{"mode": "stall", "nth": 5, "seconds": 30}'
 "$CVMRESTORE" "${RESTORE[@]}" "$A" -o "$T/a.out" >"$T/first.out" 2>"$T/first.err" &
 FIRST=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	[ -f "$T/a.out.journal" ] && break
+	kill -0 "$FIRST" 2>/dev/null || break
 	sleep 0.1
 done
+[ -f "$T/a.out.journal" ] || fail "the first restore made no journal: $(cat "$T/first.err")"
 kill -0 "$FIRST" 2>/dev/null || fail "the first restore ended early: $(cat "$T/first.err")"
 [ -f "$T/a.out.partial" ] && [ -f "$T/a.out.journal" ] || fail "the first restore has no partial"
 expect_exit 4 R "${RESTORE[@]}" "$A" -o "$T/a.out"

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
 #include "common/util.h"
 
 void cli_audit_init(struct cli_audit *a)
@@ -21,9 +22,11 @@ int cli_audit_open(struct cli_audit *a, const char *path, struct rp_err *err)
 {
 	uint8_t id[8];
 
-	a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (a->fd < 0)
-		return rp_err_errno(err, errno, "--audit-log '%s'", path);
+	if (rp_outfile_append(path, 0600, &a->fd, err) != 0) {
+		a->fd = -1;
+		rp_err_prefix(err, "--audit-log '%s'", path);
+		return RP_EIO;
+	}
 	if (rp_random_bytes(id, sizeof(id), err) != 0) {
 		close(a->fd);
 		a->fd = -1;

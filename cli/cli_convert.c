@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli_util.h"
+#include "common/outfile.h"
 #include "restore/convert.h"
 
 struct convert_args {
@@ -110,6 +111,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	a.conv.progress = cli_progress_cb;
 	a.conv.progress_ctx = &prog;
 	a.conv.stop = &cli_stop;
+	a.conv.out_mode = rp_outfile_mode_like(pos[0]);
 	rp_err_init(&err);
 	rc = rp_convert(img, pos[1], &a.conv, &r, &err);
 	cli_progress_end(&prog);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli_util.h"
+#include "common/outfile.h"
 #include "verify/report_html.h"
 
 /* Larger than any report of a disk Azure allows (a chunk map of 65536 chunks, hash windows). */
@@ -39,58 +40,23 @@ static int exists_error(const char *out, struct rp_err *err)
 	return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", out);
 }
 
-/* Write text to out through a temporary file in its folder, then rename (or link, which refuses
- * to replace a file that appeared meanwhile, without --force). */
+/* Write text to out through a new temporary file in its folder, then rename (or link, which
+ * refuses to replace a file that appeared meanwhile, without --force): common/outfile.h. */
 static int write_page(const char *out, const char *text, size_t len, bool force, struct rp_err *err)
 {
-	size_t plen = strlen(out), done = 0;
-	char *tmp = malloc(plen + 16);
-	int fd, rc = 0;
+	struct rp_outfile f;
+	int rc = rp_outfile_begin(&f, out, 0644, force, err);
 
-	if (!tmp)
-		return rp_err_set(err, RP_EIO, "out of memory");
-	memcpy(tmp, out, plen);
-	memcpy(tmp + plen, ".tmp-XXXXXX", 12);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = rp_err_errno(err, errno, "cannot create a temporary file beside '%s'", out);
-		goto free_tmp;
-	}
-	if (fchmod(fd, 0644) != 0) {
-		rc = rp_err_errno(err, errno, "cannot set the mode of '%s'", tmp);
-		goto close_fd;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = rp_err_errno(err, errno, "cannot write '%s'", tmp);
-			goto close_fd;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		rc = rp_err_errno(err, errno, "cannot flush '%s'", tmp);
-		goto close_fd;
-	}
-close_fd:
-	if (close(fd) != 0 && !rc)
-		rc = rp_err_errno(err, errno, "cannot close '%s'", tmp);
+	if (rc)
+		return rc;
+	rc = rp_outfile_write_all(f.fd, text, len, f.tmp, err);
 	if (!rc && cli_stop)
 		rc = rp_err_set(err, RP_EINTR, "interrupted");
-	if (!rc && force && rename(tmp, out) != 0)
-		rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", tmp, out);
-	if (!rc && !force && link(tmp, out) != 0) {
-		if (errno == EEXIST)
-			rc = exists_error(out, err);
-		else if (rename(tmp, out) != 0) /* a file system without hard links */
-			rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", tmp, out);
+	if (rc) {
+		rp_outfile_abort(&f);
+		return rc;
 	}
-	unlink(tmp);
-free_tmp:
-	free(tmp);
-	return rc;
+	return rp_outfile_commit(&f, err);
 }
 
 static int run(const struct cli_cmd *cmd, int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
 #include "common/util.h"
 #include "restore/restore.h"
 
@@ -444,9 +445,9 @@ int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *er
 	    {"mismatched_chunks", "chunks that differed from the seal in the last verify"},
 	    {"duration_seconds", "how long the last verify took"},
 	};
-	char rp[1024], disk[1024], shard[64] = "", tmp[4096], text[8192];
-	size_t len = 0, i, done = 0;
-	int fd, rc = 0;
+	char rp[1024], disk[1024], shard[64] = "", text[8192];
+	size_t len = 0, i;
+	int rc;
 
 	cli_prom_escape(p->recovery_point ? p->recovery_point : "", rp, sizeof(rp));
 	cli_prom_escape(p->disk ? p->disk : "", disk, sizeof(disk));
@@ -477,29 +478,10 @@ int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *er
 		if (len >= sizeof(text))
 			return rp_err_set(err, RP_EUSAGE, "--prometheus: labels are too long");
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
-		return rp_err_set(err, RP_EUSAGE, "--prometheus: path is too long");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return rp_err_errno(err, errno, "--prometheus '%s'", tmp);
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = rp_err_errno(err, n < 0 ? errno : EIO, "--prometheus '%s'", tmp);
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = rp_err_errno(err, errno, "--prometheus '%s': fsync", tmp);
-	if (close(fd) != 0 && rc == 0)
-		rc = rp_err_errno(err, errno, "--prometheus '%s': close", tmp);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = rp_err_errno(err, errno, "--prometheus '%s': rename", path);
+	/* A new temporary file beside it, renamed over it; a link at path is refused. */
+	rc = rp_outfile_replace(path, text, len, 0644, true, err);
 	if (rc)
-		unlink(tmp);
+		rp_err_prefix(err, "--prometheus '%s'", path);
 	return rc;
 }
 

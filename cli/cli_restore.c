@@ -11,6 +11,7 @@
 #include "cli/cli_net.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_rpsource.h"
+#include "common/outfile.h"
 #include "formats/descriptor.h"
 #include "restore/convert.h"
 #include "restore/cse.h"
@@ -28,6 +29,8 @@ struct restore_args {
 	unsigned digests;
 	bool digests_set; /* --digests given: computed even with a seal */
 	bool force;
+	bool no_space_check;
+	bool allow_outside; /* --allow-outside-sources */
 	bool quiet;
 	bool json;
 	const char *report; /* --report FILE */
@@ -44,6 +47,10 @@ static const struct cli_opt restore_opts[] = {
 			"(default sha256 without a seal, none with one: the seal's are shown as "
 			"its claim)"},
 	{"force", 'f', false, NULL, "replace OUT if it exists"},
+	{"no-space-check", 0, false, NULL,
+	 "start even if the bytes to write exceed the free space where OUT goes"},
+	{"allow-outside-sources", 0, false, NULL,
+	 "let a descriptor name local files outside its folder (absolute, '..', links)"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	{"json", 0, false, NULL, "print a JSON report on stdout"},
 	{"report", 0, true, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)"},
@@ -80,6 +87,10 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 		return cli_parse_digests(cmd, arg, &a->digests);
 	} else if (strcmp(name, "force") == 0) {
 		a->force = true;
+	} else if (strcmp(name, "no-space-check") == 0) {
+		a->no_space_check = true;
+	} else if (strcmp(name, "allow-outside-sources") == 0) {
+		a->allow_outside = true;
 	} else if (strcmp(name, "quiet") == 0) {
 		a->quiet = true;
 	} else if (strcmp(name, "json") == 0) {
@@ -147,6 +158,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.out = out;
 		o.format = a->format;
 		o.force = a->force;
+		o.no_space_check = a->no_space_check;
 		o.http = a->net.http;
 		o.auth = a->net.auth;
 		o.connections = a->net.connections;
@@ -189,6 +201,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 				: RP_CONVERT_VHD;
 			co.force = a->force;
 			co.expect = seal;
+			co.out_mode = rp_outfile_mode_like(source);
 			co.progress = cli_progress_cb;
 			co.progress_ctx = &prog;
 			co.stop = &cli_stop;
@@ -264,9 +277,9 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 				 a->format == RP_OUT_RAW ? "raw" : "vhd");
 		else
 			snprintf(out, sizeof(out), "%s", a->out);
-		src = cli_descriptor_source(path, k->source);
-		if (!src) {
-			rc = rp_err_set(err, RP_EIO, "out of memory");
+		rc = cli_descriptor_source(path, k->source, a->allow_outside, &src, err);
+		if (rc) {
+			rp_err_prefix(err, "disk '%s'", k->name);
 			break;
 		}
 		one = restore_one(cmd, a, src, out, override ? override : k->seal,
@@ -299,9 +312,16 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 			if (!extra[i]->source)
 				continue;
 			snprintf(out, sizeof(out), "%s/%s.blob", a->out_dir, names[i]);
-			src = cli_descriptor_source(path, extra[i]->source);
-			if (!src)
+			one = cli_descriptor_source(path, extra[i]->source, a->allow_outside, &src,
+						    err);
+			if (one) {
+				rp_err_prefix(err, "%s", names[i]);
+				if (!first) {
+					first = one;
+					first_err = *err;
+				}
 				continue;
+			}
 			one = restore_one(cmd, a, src, out, NULL, NULL, names[i], reports, err);
 			free(src);
 			if (one && !first) {
@@ -409,7 +429,11 @@ const struct cli_cmd cli_cmd_restore = {
 		   "of any server that\nserves byte ranges, a local image (an offline copy), or a "
 		   "recovery point descriptor\n(docs/recovery-point.md). Network writes go to "
 		   "OUT.partial with a journal OUT.journal;\nrunning the same command again after a "
-		   "failure resumes it. No unverified byte reaches OUT.",
+		   "failure resumes it. No unverified byte reaches OUT.\nOUT.lock is held for the "
+		   "whole run: a second restore to OUT exits 4 naming its PID.\nA restore whose "
+		   "bytes do not fit in the free space is refused before it starts (exit 4;\n"
+		   "--no-space-check tries anyway). A name planted at OUT.partial is refused "
+		   "(docs/files.md).",
 	.opts = restore_opts,
 	.run = run,
 };

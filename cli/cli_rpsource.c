@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "formats/descriptor.h"
 #include "restore/restore.h"
 
 bool cli_is_descriptor(const char *path)
@@ -21,17 +22,8 @@ bool cli_is_descriptor(const char *path)
 	return yes;
 }
 
-char *cli_descriptor_source(const char *desc_path, const char *source)
+int cli_descriptor_source(const char *desc_path, const char *source, bool allow_outside,
+			  char **out, struct rp_err *err)
 {
-	const char *slash = strrchr(desc_path, '/');
-	size_t n;
-	char *p;
-
-	if (rp_is_url(source) || source[0] == '/' || !slash)
-		return strdup(source);
-	n = (size_t)(slash - desc_path) + 1 + strlen(source) + 1;
-	p = malloc(n);
-	if (p)
-		snprintf(p, n, "%.*s/%s", (int)(slash - desc_path), desc_path, source);
-	return p;
+	return rp_descriptor_local_source(desc_path, source, allow_outside, out, err);
 }

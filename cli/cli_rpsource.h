@@ -4,11 +4,14 @@
 
 #include <stdbool.h>
 
+#include "common/err.h"
+
 /* True if path is a local file holding a cvmrestore recovery point descriptor. */
 bool cli_is_descriptor(const char *path);
 
-/* A disk's source relative to the descriptor's folder, unless it is a URL or absolute
- * (malloc'd; NULL when out of memory). */
-char *cli_descriptor_source(const char *desc_path, const char *source);
+/* A disk's source relative to the descriptor's folder, unless it is a URL, confined to that
+ * folder unless allow_outside (rp_descriptor_local_source); malloc'd into *out. */
+int cli_descriptor_source(const char *desc_path, const char *source, bool allow_outside,
+			  char **out, struct rp_err *err);
 
 #endif

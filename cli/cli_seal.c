@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "cli/cli_digests.h"
+#include "common/outfile.h"
 #include "common/util.h"
 
 struct seal_args {
@@ -107,6 +108,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage(cmd, "expected one SOURCE");
 	if (!a.output)
 		return cli_usage(cmd, "missing -o SEAL.json");
+	rp_err_init(&err);
+	if (rp_outfile_check_target(a.output, &err) != 0)
+		return cli_fail(cmd, &err);
 	rc = cli_open_image(cmd, pos[0], &a.img, false, &img);
 	if (rc)
 		return rc;

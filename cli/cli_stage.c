@@ -11,6 +11,7 @@
 struct stage_args {
 	struct cli_net_args net;
 	const char *out_dir;
+	bool allow_outside; /* --allow-outside-sources */
 	const char *disks[RP_DESC_MAX_DISKS];
 	size_t ndisks;
 	const char *rg, *location, *prefix, *zone, *sku, *des;
@@ -27,6 +28,8 @@ static const struct cli_opt stage_opts[] = {
     {"zone", 0, true, "Z", "availability zone of the disks and the VM"},
     {"sku", 0, true, "SKU", "disk SKU (default Premium_LRS)"},
     {"disk-encryption-set", 0, true, "ID", "disk encryption set for a customer-key CVM disk"},
+    {"allow-outside-sources", 0, false, NULL,
+     "let a descriptor name local files outside its folder (absolute, '..', links)"},
     {"quiet", 'q', false, NULL, "no progress on the terminal"},
     {"json", 0, false, NULL, "print a JSON report on stdout"},
     CLI_NET_OPTS,
@@ -57,6 +60,8 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 		a->sku = arg;
 	} else if (strcmp(name, "disk-encryption-set") == 0) {
 		a->des = arg;
+	} else if (strcmp(name, "allow-outside-sources") == 0) {
+		a->allow_outside = true;
 	} else if (strcmp(name, "quiet") == 0) {
 		a->quiet = true;
 	} else if (strcmp(name, "json") == 0) {
@@ -69,15 +74,16 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 }
 
 /* Replace a source by itself resolved against the descriptor's folder (the old one wiped). */
-static int resolve(const char *desc_path, char **source, struct rp_err *err)
+static int resolve(const char *desc_path, char **source, bool allow_outside, struct rp_err *err)
 {
 	char *r;
+	int rc;
 
 	if (!*source)
 		return 0;
-	r = cli_descriptor_source(desc_path, *source);
-	if (!r)
-		return rp_err_set(err, RP_EIO, "out of memory");
+	rc = cli_descriptor_source(desc_path, *source, allow_outside, &r, err);
+	if (rc)
+		return rc;
 	rp_wipe(*source, strlen(*source));
 	free(*source);
 	*source = r;
@@ -85,8 +91,8 @@ static int resolve(const char *desc_path, char **source, struct rp_err *err)
 }
 
 /* The recovery point: a descriptor, or a single disk staged as the OS disk of a Linux VM. */
-static int load_source(const char *src, struct rp_descriptor **out, bool *assumed,
-		       struct rp_err *err)
+static int load_source(const char *src, bool allow_outside, struct rp_descriptor **out,
+		       bool *assumed, struct rp_err *err)
 {
 	struct rp_descriptor *d = NULL;
 	size_t i;
@@ -96,11 +102,12 @@ static int load_source(const char *src, struct rp_descriptor **out, bool *assume
 	if (cli_is_descriptor(src)) {
 		rc = rp_descriptor_load(src, &d, err);
 		for (i = 0; rc == 0 && i < d->ndisks; i++)
-			rc = resolve(src, &d->disks[i].source, err);
-		if (rc == 0)
-			rc = resolve(src, &d->guest_state.source, err);
-		if (rc == 0)
-			rc = resolve(src, &d->vm_metadata.source, err);
+			if ((rc = resolve(src, &d->disks[i].source, allow_outside, err)) != 0)
+				rp_err_prefix(err, "disk '%s'", d->disks[i].name);
+		if (rc == 0 && (rc = resolve(src, &d->guest_state.source, allow_outside, err)) != 0)
+			rp_err_prefix(err, "guest_state");
+		if (rc == 0 && (rc = resolve(src, &d->vm_metadata.source, allow_outside, err)) != 0)
+			rp_err_prefix(err, "vm_metadata");
 	} else {
 		*assumed = true;
 		rc = rp_descriptor_new(&d, err);
@@ -186,7 +193,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	if (rp_is_url(pos[0]) && (rc = cli_net_check_url(cmd, &a.net, pos[0])) != 0)
 		return rc;
 	rp_err_init(&err);
-	if (load_source(pos[0], &d, &o.assumed_vm, &err) != 0)
+	if (load_source(pos[0], a.allow_outside, &d, &o.assumed_vm, &err) != 0)
 		return cli_fail(cmd, &err);
 	if (o.assumed_vm && a.ndisks)
 		rc = cli_usage(cmd, "--disk is for a recovery point descriptor");

@@ -14,6 +14,7 @@
 #include "cli/cli_keys.h"
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/outfile.h"
 
 #define MAX_WRAPPED (16u << 10)
 
@@ -101,13 +102,16 @@ static int write_key(const char *path, const struct rp_secret *key, struct rp_er
 	if (to_stdout) {
 		fd = STDOUT_FILENO;
 	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 && errno == EEXIST)
+		struct stat st;
+		int rc;
+
+		if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
 			return rp_err_set(err, RP_EUSAGE,
 					  "'%s' exists: the key file must be new (remove it first)",
 					  path);
-		if (fd < 0)
-			return rp_err_set(err, RP_EIO, "%s: cannot create: %s", path, strerror(errno));
+		rc = rp_outfile_create(path, 0600, false, &fd, err);
+		if (rc)
+			return rc;
 	}
 	while (off < key->len) {
 		ssize_t n = write(fd, key->p + off, key->len - off);
@@ -140,6 +144,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct rp_key_info info;
 	struct rp_auth_opts auth;
 	struct rp_err err;
+	struct stat ost;
 	int rc, nsrc, npos;
 	const char *pos[1];
 
@@ -169,9 +174,18 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_kek_check(cmd, &a.keys);
 	if (rc)
 		return rc;
-	if (strcmp(a.out, "-") != 0 && access(a.out, F_OK) == 0)
+	if (strcmp(a.out, "-") != 0 && lstat(a.out, &ost) == 0) {
+		struct rp_err lerr;
+
+		rp_err_init(&lerr);
+		if (S_ISLNK(ost.st_mode)) {
+			rp_err_set(&lerr, RP_EIO,
+				   "'%s' is a symbolic link; refusing to write through it", a.out);
+			return cli_fail(cmd, &lerr);
+		}
 		return cli_usage(cmd, "'%s' exists: the key file must be new (remove it first)",
 				 a.out);
+	}
 	auth = a.net.auth;
 	a.keys.http = &a.net.http;
 	a.keys.auth = &auth;

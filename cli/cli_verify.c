@@ -39,6 +39,8 @@ static const struct cli_opt verify_opts[] = {
 	{"evidence-id", 0, true, "TEXT", "evidence item identifier"},
 	{"examiner", 0, true, "TEXT", "who ran the examination"},
 	{"notes", 0, true, "TEXT", "free text for the report"},
+	{"allow-outside-sources", 0, false, NULL,
+	 "let a descriptor name local files outside its folder (absolute, '..', links)"},
 	{"quiet", 'q', false, NULL, "no progress on the terminal"},
 	CLI_NET_OPTS,
 	CLI_KEK_OPTS,
@@ -58,6 +60,8 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 		a->seal = arg;
 	} else if (strcmp(name, "disk") == 0) {
 		a->disk = arg;
+	} else if (strcmp(name, "allow-outside-sources") == 0) {
+		a->allow_outside = true;
 	} else if (strcmp(name, "digests") == 0) {
 		a->digests_set = true;
 		return cli_parse_digests(cmd, arg, &a->digests);
@@ -139,7 +143,12 @@ static bool descriptor_disk(const struct cli_cmd *cmd, struct verify_args *a, co
 		rp_descriptor_free(d);
 		return true;
 	}
-	*copy = cli_descriptor_source(path, k->source);
+	if (cli_descriptor_source(path, k->source, a->allow_outside, copy, &err) != 0) {
+		rp_err_prefix(&err, "disk '%s'", k->name);
+		rp_descriptor_free(d);
+		*rc = cli_fail(cmd, &err);
+		return true;
+	}
 	a->preset = k->seal;
 	k->seal = NULL;
 	a->descriptor = path;

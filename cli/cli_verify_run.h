@@ -21,6 +21,7 @@ struct verify_args {
 	struct rp_seal *preset; /* the seal of a descriptor's disk (owned until taken) */
 	const char *disk;
 	const char *descriptor; /* the descriptor's path, when SOURCE was one */
+	bool allow_outside;     /* --allow-outside-sources: its local sources may leave its folder */
 	char rp_id[128];
 	char disk_name[128];
 	struct cli_image_args img;

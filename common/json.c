@@ -12,6 +12,8 @@
 #include <malloc.h>
 #include <pthread.h>
 
+#include "outfile.h"
+
 /* JSON documents may hold tokens and keys: jansson's blocks are wiped before they are freed.
  * The once-flag is the only file-scope state. */
 static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
@@ -287,52 +289,24 @@ char *rp_json_dump(const struct rp_json *v, bool pretty)
 	return v ? json_dumps(J(v), flags) : NULL;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int rp_json_write_file(const char *path, const struct rp_json *v, struct rp_err *err)
 {
-	char tmp[4096];
-	char *text;
-	size_t len;
-	int fd, rc = 0;
+	struct rp_outfile f;
+	char *text = rp_json_dump(v, true);
+	int rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial", path) >= sizeof(tmp))
-		return rp_err_set(err, RP_EUSAGE, "path '%s' is too long", path);
-	text = rp_json_dump(v, true);
 	if (!text)
 		return rp_err_set(err, RP_EIO, "out of memory serializing JSON");
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = rp_err_errno(err, errno, "cannot create '%s'", tmp);
-		goto out;
+	rc = rp_outfile_begin(&f, path, 0644, true, err);
+	if (rc == 0) {
+		rc = rp_outfile_write_all(f.fd, text, strlen(text), f.tmp, err);
+		if (rc == 0)
+			rc = rp_outfile_write_all(f.fd, "\n", 1, f.tmp, err);
+		if (rc)
+			rp_outfile_abort(&f);
+		else
+			rc = rp_outfile_commit(&f, err);
 	}
-	if (write_all(fd, text, len) != 0 || write_all(fd, "\n", 1) != 0)
-		rc = rp_err_errno(err, errno, "cannot write '%s'", tmp);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = rp_err_errno(err, errno, "cannot sync '%s'", tmp);
-	if (close(fd) != 0 && rc == 0)
-		rc = rp_err_errno(err, errno, "cannot close '%s'", tmp);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", tmp, path);
-	if (rc)
-		unlink(tmp);
-out:
 	free(text);
 	return rc;
 }

@@ -70,7 +70,8 @@ int rp_json_append(struct rp_json *arr, struct rp_json *value);
 /* Serialize (keys in insertion order); malloc'd, NUL-terminated; NULL on failure. */
 char *rp_json_dump(const struct rp_json *v, bool pretty);
 
-/* Write v to path atomically (path.tmp, fsync, rename), mode 0644; RP_EIO on failure. */
+/* Write v to path atomically (common/outfile.h: a new temporary file, fsync, rename, directory
+ * fsync), mode 0644; a path that is a symbolic link or a directory is refused. */
 int rp_json_write_file(const char *path, const struct rp_json *v, struct rp_err *err);
 
 #endif

@@ -136,4 +136,15 @@ int rp_descriptor_to_json(const struct rp_descriptor *d, struct rp_json **out, s
 /* Write d to path atomically (path.tmp, fsync, rename) with mode 0600: it holds SAS tokens. */
 int rp_descriptor_write(const char *path, const struct rp_descriptor *d, struct rp_err *err);
 
+/*
+ * The local file a source of the descriptor at desc_path names (malloc'd into *out; a URL is
+ * returned as it is). A relative path is taken from the descriptor's folder and must stay in
+ * it: an absolute path, a ".." component, or a path that resolves (symbolic links followed)
+ * outside the folder is RP_EUSAGE, unless allow_outside (the operator's explicit choice,
+ * --allow-outside-sources). *out is the source joined to desc_path's folder as it was given.
+ * The message never quotes the source (the caller names the disk).
+ */
+int rp_descriptor_local_source(const char *desc_path, const char *source, bool allow_outside,
+			       char **out, struct rp_err *err);
+
 #endif

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
 #include "common/util.h"
 #include "formats/vhd.h"
 
@@ -109,20 +109,51 @@ static int write_footer(int fd, const char *path, uint64_t size, struct rp_err *
 	return 0;
 }
 
-/* fsync the directory holding path, so that the rename survives a crash. */
-static void sync_dir(const char *path)
+/* OUT.lock for the whole run, then a new OUT.partial (a stale one of ours is removed under the
+ * lock; a planted link or file is refused, never truncated: common/outfile.h). */
+static int open_partial(const char *out_path, const char *partial, mode_t mode, int *lock_fd,
+			int *fd, struct rp_err *err)
 {
-	char *copy = strdup(path);
-	int fd;
+	size_t n = strlen(out_path) + sizeof(".lock") + 2;
+	char *lock = malloc(n), *what = malloc(n);
+	struct stat st;
+	int rc;
 
-	if (!copy)
-		return;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
+	if (!lock || !what) {
+		rc = rp_err_set(err, RP_EIO, "out of memory");
+		goto out;
 	}
-	free(copy);
+	snprintf(lock, n, "%s.lock", out_path);
+	snprintf(what, n, "'%s'", out_path);
+	rc = rp_outfile_lock(lock, what, lock_fd, err);
+	if (rc)
+		goto out;
+	if (lstat(partial, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+		rc = rp_outfile_remove_stale(partial, err);
+	if (rc == 0)
+		rc = rp_outfile_create(partial, mode, false, fd, err);
+	if (rc) {
+		rp_outfile_unlock(lock, *lock_fd);
+		*lock_fd = -1;
+	}
+out:
+	free(lock);
+	free(what);
+	return rc;
+}
+
+static void unlock_out(const char *out_path, int lock_fd)
+{
+	size_t n = strlen(out_path) + sizeof(".lock");
+	char *lock = malloc(n);
+
+	if (lock) {
+		snprintf(lock, n, "%s.lock", out_path);
+		rp_outfile_unlock(lock, lock_fd);
+	} else if (lock_fd >= 0) {
+		close(lock_fd);
+	}
+	free(lock);
 }
 
 int rp_convert(struct rp_image *img, const char *out_path, const struct rp_convert_opts *opts,
@@ -135,9 +166,12 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 	struct stat st;
 	char *partial = NULL;
 	size_t plen;
-	int rc;
+	int rc, lock_fd = -1;
 
 	memset(result, 0, sizeof(*result));
+	rc = rp_outfile_check_target(out_path, err);
+	if (rc)
+		return rc;
 	if (stat(out_path, &st) == 0 && !opts->force)
 		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", out_path);
 	if (opts->to == RP_CONVERT_VHD) {
@@ -158,9 +192,10 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 	snprintf(partial, plen, "%s.partial", out_path);
 	sink.path = partial;
 	sink.no_sync = opts->no_sync;
-	sink.fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (sink.fd < 0) {
-		rc = rp_err_errno(err, errno, "cannot create '%s'", partial);
+	sink.fd = -1;
+	rc = open_partial(out_path, partial, opts->out_mode ? (mode_t)opts->out_mode : 0644,
+			  &lock_fd, &sink.fd, err);
+	if (rc) {
 		free(partial);
 		return rc;
 	}
@@ -215,8 +250,12 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 		rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", partial, out_path);
 		goto fail;
 	}
-	if (!opts->no_sync)
-		sync_dir(out_path);
+	if (!opts->no_sync) {
+		rc = rp_outfile_sync_dir(out_path, err);
+		if (rc)
+			goto fail;
+	}
+	unlock_out(out_path, lock_fd);
 	result->virtual_size = vsize;
 	result->output_size = file_size;
 	result->bytes_written = sink.written;
@@ -226,7 +265,9 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 fail:
 	if (sink.fd >= 0)
 		close(sink.fd);
-	unlink(partial);
+	if (lock_fd >= 0)
+		unlink(partial);
+	unlock_out(out_path, lock_fd);
 	free(partial);
 	return rc;
 }

@@ -27,6 +27,7 @@ struct rp_convert_opts {
 	bool no_sync;     /* skip writeback and fsync: faster, but not crash-safe */
 	unsigned threads; /* 0: number of online CPUs */
 	const struct rp_seal *expect; /* every chunk must match this seal, or OUT is not made */
+	unsigned out_mode; /* permissions of OUT (before the umask); 0: 0644 */
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
 	volatile sig_atomic_t *stop;

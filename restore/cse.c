@@ -355,7 +355,10 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 		char etag[64];
 		struct rp_sink_id id = {.source = rep->source, .etag = etag,
 					.size = rep->virtual_size, .chunk_size = c.ed.region_len,
-					.output_format = vhd_out ? 1 : 0};
+					.output_format = vhd_out ? 1 : 0,
+					.space_check = !o->no_space_check,
+					.space_needed = rep->virtual_size +
+							(vhd_out ? VHD_FOOTER_SIZE : 0)};
 
 		/* A local copy has no ETag: its size and mtime say whether a resume fits. */
 		snprintf(etag, sizeof(etag), "\"%llu-%lld\"", (unsigned long long)st.st_size,

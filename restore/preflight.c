@@ -1,6 +1,7 @@
 #include "restore/preflight.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <libgen.h>
 #include <netdb.h>
@@ -274,28 +275,48 @@ static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_
 		 se ? when : "(no se=)");
 }
 
+int rp_space_check(const char *out, uint64_t needed, uint64_t *avail, struct rp_err *err)
+{
+	struct statvfs vfs;
+	char *copy = strdup(out);
+	uint64_t free_bytes;
+
+	if (!copy)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	if (statvfs(dirname(copy), &vfs) != 0) {
+		int e = errno;
+		free(copy);
+		return rp_err_errno(err, e, "cannot look at the file system of '%s'", out);
+	}
+	free(copy);
+	free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail)
+		*avail = free_bytes;
+	if (free_bytes < needed)
+		return rp_err_set(err, RP_EIO,
+				  "not enough free space for '%s': %llu bytes needed, %llu free", out,
+				  (unsigned long long)needed, (unsigned long long)free_bytes);
+	return 0;
+}
+
 static void check_space(struct rp_preflight *pf, const char *out)
 {
 	struct rp_check *c = add(pf, "space");
-	struct statvfs vfs;
-	char *copy;
-	uint64_t avail;
+	struct rp_err e;
+	uint64_t avail = UINT64_MAX; /* stays so when the file system could not be read */
+	int rc;
 
 	if (!out) {
 		c->skipped = true;
 		snprintf(c->detail, sizeof(c->detail), "no -o OUT given");
 		return;
 	}
-	copy = strdup(out);
-	if (!copy || statvfs(dirname(copy), &vfs) != 0) {
+	rp_err_init(&e);
+	rc = rp_space_check(out, pf->written + 512, &avail, &e);
+	if (rc && avail == UINT64_MAX)
 		failed(c, RP_EIO, "check that the folder of OUT exists and is writable",
 		       "cannot look at the file system of '%s'", out);
-		free(copy);
-		return;
-	}
-	free(copy);
-	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	if (avail < pf->written + 512)
+	else if (rc)
 		failed(c, RP_EIO, "free space, or restore to another file system",
 		       "%llu bytes free where '%s' would go, %llu needed",
 		       (unsigned long long)avail, out, (unsigned long long)pf->written);

@@ -8,6 +8,7 @@
 #define RP_RESTORE_PREFLIGHT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "restore/auth.h"
@@ -33,6 +34,13 @@ struct rp_preflight {
 	uint64_t written; /* bytes the page ranges list (page blobs), else size */
 	char pin[320];    /* "HOST:PORT:ADDR": the later checks connect where dns resolved */
 };
+
+/*
+ * Free space where out would go (the file system of its directory): 0 if at least needed
+ * bytes are free to us, else RP_EIO naming both numbers; *avail (may be NULL) gets the free
+ * bytes when they could be read. Used by preflight and by restore before it fetches.
+ */
+int rp_space_check(const char *out, uint64_t needed, uint64_t *avail, struct rp_err *err);
 
 /*
  * Run every check; returns 0 if all passed, else the code of the first failure. The dns check

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/util.h"
+#include "common/outfile.h"
 #include "formats/vhd.h"
 #include "restore/blob.h"
 #include "restore/cse.h"
@@ -157,6 +158,41 @@ static int probe_transport_hash(struct rp_blob *b, enum rp_th_request want,
 	return 0;
 }
 
+/* The bytes a page blob's page ranges list (holes are never written), over the whole blob:
+ * one listing per window, with a plan of its own so the fetch plan starts fresh. */
+static int listed_bytes(struct rp_blob *b, uint64_t size, uint64_t chunk_size, uint64_t *bytes,
+			struct rp_err *err)
+{
+	struct rp_page_plan *p = NULL;
+	uint64_t per = PLAN_WINDOW / chunk_size, n = (size + chunk_size - 1) / chunk_size, k;
+	bool alloc;
+	int rc = rp_page_plan_new(b, size, chunk_size, PLAN_WINDOW, &p, err);
+
+	for (k = 0; rc == 0 && k < n; k += per ? per : 1)
+		rc = rp_page_plan_chunk(p, k, &alloc, err);
+	if (rc == 0)
+		*bytes = rp_page_plan_written(p);
+	rp_page_plan_free(p);
+	return rc;
+}
+
+/* The bytes a restore will write (the listed bytes of a page blob, else the whole disk, plus the
+ * footer); the sink compares them, less what a resumed partial holds, with the free space. */
+static int out_bytes_needed(struct rp_blob *b, bool page_plan, uint64_t vsize,
+			    uint64_t chunk_size, bool vhd_out, uint64_t *need, struct rp_err *err)
+{
+	int rc;
+
+	*need = vsize;
+	if (page_plan) {
+		rc = listed_bytes(b, vsize, chunk_size, need, err);
+		if (rc)
+			return rc;
+	}
+	*need += vhd_out ? VHD_FOOTER_SIZE : 0;
+	return 0;
+}
+
 int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
 		   struct rp_err *err)
 {
@@ -184,7 +220,10 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 				  "--chunk-size may be at most 4M while transport hashes are on "
 				  "(the service hashes ranges of 4 MiB or less); add "
 				  "--transport-hash none");
-	/* Refuse before any request: an existing OUT needs --force (the sink checks again). */
+	/* Refuse before any request: OUT must name a file or a block device, not a directory, and
+	 * an existing OUT needs --force (the sink checks again). */
+	if (o->out && (rc = rp_outfile_check_target(o->out, err)) != 0)
+		return rc;
 	if (o->out && !o->force && stat(o->out, &st) == 0)
 		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", o->out);
 	rc = rp_http_new(&o->http, &b.http, err);
@@ -291,6 +330,13 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 			.chunk_size = chunk_size,
 			.output_format = vhd_out ? 1 : 0,
 		};
+		if (!o->no_space_check) {
+			rc = out_bytes_needed(&b, plan != NULL, rep->virtual_size, chunk_size,
+					      vhd_out, &id.space_needed, err);
+			if (rc)
+				goto out;
+			id.space_check = true;
+		}
 		rc = rp_file_sink_open(o->out, &id, o->force, &sink, &rep->resumed, err);
 		if (rc)
 			goto out;

@@ -60,6 +60,7 @@ struct rp_restore_opts {
 	void (*progress_detail)(void *ctx, uint64_t skipped, uint64_t retries);
 	volatile sig_atomic_t *stop;
 	bool refuse_encrypted; /* a client-side encrypted blob is RP_EUSAGE (verify --luks-*) */
+	bool no_space_check;   /* do not refuse when the bytes to write exceed the free space */
 };
 
 struct rp_restore_report {

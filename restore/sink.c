@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,9 @@
 #include <unistd.h>
 
 #include "common/endian.h"
+#include "common/outfile.h"
 #include "common/util.h"
+#include "restore/preflight.h"
 
 #define ZERO_GRAIN (64u * 1024)
 #define JOURNAL_MAGIC "CVMRJNL1"
@@ -38,6 +39,8 @@ struct rp_file_sink {
 	char *partial;
 	char *journal;
 	char *journal_tmp;
+	char *lock_path; /* OUT.lock, held for the whole run (sink_lock) */
+	int lock_fd;
 	int fd;
 	bool resumed;
 	struct rp_sink_id id;
@@ -90,12 +93,24 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/* Replace OUT.journal with the len bytes of j: a new temporary file with an unpredictable name
+ * (never through a planted link), fsync, rename, directory fsync (common/outfile.h). */
+static int journal_replace(struct rp_file_sink *s, const uint8_t *j, size_t len,
+			   struct rp_err *err)
+{
+	int rc = rp_outfile_replace(s->journal, j, len, 0600, true, err);
+
+	if (rc)
+		rp_err_prefix(err, "cannot write the journal");
+	return rc;
+}
+
 static int journal_write(struct rp_file_sink *s, const uint8_t *bits, struct rp_err *err)
 {
 	size_t el = strlen(s->etag), sl = strlen(s->source), bb = bitmap_bytes(s->chunks);
 	size_t len = 36 + 2 + el + 2 + sl + bb + 4, o = 0;
 	uint8_t *j = malloc(len);
-	int fd, rc = 0;
+	int rc = 0;
 
 	if (!j)
 		return rp_err_set(err, RP_EIO, "out of memory");
@@ -116,17 +131,7 @@ static int journal_write(struct rp_file_sink *s, const uint8_t *bits, struct rp_
 	memcpy(j + o, bits, bb);
 	o += bb;
 	rp_put_le32(j + o, rp_crc32c(0, j, o));
-	fd = open(s->journal_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = rp_err_errno(err, errno, "cannot write the journal '%s'", s->journal_tmp);
-	} else {
-		if (write_all(fd, j, len, 0) != 0 || fsync(fd) != 0)
-			rc = rp_err_errno(err, errno ? errno : EIO, "cannot write the journal '%s'",
-					  s->journal_tmp);
-		close(fd);
-		if (rc == 0 && rename(s->journal_tmp, s->journal) != 0)
-			rc = rp_err_errno(err, errno, "cannot replace the journal '%s'", s->journal);
-	}
+	rc = journal_replace(s, j, len, err);
 	free(j);
 	return rc;
 }
@@ -199,6 +204,56 @@ out:
 
 static void sink_release(struct rp_file_sink *s);
 
+/* Hold OUT.lock (for a device: NAME.cvmrestore-lock beside its journal) for the whole run, so
+ * that a second restore to the same OUT stops before touching the partial or the journal. */
+static int sink_lock(struct rp_file_sink *s, const char *lock_name, struct rp_err *err)
+{
+	size_t n = strlen(s->out) + 8;
+	char *what = malloc(n);
+	int rc;
+
+	s->lock_path = path_with(lock_name, s->block ? ".cvmrestore-lock" : ".lock");
+	if (!what || !s->lock_path) {
+		free(what);
+		return rp_err_set(err, RP_EIO, "out of memory");
+	}
+	snprintf(what, n, "'%s'", s->out);
+	rc = rp_outfile_lock(s->lock_path, what, &s->lock_fd, err);
+	free(what);
+	return rc;
+}
+
+/* Under the lock, before the partial is created: what is left to write must fit. */
+static int sink_space_check(const struct rp_file_sink *s, bool resuming, struct rp_err *err)
+{
+	struct stat st;
+	uint64_t have = 0;
+	int rc;
+
+	if (!s->id.space_check)
+		return 0;
+	if (resuming && lstat(s->partial, &st) == 0 && S_ISREG(st.st_mode))
+		have = (uint64_t)st.st_blocks * 512;
+	rc = rp_space_check(s->out, s->id.space_needed > have ? s->id.space_needed - have : 0, NULL,
+			    err);
+	if (rc)
+		rp_err_prefix(err, "the restore would not fit (--no-space-check tries anyway)");
+	return rc;
+}
+
+/* A new OUT.partial: O_EXCL and O_NOFOLLOW, so a planted link or file is refused, never
+ * truncated; 0600, as the disk may hold anything. */
+static int sink_create_partial(struct rp_file_sink *s, struct rp_err *err)
+{
+	return rp_outfile_create(s->partial, 0600, true, &s->fd, err);
+}
+
+/* The OUT.partial we resume: a regular file of ours, never through a link. */
+static int sink_reopen_partial(struct rp_file_sink *s, struct rp_err *err)
+{
+	return rp_outfile_reopen(s->partial, &s->fd, err);
+}
+
 /* A block device: big enough, opened in place; a matching journal resumes. Old contents are
  * never trusted: every range, zero or not, is written. */
 static int open_block(struct rp_file_sink *s, const struct rp_sink_id *id,
@@ -243,7 +298,7 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		      struct rp_file_sink **out_sink, bool *resumed, struct rp_err *err)
 {
 	struct rp_file_sink *s;
-	struct stat st;
+	struct stat st, partial_st;
 	bool have_partial, have_journal;
 	int rc;
 
@@ -257,6 +312,7 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	if (!s)
 		return rp_err_set(err, RP_EIO, "out of memory");
 	s->fd = -1;
+	s->lock_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	s->id = *id;
 	s->chunks = rp_seal_chunks_for(id->size, id->chunk_size);
@@ -283,22 +339,33 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto fail;
 	}
+	rc = sink_lock(s, s->block ? (strrchr(out, '/') ? strrchr(out, '/') + 1 : out) : out, err);
+	if (rc)
+		goto fail;
 	if (s->block)
 		return open_block(s, id, out_sink, resumed, err);
-	have_partial = stat(s->partial, &st) == 0;
-	have_journal = stat(s->journal, &st) == 0;
+	/* lstat: a dangling link planted at OUT.partial is a name that exists. */
+	have_partial = lstat(s->partial, &partial_st) == 0;
+	have_journal = lstat(s->journal, &st) == 0;
+	rc = sink_space_check(s, have_partial && have_journal, err);
+	if (rc)
+		goto fail;
 	if (have_partial && have_journal) {
 		rc = journal_load(s, err);
 		if (rc)
 			goto fail;
-		s->fd = open(s->partial, O_RDWR | O_CLOEXEC);
-		if (s->fd < 0) {
-			rc = rp_err_errno(err, errno, "cannot open '%s'", s->partial);
+		rc = sink_reopen_partial(s, err);
+		if (rc)
 			goto fail;
-		}
 		s->resumed = true;
 		*resumed = true;
 	} else {
+		if (have_partial && !have_journal && S_ISLNK(partial_st.st_mode)) {
+			rc = rp_err_set(err, RP_EIO,
+					"'%s' is a symbolic link; refusing to write through it",
+					s->partial);
+			goto fail;
+		}
 		if (have_partial && !have_journal) {
 			rc = rp_err_set(err, RP_EUSAGE,
 					"'%s' exists without its journal: remove it to start over",
@@ -307,11 +374,9 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		}
 		if (have_journal)
 			unlink(s->journal);
-		s->fd = open(s->partial, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (s->fd < 0) {
-			rc = rp_err_errno(err, errno, "cannot create '%s'", s->partial);
+		rc = sink_create_partial(s, err);
+		if (rc)
 			goto fail;
-		}
 		if (ftruncate(s->fd, (off_t)id->size) != 0) {
 			rc = rp_err_errno(err, errno, "cannot size '%s'", s->partial);
 			goto fail;
@@ -481,21 +546,6 @@ const char *rp_file_sink_partial_path(const struct rp_file_sink *s)
 	return s->partial;
 }
 
-static void sync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd;
-
-	if (!copy)
-		return;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
 int rp_file_sink_finish(struct rp_file_sink *s, const uint8_t *tail, size_t tail_len,
 			struct rp_err *err)
 {
@@ -519,7 +569,9 @@ int rp_file_sink_finish(struct rp_file_sink *s, const uint8_t *tail, size_t tail
 	if (rename(s->partial, s->out) != 0)
 		return rp_err_errno(err, errno, "cannot rename '%s' to '%s'", s->partial, s->out);
 	unlink(s->journal);
-	sync_dir(s->out);
+	rc = rp_outfile_sync_dir(s->out, err);
+	if (rc)
+		return rc;
 	close(s->fd);
 	s->fd = -1;
 	return 0;
@@ -529,6 +581,8 @@ static void sink_release(struct rp_file_sink *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
+	rp_outfile_unlock(s->lock_path, s->lock_fd);
+	free(s->lock_path);
 	free(s->out);
 	free(s->partial);
 	free(s->journal);

@@ -23,6 +23,8 @@ struct rp_sink_id {
 	uint64_t size;       /* bytes of data (the virtual disk) */
 	uint64_t chunk_size;
 	uint32_t output_format; /* 0 raw, 1 vhd: a resume must ask for the same */
+	bool space_check;       /* refuse (RP_EIO) when space_needed, less what a resumed partial */
+	uint64_t space_needed;  /* holds, exceeds the free space of OUT's file system */
 };
 
 struct rp_file_sink;
@@ -31,6 +33,8 @@ struct rp_file_sink;
  * Open OUT.partial for writing. If OUT.partial and OUT.journal exist and the journal matches id,
  * resume (*resumed true, with the verified chunks it lists); if they exist but the source
  * changed (ETag or size), RP_EIO naming what changed; if OUT exists, RP_EUSAGE unless force.
+ * OUT.lock is held until rp_file_sink_free: a second sink on the same OUT gets RP_EIO naming
+ * the holder's PID. Names planted at OUT.partial or the journal are refused (common/outfile.h).
  */
 int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		      struct rp_file_sink **out_sink, bool *resumed, struct rp_err *err);

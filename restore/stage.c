@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
 #include "common/util.h"
 #include "formats/image.h"
 #include "formats/vhd.h"
@@ -107,37 +108,48 @@ static int file_sha256(const char *path, char hex[65], struct rp_err *err)
 	return rc;
 }
 
-/* Copy a local file to out (through out.partial, renamed when complete). */
+/* Copy a local file to out: a new temporary file beside it (never a planted name), renamed when
+ * complete (common/outfile.h). It keeps the source's mode, without write for others, so a
+ * file only its owner could read stays so. */
 static int copy_file(const char *src, const char *out, struct rp_err *err)
 {
-	char tmp[4200];
+	struct rp_outfile f = {.fd = -1};
 	uint8_t *buf = malloc(COPY_BUF);
-	int in = open(src, O_RDONLY | O_CLOEXEC), fd = -1, rc = 0;
+	int in = open(src, O_RDONLY | O_CLOEXEC), rc = 0;
+	struct stat st;
 	ssize_t k;
 
-	snprintf(tmp, sizeof(tmp), "%s.partial", out);
-	if (!buf || in < 0)
+	if (!buf || in < 0 || fstat(in, &st) != 0)
 		rc = rp_err_errno(err, buf ? errno : ENOMEM, "cannot read '%s'", src);
-	if (rc == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		rc = rp_err_errno(err, errno, "cannot create '%s'", tmp);
+	if (rc == 0)
+		rc = rp_outfile_begin(&f, out, (mode_t)rp_outfile_mode_like(src), true, err);
 	while (rc == 0 && (k = read(in, buf, COPY_BUF)) != 0) {
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k < 0 || write(fd, buf, (size_t)k) != k)
-			rc = rp_err_errno(err, errno ? errno : EIO, "cannot copy '%s'", src);
+		if (k < 0)
+			rc = rp_err_errno(err, errno, "cannot copy '%s'", src);
+		else
+			rc = rp_outfile_write_all(f.fd, buf, (size_t)k, f.tmp, err);
 	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = rp_err_errno(err, errno, "cannot sync '%s'", tmp);
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0 && rename(tmp, out) != 0)
-		rc = rp_err_errno(err, errno, "cannot rename '%s'", tmp);
-	if (rc)
-		unlink(tmp);
+	if (rc == 0)
+		rc = rp_outfile_commit(&f, err);
+	else
+		rp_outfile_abort(&f);
 	if (in >= 0)
 		close(in);
 	free(buf);
 	return rc;
+}
+
+/* Rename tmp (a file we made) over path and make the rename durable. */
+static int replace_with(const char *tmp, const char *path, struct rp_err *err)
+{
+	if (rename(tmp, path) != 0) {
+		int rc = rp_err_errno(err, errno, "cannot rename '%s'", tmp);
+		unlink(tmp);
+		return rc;
+	}
+	return rp_outfile_sync_dir(path, err);
 }
 
 /* Restore a URL to out (whole sha256 in hex; source without secrets into display). */
@@ -182,6 +194,7 @@ static int convert_local(const struct rp_stage_opts *o, const char *src, const c
 		return rc;
 	co.to = RP_CONVERT_VHD;
 	co.force = true;
+	co.out_mode = rp_outfile_mode_like(src);
 	co.expect = seal;
 	co.progress = o->net.progress;
 	co.progress_ctx = o->net.progress_ctx;
@@ -285,8 +298,8 @@ static int stage_disk(const struct rp_stage_opts *o, const struct rp_desc_disk *
 			char tmp[4300];
 			snprintf(tmp, sizeof(tmp), "%s.mib.vhd", path);
 			rc = convert_local(o, path, tmp, NULL, &ignored, err);
-			if (rc == 0 && rename(tmp, path) != 0)
-				rc = rp_err_errno(err, errno, "cannot rename '%s'", tmp);
+			if (rc == 0)
+				rc = replace_with(tmp, path, err);
 			if (rc)
 				return rc;
 		}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/outfile.h"
 #include "common/util.h"
 
 #define SCHEMA "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
@@ -249,11 +250,24 @@ static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t tsz, 
 {
 	FILE *f;
 
+	uint8_t rnd[6];
+	char hex[13];
+	int fd;
+
+	/* A new file with an unpredictable name: never one planted in advance (common/outfile.h). */
 	snprintf(final, fsz, "%s/%s", dir, name);
-	snprintf(tmp, tsz, "%s/%s.tmp", dir, name);
-	f = fopen(tmp, "w");
-	if (!f)
+	if (rp_random_bytes(rnd, sizeof(rnd), err) != 0)
+		return NULL;
+	rp_hex(rnd, sizeof(rnd), hex);
+	snprintf(tmp, tsz, "%s/%s.tmp-%s", dir, name, hex);
+	if (rp_outfile_create(tmp, 0600, false, &fd, err) != 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
 		rp_err_errno(err, errno, "cannot create '%s'", tmp);
+		close(fd);
+		unlink(tmp);
+	}
 	return f;
 }
 
@@ -261,12 +275,13 @@ static int close_tmp(FILE *f, const char *tmp, const char *final, mode_t mode, s
 {
 	int bad = ferror(f) | fflush(f) | fsync(fileno(f));
 
+	bad |= fchmod(fileno(f), mode);
 	bad |= fclose(f);
-	if (bad || chmod(tmp, mode) != 0 || rename(tmp, final) != 0) {
+	if (bad || rename(tmp, final) != 0) {
 		unlink(tmp);
 		return rp_err_errno(err, errno ? errno : EIO, "cannot write '%s'", final);
 	}
-	return 0;
+	return rp_outfile_sync_dir(final, err);
 }
 
 /* A shell word in single quotes. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/base64.h"
+#include "common/outfile.h"
 #include "common/secret.h"
 #include "common/util.h"
 #include "formats/azure_xml.h"
@@ -303,11 +304,43 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Replace the journal with the n bytes of j: a new temporary file with an unpredictable name
+ * (never through a planted link), fsync, rename, directory fsync (common/outfile.h). */
+static int journal_replace(struct up *u, const uint8_t *j, size_t n, struct rp_err *err)
+{
+	int rc = rp_outfile_replace(u->journal, j, n, 0600, true, err);
+
+	if (rc)
+		rp_err_prefix(err, "cannot write the journal");
+	return rc;
+}
+
+static char *path_with(const char *base, const char *suffix);
+
+/* Hold JOURNAL.lock for the whole run: a second upload of the same image (same journal) stops
+ * at once, naming the holder's PID, instead of writing the same journal. */
+static int journal_lock(struct up *u, struct rp_err *err)
+{
+	size_t n = strlen(u->o->image) + 8;
+	char *what = malloc(n);
+	int rc;
+
+	u->lock_path = path_with(u->journal, ".lock");
+	if (!what || !u->lock_path) {
+		free(what);
+		return rp_err_set(err, RP_EIO, "out of memory");
+	}
+	snprintf(what, n, "'%s'", u->o->image);
+	rc = rp_outfile_lock(u->lock_path, what, &u->lock_fd, err);
+	free(what);
+	return rc;
+}
+
 static int journal_save(struct up *u, struct rp_err *err)
 {
 	size_t bm = (size_t)((u->nchunks + 7) / 8), n = 0;
 	uint8_t *done = malloc(bm ? bm : 1), *data = malloc(bm ? bm : 1), *j = NULL;
-	int fd, rc;
+	int rc;
 
 	if (!done || !data) {
 		free(done);
@@ -323,14 +356,7 @@ static int journal_save(struct up *u, struct rp_err *err)
 	free(data);
 	if (rc)
 		return rc;
-	fd = open(u->journal_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, j, n) != (ssize_t)n || fsync(fd) != 0)
-		rc = rp_err_errno(err, errno ? errno : EIO, "cannot write the journal '%s'",
-				  u->journal_tmp);
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0 && rename(u->journal_tmp, u->journal) != 0)
-		rc = rp_err_errno(err, errno, "cannot replace the journal '%s'", u->journal);
+	rc = journal_replace(u, j, n, err);
 	free(j);
 	return rc;
 }
@@ -535,6 +561,7 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	u.o = o;
 	u.rep = rep;
 	u.fd = -1;
+	u.lock_fd = -1;
 	rep->hash = o->use_md5 ? "md5" : "crc64";
 	rp_err_init(&u.err);
 	pthread_mutex_init(&u.lock, NULL);
@@ -559,7 +586,9 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	snprintf(u.jtarget, sizeof(u.jtarget), "%s", u.display);
 	u.jid = (struct rp_upload_journal_id){u.file_size, RP_UPLOAD_CHUNK, u.nchunks,
 					      u.jid.image_mtime_ns, u.jtarget};
-	rc = journal_load(&u, &resumed, err);
+	rc = journal_lock(&u, err);
+	if (rc == 0)
+		rc = journal_load(&u, &resumed, err);
 	if (rc)
 		goto out;
 	rep->resumed = resumed;
@@ -630,6 +659,8 @@ out:
 		rp_wipe(u.page_url, strlen(u.page_url));
 		free(u.page_url);
 	}
+	rp_outfile_unlock(u.lock_path, u.lock_fd);
+	free(u.lock_path);
 	free(u.journal);
 	free(u.journal_tmp);
 	free(u.done);

@@ -26,6 +26,8 @@ struct up {
 	struct rp_blob blob;	     /* HEAD, page lists, read-back: used by one thread at a time */
 	struct rp_page_plan *before; /* pages the target held before (NULL: a new blob) */
 	char *journal, *journal_tmp;
+	char *lock_path; /* JOURNAL.lock, held for the whole run (journal_lock) */
+	int lock_fd;
 	struct rp_upload_journal_id jid;
 	char jtarget[1024];
 

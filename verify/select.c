@@ -22,6 +22,7 @@
 #include "common/base64.h"
 #include "common/endian.h"
 #include "common/json.h"
+#include "common/outfile.h"
 #include "common/util.h"
 
 #define STATE_VERSION 1
@@ -510,48 +511,16 @@ out:
 
 int rp_select_state_write(const char *path, const struct rp_select_state *st, struct rp_err *err)
 {
-	char tmp[4096], *text = NULL;
-	size_t len, done = 0;
-	int fd = -1, rc;
+	char *text = NULL;
+	int rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
-		return rp_err_set(err, RP_EUSAGE, "state file path is too long");
 	rc = rp_select_state_format(st, &text, err);
 	if (rc)
 		return rc;
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = rp_err_errno(err, errno, "state file '%s'", tmp);
-		goto out;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = rp_err_errno(err, n < 0 ? errno : EIO, "state file '%s'", tmp);
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		rc = rp_err_errno(err, errno, "state file '%s': fsync", tmp);
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = rp_err_errno(err, errno, "state file '%s': close", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		rc = rp_err_errno(err, errno, "state file '%s': rename", path);
-out:
-	if (fd >= 0)
-		close(fd);
+	/* A new temporary file, renamed over the state file, never through a link. */
+	rc = rp_outfile_replace(path, text, strlen(text), 0600, true, err);
 	if (rc)
-		unlink(tmp);
+		rp_err_prefix(err, "state file");
 	free(text);
 	return rc;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Restore onto a block device (a loop device over a file filled with junk): written in place,
-# zero and never-written ranges really zeroed, the journal in the current folder, --force
+# zero and never-written ranges really zeroed, the journal in the current folder (never written
+# through a planted link; its lock refuses one), --force
 # required, a device too small refused.
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"
 rp_tmpdir
@@ -55,6 +56,20 @@ passed=$((passed + 1))
 # As a VHD: the footer follows the data on the device.
 expect_exit 0 "$C" restore "$NGINX_URL/disk.vhd" -o "$dev" --cacert "$RP_CACERT" --force -q
 cmp -n $((24 * MIB + 512)) "$dev" "$T/www/disk.vhd" || fail "VHD restore onto the device differs"
+passed=$((passed + 1))
+
+# The device's journal and lock live in the current folder: a link planted at the journal's
+# old temporary name is never written through, one at the lock's name is refused (exit 4).
+printf 'precious\n' >"$T/victim"
+ln -s "$T/victim" "$(basename "$dev").cvmrestore-journal.tmp"
+expect_exit 0 "$C" restore "$NGINX_URL/disk.vhd" -o "$dev" --cacert "$RP_CACERT" --force -q
+[ "$(cat "$T/victim")" = precious ] || fail "the device journal was written through a link"
+rm -f "$(basename "$dev").cvmrestore-journal.tmp"
+ln -s "$T/victim" "$(basename "$dev").cvmrestore-lock"
+expect_exit 4 "$C" restore "$NGINX_URL/disk.vhd" -o "$dev" --cacert "$RP_CACERT" --force -q
+expect_stderr_has "cvmrestore-lock' is a symbolic link; refusing to write through it"
+[ "$(cat "$T/victim")" = precious ] || fail "the device lock was written through a link"
+rm -f "$(basename "$dev").cvmrestore-lock"
 passed=$((passed + 1))
 
 echo "test_restore_blockdev: $passed passed, 0 failed"

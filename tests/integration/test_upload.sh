@@ -238,7 +238,10 @@ R convert -q "$T/big.raw" "$T/big.vhd" || fail "convert big"
 URL=$(psas upl/big.vhd)
 held=$(proxy_stat 'd["injected"].get("put503", 0)')
 proxy_fault '{"mode": "put503", "nth": 10, "count": 1000000, "retry_after": 1}'
-R "${UP[@]}" -q --create --connections 1 --retries 100 "$T/big.vhd" "$URL" >"$T/kill.out" 2>&1 &
+# the binary itself in the background (not the R function, whose subshell kill -9 would hit,
+# leaving the upload running beside the resume)
+"$CVMRESTORE" "${UP[@]}" -q --create --connections 1 --retries 100 "$T/big.vhd" "$URL" \
+	>"$T/kill.out" 2>&1 &
 pid=$!
 # kill once the proxy holds the upload and its journal lists done pages
 for _ in $(seq 300); do

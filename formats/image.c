@@ -174,10 +174,11 @@ static int detect(struct rp_image *img, bool *refused, struct rp_err *err)
 	/* An empty file (or a cut one) is not a disk of 0 bytes that verifies clean. */
 	if (img->file_size < 512) {
 		*refused = true;
-		return rp_err_set(err, RP_EFORMAT,
-				  "%llu bytes: too short to be a disk (at least one 512-byte sector); "
-				  "the file is empty or cut",
-				  (unsigned long long)img->file_size);
+		return rp_err_set(
+		    err, RP_EFORMAT,
+		    "%llu bytes: too short to be a disk (at least one 512-byte sector); "
+		    "the file is empty or cut",
+		    (unsigned long long)img->file_size);
 	}
 	img->format = RP_IMAGE_RAW;
 	return 0;

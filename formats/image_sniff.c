@@ -16,23 +16,23 @@
 
 /* qemu-img's own name for each container format is what -f takes. */
 static const struct rp_image_foreign foreign[] = {
-	{"qcow2", "qcow2 image", "qemu-img convert -f qcow2 -O raw SOURCE disk.raw"},
-	{"qcow", "qcow (version 1) image", "qemu-img convert -f qcow -O raw SOURCE disk.raw"},
-	{"qed", "QED image", "qemu-img convert -f qed -O raw SOURCE disk.raw"},
-	{"vmdk", "VMDK sparse extent", "qemu-img convert -f vmdk -O raw SOURCE disk.raw"},
-	{"vmdk", "VMDK descriptor file", "qemu-img convert -f vmdk -O raw SOURCE disk.raw"},
-	{"vmdk", "VMDK (COWD, version 3) sparse extent",
-	 "qemu-img convert -f vmdk -O raw SOURCE disk.raw"},
-	{"vdi", "VirtualBox VDI image", "qemu-img convert -f vdi -O raw SOURCE disk.raw"},
-	{"parallels", "Parallels image", "qemu-img convert -f parallels -O raw SOURCE disk.raw"},
-	{"bochs", "Bochs image", "qemu-img convert -f bochs -O raw SOURCE disk.raw"},
-	{"cloop", "cloop compressed image", "qemu-img convert -f cloop -O raw SOURCE disk.raw"},
-	{"dmg", "Apple disk image (DMG)", "qemu-img convert -f dmg -O raw SOURCE disk.raw"},
-	{"gzip", "gzip-compressed file", "zcat SOURCE > disk.raw"},
-	{"xz", "xz-compressed file", "xz -dc SOURCE > disk.raw"},
-	{"zstd", "zstd-compressed file", "zstd -dc SOURCE -o disk.raw"},
-	{"bzip2", "bzip2-compressed file", "bzip2 -dc SOURCE > disk.raw"},
-	{"json", "JSON document", NULL},
+    {"qcow2", "qcow2 image", "qemu-img convert -f qcow2 -O raw SOURCE disk.raw"},
+    {"qcow", "qcow (version 1) image", "qemu-img convert -f qcow -O raw SOURCE disk.raw"},
+    {"qed", "QED image", "qemu-img convert -f qed -O raw SOURCE disk.raw"},
+    {"vmdk", "VMDK sparse extent", "qemu-img convert -f vmdk -O raw SOURCE disk.raw"},
+    {"vmdk", "VMDK descriptor file", "qemu-img convert -f vmdk -O raw SOURCE disk.raw"},
+    {"vmdk", "VMDK (COWD, version 3) sparse extent",
+     "qemu-img convert -f vmdk -O raw SOURCE disk.raw"},
+    {"vdi", "VirtualBox VDI image", "qemu-img convert -f vdi -O raw SOURCE disk.raw"},
+    {"parallels", "Parallels image", "qemu-img convert -f parallels -O raw SOURCE disk.raw"},
+    {"bochs", "Bochs image", "qemu-img convert -f bochs -O raw SOURCE disk.raw"},
+    {"cloop", "cloop compressed image", "qemu-img convert -f cloop -O raw SOURCE disk.raw"},
+    {"dmg", "Apple disk image (DMG)", "qemu-img convert -f dmg -O raw SOURCE disk.raw"},
+    {"gzip", "gzip-compressed file", "zcat SOURCE > disk.raw"},
+    {"xz", "xz-compressed file", "xz -dc SOURCE > disk.raw"},
+    {"zstd", "zstd-compressed file", "zstd -dc SOURCE -o disk.raw"},
+    {"bzip2", "bzip2-compressed file", "bzip2 -dc SOURCE > disk.raw"},
+    {"json", "JSON document", NULL},
 };
 
 enum {
@@ -111,7 +111,10 @@ const struct rp_image_foreign *rp_image_sniff(const uint8_t *head, size_t head_l
 	/* gzip: ID1 ID2 and CM 8 (deflate, the only method defined, RFC 1952). */
 	if (at(head, head_len, 0, "\x1f\x8b\x08", 3))
 		return &foreign[F_GZIP];
-	if (at(head, head_len, 0, "\xfd" "7zXZ\0", 6))
+	if (at(head, head_len, 0,
+	       "\xfd"
+	       "7zXZ\0",
+	       6))
 		return &foreign[F_XZ];
 	if (at(head, head_len, 0, "\x28\xb5\x2f\xfd", 4))
 		return &foreign[F_ZSTD];

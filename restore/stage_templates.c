@@ -93,7 +93,8 @@ static void common_params(const struct rp_descriptor *d, const struct rp_stage_o
 	const char *loc = o->location ? o->location : d->vm.location[0] ? d->vm.location : NULL;
 
 	rp_json_set(params, "location",
-		    param("string", loc ? arm_literal(loc) : rp_json_new_string("[resourceGroup().location]"),
+		    param("string",
+			  loc ? arm_literal(loc) : rp_json_new_string("[resourceGroup().location]"),
 			  "Azure region of the disks and the VM"));
 	rp_json_set(params, "namePrefix",
 		    param("string", arm_literal(prefix), "prefix of every resource name"));
@@ -115,8 +116,7 @@ static void disk_name_params(const struct rp_stage_result *res, struct rp_json *
 			continue;
 		disk_param_name(k, pname, sizeof(pname));
 		snprintf(what, sizeof(what), "name of disk %zu after the prefix", k);
-		rp_json_set(params, pname,
-			    param("string", arm_literal(res->items[i].name), what));
+		rp_json_set(params, pname, param("string", arm_literal(res->items[i].name), what));
 		k++;
 	}
 }
@@ -491,8 +491,8 @@ int rp_stage_write_templates(const struct rp_descriptor *d, const struct rp_stag
 	arr = rp_json_new_array();
 	for (i = 0, k = 0; i < res->nitems; i++)
 		if (res->items[i].kind == RP_STAGE_DISK)
-			rp_json_append(arr, disk_resource(d, o, &res->items[i], k++,
-							  res->secure_upload));
+			rp_json_append(
+			    arr, disk_resource(d, o, &res->items[i], k++, res->secure_upload));
 	rp_json_set(t, "resources", arr);
 	snprintf(path, sizeof(path), "%s/disks.json", o->out_dir);
 	rc = rp_json_write_file(path, t, err);

@@ -11,7 +11,7 @@ FUZZ_BUILD := build-fuzz
 DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libvhdi-dev libvhdi-utils libssl-dev openssl libcurl4-openssl-dev zlib1g-dev \
 	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev \
-	qemu-utils fdisk python3 python3-cryptography python3-yaml time nginx aria2 curl iproute2 bc \
+	qemu-utils zstd xz-utils bzip2 fdisk python3 python3-cryptography python3-yaml time nginx aria2 curl iproute2 bc \
 	chromium
 
 .PHONY: all deps build asan test demo bench fuzz clean

@@ -113,9 +113,10 @@ const struct cli_cmd cli_cmd_report = {
     .summary = "render a JSON report (verify --json) as a self-contained HTML page",
     .details = "The page needs no network and runs no script. It shows the verdict, the case "
 	       "metadata, the source,\nand per disk the sizes, coverage, digests, partitions, LUKS "
-	       "volumes, mismatches and a picture\nof the chunk map (docs/report-html.md).\nExit 2 "
-	       "when REPORT.json cannot be read or REPORT.html exists, 3 when REPORT.json is not "
-	       "a\ncvmrestore-report/1 document, 4 when the page cannot be written.",
+	       "volumes, mismatches and a picture\nof the chunk map (docs/report-html.md).\nExit 4 "
+	       "when REPORT.json cannot be read or the page cannot be written, 3 when "
+	       "REPORT.json\nis not a cvmrestore-report/1 document (or is over 256 MiB), 2 when "
+	       "REPORT.html exists\n(without --force).",
     .opts = report_opts,
     .run = run,
 };

@@ -1,25 +1,37 @@
 #include "cli/cli_rpsource.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "common/json.h"
 #include "formats/descriptor.h"
+#include "formats/image.h"
 #include "restore/restore.h"
 
 bool cli_is_descriptor(const char *path)
 {
-	struct rp_json *j = NULL;
-	const char *format;
-	bool yes;
+	uint8_t head[512];
+	ssize_t n = 0;
+	int fd;
 
-	if (rp_is_url(path) || rp_json_load_file(path, 64u << 20, &j, NULL) != 0)
+	/* Decided by the first bytes, not by whether the file parses: a descriptor that is cut,
+	 * damaged or too large must be refused as one (rp_descriptor_load says where and why),
+	 * never read as a raw disk whose bytes are JSON text. A disk image never starts like
+	 * JSON (rp_image_open refuses one that does). */
+	if (rp_is_url(path))
 		return false;
-	format = rp_json_string(rp_json_get(j, "format"));
-	yes = format && strcmp(format, "cvmrestore-recovery-point") == 0;
-	rp_json_free(j);
-	return yes;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	do
+		n = read(fd, head, sizeof(head));
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n > 0 && rp_image_looks_like_json(head, (size_t)n);
 }
 
 int cli_descriptor_source(const char *desc_path, const char *source, bool allow_outside,

@@ -6,7 +6,9 @@
 
 #include "common/err.h"
 
-/* True if path is a local file holding a cvmrestore recovery point descriptor. */
+/* True if path is a local file that starts like a JSON document (optional BOM and whitespace,
+ * then '{' or '['): it is then read as a recovery point descriptor, and refused as one (exit 3,
+ * with the line and column) if it is not a valid one. */
 bool cli_is_descriptor(const char *path);
 
 /* A disk's source relative to the descriptor's folder, unless it is a URL, confined to that

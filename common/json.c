@@ -48,6 +48,12 @@ int rp_json_parse(const char *text, size_t len, struct rp_json **out, struct rp_
 	json_t *root;
 
 	pthread_once(&alloc_once, set_alloc);
+	/* A UTF-8 byte order mark (Windows editors write one) is not part of the text; RFC 8259
+	 * lets a parser ignore it, and a file that starts with one is still a document. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 
 	if (!root) {

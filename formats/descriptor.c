@@ -635,6 +635,7 @@ int rp_descriptor_load(const char *path, struct rp_descriptor **out, struct rp_e
 	rc = rp_json_load_file(path, RP_DESC_MAX_BYTES, &root, err);
 	if (rc) {
 		scrub_json_error(err);
+		rp_err_prefix(err, "recovery point descriptor");
 		return rc;
 	}
 	rc = rp_descriptor_from_json(root, out, err);

@@ -90,24 +90,43 @@ static int open_file(struct rp_image *img, const char *path, struct rp_err *err)
 	return 0;
 }
 
+/* A container we do not read, or too short to be a disk: refused whatever the options, since
+ * reading it as raw would hand out the container's bytes as the disk's (docs/formats.md). */
+static int refuse_foreign(const struct rp_image_foreign *f, struct rp_err *err)
+{
+	if (!f->convert)
+		return rp_err_set(err, RP_EFORMAT,
+				  "%s, not a disk image (a recovery point descriptor is given to "
+				  "restore, verify or stage; 'cvmrestore rp show' checks one)",
+				  f->what);
+	return rp_err_set(err, RP_EFORMAT,
+			  "%s, not a raw disk, VHD or VHDX: make a raw disk of it first (%s) and "
+			  "give that",
+			  f->what, f->convert);
+}
+
 /* Which format the content says; the footer is parsed into img->footer for VHDs. A file's name
  * helps (".vhd", ".vhdx"); a source's does not: a blob is a fixed VHD exactly when it ends in a
- * footer, as the restore pipeline decides (restore.c), whatever it is called. */
-static int detect(struct rp_image *img, struct rp_err *err)
+ * footer, as the restore pipeline decides (restore.c), whatever it is called. *refused is set
+ * for the failures that keep_unreadable does not soften (a foreign format, a too-short file). */
+static int detect(struct rp_image *img, bool *refused, struct rp_err *err)
 {
 	const bool named = !img->src;
+	const struct rp_image_foreign *f;
 	uint8_t head[512], tail[512];
+	size_t head_len;
 	struct rp_err e;
 	int rc;
 
+	*refused = false;
 	memset(head, 0, sizeof(head));
-	if (img->file_size >= 8) {
-		rc = image_pread(img, head, img->file_size < 512 ? (size_t)img->file_size : 512, 0,
-				 err);
+	head_len = img->file_size < 512 ? (size_t)img->file_size : 512;
+	if (head_len > 0) {
+		rc = image_pread(img, head, head_len, 0, err);
 		if (rc)
 			return rc;
 	}
-	if (named && memcmp(head, "vhdxfile", 8) == 0) {
+	if (named && head_len >= 8 && memcmp(head, "vhdxfile", 8) == 0) {
 		img->format = RP_IMAGE_VHDX;
 		return 0;
 	}
@@ -115,6 +134,17 @@ static int detect(struct rp_image *img, struct rp_err *err)
 		rc = image_pread(img, tail, 512, img->file_size - 512, err);
 		if (rc)
 			return rc;
+	}
+	/* A valid VHD footer at the end decides before any signature: a fixed VHD's first bytes
+	 * are the guest's, whatever they look like. */
+	if (img->file_size < 512 || memcmp(tail, "conectix", 8) != 0) {
+		f = rp_image_sniff(head, head_len, tail, img->file_size >= 512 ? 512 : 0);
+		if (f) {
+			*refused = true;
+			return refuse_foreign(f, err);
+		}
+	}
+	if (img->file_size >= 512) {
 		if (memcmp(tail, "conectix", 8) == 0 ||
 		    (named && (has_ext(img->path, ".vhd") || (memcmp(head, "conectix", 8) == 0 &&
 							       memcmp(tail, "conectix", 8) != 0)))) {
@@ -141,6 +171,15 @@ static int detect(struct rp_image *img, struct rp_err *err)
 		return rp_err_set(err, RP_EFORMAT,
 				  "'%s' has %llu bytes: too short for a VHD footer (512 bytes)",
 				  img->path, (unsigned long long)img->file_size);
+	/* An empty file (or a cut one) is not a disk of 0 bytes that verifies clean. */
+	if (img->file_size < 512) {
+		*refused = true;
+		return rp_err_set(
+		    err, RP_EFORMAT,
+		    "%llu bytes: too short to be a disk (at least one 512-byte sector); "
+		    "the file is empty or cut",
+		    (unsigned long long)img->file_size);
+	}
 	img->format = RP_IMAGE_RAW;
 	return 0;
 }
@@ -150,6 +189,7 @@ static int open_at_depth(const char *path, const struct rp_image_source *src,
 			 const struct rp_image *below, struct rp_image **out, struct rp_err *err)
 {
 	struct rp_image *img;
+	bool refused = false;
 	int rc;
 
 	img = calloc(1, sizeof(*img));
@@ -176,14 +216,14 @@ static int open_at_depth(const char *path, const struct rp_image_source *src,
 		if (rc)
 			goto fail;
 	}
-	rc = detect(img, err);
+	rc = detect(img, &refused, err);
 	if (rc == 0 && src && img->format != RP_IMAGE_RAW && img->format != RP_IMAGE_VHD_FIXED) {
 		rc = rp_err_set(err, RP_EUSAGE,
 				"'%s' is not a raw disk or a fixed VHD: restore it to a file first",
 				img->path);
 		goto fail;
 	}
-	if (rc == RP_EFORMAT && opts && opts->keep_unreadable) {
+	if (rc == RP_EFORMAT && !refused && opts && opts->keep_unreadable) {
 		image_problem(img, true, false, err);
 		*out = img;
 		return 0;

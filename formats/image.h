@@ -59,9 +59,35 @@ int rp_image_open_source(const struct rp_image_source *src, const struct rp_imag
 			 struct rp_image **out, struct rp_err *err);
 
 /*
- * Open path. Detects the format from its content (VHDX file identifier, VHD footer or its copy
- * at offset 0 for dynamic disks, else raw). Returns RP_EFORMAT if a problem makes the image
- * unreadable, unless opts->keep_unreadable, in which case it returns 0 and
+ * A format we recognise but do not read (qcow2, VMDK, gzip, ...): its qemu-img name (-f), a
+ * description for messages, and the command that makes a raw disk of it (SOURCE stands for the
+ * file; NULL when no conversion applies, as for a JSON document).
+ */
+struct rp_image_foreign {
+	const char *name;
+	const char *what;
+	const char *convert;
+};
+
+/*
+ * The foreign format whose signature head (the first bytes of a file, up to 512 are looked at)
+ * or tail (the last 512 bytes, tail_len 0 if the file is shorter) carries, or NULL when none
+ * matches. Pure; any lengths.
+ */
+const struct rp_image_foreign *rp_image_sniff(const uint8_t *head, size_t head_len,
+					      const uint8_t *tail, size_t tail_len);
+
+/* True if the text starts like a JSON document: an optional UTF-8 BOM and whitespace, then
+ * '{' or '['. Such a file is a document (a descriptor, a seal), never a disk. */
+bool rp_image_looks_like_json(const uint8_t *head, size_t len);
+
+/*
+ * Open path. Detects the format from its content: VHDX file identifier, VHD footer (or its copy
+ * at offset 0 for dynamic disks), then the signatures of rp_image_sniff, which are refused
+ * with RP_EFORMAT naming the format and the conversion command; raw only when no signature
+ * matches. A file shorter than one sector (512 bytes) is refused with RP_EFORMAT. These
+ * refusals hold even with opts->keep_unreadable. Otherwise returns RP_EFORMAT if a problem
+ * makes the image unreadable, unless opts->keep_unreadable, in which case it returns 0 and
  * rp_image_readable() is false. RP_EIO if the file cannot be read.
  */
 int rp_image_open(const char *path, const struct rp_image_opts *opts, struct rp_image **out,

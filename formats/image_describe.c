@@ -456,6 +456,10 @@ int rp_image_describe(struct rp_image *img, struct rp_json **out, struct rp_err 
 		return rp_err_set(err, RP_EIO, "out of memory");
 	rp_json_set_str(o, "path", img->path);
 	rp_json_set_str(o, "format", rp_image_format_name(img));
+	/* Raw is what is left when no signature matched (formats/image_sniff.c): say so, since
+	 * raw is a conclusion, not a finding. */
+	if (img->format == RP_IMAGE_RAW)
+		rp_json_set_str(o, "detected_by", "raw (no known signature)");
 	rp_json_set_bool(o, "readable", img->readable);
 	rp_json_set_u64(o, "virtual_size", img->virtual_size);
 	rp_json_set_u64(o, "file_size", img->file_size);

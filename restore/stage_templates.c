@@ -34,6 +34,38 @@ static const char *prefix_of(const struct rp_descriptor *d, const struct rp_stag
 	return buf;
 }
 
+/*
+ * A string from data (a descriptor, an Azure document, an option) as an ARM literal. ARM
+ * evaluates a string that starts with '[' and ends with ']' as an expression, and reads "[[" at
+ * the start of such a string as a literal '['; any other string is taken as it is. So a name
+ * "[subscription().id]" is written "[[subscription().id]" and deploys as itself. Data is never
+ * spliced into an expression: names reach expressions only as parameters (docs/staging.md).
+ */
+static struct rp_json *arm_literal(const char *s)
+{
+	size_t n = strlen(s);
+	struct rp_json *j;
+	char *esc;
+
+	if (n < 2 || s[0] != '[' || s[n - 1] != ']')
+		return rp_json_new_string(s);
+	esc = malloc(n + 2);
+	if (!esc)
+		return NULL;
+	esc[0] = '[';
+	memcpy(esc + 1, s, n + 1);
+	j = rp_json_new_string(esc);
+	free(esc);
+	return j;
+}
+
+/* The parameter that holds the name of the k-th disk (in item order): a fixed name, so that the
+ * expressions that use it are the template's own. */
+static void disk_param_name(size_t k, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "diskName%zu", k);
+}
+
 static struct rp_json *param(const char *type, struct rp_json *def, const char *what)
 {
 	struct rp_json *p = rp_json_new_object(), *meta = rp_json_new_object();
@@ -62,50 +94,70 @@ static void common_params(const struct rp_descriptor *d, const struct rp_stage_o
 	const char *loc = o->location ? o->location : d->vm.location[0] ? d->vm.location : NULL;
 
 	rp_json_set(params, "location",
-		    param("string", rp_json_new_string(loc ? loc : "[resourceGroup().location]"),
+		    param("string",
+			  loc ? arm_literal(loc) : rp_json_new_string("[resourceGroup().location]"),
 			  "Azure region of the disks and the VM"));
 	rp_json_set(params, "namePrefix",
-		    param("string", rp_json_new_string(prefix), "prefix of every resource name"));
+		    param("string", arm_literal(prefix), "prefix of every resource name"));
 	if (d->vm.security_type == RP_SECURITY_CVM_DISK_CMK)
 		rp_json_set(params, "diskEncryptionSetId",
-			    param("string", o->des_id ? rp_json_new_string(o->des_id) : NULL,
+			    param("string", o->des_id ? arm_literal(o->des_id) : NULL,
 				  "resource id of the disk encryption set (customer key) for the "
 				  "confidential OS disk"));
 }
 
-static struct rp_json *disk_id(const char *name)
+/* One parameter per disk, its name as the (escaped) default: the disks' names are data. */
+static void disk_name_params(const struct rp_stage_result *res, struct rp_json *params)
 {
-	char expr[600];
+	char pname[32], what[64];
+	size_t i, k = 0;
 
+	for (i = 0; i < res->nitems; i++) {
+		if (res->items[i].kind != RP_STAGE_DISK)
+			continue;
+		disk_param_name(k, pname, sizeof(pname));
+		snprintf(what, sizeof(what), "name of disk %zu after the prefix", k);
+		rp_json_set(params, pname, param("string", arm_literal(res->items[i].name), what));
+		k++;
+	}
+}
+
+static struct rp_json *disk_id(size_t k)
+{
+	char expr[200], pname[32];
+
+	disk_param_name(k, pname, sizeof(pname));
 	snprintf(expr, sizeof(expr),
-		 "[resourceId('Microsoft.Compute/disks', concat(parameters('namePrefix'), '%s'))]",
-		 name);
+		 "[resourceId('Microsoft.Compute/disks', concat(parameters('namePrefix'), "
+		 "parameters('%s')))]",
+		 pname);
 	return rp_json_new_string(expr);
 }
 
 static struct rp_json *disk_resource(const struct rp_descriptor *d, const struct rp_stage_opts *o,
-				     const struct rp_stage_item *it, bool secure)
+				     const struct rp_stage_item *it, size_t k, bool secure)
 {
 	struct rp_json *r = rp_json_new_object(), *p = rp_json_new_object();
 	struct rp_json *cd = rp_json_new_object(), *tags = rp_json_new_object();
 	struct rp_json *sku = rp_json_new_object();
 	bool os = it->role == RP_DISK_OS;
-	char name[600];
+	char name[200], pname[32];
 
-	snprintf(name, sizeof(name), "[concat(parameters('namePrefix'), '%s')]", it->name);
+	disk_param_name(k, pname, sizeof(pname));
+	snprintf(name, sizeof(name), "[concat(parameters('namePrefix'), parameters('%s'))]", pname);
 	rp_json_set_str(r, "type", "Microsoft.Compute/disks");
 	rp_json_set_str(r, "apiVersion", RP_STAGE_DISK_API);
 	rp_json_set_str(r, "name", name);
 	rp_json_set_str(r, "location", "[parameters('location')]");
-	rp_json_set_str(sku, "name", rp_stage_disk_sku(o, it->role));
+	rp_json_set(sku, "name", arm_literal(rp_stage_disk_sku(o, it->role)));
 	rp_json_set(r, "sku", sku);
 	if (o->zone) {
 		struct rp_json *z = rp_json_new_array();
-		rp_json_append(z, rp_json_new_string(o->zone));
+		rp_json_append(z, arm_literal(o->zone));
 		rp_json_set(r, "zones", z);
 	}
-	rp_json_set_str(tags, "cvmrestore-recovery-point", d->id);
-	rp_json_set_str(tags, "cvmrestore-disk", it->name);
+	rp_json_set(tags, "cvmrestore-recovery-point", arm_literal(d->id));
+	rp_json_set(tags, "cvmrestore-disk", arm_literal(it->name));
 	rp_json_set_str(tags, "cvmrestore-sha256", it->sha256);
 	if (it->seal_sha256[0])
 		rp_json_set_str(tags, "cvmrestore-seal-sha256", it->seal_sha256);
@@ -141,12 +193,13 @@ static struct rp_json *vm_template(const struct rp_descriptor *d, const struct r
 	struct rp_json *nic = rp_json_new_object(), *np = rp_json_new_object();
 	enum rp_security_type st = d->vm.security_type;
 	const char *enc = rp_stage_encryption_type(st);
-	size_t i;
+	size_t i, k = 0;
 
 	common_params(d, o, params, prefix);
-	rp_json_set(params, "vmName", param("string", rp_json_new_string(d->vm.name), "VM name"));
+	disk_name_params(res, params);
+	rp_json_set(params, "vmName", param("string", arm_literal(d->vm.name), "VM name"));
 	rp_json_set(params, "vmSize",
-		    param("string", d->vm.size[0] ? rp_json_new_string(d->vm.size) : NULL,
+		    param("string", d->vm.size[0] ? arm_literal(d->vm.size) : NULL,
 			  "VM size, e.g. Standard_DC2as_v5"));
 	rp_json_set(params, "networkInterfaceId",
 		    param("string", NULL, "resource id of an existing network interface"));
@@ -162,7 +215,7 @@ static struct rp_json *vm_template(const struct rp_descriptor *d, const struct r
 	rp_json_set_str(vm, "location", "[parameters('location')]");
 	if (o->zone) {
 		struct rp_json *z = rp_json_new_array();
-		rp_json_append(z, rp_json_new_string(o->zone));
+		rp_json_append(z, arm_literal(o->zone));
 		rp_json_set(vm, "zones", z);
 	}
 	rp_json_set_str(hw, "vmSize", "[parameters('vmSize')]");
@@ -185,7 +238,7 @@ static struct rp_json *vm_template(const struct rp_descriptor *d, const struct r
 			rp_json_free(md);
 			continue;
 		}
-		rp_json_set(md, "id", disk_id(it->name));
+		rp_json_set(md, "id", disk_id(k++));
 		rp_json_set_str(dk, "createOption", "Attach");
 		if (it->role == RP_DISK_OS) {
 			rp_json_set_str(dk, "osType", rp_os_type_name(d->vm.os_type));
@@ -297,14 +350,25 @@ static void sq(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+/* Text inside a shell comment: a newline would end the comment and start a command, so control
+ * characters become '?' (names have none today: the descriptor refuses them). */
+static void sh_comment_text(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
 static void sh_disk(FILE *f, const struct rp_descriptor *d, const struct rp_stage_opts *o,
 		    const struct rp_stage_result *res, const struct rp_stage_item *it)
 {
 	bool os = it->role == RP_DISK_OS, secure = os && res->secure_upload;
 	enum rp_security_type st = d->vm.security_type;
 
-	fprintf(f, "\n# --- disk '%s' (%s, %" PRIu64 " bytes) ---\n", it->name, it->file,
-		it->file_size);
+	fputs("\n# --- disk '", f);
+	sh_comment_text(f, it->name);
+	fputs("' (", f);
+	sh_comment_text(f, it->file);
+	fprintf(f, ", %" PRIu64 " bytes) ---\n", it->file_size);
 	fputs("NAME=\"$PREFIX\"", f);
 	sq(f, it->name);
 	fputs("\naz disk create -g \"$RG\" -n \"$NAME\" -l \"$LOCATION\" \\\n", f);
@@ -362,8 +426,11 @@ static int write_script(const struct rp_descriptor *d, const struct rp_stage_opt
 
 	if (!f)
 		return err ? err->code : RP_EIO;
-	fprintf(f, "#!/bin/bash\n# Made by 'cvmrestore stage' for recovery point %s (VM %s).\n",
-		d->id, d->vm.name);
+	fputs("#!/bin/bash\n# Made by 'cvmrestore stage' for recovery point ", f);
+	sh_comment_text(f, d->id);
+	fputs(" (VM ", f);
+	sh_comment_text(f, d->vm.name);
+	fputs(").\n", f);
 	fputs(
 	    "# Re-creates the VM from the disks in this folder: read STAGED.txt first. Nothing\n"
 	    "# here has run. Fill in every <PLACEHOLDER> below, then run it as\n"
@@ -426,7 +493,7 @@ int rp_stage_write_templates(const struct rp_descriptor *d, const struct rp_stag
 	const char *prefix = prefix_of(d, o, pbuf, sizeof(pbuf));
 	struct rp_json *params, *t, *arr;
 	char notes[RP_STAGE_MAX_WARNINGS][512];
-	size_t i, nnotes = 0;
+	size_t i, k, nnotes = 0;
 	int rc;
 
 	assign_luns(res, notes, &nnotes);
@@ -434,12 +501,13 @@ int rp_stage_write_templates(const struct rp_descriptor *d, const struct rp_stag
 		memcpy(res->warnings[res->nwarnings++], notes[i], sizeof(notes[i]));
 	t = template_new(&params);
 	common_params(d, o, params, prefix);
+	disk_name_params(res, params);
 	rp_json_set(t, "parameters", params);
 	arr = rp_json_new_array();
-	for (i = 0; i < res->nitems; i++)
+	for (i = 0, k = 0; i < res->nitems; i++)
 		if (res->items[i].kind == RP_STAGE_DISK)
-			rp_json_append(arr,
-				       disk_resource(d, o, &res->items[i], res->secure_upload));
+			rp_json_append(
+			    arr, disk_resource(d, o, &res->items[i], k++, res->secure_upload));
 	rp_json_set(t, "resources", arr);
 	snprintf(path, sizeof(path), "%s/disks.json", o->out_dir);
 	rc = rp_json_write_file(path, t, err);

@@ -256,6 +256,15 @@ static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_
 
 	if (!ctx)
 		return rp_err_set(err, RP_EIO, "out of memory");
+	/* A length no RSA key of 1024 to 16384 bits wraps to is malformed input, not a wrong
+	 * KEK (docs/keys.md: 3 for a wrapped key of impossible length). */
+	if (inlen < 128 || inlen > 2048) {
+		rc = rp_err_set(err, RP_EFORMAT,
+				"the wrapped key has %zu bytes; %s output is as long as the KEK's "
+				"modulus, 128 to 2048 bytes",
+				inlen, rp_wrap_alg_name(alg));
+		goto out;
+	}
 	if (inlen != modlen) {
 		/* The usual wrong KEK: one of another size (a 3072-bit KEK wraps to 384 bytes). */
 		rc = rp_err_set(err, RP_EAUTH,

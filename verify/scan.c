@@ -512,8 +512,10 @@ static int scan_setup(struct scan *sc, struct rp_err *err)
 	sc->virtual_size = rp_image_virtual_size(sc->img);
 	sc->chunk_size = o->chunk_size ? o->chunk_size : SCAN_DEFAULT_CHUNK;
 	if (e) {
+		/* Not a usage error: the seal names content, and a disk of another size is not
+		 * the disk that was sealed (docs/seal.md, exit 1 as from the command line). */
 		if (e->virtual_size != sc->virtual_size)
-			return rp_err_set(err, RP_EUSAGE,
+			return rp_err_set(err, RP_EVERIFY,
 					  "seal is for a disk of %" PRIu64
 					  " bytes, this image has %" PRIu64,
 					  e->virtual_size, sc->virtual_size);

@@ -97,8 +97,9 @@ struct rp_scan_result {
 
 /*
  * Run the pipeline over img. Returns 0 when every chunk was processed (mismatches against
- * opts->expect are counted in result, not errors), RP_EUSAGE if the seal does not fit the image
- * (virtual size), RP_EINTR when stopped, or the first error of a read or the sink. result must be
+ * opts->expect are counted in result, not errors), RP_EVERIFY if the seal is for a disk of
+ * another virtual size (this is not the sealed disk), RP_EUSAGE if opts->chunk_size differs from
+ * the seal's, RP_EINTR when stopped, or the first error of a read or the sink. result must be
  * released with rp_scan_result_release whatever the return value.
  */
 int rp_scan_run(struct rp_image *img, const struct rp_scan_opts *opts,

@@ -202,4 +202,124 @@ for f in "$T"/url/* "$T/url.stdout" "$T/url.stderr"; do
 	! grep -q "sig=" "$f" || fail "url: a SAS signature in $f"
 done
 pass "SAS URL sources: identical disk and guest state, no SAS in DIR or output"
+note "hostile names: ARM expressions and shell code in names stay data"
+# Names from a descriptor (or Azure's restore-disks config, imported into one) try to become ARM
+# code (a quote that closes the literal of concat(), a whole "[...]" expression) and shell code
+# in restore.sh. The templates must carry them as escaped literals in parameters, and every
+# string ARM would evaluate must be one of the templates' own expressions.
+HN0="x'), listKeys('k', '2019-06-01'), ('"
+HN1='$(touch pwned)`touch pwned2`'"'\"q"
+/usr/bin/python3 - "$F/plain-rp.json" "$F/hostile-rp.json" "$HN0" "$HN1" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["id"] = "[subscription().id]"
+d["vm"]["name"] = "[resourceGroup().id]"
+d["vm"]["size"] = "[parameters('vmName')]"
+d["vm"]["location"] = "[deployment().name]"
+d["disks"][0]["name"] = sys.argv[3]
+d["disks"][1]["name"] = sys.argv[4]
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+H=$T/hostile
+expect_exit 0 R stage "$F/hostile-rp.json" --out-dir "$H" -q --zone '[variables(1)]' \
+	--sku "[concat('a')]"
+/usr/bin/python3 - "$H/disks.json" "$H/vm.json" "$HN0" "$HN1" <<'EOF' || fail "hostile names: templates"
+import json, re, sys
+FIXED = {
+    "[resourceGroup().location]", "[parameters('location')]", "[parameters('vmName')]",
+    "[parameters('vmSize')]", "[parameters('networkInterfaceId')]",
+    "[parameters('diskEncryptionSetId')]", "[parameters('secureBootEnabled')]",
+    "[parameters('vTpmEnabled')]",
+}
+DISK = re.compile(r"^\[concat\(parameters\('namePrefix'\), parameters\('diskName\d+'\)\)\]$")
+DISK_ID = re.compile(r"^\[resourceId\('Microsoft\.Compute/disks', concat\(parameters\('namePrefix'\), "
+                     r"parameters\('diskName\d+'\)\)\)\]$")
+def literal(s):
+    # What ARM makes of a string: "[...]" is an expression (None here), "[[...]" is "[...]".
+    if s.startswith("[[") and s.endswith("]"):
+        return s[1:]
+    if s.startswith("[") and s.endswith("]"):
+        return None
+    return s
+def walk(v, where, bad):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            walk(x, where + "." + k, bad)
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            walk(x, f"{where}[{i}]", bad)
+    elif isinstance(v, str) and literal(v) is None:
+        if v not in FIXED and not DISK.match(v) and not DISK_ID.match(v):
+            bad.append(f"{where}: {v!r} is evaluated by ARM and is not one of our expressions")
+bad = []
+t = {}
+for path in sys.argv[1:3]:
+    t[path] = json.load(open(path))
+    walk(t[path], path, bad)
+names = sys.argv[3:5]
+for path, tpl in t.items():
+    p = tpl["parameters"]
+    got = [literal(p[f"diskName{i}"]["defaultValue"]) for i in range(2)]
+    if got != names:
+        bad.append(f"{path}: disk name parameters read {got!r}, not {names!r}")
+    if literal(p["namePrefix"]["defaultValue"]) != "[resourceGroup().id]-":
+        bad.append(f"{path}: namePrefix default {p['namePrefix']['defaultValue']!r}")
+    if literal(p["location"]["defaultValue"]) != "[deployment().name]":
+        bad.append(f"{path}: location default {p['location']['defaultValue']!r}")
+vp = t[sys.argv[2]]["parameters"]
+if literal(vp["vmName"]["defaultValue"]) != "[resourceGroup().id]":
+    bad.append("vm.json: vmName default is evaluated")
+if literal(vp["vmSize"]["defaultValue"]) != "[parameters('vmName')]":
+    bad.append("vm.json: vmSize default is evaluated")
+for r in t[sys.argv[1]]["resources"]:
+    if literal(r["tags"]["cvmrestore-recovery-point"]) != "[subscription().id]":
+        bad.append("disks.json: recovery point tag is evaluated")
+    if literal(r["tags"]["cvmrestore-disk"]) not in names:
+        bad.append(f"disks.json: disk tag {r['tags']['cvmrestore-disk']!r}")
+    if literal(r["sku"]["name"]) != "[concat('a')]" or literal(r["zones"][0]) != "[variables(1)]":
+        bad.append("disks.json: sku or zone is evaluated")
+for b in bad:
+    print(b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
+pass "hostile names: every evaluated string is ours, names are escaped literals"
+
+note "hostile names: restore.sh passes them to az as they are, runs none of them"
+bash -n "$H/restore.sh" || fail "hostile restore.sh does not parse"
+mkdir -p "$T/hbin"
+cat >"$T/hbin/az" <<EOF
+#!/bin/bash
+printf '%s\0' "\$@" >>"$T/haz-args"; printf '\n\0' >>"$T/haz-args"
+case "\$1 \$2" in "disk grant-access") echo '{"accessSas": "https://h.invalid/d?sv=1"}' ;; esac
+EOF
+printf '#!/bin/sh\nexit 0\n' >"$T/hbin/fakecvm"
+chmod +x "$T/hbin/az" "$T/hbin/fakecvm"
+sed -i "s|^NIC_ID='<NETWORK_INTERFACE_ID>'|NIC_ID='nic'|; s|^RG='<RESOURCE_GROUP>'|RG='rg'|; s|^VM_SIZE='.*'|VM_SIZE='s'|" \
+	"$H/restore.sh"
+(cd "$H" && PATH="$T/hbin:$PATH" CVMRESTORE="$T/hbin/fakecvm" ./restore.sh --yes) >"$T/hrun.out" 2>&1 ||
+	{ cat "$T/hrun.out"; fail "hostile restore.sh failed"; }
+[ ! -e "$H/pwned" ] && [ ! -e "$H/pwned2" ] || fail "restore.sh ran code from a disk name"
+/usr/bin/python3 - "$T/haz-args" "[resourceGroup().id]-$HN0" "[resourceGroup().id]-$HN1" <<'EOF' ||
+import sys
+calls = open(sys.argv[1], "rb").read().decode().split("\n\0")
+names = []
+for c in calls:
+    a = c.split("\0")
+    if a[:2] == ["disk", "create"]:
+        names.append(a[a.index("-n") + 1])
+sys.exit(0 if names == sys.argv[2:4] else print(names, file=sys.stderr) or 1)
+EOF
+	fail "restore.sh did not pass the disk names to az exactly"
+pass "hostile names: restore.sh quotes them (no code run, az gets them exactly)"
+
+note "a disk name with a newline is refused by the descriptor"
+/usr/bin/python3 - "$F/plain-rp.json" "$F/nl-rp.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["disks"][0]["name"] = "a\ntouch pwned3"
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+expect_exit 3 R stage "$F/nl-rp.json" --out-dir "$T/nl"
+expect_stderr_has "contains a control character"
+pass "newline in a name: exit 3"
 echo "all $PASSED checks passed"

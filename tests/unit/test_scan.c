@@ -342,7 +342,7 @@ static void test_usage_errors(void **state)
 		int code;
 		const char *msg;
 	} cases[] = {
-	    {0, 999, 0, RP_EUSAGE, "seal is for a disk of 999 bytes, this image has 69632"},
+	    {0, 999, 0, RP_EVERIFY, "seal is for a disk of 999 bytes, this image has 69632"},
 	    {8192, 69632, 0, RP_EUSAGE, "chunk size 8192 differs from the seal's 16384"},
 	    {1000, 0, 0, RP_EUSAGE, "chunk size 1000 is not a multiple of 512"},
 	    {0, 0, 8, RP_EUSAGE, "unknown whole-disk digest in mask 0x8"},

@@ -79,6 +79,11 @@ static struct rp_json *report_json(const char *image, const struct rp_upload_rep
 	rp_json_set_bool(o, "resumed", r->resumed);
 	rp_json_set_u64(o, "chunks", r->chunks);
 	rp_json_set_u64(o, "chunks_resumed", r->chunks_resumed);
+	rp_json_set_u64(o, "chunks_rechecked", r->chunks_rechecked);
+	rp_json_set_u64(o, "chunks_resent", r->chunks_resent);
+	if (r->journal_old)
+		rp_json_set_str(o, "journal_note", "the journal was written by an older version and "
+						   "is not trusted: the upload started over");
 	rp_json_set_u64(o, "bytes_sent", r->bytes_sent);
 	rp_json_set_u64(o, "bytes_data", r->bytes_data);
 	rp_json_set_u64(o, "bytes_skipped", r->bytes_skipped);
@@ -111,6 +116,14 @@ static void print_human(FILE *f, const char *what, const struct rp_upload_report
 	fprintf(f, "%s: %s (%s, %s%s)\n", what, r->target[0] ? r->target : "?",
 		r->created ? "new page blob" : "existing page blob", a,
 		r->resumed ? ", resumed" : "");
+	if (r->resumed)
+		fprintf(f,
+			"  resume: %llu chunks the journal listed re-checked against the image, %llu "
+			"changed and sent again\n",
+			(unsigned long long)r->chunks_rechecked, (unsigned long long)r->chunks_resent);
+	if (r->journal_old)
+		fprintf(f, "  note: the journal was written by an older version and is not trusted: "
+			   "the upload started over\n");
 	fprintf(f, "  sent %s in %llu requests (%s), skipped %s of zeros, %llu retries, %.1f s\n",
 		b, (unsigned long long)r->requests, r->hash ? r->hash : "crc64", c,
 		(unsigned long long)r->retries, r->seconds);

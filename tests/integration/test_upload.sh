@@ -12,6 +12,8 @@
 # - through the fault proxy: 503 with Retry-After, a reset mid-request and a corrupted body
 #   (Azurite answers 400 Crc64Mismatch) complete with retries > 0; with --retries 0 a 503 is a
 #   clear failure (exit 4) that leaves the journal, and the same command then resumes;
+# - an image changed in place with its mtime put back (touch -r): the resume re-hashes the
+#   chunks its journal lists and sends the changed ones again;
 # - kill -9 in the middle, then the same command resumes from the journal (chunks_resumed > 0)
 #   and the result is byte-identical;
 # - no SAS signature in any output or file the tool wrote.
@@ -228,6 +230,32 @@ json_check "$RP_OUT" 'd["resumed"] and d["chunks_resumed"] >= 1 and not d["creat
 download upl/r.vhd "$T/r.back"
 cmp "$T/r.back" "$T/disk.vhd" || fail "resume: the blob differs"
 pass "503 without retries: exit 4, journal kept; the same command resumes"
+
+note "the image changed in place, its mtime restored (touch -r), then a resume"
+# The journal of the failed run lists chunks 0..4 (data in 0 and 2, 1, 3 and 4 zero). Change
+# chunk 0 (data) and chunk 3 (zero until now) in place and put the mtime back: the journal's
+# identity (size, mtime, target) still matches, and only the content says the image changed.
+cp -p "$T/disk.vhd" "$T/chg.vhd"
+proxy_fault '{"mode": "put503", "nth": 3, "count": 1000, "t": 19}'
+URL=$(psas upl/chg.vhd)
+expect_exit 4 R "${UP[@]}" --create --retries 0 --connections 1 "$T/chg.vhd" "$URL"
+keep
+[ -e "$T/chg.vhd.upload-journal" ] || fail "touch -r: no journal after the failure"
+proxy_fault '{"mode": "none"}'
+touch -r "$T/chg.vhd" "$T/chg.ref"
+it_put_random "$T/chg.vhd" $((MIB + 8192)) 4096
+it_put_random "$T/chg.vhd" $((13 * MIB)) 4096
+touch -r "$T/chg.ref" "$T/chg.vhd"
+expect_exit 0 R "${UP[@]}" -q --json --create --connections 1 "$T/chg.vhd" "$URL"
+keep
+cp "$RP_OUT" "$T/chg.json"
+json_check "$T/chg.json" 'd["resumed"] and d["chunks_rechecked"] == 5 and d["chunks_resent"] == 2' \
+	"touch -r: 5 chunks re-checked, 2 sent again"
+json_check "$T/chg.json" 'd["chunks_resumed"] == 3' "touch -r: 3 chunks resumed"
+download upl/chg.vhd "$T/chg.back"
+cmp "$T/chg.back" "$T/chg.vhd" || fail "touch -r: the blob differs from the changed image"
+[ "$(ranges upl/chg.vhd)" = "$(nonzero "$T/chg.vhd")" ] || fail "touch -r: page ranges"
+pass "image changed under the same mtime: 2 changed chunks found by their SHA-256 and sent again"
 
 note "kill -9 mid-upload, then resume"
 # 200 MiB, 40 MiB written in 40 ranges. From the 10th Put Page on the proxy answers 503

@@ -11,9 +11,10 @@
  * whose pages the service acknowledged, with the SHA-256 of each chunk's bytes as sent, so the
  * same command resumes after a failure or a kill -9, sending again any chunk whose bytes in the
  * image no longer hash to what was sent. At the end the target's page ranges are listed and
- * compared with the image's non-zero chunks, and a sample of chunks (all with verify_all) is
- * read back and compared by SHA-256 with the seal's chunk digests or with the local image: a
- * difference is RP_EVERIFY.
+ * compared page by page (512 bytes) with the pages sent, and a sample of chunks (all with
+ * verify_all) is read back and compared by SHA-256 with the seal's chunk digests or with the
+ * local image: a difference is RP_EVERIFY. The report says how many of the chunks with data
+ * were read back.
  *
  * URLs hold a SAS: messages and reports only carry rp_url_redact()'s form. Not thread-safe per
  * call; the library threads are internal.
@@ -82,7 +83,10 @@ struct rp_upload_report {
 	uint64_t retries;
 	const char *hash;	/* "crc64" or "md5" */
 	uint64_t ranges_listed; /* bytes the target lists as written afterwards */
-	uint64_t chunks_checked;
+	uint64_t bytes_unlisted; /* sent and acknowledged, but not listed by the target */
+	uint64_t bytes_unsent;	 /* listed by the target, but not sent */
+	uint64_t chunks_data;	 /* chunks with data: what the read-back could cover */
+	uint64_t chunks_checked; /* of those, read back (each once) */
 	uint64_t check_mismatches;
 	char check_first[256];	   /* the first post-check difference, or "" */
 	const char *check_against; /* "seal" or "image" */

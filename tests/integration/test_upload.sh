@@ -92,6 +92,10 @@ json_check "$T/pre.json" "d['bytes_data'] == $DATA" "pre: data bytes"
 json_check "$T/pre.json" 'd["post_check"]["mismatches"] == 0 and d["post_check"]["chunks_checked"] >= 3' \
 	"pre: post-check"
 json_check "$T/pre.json" 'd["post_check"]["against"] == "image"' "pre: compared with the image"
+json_check "$T/pre.json" 'd["post_check"]["chunks_with_data"] == 6 and d["post_check"]["chunks_checked"] == 6' \
+	"pre: the read-back covered 6 of 6 chunks with data"
+json_check "$T/pre.json" 'd["post_check"]["bytes_unlisted"] == 0 and d["post_check"]["bytes_unsent"] == 0' \
+	"pre: pages listed = pages sent"
 download upl/pre.vhd "$T/pre.back"
 cmp "$T/pre.back" "$T/disk.vhd" || fail "pre: the blob differs from the image"
 [ "$(ranges upl/pre.vhd)" = "$(nonzero "$T/disk.vhd")" ] ||
@@ -127,6 +131,8 @@ expect_exit 0 R "${UP[@]}" --create --transport-hash md5 "$T/disk.vhd" "$(wsas u
 keep
 grep -q "verdict: ok" "$RP_OUT" || fail "md5: no verdict line"
 grep -q "(md5)" "$RP_OUT" || fail "md5: the report does not say md5"
+grep -q "page ranges compared page by page with the pages sent; 6 of 6 chunks with data read back" \
+	"$RP_OUT" || fail "md5: the summary does not say what the post-check covered"
 pass "Content-MD5 per request"
 
 note "stale pages of an older blob are cleared"
@@ -292,6 +298,37 @@ download upl/big.vhd "$T/big.back"
 cmp "$T/big.back" "$T/big.vhd" || fail "kill -9: the blob differs"
 [ "$(ranges upl/big.vhd)" = "$(nonzero "$T/big.vhd")" ] || fail "kill -9: page ranges"
 pass "kill -9 and resume: $(json_get "$RP_OUT" 'd["chunks_resumed"]') chunks resumed, identical"
+
+note "a Put Page acknowledged but not stored"
+# 1 GiB: 4 KiB of data at +4 KiB in each of its 256 chunks, and in chunk 100 a second 4 KiB at
+# +1 MiB (past the merge gap: a Put Page of its own). With one connection the Put Pages go in
+# chunk order, so chunk 100's second one is the 102nd: the proxy answers it 201 Created and
+# stores nothing. Chunk 100 still has pages listed, and the read-back samples 18 of the 257
+# chunks with data: only the page-by-page comparison is sure to see the hole.
+/usr/bin/python3 - "$T/drop.raw" <<'EOF'
+import os, sys
+with open(sys.argv[1], "wb") as f:
+    f.truncate(1 << 30)
+    for c in range(256):
+        f.seek(c * (4 << 20) + 4096)
+        f.write(os.urandom(4096))
+    f.seek(100 * (4 << 20) + (1 << 20))
+    f.write(os.urandom(4096))
+EOF
+R convert -q "$T/drop.raw" "$T/drop.vhd" || fail "convert drop"
+proxy_fault '{"mode": "drop-put-page", "nth": 102}'
+expect_exit 1 R "${UP[@]}" --json --create --connections 1 "$T/drop.vhd" "$(psas upl/drop.vhd)"
+keep
+cp "$RP_OUT" "$T/drop.json"
+proxy_fault '{"mode": "none"}'
+[ "$(proxy_stat 'd["injected"].get("drop-put-page", 0)')" = 1 ] || fail "drop: the proxy dropped nothing"
+expect_one_error_line "cvmrestore: "
+expect_stderr_has "0x19100000: 4096 bytes were sent and acknowledged but the target does not list them"
+json_check "$T/drop.json" 'd["verdict"] == "failed" and d["post_check"]["bytes_unlisted"] == 4096' \
+	"drop: 4096 bytes unlisted"
+json_check "$T/drop.json" 'd["post_check"]["chunks_with_data"] == 257 and d["post_check"]["chunks_checked"] <= 18' \
+	"drop: the report says the read-back covered at most 18 of 257 chunks"
+pass "a dropped Put Page inside a chunk with other pages: exit 1 naming 0x19100000"
 faultproxy_stop
 
 note "secrets"

@@ -14,6 +14,8 @@
 #   clear failure (exit 4) that leaves the journal, and the same command then resumes;
 # - an image changed in place with its mtime put back (touch -r): the resume re-hashes the
 #   chunks its journal lists and sends the changed ones again;
+# - a Put Page (or a clear) that the fault proxy acknowledges but does not forward: the post-check
+#   compares pages listed and sent page by page and fails (exit 1) naming the offset;
 # - kill -9 in the middle, then the same command resumes from the journal (chunks_resumed > 0)
 #   and the result is byte-identical;
 # - no SAS signature in any output or file the tool wrote.
@@ -329,6 +331,20 @@ json_check "$T/drop.json" 'd["verdict"] == "failed" and d["post_check"]["bytes_u
 json_check "$T/drop.json" 'd["post_check"]["chunks_with_data"] == 257 and d["post_check"]["chunks_checked"] <= 18' \
 	"drop: the report says the read-back covered at most 18 of 257 chunks"
 pass "a dropped Put Page inside a chunk with other pages: exit 1 naming 0x19100000"
+
+note "a clear acknowledged but not done: pages listed that were not sent"
+# An older blob with 2 MiB of junk at 40 MiB (chunk 10, zeros in the image). With one
+# connection the Put Pages go in chunk order: chunk 0, chunk 2, chunk 5 (two), chunk 8, then
+# the clear of chunk 10, the 6th, which the proxy acknowledges and drops.
+blobtool create-page-blob upl/noclear.vhd "$SIZE" >/dev/null
+blobtool put-pages upl/noclear.vhd --from-file "$T/junk" --offset $((40 * MIB)) >/dev/null
+proxy_fault '{"mode": "drop-put-page", "nth": 6}'
+expect_exit 1 R "${UP[@]}" -q --connections 1 "$T/disk.vhd" "$(psas upl/noclear.vhd)"
+keep
+proxy_fault '{"mode": "none"}'
+expect_one_error_line "cvmrestore: "
+expect_stderr_has "0x2800000: the target lists 2097152 bytes that were not sent (pages the target held were not cleared)"
+pass "a dropped clear: exit 1 naming the pages listed but not sent"
 faultproxy_stop
 
 note "secrets"

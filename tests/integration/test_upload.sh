@@ -265,6 +265,36 @@ cmp "$T/chg.back" "$T/chg.vhd" || fail "touch -r: the blob differs from the chan
 [ "$(ranges upl/chg.vhd)" = "$(nonzero "$T/chg.vhd")" ] || fail "touch -r: page ranges"
 pass "image changed under the same mtime: 2 changed chunks found by their SHA-256 and sent again"
 
+note "a version 1 upload journal is not trusted"
+# A journal of the older format (no digests) for this image and target, listing every chunk as
+# done: the upload starts over (everything sent) and says so.
+URL=$(wsas upl/v1.vhd)
+/usr/bin/python3 - "$T/disk.vhd" "${URL%%\?*}" <<'EOF'
+import os, struct, sys
+img, target = sys.argv[1], sys.argv[2].encode()
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+st = os.stat(img)
+count = (st.st_size + (4 << 20) - 1) // (4 << 20)
+bits = bytes([0xFF] * (count // 8) + ([(1 << (count % 8)) - 1] if count % 8 else []))
+j = b"CVMRUPJ1" + struct.pack("<QQQQ", st.st_size, 4 << 20, count, st.st_mtime_ns)
+j += struct.pack("<H", len(target)) + target + bits + bits
+open(img + ".upload-journal", "wb").write(j + struct.pack("<I", crc32c(j)))
+EOF
+expect_exit 0 R "${UP[@]}" --json --create "$T/disk.vhd" "$URL"
+keep
+json_check "$RP_OUT" 'not d["resumed"] and d["chunks_resumed"] == 0 and "older version" in d["journal_note"]' \
+	"v1 journal: not trusted, with a note"
+json_check "$RP_OUT" "d['bytes_sent'] == $DATA" "v1 journal: everything sent"
+download upl/v1.vhd "$T/v1.back"
+cmp "$T/v1.back" "$T/disk.vhd" || fail "v1 journal: the blob differs"
+pass "version 1 upload journal: set aside with a note, everything sent"
+
 note "kill -9 mid-upload, then resume"
 # 200 MiB, 40 MiB written in 40 ranges. From the 10th Put Page on the proxy answers 503
 # (Retry-After 1 s, up to --retries 100) until told otherwise, so the upload is surely still

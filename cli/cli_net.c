@@ -187,6 +187,13 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 	if (seal && strcmp(seal->source_name, rep->source) != 0)
 		rp_json_set_str(o, "seal_source", seal->source_name);
 	rp_json_set_bool(o, "resumed", rep->resumed);
+	/* What a resume relied on: every chunk the journal listed is re-checked (docs/journal.md). */
+	rp_json_set_u64(o, "chunks_resumed_listed", rep->resume.listed);
+	rp_json_set_u64(o, "chunks_rechecked", rep->resume.rechecked);
+	rp_json_set_u64(o, "chunks_refetched", rep->resume.refetched);
+	if (rep->resume.old_journal)
+		rp_json_set_str(o, "journal_note", "the journal was written by an older version and "
+						   "is not trusted: every chunk was fetched again");
 	rp_json_set_u64(o, "chunk_size", f->seal ? f->seal->chunk_size : 0);
 	rp_json_set_u64(o, "chunks", f->seal ? f->seal->chunk_count : 0);
 	rp_json_set_u64(o, "chunks_fetched", f->chunks_fetched);
@@ -234,6 +241,7 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 {
 	uint64_t fetched = 0, skipped = 0, resumed = 0, retries = 0, vsize = 0, compared = 0;
 	char a[32], b[32], c[32], v[32];
+	bool resumed_flag = false;
 	const char *verdict = rp_json_string(rp_json_get(r, "verdict"));
 	size_t i;
 
@@ -257,6 +265,19 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 	fprintf(f, "checks: transport hash %s, %llu chunks against the seal, %llu retries\n",
 		rp_json_string(rp_json_get(r, "transport_hash")), (unsigned long long)compared,
 		(unsigned long long)retries);
+	if (rp_json_bool(rp_json_get(r, "resumed"), &resumed_flag) == 0 && resumed_flag) {
+		uint64_t listed = 0, rechecked = 0, refetched = 0;
+
+		rp_json_u64(rp_json_get(r, "chunks_resumed_listed"), &listed);
+		rp_json_u64(rp_json_get(r, "chunks_rechecked"), &rechecked);
+		rp_json_u64(rp_json_get(r, "chunks_refetched"), &refetched);
+		fprintf(f, "resume: the journal listed %llu chunks; %llu re-checked against it, %llu "
+			   "did not match and were fetched again\n",
+			(unsigned long long)listed, (unsigned long long)rechecked,
+			(unsigned long long)refetched);
+	}
+	if (rp_json_string(rp_json_get(r, "journal_note")))
+		fprintf(f, "note: %s\n", rp_json_string(rp_json_get(r, "journal_note")));
 	if (rp_json_string(rp_json_get(r, "seal_source")))
 		fprintf(f, "note: the seal was made from %s\n",
 			rp_json_string(rp_json_get(r, "seal_source")));

@@ -89,6 +89,11 @@ static struct rp_json *report_json(const char *image, const struct rp_upload_rep
 	rp_json_set_bool(o, "resumed", r->resumed);
 	rp_json_set_u64(o, "chunks", r->chunks);
 	rp_json_set_u64(o, "chunks_resumed", r->chunks_resumed);
+	rp_json_set_u64(o, "chunks_rechecked", r->chunks_rechecked);
+	rp_json_set_u64(o, "chunks_resent", r->chunks_resent);
+	if (r->journal_old)
+		rp_json_set_str(o, "journal_note", "the journal was written by an older version and "
+						   "is not trusted: the upload started over");
 	rp_json_set_u64(o, "bytes_sent", r->bytes_sent);
 	rp_json_set_u64(o, "bytes_data", r->bytes_data);
 	rp_json_set_u64(o, "bytes_skipped", r->bytes_skipped);
@@ -97,7 +102,11 @@ static struct rp_json *report_json(const char *image, const struct rp_upload_rep
 	rp_json_set_u64(o, "retries", r->retries);
 	rp_json_set_str(o, "transport_hash", r->hash ? r->hash : "crc64");
 	rp_json_set_u64(pc, "ranges_listed", r->ranges_listed);
+	rp_json_set_str(pc, "pages_compared", "every 512-byte page against the pages sent");
+	rp_json_set_u64(pc, "bytes_unlisted", r->bytes_unlisted);
+	rp_json_set_u64(pc, "bytes_unsent", r->bytes_unsent);
 	rp_json_set_u64(pc, "chunks_checked", r->chunks_checked);
+	rp_json_set_u64(pc, "chunks_with_data", r->chunks_data);
 	rp_json_set(pc, "against",
 		    r->check_against ? rp_json_new_string(r->check_against) : rp_json_new_null());
 	rp_json_set_u64(pc, "mismatches", r->check_mismatches);
@@ -121,15 +130,24 @@ static void print_human(FILE *f, const char *what, const struct rp_upload_report
 	fprintf(f, "%s: %s (%s, %s%s)\n", what, r->target[0] ? r->target : "?",
 		r->created ? "new page blob" : "existing page blob", a,
 		r->resumed ? ", resumed" : "");
+	if (r->resumed)
+		fprintf(f,
+			"  resume: %llu chunks the journal listed re-checked against the image, %llu "
+			"changed and sent again\n",
+			(unsigned long long)r->chunks_rechecked, (unsigned long long)r->chunks_resent);
+	if (r->journal_old)
+		fprintf(f, "  note: the journal was written by an older version and is not trusted: "
+			   "the upload started over\n");
 	fprintf(f, "  sent %s in %llu requests (%s), skipped %s of zeros, %llu retries, %.1f s\n",
 		b, (unsigned long long)r->requests, r->hash ? r->hash : "crc64", c,
 		(unsigned long long)r->retries, r->seconds);
 	if (r->check_against)
 		fprintf(f,
-			"  post-check: page ranges listed, %llu chunks read back against the "
-			"%s, %llu differences\n",
-			(unsigned long long)r->chunks_checked, r->check_against,
-			(unsigned long long)r->check_mismatches);
+			"  post-check: page ranges compared page by page with the pages sent; "
+			"%llu of %llu chunks with data read back against the %s; %llu "
+			"differences\n",
+			(unsigned long long)r->chunks_checked, (unsigned long long)r->chunks_data,
+			r->check_against, (unsigned long long)r->check_mismatches);
 	fprintf(f, "  verdict: %s\n", rc == 0 ? "ok" : "failed");
 }
 

@@ -244,6 +244,8 @@ struct rp_page_plan {
 	bool listed;
 	uint8_t *bits;        /* one bit per chunk of the listed window */
 	uint64_t written;
+	void (*on_range)(void *ctx, uint64_t start, uint64_t end);
+	void *on_range_ctx;
 };
 
 int rp_page_plan_new(struct rp_blob *b, uint64_t size, uint64_t chunk_size, uint64_t window,
@@ -282,6 +284,13 @@ uint64_t rp_page_plan_written(const struct rp_page_plan *p)
 	return p->written;
 }
 
+void rp_page_plan_on_range(struct rp_page_plan *p,
+			   void (*fn)(void *ctx, uint64_t start, uint64_t end), void *ctx)
+{
+	p->on_range = fn;
+	p->on_range_ctx = ctx;
+}
+
 static void mark(struct rp_page_plan *p, uint64_t start, uint64_t end)
 {
 	uint64_t win_end = p->win_start + p->window, c;
@@ -293,6 +302,8 @@ static void mark(struct rp_page_plan *p, uint64_t start, uint64_t end)
 	if (start > end)
 		return;
 	p->written += end - start + 1;
+	if (p->on_range)
+		p->on_range(p->on_range_ctx, start, end);
 	for (c = (start - p->win_start) / p->chunk_size; c <= (end - p->win_start) / p->chunk_size;
 	     c++)
 		p->bits[c / 8] |= (uint8_t)(1u << (c % 8));

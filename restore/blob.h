@@ -69,4 +69,12 @@ int rp_page_plan_chunk(void *plan, uint64_t chunk, bool *allocated, struct rp_er
 /* Bytes listed as written so far. */
 uint64_t rp_page_plan_written(const struct rp_page_plan *p);
 
+/*
+ * Also hand every page range the plan lists to fn (inclusive byte offsets, clipped to the
+ * window being listed, in listing order), before the rp_page_plan_chunk call that listed it
+ * returns. fn NULL: none (the default).
+ */
+void rp_page_plan_on_range(struct rp_page_plan *p,
+			   void (*fn)(void *ctx, uint64_t start, uint64_t end), void *ctx);
+
 #endif

@@ -248,7 +248,7 @@ static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
 					 got->state == RP_CHUNK_DATA ? plain : NULL, len, err);
 			if (rc)
 				break;
-			sink->verified(sink->ctx, i);
+			sink->verified(sink->ctx, i, got);
 		}
 		if (o->progress)
 			o->progress(o->progress_ctx, off + len, rep->virtual_size);

@@ -290,7 +290,7 @@ static void check_slot(struct engine *e, struct slot *s)
 		return;
 	}
 	if (!s->read_back && o->sink.verified)
-		o->sink.verified(o->sink.ctx, s->chunk);
+		o->sink.verified(o->sink.ctx, s->chunk, &s->actual);
 }
 
 static void *worker_main(void *arg)
@@ -762,7 +762,7 @@ static int schedule(struct engine *e)
 				}
 			}
 			if (o->sink.verified)
-				o->sink.verified(o->sink.ctx, c);
+				o->sink.verified(o->sink.ctx, c, NULL);
 			e->r->bytes_skipped += chunk_len(e, c);
 			e->done_bytes += chunk_len(e, c);
 			e->chunks_finished++;

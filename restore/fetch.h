@@ -63,8 +63,9 @@ struct rp_fetch_sink {
 	int (*read_back)(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err);
 	/* True if chunk index was verified and written by an earlier run. */
 	bool (*done_before)(void *ctx, uint64_t index);
-	/* Chunk index is now verified and on its way to disk. From worker threads. */
-	void (*verified)(void *ctx, uint64_t index);
+	/* Chunk index is now verified and on its way to disk; got says what was written (its
+	 * state and SHA-256; NULL for a hole). From worker threads. */
+	void (*verified)(void *ctx, uint64_t index, const struct rp_seal_chunk *got);
 	/* Chunk index, verified by an earlier run, no longer checks out: forget it. */
 	void (*unverified)(void *ctx, uint64_t index);
 	/* Called from the transfer thread about once a second (journal upkeep); may be NULL. */

@@ -386,6 +386,8 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	fo.progress_detail = o->progress_detail;
 	fo.stop = o->stop;
 	rc = rp_fetch_run(&fo, &rep->fetch, err);
+	if (sink)
+		rp_file_sink_resume_stats(sink, &rep->resume);
 	if (plan)
 		rep->written_listed = rp_page_plan_written(plan);
 	if (rc)

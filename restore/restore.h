@@ -15,6 +15,7 @@
 #include "restore/fetch.h"
 #include "restore/http.h"
 #include "restore/keys.h"
+#include "restore/sink.h"
 
 enum rp_out_format {
 	RP_OUT_AUTO, /* vhd for a VHD blob, raw otherwise */
@@ -73,6 +74,7 @@ struct rp_restore_report {
 	char output_format[8]; /* "vhd", "raw" or "" for verify */
 	enum rp_transport_hash th;
 	bool resumed;
+	struct rp_resume_stats resume; /* what a resume relied on and re-checked */
 	uint64_t written_listed; /* bytes the page ranges list as written (page blobs) */
 	bool encrypted;          /* client-side encrypted: decrypted as it streamed */
 	char enc_protocol[8];

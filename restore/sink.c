@@ -1,18 +1,9 @@
 /*
  * The file sink and its journal. The journal only ever lists chunks whose bytes are durable:
- * tick() snapshots the verified bits, fdatasyncs OUT.partial, and only then replaces
- * OUT.journal (write to OUT.journal.tmp, fsync, rename).
- *
- * Journal layout (docs/journal.md), little-endian:
- *   0  8  magic "CVMRJNL1"
- *   8  8  size (bytes of data)
- *  16  8  chunk size
- *  24  8  chunk count
- *  32  4  output format (0 raw, 1 vhd)
- *  36  2  ETag length E, then E bytes of ETag
- *   .  2  source length S, then S bytes of source (without secrets)
- *   .  ceil(count / 8) bytes of bitmap (bit i%8 of byte i/8: chunk i verified)
- *   .  4  CRC-32C of everything before
+ * tick() encodes the verified chunks (with the SHA-256 of each data chunk), fdatasyncs
+ * OUT.partial, and only then replaces OUT.journal (write to OUT.journal.tmp, fsync, rename).
+ * The journal's bytes are restore/journal.c's (docs/journal.md); on resume every chunk it
+ * lists is read back and checked against what it says was written before it is relied on.
  */
 #include "restore/sink.h"
 
@@ -29,10 +20,10 @@
 #include "common/outfile.h"
 #include "common/util.h"
 #include "restore/preflight.h"
+#include "restore/journal.h"
+#include "verify/digest.h"
 
 #define ZERO_GRAIN (64u * 1024)
-#define JOURNAL_MAGIC "CVMRJNL1"
-#define JOURNAL_MAX (64u << 20)
 
 struct rp_file_sink {
 	char *out;
@@ -49,7 +40,12 @@ struct rp_file_sink {
 	uint64_t chunks;
 	uint8_t *done_before; /* from the journal we resumed */
 	uint8_t *verified;    /* this run and before */
+	uint8_t *data;        /* verified chunks that hold data (the others are zero) */
+	uint8_t *sha256;      /* 32 bytes per chunk: what was written, for data chunks */
 	uint64_t resumed_chunks;
+	uint64_t rechecked;   /* chunks the journal listed, read back and checked */
+	uint64_t refetched;   /* of those, chunks that did not match and are fetched again */
+	bool old_journal;     /* the journal was of an older version: nothing was trusted */
 	pthread_mutex_t lock;
 	bool dirty;
 	bool block; /* OUT is a block device: written in place, zeros written, no rename */
@@ -105,50 +101,109 @@ static int journal_replace(struct rp_file_sink *s, const uint8_t *j, size_t len,
 	return rc;
 }
 
-static int journal_write(struct rp_file_sink *s, const uint8_t *bits, struct rp_err *err)
+/* The journal's bytes for the chunks verified now (lock held, or one thread). */
+static int journal_encode(struct rp_file_sink *s, uint8_t **j, size_t *len, struct rp_err *err)
 {
-	size_t el = strlen(s->etag), sl = strlen(s->source), bb = bitmap_bytes(s->chunks);
-	size_t len = 36 + 2 + el + 2 + sl + bb + 4, o = 0;
-	uint8_t *j = malloc(len);
-	int rc = 0;
+	struct rp_journal jn = {
+		.size = s->id.size,
+		.chunk_size = s->id.chunk_size,
+		.chunks = s->chunks,
+		.output_format = s->id.output_format,
+		.etag = s->etag,
+		.etag_len = strlen(s->etag),
+		.source = s->source,
+		.source_len = strlen(s->source),
+		.done = s->verified,
+		.data = s->data,
+		.sha256 = s->sha256,
+	};
 
-	if (!j)
-		return rp_err_set(err, RP_EIO, "out of memory");
-	memcpy(j, JOURNAL_MAGIC, 8);
-	rp_put_le64(j + 8, s->id.size);
-	rp_put_le64(j + 16, s->id.chunk_size);
-	rp_put_le64(j + 24, s->chunks);
-	rp_put_le32(j + 32, s->id.output_format);
-	o = 36;
-	j[o] = (uint8_t)el;
-	j[o + 1] = (uint8_t)(el >> 8);
-	memcpy(j + o + 2, s->etag, el);
-	o += 2 + el;
-	j[o] = (uint8_t)sl;
-	j[o + 1] = (uint8_t)(sl >> 8);
-	memcpy(j + o + 2, s->source, sl);
-	o += 2 + sl;
-	memcpy(j + o, bits, bb);
-	o += bb;
-	rp_put_le32(j + o, rp_crc32c(0, j, o));
-	rc = journal_replace(s, j, len, err);
+	return rp_journal_encode(&jn, j, len, err);
+}
+
+/* Replace the journal with the len bytes at j (which it frees). */
+static int journal_write(struct rp_file_sink *s, uint8_t *j, size_t len, struct rp_err *err)
+{
+	int rc = journal_replace(s, j, len, err);
+
 	free(j);
 	return rc;
 }
 
-/* Parse a journal; RP_EFORMAT if it is damaged, RP_EIO (with what changed) if it is for
- * another source or size. */
+/* The journal read must be for this restore: RP_EIO naming what changed otherwise (the same
+ * as a change of the source during a restore). */
+static int journal_check_id(const struct rp_file_sink *s, const struct rp_journal *j,
+			    struct rp_err *err)
+{
+	if (j->size != s->id.size || j->chunk_size != s->id.chunk_size || j->chunks != s->chunks ||
+	    j->output_format != s->id.output_format)
+		return rp_err_set(err, RP_EIO,
+				  "cannot resume: '%s' was for %llu bytes in chunks of %llu (%s), this "
+				  "restore is %llu bytes in chunks of %llu (%s); remove '%s' and '%s' "
+				  "to start over",
+				  s->journal, (unsigned long long)j->size,
+				  (unsigned long long)j->chunk_size, j->output_format ? "vhd" : "raw",
+				  (unsigned long long)s->id.size, (unsigned long long)s->id.chunk_size,
+				  s->id.output_format ? "vhd" : "raw", s->partial, s->journal);
+	if (j->etag_len != strlen(s->etag) || memcmp(j->etag, s->etag, j->etag_len) != 0)
+		return rp_err_set(err, RP_EIO,
+				  "cannot resume: the source changed since the interrupted restore (ETag "
+				  "%.*s, now %s); remove '%s' and '%s' to start over",
+				  (int)j->etag_len, j->etag, s->etag, s->partial, s->journal);
+	if (j->source_len != strlen(s->source) || memcmp(j->source, s->source, j->source_len) != 0)
+		return rp_err_set(err, RP_EIO,
+				  "cannot resume: '%s' was for the source %.*s, this restore is from "
+				  "%s; remove '%s' and '%s' to start over",
+				  s->journal, (int)j->source_len, j->source, s->source, s->partial,
+				  s->journal);
+	return 0;
+}
+
+/* Take the chunks a checked journal lists: done, and for data chunks what was written. */
+static void journal_take(struct rp_file_sink *s, const struct rp_journal *j)
+{
+	size_t bb = bitmap_bytes(s->chunks);
+	uint64_t i, d = 0;
+
+	memcpy(s->done_before, j->done, bb);
+	memcpy(s->verified, j->done, bb);
+	memcpy(s->data, j->data, bb);
+	for (i = 0; i < s->chunks; i++) {
+		if (!rp_journal_bit(j->done, i))
+			continue;
+		s->resumed_chunks++;
+		if (rp_journal_bit(j->data, i))
+			memcpy(s->sha256 + i * 32, j->digests + 32 * d++, 32);
+	}
+}
+
+/* Encode and write the journal as it stands (one thread). */
+static int journal_write_now(struct rp_file_sink *s, struct rp_err *err)
+{
+	uint8_t *j;
+	size_t len;
+	int rc = journal_encode(s, &j, &len, err);
+
+	return rc ? rc : journal_write(s, j, len, err);
+}
+
+/* Read and parse the journal; RP_EFORMAT if it is damaged, RP_EIO (with what changed) if it is
+ * for another source or size. A journal of an older version is not trusted: nothing is taken
+ * from it and s->old_journal says so (every chunk is fetched again). */
 static int journal_load(struct rp_file_sink *s, struct rp_err *err)
 {
+	struct rp_journal jn;
 	struct stat st;
 	uint8_t *j = NULL;
-	size_t o, el, sl, bb = bitmap_bytes(s->chunks);
+	/* The largest journal this restore can have: two ETag/source fields of at most 64 KiB,
+	 * two bitmaps and a digest per chunk. */
+	uint64_t max = 44 + 2 * 0xffffu + 2 * (uint64_t)bitmap_bytes(s->chunks) + 32 * s->chunks;
 	int fd, rc = 0;
 
 	fd = open(s->journal, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return rp_err_errno(err, errno, "cannot open the journal '%s'", s->journal);
-	if (fstat(fd, &st) != 0 || st.st_size < 52 || (uint64_t)st.st_size > JOURNAL_MAX) {
+	if (fstat(fd, &st) != 0 || st.st_size < 8 || (uint64_t)st.st_size > max) {
 		rc = rp_err_set(err, RP_EFORMAT, "the journal '%s' is damaged (size)", s->journal);
 		goto out;
 	}
@@ -157,45 +212,22 @@ static int journal_load(struct rp_file_sink *s, struct rp_err *err)
 		rc = rp_err_set(err, RP_EIO, "cannot read the journal '%s'", s->journal);
 		goto out;
 	}
-	o = (size_t)st.st_size - 4;
-	if (memcmp(j, JOURNAL_MAGIC, 8) != 0 || rp_le32(j + o) != rp_crc32c(0, j, o)) {
-		rc = rp_err_set(err, RP_EFORMAT, "the journal '%s' is damaged (magic or checksum)",
-				s->journal);
+	rc = rp_journal_parse(j, (size_t)st.st_size, &jn, err);
+	if (rc) {
+		char why[RP_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err ? err->msg : "");
+		rp_err_set(err, rc, "the journal '%s' %s; remove '%s' and '%s' to start over",
+			   s->journal, why, s->partial, s->journal);
 		goto out;
 	}
-	el = (size_t)(j[36] | j[37] << 8);
-	if (38 + el + 2 > o) {
-		rc = rp_err_set(err, RP_EFORMAT, "the journal '%s' is damaged (ETag)", s->journal);
+	if (jn.version != RP_JOURNAL_VERSION) {
+		s->old_journal = true;
 		goto out;
 	}
-	sl = (size_t)(j[38 + el] | j[39 + el] << 8);
-	if (40 + el + sl + bb != o) {
-		rc = rp_err_set(err, RP_EFORMAT, "the journal '%s' is damaged (lengths)", s->journal);
-		goto out;
-	}
-	if (rp_le64(j + 8) != s->id.size || rp_le64(j + 16) != s->id.chunk_size ||
-	    rp_le64(j + 24) != s->chunks || rp_le32(j + 32) != s->id.output_format) {
-		rc = rp_err_set(err, RP_EIO,
-				"cannot resume: '%s' was for %llu bytes in chunks of %llu (%s), this "
-				"restore is %llu bytes in chunks of %llu (%s); remove '%s' and '%s' to "
-				"start over",
-				s->journal, (unsigned long long)rp_le64(j + 8),
-				(unsigned long long)rp_le64(j + 16), rp_le32(j + 32) ? "vhd" : "raw",
-				(unsigned long long)s->id.size, (unsigned long long)s->id.chunk_size,
-				s->id.output_format ? "vhd" : "raw", s->partial, s->journal);
-		goto out;
-	}
-	if (el != strlen(s->etag) || memcmp(j + 38, s->etag, el) != 0) {
-		rc = rp_err_set(err, RP_EIO,
-				"cannot resume: the source changed since the interrupted restore (ETag "
-				"%.*s, now %s); remove '%s' and '%s' to start over",
-				(int)el, (const char *)(j + 38), s->etag, s->partial, s->journal);
-		goto out;
-	}
-	memcpy(s->done_before, j + 40 + el + sl, bb);
-	memcpy(s->verified, s->done_before, bb);
-	for (o = 0; o < s->chunks; o++)
-		s->resumed_chunks += (s->done_before[o / 8] >> (o % 8)) & 1;
+	rc = journal_check_id(s, &jn, err);
+	if (rc == 0)
+		journal_take(s, &jn);
 out:
 	free(j);
 	close(fd);
@@ -281,9 +313,10 @@ static int open_block(struct rp_file_sink *s, const struct rp_sink_id *id,
 		if (rc)
 			goto fail;
 		s->resumed = true;
-		*resumed = true;
-	} else {
-		rc = journal_write(s, s->verified, err);
+		*resumed = !s->old_journal;
+	}
+	if (!*resumed) {
+		rc = journal_write_now(s, err);
 		if (rc)
 			goto fail;
 	}
@@ -334,8 +367,10 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	s->etag = strndup(id->etag ? id->etag : "", 1000);
 	s->done_before = calloc(bitmap_bytes(s->chunks) + 1, 1);
 	s->verified = calloc(bitmap_bytes(s->chunks) + 1, 1);
+	s->data = calloc(bitmap_bytes(s->chunks) + 1, 1);
+	s->sha256 = s->chunks <= SIZE_MAX / 32 ? calloc(s->chunks ? (size_t)s->chunks : 1, 32) : NULL;
 	if (!s->out || !s->partial || !s->journal || !s->journal_tmp || !s->source || !s->etag ||
-	    !s->done_before || !s->verified) {
+	    !s->done_before || !s->verified || !s->data || !s->sha256) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto fail;
 	}
@@ -358,7 +393,13 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		if (rc)
 			goto fail;
 		s->resumed = true;
-		*resumed = true;
+		*resumed = !s->old_journal;
+		/* An old journal is replaced at once by one that lists nothing. */
+		if (s->old_journal) {
+			rc = journal_write_now(s, err);
+			if (rc)
+				goto fail;
+		}
 	} else {
 		if (have_partial && !have_journal && S_ISLNK(partial_st.st_mode)) {
 			rc = rp_err_set(err, RP_EIO,
@@ -382,7 +423,7 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 			goto fail;
 		}
 		/* An empty journal first: a partial file always has one. */
-		rc = journal_write(s, s->verified, err);
+		rc = journal_write_now(s, err);
 		if (rc)
 			goto fail;
 	}
@@ -445,9 +486,48 @@ static int sink_write(void *ctx, uint64_t index, uint64_t off, const uint8_t *da
 	return 0;
 }
 
+/*
+ * A chunk the journal listed, read back from OUT.partial: it must be what the journal says was
+ * written (the SHA-256 of a data chunk; zeros otherwise). RP_EVERIFY if not: the fetch engine
+ * then forgets the chunk (unverified) and fetches it again.
+ */
+static int resumed_check(struct rp_file_sink *s, uint64_t index, const uint8_t *buf, size_t len,
+			 struct rp_err *err)
+{
+	uint8_t want[32], got[32];
+	char hw[65], hg[65];
+	bool data;
+
+	pthread_mutex_lock(&s->lock);
+	s->rechecked++;
+	data = rp_journal_bit(s->data, index);
+	memcpy(want, s->sha256 + index * 32, 32);
+	pthread_mutex_unlock(&s->lock);
+	if (!data) {
+		if (rp_is_zero(buf, len))
+			return 0;
+		return rp_err_set(err, RP_EVERIFY,
+				  "'%s' chunk %llu is not zero as the journal says: fetching it again",
+				  s->partial, (unsigned long long)index);
+	}
+	if (rp_sha256(buf, len, got) != 0)
+		return rp_err_set(err, RP_EIO, "sha256 failed");
+	if (memcmp(want, got, 32) == 0)
+		return 0;
+	rp_hex(want, 32, hw);
+	rp_hex(got, 32, hg);
+	return rp_err_set(err, RP_EVERIFY,
+			  "'%s' chunk %llu does not match the journal (sha256 %s, journal %s): "
+			  "fetching it again",
+			  s->partial, (unsigned long long)index, hg, hw);
+}
+
 static int sink_read_back(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err)
 {
 	struct rp_file_sink *s = ctx;
+	uint64_t index = off / s->id.chunk_size;
+	uint8_t *start = buf;
+	size_t want = len;
 
 	while (len > 0) {
 		ssize_t n = pread(s->fd, buf, len, (off_t)off);
@@ -460,7 +540,7 @@ static int sink_read_back(void *ctx, uint64_t off, uint8_t *buf, size_t len, str
 		off += (uint64_t)n;
 		len -= (size_t)n;
 	}
-	return 0;
+	return resumed_check(s, index, start, want, err);
 }
 
 static bool sink_done_before(void *ctx, uint64_t index)
@@ -470,12 +550,19 @@ static bool sink_done_before(void *ctx, uint64_t index)
 	return index < s->chunks && ((s->done_before[index / 8] >> (index % 8)) & 1);
 }
 
-static void sink_verified(void *ctx, uint64_t index)
+static void sink_verified(void *ctx, uint64_t index, const struct rp_seal_chunk *got)
 {
 	struct rp_file_sink *s = ctx;
 
 	pthread_mutex_lock(&s->lock);
 	s->verified[index / 8] |= (uint8_t)(1u << (index % 8));
+	/* What the journal will say was written: the SHA-256 of a data chunk, or zero. */
+	if (got && got->state == RP_CHUNK_DATA) {
+		s->data[index / 8] |= (uint8_t)(1u << (index % 8));
+		memcpy(s->sha256 + index * 32, got->sha256, 32);
+	} else {
+		s->data[index / 8] &= (uint8_t)~(1u << (index % 8));
+	}
 	s->dirty = true;
 	pthread_mutex_unlock(&s->lock);
 }
@@ -487,6 +574,8 @@ static void sink_unverified(void *ctx, uint64_t index)
 	pthread_mutex_lock(&s->lock);
 	s->verified[index / 8] &= (uint8_t)~(1u << (index % 8));
 	s->done_before[index / 8] &= (uint8_t)~(1u << (index % 8));
+	s->data[index / 8] &= (uint8_t)~(1u << (index % 8));
+	s->refetched++;
 	s->dirty = true;
 	pthread_mutex_unlock(&s->lock);
 }
@@ -494,8 +583,8 @@ static void sink_unverified(void *ctx, uint64_t index)
 static int sink_tick(void *ctx, struct rp_err *err)
 {
 	struct rp_file_sink *s = ctx;
-	size_t bb = bitmap_bytes(s->chunks);
 	uint8_t *snap;
+	size_t len;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
@@ -503,13 +592,12 @@ static int sink_tick(void *ctx, struct rp_err *err)
 		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
-	snap = malloc(bb + 1);
-	if (snap)
-		memcpy(snap, s->verified, bb);
+	/* The snapshot is the journal's bytes, taken before the data is synced. */
+	rc = journal_encode(s, &snap, &len, err);
 	s->dirty = false;
 	pthread_mutex_unlock(&s->lock);
-	if (!snap)
-		return rp_err_set(err, RP_EIO, "out of memory");
+	if (rc)
+		return rc;
 	/* The data first: the journal may only list chunks that are on disk. */
 	if (fdatasync(s->fd) != 0) {
 		/* Linux forgets a writeback error once reported: never trust later syncs. */
@@ -517,9 +605,7 @@ static int sink_tick(void *ctx, struct rp_err *err)
 		free(snap);
 		return rp_err_errno(err, errno, "cannot sync '%s'", s->partial);
 	}
-	rc = journal_write(s, snap, err);
-	free(snap);
-	return rc;
+	return journal_write(s, snap, len, err);
 }
 
 struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s)
@@ -539,6 +625,15 @@ struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s)
 uint64_t rp_file_sink_resumed_chunks(const struct rp_file_sink *s)
 {
 	return s->resumed_chunks;
+}
+
+void rp_file_sink_resume_stats(const struct rp_file_sink *s, struct rp_resume_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->listed = s->resumed_chunks;
+	st->rechecked = s->rechecked;
+	st->refetched = s->refetched;
+	st->old_journal = s->old_journal;
 }
 
 const char *rp_file_sink_partial_path(const struct rp_file_sink *s)
@@ -591,6 +686,8 @@ static void sink_release(struct rp_file_sink *s)
 	free(s->etag);
 	free(s->done_before);
 	free(s->verified);
+	free(s->data);
+	free(s->sha256);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -45,6 +45,17 @@ struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s);
 /* Chunks the journal listed as verified when opened. */
 uint64_t rp_file_sink_resumed_chunks(const struct rp_file_sink *s);
 
+/* What a resume relied on, and what it found (docs/journal.md). */
+struct rp_resume_stats {
+	uint64_t listed;    /* chunks the journal listed as done */
+	uint64_t rechecked; /* of those, read back from OUT.partial and checked */
+	uint64_t refetched; /* of those, chunks that did not match and were fetched again */
+	bool old_journal;   /* the journal was of an older version: not trusted, not used */
+};
+
+/* The resume's figures so far (call after the fetch; zeros for a fresh restore). */
+void rp_file_sink_resume_stats(const struct rp_file_sink *s, struct rp_resume_stats *st);
+
 /*
  * Write tail (e.g. the VHD footer, tail_len bytes; may be 0) after the data, sync, rename
  * OUT.partial to OUT and remove the journal.

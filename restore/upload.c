@@ -233,6 +233,39 @@ int rp_up_read_chunk(struct up *u, uint8_t *buf, uint64_t c, size_t *plen, struc
 	return 0;
 }
 
+/*
+ * Chunk c (len bytes in buf, read again from the image) is listed by the journal: *same stays
+ * true if it still holds what was sent (the journal's SHA-256; zeros for a chunk without
+ * data), else the chunk is forgotten (*same false) and sent again.
+ */
+static int resume_check(struct up *u, uint64_t c, const uint8_t *buf, size_t len, bool *same,
+			struct rp_err *err)
+{
+	uint8_t want[32], got[32];
+	bool data;
+
+	pthread_mutex_lock(&u->lock);
+	data = rp_up_bit(u->data, c);
+	memcpy(want, u->sha256 + c * 32, 32);
+	u->rep->chunks_rechecked++;
+	pthread_mutex_unlock(&u->lock);
+	if (!data) {
+		*same = rp_is_zero(buf, len);
+	} else {
+		if (rp_sha256(buf, len, got) != 0)
+			return rp_err_set(err, RP_EIO, "sha256 failed");
+		*same = memcmp(want, got, 32) == 0;
+	}
+	if (!*same) {
+		pthread_mutex_lock(&u->lock);
+		u->done[c / 8] &= (uint8_t) ~(1u << (c % 8));
+		u->data[c / 8] &= (uint8_t) ~(1u << (c % 8));
+		u->rep->chunks_resent++;
+		pthread_mutex_unlock(&u->lock);
+	}
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct up_worker *w = arg;
@@ -242,6 +275,7 @@ static void *worker_main(void *arg)
 	rp_err_init(&err);
 	for (;;) {
 		bool before = false, resumed;
+		uint8_t digest[32];
 		size_t len = 0, n, i;
 		uint64_t c, off, sent = 0, data = 0;
 		int rc = 0;
@@ -253,23 +287,33 @@ static void *worker_main(void *arg)
 		}
 		c = u->next++;
 		resumed = rp_up_bit(u->done, c);
-		if (!resumed && u->before)
+		/* In chunk order, resumed or not: a resumed chunk may turn out changed. */
+		if (u->before)
 			rc = rp_page_plan_chunk(u->before, c, &before, &err);
-		if (resumed) {
-			u->rep->chunks_resumed++;
-			u->bytes_done += c + 1 < u->nchunks ? RP_UPLOAD_CHUNK
-							    : u->blob_size - c * RP_UPLOAD_CHUNK;
-		}
 		pthread_mutex_unlock(&u->lock);
 		if (rc) {
 			rp_err_prefix(&err, "the target's pages before the upload");
 			fail(u, rc, &err);
 			break;
 		}
-		if (resumed)
-			continue;
 		off = c * RP_UPLOAD_CHUNK;
 		rc = rp_up_read_chunk(u, w->buf, c, &len, &err);
+		/* A chunk the journal lists is relied on only if the image still holds what was
+		 * sent (the mtime alone does not say: cp -p, touch -r, tar x restore it). */
+		if (rc == 0 && resumed)
+			rc = resume_check(u, c, w->buf, len, &resumed, &err);
+		if (rc) {
+			rp_err_prefix(&err, "chunk %" PRIu64 " at 0x%" PRIx64, c, off);
+			fail(u, rc, &err);
+			break;
+		}
+		if (resumed) {
+			pthread_mutex_lock(&u->lock);
+			u->rep->chunks_resumed++;
+			u->bytes_done += len;
+			pthread_mutex_unlock(&u->lock);
+			continue;
+		}
 		n = rc ? 0 : rp_upload_spans(w->buf, len, RP_UPLOAD_MERGE_GAP, w->spans, MAX_SPANS);
 		/* Pages the target held where this chunk has zeros would survive: clear them. */
 		if (rc == 0 && before)
@@ -286,10 +330,17 @@ static void *worker_main(void *arg)
 			fail(u, rc, &err);
 			break;
 		}
+		if (n && rp_sha256(w->buf, len, digest) != 0) {
+			rp_err_set(&err, RP_EIO, "chunk %" PRIu64 ": sha256 failed", c);
+			fail(u, RP_EIO, &err);
+			break;
+		}
 		pthread_mutex_lock(&u->lock);
 		set_bit(u->done, c);
-		if (n)
+		if (n) {
 			set_bit(u->data, c);
+			memcpy(u->sha256 + c * 32, digest, 32);
+		}
 		u->bytes_done += len;
 		u->rep->bytes_sent += sent;
 		u->rep->bytes_data += data;
@@ -338,22 +389,14 @@ static int journal_lock(struct up *u, struct rp_err *err)
 
 static int journal_save(struct up *u, struct rp_err *err)
 {
-	size_t bm = (size_t)((u->nchunks + 7) / 8), n = 0;
-	uint8_t *done = malloc(bm ? bm : 1), *data = malloc(bm ? bm : 1), *j = NULL;
+	size_t n = 0;
+	uint8_t *j = NULL;
 	int rc;
 
-	if (!done || !data) {
-		free(done);
-		free(data);
-		return rp_err_set(err, RP_EIO, "out of memory");
-	}
+	/* Encoded under the lock: the snapshot of the done chunks and their digests. */
 	pthread_mutex_lock(&u->lock);
-	memcpy(done, u->done, bm);
-	memcpy(data, u->data, bm);
+	rc = rp_upload_journal_encode(&u->jid, u->done, u->data, u->sha256, &j, &n, err);
 	pthread_mutex_unlock(&u->lock);
-	rc = rp_upload_journal_encode(&u->jid, done, data, &j, &n, err);
-	free(done);
-	free(data);
 	if (rc)
 		return rc;
 	rc = journal_replace(u, j, n, err);
@@ -381,7 +424,8 @@ static int journal_load(struct up *u, bool *resumed, struct rp_err *err)
 		close(fd);
 	/* A journal of an upload of this image to another target is not this upload's: it is
 	 * replaced (that upload can still be run again, from the start). */
-	if (rc == 0 && st.st_size > 42 && memcmp(buf, "CVMRUPJ1", 8) == 0) {
+	if (rc == 0 && st.st_size > 42 &&
+	    (memcmp(buf, "CVMRUPJ1", 8) == 0 || memcmp(buf, "CVMRUPJ2", 8) == 0)) {
 		size_t tl = (size_t)buf[40] | (size_t)buf[41] << 8;
 		if (42 + tl <= (size_t)st.st_size &&
 		    (tl != strlen(u->jtarget) || memcmp(buf + 42, u->jtarget, tl) != 0)) {
@@ -389,9 +433,16 @@ static int journal_load(struct up *u, bool *resumed, struct rp_err *err)
 			return 0;
 		}
 	}
+	/* A journal of version 1 has no digests: nothing it lists can be checked. It is not
+	 * trusted; the upload starts over and says so. */
+	if (rc == 0 && memcmp(buf, "CVMRUPJ1", 8) == 0) {
+		u->rep->journal_old = true;
+		free(buf);
+		return 0;
+	}
 	if (rc == 0)
 		rc = rp_upload_journal_parse(buf, (size_t)st.st_size, &u->jid, u->done, u->data,
-					     err);
+					     u->sha256, err);
 	free(buf);
 	if (rc) {
 		rp_err_prefix(err, "%s", u->journal);
@@ -576,10 +627,12 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	bm = (size_t)((u.nchunks + 7) / 8);
 	u.done = calloc(bm, 1);
 	u.data = calloc(bm, 1);
+	u.sha256 = u.nchunks <= SIZE_MAX / 32 ? calloc(u.nchunks ? (size_t)u.nchunks : 1, 32)
+					      : NULL;
 	u.page_url = with_query(o->url, "comp=page");
 	u.journal = o->journal ? strdup(o->journal) : path_with(o->image, ".upload-journal");
 	u.journal_tmp = u.journal ? path_with(u.journal, ".tmp") : NULL;
-	if (!u.done || !u.data || !u.page_url || !u.journal || !u.journal_tmp) {
+	if (!u.done || !u.data || !u.sha256 || !u.page_url || !u.journal || !u.journal_tmp) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto out;
 	}
@@ -665,6 +718,7 @@ out:
 	free(u.journal_tmp);
 	free(u.done);
 	free(u.data);
+	free(u.sha256);
 	pthread_mutex_destroy(&u.lock);
 	return rc;
 }

@@ -8,10 +8,13 @@
  * 4 MiB, each with x-ms-content-crc64 (or Content-MD5), retried with backoff (Retry-After and
  * x-ms-retry-after-ms are honoured). Pages the target already lists where the image is zero are
  * cleared first (an upload over an older blob). A journal (docs/staging.md) lists the chunks
- * whose pages the service acknowledged, so the same command resumes after a failure or a
- * kill -9. At the end the target's page ranges are listed and compared with the image's
- * non-zero chunks, and a sample of chunks (all with verify_all) is read back and compared by
- * SHA-256 with the seal's chunk digests or with the local image: a difference is RP_EVERIFY.
+ * whose pages the service acknowledged, with the SHA-256 of each chunk's bytes as sent, so the
+ * same command resumes after a failure or a kill -9, sending again any chunk whose bytes in the
+ * image no longer hash to what was sent. At the end the target's page ranges are listed and
+ * compared page by page (512 bytes) with the pages sent, and a sample of chunks (all with
+ * verify_all) is read back and compared by SHA-256 with the seal's chunk digests or with the
+ * local image: a difference is RP_EVERIFY. The report says how many of the chunks with data
+ * were read back.
  *
  * URLs hold a SAS: messages and reports only carry rp_url_redact()'s form. Not thread-safe per
  * call; the library threads are internal.
@@ -68,7 +71,10 @@ struct rp_upload_report {
 	bool created;
 	bool resumed;
 	uint64_t chunks;
-	uint64_t chunks_resumed;
+	uint64_t chunks_resumed;   /* listed by the journal and re-checked unchanged */
+	uint64_t chunks_rechecked; /* listed by the journal, read again from the image and hashed */
+	uint64_t chunks_resent;	   /* of those, changed since the journal: sent again */
+	bool journal_old;	   /* a journal of an older version was found: not trusted */
 	uint64_t bytes_sent;	/* Put Page body bytes acknowledged */
 	uint64_t bytes_data;	/* non-zero 512-byte pages of the image */
 	uint64_t bytes_skipped; /* zero pages not sent */
@@ -77,7 +83,10 @@ struct rp_upload_report {
 	uint64_t retries;
 	const char *hash;	/* "crc64" or "md5" */
 	uint64_t ranges_listed; /* bytes the target lists as written afterwards */
-	uint64_t chunks_checked;
+	uint64_t bytes_unlisted; /* sent and acknowledged, but not listed by the target */
+	uint64_t bytes_unsent;	 /* listed by the target, but not sent */
+	uint64_t chunks_data;	 /* chunks with data: what the read-back could cover */
+	uint64_t chunks_checked; /* of those, read back (each once) */
 	uint64_t check_mismatches;
 	char check_first[256];	   /* the first post-check difference, or "" */
 	const char *check_against; /* "seal" or "image" */
@@ -118,18 +127,21 @@ struct rp_upload_journal_id {
 };
 
 /*
- * Encode a journal into *out (malloc'd, *out_len bytes): done and data are chunk bitmaps of
- * ceil(count / 8) bytes.
+ * Encode a journal (version 2, docs/staging.md) into *out (malloc'd, *out_len bytes): done and
+ * data are chunk bitmaps of ceil(count / 8) bytes; sha256 holds 32 bytes per chunk, of which
+ * those of done chunks with data are written (the SHA-256 of the chunk's bytes as sent).
  */
 int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_t *done,
-			     const uint8_t *data, uint8_t **out, size_t *out_len,
-			     struct rp_err *err);
+			     const uint8_t *data, const uint8_t *sha256, uint8_t **out,
+			     size_t *out_len, struct rp_err *err);
 
 /*
- * Parse a journal (buf[0..len)) and check it is for id: RP_EFORMAT if damaged, RP_EIO naming
- * what differs if it is for another image or target. done and data receive the bitmaps.
+ * Parse a journal (buf[0..len)) and check it is for id: RP_EFORMAT if damaged (or of another
+ * version: "CVMRUPJ1" is refused here, the caller decides what an old journal means), RP_EIO
+ * naming what differs if it is for another image or target. done and data receive the bitmaps,
+ * sha256 (32 bytes per chunk) the digests of the done chunks with data.
  */
 int rp_upload_journal_parse(const uint8_t *buf, size_t len, const struct rp_upload_journal_id *id,
-			    uint8_t *done, uint8_t *data, struct rp_err *err);
+			    uint8_t *done, uint8_t *data, uint8_t *sha256, struct rp_err *err);
 
 #endif

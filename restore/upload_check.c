@@ -1,6 +1,6 @@
 /*
- * The upload's post-check (restore/upload.h): the target's page ranges against the image's
- * non-zero chunks, then chunks read back and compared by SHA-256 with the seal or the image.
+ * The upload's post-check (restore/upload.h): the target's page ranges against the pages sent,
+ * page by page, then chunks read back and compared by SHA-256 with the seal or the image.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -77,37 +77,159 @@ static int check_chunk(struct up *u, uint64_t c, uint8_t *local, bool by_seal, s
 	return 0;
 }
 
+#define PAGES_PER_CHUNK (RP_UPLOAD_CHUNK / VHD_SECTOR)
+
+/* The pages the target lists in the window of the plan being read, one bit per 512 bytes. */
+struct listed {
+	uint64_t win; /* the window's first byte */
+	uint8_t *pages;
+};
+
+/* Set bits [from, to) of b: whole bytes at once, so a long range costs little. */
+static void set_bits(uint8_t *b, uint64_t from, uint64_t to)
+{
+	for (; from < to && from % 8; from++)
+		b[from / 8] |= (uint8_t)(1u << (from % 8));
+	if (to - from >= 8) {
+		memset(b + from / 8, 0xff, (size_t)((to - from) / 8));
+		from += (to - from) / 8 * 8;
+	}
+	for (; from < to; from++)
+		b[from / 8] |= (uint8_t)(1u << (from % 8));
+}
+
+static void on_range(void *ctx, uint64_t start, uint64_t end)
+{
+	struct listed *l = ctx;
+
+	/* The plan clips each range to the window it lists, the one set up below. */
+	if (start < l->win || end < start || end >= l->win + RP_UP_PLAN_WINDOW)
+		return;
+	set_bits(l->pages, (start - l->win) / VHD_SECTOR, (end - l->win) / VHD_SECTOR + 1);
+}
+
+static bool page_bit(const uint8_t *b, uint64_t i)
+{
+	return (b[i / 8] >> (i % 8)) & 1;
+}
+
 /*
- * The post-check: the target's page ranges against the image's non-zero chunks, then the data
+ * Chunk c, page by page: the pages the upload sent (the spans of the image's chunk, exactly as
+ * the workers cut them, merged zero gaps included; none for a chunk without data) must be the
+ * pages the target lists. Each run of pages that differs is a difference: sent but not listed
+ * (a Put Page acknowledged and not stored), or listed but not sent.
+ */
+static int compare_pages(struct up *u, const struct listed *l, uint64_t c, uint8_t *buf,
+			 struct rp_upload_span *spans, struct rp_err *err)
+{
+	uint8_t sent[PAGES_PER_CHUNK / 8];
+	uint64_t off = c * RP_UPLOAD_CHUNK, base = (off - l->win) / VHD_SECTOR, i, j, np;
+	size_t len, n = 0, k;
+	int rc;
+
+	memset(sent, 0, sizeof(sent));
+	len = (size_t)(off + RP_UPLOAD_CHUNK < u->blob_size ? RP_UPLOAD_CHUNK : u->blob_size - off);
+	if (rp_up_bit(u->data, c)) {
+		rc = rp_up_read_chunk(u, buf, c, &len, err);
+		if (rc)
+			return rc;
+		n = rp_upload_spans(buf, len, RP_UPLOAD_MERGE_GAP, spans, PAGES_PER_CHUNK);
+		for (k = 0; k < n && k < PAGES_PER_CHUNK; k++)
+			set_bits(sent, spans[k].off / VHD_SECTOR,
+				 ((uint64_t)spans[k].off + spans[k].len) / VHD_SECTOR);
+	}
+	np = (len + VHD_SECTOR - 1) / VHD_SECTOR;
+	for (i = 0; i < np; i = j) {
+		bool s = page_bit(sent, i), t = page_bit(l->pages, base + i);
+
+		for (j = i + 1; j < np && page_bit(sent, j) == s && page_bit(l->pages, base + j) == t;
+		     j++)
+			;
+		if (s == t)
+			continue;
+		if (s) {
+			u->rep->bytes_unlisted += (j - i) * VHD_SECTOR;
+			mismatch(u,
+				 "0x%" PRIx64 ": %" PRIu64 " bytes were sent and acknowledged but "
+				 "the target does not list them (a Put Page was not stored)",
+				 off + i * VHD_SECTOR, (j - i) * VHD_SECTOR);
+		} else {
+			u->rep->bytes_unsent += (j - i) * VHD_SECTOR;
+			mismatch(u,
+				 "0x%" PRIx64 ": the target lists %" PRIu64 " bytes that were not "
+				 "sent (%s)",
+				 off + i * VHD_SECTOR, (j - i) * VHD_SECTOR,
+				 u->rep->created ? "on a page blob this upload created"
+						 : "pages the target held were not cleared");
+		}
+	}
+	return 0;
+}
+
+/* The target's pages against the pages sent, in one listing of its page ranges. */
+static int check_pages(struct up *u, struct rp_err *err)
+{
+	struct rp_upload_span *spans = calloc(PAGES_PER_CHUNK, sizeof(*spans));
+	struct listed l = {.win = UINT64_MAX, .pages = malloc(RP_UP_PLAN_WINDOW / VHD_SECTOR / 8)};
+	uint8_t *buf = malloc(RP_UPLOAD_CHUNK);
+	struct rp_page_plan *after = NULL;
+	uint64_t c;
+	int rc = 0;
+
+	if (!spans || !l.pages || !buf)
+		rc = rp_err_set(err, RP_EIO, "out of memory");
+	if (rc == 0)
+		rc = rp_page_plan_new(&u->blob, u->blob_size, RP_UPLOAD_CHUNK, RP_UP_PLAN_WINDOW,
+				      &after, err);
+	if (rc == 0)
+		rp_page_plan_on_range(after, on_range, &l);
+	for (c = 0; rc == 0 && c < u->nchunks; c++) {
+		uint64_t win = c * RP_UPLOAD_CHUNK / RP_UP_PLAN_WINDOW * RP_UP_PLAN_WINDOW;
+		bool alloc = false;
+
+		/* A new window: its ranges arrive during the plan query below. */
+		if (win != l.win) {
+			l.win = win;
+			memset(l.pages, 0, RP_UP_PLAN_WINDOW / VHD_SECTOR / 8);
+		}
+		rc = rp_page_plan_chunk(after, c, &alloc, err);
+		/* Nothing sent and nothing listed: nothing to compare (most of a sparse disk). */
+		if (rc == 0 && (alloc || rp_up_bit(u->data, c)))
+			rc = compare_pages(u, &l, c, buf, spans, err);
+	}
+	if (rc == 0)
+		u->rep->ranges_listed = rp_page_plan_written(after);
+	rp_page_plan_free(after);
+	free(spans);
+	free(l.pages);
+	free(buf);
+	return rc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The post-check: the target's page ranges against the pages sent, page by page, then the data
  * chunks read back (every one with verify_all; else the first, the last and a random sample
- * chosen by reservoir sampling in one pass).
+ * chosen by reservoir sampling in one pass, each chunk once). The report says how many of the
+ * chunks with data were read back.
  */
 int rp_up_post_check(struct up *u, struct rp_err *err)
 {
 	const struct rp_upload_opts *o = u->o;
 	uint64_t pick[RP_UPLOAD_SAMPLE + 2], seen = 0, c, first = UINT64_MAX, last = 0;
-	struct rp_page_plan *after = NULL;
 	size_t npick = 0, i;
 	unsigned seed = 0;
 	uint8_t *buf;
 	bool by_seal;
 	int rc;
 
-	rc = rp_page_plan_new(&u->blob, u->blob_size, RP_UPLOAD_CHUNK, RP_UP_PLAN_WINDOW, &after,
-			      err);
-	for (c = 0; rc == 0 && c < u->nchunks; c++) {
-		bool alloc = false;
-		rc = rp_page_plan_chunk(after, c, &alloc, err);
-		if (rc == 0 && alloc != rp_up_bit(u->data, c))
-			mismatch(u,
-				 "chunk %" PRIu64 " at 0x%" PRIx64 ": the target lists %s where "
-				 "the image has %s",
-				 c, c * RP_UPLOAD_CHUNK, alloc ? "pages" : "no pages",
-				 alloc ? "only zeros" : "data");
-	}
-	if (rc == 0)
-		u->rep->ranges_listed = rp_page_plan_written(after);
-	rp_page_plan_free(after);
+	rc = check_pages(u, err);
 	if (rc) {
 		rp_err_prefix(err, "post-check");
 		return rc;
@@ -122,6 +244,7 @@ int rp_up_post_check(struct up *u, struct rp_err *err)
 	for (c = 0; c < u->nchunks && rc == 0; c++) {
 		if (!rp_up_bit(u->data, c))
 			continue;
+		u->rep->chunks_data++;
 		if (o->verify_all) {
 			rc = check_chunk(u, c, buf, by_seal, err);
 			continue;
@@ -139,8 +262,11 @@ int rp_up_post_check(struct up *u, struct rp_err *err)
 		pick[npick++] = first;
 		pick[npick++] = last;
 	}
+	/* Each chunk once: the first and the last may be in the sample already. */
+	qsort(pick, npick, sizeof(pick[0]), cmp_u64);
 	for (i = 0; i < npick && rc == 0; i++)
-		rc = check_chunk(u, pick[i], buf, by_seal, err);
+		if (i == 0 || pick[i] != pick[i - 1])
+			rc = check_chunk(u, pick[i], buf, by_seal, err);
 	free(buf);
 	if (rc) {
 		rp_err_prefix(err, "post-check");

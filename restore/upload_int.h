@@ -35,6 +35,7 @@ struct up {
 	unsigned running; /* workers that have not returned */
 	uint64_t next;
 	uint8_t *done, *data; /* chunk bitmaps */
+	uint8_t *sha256;      /* 32 bytes per chunk: what was sent, for done chunks with data */
 	uint64_t bytes_done;
 	bool failed;
 	struct rp_err err;

@@ -2,8 +2,8 @@
  * The pure pieces of the upload (restore/upload.h): the image check, the spans of non-zero
  * pages, and the upload journal.
  *
- * Journal layout (docs/staging.md), little-endian:
- *   0  8  magic "CVMRUPJ1"
+ * Journal layout (docs/staging.md), version 2, little-endian:
+ *   0  8  magic "CVMRUPJ2"
  *   8  8  image size
  *  16  8  chunk size
  *  24  8  chunk count
@@ -11,8 +11,11 @@
  *  40  2  target length T
  *  42  T  target URL without its query
  *  42+T   done bitmap, ceil(count / 8) bytes (bit i % 8 of byte i / 8: chunk i acknowledged)
- *  then   data bitmap, same size (chunk i has non-zero pages)
+ *  then   data bitmap, same size (chunk i has non-zero pages; a subset of done)
+ *  then   32 bytes per done data chunk, in chunk order: the SHA-256 of the chunk's bytes as
+ *         read and sent (whole pages, zero pages included)
  *  end-4  CRC-32C of everything before
+ * Version 1 ("CVMRUPJ1") had no digests; it is not trusted (restore/upload.c starts over).
  */
 #include "restore/upload.h"
 
@@ -23,7 +26,7 @@
 #include "common/util.h"
 #include "formats/vhd.h"
 
-#define J_MAGIC "CVMRUPJ1"
+#define J_MAGIC "CVMRUPJ2"
 #define J_HEAD 42
 #define J_TARGET_MAX 4096
 
@@ -111,18 +114,30 @@ static size_t bitmap_bytes(uint64_t count)
 	return (size_t)((count + 7) / 8);
 }
 
+/* Done chunks with data: those whose digest the journal holds. */
+static uint64_t done_data(const uint8_t *done, const uint8_t *data, uint64_t count)
+{
+	uint64_t i, d = 0;
+
+	for (i = 0; i < count; i++)
+		d += (done[i / 8] >> (i % 8)) & (data[i / 8] >> (i % 8)) & 1;
+	return d;
+}
+
 int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_t *done,
-			     const uint8_t *data, uint8_t **out, size_t *out_len,
-			     struct rp_err *err)
+			     const uint8_t *data, const uint8_t *sha256, uint8_t **out,
+			     size_t *out_len, struct rp_err *err)
 {
 	size_t tl = strlen(id->target), bm, n;
-	uint8_t *j;
+	uint64_t d, i;
+	uint8_t *j, *p;
 
-	if (tl > J_TARGET_MAX || id->chunk_count > ((uint64_t)SIZE_MAX - 8192) / 2 * 8)
+	if (tl > J_TARGET_MAX || id->chunk_count > ((uint64_t)SIZE_MAX - 8192) / 40)
 		return rp_err_set(err, RP_EUSAGE,
 				  "upload journal: target or chunk count too large");
 	bm = bitmap_bytes(id->chunk_count);
-	n = J_HEAD + tl + 2 * bm + 4;
+	d = done_data(done, data, id->chunk_count);
+	n = J_HEAD + tl + 2 * bm + (size_t)d * 32 + 4;
 	j = malloc(n);
 	if (!j)
 		return rp_err_set(err, RP_EIO, "out of memory");
@@ -136,6 +151,13 @@ int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_
 	memcpy(j + J_HEAD, id->target, tl);
 	memcpy(j + J_HEAD + tl, done, bm);
 	memcpy(j + J_HEAD + tl + bm, data, bm);
+	p = j + J_HEAD + tl + 2 * bm;
+	for (i = 0; i < id->chunk_count; i++) {
+		if (!((done[i / 8] >> (i % 8)) & (data[i / 8] >> (i % 8)) & 1))
+			continue;
+		memcpy(p, sha256 + i * 32, 32);
+		p += 32;
+	}
 	rp_put_le32(j + n - 4, rp_crc32c(0, j, n - 4));
 	*out = j;
 	*out_len = n;
@@ -143,9 +165,10 @@ int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_
 }
 
 int rp_upload_journal_parse(const uint8_t *buf, size_t len, const struct rp_upload_journal_id *id,
-			    uint8_t *done, uint8_t *data, struct rp_err *err)
+			    uint8_t *done, uint8_t *data, uint8_t *sha256, struct rp_err *err)
 {
-	size_t tl, bm = bitmap_bytes(id->chunk_count);
+	size_t tl, bm = bitmap_bytes(id->chunk_count), o;
+	uint64_t i, d;
 
 	if (len < J_HEAD + 4 || memcmp(buf, J_MAGIC, 8) != 0)
 		return rp_err_set(err, RP_EFORMAT,
@@ -177,10 +200,28 @@ int rp_upload_journal_parse(const uint8_t *buf, size_t len, const struct rp_uplo
 	if (tl != strlen(id->target) || memcmp(buf + J_HEAD, id->target, tl) != 0)
 		return rp_err_set(err, RP_EIO, "upload journal: it is for another target (%.*s)",
 				  (int)(tl < 512 ? tl : 512), (const char *)(buf + J_HEAD));
-	if (len != J_HEAD + tl + 2 * bm + 4)
-		return rp_err_set(err, RP_EFORMAT, "upload journal: %zu bytes, want %zu", len,
-				  J_HEAD + tl + 2 * bm + 4);
-	memcpy(done, buf + J_HEAD + tl, bm);
-	memcpy(data, buf + J_HEAD + tl + bm, bm);
+	if (len < J_HEAD + tl + 2 * bm + 4)
+		return rp_err_set(err, RP_EFORMAT, "upload journal: %zu bytes, want at least %zu",
+				  len, J_HEAD + tl + 2 * bm + 4);
+	o = J_HEAD + tl;
+	for (i = 0; i < id->chunk_count; i++)
+		if (((buf[o + bm + i / 8] >> (i % 8)) & 1) && !((buf[o + i / 8] >> (i % 8)) & 1))
+			return rp_err_set(err, RP_EFORMAT,
+					  "upload journal: chunk %llu has data but is not done",
+					  (unsigned long long)i);
+	d = done_data(buf + o, buf + o + bm, id->chunk_count);
+	if ((len - o - 2 * bm - 4) / 32 != d || (len - o - 2 * bm - 4) % 32 != 0)
+		return rp_err_set(err, RP_EFORMAT,
+				  "upload journal: %zu bytes, want %zu (%llu chunk digests)", len,
+				  o + 2 * bm + (size_t)d * 32 + 4, (unsigned long long)d);
+	memcpy(done, buf + o, bm);
+	memcpy(data, buf + o + bm, bm);
+	o += 2 * bm;
+	for (i = 0; i < id->chunk_count; i++) {
+		if (!((done[i / 8] >> (i % 8)) & (data[i / 8] >> (i % 8)) & 1))
+			continue;
+		memcpy(sha256 + i * 32, buf + o, 32);
+		o += 32;
+	}
 	return 0;
 }

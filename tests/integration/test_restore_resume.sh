@@ -22,7 +22,7 @@ journal_data_chunks()
 	/usr/bin/python3 - "$1" <<'EOF' 2>/dev/null || echo 0
 import struct, sys
 j = open(sys.argv[1], "rb").read()
-assert j[:8] == b"CVMRJNL1"
+assert j[:8] == b"CVMRJNL2"
 count = struct.unpack_from("<Q", j, 24)[0]
 el = struct.unpack_from("<H", j, 36)[0]
 sl = struct.unpack_from("<H", j, 38 + el)[0]

@@ -12,6 +12,10 @@
 # - through the fault proxy: 503 with Retry-After, a reset mid-request and a corrupted body
 #   (Azurite answers 400 Crc64Mismatch) complete with retries > 0; with --retries 0 a 503 is a
 #   clear failure (exit 4) that leaves the journal, and the same command then resumes;
+# - an image changed in place with its mtime put back (touch -r): the resume re-hashes the
+#   chunks its journal lists and sends the changed ones again;
+# - a Put Page (or a clear) that the fault proxy acknowledges but does not forward: the post-check
+#   compares pages listed and sent page by page and fails (exit 1) naming the offset;
 # - kill -9 in the middle, then the same command resumes from the journal (chunks_resumed > 0)
 #   and the result is byte-identical;
 # - no SAS signature in any output or file the tool wrote.
@@ -90,6 +94,10 @@ json_check "$T/pre.json" "d['bytes_data'] == $DATA" "pre: data bytes"
 json_check "$T/pre.json" 'd["post_check"]["mismatches"] == 0 and d["post_check"]["chunks_checked"] >= 3' \
 	"pre: post-check"
 json_check "$T/pre.json" 'd["post_check"]["against"] == "image"' "pre: compared with the image"
+json_check "$T/pre.json" 'd["post_check"]["chunks_with_data"] == 6 and d["post_check"]["chunks_checked"] == 6' \
+	"pre: the read-back covered 6 of 6 chunks with data"
+json_check "$T/pre.json" 'd["post_check"]["bytes_unlisted"] == 0 and d["post_check"]["bytes_unsent"] == 0' \
+	"pre: pages listed = pages sent"
 download upl/pre.vhd "$T/pre.back"
 cmp "$T/pre.back" "$T/disk.vhd" || fail "pre: the blob differs from the image"
 [ "$(ranges upl/pre.vhd)" = "$(nonzero "$T/disk.vhd")" ] ||
@@ -125,6 +133,8 @@ expect_exit 0 R "${UP[@]}" --create --transport-hash md5 "$T/disk.vhd" "$(wsas u
 keep
 grep -q "verdict: ok" "$RP_OUT" || fail "md5: no verdict line"
 grep -q "(md5)" "$RP_OUT" || fail "md5: the report does not say md5"
+grep -q "page ranges compared page by page with the pages sent; 6 of 6 chunks with data read back" \
+	"$RP_OUT" || fail "md5: the summary does not say what the post-check covered"
 pass "Content-MD5 per request"
 
 note "stale pages of an older blob are cleared"
@@ -229,6 +239,62 @@ download upl/r.vhd "$T/r.back"
 cmp "$T/r.back" "$T/disk.vhd" || fail "resume: the blob differs"
 pass "503 without retries: exit 4, journal kept; the same command resumes"
 
+note "the image changed in place, its mtime restored (touch -r), then a resume"
+# The journal of the failed run lists chunks 0..4 (data in 0 and 2, 1, 3 and 4 zero). Change
+# chunk 0 (data) and chunk 3 (zero until now) in place and put the mtime back: the journal's
+# identity (size, mtime, target) still matches, and only the content says the image changed.
+cp -p "$T/disk.vhd" "$T/chg.vhd"
+proxy_fault '{"mode": "put503", "nth": 3, "count": 1000, "t": 19}'
+URL=$(psas upl/chg.vhd)
+expect_exit 4 R "${UP[@]}" --create --retries 0 --connections 1 "$T/chg.vhd" "$URL"
+keep
+[ -e "$T/chg.vhd.upload-journal" ] || fail "touch -r: no journal after the failure"
+proxy_fault '{"mode": "none"}'
+touch -r "$T/chg.vhd" "$T/chg.ref"
+it_put_random "$T/chg.vhd" $((MIB + 8192)) 4096
+it_put_random "$T/chg.vhd" $((13 * MIB)) 4096
+touch -r "$T/chg.ref" "$T/chg.vhd"
+expect_exit 0 R "${UP[@]}" -q --json --create --connections 1 "$T/chg.vhd" "$URL"
+keep
+cp "$RP_OUT" "$T/chg.json"
+json_check "$T/chg.json" 'd["resumed"] and d["chunks_rechecked"] == 5 and d["chunks_resent"] == 2' \
+	"touch -r: 5 chunks re-checked, 2 sent again"
+json_check "$T/chg.json" 'd["chunks_resumed"] == 3' "touch -r: 3 chunks resumed"
+download upl/chg.vhd "$T/chg.back"
+cmp "$T/chg.back" "$T/chg.vhd" || fail "touch -r: the blob differs from the changed image"
+[ "$(ranges upl/chg.vhd)" = "$(nonzero "$T/chg.vhd")" ] || fail "touch -r: page ranges"
+pass "image changed under the same mtime: 2 changed chunks found by their SHA-256 and sent again"
+
+note "a version 1 upload journal is not trusted"
+# A journal of the older format (no digests) for this image and target, listing every chunk as
+# done: the upload starts over (everything sent) and says so.
+URL=$(wsas upl/v1.vhd)
+/usr/bin/python3 - "$T/disk.vhd" "${URL%%\?*}" <<'EOF'
+import os, struct, sys
+img, target = sys.argv[1], sys.argv[2].encode()
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+st = os.stat(img)
+count = (st.st_size + (4 << 20) - 1) // (4 << 20)
+bits = bytes([0xFF] * (count // 8) + ([(1 << (count % 8)) - 1] if count % 8 else []))
+j = b"CVMRUPJ1" + struct.pack("<QQQQ", st.st_size, 4 << 20, count, st.st_mtime_ns)
+j += struct.pack("<H", len(target)) + target + bits + bits
+open(img + ".upload-journal", "wb").write(j + struct.pack("<I", crc32c(j)))
+EOF
+expect_exit 0 R "${UP[@]}" --json --create "$T/disk.vhd" "$URL"
+keep
+json_check "$RP_OUT" 'not d["resumed"] and d["chunks_resumed"] == 0 and "older version" in d["journal_note"]' \
+	"v1 journal: not trusted, with a note"
+json_check "$RP_OUT" "d['bytes_sent'] == $DATA" "v1 journal: everything sent"
+download upl/v1.vhd "$T/v1.back"
+cmp "$T/v1.back" "$T/disk.vhd" || fail "v1 journal: the blob differs"
+pass "version 1 upload journal: set aside with a note, everything sent"
+
 note "kill -9 mid-upload, then resume"
 # 200 MiB, 40 MiB written in 40 ranges. From the 10th Put Page on the proxy answers 503
 # (Retry-After 1 s, up to --retries 100) until told otherwise, so the upload is surely still
@@ -267,6 +333,51 @@ download upl/big.vhd "$T/big.back"
 cmp "$T/big.back" "$T/big.vhd" || fail "kill -9: the blob differs"
 [ "$(ranges upl/big.vhd)" = "$(nonzero "$T/big.vhd")" ] || fail "kill -9: page ranges"
 pass "kill -9 and resume: $(json_get "$RP_OUT" 'd["chunks_resumed"]') chunks resumed, identical"
+
+note "a Put Page acknowledged but not stored"
+# 1 GiB: 4 KiB of data at +4 KiB in each of its 256 chunks, and in chunk 100 a second 4 KiB at
+# +1 MiB (past the merge gap: a Put Page of its own). With one connection the Put Pages go in
+# chunk order, so chunk 100's second one is the 102nd: the proxy answers it 201 Created and
+# stores nothing. Chunk 100 still has pages listed, and the read-back samples 18 of the 257
+# chunks with data: only the page-by-page comparison is sure to see the hole.
+/usr/bin/python3 - "$T/drop.raw" <<'EOF'
+import os, sys
+with open(sys.argv[1], "wb") as f:
+    f.truncate(1 << 30)
+    for c in range(256):
+        f.seek(c * (4 << 20) + 4096)
+        f.write(os.urandom(4096))
+    f.seek(100 * (4 << 20) + (1 << 20))
+    f.write(os.urandom(4096))
+EOF
+R convert -q "$T/drop.raw" "$T/drop.vhd" || fail "convert drop"
+proxy_fault '{"mode": "drop-put-page", "nth": 102}'
+expect_exit 1 R "${UP[@]}" --json --create --connections 1 "$T/drop.vhd" "$(psas upl/drop.vhd)"
+keep
+cp "$RP_OUT" "$T/drop.json"
+proxy_fault '{"mode": "none"}'
+[ "$(proxy_stat 'd["injected"].get("drop-put-page", 0)')" = 1 ] || fail "drop: the proxy dropped nothing"
+expect_one_error_line "cvmrestore: "
+expect_stderr_has "0x19100000: 4096 bytes were sent and acknowledged but the target does not list them"
+json_check "$T/drop.json" 'd["verdict"] == "failed" and d["post_check"]["bytes_unlisted"] == 4096' \
+	"drop: 4096 bytes unlisted"
+json_check "$T/drop.json" 'd["post_check"]["chunks_with_data"] == 257 and d["post_check"]["chunks_checked"] <= 18' \
+	"drop: the report says the read-back covered at most 18 of 257 chunks"
+pass "a dropped Put Page inside a chunk with other pages: exit 1 naming 0x19100000"
+
+note "a clear acknowledged but not done: pages listed that were not sent"
+# An older blob with 2 MiB of junk at 40 MiB (chunk 10, zeros in the image). With one
+# connection the Put Pages go in chunk order: chunk 0, chunk 2, chunk 5 (two), chunk 8, then
+# the clear of chunk 10, the 6th, which the proxy acknowledges and drops.
+blobtool create-page-blob upl/noclear.vhd "$SIZE" >/dev/null
+blobtool put-pages upl/noclear.vhd --from-file "$T/junk" --offset $((40 * MIB)) >/dev/null
+proxy_fault '{"mode": "drop-put-page", "nth": 6}'
+expect_exit 1 R "${UP[@]}" -q --connections 1 "$T/disk.vhd" "$(psas upl/noclear.vhd)"
+keep
+proxy_fault '{"mode": "none"}'
+expect_one_error_line "cvmrestore: "
+expect_stderr_has "0x2800000: the target lists 2097152 bytes that were not sent (pages the target held were not cleared)"
+pass "a dropped clear: exit 1 naming the pages listed but not sent"
 faultproxy_stop
 
 note "secrets"

@@ -67,6 +67,11 @@ Modes for uploads count Put Page requests (PUT with comp=page) instead of range 
                                       the Nth Put Page goes upstream with the byte at OFFSET of
                                       its body inverted and its headers unchanged, so the
                                       service's check of x-ms-content-crc64 / Content-MD5 fails
+  {"mode": "drop-put-page", "nth": 1} the Nth Put Page is acknowledged but not stored: its body
+                                      is read, nothing is forwarded, and it is answered 201
+                                      Created with the headers the service sends (ETag,
+                                      Last-Modified, x-ms-blob-sequence-number, the request's
+                                      x-ms-content-crc64 or Content-MD5 echoed, ...)
 "nth" counts from 1 and defaults to 1; "count" defaults to 1.
 
 The stats file S (rewritten after each request) holds: requests, range_gets, heads,
@@ -273,7 +278,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if put_page:
             if mode == "put503" and nth <= pn < nth + int(fault.get("count", 1)):
                 act = "put503"
-            elif mode in ("putreset", "putflip") and pn == nth:
+            elif mode in ("putreset", "putflip", "drop-put-page") and pn == nth:
                 act = mode
         want_crc = (kind == "range_gets" and (mode == "crc64" or fault.get("crc64") is True)
                     and self.headers.get("x-ms-range-get-content-crc64", "").lower() == "true")
@@ -306,6 +311,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
             self.connection.close()
+            return None
+        if act == "drop-put-page":
+            self.done(kind, 201, act, rng)
+            self.send_response_only(201, "Created")
+            self.send_header("ETag", '"0x%s"' % secrets.token_hex(8).upper())
+            self.send_header("Last-Modified", time.strftime("%a, %d %b %Y %H:%M:%S GMT",
+                                                            time.gmtime()))
+            self.send_header("x-ms-blob-sequence-number", "0")
+            self.send_header("x-ms-request-id", secrets.token_hex(8))
+            self.send_header("x-ms-version", self.headers.get("x-ms-version", "2021-08-06"))
+            self.send_header("x-ms-request-server-encrypted", "true")
+            for h in ("x-ms-content-crc64", "Content-MD5"):
+                if self.headers.get(h):
+                    self.send_header(h, self.headers.get(h))
+            self.send_header("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return None
         if act == "putflip" and body:
             off = min(int(fault.get("offset", 0)), len(body) - 1)

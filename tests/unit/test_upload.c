@@ -155,28 +155,51 @@ static const struct rp_upload_journal_id jid = {64 * MIB + 512, RP_UPLOAD_CHUNK,
 static uint8_t *journal(size_t *len)
 {
 	uint8_t done[3] = {0x05, 0x00, 0x01}, data[3] = {0x01, 0x00, 0x01}, *j = NULL;
+	uint8_t sha[17 * 32];
 
-	assert_int_equal(rp_upload_journal_encode(&jid, done, data, &j, len, NULL), 0);
+	/* chunk i's digest is 32 bytes of i */
+	for (size_t i = 0; i < sizeof(sha); i++)
+		sha[i] = (uint8_t)(i / 32);
+	assert_int_equal(rp_upload_journal_encode(&jid, done, data, sha, &j, len, NULL), 0);
 	return j;
 }
 
 static void test_journal_round_trip(void **state)
 {
-	uint8_t done[3], data[3], *j;
+	uint8_t done[3], data[3], sha[17 * 32] = {0}, want[32], *j;
 	size_t len;
 
 	(void)state;
 	j = journal(&len);
-	assert_int_equal(len, 42 + strlen(jid.target) + 6 + 4);
-	assert_memory_equal(j, "CVMRUPJ1", 8);
-	assert_int_equal(rp_upload_journal_parse(j, len, &jid, done, data, NULL), 0);
+	/* two done chunks with data (0 and 16): two digests */
+	assert_int_equal(len, 42 + strlen(jid.target) + 6 + 2 * 32 + 4);
+	assert_memory_equal(j, "CVMRUPJ2", 8);
+	assert_int_equal(rp_upload_journal_parse(j, len, &jid, done, data, sha, NULL), 0);
 	assert_int_equal(done[0], 0x05);
 	assert_int_equal(done[2], 0x01);
 	assert_int_equal(data[0], 0x01);
+	memset(want, 16, 32);
+	assert_memory_equal(sha + 16 * 32, want, 32);
+	memset(want, 0, 32);
+	assert_memory_equal(sha + 0 * 32, want, 32);
+	assert_memory_equal(sha + 2 * 32, want, 32); /* done without data: no digest */
 	free(j);
 }
 
-enum j_change { J_MAGIC, J_CRC, J_SHORT, J_SIZE, J_MTIME, J_CHUNKS, J_TARGET, J_TLEN };
+enum j_change {
+	J_MAGIC,
+	J_V1,
+	J_CRC,
+	J_SHORT,
+	J_SIZE,
+	J_MTIME,
+	J_CHUNKS,
+	J_TARGET,
+	J_TLEN,
+	J_DIGEST_CUT,
+	J_DATA_NOT_DONE,
+	J_CLAIM_DONE,
+};
 
 struct j_case {
 	enum j_change change;
@@ -186,6 +209,7 @@ struct j_case {
 
 static const struct j_case j_cases[] = {
     {J_MAGIC, RP_EFORMAT, "bad magic at +0"},
+    {J_V1, RP_EFORMAT, "bad magic at +0"},
     {J_CRC, RP_EFORMAT, "checksum at +"},
     {J_SHORT, RP_EFORMAT, "too short"},
     {J_SIZE, RP_EIO, "for an image of 67109376 bytes, this one has 1"},
@@ -193,6 +217,10 @@ static const struct j_case j_cases[] = {
     {J_CHUNKS, RP_EIO, "chunk size or count"},
     {J_TARGET, RP_EIO, "for another target (https://h/c/b.vhd)"},
     {J_TLEN, RP_EFORMAT, "target length"},
+    {J_DIGEST_CUT, RP_EFORMAT, "(2 chunk digests)"},
+    {J_DATA_NOT_DONE, RP_EFORMAT, "chunk 1 has data but is not done"},
+    /* a chunk claimed done with data, the checksum fixed, but no digest for it */
+    {J_CLAIM_DONE, RP_EFORMAT, "(3 chunk digests)"},
 };
 
 static void test_journal_errors(void **state)
@@ -203,7 +231,8 @@ static void test_journal_errors(void **state)
 	for (i = 0; i < sizeof(j_cases) / sizeof(j_cases[0]); i++) {
 		const struct j_case *c = &j_cases[i];
 		struct rp_upload_journal_id id = jid;
-		uint8_t done[3], data[3], *j;
+		uint8_t done[3], data[3], sha[17 * 32], *j;
+		size_t tl = strlen(jid.target);
 		struct rp_err err;
 		size_t len;
 		int rc;
@@ -213,6 +242,10 @@ static void test_journal_errors(void **state)
 		switch (c->change) {
 		case J_MAGIC:
 			j[0] = 'X';
+			break;
+		case J_V1:
+			j[7] = '1';
+			rp_put_le32(j + len - 4, rp_crc32c(0, j, len - 4));
 			break;
 		case J_CRC:
 			j[50] ^= 1;
@@ -236,8 +269,21 @@ static void test_journal_errors(void **state)
 			j[41] = 0x7f;
 			rp_put_le32(j + len - 4, rp_crc32c(0, j, len - 4));
 			break;
+		case J_DIGEST_CUT:
+			len -= 32;
+			rp_put_le32(j + len - 4, rp_crc32c(0, j, len - 4));
+			break;
+		case J_DATA_NOT_DONE:
+			j[42 + tl + 3] |= 0x02;
+			rp_put_le32(j + len - 4, rp_crc32c(0, j, len - 4));
+			break;
+		case J_CLAIM_DONE:
+			j[42 + tl] |= 0x02;
+			j[42 + tl + 3] |= 0x02;
+			rp_put_le32(j + len - 4, rp_crc32c(0, j, len - 4));
+			break;
 		}
-		rc = rp_upload_journal_parse(j, len, &id, done, data, &err);
+		rc = rp_upload_journal_parse(j, len, &id, done, data, sha, &err);
 		assert_int_equal(rc, c->code);
 		if (!strstr(err.msg, c->msg))
 			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, c->msg);

@@ -1,0 +1,72 @@
+/*
+ * The restore journal's content (docs/journal.md): what it says, encoded and parsed without
+ * I/O. The file sink (restore/sink.c) owns the file itself (where it lives, how it is
+ * replaced); this module only turns a journal into bytes and bytes back into a journal.
+ *
+ * Version 2 binds every chunk it lists as done to the content written for it: a data chunk by
+ * the SHA-256 of its bytes, a zero chunk by being zero. A resume re-hashes what the journal
+ * lists before relying on it. Version 1 journals (a bitmap only) are recognised and reported
+ * as such, never trusted.
+ */
+#ifndef RP_RESTORE_JOURNAL_H
+#define RP_RESTORE_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define RP_JOURNAL_VERSION 2
+#define RP_JOURNAL_MAGIC_V1 "CVMRJNL1"
+#define RP_JOURNAL_MAGIC "CVMRJNL2"
+
+/*
+ * A journal. For rp_journal_encode every pointer is the caller's. After rp_journal_parse the
+ * pointers point into the parsed buffer (valid while it lives); etag and source are not
+ * NUL-terminated (use the lengths).
+ *   done: bitmap of chunks verified and durable (bit i % 8 of byte i / 8 is chunk i).
+ *   data: bitmap of the done chunks that hold data (a subset of done); the others are zero.
+ *   sha256 (encode): 32 bytes per chunk, indexed by chunk; read for done data chunks only.
+ *   digests (parse): 32 bytes per done data chunk, in chunk order.
+ */
+struct rp_journal {
+	unsigned version;  /* parse: RP_JOURNAL_VERSION, or 1 for an old journal (nothing else
+			    * is filled then) */
+	uint64_t size;     /* bytes of data (the virtual disk) */
+	uint64_t chunk_size;
+	uint64_t chunks;
+	uint32_t output_format; /* 0 raw, 1 vhd */
+	const char *etag;
+	size_t etag_len;
+	const char *source; /* without its query: never a SAS */
+	size_t source_len;
+	const uint8_t *done;
+	const uint8_t *data;
+	const uint8_t *sha256;
+	const uint8_t *digests;
+	uint64_t data_chunks; /* parse: how many digests there are */
+};
+
+static inline bool rp_journal_bit(const uint8_t *bits, uint64_t i)
+{
+	return (bits[i / 8] >> (i % 8)) & 1;
+}
+
+/*
+ * Encode j (version RP_JOURNAL_VERSION) into a new buffer (*out, *len; free() it). Chunks set
+ * in j->data but not in j->done are not written as data. RP_EUSAGE if the ETag or source is
+ * longer than 65535 bytes; RP_EIO when out of memory.
+ */
+int rp_journal_encode(const struct rp_journal *j, uint8_t **out, size_t *len,
+		      struct rp_err *err);
+
+/*
+ * Parse len bytes of a journal into *out (which points into buf afterwards). A version 1
+ * journal with a good checksum gives 0 and out->version 1. RP_EFORMAT with a message saying
+ * what is wrong for anything else that is not a well-formed journal (magic, checksum,
+ * lengths, a data chunk that is not done). Pure: no I/O, no allocation.
+ */
+int rp_journal_parse(const uint8_t *buf, size_t len, struct rp_journal *out, struct rp_err *err);
+
+#endif

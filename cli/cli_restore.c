@@ -24,6 +24,7 @@ struct restore_args {
 	const char *disk;
 	const char *out_dir;
 	bool all;
+	bool exact; /* copy a local source byte for byte (the guest state, VM metadata) */
 	const char *seal;
 	enum rp_out_format format;
 	unsigned digests;
@@ -150,7 +151,22 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 	/* An offline copy of a client-side encrypted blob (its metadata beside it) takes the same
 	 * options as a URL; the network ones go unused. */
 	copy = !rp_is_url(source) && rp_cse_sidecar(source, sidecar, sizeof(sidecar));
-	if (copy || rp_is_url(source)) {
+	if (a->exact && !copy && !rp_is_url(source)) {
+		/* A guest state or VM metadata file: every byte as it is (a VHD-packaged guest
+		 * state keeps its own footer), nothing interpreted. */
+		struct stat st;
+
+		rc = rp_outfile_copy(source, out, a->force, err);
+		report = rp_json_new_object();
+		rp_json_set_str(report, "source", source);
+		rp_json_set(report, "output", rp_json_new_string(out));
+		rp_json_set_str(report, "output_format", "exact");
+		if (rc == 0 && stat(out, &st) == 0)
+			rp_json_set_u64(report, "bytes_written", (uint64_t)st.st_size);
+		rp_json_set_str(report, "verdict", rc == 0 ? "ok" : "failed");
+		if (rc)
+			rp_json_set_str(report, "error", err->msg);
+	} else if (copy || rp_is_url(source)) {
 		struct rp_restore_opts o = {0};
 		struct rp_restore_report rep;
 
@@ -304,8 +320,10 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 		static const char *const names[2] = {"guest_state", "vm_metadata"};
 		enum rp_out_format keep = a->format;
 
-		/* The guest state and VM metadata keep their own format. */
+		/* The guest state and VM metadata keep their own format: a blob as the service
+		 * holds it (auto keeps a VHD's footer), a local file copied byte for byte. */
 		a->format = RP_OUT_AUTO;
+		a->exact = true;
 		for (i = 0; i < 2; i++) {
 			char out[4096], *src;
 			int one;
@@ -331,6 +349,7 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 			}
 		}
 		a->format = keep;
+		a->exact = false;
 	}
 	if (rc == 0 && chosen == 0)
 		rc = rp_err_set(err, RP_EUSAGE, "the recovery point has no disk named '%s'",

@@ -392,3 +392,35 @@ unsigned rp_outfile_mode_like(const char *src)
 		return 0600;
 	return (unsigned)(st.st_mode & 0644);
 }
+
+#define OUTFILE_COPY_BUF (1u << 20)
+
+int rp_outfile_copy(const char *src, const char *path, bool replace, struct rp_err *err)
+{
+	struct rp_outfile f = {.fd = -1};
+	uint8_t *buf = malloc(OUTFILE_COPY_BUF);
+	int in = open(src, O_RDONLY | O_CLOEXEC), rc = 0;
+	struct stat st;
+	ssize_t k;
+
+	if (!buf || in < 0 || fstat(in, &st) != 0)
+		rc = rp_err_errno(err, buf ? errno : ENOMEM, "cannot read '%s'", src);
+	if (rc == 0)
+		rc = rp_outfile_begin(&f, path, (mode_t)rp_outfile_mode_like(src), replace, err);
+	while (rc == 0 && (k = read(in, buf, OUTFILE_COPY_BUF)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			rc = rp_err_errno(err, errno, "cannot copy '%s'", src);
+		else
+			rc = rp_outfile_write_all(f.fd, buf, (size_t)k, f.tmp, err);
+	}
+	if (rc == 0)
+		rc = rp_outfile_commit(&f, err);
+	else
+		rp_outfile_abort(&f);
+	if (in >= 0)
+		close(in);
+	free(buf);
+	return rc;
+}

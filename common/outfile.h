@@ -106,6 +106,13 @@ int rp_outfile_check_target(const char *path, struct rp_err *err);
  */
 unsigned rp_outfile_mode_like(const char *src);
 
+/*
+ * Copy the file src into path byte for byte (begin, write, commit; mode as
+ * rp_outfile_mode_like(src); replace as for rp_outfile_begin). For blobs that must stay exactly
+ * as they are, such as a confidential VM's guest state: nothing is interpreted.
+ */
+int rp_outfile_copy(const char *src, const char *path, bool replace, struct rp_err *err);
+
 /* Remove the lock file (while still holding it) and release it; fd < 0 is a no-op. */
 void rp_outfile_unlock(const char *lock_path, int fd);
 

@@ -111,36 +111,6 @@ static int file_sha256(const char *path, char hex[65], struct rp_err *err)
 /* Copy a local file to out: a new temporary file beside it (never a planted name), renamed when
  * complete (common/outfile.h). It keeps the source's mode, without write for others, so a
  * file only its owner could read stays so. */
-static int copy_file(const char *src, const char *out, struct rp_err *err)
-{
-	struct rp_outfile f = {.fd = -1};
-	uint8_t *buf = malloc(COPY_BUF);
-	int in = open(src, O_RDONLY | O_CLOEXEC), rc = 0;
-	struct stat st;
-	ssize_t k;
-
-	if (!buf || in < 0 || fstat(in, &st) != 0)
-		rc = rp_err_errno(err, buf ? errno : ENOMEM, "cannot read '%s'", src);
-	if (rc == 0)
-		rc = rp_outfile_begin(&f, out, (mode_t)rp_outfile_mode_like(src), true, err);
-	while (rc == 0 && (k = read(in, buf, COPY_BUF)) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			rc = rp_err_errno(err, errno, "cannot copy '%s'", src);
-		else
-			rc = rp_outfile_write_all(f.fd, buf, (size_t)k, f.tmp, err);
-	}
-	if (rc == 0)
-		rc = rp_outfile_commit(&f, err);
-	else
-		rp_outfile_abort(&f);
-	if (in >= 0)
-		close(in);
-	free(buf);
-	return rc;
-}
-
 /* Rename tmp (a file we made) over path and make the rename durable. */
 static int replace_with(const char *tmp, const char *path, struct rp_err *err)
 {
@@ -343,7 +313,7 @@ static int stage_blob(const struct rp_stage_opts *o, const struct rp_desc_blob *
 				 sizeof(it->source), hex, &vsize, err);
 	} else {
 		snprintf(it->source, sizeof(it->source), "%s", b->source);
-		rc = copy_file(b->source, path, err);
+		rc = rp_outfile_copy(b->source, path, true, err);
 	}
 	if (rc == 0)
 		rc = file_sha256(path, it->sha256, err);

@@ -56,4 +56,18 @@ PYEOF
 	cmp "$T/back-$form.vmgs" "$T/gs-$form.vmgs" || fail "$form: the uploaded guest state differs"
 	pass "guest state as $form: restore --all, stage and upload keep every byte"
 done
+note "an offline copy: a local guest state file is copied byte for byte too"
+cp "$T/gs-vhd.vmgs" "$F/gs-local.vmgs"
+cp "$T/md.vmmd" "$F/md-local.vmmd"
+$PY - "$F/cvm-nogs-rp.json" "$F/local-rp.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["guest_state"] = {"source": "gs-local.vmgs", "size": None}
+d["vm_metadata"] = {"source": "md-local.vmmd", "size": None}
+json.dump(d, open(sys.argv[2], "w"))
+PYEOF
+R restore "$F/local-rp.json" --all --out-dir "$T/all-local" -q || fail "local: restore --all"
+cmp "$T/all-local/guest_state.blob" "$T/gs-vhd.vmgs" || fail "local: the guest state's footer was rewritten"
+cmp "$T/all-local/vm_metadata.blob" "$T/md.vmmd" || fail "local: the VM metadata differs"
+pass "offline copy: restore --all keeps a local guest state's own VHD footer"
 echo "test_guest_state_forms: $PASSED groups passed"

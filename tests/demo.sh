@@ -6,7 +6,10 @@
 #     against the seal as it streams;
 #  3. unwrap the LUKS passphrase the recovery point keeps wrapped by its KEK (RSA-OAEP-256), and
 #     check it against the restored disk's LUKS2 partition without activating anything;
-#  4. print the reports, stop the server, leave nothing running.
+#  4. restore the whole recovery point, a three-blob confidential VM (the OS disk, its guest
+#     state and its VM metadata), from its descriptor: the guest state and VM metadata byte for
+#     byte as the point holds them;
+#  5. print the reports, stop the server, leave nothing running.
 set -euo pipefail
 bin=$(realpath "${1:-build/cvmrestore}")
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +35,10 @@ r = json.load(open(sys.argv[1]))
 print(f"restored {r['virtual_size']} bytes from {r['source']} (ETag {r['etag']})")
 print(f"  fetched {r['bytes_fetched']} bytes in {r['chunks_fetched']} chunks over "
       f"{r['seconds']:.2f} s, {r['chunks_compared']} chunks checked against the seal")
-print("  whole-disk digests" + (" (the seal's: every chunk matched it)" if r["digests_from"] == "seal" else ""))
+claims = r.get("seal_claims", {})
+print("  whole-disk digests, computed from the bytes written"
+      + (" (each equal to the seal's claim)" if claims and all(
+          claims.get(k) == v for k, v in r["digests"].items()) else ""))
 for k, v in r["digests"].items():
     print(f"  {k}: {v}")
 print(f"verdict: {r['verdict']}")
@@ -47,4 +53,19 @@ echo "== cvmrestore unwrap --alg RSA-OAEP-256 --kek-file kek.pem --wrapped-file 
 echo
 echo "== cvmrestore luks restored-os-disk.vhd --passphrase-file luks.pass"
 "$bin" luks "$RP_TMP/restored-os-disk.vhd" --passphrase-file "$RP_TMP/luks.pass"
+echo
+echo "== cvmrestore restore recovery-point.json --all --out-dir restored/   (a three-blob CVM)"
+"$bin" restore "$rp/recovery-point.json" --all --out-dir "$RP_TMP/restored" -q --json \
+	>"$RP_TMP/all.json"
+"$PY" - "$RP_TMP/all.json" <<'PYEOF'
+import json, os, sys
+r = json.load(open(sys.argv[1]))
+for d in r["disks"]:
+    print(f"  {d['name']:<12} {os.path.basename(d['output']):<18} {os.path.getsize(d['output']):>9} bytes"
+          f"  {d['verdict']}")
+print(f"verdict: {r['verdict']}")
+PYEOF
+cmp "$RP_TMP/restored/guest_state.blob" "$rp/guest-state.vmgs"
+cmp "$RP_TMP/restored/vm_metadata.blob" "$rp/vm-metadata.vmmd"
+echo "the guest state (a VHD, footer included) and the VM metadata are the point's, byte for byte"
 nginx_stop

@@ -383,10 +383,6 @@ static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts 
 	if (os_staged && d->vm.hyperv_generation == RP_HYPERV_UNKNOWN)
 		warn(res, "the recovery point does not say the Hyper-V generation: disks.json "
 			  "leaves it out (Azure assumes V1); set V2 for a UEFI OS disk");
-	if (os_staged && d->vm_metadata.source)
-		warn(res, "the VM metadata (_vmmd) was restored beside the OS disk, but "
-			  "'cvmrestore upload' does not send it: if grant-access answers a "
-			  "securityMetadataAccessSas, upload vm_metadata.vmmd there yourself");
 	if (!d->vm.size[0])
 		warn(res, "the recovery point does not say the VM size: fill in <VM_SIZE> in "
 			  "restore.sh (parameter vmSize of vm.json)");

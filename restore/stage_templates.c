@@ -361,7 +361,11 @@ static void sh_comment_text(FILE *f, const char *s)
 static void sh_disk(FILE *f, const struct rp_descriptor *d, const struct rp_stage_opts *o,
 		    const struct rp_stage_result *res, const struct rp_stage_item *it)
 {
-	bool os = it->role == RP_DISK_OS, secure = os && res->secure_upload;
+	bool os = it->role == RP_DISK_OS, secure = os && res->secure_upload, vmmd = false;
+	size_t i;
+
+	for (i = 0; secure && i < res->nitems; i++)
+		vmmd = vmmd || res->items[i].kind == RP_STAGE_VM_METADATA;
 	enum rp_security_type st = d->vm.security_type;
 
 	fputs("\n# --- disk '", f);
@@ -405,12 +409,22 @@ static void sh_disk(FILE *f, const struct rp_descriptor *d, const struct rp_stag
 	fputs("DISK_SAS=$(sas_of accessSas <<<\"$ACCESS\")\n", f);
 	if (secure)
 		fputs("GS_SAS=$(sas_of securityDataAccessSas <<<\"$ACCESS\")\n", f);
+	/* A three-blob CVM: the metadata SAS comes from disks api-version 2025-01-02, which
+	 * older Azure CLIs do not ask for; without it the disk would go up incomplete. */
+	if (vmmd)
+		fputs("MD_SAS=$(sas_of securityMetadataAccessSas <<<\"$ACCESS\" 2>/dev/null || true)\n"
+		      "if [ -z \"$MD_SAS\" ] || [ \"$MD_SAS\" = None ]; then\n"
+		      "\techo \"restore.sh: az disk grant-access gave no securityMetadataAccessSas "
+		      "(an Azure CLI that asks disks api-version 2025-01-02 does): upgrade it\" >&2\n"
+		      "\taz disk revoke-access -g \"$RG\" -n \"$NAME\"\n\texit 1\nfi\n",
+		      f);
 	fputs("\"$CVMRESTORE\" upload ", f);
 	sq(f, it->file);
 	if (secure)
-		fputs(
-		    " \"$DISK_SAS\" --guest-state guest_state.vmgs --guest-state-url \"$GS_SAS\"\n",
-		    f);
+		fprintf(f,
+			" \"$DISK_SAS\" --guest-state guest_state.vmgs --guest-state-url "
+			"\"$GS_SAS\"%s\n",
+			vmmd ? " \\\n\t--vm-metadata vm_metadata.vmmd --vm-metadata-url \"$MD_SAS\"" : "");
 	else
 		fputs(" \"$DISK_SAS\"\n", f);
 	fputs("az disk revoke-access -g \"$RG\" -n \"$NAME\"\n", f);

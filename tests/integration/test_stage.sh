@@ -99,6 +99,36 @@ expect_stderr_has "fill in NIC_ID"
 [ ! -e "$T/az-called" ] || fail "restore.sh called az with placeholders left"
 pass "CVM with guest state: UploadPreparedSecure, security fields, fixed VHDs, safe restore.sh"
 
+note "a three-blob CVM: restore.sh asks for the VM metadata SAS and uploads the metadata"
+cp -r "$D" "$T/cvm3"
+sed -i "s|^NIC_ID='<NETWORK_INTERFACE_ID>'|NIC_ID='nic'|; s|^DES_ID='.*'|DES_ID='des'|" "$T/cvm3/restore.sh"
+mkdir -p "$T/cbin"
+cat >"$T/cbin/az" <<EOF
+#!/bin/bash
+case "\$1 \$2" in
+"disk grant-access")
+	if [ -e "$T/cbin/old-cli" ]; then
+		echo '{"accessSas": "https://d.invalid/a?sig=1", "securityDataAccessSas": "https://g.invalid/b?sig=2"}'
+	else
+		echo '{"accessSas": "https://d.invalid/a?sig=1", "securityDataAccessSas": "https://g.invalid/b?sig=2", "securityMetadataAccessSas": "https://m.invalid/c?sig=3"}'
+	fi ;;
+esac
+EOF
+printf '#!/bin/sh\nprintf "%%s " "$@" >>"%s/cvm-calls"; echo >>"%s/cvm-calls"\n' "$T" "$T" >"$T/cbin/fakecvm"
+chmod +x "$T/cbin/az" "$T/cbin/fakecvm"
+(cd "$T/cvm3" && PATH="$T/cbin:$PATH" CVMRESTORE="$T/cbin/fakecvm" ./restore.sh --yes) \
+	>"$T/cvm3.out" 2>&1 || { cat "$T/cvm3.out"; fail "three-blob restore.sh failed"; }
+grep -q "^upload osdisk.vhd https://d.invalid/a?sig=1 --guest-state guest_state.vmgs --guest-state-url https://g.invalid/b?sig=2 --vm-metadata vm_metadata.vmmd --vm-metadata-url https://m.invalid/c?sig=3 $" "$T/cvm-calls" ||
+	fail "restore.sh does not upload the VM metadata: $(cat "$T/cvm-calls")"
+grep -q "does not send it" "$D/STAGED.txt" &&
+	fail "STAGED.txt still warns that upload does not send the VM metadata"
+: >"$T/cbin/old-cli"
+: >"$T/cvm-calls"
+expect_exit 1 env PATH="$T/cbin:$PATH" CVMRESTORE="$T/cbin/fakecvm" bash -c "cd '$T/cvm3' && ./restore.sh --yes"
+expect_stderr_has "az disk grant-access gave no securityMetadataAccessSas"
+[ ! -s "$T/cvm-calls" ] || fail "restore.sh uploaded without the metadata SAS: $(cat "$T/cvm-calls")"
+pass "three-blob CVM: the metadata goes up with the disk; an Azure CLI without the metadata SAS stops it"
+
 note "--disk-encryption-set fills the placeholder"
 expect_exit 0 R stage "$F/cvm-nogs-rp.json" --out-dir "$T/des" -q \
 	--disk-encryption-set /subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/diskEncryptionSets/des1

@@ -16,6 +16,8 @@ void cli_net_defaults(struct cli_net_args *a)
 	a->retries = 5;
 	a->retry_base_ms = 800;
 	a->th = RP_THR_AUTO;
+	/* Ctrl-C and SIGTERM are heard in every request, a stalled one too. */
+	a->http.stop = &cli_stop;
 }
 
 static int number(const struct cli_cmd *cmd, const char *opt, const char *arg, uint64_t lo,

@@ -133,7 +133,7 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 		headers[n] = NULL;
 		rc = rp_http_request(b->http, method, url, headers, NULL, 0, max_body, resp, err);
 		explicit_bzero(auth, sizeof(auth));
-		if (rc == RP_EAUTH || (rc && rp_http_failed_for_good(b->http)))
+		if (rc == RP_EAUTH || rc == RP_EINTR || (rc && rp_http_failed_for_good(b->http)))
 			break;
 		if (rc == 0) {
 			if (resp->status == ok_status || (allow_status && resp->status == allow_status))

@@ -83,6 +83,17 @@ static struct curl_slist *resolve_list(const struct rp_http_opts *o)
 	return l;
 }
 
+/* Abandon a transfer once the stop flag is set: curl calls this about once a second even
+ * while nothing arrives, so an interrupt is heard during a stalled request too. */
+static int xferinfo_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const volatile sig_atomic_t *stop = clientp;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return stop && *stop ? 1 : 0;
+}
+
 static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist *resolve,
 		       CURLSH *share, struct xfer_policy *policy, char *errbuf)
 {
@@ -100,6 +111,11 @@ static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist 
 	 * request goes on to wherever the proxy sends it: with --require-private, no proxy. */
 	if (o->require_private || o->no_proxy)
 		curl_easy_setopt(e, CURLOPT_PROXY, "");
+	if (o->stop) {
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)o->stop);
+	}
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, policy);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ? o->connect_timeout_s : 30L);
@@ -360,7 +376,9 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 	if (cc != CURLE_OK) {
 		char msg[RP_ERR_MSG_MAX];
 
-		if (bb.too_big) {
+		if (cc == CURLE_ABORTED_BY_CALLBACK && h->opts.stop && *h->opts.stop) {
+			rc = rp_err_set(err, RP_EINTR, "interrupted");
+		} else if (bb.too_big) {
 			char safe[512];
 			rp_url_redact(url, safe, sizeof(safe));
 			rc = rp_err_set(err, RP_EIO, "%s: answer larger than %zu bytes", safe,

@@ -14,6 +14,7 @@
 #ifndef RP_RESTORE_HTTP_H
 #define RP_RESTORE_HTTP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,9 @@ struct rp_http_opts {
 	bool require_private;        /* refuse to talk to addresses outside private ranges (and
 				      * never use a proxy: its address is not the one checked) */
 	bool no_proxy;               /* never use a proxy (IMDS: link-local, the SDKs' rule) */
+	/* When set and non-zero (a signal handler sets it), a request under way is abandoned
+	 * within a second: rp_http_request returns RP_EINTR. NULL: never. */
+	const volatile sig_atomic_t *stop;
 	struct rp_cidr private_extra[RP_HTTP_MAX_CIDRS]; /* --private-cidr additions */
 	size_t private_extra_count;
 	long connect_timeout_s;      /* 0: 30 s */

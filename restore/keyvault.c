@@ -213,7 +213,7 @@ static int kv_send(struct rp_kv *kv, const struct rp_kv_url *u, const char *meth
 		rp_wipe(auth, sizeof(auth));
 		attempt++;
 		if (rc) {
-			if (rc == RP_EAUTH || rp_http_failed_for_good(kv->http) ||
+			if (rc == RP_EAUTH || rc == RP_EINTR || rp_http_failed_for_good(kv->http) ||
 			    attempt >= KV_ATTEMPTS) {
 				rp_err_prefix(err, "key vault %s", display);
 				return rc;

@@ -116,7 +116,7 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 		pthread_mutex_lock(&u->lock);
 		u->rep->requests++;
 		pthread_mutex_unlock(&u->lock);
-		if (rc == RP_EAUTH || (rc && rp_http_failed_for_good(http)))
+		if (rc == RP_EAUTH || rc == RP_EINTR || (rc && rp_http_failed_for_good(http)))
 			break;
 		if (rc == 0) {
 			if (r.status == ok) {

@@ -178,4 +178,18 @@ fault_fails "nginx: flipped byte, seal, --retries 0" 1 "sha256 mismatch with the
 	'{"mode": "flip", "nth": 4, "offset": 5000}' "$PSAS" --transport-hash none --seal "$T/seal.json" \
 	--retries 0
 
+note "an interrupt during a stalled first range (the transport-hash probe) is heard at once"
+proxy_fault '{"mode": "stall", "nth": 1, "seconds": 120}'
+"$CVMRESTORE" restore -q --cacert "$RP_CACERT" "$PSAS" -o "$T/int.vhd" --range-timeout 100 \
+	>"$T/int.out" 2>"$T/int.err" &
+pid=$!
+sleep 2
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+# before, the stalled single request went on until the 60 s low-speed limit and ended in exit 4
+[ "$rc" = 130 ] || fail "an interrupt during the probe: exit $rc, not 130: $(cat "$T/int.err")"
+[ ! -e "$T/int.vhd" ] || fail "an interrupted restore left OUT"
+pass "SIGINT during a stalled probe: exit 130"
+
 echo "test_restore_faults: $PASSED passed, 0 failed"

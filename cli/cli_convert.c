@@ -81,7 +81,7 @@ static int report(const struct convert_args *a, const char *in, const char *out,
 		cli_fmt_size(r->output_size, s, sizeof(s));
 		printf("converted '%s' (%s) to '%s' (%s, %s): %s written, the rest left as holes, "
 		       "in %.1f s\n",
-		       in, rp_image_format_name(img), out,
+		       RP_PATH(in), rp_image_format_name(img), RP_PATH(out),
 		       a->conv.to == RP_CONVERT_VHD ? "fixed VHD" : "raw", s, w, r->seconds);
 	}
 	rp_json_free(o);

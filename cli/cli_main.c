@@ -70,7 +70,7 @@ int cli_main(int argc, char **argv)
 		cmd = find(argv[2]);
 		if (!cmd) {
 			fprintf(stderr, "cvmrestore: help: unknown command '%s' (see 'cvmrestore --help')\n",
-				argv[2]);
+				RP_TEXT(argv[2]));
 			return CLI_EXIT_USAGE;
 		}
 		cli_help(cmd, stdout);
@@ -79,7 +79,7 @@ int cli_main(int argc, char **argv)
 	cmd = find(argv[1]);
 	if (!cmd) {
 		fprintf(stderr, "cvmrestore: unknown command '%s' (see 'cvmrestore --help')\n",
-			argv[1]);
+			RP_TEXT(argv[1]));
 		return CLI_EXIT_USAGE;
 	}
 	cli_signals_install();

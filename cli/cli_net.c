@@ -231,10 +231,10 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 	cli_fmt_size(skipped, b, sizeof(b));
 	cli_fmt_size(resumed, c, sizeof(c));
 	cli_fmt_size(vsize, v, sizeof(v));
-	fprintf(f, "source: %s (ETag %s)\n", rp_json_string(rp_json_get(r, "source")),
-		rp_json_string(rp_json_get(r, "etag")));
+	fprintf(f, "source: %s (ETag %s)\n", RP_TEXT(rp_json_string(rp_json_get(r, "source"))),
+		RP_TEXT(rp_json_string(rp_json_get(r, "etag"))));
 	if (rp_json_string(rp_json_get(r, "output")))
-		fprintf(f, "output: %s (%s)\n", rp_json_string(rp_json_get(r, "output")),
+		fprintf(f, "output: %s (%s)\n", RP_PATH(rp_json_string(rp_json_get(r, "output"))),
 			rp_json_string(rp_json_get(r, "output_format")));
 	fprintf(f, "disk: %s; fetched %s, skipped %s never written, %s verified before\n", v, a, b,
 		c);
@@ -243,7 +243,7 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 		(unsigned long long)retries);
 	if (rp_json_string(rp_json_get(r, "seal_source")))
 		fprintf(f, "note: the seal was made from %s\n",
-			rp_json_string(rp_json_get(r, "seal_source")));
+			RP_TEXT(rp_json_string(rp_json_get(r, "seal_source"))));
 	if (rp_json_string(rp_json_get(r, "digests_from")) &&
 	    strcmp(rp_json_string(rp_json_get(r, "digests_from")), "seal") == 0)
 		fprintf(f, "whole-disk digests (the seal's: every chunk matched it):\n");
@@ -258,7 +258,7 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 			rp_json_string(rp_json_get(m, "actual")));
 	}
 	if (rp_json_string(rp_json_get(r, "warning")))
-		fprintf(f, "warning: %s\n", rp_json_string(rp_json_get(r, "warning")));
+		fprintf(f, "warning: %s\n", RP_TEXT(rp_json_string(rp_json_get(r, "warning"))));
 	fprintf(f, "verdict: %s\n", verdict ? verdict : "?");
 }
 

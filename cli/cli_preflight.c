@@ -73,8 +73,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rp_json_append(arr, e);
 		if (!a.json)
 			printf("%-4s %-15s %s%s%s\n", c->skipped ? "SKIP" : c->pass ? "PASS" : "FAIL",
-			       c->name, c->detail, !c->pass && c->hint[0] ? " -- " : "",
-			       !c->pass ? c->hint : "");
+			       c->name, RP_TEXT(c->detail), !c->pass && c->hint[0] ? " -- " : "",
+			       !c->pass ? RP_TEXT(c->hint) : "");
 	}
 	rp_json_set(o, "checks", arr);
 	rp_json_set_bool(o, "ok", rc == 0);

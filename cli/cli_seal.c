@@ -128,7 +128,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	s = r.seal;
 	snprintf(s->tool, sizeof(s->tool), "cvmrestore %s", RP_VERSION);
 	rp_time_iso(time(NULL), s->created);
-	snprintf(s->source_name, sizeof(s->source_name), "%s", pos[0]);
+	rp_url_redact(pos[0], s->source_name, sizeof(s->source_name));
 	snprintf(s->source_format, sizeof(s->source_format), "%s", rp_image_format_name(img));
 	if (rp_seal_write(a.output, s, &err) != 0) {
 		rc = cli_fail(cmd, &err);

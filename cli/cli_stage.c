@@ -225,12 +225,12 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		out_rc = cli_print_json(rep);
 	} else if (!a.quiet && rc == 0) {
 		printf("staged %zu file%s of recovery point %s into %s (see STAGED.txt)\n",
-		       res.nitems, res.nitems == 1 ? "" : "s", d->id, a.out_dir);
+		       res.nitems, res.nitems == 1 ? "" : "s", RP_TEXT(d->id), RP_PATH(a.out_dir));
 		for (i = 0; i < res.nitems; i++)
-			printf("  %s: %llu bytes, sha256 %s\n", res.items[i].file,
+			printf("  %s: %llu bytes, sha256 %s\n", RP_TEXT(res.items[i].file),
 			       (unsigned long long)res.items[i].file_size, res.items[i].sha256);
 		for (i = 0; i < res.nwarnings; i++)
-			printf("warning: %s\n", res.warnings[i]);
+			printf("warning: %s\n", RP_TEXT(res.warnings[i]));
 	}
 	rp_json_free(rep);
 	rp_stage_result_release(&res);

@@ -200,8 +200,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	if (strcmp(a.out, "-") != 0)
 		fprintf(stderr, "cvmrestore: unwrap: %zu-byte key from %s (%s, %s) written to %s\n",
-			info.len, info.kek[0] ? info.kek : info.secret, info.alg[0] ? info.alg : "base64",
-			info.kek_type[0] ? info.kek_type : "no KEK", a.out);
+			info.len, RP_TEXT(info.kek[0] ? info.kek : info.secret),
+			info.alg[0] ? info.alg : "base64", info.kek_type[0] ? info.kek_type : "no KEK",
+			RP_PATH(a.out));
 	return 0;
 }
 

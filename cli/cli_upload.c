@@ -108,7 +108,7 @@ static void print_human(FILE *f, const char *what, const struct rp_upload_report
 	cli_fmt_size(r->blob_size, a, sizeof(a));
 	cli_fmt_size(r->bytes_sent, b, sizeof(b));
 	cli_fmt_size(r->bytes_skipped, c, sizeof(c));
-	fprintf(f, "%s: %s (%s, %s%s)\n", what, r->target[0] ? r->target : "?",
+	fprintf(f, "%s: %s (%s, %s%s)\n", what, r->target[0] ? RP_TEXT(r->target) : "?",
 		r->created ? "new page blob" : "existing page blob", a,
 		r->resumed ? ", resumed" : "");
 	fprintf(f, "  sent %s in %llu requests (%s), skipped %s of zeros, %llu retries, %.1f s\n",

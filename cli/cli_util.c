@@ -47,21 +47,21 @@ int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "cvmrestore: %s: %s (see 'cvmrestore %s --help')\n", cmd->name, msg,
-		cmd->name);
+	/* The message may quote any argument: a URL loses its query, controls are escaped. */
+	fprintf(stderr, "cvmrestore: %s: %s (see 'cvmrestore %s --help')\n", cmd->name,
+		RP_TEXT(msg), cmd->name);
 	return CLI_EXIT_USAGE;
 }
 
 int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 {
-	/* One line: messages from the libraries never hold a newline, but a file name may. */
-	const char *p;
-
+	/*
+	 * One line, and nothing that acts on the terminal or leaks a secret: a file name may hold
+	 * a newline, a server's or a document's text control sequences, and a URL that reached a
+	 * message unredacted its SAS (common/text.h).
+	 */
 	fflush(stdout);
-	fprintf(stderr, "cvmrestore: %s: ", cmd->name);
-	for (p = err->msg; *p; p++)
-		fputc(*p == '\n' ? ' ' : *p, stderr);
-	fputc('\n', stderr);
+	fprintf(stderr, "cvmrestore: %s: %s\n", cmd->name, RP_TEXT(err->msg));
 	return rp_code_exit(err->code);
 }
 
@@ -149,7 +149,7 @@ static void print_scalar(FILE *f, const struct rp_json *v)
 	bool b;
 
 	if (rp_json_is_string(v))
-		fputs(rp_json_string(v)[0] ? rp_json_string(v) : "\"\"", f);
+		fputs(rp_json_string(v)[0] ? RP_TEXT(rp_json_string(v)) : "\"\"", f);
 	else if (rp_json_u64(v, &u) == 0)
 		fprintf(f, "%llu", (unsigned long long)u);
 	else if (rp_json_bool(v, &b) == 0)
@@ -176,7 +176,7 @@ void cli_print_tree(FILE *f, const struct rp_json *v, int indent)
 
 	if (rp_json_is_object(v)) {
 		for (i = 0; (key = rp_json_object_key_at(v, i, &val)) != NULL; i++) {
-			fprintf(f, "%*s%s:", indent, "", key);
+			fprintf(f, "%*s%s:", indent, "", RP_TEXT(key));
 			if (is_container(val) && rp_json_array_size(val) == 0 &&
 			    rp_json_is_array(val)) {
 				fputs(" none\n", f);

@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/json.h"
+#include "common/text.h" /* RP_PATH(), RP_TEXT(): every printed path, URL or text */
 #include "formats/image.h"
 
 /* Set by the SIGINT/SIGTERM handler; the pipeline stops and partial outputs are removed. */

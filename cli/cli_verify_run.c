@@ -411,7 +411,7 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 	int rc;
 
 	vrun_init(&vr, cmd, a);
-	snprintf(vr.display, sizeof(vr.display), "%s", a->descriptor ? a->descriptor : path);
+	rp_url_redact(a->descriptor ? a->descriptor : path, vr.display, sizeof(vr.display));
 	vr.src.kind = a->descriptor ? "descriptor" : "file";
 	vr.src.display = vr.display;
 	vr.src.recovery_point = a->descriptor ? a->rp_id : NULL;
@@ -555,7 +555,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 		return rc;
 	vrun_init(&vr, cmd, a);
 	rp_url_redact(url, vr.url, sizeof(vr.url));
-	snprintf(vr.display, sizeof(vr.display), "%s", a->descriptor ? a->descriptor : vr.url);
+	rp_url_redact(a->descriptor ? a->descriptor : vr.url, vr.display, sizeof(vr.display));
 	vr.src.kind = a->descriptor ? "descriptor" : sidecar ? "file" : "url";
 	vr.src.display = vr.display;
 	vr.src.recovery_point = a->descriptor ? a->rp_id : NULL;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/text.h" /* rp_url_redact(): messages name URLs in that form only */
 
 #define RP_HTTP_MAX_RESOLVE 16
 #define RP_HTTP_MAX_CIDRS 16
@@ -49,9 +50,6 @@ int rp_cidr_parse(const char *text, struct rp_cidr *c, struct rp_err *err);
 /* Is the numeric address text (IPv4 or IPv6) inside the private ranges of AZURE.md or the
  * extra ones in o? */
 bool rp_addr_is_private(const struct rp_http_opts *o, const char *addr);
-
-/* The URL without its query (and without user info), for messages and reports. */
-void rp_url_redact(const char *url, char *out, size_t outsz);
 
 struct rp_http_header {
 	char *name;

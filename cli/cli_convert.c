@@ -64,9 +64,9 @@ static int report(const struct convert_args *a, const char *in, const char *out,
 	struct rp_json *o = rp_json_new_object();
 	int rc = 0;
 
-	rp_json_set_str(o, "input", in);
+	rp_json_set_str(o, "input", RP_URL(in));
 	rp_json_set_str(o, "input_format", rp_image_format_name(img));
-	rp_json_set_str(o, "output", out);
+	rp_json_set_str(o, "output", RP_URL(out));
 	rp_json_set_str(o, "output_format", a->conv.to == RP_CONVERT_VHD ? "vhd-fixed" : "raw");
 	rp_json_set_u64(o, "virtual_size", r->virtual_size);
 	rp_json_set_u64(o, "output_size", r->output_size);

@@ -83,12 +83,12 @@ void cli_luks_print(FILE *f, const struct rp_luks_result *res)
 		if (v->version)
 			fprintf(f, " LUKS%u", v->version);
 		if (v->uuid[0])
-			fprintf(f, " uuid %s", RP_TEXT(v->uuid));
+			fprintf(f, " uuid %s", RP_ESC(v->uuid));
 		if (v->label[0])
-			fprintf(f, " label '%s'", RP_TEXT(v->label));
+			fprintf(f, " label '%s'", RP_ESC(v->label));
 		fputc('\n', f);
 		if (v->cipher[0])
-			fprintf(f, "  cipher: %s\n", RP_TEXT(v->cipher));
+			fprintf(f, "  cipher: %s\n", RP_ESC(v->cipher));
 		if (v->key_bits)
 			fprintf(f, "  key size: %u bits\n", v->key_bits);
 		if (v->outcome != RP_LUKS_ERROR || v->keyslot_count) {

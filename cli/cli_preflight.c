@@ -60,7 +60,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = rp_preflight_run(pos[0], a.out, &a.net.http, &a.net.auth, &pf);
 	o = rp_json_new_object();
 	arr = rp_json_new_array();
-	rp_json_set_str(o, "source", pf.source);
+	rp_json_set_str(o, "source", RP_URL(pf.source));
 	for (i = 0; i < pf.count; i++) {
 		const struct rp_check *c = &pf.check[i];
 		struct rp_json *e = rp_json_new_object();

@@ -342,7 +342,7 @@ void cli_report_print(FILE *f, const struct rp_json *r)
 
 		cli_fmt_size(num(d, "virtual_size"), size, sizeof(size));
 		fprintf(f, "disk %s: %s, %s; %s coverage, %llu of %llu chunks checked\n",
-			RP_TEXT(rp_json_string(rp_json_get(d, "name"))),
+			RP_ESC(rp_json_string(rp_json_get(d, "name"))),
 			rp_json_string(rp_json_get(d, "format")), size,
 			cov ? rp_json_string(rp_json_get(cov, "mode")) : "full",
 			(unsigned long long)num(d, "chunks_checked"),
@@ -515,7 +515,7 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 	report = cli_report_new(command, started, ended, NULL, &src, exit_code);
 	if (out) {
 		struct rp_json *o = rp_json_new_object();
-		rp_json_set_str(o, "path", out);
+		rp_json_set_str(o, "path", RP_URL(out));
 		rp_json_set_str(o, "format", rep->output_format);
 		rp_json_set(report, "output", o);
 	}

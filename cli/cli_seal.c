@@ -67,9 +67,9 @@ static int report(const struct seal_args *a, const char *src, const struct rp_se
 
 	for (i = 0; i < s->chunk_count; i++)
 		counts[s->chunks[i].state < 3 ? s->chunks[i].state : 0]++;
-	rp_json_set_str(o, "source", src);
+	rp_json_set_str(o, "source", RP_URL(src));
 	rp_json_set_str(o, "format", s->source_format);
-	rp_json_set_str(o, "seal", a->output);
+	rp_json_set_str(o, "seal", RP_URL(a->output));
 	rp_json_set_u64(o, "virtual_size", s->virtual_size);
 	rp_json_set_u64(o, "chunk_size", s->chunk_size);
 	rp_json_set_u64(c, "total", s->chunk_count);

@@ -193,7 +193,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	if (a.json) {
 		struct rp_json *r = cli_key_info_json(&info);
 
-		rp_json_set_str(r, "output", a.out);
+		rp_json_set_str(r, "output", RP_URL(a.out));
 		rc = cli_print_json(r);
 		rp_json_free(r);
 		return rc;

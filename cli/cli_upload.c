@@ -71,8 +71,8 @@ static struct rp_json *report_json(const char *image, const struct rp_upload_rep
 {
 	struct rp_json *o = rp_json_new_object(), *pc = rp_json_new_object();
 
-	rp_json_set_str(o, "image", image);
-	rp_json_set_str(o, "target", r->target);
+	rp_json_set_str(o, "image", RP_URL(image));
+	rp_json_set_str(o, "target", RP_URL(r->target));
 	rp_json_set_u64(o, "image_size", r->image_size);
 	rp_json_set_u64(o, "blob_size", r->blob_size);
 	rp_json_set_bool(o, "created", r->created);
@@ -192,7 +192,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_fail(cmd, &err);
 	}
 	rc = upload_one(&a, pos[0], pos[1], RP_UPLOAD_DISK, seal, a.journal, "disk", &disk, &err);
-	report = report_json(pos[0], &disk, rc, rc ? err.msg : NULL);
+	report = report_json(pos[0], &disk, rc, rc ? RP_MSG(err.msg) : NULL);
 	if (!a.json && !a.quiet && (rc == 0 || disk.chunks_checked))
 		print_human(stdout, "disk", &disk, rc);
 	if (rc == 0 && a.guest_state) {
@@ -201,7 +201,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		if (rc)
 			rp_err_prefix(&err, "guest state");
 		rp_json_set(report, "guest_state",
-			    report_json(a.guest_state, &gs, rc, rc ? err.msg : NULL));
+			    report_json(a.guest_state, &gs, rc, rc ? RP_MSG(err.msg) : NULL));
 		if (rc)
 			rp_json_set_str(report, "verdict", "failed");
 		if (!a.json && !a.quiet && (rc == 0 || gs.chunks_checked))

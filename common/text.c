@@ -66,6 +66,16 @@ void rp_url_redact(const char *url, char *out, size_t outsz)
 	snprintf(out, outsz, "%.*s", (int)end, url);
 }
 
+void rp_text_wipe_secrets(char *s)
+{
+	size_t q = strcspn(s, "?"), from, to;
+
+	if (s[q])
+		memset(s + q + 1, '*', strlen(s + q + 1));
+	if (userinfo_span(s, q, &from, &to))
+		memset(s + from, '*', to - 1 - from);
+}
+
 static bool is_word_end(char c)
 {
 	return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\'' ||
@@ -252,5 +262,28 @@ const char *rp_show_text(const char *text, char *out, size_t outsz)
 	snprintf(tmp, sizeof(tmp), "%s", text ? text : "(null)");
 	rp_text_redact(tmp);
 	rp_text_escape(tmp, out, outsz);
+	return out;
+}
+
+const char *rp_show_escaped(const char *text, char *out, size_t outsz)
+{
+	rp_text_escape(text ? text : "(null)", out, outsz);
+	return out;
+}
+
+const char *rp_show_redacted(const char *text, char *out, size_t outsz)
+{
+	if (!text)
+		return NULL;
+	snprintf(out, outsz, "%s", text);
+	rp_text_redact(out);
+	return out;
+}
+
+const char *rp_show_url(const char *url, char *out, size_t outsz)
+{
+	if (!url)
+		return NULL;
+	rp_url_redact(url, out, outsz);
 	return out;
 }

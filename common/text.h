@@ -34,6 +34,13 @@ void rp_url_redact(const char *url, char *out, size_t outsz);
  */
 void rp_text_redact(char *msg);
 
+/*
+ * Overwrite, in place and keeping the length, what rp_url_redact() would drop as secret: the
+ * query (every byte after the first '?') and user info, with '*'. For the process's own
+ * argument strings, so that /proc/PID/cmdline and ps no longer show a SAS once it is copied.
+ */
+void rp_text_wipe_secrets(char *s);
+
 /* The escaped display form of in (see above). */
 void rp_text_escape(const char *in, char *out, size_t outsz);
 
@@ -56,6 +63,16 @@ const char *rp_show_path(const char *path, char *out, size_t outsz);
 /* rp_text_redact() then rp_text_escape(): the form of a message or a document's text. */
 const char *rp_show_text(const char *text, char *out, size_t outsz);
 
+/* rp_url_redact() into out, or NULL for NULL. Returns out. */
+const char *rp_show_url(const char *url, char *out, size_t outsz);
+
+/* rp_text_redact() alone, on a copy (NULL stays NULL): a message for a JSON document, whose
+ * writer escapes it. Returns out, or NULL for NULL. */
+const char *rp_show_redacted(const char *text, char *out, size_t outsz);
+
+/* rp_text_escape() alone (NULL shows as "(null)"). Returns out. */
+const char *rp_show_escaped(const char *text, char *out, size_t outsz);
+
 #define RP_SHOW_MAX 2048
 
 /*
@@ -64,5 +81,11 @@ const char *rp_show_text(const char *text, char *out, size_t outsz);
  */
 #define RP_PATH(p) rp_show_path((p), (char[RP_SHOW_MAX]){0}, RP_SHOW_MAX)
 #define RP_TEXT(t) rp_show_text((t), (char[RP_SHOW_MAX]){0}, RP_SHOW_MAX)
+/* rp_url_redact() alone, for a path or URL that goes into a JSON document (NULL stays NULL). */
+#define RP_URL(p) rp_show_url((p), (char[RP_SHOW_MAX]){0}, RP_SHOW_MAX)
+/* Redaction only, for a message that goes into a JSON document (NULL stays NULL). */
+#define RP_MSG(t) rp_show_redacted((t), (char[RP_SHOW_MAX]){0}, RP_SHOW_MAX)
+/* Escaping only, for a document's own text (a name, a creator field) where a '?' is just text. */
+#define RP_ESC(t) rp_show_escaped((t), (char[RP_SHOW_MAX]){0}, RP_SHOW_MAX)
 
 #endif

@@ -63,12 +63,12 @@ OPTVARIANTS=("$GOOD" "htps://user:$PW@127.0.0.1:$P/disk.vhd?$Q")
 # a leading '%' (it is replaced by each variant in turn, and by itself, unmarked, otherwise).
 NET=(--cacert "$RP_CACERT" --retries 0 --retry-base-ms 1)
 declare -A BASE=(
-	[restore]="%$GOOD -o %out.vhd ${NET[*]}"
+	[restore]="%$GOOD -o %out.vhd --report %report.json ${NET[*]}"
 	[preflight]="%$GOOD ${NET[*]}"
 	[inspect]="%$T/www/disk.vhd"
 	[convert]="%$T/www/disk.vhd %out.vhd"
 	[seal]="%$T/www/disk.vhd -o %seal.json"
-	[verify]="%$GOOD --seal %$T/seal.json ${NET[*]}"
+	[verify]="%$GOOD --seal %$T/seal.json --audit-log %audit.log ${NET[*]}"
 	[rp]="show %$T/rp-url.json"
 	[stage]="%$T/recovery-point.json --out-dir %staged"
 	[upload]="%$T/www/disk.vhd %$GOOD ${NET[*]}"
@@ -139,12 +139,16 @@ for cmd in $CMDS; do
 	runs_before=$N
 	mapfile -t base < <(words "$cmd" 0 "")
 	run "$cmd" "${base[@]}"
-	# each marked position, with each variant
+	# each marked position, with each variant (and with --json, where the command has it: the
+	# JSON documents carry the error messages)
 	slots=$(tr ' ' '\n' <<<"${BASE[$cmd]}" | grep -c '^%' || true)
+	json=()
+	"$C" "$cmd" --help | grep -q -- '--json ' && json=(--json)
 	for ((s = 1; s <= slots; s++)); do
 		for v in "${VARIANTS[@]}"; do
 			mapfile -t w < <(words "$cmd" "$s" "$v")
 			run "$cmd" "${w[@]}"
+			[ ${#json[@]} = 0 ] || run "$cmd" "${w[@]}" "${json[@]}"
 		done
 	done
 	# each option that takes a value, added to (or replacing its value in) the base run

@@ -319,7 +319,7 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 	cli_fmt_size(done, d, sizeof(d));
 	cli_fmt_size(total, t, sizeof(t));
 	cli_fmt_size((uint64_t)rate, r, sizeof(r));
-	fprintf(stderr, "\r\033[K%s [", p->label);
+	fprintf(stderr, "\r\033[K%s [", RP_TEXT(p->label));
 	for (i = 0; i < 20; i++)
 		fputc(i < bar ? '#' : ' ', stderr);
 	fprintf(stderr, "] %3.0f%% %s / %s, %s/s", pct, d, t, r);

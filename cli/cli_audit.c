@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/outfile.h"
+#include "common/text.h"
 #include "common/util.h"
 
 void cli_audit_init(struct cli_audit *a)
@@ -102,7 +103,7 @@ struct rp_json *cli_audit_stat_json(const char *path, const struct stat *st)
 	struct rp_json *o = rp_json_new_object();
 	char t[64];
 
-	rp_json_set_str(o, "path", path);
+	rp_json_set_str(o, "path", RP_URL(path));
 	rp_json_set_u64(o, "size", (uint64_t)st->st_size);
 	snprintf(t, sizeof(t), "%lld.%09ld", (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
 	rp_json_set_str(o, "mtime", t);

@@ -65,9 +65,9 @@ static int report(const struct convert_args *a, const char *in, const char *out,
 	struct rp_json *o = rp_json_new_object();
 	int rc = 0;
 
-	rp_json_set_str(o, "input", in);
+	rp_json_set_str(o, "input", RP_URL(in));
 	rp_json_set_str(o, "input_format", rp_image_format_name(img));
-	rp_json_set_str(o, "output", out);
+	rp_json_set_str(o, "output", RP_URL(out));
 	rp_json_set_str(o, "output_format", a->conv.to == RP_CONVERT_VHD ? "vhd-fixed" : "raw");
 	rp_json_set_u64(o, "virtual_size", r->virtual_size);
 	rp_json_set_u64(o, "output_size", r->output_size);
@@ -82,7 +82,7 @@ static int report(const struct convert_args *a, const char *in, const char *out,
 		cli_fmt_size(r->output_size, s, sizeof(s));
 		printf("converted '%s' (%s) to '%s' (%s, %s): %s written, the rest left as holes, "
 		       "in %.1f s\n",
-		       in, rp_image_format_name(img), out,
+		       RP_PATH(in), rp_image_format_name(img), RP_PATH(out),
 		       a->conv.to == RP_CONVERT_VHD ? "fixed VHD" : "raw", s, w, r->seconds);
 	}
 	rp_json_free(o);

@@ -86,11 +86,11 @@ int cli_luks_report(const struct cli_luks_args *a, const char *path, struct rp_j
 	if (res.count || rc == 0)
 		rp_json_set(report, "luks", rp_luks_result_json(&res));
 	else
-		rp_json_set_str(report, "luks_error", err->msg);
+		rp_json_set_str(report, "luks_error", RP_MSG(err->msg));
 	if (rc) {
 		rp_err_prefix(err, "LUKS check of %s", path);
 		rp_json_set_str(report, "verdict", "failed");
-		rp_json_set_str(report, "error", err->msg);
+		rp_json_set_str(report, "error", RP_MSG(err->msg));
 	}
 	rp_luks_result_release(&res);
 	rp_luks_key_release(&key);

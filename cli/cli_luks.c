@@ -67,9 +67,9 @@ void cli_luks_print(FILE *f, const struct rp_luks_result *res)
 	size_t i;
 	unsigned k;
 
-	fprintf(f, "image: %s\n", res->image);
+	fprintf(f, "image: %s\n", RP_PATH(res->image));
 	if (res->header[0])
-		fprintf(f, "header: %s\n", res->header);
+		fprintf(f, "header: %s\n", RP_PATH(res->header));
 	fprintf(f, "key: %s\n", rp_luks_key_kind_name(res->key_kind));
 	for (i = 0; i < res->count; i++) {
 		const struct rp_luks_volume *v = &res->vol[i];
@@ -83,12 +83,12 @@ void cli_luks_print(FILE *f, const struct rp_luks_result *res)
 		if (v->version)
 			fprintf(f, " LUKS%u", v->version);
 		if (v->uuid[0])
-			fprintf(f, " uuid %s", v->uuid);
+			fprintf(f, " uuid %s", RP_ESC(v->uuid));
 		if (v->label[0])
-			fprintf(f, " label '%s'", v->label);
+			fprintf(f, " label '%s'", RP_ESC(v->label));
 		fputc('\n', f);
 		if (v->cipher[0])
-			fprintf(f, "  cipher: %s\n", v->cipher);
+			fprintf(f, "  cipher: %s\n", RP_ESC(v->cipher));
 		if (v->key_bits)
 			fprintf(f, "  key size: %u bits\n", v->key_bits);
 		if (v->outcome != RP_LUKS_ERROR || v->keyslot_count) {
@@ -104,7 +104,7 @@ void cli_luks_print(FILE *f, const struct rp_luks_result *res)
 		else
 			fprintf(f, "  result: %s\n", rp_luks_outcome_name(v->outcome));
 		if (v->message[0])
-			fprintf(f, "  message: %s\n", v->message);
+			fprintf(f, "  message: %s\n", RP_TEXT(v->message));
 	}
 }
 

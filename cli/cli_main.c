@@ -48,6 +48,7 @@ static const struct cli_cmd *find(const char *name)
 int cli_main(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
+	char **args = NULL;
 	int rc;
 
 	if (argc < 2) {
@@ -70,7 +71,7 @@ int cli_main(int argc, char **argv)
 		cmd = find(argv[2]);
 		if (!cmd) {
 			fprintf(stderr, "cvmrestore: help: unknown command '%s' (see 'cvmrestore --help')\n",
-				argv[2]);
+				RP_TEXT(argv[2]));
 			return CLI_EXIT_USAGE;
 		}
 		cli_help(cmd, stdout);
@@ -79,11 +80,21 @@ int cli_main(int argc, char **argv)
 	cmd = find(argv[1]);
 	if (!cmd) {
 		fprintf(stderr, "cvmrestore: unknown command '%s' (see 'cvmrestore --help')\n",
-			argv[1]);
+			RP_TEXT(argv[1]));
 		return CLI_EXIT_USAGE;
 	}
 	cli_signals_install();
-	rc = cmd->run(cmd, argc - 1, argv + 1);
+	/*
+	 * The command works on a copy of its arguments (with @FILE, @- and env:NAME resolved);
+	 * the originals lose their SAS queries at once, so that ps and /proc/PID/cmdline do not
+	 * show them for the hours a restore may run (as curl does for passwords).
+	 */
+	rc = cli_args_prepare(cmd, argc - 1, argv + 1, &args);
+	cli_args_scrub(argc, argv);
+	if (rc)
+		return rc;
+	rc = cmd->run(cmd, argc - 1, args);
+	cli_args_free(args);
 	if (rc == CLI_HELP_SHOWN)
 		return 0;
 	return rc;

@@ -165,13 +165,13 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 	unsigned i;
 	size_t k;
 
-	rp_json_set_str(o, "source", rep->source);
+	rp_json_set_str(o, "source", RP_URL(rep->source));
 	rp_json_set_str(o, "etag", rep->etag);
 	rp_json_set_str(o, "blob_type", rep->blob_type);
 	rp_json_set_u64(o, "blob_size", rep->blob_size);
 	rp_json_set_u64(o, "virtual_size", rep->virtual_size);
 	rp_json_set_bool(o, "vhd", rep->is_vhd);
-	rp_json_set(o, "output", out ? rp_json_new_string(out) : rp_json_new_null());
+	rp_json_set(o, "output", out ? rp_json_new_string(RP_URL(out)) : rp_json_new_null());
 	if (out)
 		rp_json_set_str(o, "output_format", rep->output_format);
 	rp_json_set_str(o, "transport_hash", rep->encrypted ? "aes-gcm-tag"
@@ -185,7 +185,7 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 		rp_json_set(e, "content_key", cli_key_info_json(&rep->cek));
 		rp_json_set(o, "client_side_encryption", e);
 	}
-	rp_json_set(o, "seal", seal_path ? rp_json_new_string(seal_path) : rp_json_new_null());
+	rp_json_set(o, "seal", seal_path ? rp_json_new_string(RP_URL(seal_path)) : rp_json_new_null());
 	if (seal && strcmp(seal->source_name, rep->source) != 0)
 		rp_json_set_str(o, "seal_source", seal->source_name);
 	rp_json_set_bool(o, "resumed", rep->resumed);
@@ -257,10 +257,10 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 	cli_fmt_size(skipped, b, sizeof(b));
 	cli_fmt_size(resumed, c, sizeof(c));
 	cli_fmt_size(vsize, v, sizeof(v));
-	fprintf(f, "source: %s (ETag %s)\n", rp_json_string(rp_json_get(r, "source")),
-		rp_json_string(rp_json_get(r, "etag")));
+	fprintf(f, "source: %s (ETag %s)\n", RP_TEXT(rp_json_string(rp_json_get(r, "source"))),
+		RP_ESC(rp_json_string(rp_json_get(r, "etag"))));
 	if (rp_json_string(rp_json_get(r, "output")))
-		fprintf(f, "output: %s (%s)\n", rp_json_string(rp_json_get(r, "output")),
+		fprintf(f, "output: %s (%s)\n", RP_PATH(rp_json_string(rp_json_get(r, "output"))),
 			rp_json_string(rp_json_get(r, "output_format")));
 	fprintf(f, "disk: %s; fetched %s, skipped %s never written, %s verified before\n", v, a, b,
 		c);
@@ -282,7 +282,7 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 		fprintf(f, "note: %s\n", rp_json_string(rp_json_get(r, "journal_note")));
 	if (rp_json_string(rp_json_get(r, "seal_source")))
 		fprintf(f, "note: the seal was made from %s\n",
-			rp_json_string(rp_json_get(r, "seal_source")));
+			RP_ESC(rp_json_string(rp_json_get(r, "seal_source"))));
 	cli_print_tree(f, rp_json_get(r, "digests"), 2);
 	cli_seal_claims_print(f, r, "");
 	for (i = 0; i < rp_json_array_size(rp_json_get(r, "mismatches")) && i < 20; i++) {
@@ -295,7 +295,7 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 			rp_json_string(rp_json_get(m, "actual")));
 	}
 	if (rp_json_string(rp_json_get(r, "warning")))
-		fprintf(f, "warning: %s\n", rp_json_string(rp_json_get(r, "warning")));
+		fprintf(f, "warning: %s\n", RP_TEXT(rp_json_string(rp_json_get(r, "warning"))));
 	fprintf(f, "verdict: %s\n", verdict ? verdict : "?");
 }
 

@@ -67,7 +67,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = rp_preflight_run(pos[0], a.out, &a.net.http, &a.net.auth, a.dns_server, &pf);
 	o = rp_json_new_object();
 	arr = rp_json_new_array();
-	rp_json_set_str(o, "source", pf.source);
+	rp_json_set_str(o, "source", RP_URL(pf.source));
 	for (i = 0; i < pf.count; i++) {
 		const struct rp_check *c = &pf.check[i];
 		struct rp_json *e = rp_json_new_object();
@@ -85,7 +85,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		if (!a.json)
 			printf("%-4s %-15s %s%s%s\n",
 			       c->skipped ? "SKIP" : !c->pass ? "FAIL" : c->warn ? "WARN" : "PASS",
-			       c->name, c->detail, hint ? " -- " : "", hint ? c->hint : "");
+			       c->name, RP_TEXT(c->detail), hint ? " -- " : "",
+			       hint ? RP_TEXT(c->hint) : "");
 	}
 	rp_json_set(o, "checks", arr);
 	rp_json_set_bool(o, "ok", rc == 0);

@@ -376,7 +376,7 @@ void cli_report_print(FILE *f, const struct rp_json *r)
 	const struct rp_json *src = rp_json_get(r, "source");
 	size_t i, k;
 
-	fprintf(f, "source: %s\n", rp_json_string(rp_json_get(src, "display")));
+	fprintf(f, "source: %s\n", RP_TEXT(rp_json_string(rp_json_get(src, "display"))));
 	for (i = 0; i < rp_json_array_size(disks); i++) {
 		const struct rp_json *d = rp_json_array_at(disks, i);
 		const struct rp_json *mm = rp_json_get(d, "mismatches");
@@ -386,7 +386,7 @@ void cli_report_print(FILE *f, const struct rp_json *r)
 
 		cli_fmt_size(num(d, "virtual_size"), size, sizeof(size));
 		fprintf(f, "disk %s: %s, %s; %s coverage, %llu of %llu chunks checked\n",
-			rp_json_string(rp_json_get(d, "name")),
+			RP_ESC(rp_json_string(rp_json_get(d, "name"))),
 			rp_json_string(rp_json_get(d, "format")), size,
 			cov ? rp_json_string(rp_json_get(cov, "mode")) : "full",
 			(unsigned long long)num(d, "chunks_checked"),
@@ -407,13 +407,13 @@ void cli_report_print(FILE *f, const struct rp_json *r)
 		cli_seal_claims_print(f, d, "  ");
 		for (k = 0; k < rp_json_array_size(rp_json_get(d, "problems")); k++)
 			fprintf(f, "  problem: %s\n",
-				rp_json_string(rp_json_array_at(rp_json_get(d, "problems"), k)));
+				RP_TEXT(rp_json_string(rp_json_array_at(rp_json_get(d, "problems"), k))));
 		if (rp_json_string(rp_json_get(d, "warning")))
-			fprintf(f, "  warning: %s\n", rp_json_string(rp_json_get(d, "warning")));
+			fprintf(f, "  warning: %s\n", RP_TEXT(rp_json_string(rp_json_get(d, "warning"))));
 		for (k = 0; k < rp_json_array_size(rs); k++)
 			fprintf(f, "  %s: %s\n",
 				rp_json_string(rp_json_get(rp_json_array_at(rs, k), "code")),
-				rp_json_string(rp_json_get(rp_json_array_at(rs, k), "message")));
+				RP_TEXT(rp_json_string(rp_json_get(rp_json_array_at(rs, k), "message"))));
 	}
 	fprintf(f, "verdict: %s\n", rp_json_string(rp_json_get(r, "verdict")));
 }
@@ -541,7 +541,7 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 	report = cli_report_new(command, started, ended, NULL, &src, exit_code);
 	if (out) {
 		struct rp_json *o = rp_json_new_object();
-		rp_json_set_str(o, "path", out);
+		rp_json_set_str(o, "path", RP_URL(out));
 		rp_json_set_str(o, "format", rep->output_format);
 		rp_json_set(report, "output", o);
 	}

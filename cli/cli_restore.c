@@ -124,7 +124,7 @@ static int write_report(const struct restore_args *a, const struct rp_restore_re
 		return rc;
 	rp_err_init(&werr);
 	doc = cli_report_restore("restore", rep, seal, out, label[0] ? label : NULL, started,
-				 time(NULL), rc, rc ? err->msg : NULL);
+				 time(NULL), rc, rc ? RP_MSG(err->msg) : NULL);
 	wrc = doc ? rp_json_write_file(a->report, doc, &werr) : RP_EIO;
 	rp_json_free(doc);
 	if (wrc && rc == 0) {
@@ -196,7 +196,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.stop = &cli_stop;
 		rc = copy ? rp_cse_file_run(&o, sidecar, &rep, err) : rp_restore_run(&o, &rep, err);
 		rc = write_report(a, &rep, seal, out, label, started, rc, err);
-		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? err->msg : NULL);
+		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? RP_MSG(err->msg) : NULL);
 		rp_restore_report_release(&rep);
 	} else {
 		/* An offline copy: read through the image layer, checked against the seal. */
@@ -224,20 +224,20 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 			rc = rp_convert(img, out, &co, &cr, err);
 		}
 		report = rp_json_new_object();
-		rp_json_set_str(report, "source", source);
+		rp_json_set_str(report, "source", RP_URL(source));
 		rp_json_set(report, "output", rp_json_new_string(out));
 		if (img)
 			rp_json_set_str(report, "input_format", rp_image_format_name(img));
 		rp_json_set_str(report, "output_format", co.to == RP_CONVERT_RAW ? "raw" : "vhd");
 		rp_json_set_u64(report, "virtual_size", cr.virtual_size);
 		rp_json_set_u64(report, "bytes_written", cr.bytes_written);
-		rp_json_set(report, "seal", seal_path ? rp_json_new_string(seal_path)
+		rp_json_set(report, "seal", seal_path ? rp_json_new_string(RP_URL(seal_path))
 						      : rp_json_new_null());
 		rp_json_set_u64(report, "chunks_compared", cr.chunks_compared);
 		rp_json_set(report, "seconds", rp_json_new_real(cr.seconds));
 		rp_json_set_str(report, "verdict", rc == 0 ? "ok" : "failed");
 		if (rc)
-			rp_json_set_str(report, "error", err->msg);
+			rp_json_set_str(report, "error", RP_MSG(err->msg));
 		rp_image_free(img);
 	}
 	cli_progress_end(&prog);

@@ -211,7 +211,7 @@ static int do_import(const struct cli_cmd *cmd, struct rp_args *a)
 	rp_descriptor_free(d);
 	if (rc)
 		return cli_fail(cmd, &err);
-	printf("wrote %s\n", a->out);
+	printf("wrote %s\n", RP_PATH(a->out));
 	return 0;
 }
 

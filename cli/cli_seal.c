@@ -68,9 +68,9 @@ static int report(const struct seal_args *a, const char *src, const struct rp_se
 
 	for (i = 0; i < s->chunk_count; i++)
 		counts[s->chunks[i].state < 3 ? s->chunks[i].state : 0]++;
-	rp_json_set_str(o, "source", src);
+	rp_json_set_str(o, "source", RP_URL(src));
 	rp_json_set_str(o, "format", s->source_format);
-	rp_json_set_str(o, "seal", a->output);
+	rp_json_set_str(o, "seal", RP_URL(a->output));
 	rp_json_set_u64(o, "virtual_size", s->virtual_size);
 	rp_json_set_u64(o, "chunk_size", s->chunk_size);
 	rp_json_set_u64(c, "total", s->chunk_count);
@@ -132,7 +132,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	s = r.seal;
 	snprintf(s->tool, sizeof(s->tool), "cvmrestore %s", RP_VERSION);
 	rp_time_iso(time(NULL), s->created);
-	snprintf(s->source_name, sizeof(s->source_name), "%s", pos[0]);
+	rp_url_redact(pos[0], s->source_name, sizeof(s->source_name));
 	snprintf(s->source_format, sizeof(s->source_format), "%s", rp_image_format_name(img));
 	if (rp_seal_write(a.output, s, &err) != 0) {
 		rc = cli_fail(cmd, &err);

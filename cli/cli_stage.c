@@ -134,7 +134,7 @@ static struct rp_json *report(const struct rp_descriptor *d, const struct rp_sta
 	size_t i;
 
 	rp_json_set_str(r, "recovery_point", d->id);
-	rp_json_set_str(r, "out_dir", o->out_dir);
+	rp_json_set_str(r, "out_dir", RP_URL(o->out_dir));
 	rp_json_set_bool(r, "secure_upload", res->secure_upload);
 	for (i = 0; i < res->nitems; i++) {
 		const struct rp_stage_item *it = &res->items[i];
@@ -145,7 +145,7 @@ static struct rp_json *report(const struct rp_descriptor *d, const struct rp_sta
 				it->kind == RP_STAGE_DISK	   ? "disk"
 				: it->kind == RP_STAGE_GUEST_STATE ? "guest_state"
 								   : "vm_metadata");
-		rp_json_set_str(j, "source", it->source);
+		rp_json_set_str(j, "source", RP_URL(it->source));
 		rp_json_set_u64(j, "file_size", it->file_size);
 		rp_json_set_str(j, "sha256", it->sha256);
 		if (it->kind == RP_STAGE_DISK) {
@@ -228,17 +228,17 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	o.net.stop = &cli_stop;
 	rc = rp_stage_run(d, &o, &res, &err);
 	cli_progress_end(&prog);
-	rep = report(d, &o, &res, rc, rc ? err.msg : NULL);
+	rep = report(d, &o, &res, rc, rc ? RP_MSG(err.msg) : NULL);
 	if (a.json) {
 		out_rc = cli_print_json(rep);
 	} else if (!a.quiet && rc == 0) {
 		printf("staged %zu file%s of recovery point %s into %s (see STAGED.txt)\n",
-		       res.nitems, res.nitems == 1 ? "" : "s", d->id, a.out_dir);
+		       res.nitems, res.nitems == 1 ? "" : "s", RP_ESC(d->id), RP_PATH(a.out_dir));
 		for (i = 0; i < res.nitems; i++)
-			printf("  %s: %llu bytes, sha256 %s\n", res.items[i].file,
+			printf("  %s: %llu bytes, sha256 %s\n", RP_ESC(res.items[i].file),
 			       (unsigned long long)res.items[i].file_size, res.items[i].sha256);
 		for (i = 0; i < res.nwarnings; i++)
-			printf("warning: %s\n", res.warnings[i]);
+			printf("warning: %s\n", RP_TEXT(res.warnings[i]));
 	}
 	rp_json_free(rep);
 	rp_stage_result_release(&res);

@@ -207,15 +207,16 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	if (a.json) {
 		struct rp_json *r = cli_key_info_json(&info);
 
-		rp_json_set_str(r, "output", a.out);
+		rp_json_set_str(r, "output", RP_URL(a.out));
 		rc = cli_print_json(r);
 		rp_json_free(r);
 		return rc;
 	}
 	if (strcmp(a.out, "-") != 0)
 		fprintf(stderr, "cvmrestore: unwrap: %zu-byte key from %s (%s, %s) written to %s\n",
-			info.len, info.kek[0] ? info.kek : info.secret, info.alg[0] ? info.alg : "base64",
-			info.kek_type[0] ? info.kek_type : "no KEK", a.out);
+			info.len, RP_TEXT(info.kek[0] ? info.kek : info.secret),
+			info.alg[0] ? info.alg : "base64", info.kek_type[0] ? info.kek_type : "no KEK",
+			RP_PATH(a.out));
 	return 0;
 }
 

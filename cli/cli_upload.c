@@ -81,8 +81,8 @@ static struct rp_json *report_json(const char *image, const struct rp_upload_rep
 {
 	struct rp_json *o = rp_json_new_object(), *pc = rp_json_new_object();
 
-	rp_json_set_str(o, "image", image);
-	rp_json_set_str(o, "target", r->target);
+	rp_json_set_str(o, "image", RP_URL(image));
+	rp_json_set_str(o, "target", RP_URL(r->target));
 	rp_json_set_u64(o, "image_size", r->image_size);
 	rp_json_set_u64(o, "blob_size", r->blob_size);
 	rp_json_set_bool(o, "created", r->created);
@@ -127,7 +127,7 @@ static void print_human(FILE *f, const char *what, const struct rp_upload_report
 	cli_fmt_size(r->blob_size, a, sizeof(a));
 	cli_fmt_size(r->bytes_sent, b, sizeof(b));
 	cli_fmt_size(r->bytes_skipped, c, sizeof(c));
-	fprintf(f, "%s: %s (%s, %s%s)\n", what, r->target[0] ? r->target : "?",
+	fprintf(f, "%s: %s (%s, %s%s)\n", what, r->target[0] ? RP_TEXT(r->target) : "?",
 		r->created ? "new page blob" : "existing page blob", a,
 		r->resumed ? ", resumed" : "");
 	if (r->resumed)
@@ -242,7 +242,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_fail(cmd, &err);
 	}
 	rc = upload_one(&a, pos[0], pos[1], RP_UPLOAD_DISK, seal, a.journal, "disk", &disk, &err);
-	report = report_json(pos[0], &disk, rc, rc ? err.msg : NULL);
+	report = report_json(pos[0], &disk, rc, rc ? RP_MSG(err.msg) : NULL);
 	if (!a.json && !a.quiet && (rc == 0 || disk.chunks_checked))
 		print_human(stdout, "disk", &disk, rc);
 	for (i = 0; rc == 0 && i < sizeof(extra) / sizeof(extra[0]); i++) {
@@ -253,7 +253,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		if (rc)
 			rp_err_prefix(&err, "%s", extra[i].what);
 		rp_json_set(report, extra[i].key,
-			    report_json(extra[i].file, &side, rc, rc ? err.msg : NULL));
+			    report_json(extra[i].file, &side, rc, rc ? RP_MSG(err.msg) : NULL));
 		if (rc)
 			rp_json_set_str(report, "verdict", "failed");
 		if (!a.json && !a.quiet && (rc == 0 || side.chunks_checked))

@@ -1,5 +1,6 @@
 #include "cli/cli_util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "common/secret.h"
 #include "common/util.h"
 
 volatile sig_atomic_t cli_stop;
@@ -35,6 +37,11 @@ void cli_help(const struct cli_cmd *cmd, FILE *f)
 	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
 	if (cmd->details)
 		fprintf(f, "\n%s\n", cmd->details);
+	fprintf(f, "\nA positional argument or a URL option's value may be @FILE (the file's first "
+		   "line), @- (the first\nline of standard input) or env:NAME (the variable's value): "
+		   "a SAS then never appears on the\ncommand line (given there, its query is "
+		   "overwritten at start). A path that starts with '@'\nor 'env:' is written ./@... "
+		   "or ./env:...\n");
 	fprintf(f, "\nexit codes: 0 ok, 1 verification failed, 2 usage, 3 malformed input, 4 I/O, "
 		   "5 authentication, 130 interrupted (docs/exit-codes.md)\n");
 }
@@ -47,21 +54,21 @@ int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "cvmrestore: %s: %s (see 'cvmrestore %s --help')\n", cmd->name, msg,
-		cmd->name);
+	/* The message may quote any argument: a URL loses its query, controls are escaped. */
+	fprintf(stderr, "cvmrestore: %s: %s (see 'cvmrestore %s --help')\n", cmd->name,
+		RP_TEXT(msg), cmd->name);
 	return CLI_EXIT_USAGE;
 }
 
 int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 {
-	/* One line: messages from the libraries never hold a newline, but a file name may. */
-	const char *p;
-
+	/*
+	 * One line, and nothing that acts on the terminal or leaks a secret: a file name may hold
+	 * a newline, a server's or a document's text control sequences, and a URL that reached a
+	 * message unredacted its SAS (common/text.h).
+	 */
 	fflush(stdout);
-	fprintf(stderr, "cvmrestore: %s: ", cmd->name);
-	for (p = err->msg; *p; p++)
-		fputc(*p == '\n' ? ' ' : *p, stderr);
-	fputc('\n', stderr);
+	fprintf(stderr, "cvmrestore: %s: %s\n", cmd->name, RP_TEXT(err->msg));
 	return rp_code_exit(err->code);
 }
 
@@ -149,7 +156,7 @@ static void print_scalar(FILE *f, const struct rp_json *v)
 	bool b;
 
 	if (rp_json_is_string(v))
-		fputs(rp_json_string(v)[0] ? rp_json_string(v) : "\"\"", f);
+		fputs(rp_json_string(v)[0] ? RP_ESC(rp_json_string(v)) : "\"\"", f);
 	else if (rp_json_u64(v, &u) == 0)
 		fprintf(f, "%llu", (unsigned long long)u);
 	else if (rp_json_bool(v, &b) == 0)
@@ -176,7 +183,7 @@ void cli_print_tree(FILE *f, const struct rp_json *v, int indent)
 
 	if (rp_json_is_object(v)) {
 		for (i = 0; (key = rp_json_object_key_at(v, i, &val)) != NULL; i++) {
-			fprintf(f, "%*s%s:", indent, "", key);
+			fprintf(f, "%*s%s:", indent, "", RP_ESC(key));
 			if (is_container(val) && rp_json_array_size(val) == 0 &&
 			    rp_json_is_array(val)) {
 				fputs(" none\n", f);
@@ -312,7 +319,7 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 	cli_fmt_size(done, d, sizeof(d));
 	cli_fmt_size(total, t, sizeof(t));
 	cli_fmt_size((uint64_t)rate, r, sizeof(r));
-	fprintf(stderr, "\r\033[K%s [", p->label);
+	fprintf(stderr, "\r\033[K%s [", RP_TEXT(p->label));
 	for (i = 0; i < 20; i++)
 		fputc(i < bar ? '#' : ' ', stderr);
 	fprintf(stderr, "] %3.0f%% %s / %s, %s/s", pct, d, t, r);
@@ -344,4 +351,214 @@ void cli_progress_end(struct cli_progress *p)
 {
 	if (p->enabled)
 		fputc('\n', stderr);
+}
+
+/* Does this argument's value come indirectly (@FILE, @-, env:NAME)? */
+static bool is_indirect(const char *v)
+{
+	return v[0] == '@' || strncmp(v, "env:", 4) == 0;
+}
+
+/* Read the first line of f (newline and a CR before it dropped) into a new string. */
+static char *read_first_line(FILE *f)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+/* The value behind @FILE, @- or env:NAME as a new string; prints the error and returns NULL. */
+static char *resolve_indirect(const char *cmdname, const char *v, bool *stdin_used)
+{
+	char *out = NULL;
+	FILE *f;
+
+	if (strncmp(v, "env:", 4) == 0) {
+		const char *e = getenv(v + 4);
+		if (!v[4] || !e || !e[0]) {
+			fprintf(stderr, "cvmrestore: %s: '%s': the environment variable is not set or "
+					"empty (see 'cvmrestore %s --help')\n",
+				cmdname, RP_TEXT(v), cmdname);
+			return NULL;
+		}
+		out = strdup(e);
+	} else if (strcmp(v, "@-") == 0) {
+		if (*stdin_used) {
+			fprintf(stderr, "cvmrestore: %s: '@-' given twice: standard input holds one value "
+					"(see 'cvmrestore %s --help')\n", cmdname, cmdname);
+			return NULL;
+		}
+		*stdin_used = true;
+		out = read_first_line(stdin);
+		if (!out || !out[0]) {
+			fprintf(stderr, "cvmrestore: %s: '@-': standard input holds no line "
+					"(see 'cvmrestore %s --help')\n", cmdname, cmdname);
+			free(out);
+			return NULL;
+		}
+	} else {
+		f = fopen(v + 1, "re");
+		if (!f) {
+			fprintf(stderr, "cvmrestore: %s: '%s': cannot read it: %s (a path that starts "
+					"with '@' is written './@...')\n",
+				cmdname, RP_TEXT(v), strerror(errno));
+			return NULL;
+		}
+		out = read_first_line(f);
+		fclose(f);
+		if (!out || !out[0]) {
+			fprintf(stderr, "cvmrestore: %s: '%s': the file's first line is empty\n",
+				cmdname, RP_TEXT(v));
+			free(out);
+			return NULL;
+		}
+	}
+	if (!out)
+		fprintf(stderr, "cvmrestore: %s: out of memory\n", cmdname);
+	return out;
+}
+
+/* The option of cmd named by "--name" or "--name=value" (len: the name's length), or NULL. */
+static const struct cli_opt *find_long(const struct cli_cmd *cmd, const char *name, size_t len)
+{
+	const struct cli_opt *o;
+
+	for (o = cmd->opts; o->name; o++)
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			return o;
+	return NULL;
+}
+
+static const struct cli_opt *find_short(const struct cli_cmd *cmd, char c)
+{
+	const struct cli_opt *o;
+
+	for (o = cmd->opts; o->name; o++)
+		if (o->short_name == c)
+			return o;
+	return NULL;
+}
+
+/* May the value of o (NULL: a positional argument) come from @FILE, @- or env:NAME? */
+static bool takes_url(const struct cli_opt *o)
+{
+	return !o || (o->metavar && strstr(o->metavar, "URL"));
+}
+
+/* Expand new[i] in place (a copy owned by new[]) if it is indirect; 0 or CLI_EXIT_USAGE. */
+static int expand_one(const struct cli_cmd *cmd, char **slot, size_t prefix, bool *stdin_used)
+{
+	char *v, *joined;
+	size_t n;
+
+	if (!is_indirect(*slot + prefix))
+		return 0;
+	v = resolve_indirect(cmd->name, *slot + prefix, stdin_used);
+	if (!v)
+		return CLI_EXIT_USAGE;
+	n = prefix + strlen(v) + 1;
+	joined = malloc(n);
+	if (!joined) {
+		rp_wipe(v, strlen(v));
+		free(v);
+		return CLI_EXIT_USAGE;
+	}
+	memcpy(joined, *slot, prefix);
+	memcpy(joined + prefix, v, n - prefix);
+	rp_wipe(v, strlen(v));
+	free(v);
+	rp_wipe(*slot, strlen(*slot));
+	free(*slot);
+	*slot = joined;
+	return 0;
+}
+
+int cli_args_prepare(const struct cli_cmd *cmd, int argc, char **argv, char ***out)
+{
+	char **a = calloc((size_t)argc + 1, sizeof(*a));
+	const struct cli_opt *o;
+	bool stdin_used = false, options_done = false;
+	int i, rc = 0;
+	size_t k;
+
+	*out = NULL;
+	if (!a)
+		return CLI_EXIT_IO;
+	for (i = 0; i < argc; i++) {
+		a[i] = strdup(argv[i]);
+		if (!a[i]) {
+			cli_args_free(a);
+			return CLI_EXIT_IO;
+		}
+	}
+	/* The same walk as getopt's (no permutation: '+'), to know which word is what. */
+	for (i = 1; i < argc && rc == 0; i++) {
+		const char *w = a[i];
+		if (options_done || w[0] != '-' || strcmp(w, "-") == 0) {
+			rc = expand_one(cmd, &a[i], 0, &stdin_used);
+		} else if (strcmp(w, "--") == 0) {
+			options_done = true;
+		} else if (w[1] == '-') {
+			const char *eq = strchr(w + 2, '=');
+			o = find_long(cmd, w + 2, eq ? (size_t)(eq - w - 2) : strlen(w + 2));
+			if (!o || !o->has_arg)
+				continue;
+			if (eq) {
+				if (takes_url(o))
+					rc = expand_one(cmd, &a[i], (size_t)(eq + 1 - w), &stdin_used);
+			} else if (i + 1 < argc) {
+				i++;
+				if (takes_url(o))
+					rc = expand_one(cmd, &a[i], 0, &stdin_used);
+			}
+		} else {
+			for (k = 1; w[k]; k++) {
+				o = find_short(cmd, w[k]);
+				if (!o || !o->has_arg)
+					continue;
+				if (w[k + 1]) {
+					if (takes_url(o))
+						rc = expand_one(cmd, &a[i], k + 1, &stdin_used);
+				} else if (i + 1 < argc) {
+					i++;
+					if (takes_url(o))
+						rc = expand_one(cmd, &a[i], 0, &stdin_used);
+				}
+				break;
+			}
+		}
+	}
+	if (rc) {
+		cli_args_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void cli_args_free(char **a)
+{
+	size_t i;
+
+	for (i = 0; a && a[i]; i++) {
+		rp_wipe(a[i], strlen(a[i]));
+		free(a[i]);
+	}
+	free(a);
+}
+
+void cli_args_scrub(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		rp_text_wipe_secrets(argv[i]);
 }

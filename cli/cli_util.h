@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/json.h"
+#include "common/text.h" /* RP_PATH(), RP_TEXT(): every printed path, URL or text */
 #include "formats/image.h"
 
 /* Set by the SIGINT/SIGTERM handler; the pipeline stops and partial outputs are removed. */
@@ -59,6 +60,19 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, v
 	      const char **pos, int max_pos, int *npos);
 
 void cli_help(const struct cli_cmd *cmd, FILE *f);
+
+/*
+ * The arguments of cmd (argv[0] is the command name) as a new NULL-terminated copy in *out, with
+ * every positional argument and every value of an option whose metavar names a URL taken from
+ * where it points when it is "@FILE" (the file's first line), "@-" (the first line of standard
+ * input, once) or "env:NAME" (the variable's value): so a SAS need not be on the command line.
+ * Returns 0, or an exit code after printing the error. Free with cli_args_free (wipes).
+ */
+int cli_args_prepare(const struct cli_cmd *cmd, int argc, char **argv, char ***out);
+void cli_args_free(char **a);
+
+/* Overwrite the query and user info of every argv[1..argc) in place (rp_text_wipe_secrets). */
+void cli_args_scrub(int argc, char **argv);
 
 /* "cvmrestore: CMD: MESSAGE" on stderr; returns the exit code for err->code. */
 int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err);

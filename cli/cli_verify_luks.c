@@ -61,7 +61,7 @@ static void check(struct cli_vluks *k, struct rp_image *img, const struct rp_blo
 	}
 	f = rp_json_new_object();
 	rp_json_set_str(f, "key", l->key_file ? "key file" : "passphrase file");
-	rp_json_set_str(f, "key_path", l->key_file ? l->key_file : l->passphrase_file);
+	rp_json_set_str(f, "key_path", RP_URL(l->key_file ? l->key_file : l->passphrase_file));
 	rp_json_set_u64(f, "volumes", res.count);
 	rp_json_set_str(f, "result",
 			rc == 0		   ? "opened"
@@ -69,7 +69,7 @@ static void check(struct cli_vluks *k, struct rp_image *img, const struct rp_blo
 					   : "error");
 	cli_audit_event(&k->a->audit, "key-check", f);
 	if (rc == RP_EVERIFY)
-		cli_disk_reason(k->d, "luks-no-key", "%s", err.msg);
+		cli_disk_reason(k->d, "luks-no-key", "%s", RP_MSG(err.msg));
 	else if (rc)
 		k->code = rp_err_set(&k->err, rc, "LUKS check: %s", err.msg);
 	rp_luks_result_release(&res);

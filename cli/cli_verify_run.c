@@ -193,7 +193,7 @@ static void output_event(struct vrun *vr, const char *role, const char *path)
 	struct rp_json *f = rp_json_new_object();
 
 	rp_json_set_str(f, "role", role);
-	rp_json_set_str(f, "path", path);
+	rp_json_set_str(f, "path", RP_URL(path));
 	rp_json_set_str(f, "how", "temporary file, fsync, rename");
 	cli_audit_event(&vr->a->audit, "write", f);
 }
@@ -233,12 +233,12 @@ static int finish(struct vrun *vr)
 			output_event(vr, "state", a->sel.state);
 	}
 	if (vr->code && d->nreasons == 0)
-		cli_disk_reason(d, cli_reason_for(vr->code), "%s", vr->err.msg);
+		cli_disk_reason(d, cli_reason_for(vr->code), "%s", RP_MSG(vr->err.msg));
 	/* What the data showed (exit 1) outranks a key check that could not finish. */
 	failed = d->nreasons > 0;
 	if (vr->luks.code)
 		cli_disk_reason(d, vr->luks.reason ? vr->luks.reason : cli_reason_for(vr->luks.code),
-				"%s", vr->luks.err.msg);
+				"%s", RP_MSG(vr->luks.err.msg));
 	if (vr->v.ready)
 		d->coverage = cli_vsel_coverage(&vr->v);
 	cli_disk_totals(d, &checked, &bytes);
@@ -272,7 +272,7 @@ static int finish(struct vrun *vr)
 				vr->code = perr.code;
 				vr->err = perr;
 				exit_code = rp_code_exit(perr.code);
-				cli_disk_reason(d, cli_reason_for(perr.code), "%s", perr.msg);
+				cli_disk_reason(d, cli_reason_for(perr.code), "%s", RP_MSG(perr.msg));
 			}
 		} else {
 			output_event(vr, "prometheus", a->prometheus);
@@ -411,11 +411,11 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 	int rc;
 
 	vrun_init(&vr, cmd, a);
-	snprintf(vr.display, sizeof(vr.display), "%s", a->descriptor ? a->descriptor : path);
+	rp_url_redact(a->descriptor ? a->descriptor : path, vr.display, sizeof(vr.display));
 	vr.src.kind = a->descriptor ? "descriptor" : "file";
 	vr.src.display = vr.display;
 	vr.src.recovery_point = a->descriptor ? a->rp_id : NULL;
-	vr.d.name = a->descriptor ? a->disk_name : base_name(path);
+	vr.d.name = a->descriptor ? a->disk_name : base_name(vr.display);
 	start_event(&vr, vr.src.kind);
 	vr.code = load_seal(&vr);
 	if (vr.code)
@@ -494,7 +494,7 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 			continue;
 		same = same_file(&before[i], &after);
 		f = rp_json_new_object();
-		rp_json_set_str(f, "path", in[i]);
+		rp_json_set_str(f, "path", RP_URL(in[i]));
 		rp_json_set_bool(f, "unchanged", same);
 		rp_json_set(f, "after", cli_audit_stat_json(in[i], &after));
 		cli_audit_event(&a->audit, "close", f);
@@ -555,7 +555,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 		return rc;
 	vrun_init(&vr, cmd, a);
 	rp_url_redact(url, vr.url, sizeof(vr.url));
-	snprintf(vr.display, sizeof(vr.display), "%s", a->descriptor ? a->descriptor : vr.url);
+	rp_url_redact(a->descriptor ? a->descriptor : vr.url, vr.display, sizeof(vr.display));
 	vr.src.kind = a->descriptor ? "descriptor" : sidecar ? "file" : "url";
 	vr.src.display = vr.display;
 	vr.src.recovery_point = a->descriptor ? a->rp_id : NULL;
@@ -651,7 +651,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 
 			vr.code = rc;
 			if (strcmp(why, cli_reason_for(rc)) != 0)
-				cli_disk_reason(&vr.d, why, "%s", vr.err.msg);
+				cli_disk_reason(&vr.d, why, "%s", RP_MSG(vr.err.msg));
 		}
 		rp_restore_report_release(&rep);
 		if (vr.code)

@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "outfile.h"
+#include "text.h"
 
 /* JSON documents may hold tokens and keys: jansson's blocks are wiped before they are freed.
  * The once-flag is the only file-scope state. */
@@ -292,7 +293,8 @@ char *rp_json_dump(const struct rp_json *v, bool pretty)
 	size_t flags = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6);
 
 	flags |= pretty ? JSON_INDENT(2) : JSON_COMPACT;
-	return v ? json_dumps(J(v), flags) : NULL;
+	/* jansson escapes C0 controls only: DEL, C1 and bidi overrides too (common/text.h). */
+	return v ? rp_text_json_harden(json_dumps(J(v), flags)) : NULL;
 }
 
 int rp_json_write_file(const char *path, const struct rp_json *v, struct rp_err *err)

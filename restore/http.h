@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/text.h" /* rp_url_redact(): messages name URLs in that form only */
 
 #define RP_HTTP_MAX_RESOLVE 16
 #define RP_HTTP_MAX_CIDRS 16
@@ -63,9 +64,6 @@ bool rp_addr_is_private(const struct rp_http_opts *o, const char *addr);
  * false when the request goes direct. Reads the environment; thread-safe while it is unchanged.
  */
 bool rp_http_env_proxy(const char *url, char *proxy, size_t proxysz, char *var, size_t varsz);
-
-/* The URL without its query (and without user info), for messages and reports. */
-void rp_url_redact(const char *url, char *out, size_t outsz);
 
 struct rp_http_header {
 	char *name;

@@ -1,7 +1,7 @@
 /*
- * The address policy and URL redaction of restore/http.h: which addresses count as private
- * (--require-private, --private-cidr) and the display form of a URL. Pure: no libcurl here;
- * restore/http.c applies them to every connection.
+ * The address policy of restore/http.h: which addresses count as private (--require-private,
+ * --private-cidr). Pure: no libcurl here; restore/http.c applies it to every connection. URL
+ * redaction is common/text.h's rp_url_redact().
  */
 #include "restore/http.h"
 
@@ -83,22 +83,4 @@ bool rp_addr_is_private(const struct rp_http_opts *o, const char *addr)
 		if (cidr_match(&o->private_extra[i], a))
 			return true;
 	return false;
-}
-
-void rp_url_redact(const char *url, char *out, size_t outsz)
-{
-	const char *scheme = strstr(url, "://");
-	const char *host = scheme ? scheme + 3 : url;
-	const char *end = url + strcspn(url, "?#");
-	const char *at = memchr(host, '@', (size_t)(end - host));
-	size_t slash = strcspn(host, "/");
-
-	if (outsz == 0)
-		return;
-	/* Drop user:password@ and everything from '?' on. */
-	if (at && (size_t)(at - host) < slash) {
-		snprintf(out, outsz, "%.*s%.*s", (int)(host - url), url, (int)(end - at - 1), at + 1);
-		return;
-	}
-	snprintf(out, outsz, "%.*s", (int)(end - url), url);
 }

@@ -17,6 +17,7 @@
 #include <libcryptsetup.h>
 
 #include "common/endian.h"
+#include "common/text.h"
 #include "formats/parttable.h"
 #include "verify/luks.h"
 
@@ -760,7 +761,7 @@ struct rp_json *rp_luks_result_json(const struct rp_luks_result *res)
 		rp_json_free(arr);
 		return NULL;
 	}
-	bad |= rp_json_set_str(o, "image", res->image);
+	bad |= rp_json_set_str(o, "image", RP_URL(res->image));
 	if (res->header[0])
 		bad |= rp_json_set_str(o, "header", res->header);
 	bad |= rp_json_set_str(o, "key", rp_luks_key_kind_name(res->key_kind));

@@ -709,7 +709,7 @@ static int body(struct hbuf *b, const struct rp_json *r, struct rp_err *err)
 		return rc;
 	puts_(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-		 "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
+		 "style-src 'unsafe-inline'; script-src 'none'; img-src data:\">\n"
 		 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		 "<title>cvmrestore report: ");
 	puts_(b, verdict);

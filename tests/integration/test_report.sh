@@ -104,8 +104,8 @@ expect_exit 0 "$C" report "$T/report.json" -o "$T/report.html"
 grep -qF '&lt;script&gt;alert(1)&lt;/script&gt; &quot;double&quot; &#39;single&#39; &amp; more' \
 	"$T/report.html" || fail "the notes are not in the page, escaped"
 ! grep -qi '<script' "$T/report.html" || fail "the page holds a script element"
-grep -qF "content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\"" \
-	"$T/report.html" || fail "no Content-Security-Policy"
+grep -qF "content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'none'; img-src data:\"" \
+	"$T/report.html" || fail "no Content-Security-Policy with script-src 'none'"
 ! grep -qiE 'https?://|src=|href=|url\(' "$T/report.html" || fail "the page refers to the network"
 pass "report.html written: $(file_size "$T/report.html") bytes, mode 644, notes escaped"
 
@@ -124,6 +124,17 @@ grep -qF '<details><summary>Hash windows: 6 SHA-256 digests' "$T/report.dom" ||
 	fail "no collapsed hash windows"
 grep -qF '>O&#39;Brien<' "$T/report.html" || fail "the examiner is not in the page"
 pass "chromium: no console errors, one mismatch cell at chunk 13"
+
+# the page's own CSP stops a script that got into it: an inline script spliced into a copy of the
+# report must not run (it would mark the body) and chromium must log the refusal
+sed 's|<body>|<body><script>document.body.setAttribute("data-ran","1")</script>|' \
+	"$T/report.html" >"$T/injected.html"
+grep -qF '<script>document.body' "$T/injected.html" || fail "the script was not spliced in"
+chromium_load "$T/injected.html" injected
+! grep -qF 'data-ran="1"' "$T/injected.dom" || fail "an inline script ran under the report's CSP"
+page_errors injected | grep -q 'Content Security Policy' ||
+	fail "chromium logged no CSP refusal of the inline script: $(grep CONSOLE "$T/injected.err")"
+pass "the report's CSP refuses an inline script spliced into the page"
 
 timeout 120 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --user-data-dir="$T/profile" \
 	--enable-logging=stderr --v=0 --screenshot="$T/report.png" --window-size=1200,1600 \

@@ -1,6 +1,6 @@
 /*
- * Unit tests for the pure parts of restore/http.c: URL redaction, private address ranges, and
- * the proxy libcurl takes from the environment.
+ * Unit tests for the pure parts of restore/http.c: private address ranges and the proxy libcurl
+ * takes from the environment (URL redaction: test_text.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,32 +12,6 @@
 #include <cmocka.h>
 
 #include "restore/http.h"
-
-static void test_redact(void **state)
-{
-	static const struct {
-		const char *in, *out;
-	} cases[] = {
-		{"https://a.blob.core.windows.net/c/d.vhd?sv=2021&sig=SECRET%3D",
-		 "https://a.blob.core.windows.net/c/d.vhd"},
-		{"https://user:pw@host:8443/x?y#z", "https://host:8443/x"},
-		{"https://host/x#frag", "https://host/x"},
-		{"https://host/x", "https://host/x"},
-		{"https://host?sig=abc", "https://host"},
-		{"https://h/p@q?sig=1", "https://h/p@q"},
-	};
-	char out[256];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		rp_url_redact(cases[i].in, out, sizeof(out));
-		assert_string_equal(out, cases[i].out);
-		assert_null(strstr(out, "sig="));
-	}
-	rp_url_redact("https://host/very/long?sig=x", out, 10);
-	assert_int_equal(strlen(out), 9);
-}
 
 static void test_private(void **state)
 {
@@ -142,7 +116,6 @@ static void test_env_proxy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_redact),
 		cmocka_unit_test(test_private),
 		cmocka_unit_test(test_cidr_errors),
 		cmocka_unit_test(test_env_proxy),

@@ -172,7 +172,7 @@ static void test_full_report(void **state)
 	assert_non_null(strstr(html, "<!DOCTYPE html>"));
 	assert_non_null(strstr(html, "<meta http-equiv=\"Content-Security-Policy\" "
 				     "content=\"default-src 'none'; style-src 'unsafe-inline'; "
-				     "script-src 'unsafe-inline'; img-src data:\">"));
+				     "script-src 'none'; img-src data:\">"));
 	/* the injected notes are text, not markup; quotes escaped */
 	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
 	assert_null(strstr(html, "<script"));

@@ -1,0 +1,47 @@
+/*
+ * Fuzz target for common/text.c: any bytes, as a path, a message and JSON text. The escaped
+ * form is clean (nothing left to escape, no ESC byte) and never longer than its buffer; the
+ * redacted path holds no '?' and no '#'; the redacted message is no longer than the input.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/text.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *in = malloc(size + 1), *json;
+	char out[256], shown[RP_SHOW_MAX];
+	size_t n;
+
+	if (!in)
+		return 0;
+	memcpy(in, data, size);
+	in[size] = '\0';
+	n = strlen(in);
+	rp_text_escape(in, out, sizeof(out));
+	if (!rp_text_is_clean(out) || strchr(out, '\x1b') || strlen(out) >= sizeof(out))
+		abort();
+	rp_url_redact(in, out, sizeof(out));
+	if (strpbrk(out, "?#"))
+		abort();
+	rp_show_path(in, shown, sizeof(shown));
+	if (!rp_text_is_clean(shown) || strchr(shown, '?'))
+		abort();
+	rp_show_text(in, shown, sizeof(shown));
+	if (!rp_text_is_clean(shown))
+		abort();
+	json = strdup(in);
+	rp_text_redact(in);
+	if (strlen(in) > n)
+		abort();
+	json = rp_text_json_harden(json);
+	if (json && (strchr(json, 0x7f) || strstr(json, "\xc2\x9b")))
+		abort();
+	free(json);
+	free(in);
+	return 0;
+}

@@ -299,13 +299,19 @@ char *rp_json_dump(const struct rp_json *v, bool pretty)
 
 int rp_json_write_file(const char *path, const struct rp_json *v, struct rp_err *err)
 {
+	return rp_json_write_file_mode(path, v, 0644, err);
+}
+
+int rp_json_write_file_mode(const char *path, const struct rp_json *v, unsigned mode,
+			    struct rp_err *err)
+{
 	struct rp_outfile f;
 	char *text = rp_json_dump(v, true);
 	int rc;
 
 	if (!text)
 		return rp_err_set(err, RP_EIO, "out of memory serializing JSON");
-	rc = rp_outfile_begin(&f, path, 0644, true, err);
+	rc = rp_outfile_begin(&f, path, (mode_t)mode, true, err);
 	if (rc == 0) {
 		rc = rp_outfile_write_all(f.fd, text, strlen(text), f.tmp, err);
 		if (rc == 0)
@@ -315,6 +321,7 @@ int rp_json_write_file(const char *path, const struct rp_json *v, struct rp_err 
 		else
 			rc = rp_outfile_commit(&f, err);
 	}
+	explicit_bzero(text, strlen(text));
 	free(text);
 	return rc;
 }

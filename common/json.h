@@ -74,4 +74,9 @@ char *rp_json_dump(const struct rp_json *v, bool pretty);
  * fsync), mode 0644; a path that is a symbolic link or a directory is refused. */
 int rp_json_write_file(const char *path, const struct rp_json *v, struct rp_err *err);
 
+/* The same with the file's mode (0600 for documents that hold SAS URLs). The serialized text is
+ * wiped before it is freed. */
+int rp_json_write_file_mode(const char *path, const struct rp_json *v, unsigned mode,
+			    struct rp_err *err);
+
 #endif

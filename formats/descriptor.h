@@ -133,7 +133,8 @@ int rp_descriptor_load(const char *path, struct rp_descriptor **out, struct rp_e
 /* The descriptor as JSON (owned by the caller); RP_EFORMAT for one rp_descriptor_check refuses. */
 int rp_descriptor_to_json(const struct rp_descriptor *d, struct rp_json **out, struct rp_err *err);
 
-/* Write d to path atomically (path.tmp, fsync, rename) with mode 0600: it holds SAS tokens. */
+/* Write d to path atomically (a new temporary file, fsync, rename; common/outfile.h) with mode
+ * 0600: it holds SAS tokens. */
 int rp_descriptor_write(const char *path, const struct rp_descriptor *d, struct rp_err *err);
 
 /*

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "formats/descriptor.h"
@@ -14,8 +15,9 @@
 
 bool cli_is_descriptor(const char *path)
 {
-	uint8_t head[512];
-	ssize_t n = 0;
+	uint8_t head[512], tail[8];
+	ssize_t n = 0, t = 0;
+	struct stat st;
 	int fd;
 
 	/* Decided by the first bytes, not by whether the file parses: a descriptor that is cut,
@@ -30,7 +32,13 @@ bool cli_is_descriptor(const char *path)
 	do
 		n = read(fd, head, sizeof(head));
 	while (n < 0 && errno == EINTR);
+	/* A VHD (its footer at the end) or a VHDX is a disk whatever its data starts with. */
+	if (n > 0 && fstat(fd, &st) == 0 && st.st_size >= 512)
+		t = pread(fd, tail, sizeof(tail), st.st_size - 512);
 	close(fd);
+	if ((t == 8 && memcmp(tail, "conectix", 8) == 0) ||
+	    (n >= 8 && (memcmp(head, "conectix", 8) == 0 || memcmp(head, "vhdxfile", 8) == 0)))
+		return false;
 	return n > 0 && rp_image_looks_like_json(head, (size_t)n);
 }
 

@@ -78,7 +78,9 @@ const struct rp_image_foreign *rp_image_sniff(const uint8_t *head, size_t head_l
 					      const uint8_t *tail, size_t tail_len);
 
 /* True if the text starts like a JSON document: an optional UTF-8 BOM and whitespace, then
- * '{' or '['. Such a file is a document (a descriptor, a seal), never a disk. */
+ * '{' or '[', and head[0..len) holds no control byte but tab, LF and CR (JSON text never
+ * does; a disk's first sector that happens to start with '{' all but always does). Such a file
+ * is a document (a descriptor, a seal), never a disk. */
 bool rp_image_looks_like_json(const uint8_t *head, size_t len);
 
 /*

@@ -66,6 +66,18 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* JSON text holds no control byte but tab, LF and CR (RFC 8259: others are escaped in
+ * strings); random sector data holds dozens. */
+static bool json_text(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+			return false;
+	return true;
+}
+
 bool rp_image_looks_like_json(const uint8_t *head, size_t len)
 {
 	size_t i = 0;
@@ -74,7 +86,7 @@ bool rp_image_looks_like_json(const uint8_t *head, size_t len)
 		i = 3;
 	for (; i < len; i++) {
 		if (head[i] == '{' || head[i] == '[')
-			return true;
+			return json_text(head, len);
 		if (head[i] != ' ' && head[i] != '\t' && head[i] != '\r' && head[i] != '\n')
 			return false;
 	}

@@ -1,6 +1,6 @@
 /*
  * The `encryptiondata` metadata of a client-side encrypted blob (Azure Storage encryption v2,
- * AZURE.md "Client-side encrypted blobs") and the geometry of its stored regions.
+ * docs/azure.md "Client-side encrypted blobs") and the geometry of its stored regions.
  *
  * Version 2 ("2.0", and "2.1" which allows other region sizes) is AES-256-GCM per region:
  * stored region i is nonce (12) || ciphertext (DataLength, the last may be shorter) || tag (16).

@@ -4,9 +4,9 @@
  * finds in a problem list (rp_image_problems); reads then return the bytes of the virtual disk.
  *
  * Fixed VHD and raw images are read with pread; dynamic and differencing VHD through our own
- * validated BAT and sector bitmaps (libvhdi reads those at 49 MiB/s, see LIBS.md); VHDX likewise
- * through our own validated BAT and sector bitmaps, with libvhdi (the adapter in vhdi.c) opened
- * beside it as a cross-check only (docs/libvhdi.md).
+ * validated BAT and sector bitmaps (libvhdi reads those at 49 MiB/s); VHDX likewise through our
+ * own validated BAT and sector bitmaps, with libvhdi (the adapter in vhdi.c) opened beside it as
+ * a cross-check only (docs/libvhdi.md).
  *
  * Thread safety: after rp_image_open returns, rp_image_read and rp_image_extent may be called
  * from many threads at once. Everything else is single-threaded.

@@ -2,7 +2,8 @@
  * VHD images: fixed disks are read directly; dynamic and differencing disks through their BAT
  * and per-block sector bitmaps (VHD specification, "Dynamic Disk Header" and "Block Allocation
  * Table and Data Blocks"). libvhdi reads dynamic VHDs a sector run at a time (about 49 MiB/s
- * here, LIBS.md); reading whole blocks through the validated BAT is limited only by the disk.
+ * here, docs/libvhdi.md); reading whole blocks through the validated BAT is limited only by the
+ * disk.
  */
 #include "formats/image_int.h"
 

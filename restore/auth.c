@@ -1,6 +1,6 @@
 /*
- * Credentials for blob and Key Vault requests (AZURE.md "Authentication"): a bearer token file,
- * a managed identity through IMDS, or client credentials (the pure parts: auth_parse.c).
+ * Credentials for blob and Key Vault requests (docs/azure.md "Authentication"): a bearer token
+ * file, a managed identity through IMDS, or client credentials (the pure parts: auth_parse.c).
  *
  * Secrets (tokens, the client secret, the form body that carries it, answer bodies that carry a
  * token) live in heap buffers wiped with explicit_bzero before free and are never formatted

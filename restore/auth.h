@@ -1,5 +1,5 @@
 /*
- * Credentials for blob and Key Vault requests (AZURE.md "Authentication"): a SAS in the URL
+ * Credentials for blob and Key Vault requests (docs/azure.md "Authentication"): a SAS in the URL
  * (nothing to add), a bearer token read from a file (re-read after a 401, so a rotating file
  * works), a managed identity through IMDS, or client credentials (AZURE_TENANT_ID,
  * AZURE_CLIENT_ID, AZURE_CLIENT_SECRET) against an overridable authority host. Tokens are

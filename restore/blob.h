@@ -1,5 +1,5 @@
 /*
- * Azure Blob REST over restore/http.h (AZURE.md "Blob reads"): properties, small ranged
+ * Azure Blob REST over restore/http.h (docs/azure.md "Blob reads"): properties, small ranged
  * reads (the VHD footer, the transport-hash probe) and the page-range plan, listed lazily in
  * windows so that the first chunks move at once. Plain HTTPS servers (an nginx mirror) answer
  * the same reads; they have no page ranges, so every chunk is planned as written.

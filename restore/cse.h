@@ -1,5 +1,5 @@
 /*
- * Client-side encrypted blobs (Azure Storage encryption v2, AZURE.md; formats/encdata.h): the
+ * Client-side encrypted blobs (Azure Storage encryption v2, docs/azure.md; formats/encdata.h): the
  * content key unwrapped once, regions decrypted as they stream (the fetch engine's decrypt hook),
  * small plaintext reads (the VHD footer), and the offline path for a local copy with its
  * metadata in a sidecar file `<copy>.encryptiondata.json`.

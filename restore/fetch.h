@@ -1,6 +1,6 @@
 /*
  * The fetch engine: parallel ranged reads of one blob, checked as they stream, handed to a sink
- * only once verified (DESIGN.md "The data path").
+ * only once verified (docs/design.md).
  *
  * Threads: the calling thread runs the libcurl multi loop (it only starts transfers, moves
  * bytes into chunk buffers and classifies answers); `workers` threads check each received chunk
@@ -114,7 +114,7 @@ struct rp_fetch_opts {
 	enum rp_transport_hash th;
 	const struct rp_seal *expect; /* compare each chunk's SHA-256 (may be NULL) */
 	/*
-	 * A client-side encrypted blob (AZURE.md): plaintext chunk i is stored at
+	 * A client-side encrypted blob (docs/azure.md): plaintext chunk i is stored at
 	 * i * (chunk_size + overhead) as overhead more bytes. After the transport check, decrypt
 	 * turns the stored bytes in buf into plaintext in place and points *plain at it; the seal,
 	 * the digests and the sink see only plaintext (size and chunk_size are plaintext).

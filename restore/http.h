@@ -53,7 +53,7 @@ struct rp_http_opts {
 /* Parse "10.0.0.0/8" or "fc00::/7" into c; RP_EUSAGE on bad text. */
 int rp_cidr_parse(const char *text, struct rp_cidr *c, struct rp_err *err);
 
-/* Is the numeric address text (IPv4 or IPv6) inside the private ranges of AZURE.md or the
+/* Is the numeric address text (IPv4 or IPv6) inside the private ranges (docs/azure.md) or the
  * extra ones in o? */
 bool rp_addr_is_private(const struct rp_http_opts *o, const char *addr);
 

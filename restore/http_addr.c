@@ -62,7 +62,7 @@ static bool cidr_match(const struct rp_cidr *c, const uint8_t a[16])
 
 bool rp_addr_is_private(const struct rp_http_opts *o, const char *addr)
 {
-	/* RFC 1918, RFC 6598 shared space, and unique local IPv6 (AZURE.md / the issue). */
+	/* RFC 1918, RFC 6598 shared space, and unique local IPv6 (RFC 4193; docs/azure.md). */
 	static const char *const builtin[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
 					      "100.64.0.0/10", "fc00::/7"};
 	uint8_t a[16] = {0};

@@ -1,6 +1,6 @@
 /*
- * A client of Azure Key Vault and Managed HSM (AZURE.md "Key Vault and Managed HSM"): unwrapkey
- * with a key, and reading a secret (an ADE BEK with its tags, struct rp_kv_secret from
+ * A client of Azure Key Vault and Managed HSM (docs/azure.md "Key Vault and Managed HSM"):
+ * unwrapkey with a key, and reading a secret (an ADE BEK with its tags, struct rp_kv_secret from
  * formats/kvdoc.h). Requests go through restore/http.c (TLS, --cacert, --resolve,
  * --require-private) with a bearer token from restore/auth.c.
  *

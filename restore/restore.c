@@ -100,7 +100,7 @@ static int check_footer(struct rp_blob *b, const struct rp_cse *c, uint8_t foote
 	return rp_restore_footer_check(b->display, size, footer, is_vhd, err);
 }
 
-/* Ask for a hash on a small first range and see what the server does (AZURE.md: Azurite
+/* Ask for a hash on a small first range and see what the server does (docs/azure.md: Azurite
  * answers a CRC64 request with 500 FeatureNotSupported when strict, ignores it when loose). */
 static int probe_transport_hash(struct rp_blob *b, enum rp_th_request want,
 				enum rp_transport_hash *th, struct rp_err *err)

@@ -2,7 +2,7 @@
  * The upload engine (restore/upload.h). Put Page goes through N worker threads with one
  * rp_http handle each (libcurl easy handles keep their connection and TLS session between
  * requests); the multi engine of fetch.c is for reads only, and 2 to 16 blocking connections are
- * what one page blob takes (AZURE.md: more mostly earns 503s). The calling thread writes the
+ * what one page blob takes (docs/azure.md: more mostly earns 503s). The calling thread writes the
  * journal, reports progress and runs the post-check.
  */
 #include "restore/upload.h"

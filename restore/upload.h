@@ -1,6 +1,6 @@
 /*
  * upload: a local Azure-ready fixed VHD (or a guest-state file) to a page blob — a managed
- * disk's upload SAS, or a new page blob (AZURE.md "Managed disks: staging and upload").
+ * disk's upload SAS, or a new page blob (docs/azure.md "Managed disks: staging and upload").
  *
  * The image is cut into 4 MiB chunks. N worker threads, each with its own HTTP handle and
  * credential, take chunks in order, read them with pread and send only the runs of 512-byte

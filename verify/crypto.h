@@ -1,8 +1,8 @@
 /*
  * The key adapter: the only file that includes OpenSSL's key and cipher headers (digest.c has
  * the digests). Key encryption keys (an RSA private key from PEM or a JWK, an AES key raw or
- * from a JWK), the unwrap algorithms Key Vault and Managed HSM use (AZURE.md "Key Vault and
- * Managed HSM"), and AES-256-GCM for client-side encrypted blobs.
+ * from a JWK), the unwrap algorithms Key Vault and Managed HSM use (docs/azure.md "Key Vault
+ * and Managed HSM"), and AES-256-GCM for client-side encrypted blobs.
  *
  * Unwrapped keys land in struct rp_secret buffers; OpenSSL's own copies of key material are
  * freed with the clear_free variants. Messages name the algorithm and the key, never bytes.

@@ -11,7 +11,7 @@
 #    blob, one stream, zeros included, no per-request hash), the way a file is uploaded without
 #    a tool that knows about pages. Wall time, peak RSS, bytes sent (the file size).
 # Printed: both rows and the ratios (time, bytes). Numbers only; never fails on speed.
-# Azurite's Put Page runs at 30 to 45 MiB/s here (AZURE.md), so this is no measure of Azure's
+# Azurite's Put Page runs at 30 to 45 MiB/s here (docs/azure.md), so this is no measure of Azure's
 # speed: it shows what skipping zeros saves and what the engine costs in memory and CPU.
 # Size for a quick try: BENCH_UPLOAD_MIB (virtual size, 2048). Takes 1 to 3 minutes.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""A client-side encryptor (Azure Storage encryption v2), written from AZURE.md independently of
-cvmrestore's decryptor, with Python's cryptography:
+"""A client-side encryptor (Azure Storage encryption v2), written from docs/azure.md
+independently of cvmrestore's decryptor, with Python's cryptography:
 
   cse_encrypt.py PLAIN BLOB METADATA (--kek-aes RAW | --kek-rsa-pub PEM) [options]
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Client-side encrypted blobs (Azure Storage encryption v2; issue 4, section 3). The blobs are
-# made by tests/gen/cse_encrypt.py (Python's cryptography, written from AZURE.md, not from our
+# made by tests/gen/cse_encrypt.py (Python's cryptography, written from docs/azure.md, not from our
 # decryptor) and served by Azurite with their encryptiondata metadata. restore must give back
 # the plaintext VHD byte for byte (A256KW and RSA-OAEP KEKs, with a seal); a flipped ciphertext
 # byte fails naming its region, a changed key prefix fails as tampering, and nothing is left

@@ -4,7 +4,7 @@
 #   - `convert --to raw` equals `qemu-img convert -O raw` byte for byte;
 #   - `convert --to vhd` is a fixed VHD of N MiB + 512 bytes (N = ceil(virtual / 1 MiB)) that
 #     qemu-img accepts with the right size and content, zero padding, correct footer fields
-#     (AZURE.md table), and sparse output;
+#     (docs/azure.md table), and sparse output;
 #   - `inspect --json` names the format and virtual size;
 #   - `seal` then `verify --seal` passes; the seal's whole-disk sha256 equals OpenSSL's over the
 #     raw bytes; a seal of one container verifies the others (a seal names content);

@@ -101,7 +101,7 @@ import srvcommon
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
        "trailer", "transfer-encoding", "upgrade", "proxy-connection", "expect"}
 CHUNK = 1 << 20
-CRC64_POLY = 0x9A6C9329AC4BC9B5  # CRC-64/NVME, reflected (AZURE.md)
+CRC64_POLY = 0x9A6C9329AC4BC9B5  # CRC-64/NVME, reflected (docs/azure.md)
 CRC64_TABLE = []
 for _i in range(256):
     _c = _i

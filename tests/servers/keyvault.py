@@ -3,7 +3,7 @@
 
     keyvault.py --config CONFIG.json --cert C --key K [--port N] [--port-file PF] [--log L]
 
-Speaks the wire format of AZURE.md "Key Vault and Managed HSM":
+Speaks the wire format of docs/azure.md "Key Vault and Managed HSM":
   POST /keys/NAME[/VERSION]/wrapkey|unwrapkey?api-version=7.4   body {"alg", "value"}
        -> 200 {"kid": "https://HOST/keys/NAME/VERSION", "value": "<base64url, no padding>"}
        algorithms: RSA-OAEP (SHA-1), RSA-OAEP-256, RSA1_5 on RSA keys; A128KW, A192KW, A256KW,

@@ -1,5 +1,5 @@
 /*
- * Tests of verify/crc64.c: the check values Azure documents (docs in /work/shared/AZURE.md and
+ * Tests of verify/crc64.c: the check values of docs/azure.md "CRC-64 as Azure computes it" (from
  * the Azure SDKs), incremental use, combine over random splits, and the base64 wire form.
  */
 #include <setjmp.h>

@@ -55,8 +55,9 @@ refused rp/os-disk.seal.json "is not 'cvmrestore-recovery-point'"
 pass "a seal given as a descriptor is refused"
 
 note "over the size limit (1 GiB): refused, not read as a disk"
+# JSON text for its first sector (what makes a file a document), then a sparse tail
+{ printf '{'; printf '%511s' ''; } >big.json
 truncate -s $((1024 * 1024 * 1024 + 1)) big.json
-printf '{' | dd of=big.json conv=notrunc status=none
 refused big.json "is not a regular file of at most 1073741824 bytes"
 # Between the old 64 MiB sniff limit and 1 GiB: parsed as the document it is.
 "$PY" - "$D" <<'EOF'

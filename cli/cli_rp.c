@@ -17,7 +17,7 @@
 #include "common/util.h"
 #include "formats/descriptor.h"
 #include "formats/rp_import.h"
-#include "restore/http.h"
+#include "net/http.h"
 
 #define MAX_ACCESS 64
 

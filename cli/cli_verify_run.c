@@ -11,7 +11,7 @@
 
 #include "common/util.h"
 #include "restore/cse.h"
-#include "restore/http.h"
+#include "net/http.h"
 
 #define DEFAULT_CHUNK (4u << 20)
 

@@ -1,7 +1,7 @@
 /*
  * DNS answers (RFC 1035 section 4) as preflight reads them: the CNAME chain from the name asked
  * to the name that holds the addresses, and those addresses. Pure: the caller sends the query
- * (restore/dns.c) and hands the answer over. Thread-safe.
+ * (net/dns.c) and hands the answer over. Thread-safe.
  */
 #ifndef RP_FORMATS_DNSMSG_H
 #define RP_FORMATS_DNSMSG_H

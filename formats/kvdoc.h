@@ -1,7 +1,7 @@
 /*
  * Pure parsers of what Azure Key Vault and Managed HSM answer (docs/azure.md "Key Vault and
  * Managed HSM"; the ADE secret: docs/keys.md "ADE: the BEK secret, ..."), and the checks on
- * vault URLs and on the 401 challenge that restore/keyvault.c needs:
+ * vault URLs and on the 401 challenge that net/keyvault.c needs:
  *
  *   - a wrapkey/unwrapkey answer {"kid": "..", "value": "<base64url>"} -> kid and bytes;
  *   - a secret answer {"value", "id", "contentType", "attributes": {"enabled"}, "tags": {..}}

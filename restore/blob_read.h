@@ -16,7 +16,7 @@
 
 #include "common/err.h"
 #include "formats/seal.h"
-#include "restore/blob.h"
+#include "net/blob.h"
 #include "restore/fetch.h"
 
 struct rp_blob_reader;

@@ -21,8 +21,8 @@
 
 #include "common/err.h"
 #include "formats/seal.h"
-#include "restore/auth.h"
-#include "restore/http.h"
+#include "net/auth.h"
+#include "net/http.h"
 #include "verify/digest.h"
 #include "verify/scan.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/base64.h"
-#include "restore/keyvault.h"
+#include "net/keyvault.h"
 #include "verify/crypto.h"
 
 #define MAX_KEK_FILE (64u << 10)

@@ -17,8 +17,8 @@
 #include "common/err.h"
 #include "common/secret.h"
 #include "formats/encdata.h"
-#include "restore/auth.h"
-#include "restore/http.h"
+#include "net/auth.h"
+#include "net/http.h"
 
 struct rp_key_opts {
 	const char *kek_file;      /* --kek-file: PEM, JWK or raw AES */

@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "common/util.h"
-#include "restore/blob.h"
-#include "restore/dns.h"
+#include "net/blob.h"
+#include "net/dns.h"
 
 static struct rp_check *add(struct rp_preflight *pf, const char *name)
 {

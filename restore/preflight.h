@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "restore/auth.h"
-#include "restore/http.h"
+#include "net/auth.h"
+#include "net/http.h"
 
 #define RP_PREFLIGHT_MAX 8
 
@@ -44,7 +44,7 @@ int rp_space_check(const char *out, uint64_t needed, uint64_t *avail, struct rp_
 
 /*
  * Run every check; returns 0 if all passed, else the code of the first failure. The dns check
- * resolves with its own resolver (restore/dns.h) - the system's, or dns_server ("ADDR[:PORT]")
+ * resolves with its own resolver (net/dns.h) - the system's, or dns_server ("ADDR[:PORT]")
  * when not NULL - shows the CNAME chain, and the checks after it connect to the address it
  * found, so that they test what it diagnosed.
  */

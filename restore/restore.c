@@ -10,7 +10,7 @@
 #include "common/util.h"
 #include "common/outfile.h"
 #include "formats/vhd.h"
-#include "restore/blob.h"
+#include "net/blob.h"
 #include "restore/cse.h"
 #include "restore/sink.h"
 

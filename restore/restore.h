@@ -11,9 +11,9 @@
 
 #include "common/err.h"
 #include "formats/seal.h"
-#include "restore/auth.h"
+#include "net/auth.h"
 #include "restore/fetch.h"
-#include "restore/http.h"
+#include "net/http.h"
 #include "restore/keys.h"
 #include "restore/sink.h"
 

@@ -26,7 +26,7 @@
 #include "common/util.h"
 #include "formats/azure_xml.h"
 #include "formats/vhd.h"
-#include "restore/blob.h"
+#include "net/blob.h"
 #include "verify/crc64.h"
 #include "verify/digest.h"
 

@@ -29,8 +29,8 @@
 
 #include "common/err.h"
 #include "formats/seal.h"
-#include "restore/auth.h"
-#include "restore/http.h"
+#include "net/auth.h"
+#include "net/http.h"
 
 #define RP_UPLOAD_CHUNK (4u << 20) /* bytes per chunk and the largest Put Page body */
 #define RP_UPLOAD_MIB (1u << 20)

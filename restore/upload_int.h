@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "restore/blob.h"
+#include "net/blob.h"
 #include "restore/upload.h"
 
 #define RP_UP_PLAN_WINDOW (1ull << 30)

@@ -1,5 +1,5 @@
 # Tokens from a managed identity endpoint (IMDS) and from the client credentials flow, through
-# restore/auth.c against tests/servers/tokenserver.py on loopback: retries, caching, refresh
+# net/auth.c against tests/servers/tokenserver.py on loopback: retries, caching, refresh
 # after a short expiry, refusals with their error code, and no token or secret in any output.
 # The client is the unit test executable in its "drive" mode (tests/unit/test_auth.c).
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# cvmrestore unwrap against Key Vault and Managed HSM: restore/keyvault.c through the CLI, talking
+# cvmrestore unwrap against Key Vault and Managed HSM: net/keyvault.c through the CLI, talking
 # to tests/servers/keyvault.py over HTTPS on loopback (names pinned with --resolve, test CA).
 # Wrapped keys are made by the openssl CLI (pkeyutl RSA-OAEP / RSA-OAEP-256, enc -id-aes256-wrap
 # and -id-aes256-wrap-pad): the check is that the vault's unwrap gives back the original key.

@@ -1,5 +1,5 @@
 /*
- * Tests of restore/auth.c and restore/auth_parse.c: SAS facts, token answers, error answers,
+ * Tests of net/auth.c and net/auth_parse.c: SAS facts, token answers, error answers,
  * bearer token files (with rotation), the choice of credential, and that no error message
  * carries a token or a secret.
  *
@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "common/util.h"
-#include "restore/auth.h"
-#include "restore/auth_int.h"
+#include "net/auth.h"
+#include "net/auth_int.h"
 
 #define TOKEN "eyJ0eXAiOiJKV1QiLCJhbGciOi.SECRETTOKEN123.sig-_"
 #define SECRET "s3cr3t~Cl13nt+Value/=="

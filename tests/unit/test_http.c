@@ -1,5 +1,5 @@
 /*
- * Unit tests for the pure parts of restore/http.c: private address ranges and the proxy libcurl
+ * Unit tests for the pure parts of net/http.c: private address ranges and the proxy libcurl
  * takes from the environment (URL redaction: test_text.c).
  */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "restore/http.h"
+#include "net/http.h"
 
 static void test_private(void **state)
 {

@@ -1,9 +1,9 @@
 /*
- * The address policy of restore/http.h: which addresses count as private (--require-private,
- * --private-cidr). Pure: no libcurl here; restore/http.c applies it to every connection. URL
+ * The address policy of net/http.h: which addresses count as private (--require-private,
+ * --private-cidr). Pure: no libcurl here; net/http.c applies it to every connection. URL
  * redaction is common/text.h's rp_url_redact().
  */
-#include "restore/http.h"
+#include "net/http.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

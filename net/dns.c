@@ -1,8 +1,8 @@
 /*
- * The resolver of restore/dns.h: libresolv reads /etc/resolv.conf and builds the query; we send
+ * The resolver of net/dns.h: libresolv reads /etc/resolv.conf and builds the query; we send
  * it over UDP ourselves (IPv4 servers) and hand the answer to formats/dnsmsg.c.
  */
-#include "restore/dns.h"
+#include "net/dns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "restore/blob.h"
+#include "net/blob.h"
 
 #include <inttypes.h>
 #include <stdio.h>

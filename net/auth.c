@@ -7,7 +7,7 @@
  * into a message; as a last guard every message this file hands back is scrubbed of the client
  * secret and the cached token. Not covered: copies that curl and jansson make internally.
  */
-#include "restore/auth.h"
+#include "net/auth.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "restore/auth_int.h"
+#include "net/auth_int.h"
 
 #define TOKEN_BODY_MAX (64 * 1024)
 #define RETRY_BASE_MS_DEFAULT 500

@@ -1,8 +1,8 @@
 /*
  * A client of Azure Key Vault and Managed HSM (docs/azure.md "Key Vault and Managed HSM"):
  * unwrapkey with a key, and reading a secret (an ADE BEK with its tags, struct rp_kv_secret from
- * formats/kvdoc.h). Requests go through restore/http.c (TLS, --cacert, --resolve,
- * --require-private) with a bearer token from restore/auth.c.
+ * formats/kvdoc.h). Requests go through net/http.c (TLS, --cacert, --resolve,
+ * --require-private) with a bearer token from net/auth.c.
  *
  * Authentication: the audience comes from the URL host (*.managedhsm.azure.net:
  * RP_AUDIENCE_HSM, anything else RP_AUDIENCE_VAULT). The first request carries a token when a
@@ -24,8 +24,8 @@
  *
  * Not thread-safe: one struct rp_kv per thread.
  */
-#ifndef RP_RESTORE_KEYVAULT_H
-#define RP_RESTORE_KEYVAULT_H
+#ifndef RP_NET_KEYVAULT_H
+#define RP_NET_KEYVAULT_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -35,8 +35,8 @@
 #include "common/err.h"
 #include "common/secret.h"
 #include "formats/kvdoc.h"
-#include "restore/auth.h"
-#include "restore/http.h"
+#include "net/auth.h"
+#include "net/http.h"
 
 struct rp_kv;
 

@@ -1,4 +1,4 @@
-#include "restore/keyvault.h"
+#include "net/keyvault.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -11,8 +11,8 @@
  * URLs passed in may carry a SAS (a secret): this layer never puts a URL into a message
  * without rp_url_redact(). Thread safety: one struct rp_http per thread.
  */
-#ifndef RP_RESTORE_HTTP_H
-#define RP_RESTORE_HTTP_H
+#ifndef RP_NET_HTTP_H
+#define RP_NET_HTTP_H
 
 #include <signal.h>
 #include <stdbool.h>

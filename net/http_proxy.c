@@ -7,7 +7,7 @@
  * and the names below it (a leading dot is ignored), case-insensitively. Pure apart from
  * getenv: no libcurl here.
  */
-#include "restore/http.h"
+#include "net/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>

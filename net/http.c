@@ -3,7 +3,7 @@
  * and the multi engine for ranged reads. Every easy handle goes through setup_easy(), so TLS
  * verification, protocol limits, --resolve pins and the private-address check apply to all.
  */
-#include "restore/http.h"
+#include "net/http.h"
 
 #include <errno.h>
 #include <pthread.h>

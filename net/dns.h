@@ -4,8 +4,8 @@
  * or to one given server, and the CNAME chain of the answer (formats/dnsmsg.h). getaddrinfo
  * hides that chain, and the chain is what tells a private endpoint's DNS from a public answer.
  */
-#ifndef RP_RESTORE_DNS_H
-#define RP_RESTORE_DNS_H
+#ifndef RP_NET_DNS_H
+#define RP_NET_DNS_H
 
 #include "common/err.h"
 #include "formats/dnsmsg.h"

@@ -1,11 +1,11 @@
 /*
- * Internal to restore/auth.c: the pure parts, exposed for tests/unit/test_auth.c.
+ * Internal to net/auth.c: the pure parts, exposed for tests/unit/test_auth.c.
  *
  * Nothing here formats a token or a secret into a message: messages name the field, the file
  * or the HTTP status only. Buffers that held a secret are wiped (explicit_bzero) before free.
  */
-#ifndef RP_RESTORE_AUTH_INT_H
-#define RP_RESTORE_AUTH_INT_H
+#ifndef RP_NET_AUTH_INT_H
+#define RP_NET_AUTH_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>

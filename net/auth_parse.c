@@ -1,8 +1,8 @@
 /*
- * The pure parts of restore/auth.c (see restore/auth_int.h): token answers and error answers
+ * The pure parts of net/auth.c (see net/auth_int.h): token answers and error answers
  * of token endpoints, bearer token files, SAS facts (rp_sas_info) and small encoders.
  */
-#include "restore/auth.h"
+#include "net/auth.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
-#include "restore/auth_int.h"
+#include "net/auth_int.h"
 
 #define ANSWER_TEXT_MAX 240
 

@@ -1,20 +1,20 @@
 /*
- * Azure Blob REST over restore/http.h (docs/azure.md "Blob reads"): properties, small ranged
+ * Azure Blob REST over net/http.h (docs/azure.md "Blob reads"): properties, small ranged
  * reads (the VHD footer, the transport-hash probe) and the page-range plan, listed lazily in
  * windows so that the first chunks move at once. Plain HTTPS servers (an nginx mirror) answer
  * the same reads; they have no page ranges, so every chunk is planned as written.
  *
  * URLs may hold a SAS: messages use the display form (rp_url_redact) only.
  */
-#ifndef RP_RESTORE_BLOB_H
-#define RP_RESTORE_BLOB_H
+#ifndef RP_NET_BLOB_H
+#define RP_NET_BLOB_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
-#include "restore/auth.h"
-#include "restore/http.h"
+#include "net/auth.h"
+#include "net/http.h"
 
 struct rp_blob {
 	struct rp_http *http;

@@ -9,15 +9,15 @@
  * put into a message. Not thread-safe: one struct rp_auth per thread (the fetch engine uses
  * it from its one transfer thread).
  */
-#ifndef RP_RESTORE_AUTH_H
-#define RP_RESTORE_AUTH_H
+#ifndef RP_NET_AUTH_H
+#define RP_NET_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
 #include "common/err.h"
-#include "restore/http.h"
+#include "net/http.h"
 
 #define RP_AUDIENCE_STORAGE "https://storage.azure.com"
 #define RP_AUDIENCE_VAULT "https://vault.azure.net"

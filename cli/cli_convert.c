@@ -13,15 +13,15 @@ struct convert_args {
 };
 
 static const struct cli_opt convert_opts[] = {
-	{"to", 0, true, "vhd|raw", "output format (default vhd: fixed, a whole number of MiB)"},
-	{"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
-	{"ignore-checksums", 0, false, NULL, "read past checksum errors"},
-	{"force", 'f', false, NULL, "replace OUT if it exists"},
-	{"threads", 0, true, "N", "worker threads (default: number of cores)"},
-	{"no-sync", 0, false, NULL, "do not flush OUT to disk before the rename (not crash-safe)"},
-	{"quiet", 'q', false, NULL, "no progress on the terminal"},
-	{"json", 0, false, NULL, "print a JSON report on stdout"},
-	{0},
+    {"to", 0, true, "vhd|raw", "output format (default vhd: fixed, a whole number of MiB)"},
+    {"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
+    {"ignore-checksums", 0, false, NULL, "read past checksum errors"},
+    {"force", 'f', false, NULL, "replace OUT if it exists"},
+    {"threads", 0, true, "N", "worker threads (default: number of cores)"},
+    {"no-sync", 0, false, NULL, "do not flush OUT to disk before the rename (not crash-safe)"},
+    {"quiet", 'q', false, NULL, "no progress on the terminal"},
+    {"json", 0, false, NULL, "print a JSON report on stdout"},
+    {0},
 };
 
 static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
@@ -127,12 +127,13 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_convert = {
-	.name = "convert",
-	.args = "IN OUT",
-	.summary = "convert an image (chains included) to an Azure-ready fixed VHD or raw",
-	.details = "The output is written to OUT.partial and renamed to OUT when complete. A VHD output "
-		   "has its virtual size\nrounded up to a whole MiB (zero padded); zero and "
-		   "unallocated ranges become holes.",
-	.opts = convert_opts,
-	.run = run,
+    .name = "convert",
+    .args = "IN OUT",
+    .summary = "convert an image (chains included) to an Azure-ready fixed VHD or raw",
+    .details =
+	"The output is written to OUT.partial and renamed to OUT when complete. A VHD output "
+	"has its virtual size\nrounded up to a whole MiB (zero padded); zero and "
+	"unallocated ranges become holes.",
+    .opts = convert_opts,
+    .run = run,
 };

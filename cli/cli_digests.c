@@ -14,8 +14,8 @@ int cli_parse_digests(const struct cli_cmd *cmd, const char *arg, unsigned *mask
 		enum rp_digest_alg alg;
 
 		if (n == 0 || n >= sizeof(name))
-			return cli_usage(cmd, "--digests takes a list of sha256, md5, sha1, not '%s'",
-					 arg);
+			return cli_usage(
+			    cmd, "--digests takes a list of sha256, md5, sha1, not '%s'", arg);
 		memcpy(name, p, n);
 		name[n] = '\0';
 		if (rp_digest_from_name(name, &alg, NULL) != 0)

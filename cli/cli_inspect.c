@@ -9,10 +9,10 @@ struct inspect_args {
 };
 
 static const struct cli_opt inspect_opts[] = {
-	{"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
-	{"ignore-checksums", 0, false, NULL, "read past checksum errors (still listed)"},
-	{"json", 0, false, NULL, "print one JSON document on stdout"},
-	{0},
+    {"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
+    {"ignore-checksums", 0, false, NULL, "read past checksum errors (still listed)"},
+    {"json", 0, false, NULL, "print one JSON document on stdout"},
+    {0},
 };
 
 static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
@@ -74,12 +74,12 @@ out:
 }
 
 const struct cli_cmd cli_cmd_inspect = {
-	.name = "inspect",
-	.args = "IMAGE",
-	.summary = "show the format, structures, partitions, LUKS headers and problems of an image",
-	.details = "IMAGE is a raw disk, a VHD (fixed, dynamic, differencing) or a VHDX. Every check "
-		   "runs and every problem is listed;\nthe exit code is 3 when a problem makes the "
-		   "image unreadable.",
-	.opts = inspect_opts,
-	.run = run,
+    .name = "inspect",
+    .args = "IMAGE",
+    .summary = "show the format, structures, partitions, LUKS headers and problems of an image",
+    .details = "IMAGE is a raw disk, a VHD (fixed, dynamic, differencing) or a VHDX. Every check "
+	       "runs and every problem is listed;\nthe exit code is 3 when a problem makes the "
+	       "image unreadable.",
+    .opts = inspect_opts,
+    .run = run,
 };

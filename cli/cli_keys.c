@@ -6,8 +6,7 @@
 #include "formats/image.h"
 #include "verify/luks.h"
 
-int cli_kek_arg(const struct cli_cmd *cmd, struct rp_key_opts *o, const char *name,
-		const char *arg)
+int cli_kek_arg(const struct cli_cmd *cmd, struct rp_key_opts *o, const char *name, const char *arg)
 {
 	(void)cmd;
 	if (strcmp(name, "kek-file") == 0)
@@ -30,7 +29,8 @@ int cli_kek_check(const struct cli_cmd *cmd, const struct rp_key_opts *o)
 	if (o->kek_pass_file && !o->kek_file)
 		return cli_usage(cmd, "--kek-pass-file goes with --kek-file");
 	if (o->kek_url && strncasecmp(o->kek_url, "https://", 8) != 0)
-		return cli_usage(cmd, "--kek-url must be an https:// Key Vault or Managed HSM key URL");
+		return cli_usage(cmd,
+				 "--kek-url must be an https:// Key Vault or Managed HSM key URL");
 	return 0;
 }
 

@@ -6,18 +6,9 @@
 #include "cli/cli_util.h"
 
 static const struct cli_cmd *const commands[] = {
-	&cli_cmd_restore,
-	&cli_cmd_preflight,
-	&cli_cmd_inspect,
-	&cli_cmd_convert,
-	&cli_cmd_seal,
-	&cli_cmd_verify,
-	&cli_cmd_rp,
-	&cli_cmd_stage,
-	&cli_cmd_upload,
-	&cli_cmd_report,
-	&cli_cmd_luks,
-	&cli_cmd_unwrap,
+    &cli_cmd_restore, &cli_cmd_preflight, &cli_cmd_inspect, &cli_cmd_convert,
+    &cli_cmd_seal,    &cli_cmd_verify,	  &cli_cmd_rp,	    &cli_cmd_stage,
+    &cli_cmd_upload,  &cli_cmd_report,	  &cli_cmd_luks,    &cli_cmd_unwrap,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -70,8 +61,10 @@ int cli_main(int argc, char **argv)
 		}
 		cmd = find(argv[2]);
 		if (!cmd) {
-			fprintf(stderr, "cvmrestore: help: unknown command '%s' (see 'cvmrestore --help')\n",
-				RP_TEXT(argv[2]));
+			fprintf(
+			    stderr,
+			    "cvmrestore: help: unknown command '%s' (see 'cvmrestore --help')\n",
+			    RP_TEXT(argv[2]));
 			return CLI_EXIT_USAGE;
 		}
 		cli_help(cmd, stdout);

@@ -96,16 +96,19 @@ int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *n
 		a->http.require_private = true;
 		/* The proxy's address would be the one checked, not the service's: say that it is
 		 * left out rather than let an operator believe traffic goes through it. */
-		if (rp_http_env_proxy("https://host.invalid/", proxy, sizeof(proxy), var, sizeof(var)))
-			fprintf(stderr,
-				"cvmrestore: %s: note: --require-private connects directly: the proxy "
-				"%s from %s is not used\n",
-				cmd->name, proxy, var);
+		if (rp_http_env_proxy("https://host.invalid/", proxy, sizeof(proxy), var,
+				      sizeof(var)))
+			fprintf(
+			    stderr,
+			    "cvmrestore: %s: note: --require-private connects directly: the proxy "
+			    "%s from %s is not used\n",
+			    cmd->name, proxy, var);
 		return 0;
 	}
 	if (strcmp(name, "private-cidr") == 0) {
 		if (a->http.private_extra_count >= RP_HTTP_MAX_CIDRS)
-			return cli_usage(cmd, "at most %d --private-cidr options", RP_HTTP_MAX_CIDRS);
+			return cli_usage(cmd, "at most %d --private-cidr options",
+					 RP_HTTP_MAX_CIDRS);
 		if (rp_cidr_parse(arg, &a->http.private_extra[a->http.private_extra_count], &err))
 			return cli_usage(cmd, "--private-cidr: %s", err.msg);
 		a->http.private_extra_count++;
@@ -174,8 +177,8 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 	rp_json_set(o, "output", out ? rp_json_new_string(RP_URL(out)) : rp_json_new_null());
 	if (out)
 		rp_json_set_str(o, "output_format", rep->output_format);
-	rp_json_set_str(o, "transport_hash", rep->encrypted ? "aes-gcm-tag"
-							     : rp_transport_hash_name(rep->th));
+	rp_json_set_str(o, "transport_hash",
+			rep->encrypted ? "aes-gcm-tag" : rp_transport_hash_name(rep->th));
 	if (rep->encrypted) {
 		struct rp_json *e = rp_json_new_object();
 
@@ -185,17 +188,20 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 		rp_json_set(e, "content_key", cli_key_info_json(&rep->cek));
 		rp_json_set(o, "client_side_encryption", e);
 	}
-	rp_json_set(o, "seal", seal_path ? rp_json_new_string(RP_URL(seal_path)) : rp_json_new_null());
+	rp_json_set(o, "seal",
+		    seal_path ? rp_json_new_string(RP_URL(seal_path)) : rp_json_new_null());
 	if (seal && strcmp(seal->source_name, rep->source) != 0)
 		rp_json_set_str(o, "seal_source", seal->source_name);
 	rp_json_set_bool(o, "resumed", rep->resumed);
-	/* What a resume relied on: every chunk the journal listed is re-checked (docs/journal.md). */
+	/* What a resume relied on: every chunk the journal listed is re-checked (docs/journal.md).
+	 */
 	rp_json_set_u64(o, "chunks_resumed_listed", rep->resume.listed);
 	rp_json_set_u64(o, "chunks_rechecked", rep->resume.rechecked);
 	rp_json_set_u64(o, "chunks_refetched", rep->resume.refetched);
 	if (rep->resume.old_journal)
-		rp_json_set_str(o, "journal_note", "the journal was written by an older version and "
-						   "is not trusted: every chunk was fetched again");
+		rp_json_set_str(o, "journal_note",
+				"the journal was written by an older version and "
+				"is not trusted: every chunk was fetched again");
 	rp_json_set_u64(o, "chunk_size", f->seal ? f->seal->chunk_size : 0);
 	rp_json_set_u64(o, "chunks", f->seal ? f->seal->chunk_count : 0);
 	rp_json_set_u64(o, "chunks_fetched", f->chunks_fetched);
@@ -230,9 +236,10 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 	rp_json_set(o, "mismatches", mm);
 	rp_json_set(o, "seconds", rp_json_new_real(rep->seconds));
 	if (rep->th == RP_TH_NONE && !rep->encrypted && !seal && rep->blob_size)
-		rp_json_set_str(o, "warning", "the server gave no per-range hash and there was no "
-					      "seal: the data was not verified (seal the disk, or "
-					      "restore from a source that gives MD5 or CRC64)");
+		rp_json_set_str(o, "warning",
+				"the server gave no per-range hash and there was no "
+				"seal: the data was not verified (seal the disk, or "
+				"restore from a source that gives MD5 or CRC64)");
 	rp_json_set_str(o, "verdict", rc == 0 ? "ok" : "failed");
 	if (error)
 		rp_json_set_str(o, "error", error);
@@ -273,8 +280,9 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 		rp_json_u64(rp_json_get(r, "chunks_resumed_listed"), &listed);
 		rp_json_u64(rp_json_get(r, "chunks_rechecked"), &rechecked);
 		rp_json_u64(rp_json_get(r, "chunks_refetched"), &refetched);
-		fprintf(f, "resume: the journal listed %llu chunks; %llu re-checked against it, %llu "
-			   "did not match and were fetched again\n",
+		fprintf(f,
+			"resume: the journal listed %llu chunks; %llu re-checked against it, %llu "
+			"did not match and were fetched again\n",
 			(unsigned long long)listed, (unsigned long long)rechecked,
 			(unsigned long long)refetched);
 	}
@@ -302,7 +310,8 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 int cli_net_check_url(const struct cli_cmd *cmd, const struct cli_net_args *a, const char *url)
 {
 	if (strncasecmp(url, "http://", 7) == 0 && !a->http.allow_http)
-		return cli_usage(cmd, "http:// sends the SAS and data in the clear; use https:// or "
-				      "add --allow-http");
+		return cli_usage(cmd,
+				 "http:// sends the SAS and data in the clear; use https:// or "
+				 "add --allow-http");
 	return 0;
 }

@@ -12,12 +12,12 @@ struct preflight_args {
 };
 
 static const struct cli_opt preflight_opts[] = {
-	{"output", 'o', true, "OUT", "where the restore would write (checks free space)"},
-	{"json", 0, false, NULL, "print one JSON document on stdout"},
-	{"dns-server", 0, true, "ADDR[:PORT]",
-	 "resolve with this DNS server (IPv4) instead of the system's resolvers"},
-	CLI_NET_OPTS,
-	{0},
+    {"output", 'o', true, "OUT", "where the restore would write (checks free space)"},
+    {"json", 0, false, NULL, "print one JSON document on stdout"},
+    {"dns-server", 0, true, "ADDR[:PORT]",
+     "resolve with this DNS server (IPv4) instead of the system's resolvers"},
+    CLI_NET_OPTS,
+    {0},
 };
 
 static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
@@ -74,17 +74,21 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		bool hint = (!c->pass || c->warn) && c->hint[0];
 
 		rp_json_set_str(e, "check", c->name);
-		rp_json_set_str(e, "result", c->skipped ? "skip"
-					     : !c->pass ? "fail"
-					     : c->warn	? "warn"
-							: "pass");
+		rp_json_set_str(e, "result",
+				c->skipped ? "skip"
+				: !c->pass ? "fail"
+				: c->warn  ? "warn"
+					   : "pass");
 		rp_json_set_str(e, "detail", c->detail);
 		if (hint)
 			rp_json_set_str(e, "hint", c->hint);
 		rp_json_append(arr, e);
 		if (!a.json)
 			printf("%-4s %-15s %s%s%s\n",
-			       c->skipped ? "SKIP" : !c->pass ? "FAIL" : c->warn ? "WARN" : "PASS",
+			       c->skipped ? "SKIP"
+			       : !c->pass ? "FAIL"
+			       : c->warn  ? "WARN"
+					  : "PASS",
 			       c->name, RP_TEXT(c->detail), hint ? " -- " : "",
 			       hint ? RP_TEXT(c->hint) : "");
 	}
@@ -103,13 +107,13 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_preflight = {
-	.name = "preflight",
-	.args = "SOURCE",
-	.summary = "check DNS, TLS, SAS, the blob, its page ranges and free space before a restore",
-	.details = "Every check runs and prints PASS, WARN or FAIL (both with a hint) or SKIP; the "
-		   "exit code is 0 only if none failed. The dns check resolves with its own resolver "
-		   "and shows the CNAME chain (a public answer is WARN, or FAIL with "
-		   "--require-private); the later checks connect to the address it found.",
-	.opts = preflight_opts,
-	.run = run,
+    .name = "preflight",
+    .args = "SOURCE",
+    .summary = "check DNS, TLS, SAS, the blob, its page ranges and free space before a restore",
+    .details = "Every check runs and prints PASS, WARN or FAIL (both with a hint) or SKIP; the "
+	       "exit code is 0 only if none failed. The dns check resolves with its own resolver "
+	       "and shows the CNAME chain (a public answer is WARN, or FAIL with "
+	       "--require-private); the later checks connect to the address it found.",
+    .opts = preflight_opts,
+    .run = run,
 };

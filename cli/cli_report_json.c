@@ -146,8 +146,8 @@ void cli_seal_claims_add(struct rp_json *obj, const struct rp_seal *seal)
 	o = rp_json_new_object();
 	for (a = 0; a < RP_DIGEST_COUNT; a++) {
 		const uint8_t *v = a == RP_DIGEST_SHA256 ? seal->sha256
-				   : a == RP_DIGEST_MD5	  ? seal->md5
-							  : seal->sha1;
+				   : a == RP_DIGEST_MD5	 ? seal->md5
+							 : seal->sha1;
 		char hex[2 * RP_DIGEST_MAX + 1];
 
 		if (!has[a])
@@ -264,7 +264,7 @@ static void add_layout(struct rp_json *disk, const struct rp_json *desc)
 	arr = rp_json_new_array();
 	for (i = 0; i < rp_json_array_size(rp_json_get(desc, "problems")); i++) {
 		const char *m = rp_json_string(
-			rp_json_get(rp_json_array_at(rp_json_get(desc, "problems"), i), "message"));
+		    rp_json_get(rp_json_array_at(rp_json_get(desc, "problems"), i), "message"));
 		if (m)
 			rp_json_append(arr, rp_json_new_string(m));
 	}
@@ -407,13 +407,16 @@ void cli_report_print(FILE *f, const struct rp_json *r)
 		cli_seal_claims_print(f, d, "  ");
 		for (k = 0; k < rp_json_array_size(rp_json_get(d, "problems")); k++)
 			fprintf(f, "  problem: %s\n",
-				RP_TEXT(rp_json_string(rp_json_array_at(rp_json_get(d, "problems"), k))));
+				RP_TEXT(rp_json_string(
+				    rp_json_array_at(rp_json_get(d, "problems"), k))));
 		if (rp_json_string(rp_json_get(d, "warning")))
-			fprintf(f, "  warning: %s\n", RP_TEXT(rp_json_string(rp_json_get(d, "warning"))));
+			fprintf(f, "  warning: %s\n",
+				RP_TEXT(rp_json_string(rp_json_get(d, "warning"))));
 		for (k = 0; k < rp_json_array_size(rs); k++)
 			fprintf(f, "  %s: %s\n",
 				rp_json_string(rp_json_get(rp_json_array_at(rs, k), "code")),
-				RP_TEXT(rp_json_string(rp_json_get(rp_json_array_at(rs, k), "message"))));
+				RP_TEXT(rp_json_string(
+				    rp_json_get(rp_json_array_at(rs, k), "message"))));
 	}
 	fprintf(f, "verdict: %s\n", rp_json_string(rp_json_get(r, "verdict")));
 }
@@ -532,11 +535,11 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 				f->mismatch_count);
 	else if (rc && error)
 		cli_disk_reason(&d,
-				f->source_changed		? "source-changed"
-				: strstr(error, "AES-GCM tag")	? "decrypt-tag"
+				f->source_changed	       ? "source-changed"
+				: strstr(error, "AES-GCM tag") ? "decrypt-tag"
 				: strstr(error, "crc64 mismatch") || strstr(error, "md5 mismatch")
-					? "transport-hash"
-					: cli_reason_for(rc),
+				    ? "transport-hash"
+				    : cli_reason_for(rc),
 				"%s", error);
 	report = cli_report_new(command, started, ended, NULL, &src, exit_code);
 	if (out) {

@@ -38,27 +38,28 @@ struct restore_args {
 };
 
 static const struct cli_opt restore_opts[] = {
-	{"output", 'o', true, "OUT", "where to write the disk"},
-	{"disk", 0, true, "NAME", "the disk of a recovery point descriptor to restore"},
-	{"all", 0, false, NULL, "every blob of a recovery point descriptor, into --out-dir"},
-	{"out-dir", 0, true, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)"},
-	{"format", 0, true, "vhd|raw", "vhd keeps the Azure fixed VHD (default for VHD blobs)"},
-	{"seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"},
-	{"digests", 0, true, "LIST", "whole-disk digests computed from the bytes: sha256,md5,sha1 "
-			"(default sha256 without a seal, none with one: the seal's are shown as "
-			"its claim)"},
-	{"force", 'f', false, NULL, "replace OUT if it exists"},
-	{"no-space-check", 0, false, NULL,
-	 "start even if the bytes to write exceed the free space where OUT goes"},
-	{"allow-outside-sources", 0, false, NULL,
-	 "let a descriptor name local files outside its folder (absolute, '..', links)"},
-	{"quiet", 'q', false, NULL, "no progress on the terminal"},
-	{"json", 0, false, NULL, "print a JSON report on stdout"},
-	{"report", 0, true, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)"},
-	CLI_NET_OPTS,
-	CLI_KEK_OPTS,
-	CLI_LUKS_OPTS,
-	{0},
+    {"output", 'o', true, "OUT", "where to write the disk"},
+    {"disk", 0, true, "NAME", "the disk of a recovery point descriptor to restore"},
+    {"all", 0, false, NULL, "every blob of a recovery point descriptor, into --out-dir"},
+    {"out-dir", 0, true, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)"},
+    {"format", 0, true, "vhd|raw", "vhd keeps the Azure fixed VHD (default for VHD blobs)"},
+    {"seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"},
+    {"digests", 0, true, "LIST",
+     "whole-disk digests computed from the bytes: sha256,md5,sha1 "
+     "(default sha256 without a seal, none with one: the seal's are shown as "
+     "its claim)"},
+    {"force", 'f', false, NULL, "replace OUT if it exists"},
+    {"no-space-check", 0, false, NULL,
+     "start even if the bytes to write exceed the free space where OUT goes"},
+    {"allow-outside-sources", 0, false, NULL,
+     "let a descriptor name local files outside its folder (absolute, '..', links)"},
+    {"quiet", 'q', false, NULL, "no progress on the terminal"},
+    {"json", 0, false, NULL, "print a JSON report on stdout"},
+    {"report", 0, true, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)"},
+    CLI_NET_OPTS,
+    CLI_KEK_OPTS,
+    CLI_LUKS_OPTS,
+    {0},
 };
 
 static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
@@ -196,7 +197,8 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.stop = &cli_stop;
 		rc = copy ? rp_cse_file_run(&o, sidecar, &rep, err) : rp_restore_run(&o, &rep, err);
 		rc = write_report(a, &rep, seal, out, label, started, rc, err);
-		report = cli_net_report(&rep, out, seal_path, seal, rc, rc ? RP_MSG(err->msg) : NULL);
+		report =
+		    cli_net_report(&rep, out, seal_path, seal, rc, rc ? RP_MSG(err->msg) : NULL);
 		rp_restore_report_release(&rep);
 	} else {
 		/* An offline copy: read through the image layer, checked against the seal. */
@@ -206,15 +208,16 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		struct rp_image *img = NULL;
 
 		memset(&cr, 0, sizeof(cr));
-		rc = a->report ? rp_err_set(err, RP_EUSAGE,
-					    "--report is for URLs and encrypted copies; for a local "
-					    "image, verify OUT --json gives the report")
-			       : rp_image_open(source, &io, &img, err);
+		rc = a->report
+			 ? rp_err_set(err, RP_EUSAGE,
+				      "--report is for URLs and encrypted copies; for a local "
+				      "image, verify OUT --json gives the report")
+			 : rp_image_open(source, &io, &img, err);
 		if (rc == 0) {
-			co.to = a->format == RP_OUT_RAW ||
-					(a->format == RP_OUT_AUTO && rp_image_format(img) == RP_IMAGE_RAW)
-				? RP_CONVERT_RAW
-				: RP_CONVERT_VHD;
+			co.to = a->format == RP_OUT_RAW || (a->format == RP_OUT_AUTO &&
+							    rp_image_format(img) == RP_IMAGE_RAW)
+				    ? RP_CONVERT_RAW
+				    : RP_CONVERT_VHD;
 			co.force = a->force;
 			co.expect = seal;
 			co.out_mode = rp_outfile_mode_like(source);
@@ -231,8 +234,8 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		rp_json_set_str(report, "output_format", co.to == RP_CONVERT_RAW ? "raw" : "vhd");
 		rp_json_set_u64(report, "virtual_size", cr.virtual_size);
 		rp_json_set_u64(report, "bytes_written", cr.bytes_written);
-		rp_json_set(report, "seal", seal_path ? rp_json_new_string(RP_URL(seal_path))
-						      : rp_json_new_null());
+		rp_json_set(report, "seal",
+			    seal_path ? rp_json_new_string(RP_URL(seal_path)) : rp_json_new_null());
 		rp_json_set_u64(report, "chunks_compared", cr.chunks_compared);
 		rp_json_set(report, "seconds", rp_json_new_real(cr.seconds));
 		rp_json_set_str(report, "verdict", rc == 0 ? "ok" : "failed");
@@ -299,8 +302,10 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 			break;
 		}
 		one = restore_one(cmd, a, src, out, override ? override : k->seal,
-				  override ? a->seal : k->seal ? "descriptor" : NULL, k->name, reports,
-				  err);
+				  override  ? a->seal
+				  : k->seal ? "descriptor"
+					    : NULL,
+				  k->name, reports, err);
 		free(src);
 		if (one) {
 			/* --all goes on with the other disks; the first failure is the error. */
@@ -441,18 +446,18 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_restore = {
-	.name = "restore",
-	.args = "SOURCE (-o OUT | --disk NAME -o OUT | --all --out-dir DIR)",
-	.summary = "restore a disk blob over HTTPS, verified as it streams, sparse and resumable",
-	.details = "SOURCE is an https:// Azure blob URL (with a SAS, or a credential option), the URL "
-		   "of any server that\nserves byte ranges, a local image (an offline copy), or a "
-		   "recovery point descriptor\n(docs/recovery-point.md). Network writes go to "
-		   "OUT.partial with a journal OUT.journal;\nrunning the same command again after a "
-		   "failure resumes it. No unverified byte reaches OUT.\nOUT.lock is held for the "
-		   "whole run: a second restore to OUT exits 4 naming its PID.\nA restore whose "
-		   "bytes do not fit in the free space is refused before it starts (exit 4;\n"
-		   "--no-space-check tries anyway). A name planted at OUT.partial is refused "
-		   "(docs/files.md).",
-	.opts = restore_opts,
-	.run = run,
+    .name = "restore",
+    .args = "SOURCE (-o OUT | --disk NAME -o OUT | --all --out-dir DIR)",
+    .summary = "restore a disk blob over HTTPS, verified as it streams, sparse and resumable",
+    .details = "SOURCE is an https:// Azure blob URL (with a SAS, or a credential option), the URL "
+	       "of any server that\nserves byte ranges, a local image (an offline copy), or a "
+	       "recovery point descriptor\n(docs/recovery-point.md). Network writes go to "
+	       "OUT.partial with a journal OUT.journal;\nrunning the same command again after a "
+	       "failure resumes it. No unverified byte reaches OUT.\nOUT.lock is held for the "
+	       "whole run: a second restore to OUT exits 4 naming its PID.\nA restore whose "
+	       "bytes do not fit in the free space is refused before it starts (exit 4;\n"
+	       "--no-space-check tries anyway). A name planted at OUT.partial is refused "
+	       "(docs/files.md).",
+    .opts = restore_opts,
+    .run = run,
 };

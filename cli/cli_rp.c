@@ -31,23 +31,23 @@ struct rp_args {
 };
 
 static const struct cli_opt rp_opts[] = {
-	{"access-json", 0, true, "[DISK=]FILE",
-	 "import: a disk (restore point) beginGetAccess answer; with --backup-config, one per disk "
-	 "restored as a managed disk, DISK its name in the config"},
-	{"backup-config", 0, true, "FILE", "import: an Azure Backup restore-disks config blob"},
-	{"output", 'o', true, "RP.json", "import: where to write the descriptor (mode 0600)"},
-	{"id", 0, true, "ID", "import: the recovery point id (default: made from the time)"},
-	{"vm-name", 0, true, "NAME", "import: the VM's name"},
-	{"os-type", 0, true, "Linux|Windows", "import: the VM's OS type"},
-	{"hyperv-generation", 0, true, "V1|V2", "import: the VM's Hyper-V generation"},
-	{"security-type", 0, true, "TYPE", "import: e.g. ConfidentialVM_DiskEncryptedWithCustomerKey"},
-	{"vm-size", 0, true, "SIZE", "import: e.g. Standard_DC2as_v5"},
-	{"location", 0, true, "REGION", "import: the Azure region"},
-	{"disk-name", 0, true, "NAME", "import (--access-json): the disk's name"},
-	{"role", 0, true, "os|data", "import (--access-json): the disk's role"},
-	{"lun", 0, true, "N", "import (--access-json): a data disk's LUN"},
-	{"json", 0, false, NULL, "show: print the descriptor as JSON (sources without query)"},
-	{0},
+    {"access-json", 0, true, "[DISK=]FILE",
+     "import: a disk (restore point) beginGetAccess answer; with --backup-config, one per disk "
+     "restored as a managed disk, DISK its name in the config"},
+    {"backup-config", 0, true, "FILE", "import: an Azure Backup restore-disks config blob"},
+    {"output", 'o', true, "RP.json", "import: where to write the descriptor (mode 0600)"},
+    {"id", 0, true, "ID", "import: the recovery point id (default: made from the time)"},
+    {"vm-name", 0, true, "NAME", "import: the VM's name"},
+    {"os-type", 0, true, "Linux|Windows", "import: the VM's OS type"},
+    {"hyperv-generation", 0, true, "V1|V2", "import: the VM's Hyper-V generation"},
+    {"security-type", 0, true, "TYPE", "import: e.g. ConfidentialVM_DiskEncryptedWithCustomerKey"},
+    {"vm-size", 0, true, "SIZE", "import: e.g. Standard_DC2as_v5"},
+    {"location", 0, true, "REGION", "import: the Azure region"},
+    {"disk-name", 0, true, "NAME", "import (--access-json): the disk's name"},
+    {"role", 0, true, "os|data", "import (--access-json): the disk's role"},
+    {"lun", 0, true, "N", "import (--access-json): a data disk's LUN"},
+    {"json", 0, false, NULL, "show: print the descriptor as JSON (sources without query)"},
+    {0},
 };
 
 static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
@@ -60,8 +60,7 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 		if (a->naccess == MAX_ACCESS)
 			return cli_usage(cmd, "at most %d --access-json options", MAX_ACCESS);
 		a->access_json[a->naccess++] = arg;
-	}
-	else if (strcmp(n, "backup-config") == 0)
+	} else if (strcmp(n, "backup-config") == 0)
 		a->backup_config = arg;
 	else if (strcmp(n, "output") == 0)
 		a->out = arg;
@@ -174,8 +173,9 @@ static int do_import(const struct cli_cmd *cmd, struct rp_args *a)
 	if (!a->naccess && !a->backup_config)
 		return cli_usage(cmd, "rp import takes --access-json FILE or --backup-config FILE");
 	if (!a->backup_config && a->naccess > 1)
-		return cli_usage(cmd, "one --access-json describes one disk: give --backup-config for "
-				      "a whole VM, or import each disk on its own");
+		return cli_usage(cmd,
+				 "one --access-json describes one disk: give --backup-config for "
+				 "a whole VM, or import each disk on its own");
 	if (!a->out)
 		return cli_usage(cmd, "rp import needs -o RP.json");
 	if (!a->vm.id) {
@@ -194,9 +194,9 @@ static int do_import(const struct cli_cmd *cmd, struct rp_args *a)
 		rc = read_file(a->backup_config ? a->backup_config : a->access_json[0], &buf, &len,
 			       &err);
 	if (rc == 0)
-		rc = a->backup_config ? rp_import_backup_config(buf, len, &a->vm, acc, a->naccess,
-								&d, &err)
-				      : rp_import_get_access((const char *)buf, len, &a->vm, &d, &err);
+		rc = a->backup_config
+			 ? rp_import_backup_config(buf, len, &a->vm, acc, a->naccess, &d, &err)
+			 : rp_import_get_access((const char *)buf, len, &a->vm, &d, &err);
 	if (buf) {
 		explicit_bzero(buf, len);
 		free(buf);
@@ -289,11 +289,11 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_rp = {
-	.name = "rp",
-	.args = "import (--access-json F | --backup-config F) -o RP.json | show RP.json",
-	.summary = "make a recovery point descriptor from Azure's documents, or show one",
-	.details = "A descriptor lists the VM's properties and its blobs (docs/recovery-point.md); "
-		   "restore and verify\ntake it as SOURCE with --disk NAME or --all.",
-	.opts = rp_opts,
-	.run = run,
+    .name = "rp",
+    .args = "import (--access-json F | --backup-config F) -o RP.json | show RP.json",
+    .summary = "make a recovery point descriptor from Azure's documents, or show one",
+    .details = "A descriptor lists the VM's properties and its blobs (docs/recovery-point.md); "
+	       "restore and verify\ntake it as SOURCE with --disk NAME or --all.",
+    .opts = rp_opts,
+    .run = run,
 };

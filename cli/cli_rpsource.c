@@ -42,8 +42,8 @@ bool cli_is_descriptor(const char *path)
 	return n > 0 && rp_image_looks_like_json(head, (size_t)n);
 }
 
-int cli_descriptor_source(const char *desc_path, const char *source, bool allow_outside,
-			  char **out, struct rp_err *err)
+int cli_descriptor_source(const char *desc_path, const char *source, bool allow_outside, char **out,
+			  struct rp_err *err)
 {
 	return rp_descriptor_local_source(desc_path, source, allow_outside, out, err);
 }

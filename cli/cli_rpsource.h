@@ -13,7 +13,7 @@ bool cli_is_descriptor(const char *path);
 
 /* A disk's source relative to the descriptor's folder, unless it is a URL, confined to that
  * folder unless allow_outside (rp_descriptor_local_source); malloc'd into *out. */
-int cli_descriptor_source(const char *desc_path, const char *source, bool allow_outside,
-			  char **out, struct rp_err *err);
+int cli_descriptor_source(const char *desc_path, const char *source, bool allow_outside, char **out,
+			  struct rp_err *err);
 
 #endif

@@ -17,15 +17,15 @@ struct seal_args {
 };
 
 static const struct cli_opt seal_opts[] = {
-	{"output", 'o', true, "SEAL.json", "where to write the seal (required)"},
-	{"chunk-size", 0, true, "SIZE", "chunk size, a multiple of 512 (default 4M)"},
-	{"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default sha256)"},
-	{"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
-	{"ignore-checksums", 0, false, NULL, "read past checksum errors"},
-	{"threads", 0, true, "N", "worker threads (default: number of cores)"},
-	{"quiet", 'q', false, NULL, "no progress on the terminal"},
-	{"json", 0, false, NULL, "print a JSON report on stdout"},
-	{0},
+    {"output", 'o', true, "SEAL.json", "where to write the seal (required)"},
+    {"chunk-size", 0, true, "SIZE", "chunk size, a multiple of 512 (default 4M)"},
+    {"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default sha256)"},
+    {"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
+    {"ignore-checksums", 0, false, NULL, "read past checksum errors"},
+    {"threads", 0, true, "N", "worker threads (default: number of cores)"},
+    {"quiet", 'q', false, NULL, "no progress on the terminal"},
+    {"json", 0, false, NULL, "print a JSON report on stdout"},
+    {0},
 };
 
 static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
@@ -42,9 +42,9 @@ static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg
 			return cli_usage(cmd, "--chunk-size: %s", err.msg);
 		if (a->chunk_size % 512 || a->chunk_size < RP_SEAL_MIN_CHUNK ||
 		    a->chunk_size > RP_SEAL_MAX_CHUNK)
-			return cli_usage(cmd,
-					 "--chunk-size must be a multiple of 512 from %u to %u bytes",
-					 RP_SEAL_MIN_CHUNK, RP_SEAL_MAX_CHUNK);
+			return cli_usage(
+			    cmd, "--chunk-size must be a multiple of 512 from %u to %u bytes",
+			    RP_SEAL_MIN_CHUNK, RP_SEAL_MAX_CHUNK);
 	} else if (strcmp(name, "digests") == 0) {
 		return cli_parse_digests(cmd, arg, &a->digests);
 	} else if (strcmp(name, "threads") == 0) {
@@ -146,11 +146,11 @@ out:
 }
 
 const struct cli_cmd cli_cmd_seal = {
-	.name = "seal",
-	.args = "SOURCE -o SEAL.json",
-	.summary = "record the chunk digests and whole-disk digests of an image (docs/seal.md)",
-	.details = "The digests are of the virtual disk's bytes, so a seal made from one copy verifies "
-		   "any other copy,\nin any supported format.",
-	.opts = seal_opts,
-	.run = run,
+    .name = "seal",
+    .args = "SOURCE -o SEAL.json",
+    .summary = "record the chunk digests and whole-disk digests of an image (docs/seal.md)",
+    .details = "The digests are of the virtual disk's bytes, so a seal made from one copy verifies "
+	       "any other copy,\nin any supported format.",
+    .opts = seal_opts,
+    .run = run,
 };

@@ -30,16 +30,16 @@ struct unwrap_args {
 };
 
 static const struct cli_opt unwrap_opts[] = {
-	{"alg", 0, true, "ALG",
-	 "RSA-OAEP, RSA-OAEP-256, RSA1_5, A128KW, A192KW, A256KW, CKM_AES_KEY_WRAP[_PAD]"},
-	CLI_KEK_OPTS,
-	{"wrapped-file", 0, true, "FILE", "the wrapped key, as raw bytes"},
-	{"wrapped-b64", 0, true, "TEXT", "the wrapped key in base64 or base64url"},
-	{"secret-url", 0, true, "URL", "an ADE BEK secret https://VAULT/secrets/NAME[/VER]"},
-	{"output", 'o', true, "KEYFILE", "new file for the key (mode 0600), or - for a pipe"},
-	{"json", 0, false, NULL, "print a JSON report (key id, algorithm, length) on stdout"},
-	CLI_CONN_OPTS,
-	{0},
+    {"alg", 0, true, "ALG",
+     "RSA-OAEP, RSA-OAEP-256, RSA1_5, A128KW, A192KW, A256KW, CKM_AES_KEY_WRAP[_PAD]"},
+    CLI_KEK_OPTS,
+    {"wrapped-file", 0, true, "FILE", "the wrapped key, as raw bytes"},
+    {"wrapped-b64", 0, true, "TEXT", "the wrapped key in base64 or base64url"},
+    {"secret-url", 0, true, "URL", "an ADE BEK secret https://VAULT/secrets/NAME[/VER]"},
+    {"output", 'o', true, "KEYFILE", "new file for the key (mode 0600), or - for a pipe"},
+    {"json", 0, false, NULL, "print a JSON report (key id, algorithm, length) on stdout"},
+    CLI_CONN_OPTS,
+    {0},
 };
 
 static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
@@ -157,7 +157,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	nsrc = !!a.wrapped_file + !!a.wrapped_b64 + !!a.secret_url;
 	if (nsrc != 1)
-		return cli_usage(cmd, "give exactly one of --wrapped-file, --wrapped-b64, --secret-url");
+		return cli_usage(cmd,
+				 "give exactly one of --wrapped-file, --wrapped-b64, --secret-url");
 	if (!a.out)
 		return cli_usage(cmd, "give -o KEYFILE (a new file) or -o - (into a pipe)");
 	if (strcmp(a.out, "-") == 0 && isatty(STDOUT_FILENO))
@@ -195,8 +196,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	} else {
 		rc = read_wrapped(&a, &wrapped, &err);
 		if (rc == 0)
-			rc = rp_keys_unwrap(&a.keys, a.alg, NULL, wrapped.p, wrapped.len, &key, &info,
-					    &err);
+			rc = rp_keys_unwrap(&a.keys, a.alg, NULL, wrapped.p, wrapped.len, &key,
+					    &info, &err);
 	}
 	if (rc == 0)
 		rc = write_key(a.out, &key, &err);
@@ -215,21 +216,21 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	if (strcmp(a.out, "-") != 0)
 		fprintf(stderr, "cvmrestore: unwrap: %zu-byte key from %s (%s, %s) written to %s\n",
 			info.len, RP_TEXT(info.kek[0] ? info.kek : info.secret),
-			info.alg[0] ? info.alg : "base64", info.kek_type[0] ? info.kek_type : "no KEK",
-			RP_PATH(a.out));
+			info.alg[0] ? info.alg : "base64",
+			info.kek_type[0] ? info.kek_type : "no KEK", RP_PATH(a.out));
 	return 0;
 }
 
 const struct cli_cmd cli_cmd_unwrap = {
-	.name = "unwrap",
-	.args = "",
-	.summary = "unwrap a disk key or an ADE BEK with a local KEK or Key Vault / Managed HSM",
-	.details = "The wrapped key comes from --wrapped-file, --wrapped-b64 or an ADE BEK secret "
-		   "(--secret-url: its tags name the KEK and algorithm unless --kek-* and --alg are "
-		   "given; the result is the passphrase bytes). The key is written to a new file "
-		   "(mode 0600) or, with -o -, into a pipe; never to a terminal. Exit 5 when the KEK "
-		   "does not unwrap the key, 2 when the algorithm does not fit the KEK. See "
-		   "docs/keys.md.",
-	.opts = unwrap_opts,
-	.run = run,
+    .name = "unwrap",
+    .args = "",
+    .summary = "unwrap a disk key or an ADE BEK with a local KEK or Key Vault / Managed HSM",
+    .details = "The wrapped key comes from --wrapped-file, --wrapped-b64 or an ADE BEK secret "
+	       "(--secret-url: its tags name the KEK and algorithm unless --kek-* and --alg are "
+	       "given; the result is the passphrase bytes). The key is written to a new file "
+	       "(mode 0600) or, with -o -, into a pipe; never to a terminal. Exit 5 when the KEK "
+	       "does not unwrap the key, 2 when the algorithm does not fit the KEK. See "
+	       "docs/keys.md.",
+    .opts = unwrap_opts,
+    .run = run,
 };

@@ -25,8 +25,7 @@ static const struct cli_opt upload_opts[] = {
     {"guest-state", 0, true, "FILE", "the guest state (_vmgs) to upload too"},
     {"guest-state-url", 0, true, "SAS_URL", "where --guest-state goes (securityDataAccessSAS)"},
     {"vm-metadata", 0, true, "FILE", "a confidential VM's metadata (_vmmd) to upload too"},
-    {"vm-metadata-url", 0, true, "SAS_URL",
-     "where --vm-metadata goes (securityMetadataAccessSAS)"},
+    {"vm-metadata-url", 0, true, "SAS_URL", "where --vm-metadata goes (securityMetadataAccessSAS)"},
     {"create", 0, false, NULL, "create (or replace) the page blob(s) at the right size"},
     {"verify-all", 0, false, NULL, "read back every chunk with data, not a sample"},
     {"seal", 0, true, "SEAL.json", "compare what is read back with this seal (4M chunks)"},
@@ -92,8 +91,9 @@ static struct rp_json *report_json(const char *image, const struct rp_upload_rep
 	rp_json_set_u64(o, "chunks_rechecked", r->chunks_rechecked);
 	rp_json_set_u64(o, "chunks_resent", r->chunks_resent);
 	if (r->journal_old)
-		rp_json_set_str(o, "journal_note", "the journal was written by an older version and "
-						   "is not trusted: the upload started over");
+		rp_json_set_str(o, "journal_note",
+				"the journal was written by an older version and "
+				"is not trusted: the upload started over");
 	rp_json_set_u64(o, "bytes_sent", r->bytes_sent);
 	rp_json_set_u64(o, "bytes_data", r->bytes_data);
 	rp_json_set_u64(o, "bytes_skipped", r->bytes_skipped);
@@ -131,13 +131,15 @@ static void print_human(FILE *f, const char *what, const struct rp_upload_report
 		r->created ? "new page blob" : "existing page blob", a,
 		r->resumed ? ", resumed" : "");
 	if (r->resumed)
-		fprintf(f,
-			"  resume: %llu chunks the journal listed re-checked against the image, %llu "
-			"changed and sent again\n",
-			(unsigned long long)r->chunks_rechecked, (unsigned long long)r->chunks_resent);
+		fprintf(
+		    f,
+		    "  resume: %llu chunks the journal listed re-checked against the image, %llu "
+		    "changed and sent again\n",
+		    (unsigned long long)r->chunks_rechecked, (unsigned long long)r->chunks_resent);
 	if (r->journal_old)
-		fprintf(f, "  note: the journal was written by an older version and is not trusted: "
-			   "the upload started over\n");
+		fprintf(f,
+			"  note: the journal was written by an older version and is not trusted: "
+			"the upload started over\n");
 	fprintf(f, "  sent %s in %llu requests (%s), skipped %s of zeros, %llu retries, %.1f s\n",
 		b, (unsigned long long)r->requests, r->hash ? r->hash : "crc64", c,
 		(unsigned long long)r->retries, r->seconds);

@@ -19,8 +19,8 @@ void cli_help(const struct cli_cmd *cmd, FILE *f)
 {
 	const struct cli_opt *o;
 
-	fprintf(f, "usage: cvmrestore %s %s%s\n\n%s\n", cmd->name, cmd->opts[0].name ? "[options] " : "",
-		cmd->args, cmd->summary);
+	fprintf(f, "usage: cvmrestore %s %s%s\n\n%s\n", cmd->name,
+		cmd->opts[0].name ? "[options] " : "", cmd->args, cmd->summary);
 	if (cmd->opts[0].name)
 		fprintf(f, "\noptions:\n");
 	for (o = cmd->opts; o->name; o++) {
@@ -37,11 +37,12 @@ void cli_help(const struct cli_cmd *cmd, FILE *f)
 	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
 	if (cmd->details)
 		fprintf(f, "\n%s\n", cmd->details);
-	fprintf(f, "\nA positional argument or a URL option's value may be @FILE (the file's first "
-		   "line), @- (the first\nline of standard input) or env:NAME (the variable's value): "
-		   "a SAS then never appears on the\ncommand line (given there, its query is "
-		   "overwritten at start). A path that starts with '@'\nor 'env:' is written ./@... "
-		   "or ./env:...\n");
+	fprintf(f,
+		"\nA positional argument or a URL option's value may be @FILE (the file's first "
+		"line), @- (the first\nline of standard input) or env:NAME (the variable's value): "
+		"a SAS then never appears on the\ncommand line (given there, its query is "
+		"overwritten at start). A path that starts with '@'\nor 'env:' is written ./@... "
+		"or ./env:...\n");
 	fprintf(f, "\nexit codes: 0 ok, 1 verification failed, 2 usage, 3 malformed input, 4 I/O, "
 		   "5 authentication, 130 interrupted (docs/exit-codes.md)\n");
 }
@@ -263,7 +264,8 @@ int cli_image_arg(const struct cli_cmd *cmd, struct cli_image_args *a, const cha
 {
 	if (strcmp(name, "parent") == 0) {
 		if (a->parent_count >= RP_IMAGE_MAX_CHAIN + 1)
-			return cli_usage(cmd, "more than %d --parent options", RP_IMAGE_MAX_CHAIN + 1);
+			return cli_usage(cmd, "more than %d --parent options",
+					 RP_IMAGE_MAX_CHAIN + 1);
 		a->parents[a->parent_count++] = arg;
 		return 0;
 	}
@@ -278,10 +280,10 @@ int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli
 		   bool keep_unreadable, struct rp_image **out)
 {
 	struct rp_image_opts o = {
-		.parents = a->parents,
-		.parent_count = a->parent_count,
-		.ignore_checksums = a->ignore_checksums,
-		.keep_unreadable = keep_unreadable,
+	    .parents = a->parents,
+	    .parent_count = a->parent_count,
+	    .ignore_checksums = a->ignore_checksums,
+	    .keep_unreadable = keep_unreadable,
 	};
 	struct rp_err err;
 
@@ -312,7 +314,8 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 	if (!p || !p->enabled || total == 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	secs = (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+	secs =
+	    (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
 	rate = secs > 0 ? (double)done / secs : 0;
 	pct = (double)done * 100.0 / (double)total;
 	bar = (int)(pct / 5);
@@ -384,31 +387,37 @@ static char *resolve_indirect(const char *cmdname, const char *v, bool *stdin_us
 	if (strncmp(v, "env:", 4) == 0) {
 		const char *e = getenv(v + 4);
 		if (!v[4] || !e || !e[0]) {
-			fprintf(stderr, "cvmrestore: %s: '%s': the environment variable is not set or "
-					"empty (see 'cvmrestore %s --help')\n",
+			fprintf(stderr,
+				"cvmrestore: %s: '%s': the environment variable is not set or "
+				"empty (see 'cvmrestore %s --help')\n",
 				cmdname, RP_TEXT(v), cmdname);
 			return NULL;
 		}
 		out = strdup(e);
 	} else if (strcmp(v, "@-") == 0) {
 		if (*stdin_used) {
-			fprintf(stderr, "cvmrestore: %s: '@-' given twice: standard input holds one value "
-					"(see 'cvmrestore %s --help')\n", cmdname, cmdname);
+			fprintf(stderr,
+				"cvmrestore: %s: '@-' given twice: standard input holds one value "
+				"(see 'cvmrestore %s --help')\n",
+				cmdname, cmdname);
 			return NULL;
 		}
 		*stdin_used = true;
 		out = read_first_line(stdin);
 		if (!out || !out[0]) {
-			fprintf(stderr, "cvmrestore: %s: '@-': standard input holds no line "
-					"(see 'cvmrestore %s --help')\n", cmdname, cmdname);
+			fprintf(stderr,
+				"cvmrestore: %s: '@-': standard input holds no line "
+				"(see 'cvmrestore %s --help')\n",
+				cmdname, cmdname);
 			free(out);
 			return NULL;
 		}
 	} else {
 		f = fopen(v + 1, "re");
 		if (!f) {
-			fprintf(stderr, "cvmrestore: %s: '%s': cannot read it: %s (a path that starts "
-					"with '@' is written './@...')\n",
+			fprintf(stderr,
+				"cvmrestore: %s: '%s': cannot read it: %s (a path that starts "
+				"with '@' is written './@...')\n",
 				cmdname, RP_TEXT(v), strerror(errno));
 			return NULL;
 		}
@@ -513,7 +522,8 @@ int cli_args_prepare(const struct cli_cmd *cmd, int argc, char **argv, char ***o
 				continue;
 			if (eq) {
 				if (takes_url(o))
-					rc = expand_one(cmd, &a[i], (size_t)(eq + 1 - w), &stdin_used);
+					rc = expand_one(cmd, &a[i], (size_t)(eq + 1 - w),
+							&stdin_used);
 			} else if (i + 1 < argc) {
 				i++;
 				if (takes_url(o))

@@ -41,9 +41,9 @@ struct cli_opt {
 
 struct cli_cmd {
 	const char *name;
-	const char *args;    /* positional arguments, e.g. "IN OUT" */
-	const char *summary; /* one line */
-	const char *details; /* paragraphs after the options, or NULL */
+	const char *args;	    /* positional arguments, e.g. "IN OUT" */
+	const char *summary;	    /* one line */
+	const char *details;	    /* paragraphs after the options, or NULL */
 	const struct cli_opt *opts; /* terminated by a zeroed entry */
 	int (*run)(const struct cli_cmd *cmd, int argc, char **argv);
 };
@@ -78,7 +78,8 @@ void cli_args_scrub(int argc, char **argv);
 int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err);
 
 /* A usage error with a pointer to --help; returns CLI_EXIT_USAGE. */
-int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Print v to stdout as one JSON document; returns 0 or CLI_EXIT_IO. */
 int cli_print_json(const struct rp_json *v);
@@ -114,7 +115,7 @@ struct cli_progress {
 	const char *label;
 	struct timespec start;
 	uint64_t last_done;
-	bool detail;       /* a network transfer: show skipped bytes and retries */
+	bool detail; /* a network transfer: show skipped bytes and retries */
 	uint64_t skipped;
 	uint64_t retries;
 };

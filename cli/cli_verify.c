@@ -20,32 +20,35 @@
 #include "restore/cse.h"
 
 static const struct cli_opt verify_opts[] = {
-	{"seal", 0, true, "SEAL.json", "compare every chunk with this seal"},
-	{"disk", 0, true, "NAME", "the disk of a recovery point descriptor (its seal is used)"},
-	{"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default: sha256 without "
-				     "a seal, none with one)"},
-	{"evidence", 0, false, NULL, "evidence digests: MD5, SHA-1 and SHA-256 of the logical disk "
-				     "(a full run)"},
-	{"hash-window", 0, true, "SIZE", "also SHA-256 per window of SIZE bytes, a multiple of 512 "
-					 "(full run)"},
-	{"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
-	{"ignore-checksums", 0, false, NULL, "read past checksum errors (still reported)"},
-	{"threads", 0, true, "N", "worker threads (default: number of cores)"},
-	CLI_VSEL_OPTS,
-	{"json", 0, false, NULL, "print the report (docs/report.md) as one JSON document"},
-	{"prometheus", 0, true, "FILE", "write node_exporter textfile metrics (atomically)"},
-	{"audit-log", 0, true, "FILE", "append one JSON line per action to FILE"},
-	{"case-id", 0, true, "TEXT", "case identifier, carried into the report and audit log"},
-	{"evidence-id", 0, true, "TEXT", "evidence item identifier"},
-	{"examiner", 0, true, "TEXT", "who ran the examination"},
-	{"notes", 0, true, "TEXT", "free text for the report"},
-	{"allow-outside-sources", 0, false, NULL,
-	 "let a descriptor name local files outside its folder (absolute, '..', links)"},
-	{"quiet", 'q', false, NULL, "no progress on the terminal"},
-	CLI_NET_OPTS,
-	CLI_KEK_OPTS,
-	CLI_LUKS_OPTS,
-	{0},
+    {"seal", 0, true, "SEAL.json", "compare every chunk with this seal"},
+    {"disk", 0, true, "NAME", "the disk of a recovery point descriptor (its seal is used)"},
+    {"digests", 0, true, "LIST",
+     "whole-disk digests: sha256,md5,sha1 (default: sha256 without "
+     "a seal, none with one)"},
+    {"evidence", 0, false, NULL,
+     "evidence digests: MD5, SHA-1 and SHA-256 of the logical disk "
+     "(a full run)"},
+    {"hash-window", 0, true, "SIZE",
+     "also SHA-256 per window of SIZE bytes, a multiple of 512 "
+     "(full run)"},
+    {"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
+    {"ignore-checksums", 0, false, NULL, "read past checksum errors (still reported)"},
+    {"threads", 0, true, "N", "worker threads (default: number of cores)"},
+    CLI_VSEL_OPTS,
+    {"json", 0, false, NULL, "print the report (docs/report.md) as one JSON document"},
+    {"prometheus", 0, true, "FILE", "write node_exporter textfile metrics (atomically)"},
+    {"audit-log", 0, true, "FILE", "append one JSON line per action to FILE"},
+    {"case-id", 0, true, "TEXT", "case identifier, carried into the report and audit log"},
+    {"evidence-id", 0, true, "TEXT", "evidence item identifier"},
+    {"examiner", 0, true, "TEXT", "who ran the examination"},
+    {"notes", 0, true, "TEXT", "free text for the report"},
+    {"allow-outside-sources", 0, false, NULL,
+     "let a descriptor name local files outside its folder (absolute, '..', links)"},
+    {"quiet", 'q', false, NULL, "no progress on the terminal"},
+    CLI_NET_OPTS,
+    CLI_KEK_OPTS,
+    CLI_LUKS_OPTS,
+    {0},
 };
 
 static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
@@ -133,12 +136,14 @@ static bool descriptor_disk(const struct cli_cmd *cmd, struct verify_args *a, co
 		return true;
 	}
 	for (i = 0; i < d->ndisks; i++)
-		if ((a->disk && strcmp(d->disks[i].name, a->disk) == 0) || (!a->disk && d->ndisks == 1))
+		if ((a->disk && strcmp(d->disks[i].name, a->disk) == 0) ||
+		    (!a->disk && d->ndisks == 1))
 			k = &d->disks[i];
 	if (!k) {
-		*rc = cli_usage(cmd, a->disk ? "the recovery point has no disk named '%s'"
-					    : "the recovery point has several disks: choose one with "
-					      "--disk NAME%s",
+		*rc = cli_usage(cmd,
+				a->disk ? "the recovery point has no disk named '%s'"
+					: "the recovery point has several disks: choose one with "
+					  "--disk NAME%s",
 				a->disk ? a->disk : "");
 		rp_descriptor_free(d);
 		return true;
@@ -179,7 +184,7 @@ static int check_args(const struct cli_cmd *cmd, struct verify_args *a)
 				      "recovery point descriptor) to compare the chunks with");
 	if (a->evidence)
 		a->digests =
-			(1u << RP_DIGEST_SHA256) | (1u << RP_DIGEST_MD5) | (1u << RP_DIGEST_SHA1);
+		    (1u << RP_DIGEST_SHA256) | (1u << RP_DIGEST_MD5) | (1u << RP_DIGEST_SHA1);
 	return 0;
 }
 
@@ -235,20 +240,19 @@ out:
 }
 
 const struct cli_cmd cli_cmd_verify = {
-	.name = "verify",
-	.args = "SOURCE",
-	.summary = "check an image: structure and digests, or every chunk against a seal",
-	.details =
-		"SOURCE is a local image, an https:// URL (the restore pipeline with nothing "
-		"written) or a recovery\npoint descriptor.\nWithout --seal: the structural checks "
-		"of inspect and the whole-disk digests.\n"
-		"With --seal: every chunk is hashed in parallel and compared; each mismatch is "
-		"reported with its\nindex, offset, length, expected and actual digest, and the "
-		"exit code is 1.\n"
-		"--sample, --rolling, --shard and --max-duration/--max-chunks check a part of the "
-		"chunks (only those\nare read or fetched); a part has no whole-disk digests. "
-		"--state FILE records which run checked\neach chunk. The report, its chunk map "
-		"and the audit log are described in docs/report.md.",
-	.opts = verify_opts,
-	.run = run,
+    .name = "verify",
+    .args = "SOURCE",
+    .summary = "check an image: structure and digests, or every chunk against a seal",
+    .details = "SOURCE is a local image, an https:// URL (the restore pipeline with nothing "
+	       "written) or a recovery\npoint descriptor.\nWithout --seal: the structural checks "
+	       "of inspect and the whole-disk digests.\n"
+	       "With --seal: every chunk is hashed in parallel and compared; each mismatch is "
+	       "reported with its\nindex, offset, length, expected and actual digest, and the "
+	       "exit code is 1.\n"
+	       "--sample, --rolling, --shard and --max-duration/--max-chunks check a part of the "
+	       "chunks (only those\nare read or fetched); a part has no whole-disk digests. "
+	       "--state FILE records which run checked\neach chunk. The report, its chunk map "
+	       "and the audit log are described in docs/report.md.",
+    .opts = verify_opts,
+    .run = run,
 };

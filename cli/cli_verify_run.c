@@ -28,8 +28,8 @@ struct vrun {
 	int code; /* the run's error (0: none), message in err */
 	struct rp_err err;
 	struct cli_vluks luks; /* the --luks-* check after the pass */
-	char display[1024]; /* the source as reported: a path, a URL without its query */
-	char url[1024];	    /* a URL's display form */
+	char display[1024];    /* the source as reported: a path, a URL without its query */
+	char url[1024];	       /* a URL's display form */
 	char etag[128];
 };
 
@@ -237,7 +237,8 @@ static int finish(struct vrun *vr)
 	/* What the data showed (exit 1) outranks a key check that could not finish. */
 	failed = d->nreasons > 0;
 	if (vr->luks.code)
-		cli_disk_reason(d, vr->luks.reason ? vr->luks.reason : cli_reason_for(vr->luks.code),
+		cli_disk_reason(d,
+				vr->luks.reason ? vr->luks.reason : cli_reason_for(vr->luks.code),
 				"%s", RP_MSG(vr->luks.err.msg));
 	if (vr->v.ready)
 		d->coverage = cli_vsel_coverage(&vr->v);
@@ -272,7 +273,8 @@ static int finish(struct vrun *vr)
 				vr->code = perr.code;
 				vr->err = perr;
 				exit_code = rp_code_exit(perr.code);
-				cli_disk_reason(d, cli_reason_for(perr.code), "%s", RP_MSG(perr.msg));
+				cli_disk_reason(d, cli_reason_for(perr.code), "%s",
+						RP_MSG(perr.msg));
 			}
 		} else {
 			output_event(vr, "prometheus", a->prometheus);
@@ -543,8 +545,9 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	if (a->img.parent_count)
 		return cli_usage(cmd, "--parent is for local images, not URLs or encrypted copies");
 	if (sidecar && cli_luks_wanted(&a->luks))
-		return cli_usage(cmd, "--luks-* with an encrypted copy: restore it, then verify the "
-				      "restored file with --luks-*");
+		return cli_usage(cmd,
+				 "--luks-* with an encrypted copy: restore it, then verify the "
+				 "restored file with --luks-*");
 	if (sidecar && partial)
 		return cli_usage(cmd, "an encrypted copy is verified whole: --sample, --rolling, "
 				      "--shard and --max-* are for images and URLs");
@@ -603,8 +606,9 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	rp_json_set_str(f, sidecar ? "path" : "url", vr.url);
 	if (sidecar)
 		rp_json_set_str(f, "metadata", sidecar);
-	rp_json_set_str(f, "how", sidecar ? "read-only (O_RDONLY|O_CLOEXEC), never written"
-					  : "HTTPS HEAD and ranged GETs with If-Match (read-only)");
+	rp_json_set_str(f, "how",
+			sidecar ? "read-only (O_RDONLY|O_CLOEXEC), never written"
+				: "HTTPS HEAD and ranged GETs with If-Match (read-only)");
 	cli_audit_event(&a->audit, "open", f);
 	do {
 		struct rp_restore_report rep;

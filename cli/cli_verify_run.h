@@ -21,15 +21,15 @@ struct verify_args {
 	struct rp_seal *preset; /* the seal of a descriptor's disk (owned until taken) */
 	const char *disk;
 	const char *descriptor; /* the descriptor's path, when SOURCE was one */
-	bool allow_outside;     /* --allow-outside-sources: its local sources may leave its folder */
+	bool allow_outside; /* --allow-outside-sources: its local sources may leave its folder */
 	char rp_id[128];
 	char disk_name[128];
 	struct cli_image_args img;
 	struct cli_net_args net;
 	struct cli_vsel_args sel;
 	struct cli_case kase;
-	struct rp_key_opts keys;      /* KEK of a client-side encrypted blob or copy */
-	struct cli_luks_args luks;    /* --luks-passphrase-file / --luks-key-file */
+	struct rp_key_opts keys;   /* KEK of a client-side encrypted blob or copy */
+	struct cli_luks_args luks; /* --luks-passphrase-file / --luks-key-file */
 	const char *seal;
 	unsigned digests;
 	bool digests_set;

@@ -22,9 +22,9 @@ int cli_vsel_arg(const struct cli_cmd *cmd, struct cli_vsel_args *a, const char 
 	if (strcmp(name, "seed") == 0) {
 		/* At most 2^53 - 1: the report carries it as a number every JSON reader keeps. */
 		if (rp_parse_u64(arg, &a->spec.seed, NULL) != 0 || a->spec.seed >= 1ull << 53)
-			return cli_usage(cmd,
-					 "--seed must be a number from 0 to 9007199254740991, not '%s'",
-					 arg);
+			return cli_usage(
+			    cmd, "--seed must be a number from 0 to 9007199254740991, not '%s'",
+			    arg);
 		a->seed_set = true;
 		return 0;
 	}

@@ -20,24 +20,31 @@ struct cli_vsel_args {
 	struct rp_select_spec spec;
 	bool seed_set;
 	const char *state;
-	uint64_t max_seconds; /* 0: none */
-	uint64_t max_chunks;  /* 0: none */
+	uint64_t max_seconds;				     /* 0: none */
+	uint64_t max_chunks;				     /* 0: none */
 	bool has_sample, has_rolling, has_shard, has_budget; /* which options were given */
 };
 
 #define CLI_VSEL_OPTS                                                                              \
-	{"sample", 0, true, "PERCENT", "check a random PERCENT of the chunks with data, plus "     \
-				       "the first and last chunks (partition tables)"},           \
-	{"seed", 0, true, "S", "seed of --sample (default: random; the report names it)"},         \
-	{"rolling", 0, true, "N/T", "run N of T: chunks with index % T == N-1; T runs check "      \
-				    "every chunk once"},                                           \
-	{"shard", 0, true, "I/N", "shard I (0..N-1) of N contiguous, disjoint ranges of chunks "   \
-				  "(with --sample: a sample of the shard)"},                       \
-	{"max-duration", 0, true, "SECONDS", "stop handing out chunks after SECONDS, least "      \
-					     "recently verified first (needs --state)"},           \
-	{"max-chunks", 0, true, "N", "check at most N chunks, least recently verified first "     \
-				     "(needs --state)"},                                           \
-	{"state", 0, true, "FILE", "record which run checked each chunk (JSON, mode 0600)"}
+	{"sample", 0, true, "PERCENT",                                                             \
+	 "check a random PERCENT of the chunks with data, plus "                                   \
+	 "the first and last chunks (partition tables)"},                                          \
+	    {"seed", 0, true, "S", "seed of --sample (default: random; the report names it)"},     \
+	    {"rolling", 0, true, "N/T",                                                            \
+	     "run N of T: chunks with index % T == N-1; T runs check "                             \
+	     "every chunk once"},                                                                  \
+	    {"shard", 0, true, "I/N",                                                              \
+	     "shard I (0..N-1) of N contiguous, disjoint ranges of chunks "                        \
+	     "(with --sample: a sample of the shard)"},                                            \
+	    {"max-duration", 0, true, "SECONDS",                                                   \
+	     "stop handing out chunks after SECONDS, least "                                       \
+	     "recently verified first (needs --state)"},                                           \
+	    {"max-chunks", 0, true, "N",                                                           \
+	     "check at most N chunks, least recently verified first "                              \
+	     "(needs --state)"},                                                                   \
+	{                                                                                          \
+		"state", 0, true, "FILE", "record which run checked each chunk (JSON, mode 0600)"  \
+	}
 
 /* Handle one of the options above; returns 1 if name is not one of them. */
 int cli_vsel_arg(const struct cli_cmd *cmd, struct cli_vsel_args *a, const char *name,
@@ -56,16 +63,16 @@ struct cli_vsel {
 	const struct rp_seal *seal; /* the sample's candidates (may be NULL); set before init */
 	uint64_t virtual_size, chunk_size, chunk_count;
 	bool ready;
-	uint8_t *map;     /* this pass's candidates */
+	uint8_t *map;	  /* this pass's candidates */
 	uint8_t *checked; /* handed out in any pass */
 	uint64_t taken;
-	uint64_t tier;    /* max-duration: the tier of this pass (rp_select_lrv_tier) */
-	bool stopped;     /* a budget ran out */
+	uint64_t tier; /* max-duration: the tier of this pass (rp_select_lrv_tier) */
+	bool stopped;  /* a budget ran out */
 	struct timespec deadline;
 	struct rp_select_state state;
 	bool have_state;
 	/* accumulated over the passes */
-	struct rp_seal *actual;             /* chunk states found */
+	struct rp_seal *actual;		     /* chunk states found */
 	struct rp_scan_mismatch *mismatches; /* sorted by index, first RP_SCAN_MAX_MISMATCHES */
 	size_t mismatch_count;
 	uint64_t passes;

@@ -18,10 +18,10 @@
 enum rp_code {
 	RP_OK = 0,
 	RP_EVERIFY = -1, /* data, a digest or a key was checked and found wrong */
-	RP_EUSAGE = -2,  /* the caller asked for something invalid */
+	RP_EUSAGE = -2,	 /* the caller asked for something invalid */
 	RP_EFORMAT = -3, /* malformed or unsupported input */
-	RP_EIO = -4,     /* I/O or network failure, out of memory */
-	RP_EAUTH = -5,   /* authentication, authorization or key access */
+	RP_EIO = -4,	 /* I/O or network failure, out of memory */
+	RP_EAUTH = -5,	 /* authentication, authorization or key access */
 	RP_EINTR = -130, /* interrupted by a signal */
 };
 
@@ -36,14 +36,14 @@ void rp_err_init(struct rp_err *err);
 
 /* Set err (if not NULL) to code and the formatted message; returns code. */
 int rp_err_set(struct rp_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prepend "<formatted>: " to the message already in err (if not NULL). */
 void rp_err_prefix(struct rp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Set err from errno value e with the context text; returns RP_EIO. */
 int rp_err_errno(struct rp_err *err, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The exit code the command line uses for a code returned by a library function. */
 int rp_code_exit(int code);

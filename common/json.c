@@ -63,8 +63,8 @@ int rp_json_parse(const char *text, size_t len, struct rp_json **out, struct rp_
 		char *near = strstr(je.text, " near ");
 		if (near)
 			*near = '\0';
-		return rp_err_set(err, RP_EFORMAT, "invalid JSON at line %d, column %d: %s", je.line,
-				  je.column, je.text);
+		return rp_err_set(err, RP_EFORMAT, "invalid JSON at line %d, column %d: %s",
+				  je.line, je.column, je.text);
 	}
 	*out = R(root);
 	return 0;

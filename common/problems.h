@@ -31,7 +31,7 @@ void rp_problems_release(struct rp_problems *p);
 
 /* Append a problem; returns 0, or RP_EIO when out of memory (the problem is then lost). */
 int rp_problems_add(struct rp_problems *p, int code, bool checksum, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Append the message and code held by err. */
 int rp_problems_add_err(struct rp_problems *p, const struct rp_err *err, bool checksum);

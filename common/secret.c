@@ -79,9 +79,10 @@ int rp_secret_read_file(const char *path, size_t max, struct rp_secret *s, struc
 	}
 	/* A regular file's size decides the buffer (small, so it stays within RLIMIT_MEMLOCK);
 	 * a pipe starts with a page and grows up to max. */
-	rc = rp_secret_alloc(s, S_ISREG(st.st_mode) && (uint64_t)st.st_size < max
-					? (size_t)st.st_size + 1
-					: (max < 4096 ? max : 4096),
+	rc = rp_secret_alloc(s,
+			     S_ISREG(st.st_mode) && (uint64_t)st.st_size < max
+				 ? (size_t)st.st_size + 1
+				 : (max < 4096 ? max : 4096),
 			     err);
 	if (rc) {
 		close(fd);
@@ -92,7 +93,8 @@ int rp_secret_read_file(const char *path, size_t max, struct rp_secret *s, struc
 		ssize_t n;
 
 		if (room == 0 && s->len < max) {
-			/* The file grew since fstat (or is a pipe): a bigger buffer, the old wiped. */
+			/* The file grew since fstat (or is a pipe): a bigger buffer, the old wiped.
+			 */
 			struct rp_secret bigger;
 
 			rc = rp_secret_alloc(&bigger, s->cap * 2 < max ? s->cap * 2 : max, err);

@@ -13,9 +13,9 @@
 #include "err.h"
 
 struct rp_secret {
-	uint8_t *p;   /* len bytes, plus one NUL after them (so text secrets are C strings) */
+	uint8_t *p; /* len bytes, plus one NUL after them (so text secrets are C strings) */
 	size_t len;
-	size_t cap;   /* bytes allocated (>= len + 1) */
+	size_t cap; /* bytes allocated (>= len + 1) */
 	bool locked;
 };
 

@@ -199,7 +199,8 @@ char *rp_text_json_harden(char *json)
 		return NULL;
 	for (i = 0; s[i]; i += n) {
 		n = next_char(s + i, &esc);
-		/* C0 controls are the writer's to escape; one byte of bad UTF-8 is left as it is. */
+		/* C0 controls are the writer's to escape; one byte of bad UTF-8 is left as it is.
+		 */
 		if (esc && (n > 1 || s[i] == 0x7f))
 			extra += 6 - n;
 	}
@@ -218,9 +219,10 @@ char *rp_text_json_harden(char *json)
 			w += n;
 			continue;
 		}
-		cp = n == 1 ? s[i] : n == 2 ? ((s[i] & 0x1fu) << 6) | (s[i + 1] & 0x3fu)
-					  : ((s[i] & 0x0fu) << 12) | ((s[i + 1] & 0x3fu) << 6) |
-						(s[i + 2] & 0x3fu);
+		cp = n == 1 ? s[i]
+		     : n == 2
+			 ? ((s[i] & 0x1fu) << 6) | (s[i + 1] & 0x3fu)
+			 : ((s[i] & 0x0fu) << 12) | ((s[i + 1] & 0x3fu) << 6) | (s[i + 2] & 0x3fu);
 		out[w++] = '\\';
 		out[w++] = 'u';
 		out[w++] = hex[(cp >> 12) & 0xf];

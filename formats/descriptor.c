@@ -729,8 +729,8 @@ int rp_descriptor_to_json(const struct rp_descriptor *d, struct rp_json **out, s
 				  str_or_null(rp_security_type_name(d->vm.security_type)));
 		rc |= rp_json_set(vm, "size", str_or_null(d->vm.size));
 		rc |= rp_json_set(vm, "location", str_or_null(d->vm.location));
-		rc |= rp_json_set(vm, "disk_encryption_set",
-				  str_or_null(d->vm.disk_encryption_set));
+		rc |=
+		    rp_json_set(vm, "disk_encryption_set", str_or_null(d->vm.disk_encryption_set));
 	}
 	rc |= rp_json_set(root, "vm", vm);
 	rc |= rp_json_set(root, "disks", rp_json_new_array());
@@ -761,7 +761,8 @@ int rp_descriptor_write(const char *path, const struct rp_descriptor *d, struct 
 
 	if (rc)
 		return rc;
-	/* 0600: the descriptor may hold SAS URLs; never through a planted name (common/outfile.h). */
+	/* 0600: the descriptor may hold SAS URLs; never through a planted name (common/outfile.h).
+	 */
 	rc = rp_json_write_file_mode(path, root, 0600, err);
 	rp_json_free(root);
 	return rc;

@@ -44,8 +44,9 @@ static int read_name(const uint8_t *m, size_t len, size_t *pos, char *out, struc
 				return rp_err_set(err, RP_EFORMAT, "dns answer: a cut pointer");
 			to = (size_t)((l & 0x3F) << 8 | m[p + 1]);
 			if (to >= limit)
-				return rp_err_set(err, RP_EFORMAT,
-						  "dns answer: a name pointer that does not point back");
+				return rp_err_set(
+				    err, RP_EFORMAT,
+				    "dns answer: a name pointer that does not point back");
 			if (!jumped)
 				end = p + 2;
 			jumped = true;
@@ -102,7 +103,8 @@ int rp_dns_parse(const uint8_t *msg, size_t len, const char *qname, struct rp_dn
 
 	memset(out, 0, sizeof(*out));
 	if (len < DNS_HDR)
-		return rp_err_set(err, RP_EFORMAT, "dns answer: %zu bytes, shorter than a header", len);
+		return rp_err_set(err, RP_EFORMAT, "dns answer: %zu bytes, shorter than a header",
+				  len);
 	if (!(msg[2] & 0x80))
 		return rp_err_set(err, RP_EFORMAT, "dns answer: not a response");
 	if (msg[2] & 0x02)

@@ -11,13 +11,13 @@
 
 #include "common/err.h"
 
-#define RP_DNS_MAX_CHAIN 8  /* names: the one asked and up to 7 CNAME targets */
+#define RP_DNS_MAX_CHAIN 8 /* names: the one asked and up to 7 CNAME targets */
 #define RP_DNS_MAX_ADDRS 8
 #define RP_DNS_NAME_MAX 256 /* a name as text, without the trailing dot, plus NUL */
 #define RP_DNS_ADDR_MAX 46  /* INET6_ADDRSTRLEN */
 
 struct rp_dns_answer {
-	int rcode; /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
+	int rcode;				       /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
 	char chain[RP_DNS_MAX_CHAIN][RP_DNS_NAME_MAX]; /* chain[0]: the name asked */
 	size_t chain_len;
 	char addrs[RP_DNS_MAX_ADDRS][RP_DNS_ADDR_MAX]; /* A and AAAA of the chain's last name */

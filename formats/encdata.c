@@ -7,14 +7,15 @@
 #include "common/base64.h"
 #include "common/json.h"
 
-static const struct rp_json *object(const struct rp_json *doc, const char *name,
-				    struct rp_err *err)
+static const struct rp_json *object(const struct rp_json *doc, const char *name, struct rp_err *err)
 {
 	const struct rp_json *v = rp_json_get(doc, name);
 
 	if (!v || !rp_json_is_object(v)) {
-		rp_err_set(err, RP_EFORMAT, "encryptiondata: member \"%s\" is missing or not an "
-					    "object", name);
+		rp_err_set(err, RP_EFORMAT,
+			   "encryptiondata: member \"%s\" is missing or not an "
+			   "object",
+			   name);
 		return NULL;
 	}
 	return v;
@@ -26,8 +27,10 @@ static const char *string(const struct rp_json *obj, const char *path, const cha
 	const char *s = rp_json_string(rp_json_get(obj, name));
 
 	if (!s)
-		rp_err_set(err, RP_EFORMAT, "encryptiondata: member \"%s%s\" is missing or not a "
-					    "string", path, name);
+		rp_err_set(err, RP_EFORMAT,
+			   "encryptiondata: member \"%s%s\" is missing or not a "
+			   "string",
+			   path, name);
 	return s;
 }
 
@@ -36,8 +39,9 @@ static int copy(char *dst, size_t dstsz, const char *src, const char *name, stru
 	size_t i, n = strlen(src);
 
 	if (n == 0 || n >= dstsz)
-		return rp_err_set(err, RP_EFORMAT, "encryptiondata: \"%s\" has %zu bytes (1 to %zu)",
-				  name, n, dstsz - 1);
+		return rp_err_set(err, RP_EFORMAT,
+				  "encryptiondata: \"%s\" has %zu bytes (1 to %zu)", name, n,
+				  dstsz - 1);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)src[i] < 0x20 || src[i] == 0x7f)
 			return rp_err_set(err, RP_EFORMAT,
@@ -82,8 +86,9 @@ int rp_encdata_parse(const char *text, size_t len, struct rp_encdata *out, struc
 	if (!(s = string(agent, "EncryptionAgent.", "EncryptionAlgorithm", err)))
 		goto out;
 	if (strcmp(s, "AES_GCM_256") != 0) {
-		rp_err_set(err, RP_EFORMAT,
-			   "encryptiondata: EncryptionAgent.EncryptionAlgorithm is not AES_GCM_256");
+		rp_err_set(
+		    err, RP_EFORMAT,
+		    "encryptiondata: EncryptionAgent.EncryptionAlgorithm is not AES_GCM_256");
 		goto out;
 	}
 	if (!(s = string(doc, "", "EncryptionMode", err)))
@@ -118,10 +123,11 @@ int rp_encdata_parse(const char *text, size_t len, struct rp_encdata *out, struc
 		goto out;
 	if (rp_json_u64(rp_json_get(region, "DataLength"), &out->region_len) != 0 ||
 	    out->region_len == 0 || out->region_len > RP_ENCDATA_MAX_REGION) {
-		rp_err_set(err, RP_EFORMAT,
-			   "encryptiondata: EncryptedRegionInfo.DataLength must be an integer from 1 "
-			   "to %u",
-			   RP_ENCDATA_MAX_REGION);
+		rp_err_set(
+		    err, RP_EFORMAT,
+		    "encryptiondata: EncryptedRegionInfo.DataLength must be an integer from 1 "
+		    "to %u",
+		    RP_ENCDATA_MAX_REGION);
 		goto out;
 	}
 	if (rp_json_u64(rp_json_get(region, "NonceLength"), &nonce) != 0 ||
@@ -145,10 +151,11 @@ int rp_encdata_plain_size(const struct rp_encdata *ed, uint64_t stored, uint64_t
 	*plain = 0;
 	if (last) {
 		if (last <= RP_ENCDATA_OVERHEAD)
-			return rp_err_set(err, RP_EFORMAT,
-					  "the encrypted blob's last region holds %llu bytes: too "
-					  "short for a nonce, data and a tag (the blob is truncated?)",
-					  (unsigned long long)last);
+			return rp_err_set(
+			    err, RP_EFORMAT,
+			    "the encrypted blob's last region holds %llu bytes: too "
+			    "short for a nonce, data and a tag (the blob is truncated?)",
+			    (unsigned long long)last);
 		n++;
 	}
 	*plain = stored - n * RP_ENCDATA_OVERHEAD;
@@ -162,10 +169,11 @@ int rp_encdata_check_cek(const struct rp_encdata *ed, const uint8_t *cek, size_t
 
 	memcpy(want, ed->protocol, strlen(ed->protocol));
 	if (len != RP_ENCDATA_CEK_PREFIX + RP_ENCDATA_CEK_LEN)
-		return rp_err_set(err, RP_EVERIFY,
-				  "the unwrapped content key has %zu bytes, not %d: the wrapped key "
-				  "or its metadata was tampered with",
-				  len, RP_ENCDATA_CEK_PREFIX + RP_ENCDATA_CEK_LEN);
+		return rp_err_set(
+		    err, RP_EVERIFY,
+		    "the unwrapped content key has %zu bytes, not %d: the wrapped key "
+		    "or its metadata was tampered with",
+		    len, RP_ENCDATA_CEK_PREFIX + RP_ENCDATA_CEK_LEN);
 	if (memcmp(cek, want, sizeof(want)) != 0)
 		return rp_err_set(err, RP_EVERIFY,
 				  "the unwrapped content key does not start with the protocol "

@@ -27,9 +27,9 @@
 #define RP_ENCDATA_CEK_LEN 32
 
 struct rp_encdata {
-	char protocol[8];    /* "2.0" or "2.1" */
-	char key_id[512];    /* WrappedContentKey.KeyId: the KEK that wrapped it */
-	char wrap_alg[32];   /* WrappedContentKey.Algorithm, e.g. "RSA-OAEP" or "A256KW" */
+	char protocol[8];  /* "2.0" or "2.1" */
+	char key_id[512];  /* WrappedContentKey.KeyId: the KEK that wrapped it */
+	char wrap_alg[32]; /* WrappedContentKey.Algorithm, e.g. "RSA-OAEP" or "A256KW" */
 	uint8_t wrapped[RP_ENCDATA_MAX_WRAPPED];
 	size_t wrapped_len;
 	uint64_t region_len; /* EncryptedRegionInfo.DataLength */

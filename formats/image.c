@@ -28,16 +28,14 @@ int image_problem(struct rp_image *img, bool fatal, bool checksum, const struct 
 	return 0;
 }
 
-int image_pread(const struct rp_image *img, void *buf, size_t len, uint64_t off,
-		struct rp_err *err)
+int image_pread(const struct rp_image *img, void *buf, size_t len, uint64_t off, struct rp_err *err)
 {
 	uint8_t *p = buf;
 
 	if (off > img->file_size || len > img->file_size - off)
-		return rp_err_set(err, RP_EFORMAT,
-				  "%zu bytes at 0x%llx lie past the end of '%s' (%llu bytes)", len,
-				  (unsigned long long)off, img->path,
-				  (unsigned long long)img->file_size);
+		return rp_err_set(
+		    err, RP_EFORMAT, "%zu bytes at 0x%llx lie past the end of '%s' (%llu bytes)",
+		    len, (unsigned long long)off, img->path, (unsigned long long)img->file_size);
 	if (img->src)
 		return img->src->read(img->src->ctx, buf, len, off, err);
 	while (len > 0) {
@@ -147,7 +145,7 @@ static int detect(struct rp_image *img, bool *refused, struct rp_err *err)
 	if (img->file_size >= 512) {
 		if (memcmp(tail, "conectix", 8) == 0 ||
 		    (named && (has_ext(img->path, ".vhd") || (memcmp(head, "conectix", 8) == 0 &&
-							       memcmp(tail, "conectix", 8) != 0)))) {
+							      memcmp(tail, "conectix", 8) != 0)))) {
 			rp_err_init(&e);
 			/* Parse with checksums ignored so that every other check still runs; a bad
 			 * checksum is recorded as a problem of its own. */
@@ -158,9 +156,10 @@ static int detect(struct rp_image *img, bool *refused, struct rp_err *err)
 				return rp_err_set(err, e.code, "%s", e.msg);
 			}
 			img->has_footer = true;
-			img->format = img->footer.disk_type == VHD_TYPE_FIXED     ? RP_IMAGE_VHD_FIXED
-				      : img->footer.disk_type == VHD_TYPE_DYNAMIC ? RP_IMAGE_VHD_DYNAMIC
-										  : RP_IMAGE_VHD_DIFF;
+			img->format = img->footer.disk_type == VHD_TYPE_FIXED ? RP_IMAGE_VHD_FIXED
+				      : img->footer.disk_type == VHD_TYPE_DYNAMIC
+					  ? RP_IMAGE_VHD_DYNAMIC
+					  : RP_IMAGE_VHD_DIFF;
 			return 0;
 		}
 	}
@@ -297,8 +296,7 @@ static const char *parent_name(const struct rp_image *child)
 	return "(unnamed)";
 }
 
-int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts,
-		      struct rp_err *err)
+int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts, struct rp_err *err)
 {
 	struct rp_image_opts popts = {0};
 	const struct rp_image *desc;
@@ -329,8 +327,8 @@ int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts,
 		for (desc = child; desc; desc = desc->below) {
 			if (desc->dev == st.st_dev && desc->ino == st.st_ino) {
 				rp_err_set(&e, RP_EFORMAT,
-					   "parent loop: '%s' is already in the chain as '%s'", path,
-					   desc->path);
+					   "parent loop: '%s' is already in the chain as '%s'",
+					   path, desc->path);
 				return image_problem(child, true, false, &e);
 			}
 		}
@@ -426,9 +424,9 @@ int rp_image_read(struct rp_image *img, void *buf, size_t len, uint64_t off, str
 	if (!img->readable)
 		return rp_err_set(err, RP_EFORMAT, "'%s' is unreadable", img->path);
 	if (off > img->virtual_size || len > img->virtual_size - off)
-		return rp_err_set(err, RP_EUSAGE, "read of %zu bytes at 0x%llx is past the end (%llu)",
-				  len, (unsigned long long)off,
-				  (unsigned long long)img->virtual_size);
+		return rp_err_set(err, RP_EUSAGE,
+				  "read of %zu bytes at 0x%llx is past the end (%llu)", len,
+				  (unsigned long long)off, (unsigned long long)img->virtual_size);
 	switch (img->format) {
 	case RP_IMAGE_RAW:
 	case RP_IMAGE_VHD_FIXED:

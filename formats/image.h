@@ -35,8 +35,8 @@ enum rp_image_format {
 struct rp_image_opts {
 	const char *const *parents; /* explicit parent paths, nearest first (may be NULL) */
 	size_t parent_count;
-	bool ignore_checksums;      /* read past checksum errors (still recorded as problems) */
-	bool keep_unreadable;       /* return the image even when a problem makes it unreadable */
+	bool ignore_checksums; /* read past checksum errors (still recorded as problems) */
+	bool keep_unreadable;  /* return the image even when a problem makes it unreadable */
 };
 
 struct rp_image;

@@ -54,8 +54,8 @@ static struct rp_json *footer_obj(const struct vhd_footer *f)
 	rp_json_set(o, "geometry", g);
 	rp_json_set_str(o, "uuid", uuid);
 	rp_json_set_u64(o, "saved_state", f->saved_state);
-	rp_json_set(o, "checksum", checksum_obj(f->checksum_stored, f->checksum_computed,
-						 f->checksum_ok));
+	rp_json_set(o, "checksum",
+		    checksum_obj(f->checksum_stored, f->checksum_computed, f->checksum_ok));
 	return o;
 }
 
@@ -68,8 +68,8 @@ static struct rp_json *dyn_obj(const struct rp_image *img)
 	rp_json_set_u64(o, "table_offset", h->table_offset);
 	rp_json_set_u64(o, "max_table_entries", h->max_table_entries);
 	rp_json_set_u64(o, "block_size", h->block_size);
-	rp_json_set(o, "checksum", checksum_obj(h->checksum_stored, h->checksum_computed,
-						 h->checksum_ok));
+	rp_json_set(o, "checksum",
+		    checksum_obj(h->checksum_stored, h->checksum_computed, h->checksum_ok));
 	if (img->format == RP_IMAGE_VHD_DIFF) {
 		struct rp_json *locs = rp_json_new_array();
 		char uuid[RP_UUID_STR], t[RP_TIME_STR];
@@ -113,9 +113,9 @@ static struct rp_json *vhdx_obj(const struct rp_image *img)
 		rp_json_set_u64(h, "index", (uint64_t)i + 1);
 		rp_json_set_bool(h, "valid", x->hdr_valid[i]);
 		rp_json_set_u64(h, "sequence_number", x->hdr[i].sequence_number);
-		rp_json_set(h, "checksum", checksum_obj(x->hdr[i].checksum_stored,
-							 x->hdr[i].checksum_computed,
-							 x->hdr[i].checksum_ok));
+		rp_json_set(h, "checksum",
+			    checksum_obj(x->hdr[i].checksum_stored, x->hdr[i].checksum_computed,
+					 x->hdr[i].checksum_ok));
 		rp_guid_format_le(x->hdr[i].log_guid, guid);
 		rp_json_set_str(h, "log_guid", guid);
 		rp_guid_format_le(x->hdr[i].data_write_guid, guid);
@@ -217,12 +217,14 @@ static int read_entries(struct rp_image *img, uint32_t ss, const struct pt_gpt_h
 	if (rc == 0 && pt_gpt_entries_parse(ents, elen, h, ss, 0, parts, count, &e) != 0) {
 		bool crc = strstr(e.msg, "crc") != NULL;
 
-		rp_err_prefix(&e, "GPT entries at 0x%llx", (unsigned long long)(h->entries_lba * ss));
+		rp_err_prefix(&e, "GPT entries at 0x%llx",
+			      (unsigned long long)(h->entries_lba * ss));
 		add_problem(img, &e, true, crc);
 		*count = 0;
 		rp_err_init(&e);
 		if (crc && img->ignore_checksums &&
-		    pt_gpt_entries_parse(ents, elen, h, ss, PT_IGNORE_CHECKSUMS, parts, count, &e) != 0)
+		    pt_gpt_entries_parse(ents, elen, h, ss, PT_IGNORE_CHECKSUMS, parts, count,
+					 &e) != 0)
 			*count = 0;
 	}
 	free(ents);
@@ -231,8 +233,8 @@ static int read_entries(struct rp_image *img, uint32_t ss, const struct pt_gpt_h
 
 /* GPT at LBA 1 (sector size ss), its entries, and the backup header at the last LBA, which is
  * used when the primary is damaged (UEFI 2.x, 5.3.2). Returns 1 if there is no GPT. */
-static int read_gpt(struct rp_image *img, uint32_t ss, struct rp_json *pt, struct pt_partition *parts,
-		    unsigned *count, struct rp_err *err)
+static int read_gpt(struct rp_image *img, uint32_t ss, struct rp_json *pt,
+		    struct pt_partition *parts, unsigned *count, struct rp_err *err)
 {
 	uint64_t last = img->virtual_size / ss - 1;
 	struct pt_gpt_header h, b;
@@ -256,9 +258,10 @@ static int read_gpt(struct rp_image *img, uint32_t ss, struct rp_json *pt, struc
 		rp_err_prefix(&e, "GPT header at 0x%x", ss);
 		add_problem(img, &e, true, false);
 	} else if (!h.header_crc_ok) {
-		rp_err_set(&e, RP_EFORMAT,
-			   "GPT header at 0x%x: header crc32 at +16: stored 0x%08x, computed 0x%08x",
-			   ss, h.header_crc_stored, h.header_crc_computed);
+		rp_err_set(
+		    &e, RP_EFORMAT,
+		    "GPT header at 0x%x: header crc32 at +16: stored 0x%08x, computed 0x%08x", ss,
+		    h.header_crc_stored, h.header_crc_computed);
 		add_problem(img, &e, true, true);
 	}
 	primary_ok = rc == 0 && (h.header_crc_ok || img->ignore_checksums);
@@ -272,10 +275,11 @@ static int read_gpt(struct rp_image *img, uint32_t ss, struct rp_json *pt, struc
 			rp_err_set(&e, RP_EFORMAT, "no backup GPT header at LBA %llu",
 				   (unsigned long long)(primary_ok ? h.backup_lba : last));
 		else if (rc == 0)
-			rp_err_set(&e, RP_EFORMAT,
-				   "backup GPT header: header crc32 at +16: stored 0x%08x, computed "
-				   "0x%08x",
-				   b.header_crc_stored, b.header_crc_computed);
+			rp_err_set(
+			    &e, RP_EFORMAT,
+			    "backup GPT header: header crc32 at +16: stored 0x%08x, computed "
+			    "0x%08x",
+			    b.header_crc_stored, b.header_crc_computed);
 		else
 			rp_err_prefix(&e, "backup GPT header");
 		add_problem(img, &e, false, rc == 0);
@@ -297,8 +301,8 @@ static int read_gpt(struct rp_image *img, uint32_t ss, struct rp_json *pt, struc
 	rp_guid_format_le(use->disk_guid, guid);
 	rp_json_set_str(pt, "disk_guid", guid);
 	rp_json_set_u64(pt, "sector_size", ss);
-	rp_json_set(pt, "header_crc", checksum_obj(h.header_crc_stored, h.header_crc_computed,
-						    h.header_crc_ok));
+	rp_json_set(pt, "header_crc",
+		    checksum_obj(h.header_crc_stored, h.header_crc_computed, h.header_crc_ok));
 	rp_json_set_str(pt, "header_used", primary_ok ? "primary" : "backup");
 	rp_json_set_bool(pt, "backup_header_ok", backup_ok);
 	arr = rp_json_new_array();
@@ -315,8 +319,8 @@ static struct rp_json *luks_obj(const struct luks_probe *l, int partition, uint6
 {
 	struct rp_json *o = rp_json_new_object();
 
-	rp_json_set(o, "partition", partition > 0 ? rp_json_new_u64((uint64_t)partition)
-						  : rp_json_new_null());
+	rp_json_set(o, "partition",
+		    partition > 0 ? rp_json_new_u64((uint64_t)partition) : rp_json_new_null());
 	rp_json_set_u64(o, "offset", offset);
 	rp_json_set_u64(o, "version", l->version);
 	rp_json_set_str(o, "uuid", l->uuid);

@@ -56,7 +56,7 @@ struct rp_image {
 	char locator[VHD_PARENT_LOCATORS][1024];
 	struct rp_image *parent;
 	const struct rp_image *below; /* the image this one is the parent of (not owned) */
-	unsigned depth;               /* 0 for the image opened by the user */
+	unsigned depth;		      /* 0 for the image opened by the user */
 
 	struct image_vhdx vhdx;
 };
@@ -85,7 +85,6 @@ int image_vhdx_extent(struct rp_image *img, uint64_t off, bool *allocated, uint6
 void image_vhdx_release(struct rp_image *img);
 
 /* Open a parent for a differencing image: the next path of opts, checked against the child. */
-int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts,
-		      struct rp_err *err);
+int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts, struct rp_err *err);
 
 #endif

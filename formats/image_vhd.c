@@ -17,11 +17,10 @@
 
 #define LOCATOR_MAX_DATA (64u * 1024)
 
-static int problem(struct rp_image *img, bool fatal, bool checksum, int code, const char *fmt,
-		   ...) __attribute__((format(printf, 5, 6)));
+static int problem(struct rp_image *img, bool fatal, bool checksum, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static int problem(struct rp_image *img, bool fatal, bool checksum, int code, const char *fmt,
-		   ...)
+static int problem(struct rp_image *img, bool fatal, bool checksum, int code, const char *fmt, ...)
 {
 	struct rp_err e;
 	va_list ap;
@@ -42,7 +41,8 @@ static int open_fixed(struct rp_image *img)
 		return problem(img, true, false, RP_EFORMAT,
 			       "vhd footer at 0x%llx: current size at +48 is %llu bytes but the "
 			       "file holds only %llu bytes of data (truncated?)",
-			       (unsigned long long)data, (unsigned long long)img->footer.current_size,
+			       (unsigned long long)data,
+			       (unsigned long long)img->footer.current_size,
 			       (unsigned long long)data);
 	if (img->footer.current_size < data)
 		problem(img, false, false, RP_OK,
@@ -95,9 +95,8 @@ static int check_parent(struct rp_image *img)
 	char want[RP_UUID_STR], got[RP_UUID_STR];
 
 	if (!p->has_footer)
-		return problem(img, true, false, RP_EFORMAT,
-			       "parent '%s' is a %s image, not a VHD", p->path,
-			       rp_image_format_name(p));
+		return problem(img, true, false, RP_EFORMAT, "parent '%s' is a %s image, not a VHD",
+			       p->path, rp_image_format_name(p));
 	rp_uuid_format_be(img->dyn.parent_uuid, want);
 	rp_uuid_format_be(p->footer.uuid, got);
 	if (memcmp(img->dyn.parent_uuid, p->footer.uuid, 16) != 0)
@@ -118,8 +117,7 @@ static int check_parent(struct rp_image *img)
 	return 0;
 }
 
-static int open_dynamic(struct rp_image *img, const struct rp_image_opts *opts,
-			struct rp_err *err)
+static int open_dynamic(struct rp_image *img, const struct rp_image_opts *opts, struct rp_err *err)
 {
 	uint64_t footer_at = img->file_size - VHD_FOOTER_SIZE;
 	uint8_t hdr[VHD_DYN_HEADER_SIZE], copy[VHD_FOOTER_SIZE], tail[VHD_FOOTER_SIZE];
@@ -277,8 +275,7 @@ static int read_in_block(struct rp_image *img, uint64_t blk, uint64_t in, uint8_
 	return 0;
 }
 
-int image_vhd_read(struct rp_image *img, uint8_t *buf, size_t len, uint64_t off,
-		   struct rp_err *err)
+int image_vhd_read(struct rp_image *img, uint8_t *buf, size_t len, uint64_t off, struct rp_err *err)
 {
 	uint64_t bs = img->dyn.block_size;
 

@@ -20,7 +20,7 @@
 #define CROSSCHECK_SPAN (1u << 20)
 
 static int problem(struct rp_image *img, bool fatal, bool checksum, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int problem(struct rp_image *img, bool fatal, bool checksum, const char *fmt, ...)
 {
@@ -67,7 +67,8 @@ static int read_headers(struct rp_image *img, struct rp_err *err)
 			problem(img, !other_ok, true,
 				"vhdx header %d at 0x%x: checksum at +4: stored 0x%08x, computed "
 				"0x%08x",
-				i + 1, at[i], x->hdr[i].checksum_stored, x->hdr[i].checksum_computed);
+				i + 1, at[i], x->hdr[i].checksum_stored,
+				x->hdr[i].checksum_computed);
 	}
 	rp_err_init(&e[0]);
 	rc = vhdx_header_current(&x->hdr[0], x->hdr_valid[0], &x->hdr[1], x->hdr_valid[1], &e[0]);
@@ -191,12 +192,12 @@ static int read_bat(struct rp_image *img, struct rp_err *err)
 
 	rp_err_init(&e);
 	if (entries > x->region.bat_length / 8)
-		return problem(img, true, false,
-			       "vhdx BAT region at 0x%llx: %u bytes hold fewer than the %llu entries "
-			       "a disk of %llu bytes needs",
-			       (unsigned long long)x->region.bat_offset, x->region.bat_length,
-			       (unsigned long long)entries,
-			       (unsigned long long)x->meta.virtual_size);
+		return problem(
+		    img, true, false,
+		    "vhdx BAT region at 0x%llx: %u bytes hold fewer than the %llu entries "
+		    "a disk of %llu bytes needs",
+		    (unsigned long long)x->region.bat_offset, x->region.bat_length,
+		    (unsigned long long)entries, (unsigned long long)x->meta.virtual_size);
 	bytes = (size_t)entries * 8;
 	x->blocks = vhdx_payload_blocks(&x->meta);
 	buf = malloc(bytes ? bytes : 1);
@@ -237,10 +238,11 @@ static int check_parent_linkage(struct rp_image *img)
 		if (strcmp(img->vhdx.meta.parent[k].key, "parent_linkage") == 0)
 			want = img->vhdx.meta.parent[k].value;
 	if (!want)
-		return problem(img, true, false,
-			       "vhdx parent locator has no parent_linkage: cannot check that '%s' is "
-			       "the parent",
-			       img->parent->path);
+		return problem(
+		    img, true, false,
+		    "vhdx parent locator has no parent_linkage: cannot check that '%s' is "
+		    "the parent",
+		    img->parent->path);
 	if (px->current < 1 || px->current > 2)
 		return problem(img, true, false, "parent '%s' has no current vhdx header",
 			       img->parent->path);
@@ -387,7 +389,8 @@ static int crosscheck_libvhdi(struct rp_image *img)
 	for (i = 0; i < n && rc == 0 && img->readable && x->vhdi; i++) {
 		uint64_t start = cand[i] * bs;
 
-		/* Known defect: libvhdi reads a ZERO block of a differencing disk from the parent. */
+		/* Known defect: libvhdi reads a ZERO block of a differencing disk from the parent.
+		 */
 		if (img->parent && vhdx_bat_state(x->bat[cand[i]]) == VHDX_PAYLOAD_ZERO)
 			continue;
 		uint64_t end = start + bs < img->virtual_size ? start + bs : img->virtual_size;
@@ -450,11 +453,11 @@ int image_vhdx_open(struct rp_image *img, const struct rp_image_opts *opts, stru
 		if (rc || !img->readable)
 			return rc;
 		if (img->parent->virtual_size != img->virtual_size)
-			return problem(img, true, false,
-				       "parent '%s' has a virtual size of %llu bytes, the child %llu",
-				       img->parent->path,
-				       (unsigned long long)img->parent->virtual_size,
-				       (unsigned long long)img->virtual_size);
+			return problem(
+			    img, true, false,
+			    "parent '%s' has a virtual size of %llu bytes, the child %llu",
+			    img->parent->path, (unsigned long long)img->parent->virtual_size,
+			    (unsigned long long)img->virtual_size);
 	}
 	return crosscheck_libvhdi(img);
 }

@@ -8,7 +8,7 @@
 #include "common/json.h"
 
 static const char *const rsa_names[RP_JWK_RSA_MEMBERS] = {"n", "e",  "d",  "p",
-								  "q", "dp", "dq", "qi"};
+							  "q", "dp", "dq", "qi"};
 
 /* Decode member name of obj into s; absent and optional: s stays empty. */
 static int member(const struct rp_json *obj, const char *name, bool required, size_t max,
@@ -75,9 +75,10 @@ int rp_jwk_parse(const char *text, size_t len, struct rp_jwk *out, struct rp_err
 		out->kty = RP_JWK_RSA;
 		for (i = 0; i < RP_JWK_RSA_MEMBERS; i++) {
 			if (i == RP_JWK_D && !rp_json_get(doc, "d")) {
-				rc = rp_err_set(err, RP_EFORMAT,
-						"jwk: the RSA key has no private exponent \"d\": a public "
-						"key cannot unwrap");
+				rc = rp_err_set(
+				    err, RP_EFORMAT,
+				    "jwk: the RSA key has no private exponent \"d\": a public "
+				    "key cannot unwrap");
 				goto out;
 			}
 			rc = member(doc, rsa_names[i], i <= RP_JWK_D, RP_JWK_MAX_RSA_BYTES,
@@ -88,17 +89,19 @@ int rp_jwk_parse(const char *text, size_t len, struct rp_jwk *out, struct rp_err
 				crt++;
 		}
 		if (crt != 0 && crt != 5) {
-			rc = rp_err_set(err, RP_EFORMAT,
-					"jwk: the RSA key has %d of the 5 CRT members p, q, dp, dq, qi "
-					"(give all or none)",
-					crt);
+			rc = rp_err_set(
+			    err, RP_EFORMAT,
+			    "jwk: the RSA key has %d of the 5 CRT members p, q, dp, dq, qi "
+			    "(give all or none)",
+			    crt);
 			goto out;
 		}
 		if (out->rsa[RP_JWK_N].len < 64) {
-			rc = rp_err_set(err, RP_EFORMAT,
-					"jwk: the RSA modulus \"n\" has %zu bytes; at least 512 bits "
-					"expected",
-					out->rsa[RP_JWK_N].len);
+			rc = rp_err_set(
+			    err, RP_EFORMAT,
+			    "jwk: the RSA modulus \"n\" has %zu bytes; at least 512 bits "
+			    "expected",
+			    out->rsa[RP_JWK_N].len);
 			goto out;
 		}
 	} else if (strcmp(kty, "oct") == 0 || strcmp(kty, "oct-HSM") == 0) {
@@ -107,10 +110,11 @@ int rp_jwk_parse(const char *text, size_t len, struct rp_jwk *out, struct rp_err
 		if (rc)
 			goto out;
 		if (out->k.len != 16 && out->k.len != 24 && out->k.len != 32) {
-			rc = rp_err_set(err, RP_EFORMAT,
-					"jwk: the oct key \"k\" has %zu bytes; AES keys have 16, 24 or "
-					"32",
-					out->k.len);
+			rc = rp_err_set(
+			    err, RP_EFORMAT,
+			    "jwk: the oct key \"k\" has %zu bytes; AES keys have 16, 24 or "
+			    "32",
+			    out->k.len);
 			goto out;
 		}
 	} else {

@@ -17,14 +17,23 @@
 
 enum rp_jwk_kty { RP_JWK_RSA = 1, RP_JWK_OCT = 2 };
 
-enum rp_jwk_rsa_member { RP_JWK_N, RP_JWK_E, RP_JWK_D, RP_JWK_P, RP_JWK_Q, RP_JWK_DP,
-			 RP_JWK_DQ, RP_JWK_QI, RP_JWK_RSA_MEMBERS };
+enum rp_jwk_rsa_member {
+	RP_JWK_N,
+	RP_JWK_E,
+	RP_JWK_D,
+	RP_JWK_P,
+	RP_JWK_Q,
+	RP_JWK_DP,
+	RP_JWK_DQ,
+	RP_JWK_QI,
+	RP_JWK_RSA_MEMBERS
+};
 
 struct rp_jwk {
 	enum rp_jwk_kty kty;
-	char kid[512];                              /* "" when absent */
-	struct rp_secret rsa[RP_JWK_RSA_MEMBERS];   /* big-endian; p..qi empty unless given */
-	struct rp_secret k;                         /* oct */
+	char kid[512];				  /* "" when absent */
+	struct rp_secret rsa[RP_JWK_RSA_MEMBERS]; /* big-endian; p..qi empty unless given */
+	struct rp_secret k;			  /* oct */
 };
 
 /* Largest RSA modulus accepted (bytes): 8192 bits. */

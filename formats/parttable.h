@@ -22,20 +22,21 @@ enum pt_kind {
 };
 
 struct pt_partition {
-	unsigned index;     /* 1-based, as tools number them */
-	uint64_t first_lba; /* in sectors */
-	uint64_t last_lba;  /* inclusive */
-	uint64_t offset;    /* bytes */
-	uint64_t length;    /* bytes */
-	uint8_t mbr_type;   /* MBR only */
+	unsigned index;	       /* 1-based, as tools number them */
+	uint64_t first_lba;    /* in sectors */
+	uint64_t last_lba;     /* inclusive */
+	uint64_t offset;       /* bytes */
+	uint64_t length;       /* bytes */
+	uint8_t mbr_type;      /* MBR only */
 	uint8_t type_guid[16]; /* GPT only, as stored */
 	uint8_t part_guid[16]; /* GPT only, as stored */
 	uint64_t attributes;
-	char name[109];     /* GPT name (36 UTF-16LE units) as UTF-8 */
+	char name[109];	       /* GPT name (36 UTF-16LE units) as UTF-8 */
 	const char *type_name; /* a well-known name for the type, or "unknown" */
 };
 
-/* The MBR at LBA 0 (512 bytes): signature 0x55AA; a protective MBR (type 0xEE) is reported as such. */
+/* The MBR at LBA 0 (512 bytes): signature 0x55AA; a protective MBR (type 0xEE) is reported as such.
+ */
 struct pt_mbr {
 	bool valid;
 	bool protective;
@@ -74,9 +75,8 @@ enum pt_flags {
  * 1.0, header size in [92, sector], CRC-32 of the header, entry size a multiple of 128 and at
  * most 4096, entry count at most 4096, entries array and usable range inside disk_sectors.
  */
-int pt_gpt_header_parse(const uint8_t *buf, size_t len, uint32_t sector_size,
-			uint64_t disk_sectors, unsigned flags, struct pt_gpt_header *out,
-			struct rp_err *err);
+int pt_gpt_header_parse(const uint8_t *buf, size_t len, uint32_t sector_size, uint64_t disk_sectors,
+			unsigned flags, struct pt_gpt_header *out, struct rp_err *err);
 
 /*
  * Parse the partition entries array (entry_count * entry_size bytes in buf) of header h:
@@ -95,8 +95,8 @@ const char *pt_gpt_type_name(const uint8_t type_guid[16]);
 struct luks_probe {
 	unsigned version; /* 1 or 2 */
 	char uuid[41];
-	char label[49];   /* LUKS2 only */
-	char cipher[65];  /* LUKS1: cipher-mode from the header; LUKS2: empty (it lives in JSON) */
+	char label[49];	   /* LUKS2 only */
+	char cipher[65];   /* LUKS1: cipher-mode from the header; LUKS2: empty (it lives in JSON) */
 	uint64_t hdr_size; /* LUKS2 header size; LUKS1: payload offset in bytes */
 };
 

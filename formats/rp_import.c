@@ -384,8 +384,8 @@ static bool access_matches(const char *key, const char *name, const char *id,
  * disk, the access answer the caller matched to it. The OS disk's answer also gives the guest
  * state and VM metadata blobs.
  */
-static int config_disk_source(struct rp_descriptor *d, const struct rp_json *disk,
-			      const char *path, const char *name, enum rp_disk_role role, int lun,
+static int config_disk_source(struct rp_descriptor *d, const struct rp_json *disk, const char *path,
+			      const char *name, enum rp_disk_role role, int lun,
 			      struct config_access *ca, struct rp_err *err)
 {
 	struct rp_json *vhd, *managed, *answer = NULL;
@@ -418,13 +418,15 @@ static int config_disk_source(struct rp_descriptor *d, const struct rp_json *dis
 	}
 	if (uri) {
 		if (hit != ca->nacc)
-			return rp_err_set(err, RP_EUSAGE,
-					  "import: the disk '%s' was restored to the staging account "
-					  "(%s.vhd.uri): it needs no access answer",
-					  name, path);
+			return rp_err_set(
+			    err, RP_EUSAGE,
+			    "import: the disk '%s' was restored to the staging account "
+			    "(%s.vhd.uri): it needs no access answer",
+			    name, path);
 		rc = check_url(uri, BC, p, err);
 		if (!rc)
-			rc = doc_fault(rp_descriptor_add_disk(d, name, role, lun, uri, err), BC, err);
+			rc = doc_fault(rp_descriptor_add_disk(d, name, role, lun, uri, err), BC,
+				       err);
 		return rc;
 	}
 	if (!managed)
@@ -434,12 +436,14 @@ static int config_disk_source(struct rp_descriptor *d, const struct rp_json *dis
 				  "import: the disk '%s' was restored as a managed disk: grant "
 				  "access to it (az disk grant-access%s) and give the answer with "
 				  "--access-json %s=FILE",
-				  name, role == RP_DISK_OS ? " --secure-vm-guest-state-sas" : "", name);
+				  name, role == RP_DISK_OS ? " --secure-vm-guest-state-sas" : "",
+				  name);
 	ca->used[hit] = true;
 	snprintf(what, sizeof(what), GA " for the disk '%s'", name);
 	rc = parse_access(ca->acc[hit].json, ca->acc[hit].len, what, &answer, &sas, err);
 	if (!rc)
-		rc = doc_fault(rp_descriptor_add_disk(d, name, role, lun, sas.disk, err), what, err);
+		rc =
+		    doc_fault(rp_descriptor_add_disk(d, name, role, lun, sas.disk, err), what, err);
 	if (!rc && role == RP_DISK_OS && sas.data)
 		rc = doc_fault(rp_desc_blob_set(&d->guest_state, sas.data, false, 0, err), what,
 			       err);
@@ -479,9 +483,9 @@ static int config_security(const struct rp_json *root, const struct rp_json *os,
 			       "osDisk.managedDisk.securityProfile.diskEncryptionSet.id", &des_id,
 			       err);
 	if (!rc && des_id)
-		rc = copy_field(d->vm.disk_encryption_set, sizeof(d->vm.disk_encryption_set),
-				des_id, BC, "osDisk.managedDisk.securityProfile.diskEncryptionSet.id",
-				RP_EFORMAT, err);
+		rc = copy_field(
+		    d->vm.disk_encryption_set, sizeof(d->vm.disk_encryption_set), des_id, BC,
+		    "osDisk.managedDisk.securityProfile.diskEncryptionSet.id", RP_EFORMAT, err);
 	if (rc || !type)
 		return rc;
 	if (strcasecmp(type, "TrustedLaunch") == 0) {

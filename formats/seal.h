@@ -24,8 +24,8 @@
 #define RP_SEAL_MAX_CHUNK (1024u * 1024 * 1024)
 
 enum rp_chunk_state {
-	RP_CHUNK_DATA = 0,        /* has data; sha256 is its digest */
-	RP_CHUNK_ZERO = 1,        /* allocated but all zeros */
+	RP_CHUNK_DATA = 0,	  /* has data; sha256 is its digest */
+	RP_CHUNK_ZERO = 1,	  /* allocated but all zeros */
 	RP_CHUNK_UNALLOCATED = 2, /* never allocated in the source image (reads as zeros) */
 };
 
@@ -39,7 +39,7 @@ struct rp_seal {
 	char tool[64];
 	char created[32];
 	char source_name[1024]; /* path, or URL without its query */
-	char source_format[32];  /* "raw", "vhd-fixed", "vhd-dynamic", "vhd-differencing", "vhdx" */
+	char source_format[32]; /* "raw", "vhd-fixed", "vhd-dynamic", "vhd-differencing", "vhdx" */
 	uint64_t virtual_size;
 	uint64_t chunk_size;
 	uint64_t chunk_count;

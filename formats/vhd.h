@@ -117,8 +117,8 @@ struct vhd_dyn_header {
  * checksum.
  */
 int vhd_dyn_header_parse(const uint8_t *buf, size_t len, uint64_t file_size,
-			 const struct vhd_footer *footer, unsigned flags, struct vhd_dyn_header *out,
-			 struct rp_err *err);
+			 const struct vhd_footer *footer, unsigned flags,
+			 struct vhd_dyn_header *out, struct rp_err *err);
 
 /* Bytes of the sector bitmap in front of each block (rounded up to whole sectors). */
 uint32_t vhd_bitmap_size(uint32_t block_size);

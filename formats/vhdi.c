@@ -225,8 +225,8 @@ int rp_vhdi_read(struct rp_vhdi *v, void *buf, size_t len, uint64_t off, struct 
 		return rc;
 	while (len > 0) {
 		size_t n = len > (64u << 20) ? (64u << 20) : len;
-		ssize_t got = libvhdi_file_read_buffer_at_offset(v->slot[idx].file, p, n, (off64_t)off,
-								 &e);
+		ssize_t got =
+		    libvhdi_file_read_buffer_at_offset(v->slot[idx].file, p, n, (off64_t)off, &e);
 		if (got <= 0) {
 			rc = vhdi_error(err, RP_EIO, e, "read failed");
 			rp_err_prefix(err, "at 0x%llx", (unsigned long long)off);

@@ -26,12 +26,12 @@
 #define RP_AUTHORITY_DEFAULT "https://login.microsoftonline.com"
 
 struct rp_auth_opts {
-	const char *bearer_token_file; /* --bearer-token-file */
-	bool identity;                 /* --identity: managed identity through IMDS */
-	const char *imds_endpoint;     /* --imds-endpoint, NULL: RP_IMDS_DEFAULT */
+	const char *bearer_token_file;	/* --bearer-token-file */
+	bool identity;			/* --identity: managed identity through IMDS */
+	const char *imds_endpoint;	/* --imds-endpoint, NULL: RP_IMDS_DEFAULT */
 	const char *identity_client_id; /* --identity-client-id (user-assigned), or NULL */
-	bool client_credentials;       /* use AZURE_TENANT_ID/CLIENT_ID/CLIENT_SECRET */
-	const char *authority_host;    /* NULL: AZURE_AUTHORITY_HOST or RP_AUTHORITY_DEFAULT */
+	bool client_credentials;	/* use AZURE_TENANT_ID/CLIENT_ID/CLIENT_SECRET */
+	const char *authority_host;	/* NULL: AZURE_AUTHORITY_HOST or RP_AUTHORITY_DEFAULT */
 };
 
 struct rp_auth;
@@ -68,8 +68,9 @@ void rp_sas_info(const char *url, bool *has_sas, time_t *expiry, char *perms, si
 
 /*
  * The stored access policy a SAS names (si=, as written, with any character outside
- * [A-Za-z0-9._~%-] shown as '?', into id; "" and false without one). Such a SAS (managed-disk and restore-point grants use them) may carry neither sp= nor
- * se=: its permissions and expiry are in the policy, which only the service knows.
+ * [A-Za-z0-9._~%-] shown as '?', into id; "" and false without one). Such a SAS (managed-disk and
+ * restore-point grants use them) may carry neither sp= nor se=: its permissions and expiry are in
+ * the policy, which only the service knows.
  */
 bool rp_sas_policy(const char *url, char *id, size_t idsz);
 

@@ -411,8 +411,8 @@ bool rp_sas_policy(const char *url, char *id, size_t idsz)
 			 * are safe on a terminal. */
 			for (i = 3; id && i < n && k + 1 < idsz; i++)
 				id[k++] = isalnum((unsigned char)p[i]) || strchr("-._~%", p[i])
-						  ? p[i]
-						  : '?';
+					      ? p[i]
+					      : '?';
 			if (id && idsz)
 				id[k] = '\0';
 			return true;

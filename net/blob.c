@@ -70,8 +70,8 @@ bool rp_blob_judge(const char *url, const char *display, const char *etag, const
 			policy_hint(url, policy, sizeof(policy));
 			rp_err_set(err, RP_EAUTH, "%s: %s: access denied (%ld %s%s%s)%s%s%s",
 				   display, what, r->status, code, ae.message[0] ? ": " : "",
-				   ae.message, denied_code_hint(code), denied_hint ? denied_hint : "",
-				   policy);
+				   ae.message, denied_code_hint(code),
+				   denied_hint ? denied_hint : "", policy);
 		}
 		return false;
 	}
@@ -80,8 +80,9 @@ bool rp_blob_judge(const char *url, const char *display, const char *etag, const
 		return false;
 	}
 	if (r->status == 412) {
-		rp_err_set(err, RP_EIO, "%s: %s: blob changed during restore: it no longer has ETag %s "
-					"(412 %s)",
+		rp_err_set(err, RP_EIO,
+			   "%s: %s: blob changed during restore: it no longer has ETag %s "
+			   "(412 %s)",
 			   display, what, etag ? etag : "", code);
 		return false;
 	}
@@ -136,7 +137,8 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 		if (rc == RP_EAUTH || rc == RP_EINTR || (rc && rp_http_failed_for_good(b->http)))
 			break;
 		if (rc == 0) {
-			if (resp->status == ok_status || (allow_status && resp->status == allow_status))
+			if (resp->status == ok_status ||
+			    (allow_status && resp->status == allow_status))
 				break;
 			if (resp->status == 401 && b->auth && rp_auth_has_bearer(b->auth) &&
 			    attempt == 0) {
@@ -158,7 +160,8 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 		if (attempt >= b->retries)
 			break;
 		sleep_ms(wait >= 0 ? (unsigned)wait
-				   : (b->retry_base_ms ? b->retry_base_ms : 800) << (attempt < 6 ? attempt : 6));
+				   : (b->retry_base_ms ? b->retry_base_ms : 800)
+					 << (attempt < 6 ? attempt : 6));
 	}
 	return rc;
 }
@@ -220,14 +223,16 @@ int rp_blob_get_range(struct rp_blob *b, uint64_t off, size_t len, const char *h
 		if (!cr || sscanf(cr, "bytes %llu-%llu/%llu", &a, &z, &t) != 3 || a != off ||
 		    z != off + len - 1 || (b->size && t != b->size)) {
 			rp_http_response_release(resp);
-			return rp_err_set(err, RP_EIO, "%s: ranged read at 0x%" PRIx64
-						       ": Content-Range does not match what was asked",
+			return rp_err_set(err, RP_EIO,
+					  "%s: ranged read at 0x%" PRIx64
+					  ": Content-Range does not match what was asked",
 					  b->display, off);
 		}
 		if (resp->body_len != len) {
 			rp_http_response_release(resp);
-			return rp_err_set(err, RP_EIO, "%s: ranged read at 0x%" PRIx64
-						       ": %zu bytes instead of %zu",
+			return rp_err_set(err, RP_EIO,
+					  "%s: ranged read at 0x%" PRIx64
+					  ": %zu bytes instead of %zu",
 					  b->display, off, resp->body_len, len);
 		}
 		memcpy(buf, resp->body, len);
@@ -239,10 +244,10 @@ struct rp_page_plan {
 	struct rp_blob *b;
 	uint64_t size;
 	uint64_t chunk_size;
-	uint64_t window;      /* bytes per listing, a multiple of chunk_size */
-	uint64_t win_start;   /* the window listed last */
+	uint64_t window;    /* bytes per listing, a multiple of chunk_size */
+	uint64_t win_start; /* the window listed last */
 	bool listed;
-	uint8_t *bits;        /* one bit per chunk of the listed window */
+	uint8_t *bits; /* one bit per chunk of the listed window */
 	uint64_t written;
 	void (*on_range)(void *ctx, uint64_t start, uint64_t end);
 	void *on_range_ctx;
@@ -332,8 +337,8 @@ static int list_window(struct rp_page_plan *p, struct rp_err *err)
 		url = malloc(ulen);
 		if (!url)
 			return rp_err_set(err, RP_EIO, "out of memory");
-		snprintf(url, ulen, "%s%scomp=pagelist%s%s", b->url, strchr(b->url, '?') ? "&" : "?",
-			 marker[0] ? "&marker=" : "", marker);
+		snprintf(url, ulen, "%s%scomp=pagelist%s%s", b->url,
+			 strchr(b->url, '?') ? "&" : "?", marker[0] ? "&marker=" : "", marker);
 		snprintf(range, sizeof(range), "x-ms-range: bytes=%" PRIu64 "-%" PRIu64,
 			 p->win_start, end - 1);
 		/* The plan decides what is never fetched: it must describe the same blob. */
@@ -360,8 +365,8 @@ static int list_window(struct rp_page_plan *p, struct rp_err *err)
 			size_t o = 0;
 			for (; *m && o + 4 < sizeof(marker); m++) {
 				if ((*m >= 'A' && *m <= 'Z') || (*m >= 'a' && *m <= 'z') ||
-				    (*m >= '0' && *m <= '9') || *m == '-' || *m == '_' || *m == '.' ||
-				    *m == '~') {
+				    (*m >= '0' && *m <= '9') || *m == '-' || *m == '_' ||
+				    *m == '.' || *m == '~') {
 					marker[o++] = (char)*m;
 				} else {
 					marker[o++] = '%';

@@ -85,8 +85,8 @@ static ssize_t exchange(const struct sockaddr_in *ns, const unsigned char *q, in
 	return n;
 }
 
-static int ask(res_state st, const char *host, int type, const char *who,
-	       struct rp_dns_answer *out, struct rp_err *err)
+static int ask(res_state st, const char *host, int type, const char *who, struct rp_dns_answer *out,
+	       struct rp_err *err)
 {
 	unsigned char q[NS_PACKETSZ], a[8192];
 	int qlen, eno = 0, i;
@@ -126,7 +126,8 @@ int rp_dns_resolve(const char *host, const char *server, struct rp_dns_answer *o
 	st.retry = 2;
 	rc = server ? set_server(&st, server, err) : 0;
 	if (rc == 0) {
-		snprintf(who, sizeof(who), "%s%s", server ? "the DNS server " : "the system's resolver",
+		snprintf(who, sizeof(who), "%s%s",
+			 server ? "the DNS server " : "the system's resolver",
 			 server ? server : "");
 		rc = ask(&st, host, ns_t_a, who, out, err);
 		if (rc == 0 && out->addr_count == 0 && out->rcode == ns_r_noerror)

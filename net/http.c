@@ -118,9 +118,11 @@ static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist 
 	}
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, policy);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ? o->connect_timeout_s : 30L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
+			 o->connect_timeout_s ? o->connect_timeout_s : 30L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s ? o->low_speed_time_s : 60L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+			 o->low_speed_time_s ? o->low_speed_time_s : 60L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -237,7 +239,8 @@ static char *trim_dup(const char *p, size_t n)
 {
 	char *s;
 
-	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+	while (n > 0 &&
+	       (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\t'))
 		n--;
 	while (n > 0 && (*p == ' ' || *p == '\t')) {
 		p++;
@@ -317,7 +320,8 @@ static struct curl_slist *header_list(const char *const *headers, const char *x_
 	char ver[64];
 
 	*ok = false;
-	snprintf(ver, sizeof(ver), "x-ms-version: %s", x_ms_version ? x_ms_version : RP_X_MS_VERSION);
+	snprintf(ver, sizeof(ver), "x-ms-version: %s",
+		 x_ms_version ? x_ms_version : RP_X_MS_VERSION);
 	n = curl_slist_append(l, ver);
 	if (!n)
 		return NULL;
@@ -387,11 +391,10 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 			transport_error(msg, sizeof(msg), url, cc, h->errbuf, &h->policy);
 			rc = rp_err_set(err, h->policy.refused ? RP_EAUTH : RP_EIO, "%s", msg);
 			/* An untrusted certificate or a refused protocol stays so: no retry. */
-			h->permanent = cc == CURLE_PEER_FAILED_VERIFICATION ||
-				       cc == CURLE_SSL_CERTPROBLEM ||
-				       cc == CURLE_SSL_CACERT_BADFILE ||
-				       cc == CURLE_SSL_ISSUER_ERROR ||
-				       cc == CURLE_UNSUPPORTED_PROTOCOL;
+			h->permanent =
+			    cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CERTPROBLEM ||
+			    cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_ISSUER_ERROR ||
+			    cc == CURLE_UNSUPPORTED_PROTOCOL;
 		}
 		rp_http_response_release(resp);
 	}
@@ -451,8 +454,8 @@ static void share_unlock(CURL *h, curl_lock_data d, void *ud)
 	pthread_mutex_unlock(&m->share_lock[d]);
 }
 
-int rp_http_multi_new(const struct rp_http_opts *o, unsigned max_conns,
-		      struct rp_http_multi **out, struct rp_err *err)
+int rp_http_multi_new(const struct rp_http_opts *o, unsigned max_conns, struct rp_http_multi **out,
+		      struct rp_err *err)
 {
 	struct rp_http_multi *m;
 	unsigned i;
@@ -534,8 +537,7 @@ static void copy_value(char *dst, size_t dsz, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
-static bool header_is(const char *p, size_t len, const char *name, const char **value,
-		      size_t *vlen)
+static bool header_is(const char *p, size_t len, const char *name, const char **value, size_t *vlen)
 {
 	size_t n = strlen(name);
 
@@ -685,9 +687,8 @@ static void message_from_body(struct xfer *x)
 	if (!b)
 		return;
 	/* Azure's messages carry a RequestId and Time on further lines: keep the first line. */
-	copy_value(x->res.msg, sizeof(x->res.msg), a, strcspn(a, "\r\n") < (size_t)(b - a)
-								 ? strcspn(a, "\r\n")
-								 : (size_t)(b - a));
+	copy_value(x->res.msg, sizeof(x->res.msg), a,
+		   strcspn(a, "\r\n") < (size_t)(b - a) ? strcspn(a, "\r\n") : (size_t)(b - a));
 }
 
 int rp_http_multi_run(struct rp_http_multi *m, int timeout_ms, rp_http_done_fn done, void *ctx,
@@ -720,9 +721,10 @@ int rp_http_multi_run(struct rp_http_multi *m, int timeout_ms, rp_http_done_fn d
 					&x->policy);
 			x->res.code = x->policy.refused ? RP_EAUTH : RP_EIO;
 			x->res.timed_out = cc == CURLE_OPERATION_TIMEDOUT;
-			x->res.permanent = x->policy.refused || cc == CURLE_PEER_FAILED_VERIFICATION ||
-					   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM ||
-					   cc == CURLE_SSL_ISSUER_ERROR || cc == CURLE_UNSUPPORTED_PROTOCOL;
+			x->res.permanent =
+			    x->policy.refused || cc == CURLE_PEER_FAILED_VERIFICATION ||
+			    cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM ||
+			    cc == CURLE_SSL_ISSUER_ERROR || cc == CURLE_UNSUPPORTED_PROTOCOL;
 		} else if (x->res.status < 200 || x->res.status > 299) {
 			code_from_body(x);
 			message_from_body(x);

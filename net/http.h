@@ -31,21 +31,21 @@ struct rp_cidr {
 };
 
 struct rp_http_opts {
-	const char *cacert;          /* PEM bundle, or NULL for the system store */
-	bool allow_http;             /* permit http:// URLs */
+	const char *cacert;			  /* PEM bundle, or NULL for the system store */
+	bool allow_http;			  /* permit http:// URLs */
 	const char *resolve[RP_HTTP_MAX_RESOLVE]; /* "HOST:PORT:ADDR", as curl's --resolve */
 	size_t resolve_count;
-	bool require_private;        /* refuse to talk to addresses outside private ranges (and
-				      * never use a proxy: its address is not the one checked) */
-	bool no_proxy;               /* never use a proxy (IMDS: link-local, the SDKs' rule) */
+	bool require_private; /* refuse to talk to addresses outside private ranges (and
+			       * never use a proxy: its address is not the one checked) */
+	bool no_proxy;	      /* never use a proxy (IMDS: link-local, the SDKs' rule) */
 	/* When set and non-zero (a signal handler sets it), a request under way is abandoned
 	 * within a second: rp_http_request returns RP_EINTR. NULL: never. */
 	const volatile sig_atomic_t *stop;
 	struct rp_cidr private_extra[RP_HTTP_MAX_CIDRS]; /* --private-cidr additions */
 	size_t private_extra_count;
-	long connect_timeout_s;      /* 0: 30 s */
-	long low_speed_time_s;       /* abort a transfer slower than 1 KiB/s for this long; 0: 60 s */
-	const char *x_ms_version;    /* 0: RP_X_MS_VERSION */
+	long connect_timeout_s;	  /* 0: 30 s */
+	long low_speed_time_s;	  /* abort a transfer slower than 1 KiB/s for this long; 0: 60 s */
+	const char *x_ms_version; /* 0: RP_X_MS_VERSION */
 };
 
 #define RP_X_MS_VERSION "2021-08-06"
@@ -107,28 +107,28 @@ bool rp_http_failed_for_good(const struct rp_http *h);
 /* ---- parallel ranged reads (libcurl multi, driven by one thread) ---- */
 
 struct rp_http_xfer_result {
-	int code;             /* 0: an HTTP answer came (any status); else RP_EIO / RP_EAUTH */
-	bool permanent;       /* a failure no retry can mend (an untrusted certificate, say) */
-	bool timed_out;       /* the transfer's deadline (timeout_ms) passed before it completed */
+	int code;	/* 0: an HTTP answer came (any status); else RP_EIO / RP_EAUTH */
+	bool permanent; /* a failure no retry can mend (an untrusted certificate, say) */
+	bool timed_out; /* the transfer's deadline (timeout_ms) passed before it completed */
 	long status;
-	size_t received;      /* body bytes written to the caller's buffer (2xx only) */
-	bool overflow;        /* the server sent more than asked for */
+	size_t received; /* body bytes written to the caller's buffer (2xx only) */
+	bool overflow;	 /* the server sent more than asked for */
 	char etag[128];
 	char last_modified[64];
-	char crc64[32];       /* x-ms-content-crc64 */
-	char md5[32];         /* Content-MD5 */
-	char error_code[64];  /* x-ms-error-code, or <Code> of an XML error body */
+	char crc64[32];	     /* x-ms-content-crc64 */
+	char md5[32];	     /* Content-MD5 */
+	char error_code[64]; /* x-ms-error-code, or <Code> of an XML error body */
 	char content_range[96];
-	long retry_after_ms;  /* Retry-After (seconds) or x-ms-retry-after-ms; -1 if neither */
-	char msg[256];        /* what went wrong in transport (curl's text), or the error message */
+	long retry_after_ms; /* Retry-After (seconds) or x-ms-retry-after-ms; -1 if neither */
+	char msg[256];	     /* what went wrong in transport (curl's text), or the error message */
 	char primary_ip[64];
 };
 
 struct rp_http_multi;
 
 /* An engine for up to max_conns concurrent transfers sharing connections and TLS sessions. */
-int rp_http_multi_new(const struct rp_http_opts *o, unsigned max_conns,
-		      struct rp_http_multi **out, struct rp_err *err);
+int rp_http_multi_new(const struct rp_http_opts *o, unsigned max_conns, struct rp_http_multi **out,
+		      struct rp_err *err);
 void rp_http_multi_free(struct rp_http_multi *m);
 
 /*

@@ -153,10 +153,11 @@ static int read_piece(struct rp_blob_reader *r, uint64_t off, size_t len, uint8_
 		if (!rp_source_same(r->b->etag, r->b->last_modified, rp_http_header(&resp, "ETag"),
 				    rp_http_header(&resp, "Last-Modified"), msg, sizeof(msg))) {
 			rp_http_response_release(&resp);
-			return rp_err_set(err, RP_EIO,
-					  "%s changed after it was verified: the range at 0x%" PRIx64
-					  " came with %s",
-					  r->b->display, off, msg);
+			return rp_err_set(
+			    err, RP_EIO,
+			    "%s changed after it was verified: the range at 0x%" PRIx64
+			    " came with %s",
+			    r->b->display, off, msg);
 		}
 		rc = rp_transport_check(r->th, rp_http_header(&resp, "x-ms-content-crc64"),
 					rp_http_header(&resp, "Content-MD5"), buf, len, msg,

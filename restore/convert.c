@@ -84,7 +84,7 @@ static int write_chunk(void *ctx, uint64_t index, uint64_t offset, const uint8_t
 		 * left to do, and the disk works while we read and check the next chunks. */
 		if (!s->no_sync)
 			sync_file_range(s->fd, (off64_t)(offset + start), (off64_t)(pos - start),
-				SYNC_FILE_RANGE_WRITE);
+					SYNC_FILE_RANGE_WRITE);
 	}
 	__atomic_add_fetch(&s->holes, holes, __ATOMIC_RELAXED);
 	return 0;
@@ -173,7 +173,8 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 	if (rc)
 		return rc;
 	if (stat(out_path, &st) == 0 && !opts->force)
-		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", out_path);
+		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it",
+				  out_path);
 	if (opts->to == RP_CONVERT_VHD) {
 		/* Azure takes fixed VHDs of a whole number of MiB (docs/azure.md). */
 		if (vsize > UINT64_MAX - MIB)
@@ -217,11 +218,12 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 	result->chunks_compared = sr.chunks_compared;
 	if (rc == 0 && sr.mismatch_count) {
 		const struct rp_scan_mismatch *m = &sr.mismatches[0];
-		rc = rp_err_set(err, RP_EVERIFY,
-				"%zu chunks differ from the seal, the first chunk %llu at 0x%llx; '%s' "
-				"was not written",
-				sr.mismatch_count, (unsigned long long)m->index,
-				(unsigned long long)m->offset, out_path);
+		rc = rp_err_set(
+		    err, RP_EVERIFY,
+		    "%zu chunks differ from the seal, the first chunk %llu at 0x%llx; '%s' "
+		    "was not written",
+		    sr.mismatch_count, (unsigned long long)m->index, (unsigned long long)m->offset,
+		    out_path);
 	}
 	rp_scan_result_release(&sr);
 	if (rc)

@@ -24,10 +24,10 @@ enum rp_convert_to {
 struct rp_convert_opts {
 	enum rp_convert_to to;
 	bool force;
-	bool no_sync;     /* skip writeback and fsync: faster, but not crash-safe */
-	unsigned threads; /* 0: number of online CPUs */
+	bool no_sync;		      /* skip writeback and fsync: faster, but not crash-safe */
+	unsigned threads;	      /* 0: number of online CPUs */
 	const struct rp_seal *expect; /* every chunk must match this seal, or OUT is not made */
-	unsigned out_mode; /* permissions of OUT (before the umask); 0: 0644 */
+	unsigned out_mode;	      /* permissions of OUT (before the umask); 0: 0644 */
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
 	volatile sig_atomic_t *stop;

@@ -31,20 +31,20 @@ int rp_cse_open(struct rp_cse *c, const char *metadata, size_t len, uint64_t sto
 		return rc;
 	}
 	if (c->ed.region_len % 512 || c->ed.region_len < RP_SEAL_MIN_CHUNK)
-		return rp_err_set(err, RP_EFORMAT,
-				  "%s: encrypted regions of %llu bytes are not supported (a multiple "
-				  "of 512, at least %u)",
-				  display, (unsigned long long)c->ed.region_len,
-				  (unsigned)RP_SEAL_MIN_CHUNK);
+		return rp_err_set(
+		    err, RP_EFORMAT,
+		    "%s: encrypted regions of %llu bytes are not supported (a multiple "
+		    "of 512, at least %u)",
+		    display, (unsigned long long)c->ed.region_len, (unsigned)RP_SEAL_MIN_CHUNK);
 	rc = rp_encdata_plain_size(&c->ed, stored_size, &c->plain_size, err);
 	if (rc) {
 		rp_err_prefix(err, "%s", display);
 		return rc;
 	}
 	if (!keys)
-		return rp_err_set(err, RP_EUSAGE,
-				  "%s is client-side encrypted: give the KEK (--kek-file or --kek-url)",
-				  display);
+		return rp_err_set(
+		    err, RP_EUSAGE,
+		    "%s is client-side encrypted: give the KEK (--kek-file or --kek-url)", display);
 	rc = rp_keys_content_key(keys, &c->ed, &c->cek, info, err);
 	if (rc)
 		rp_err_prefix(err, "%s", display);
@@ -59,8 +59,8 @@ void rp_cse_close(struct rp_cse *c)
 uint64_t rp_cse_stored_len(const struct rp_cse *c, uint64_t region)
 {
 	uint64_t start = region * c->ed.region_len;
-	uint64_t n = c->plain_size - start < c->ed.region_len ? c->plain_size - start
-							       : c->ed.region_len;
+	uint64_t n =
+	    c->plain_size - start < c->ed.region_len ? c->plain_size - start : c->ed.region_len;
 
 	return n + RP_ENCDATA_OVERHEAD;
 }
@@ -198,9 +198,9 @@ static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
 			rc = rp_digest_new((enum rp_digest_alg)a, &whole[a], err);
 	for (i = 0; rc == 0 && i < r->seal->chunk_count; i++) {
 		uint64_t off = i * c->ed.region_len;
-		size_t len = (size_t)(rep->virtual_size - off < c->ed.region_len
-					      ? rep->virtual_size - off
-					      : c->ed.region_len);
+		size_t len =
+		    (size_t)(rep->virtual_size - off < c->ed.region_len ? rep->virtual_size - off
+									: c->ed.region_len);
 		size_t slen = (size_t)rp_cse_stored_len(c, i);
 		struct rp_seal_chunk *got = &r->seal->chunks[i];
 		uint8_t *plain;
@@ -226,18 +226,20 @@ static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
 				rp_digest_update(whole[a], plain, len);
 		if (o->seal) {
 			const struct rp_seal_chunk *want = &o->seal->chunks[i];
-			bool same = want->state != RP_CHUNK_DATA || got->state != RP_CHUNK_DATA
-					    ? want->state != RP_CHUNK_DATA && got->state != RP_CHUNK_DATA
-					    : memcmp(want->sha256, got->sha256, 32) == 0;
+			bool same =
+			    want->state != RP_CHUNK_DATA || got->state != RP_CHUNK_DATA
+				? want->state != RP_CHUNK_DATA && got->state != RP_CHUNK_DATA
+				: memcmp(want->sha256, got->sha256, 32) == 0;
 
 			r->chunks_compared++;
 			if (!same) {
 				mismatch(r, i, off, len, want, got);
 				if (!o->keep_going) {
-					rc = rp_err_set(err, RP_EVERIFY,
-							"chunk %llu at offset %llu: sha256 mismatch "
-							"with the seal",
-							(unsigned long long)i, (unsigned long long)off);
+					rc = rp_err_set(
+					    err, RP_EVERIFY,
+					    "chunk %llu at offset %llu: sha256 mismatch "
+					    "with the seal",
+					    (unsigned long long)i, (unsigned long long)off);
 					break;
 				}
 				continue;
@@ -292,8 +294,8 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 	rep->blob_size = (uint64_t)st.st_size;
 	rc = rp_secret_read_file(sidecar, MAX_SIDECAR, &meta, err);
 	if (rc == 0)
-		rc = rp_cse_open(&c, (const char *)meta.p, meta.len, rep->blob_size, o->keys, o->url,
-				 &rep->cek, err);
+		rc = rp_cse_open(&c, (const char *)meta.p, meta.len, rep->blob_size, o->keys,
+				 o->url, &rep->cek, err);
 	if (rc)
 		goto out;
 	rep->encrypted = true;
@@ -304,14 +306,17 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 		rc = rp_cse_read_plain(&c, file_read, &src, c.plain_size - VHD_FOOTER_SIZE, footer,
 				       VHD_FOOTER_SIZE, err);
 		if (rc == 0)
-			rc = rp_restore_footer_check(o->url, c.plain_size, footer, &rep->is_vhd, err);
+			rc = rp_restore_footer_check(o->url, c.plain_size, footer, &rep->is_vhd,
+						     err);
 		if (rc)
 			goto out;
 	}
 	rep->virtual_size = c.plain_size - (rep->is_vhd ? VHD_FOOTER_SIZE : 0);
 	if (o->format == RP_OUT_VHD && !rep->is_vhd) {
-		rc = rp_err_set(err, RP_EFORMAT, "%s: --format vhd, but the plaintext has no VHD "
-						 "footer; use --format raw", o->url);
+		rc = rp_err_set(err, RP_EFORMAT,
+				"%s: --format vhd, but the plaintext has no VHD "
+				"footer; use --format raw",
+				o->url);
 		goto out;
 	}
 	vhd_out = rep->is_vhd && o->format != RP_OUT_RAW;
@@ -332,10 +337,11 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 	}
 	/* Bounded bookkeeping, as for a blob (regions come from metadata anyone may write). */
 	if (rep->virtual_size / c.ed.region_len > (1u << 24)) {
-		rc = rp_err_set(err, RP_EFORMAT,
-				"%s: %llu bytes in encrypted regions of %llu is more than 16 Mi regions",
-				o->url, (unsigned long long)rep->virtual_size,
-				(unsigned long long)c.ed.region_len);
+		rc = rp_err_set(
+		    err, RP_EFORMAT,
+		    "%s: %llu bytes in encrypted regions of %llu is more than 16 Mi regions",
+		    o->url, (unsigned long long)rep->virtual_size,
+		    (unsigned long long)c.ed.region_len);
 		goto out;
 	}
 	if (o->select_init) {
@@ -353,12 +359,14 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 	}
 	if (o->out) {
 		char etag[64];
-		struct rp_sink_id id = {.source = rep->source, .etag = etag,
-					.size = rep->virtual_size, .chunk_size = c.ed.region_len,
+		struct rp_sink_id id = {.source = rep->source,
+					.etag = etag,
+					.size = rep->virtual_size,
+					.chunk_size = c.ed.region_len,
 					.output_format = vhd_out ? 1 : 0,
 					.space_check = !o->no_space_check,
-					.space_needed = rep->virtual_size +
-							(vhd_out ? VHD_FOOTER_SIZE : 0)};
+					.space_needed =
+					    rep->virtual_size + (vhd_out ? VHD_FOOTER_SIZE : 0)};
 
 		/* A local copy has no ETag: its size and mtime say whether a resume fits. */
 		snprintf(etag, sizeof(etag), "\"%llu-%lld\"", (unsigned long long)st.st_size,

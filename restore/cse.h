@@ -18,7 +18,7 @@
 
 struct rp_cse {
 	struct rp_encdata ed;
-	struct rp_secret cek;  /* the 32-byte content key */
+	struct rp_secret cek; /* the 32-byte content key */
 	uint64_t stored_size;
 	uint64_t plain_size;
 };

@@ -33,20 +33,20 @@ enum { C_PENDING = 0, C_ZERO_FILL = 1, C_IN_SLOT = 2 };
 struct slot {
 	enum slot_state state;
 	uint8_t *buf;
-	uint8_t *data;         /* the chunk's plaintext: buf, or inside buf once decrypted */
+	uint8_t *data; /* the chunk's plaintext: buf, or inside buf once decrypted */
 	uint64_t chunk;
-	uint64_t off;          /* plaintext offset and length */
+	uint64_t off; /* plaintext offset and length */
 	size_t len;
-	uint64_t soff;         /* the stored range fetched (differs when encrypted) */
+	uint64_t soff; /* the stored range fetched (differs when encrypted) */
 	size_t slen;
 	unsigned attempt;
-	unsigned slow;         /* attempts cut at the range deadline */
-	double started;        /* when the current transfer began */
+	unsigned slow;	/* attempts cut at the range deadline */
+	double started; /* when the current transfer began */
 	long deadline_ms;
-	bool read_back;        /* verified by an earlier run: read from the sink, not fetched */
+	bool read_back; /* verified by an earlier run: read from the sink, not fetched */
 	double wait_until;
 	struct rp_http_xfer_result xr;
-	int check_rc;          /* worker's verdict: 0, or RP_EVERIFY/RP_EIO with check_msg */
+	int check_rc; /* worker's verdict: 0, or RP_EVERIFY/RP_EIO with check_msg */
 	char check_msg[RP_ERR_MSG_MAX];
 	bool check_retryable;
 	struct rp_seal_chunk actual;
@@ -59,21 +59,21 @@ struct engine {
 	uint64_t chunks;
 	unsigned nslots;
 	struct slot *slot;
-	uint8_t *chunk_fill;   /* C_* per chunk, for the digester */
-	uint32_t *chunk_slot;  /* slot index per chunk while C_IN_SLOT */
-	uint64_t next_plan;    /* next chunk to hand to a slot */
-	uint64_t digest_next;  /* next chunk for the digester */
+	uint8_t *chunk_fill;  /* C_* per chunk, for the digester */
+	uint32_t *chunk_slot; /* slot index per chunk while C_IN_SLOT */
+	uint64_t next_plan;   /* next chunk to hand to a slot */
+	uint64_t digest_next; /* next chunk for the digester */
 	uint64_t done_bytes;
 	uint64_t chunks_finished;
-	unsigned in_flight;    /* transfers in libcurl (transfer thread only) */
+	unsigned in_flight; /* transfers in libcurl (transfer thread only) */
 	pthread_mutex_t lock;
 	pthread_cond_t work;   /* workers wait for CHECK_Q slots */
 	pthread_cond_t digest; /* the digester waits for its next chunk */
 	bool quit;
-	int rc;                /* first failure */
+	int rc; /* first failure */
 	struct rp_err err;
 	struct rp_digest *whole[RP_DIGEST_COUNT];
-	bool in_order;         /* a digester thread runs: whole digests or hash windows */
+	bool in_order;		  /* a digester thread runs: whole digests or hash windows */
 	struct rp_digest *window; /* the current hash window (digester thread only) */
 	uint64_t window_fill, window_next;
 	uint8_t *zeros;
@@ -239,8 +239,8 @@ static void check_slot(struct engine *e, struct slot *s)
 			return;
 		}
 	} else {
-		s->check_rc = rp_transport_check(e->o->th, s->xr.crc64, s->xr.md5, s->buf, s->slen, s->check_msg,
-						 sizeof(s->check_msg));
+		s->check_rc = rp_transport_check(e->o->th, s->xr.crc64, s->xr.md5, s->buf, s->slen,
+						 s->check_msg, sizeof(s->check_msg));
 		if (s->check_rc)
 			return;
 		/* Decrypt only what the transport check vouched for; a failed tag is fetched
@@ -282,8 +282,8 @@ static void check_slot(struct engine *e, struct slot *s)
 		return;
 	}
 	if (!s->read_back && o->sink.write &&
-	    o->sink.write(o->sink.ctx, s->chunk, s->off, s->actual.state == RP_CHUNK_DATA ? s->data : NULL,
-			  s->len, &err) != 0) {
+	    o->sink.write(o->sink.ctx, s->chunk, s->off,
+			  s->actual.state == RP_CHUNK_DATA ? s->data : NULL, s->len, &err) != 0) {
 		s->check_rc = err.code ? err.code : RP_EIO;
 		s->check_retryable = false;
 		snprintf(s->check_msg, sizeof(s->check_msg), "%s", err.msg);
@@ -463,8 +463,9 @@ static void retry_or_fail(struct engine *e, struct slot *s, int code, const char
 	char msg[RP_ERR_MSG_MAX];
 
 	if (s->attempt >= e->o->retries) {
-		snprintf(msg, sizeof(msg), "chunk %" PRIu64 " at 0x%" PRIx64 ": %s (after %u retries)",
-			 s->chunk, s->off, what, s->attempt);
+		snprintf(msg, sizeof(msg),
+			 "chunk %" PRIu64 " at 0x%" PRIx64 ": %s (after %u retries)", s->chunk,
+			 s->off, what, s->attempt);
 		fail(e, code, msg);
 		return;
 	}
@@ -510,8 +511,8 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 	}
 	if (r->code && r->timed_out &&
 	    now_s() - s->started >= (double)s->deadline_ms / 1000.0 * 0.95) {
-		unsigned most = e->o->retries < RP_FETCH_SLOW_RETRIES ? e->o->retries
-								      : RP_FETCH_SLOW_RETRIES;
+		unsigned most =
+		    e->o->retries < RP_FETCH_SLOW_RETRIES ? e->o->retries : RP_FETCH_SLOW_RETRIES;
 
 		snprintf(what, sizeof(what),
 			 "too slow: %s did not send %zu bytes within %.0f s (the range deadline)",
@@ -538,7 +539,8 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 		int n = 0;
 
 		if (r->received != s->slen || r->overflow) {
-			snprintf(what, sizeof(what), "short body: %zu of %zu bytes", r->received, s->slen);
+			snprintf(what, sizeof(what), "short body: %zu of %zu bytes", r->received,
+				 s->slen);
 			retry_or_fail(e, s, RP_EIO, what, -1);
 			return;
 		}
@@ -548,8 +550,10 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 		    a != s->soff || b != s->soff + s->slen - 1 ||
 		    (e->o->total_size && t != e->o->total_size)) {
 			snprintf(what, sizeof(what),
-				 "Content-Range '%s' does not match bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-				 r->content_range, s->soff, s->soff + s->slen - 1, e->o->total_size);
+				 "Content-Range '%s' does not match bytes %" PRIu64 "-%" PRIu64
+				 "/%" PRIu64,
+				 r->content_range, s->soff, s->soff + s->slen - 1,
+				 e->o->total_size);
 			retry_or_fail(e, s, RP_EIO, what, -1);
 			return;
 		}
@@ -601,13 +605,15 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 				 "%s: the SAS expired at %s (se=); get a new one (%ld %s)",
 				 e->o->display, when, r->status, r->error_code);
 		else
-			snprintf(what, sizeof(what), "%s: access denied (%ld %s%s%s)", e->o->display,
-				 r->status, r->error_code, r->msg[0] ? ": " : "", r->msg);
+			snprintf(what, sizeof(what), "%s: access denied (%ld %s%s%s)",
+				 e->o->display, r->status, r->error_code, r->msg[0] ? ": " : "",
+				 r->msg);
 		fail(e, RP_EAUTH, what);
 		return;
 	}
 	if (r->status == 404) {
-		snprintf(what, sizeof(what), "%s: not found (404 %s)", e->o->display, r->error_code);
+		snprintf(what, sizeof(what), "%s: not found (404 %s)", e->o->display,
+			 r->error_code);
 		fail(e, RP_EIO, what);
 		return;
 	}
@@ -647,8 +653,8 @@ static void collect_checked(struct engine *e)
 		}
 		if (s->check_rc) {
 			if (s->read_back) {
-				/* Our own partial output disagrees: fetch the chunk afresh, and until
-				 * then the journal must not list it. */
+				/* Our own partial output disagrees: fetch the chunk afresh, and
+				 * until then the journal must not list it. */
 				if (o->sink.unverified)
 					o->sink.unverified(o->sink.ctx, s->chunk);
 				s->read_back = false;
@@ -692,8 +698,8 @@ static int schedule(struct engine *e)
 	const struct rp_fetch_opts *o = e->o;
 	unsigned i;
 
-	for (i = 0; i < e->nslots && e->next_plan < e->chunks && !e->quit &&
-		    e->in_flight < o->connections;
+	for (i = 0;
+	     i < e->nslots && e->next_plan < e->chunks && !e->quit && e->in_flight < o->connections;
 	     i++) {
 		struct slot *s = &e->slot[i];
 		uint64_t c;
@@ -709,7 +715,8 @@ static int schedule(struct engine *e)
 		while (e->next_plan < e->chunks) {
 			c = e->next_plan;
 			if (o->select) {
-				/* Not selected: counts as finished, never fetched (no whole digests). */
+				/* Not selected: counts as finished, never fetched (no whole
+				 * digests). */
 				int pick = o->select(o->select_ctx, c);
 				uint64_t end = pick == RP_PICK_STOP ? e->chunks : c + 1;
 
@@ -732,17 +739,19 @@ static int schedule(struct engine *e)
 				break;
 			pthread_mutex_lock(&e->lock);
 			e->r->seal->chunks[c].state = RP_CHUNK_UNALLOCATED;
-			if (o->expect && !seal_matches(&o->expect->chunks[c], &e->r->seal->chunks[c])) {
+			if (o->expect &&
+			    !seal_matches(&o->expect->chunks[c], &e->r->seal->chunks[c])) {
 				struct slot tmp = {.chunk = c,
 						   .off = c * o->chunk_size,
 						   .len = (size_t)chunk_len(e, c)};
 				tmp.actual = e->r->seal->chunks[c];
 				if (!o->keep_going) {
 					char msg[RP_ERR_MSG_MAX];
-					snprintf(msg, sizeof(msg),
-						 "chunk %" PRIu64 " at 0x%" PRIx64
-						 ": never written in the source, but the seal has data",
-						 c, tmp.off);
+					snprintf(
+					    msg, sizeof(msg),
+					    "chunk %" PRIu64 " at 0x%" PRIx64
+					    ": never written in the source, but the seal has data",
+					    c, tmp.off);
 					fail_locked(e, RP_EVERIFY, msg);
 					pthread_mutex_unlock(&e->lock);
 					return e->rc;
@@ -783,8 +792,8 @@ static int schedule(struct engine *e)
 		 * disk ends inside it (a VHD footer follows), and use only the disk's part. */
 		if (o->overhead && o->region_total > s->off)
 			s->slen = (size_t)(o->region_total - s->off < o->chunk_size
-						   ? o->region_total - s->off
-						   : o->chunk_size) +
+					       ? o->region_total - s->off
+					       : o->chunk_size) +
 				  o->overhead;
 		s->attempt = 0;
 		s->slow = 0;
@@ -829,14 +838,15 @@ static int setup(struct engine *e, struct rp_err *err)
 	rc = rp_seal_new(o->size, o->chunk_size, &e->r->seal, err);
 	if (rc)
 		return rc;
-	if (o->expect && (o->expect->virtual_size != o->size ||
-			  o->expect->chunk_size != o->chunk_size))
-		return rp_err_set(err, RP_EUSAGE,
-				  "the seal is for %llu bytes in chunks of %llu, the source has %llu "
-				  "bytes in chunks of %llu",
-				  (unsigned long long)o->expect->virtual_size,
-				  (unsigned long long)o->expect->chunk_size,
-				  (unsigned long long)o->size, (unsigned long long)o->chunk_size);
+	if (o->expect &&
+	    (o->expect->virtual_size != o->size || o->expect->chunk_size != o->chunk_size))
+		return rp_err_set(
+		    err, RP_EUSAGE,
+		    "the seal is for %llu bytes in chunks of %llu, the source has %llu "
+		    "bytes in chunks of %llu",
+		    (unsigned long long)o->expect->virtual_size,
+		    (unsigned long long)o->expect->chunk_size, (unsigned long long)o->size,
+		    (unsigned long long)o->chunk_size);
 	/* A buffer per transfer plus room for chunks being checked or waiting for the in-order
 	 * digester: enough to keep every connection busy, and bounded (24 x 4 MiB at defaults). */
 	e->nslots = o->connections + 8;
@@ -867,9 +877,10 @@ static int setup(struct engine *e, struct rp_err *err)
 		uint64_t n = o->size / o->hash_window + (o->size % o->hash_window != 0);
 
 		if (o->hash_window % 512 || n > RP_SCAN_MAX_WINDOWS)
-			return rp_err_set(err, RP_EUSAGE,
-					  "hash window %llu: a multiple of 512 giving at most %u windows",
-					  (unsigned long long)o->hash_window, RP_SCAN_MAX_WINDOWS);
+			return rp_err_set(
+			    err, RP_EUSAGE,
+			    "hash window %llu: a multiple of 512 giving at most %u windows",
+			    (unsigned long long)o->hash_window, RP_SCAN_MAX_WINDOWS);
 		e->r->window_count = n;
 		e->r->windows = calloc(n ? (size_t)n : 1, 32);
 		if (!e->r->windows)
@@ -937,7 +948,8 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 		goto out;
 	}
 	if (o->select && (o->whole_digests || o->hash_window)) {
-		rc = rp_err_set(err, RP_EUSAGE, "whole-disk digests need every chunk, not a selection");
+		rc = rp_err_set(err, RP_EUSAGE,
+				"whole-disk digests need every chunk, not a selection");
 		goto out;
 	}
 	rc = setup(&e, err);
@@ -978,8 +990,8 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 		}
 		pthread_mutex_lock(&e.lock);
 		collect_checked(&e);
-		all_done = e.chunks_finished == e.chunks &&
-			   (!e.in_order || e.digest_next == e.chunks);
+		all_done =
+		    e.chunks_finished == e.chunks && (!e.in_order || e.digest_next == e.chunks);
 		pthread_mutex_unlock(&e.lock);
 		if (now_s() - last_tick >= 2.0) {
 			struct rp_err terr;

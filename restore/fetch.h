@@ -82,7 +82,7 @@ struct rp_fetch_sink {
  * a cap on the total rate (limit_rate, bytes/s) it is a quarter of the cap's share of each
  * connection, so that a low cap never fails a healthy range.
  */
-#define RP_FETCH_RANGE_FLOOR_S 30       /* default floor, seconds */
+#define RP_FETCH_RANGE_FLOOR_S 30	/* default floor, seconds */
 #define RP_FETCH_MIN_RATE (100u * 1024) /* bytes per second per range, without a cap */
 #define RP_FETCH_SLOW_RETRIES 2
 
@@ -93,24 +93,24 @@ struct rp_fetch_opts;
 long rp_fetch_range_deadline_ms(const struct rp_fetch_opts *o, uint64_t bytes);
 
 struct rp_fetch_opts {
-	const char *url;            /* the blob (may carry a SAS: never printed) */
-	const char *display;        /* the URL without secrets, for messages */
-	struct rp_auth *auth;       /* bearer credential, or NULL */
+	const char *url;      /* the blob (may carry a SAS: never printed) */
+	const char *display;  /* the URL without secrets, for messages */
+	struct rp_auth *auth; /* bearer credential, or NULL */
 	const struct rp_http_opts *http;
-	const char *etag;           /* sent as If-Match on every range, and every answer must
-				     * carry it (rp_source_same); NULL or "" for none */
-	const char *last_modified;  /* the HEAD's Last-Modified: answers that give one must match
-				     * it (NULL or "": unchecked) */
-	uint64_t size;              /* bytes to fetch from offset 0 */
-	uint64_t total_size;        /* the whole blob, as Content-Range must say (0: unchecked) */
+	const char *etag;	   /* sent as If-Match on every range, and every answer must
+				    * carry it (rp_source_same); NULL or "" for none */
+	const char *last_modified; /* the HEAD's Last-Modified: answers that give one must match
+				    * it (NULL or "": unchecked) */
+	uint64_t size;		   /* bytes to fetch from offset 0 */
+	uint64_t total_size;	   /* the whole blob, as Content-Range must say (0: unchecked) */
 	uint64_t chunk_size;
 	unsigned connections;
-	unsigned workers;           /* 0: number of cores */
+	unsigned workers; /* 0: number of cores */
 	unsigned retries;
-	unsigned retry_base_ms;     /* first backoff; doubles, with jitter, up to 60 s */
-	unsigned range_timeout_s;   /* the floor of a range's deadline; 0: RP_FETCH_RANGE_FLOOR_S */
-	uint64_t limit_rate;        /* a cap on the total rate in bytes/s, 0: none (the deadline
-				     * scales with it) */
+	unsigned retry_base_ms;	  /* first backoff; doubles, with jitter, up to 60 s */
+	unsigned range_timeout_s; /* the floor of a range's deadline; 0: RP_FETCH_RANGE_FLOOR_S */
+	uint64_t limit_rate;	  /* a cap on the total rate in bytes/s, 0: none (the deadline
+				   * scales with it) */
 	enum rp_transport_hash th;
 	const struct rp_seal *expect; /* compare each chunk's SHA-256 (may be NULL) */
 	/*
@@ -121,12 +121,12 @@ struct rp_fetch_opts {
 	 * total_size is the stored size. NULL decrypt: the blob is plain (overhead 0).
 	 */
 	uint32_t overhead;
-	uint64_t region_total;      /* plaintext bytes stored (the last region ends there) */
+	uint64_t region_total; /* plaintext bytes stored (the last region ends there) */
 	int (*decrypt)(void *ctx, uint64_t chunk, uint8_t *buf, size_t stored_len, uint8_t **plain,
 		       struct rp_err *err);
 	void *decrypt_ctx;
-	bool keep_going;            /* verify: record seal mismatches and go on, instead of failing */
-	unsigned whole_digests;     /* (1u << RP_DIGEST_*) computed in chunk order */
+	bool keep_going;	/* verify: record seal mismatches and go on, instead of failing */
+	unsigned whole_digests; /* (1u << RP_DIGEST_*) computed in chunk order */
 	/* Piecewise SHA-256 over windows of this many bytes (a multiple of 512; 0: none), in
 	 * chunk order like the whole digests; the last window may be shorter (verify/scan.h). */
 	uint64_t hash_window;
@@ -149,12 +149,12 @@ struct rp_fetch_opts {
 struct rp_fetch_result {
 	struct rp_seal *seal; /* chunk states and SHA-256 (when computed), whole digests */
 	uint64_t bytes_fetched;
-	uint64_t bytes_skipped;   /* never written: not fetched */
-	uint64_t bytes_resumed;   /* verified by an earlier run: read back, not fetched */
+	uint64_t bytes_skipped; /* never written: not fetched */
+	uint64_t bytes_resumed; /* verified by an earlier run: read back, not fetched */
 	uint64_t chunks_fetched;
 	uint64_t retries;
-	bool source_changed;      /* a range answered 412, or with another ETag or Last-Modified:
-				   * the blob is no longer the one we began */
+	bool source_changed; /* a range answered 412, or with another ETag or Last-Modified:
+			      * the blob is no longer the one we began */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
 	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */
@@ -162,7 +162,7 @@ struct rp_fetch_result {
 	 * seal's claim, say) may be written into them, as reports present them as the disk's. */
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
-	uint8_t *windows;         /* window_count SHA-256 digests of 32 bytes (hash_window) */
+	uint8_t *windows; /* window_count SHA-256 digests of 32 bytes (hash_window) */
 	uint64_t window_count;
 	double seconds;
 };

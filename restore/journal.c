@@ -43,8 +43,7 @@ static uint64_t count_data(const struct rp_journal *j)
 	return n;
 }
 
-int rp_journal_encode(const struct rp_journal *j, uint8_t **out, size_t *len,
-		      struct rp_err *err)
+int rp_journal_encode(const struct rp_journal *j, uint8_t **out, size_t *len, struct rp_err *err)
 {
 	size_t bb = bitmap_bytes(j->chunks), o, n;
 	uint64_t d = count_data(j), i;
@@ -103,8 +102,8 @@ int rp_journal_parse(const uint8_t *buf, size_t len, struct rp_journal *out, str
 
 	memset(&j, 0, sizeof(j));
 	if (len < HEAD + 2 + 2 + 4)
-		return rp_err_set(err, RP_EFORMAT, "is damaged: %zu bytes is too short for a journal",
-				  len);
+		return rp_err_set(err, RP_EFORMAT,
+				  "is damaged: %zu bytes is too short for a journal", len);
 	end = len - 4;
 	if (memcmp(buf, RP_JOURNAL_MAGIC, 8) != 0 && memcmp(buf, RP_JOURNAL_MAGIC_V1, 8) != 0)
 		return rp_err_set(err, RP_EFORMAT, "is not a journal (bad magic)");
@@ -124,10 +123,11 @@ int rp_journal_parse(const uint8_t *buf, size_t len, struct rp_journal *out, str
 		return rp_err_set(err, RP_EFORMAT, "is damaged (chunk size 0)");
 	want = j.size / j.chunk_size + (j.size % j.chunk_size != 0);
 	if (j.chunks != want)
-		return rp_err_set(err, RP_EFORMAT,
-				  "is damaged (%llu chunks, but %llu bytes in chunks of %llu make %llu)",
-				  (unsigned long long)j.chunks, (unsigned long long)j.size,
-				  (unsigned long long)j.chunk_size, (unsigned long long)want);
+		return rp_err_set(
+		    err, RP_EFORMAT,
+		    "is damaged (%llu chunks, but %llu bytes in chunks of %llu make %llu)",
+		    (unsigned long long)j.chunks, (unsigned long long)j.size,
+		    (unsigned long long)j.chunk_size, (unsigned long long)want);
 	if (j.output_format > 1)
 		return rp_err_set(err, RP_EFORMAT, "is damaged (output format %u)",
 				  (unsigned)j.output_format);

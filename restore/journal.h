@@ -31,9 +31,9 @@
  *   digests (parse): 32 bytes per done data chunk, in chunk order.
  */
 struct rp_journal {
-	unsigned version;  /* parse: RP_JOURNAL_VERSION, or 1 for an old journal (nothing else
-			    * is filled then) */
-	uint64_t size;     /* bytes of data (the virtual disk) */
+	unsigned version; /* parse: RP_JOURNAL_VERSION, or 1 for an old journal (nothing else
+			   * is filled then) */
+	uint64_t size;	  /* bytes of data (the virtual disk) */
 	uint64_t chunk_size;
 	uint64_t chunks;
 	uint32_t output_format; /* 0 raw, 1 vhd */
@@ -58,8 +58,7 @@ static inline bool rp_journal_bit(const uint8_t *bits, uint64_t i)
  * in j->data but not in j->done are not written as data. RP_EUSAGE if the ETag or source is
  * longer than 65535 bytes; RP_EIO when out of memory.
  */
-int rp_journal_encode(const struct rp_journal *j, uint8_t **out, size_t *len,
-		      struct rp_err *err);
+int rp_journal_encode(const struct rp_journal *j, uint8_t **out, size_t *len, struct rp_err *err);
 
 /*
  * Parse len bytes of a journal into *out (which points into buf afterwards). A version 1

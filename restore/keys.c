@@ -31,8 +31,7 @@ static int unwrap_local(const struct rp_key_opts *o, enum rp_wrap_alg alg, const
 		if (rc)
 			goto out;
 	}
-	rc = rp_kek_load(file.p, file.len, o->kek_pass_file ? &pass : NULL, o->kek_file, &kek,
-			 err);
+	rc = rp_kek_load(file.p, file.len, o->kek_pass_file ? &pass : NULL, o->kek_file, &kek, err);
 	if (rc)
 		goto out;
 	snprintf(info->kek_type, sizeof(info->kek_type), "%s", rp_kek_describe(kek));
@@ -157,8 +156,8 @@ int rp_keys_bek(const struct rp_key_opts *o, const char *secret_url, const char 
 		goto out;
 	/*
 	 * The unwrapped BEK is the key file itself: ADE gives Key Vault's wrapkey the base64 of the
-	 * key file's bytes, so unwrapkey hands back those bytes (a Linux passphrase's base64 text, a
-	 * Windows BEK file's binary). Decoding it once more would give bytes that open nothing
+	 * key file's bytes, so unwrapkey hands back those bytes (a Linux passphrase's base64 text,
+	 * a Windows BEK file's binary). Decoding it once more would give bytes that open nothing
 	 * (docs/keys.md, "ADE").
 	 */
 	*passphrase = unwrapped;

@@ -21,22 +21,22 @@
 #include "net/http.h"
 
 struct rp_key_opts {
-	const char *kek_file;      /* --kek-file: PEM, JWK or raw AES */
-	const char *kek_pass_file; /* --kek-pass-file: passphrase of an encrypted PEM */
-	const char *kek_url;       /* --kek-url: https://VAULT/keys/NAME[/VERSION] */
-	bool allow_rsa1_5;         /* --allow-rsa1_5 */
+	const char *kek_file;		 /* --kek-file: PEM, JWK or raw AES */
+	const char *kek_pass_file;	 /* --kek-pass-file: passphrase of an encrypted PEM */
+	const char *kek_url;		 /* --kek-url: https://VAULT/keys/NAME[/VERSION] */
+	bool allow_rsa1_5;		 /* --allow-rsa1_5 */
 	const struct rp_http_opts *http; /* for Key Vault */
 	const struct rp_auth_opts *auth;
-	volatile sig_atomic_t *stop;     /* Key Vault retries end when set (Ctrl-C) */
+	volatile sig_atomic_t *stop; /* Key Vault retries end when set (Ctrl-C) */
 };
 
 struct rp_key_info {
-	char kek[1024];     /* the KEK: a file path or a key URL (a kid from the vault if known) */
-	char kek_type[32];  /* "RSA-2048", "AES-256", "key vault" */
-	char alg[32];       /* the wrap algorithm */
-	char secret[1024];  /* the secret URL for an ADE BEK, else "" */
-	bool bek_wrapped;   /* the secret was a wrapped BEK */
-	size_t len;         /* bytes of the result */
+	char kek[1024];	   /* the KEK: a file path or a key URL (a kid from the vault if known) */
+	char kek_type[32]; /* "RSA-2048", "AES-256", "key vault" */
+	char alg[32];	   /* the wrap algorithm */
+	char secret[1024]; /* the secret URL for an ADE BEK, else "" */
+	bool bek_wrapped;  /* the secret was a wrapped BEK */
+	size_t len;	   /* bytes of the result */
 };
 
 /* True if a KEK is configured (a file or a URL). */

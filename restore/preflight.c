@@ -27,7 +27,7 @@ static struct rp_check *add(struct rp_preflight *pf, const char *name)
 }
 
 static void failed(struct rp_check *c, int code, const char *hint, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void failed(struct rp_check *c, int code, const char *hint, const char *fmt, ...)
 {
@@ -85,11 +85,10 @@ static bool system_address(const char *host, const char *port, char *out, size_t
 	if (getaddrinfo(host, port, &hints, &res) != 0)
 		return false;
 	ok = res->ai_family == AF_INET
-		     ? inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr,
-				 out, (socklen_t)outsz) != NULL
-		     : inet_ntop(AF_INET6,
-				 &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr, out,
-				 (socklen_t)outsz) != NULL;
+		 ? inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr, out,
+			     (socklen_t)outsz) != NULL
+		 : inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr,
+			     out, (socklen_t)outsz) != NULL;
 	freeaddrinfo(res);
 	return ok;
 }
@@ -151,13 +150,14 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 		if (strncmp(http->resolve[i], pin, strlen(pin)) == 0)
 			snprintf(addr, sizeof(addr), "%s", http->resolve[i] + strlen(pin));
 	if (addr[0]) {
-		snprintf(c->detail, sizeof(c->detail), "%s resolves to %s%s%s (pinned with --resolve)",
-			 host, addr, rp_addr_is_private(http, addr) ? " (private)" : " (public)",
+		snprintf(c->detail, sizeof(c->detail),
+			 "%s resolves to %s%s%s (pinned with --resolve)", host, addr,
+			 rp_addr_is_private(http, addr) ? " (private)" : " (public)",
 			 privlink ? ", a privatelink name" : "");
 	} else if (is_address(host)) {
 		snprintf(addr, sizeof(addr), "%s", host);
-		snprintf(c->detail, sizeof(c->detail), "%s is an address, nothing to resolve%s", host,
-			 rp_addr_is_private(http, addr) ? " (private)" : " (public)");
+		snprintf(c->detail, sizeof(c->detail), "%s is an address, nothing to resolve%s",
+			 host, rp_addr_is_private(http, addr) ? " (private)" : " (public)");
 	} else {
 		rp_err_init(&err);
 		rc = rp_dns_resolve(host, dns_server, &ans, &err);
@@ -172,20 +172,22 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 				snprintf(addr, sizeof(addr), "%s", sys);
 				snprintf(pf->pin, sizeof(pf->pin),
 					 strchr(addr, ':') ? "%s[%s]" : "%s%s", pin, addr);
-				snprintf(c->detail, sizeof(c->detail),
-					 "%s resolves to %s through the system's name service, not DNS "
-					 "(/etc/hosts?)%s",
-					 host, addr,
-					 rp_addr_is_private(http, addr) ? " (private)" : " (public)");
+				snprintf(
+				    c->detail, sizeof(c->detail),
+				    "%s resolves to %s through the system's name service, not DNS "
+				    "(/etc/hosts?)%s",
+				    host, addr,
+				    rp_addr_is_private(http, addr) ? " (private)" : " (public)");
 				goto classify;
 			}
 		}
 		if (rc) {
-			failed(c, rc,
-			       "check the DNS servers in /etc/resolv.conf (a custom DNS server must "
-			       "forward to Azure DNS, 168.63.129.16), or pin the name with --resolve "
-			       "HOST:PORT:ADDR",
-			       "%s", err.msg);
+			failed(
+			    c, rc,
+			    "check the DNS servers in /etc/resolv.conf (a custom DNS server must "
+			    "forward to Azure DNS, 168.63.129.16), or pin the name with --resolve "
+			    "HOST:PORT:ADDR",
+			    "%s", err.msg);
 			return;
 		}
 		for (i = 0; i < ans.chain_len; i++) {
@@ -197,15 +199,16 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 		}
 		if (ans.addr_count == 0) {
 			failed(c, RP_EIO,
-			       "check the private DNS zone (privatelink.blob.core.windows.net) and its "
+			       "check the private DNS zone (privatelink.blob.core.windows.net) and "
+			       "its "
 			       "link to this VNet, or pin the name with --resolve HOST:PORT:ADDR",
-			       "%s%s (%s)", chain,
-			       ans.rcode == 3 ? "no such name" : "no address",
+			       "%s%s (%s)", chain, ans.rcode == 3 ? "no such name" : "no address",
 			       ans.rcode == 3 ? "NXDOMAIN" : "empty answer");
 			return;
 		}
 		snprintf(addr, sizeof(addr), "%s", ans.addrs[0]);
-		snprintf(pf->pin, sizeof(pf->pin), strchr(addr, ':') ? "%s[%s]" : "%s%s", pin, addr);
+		snprintf(pf->pin, sizeof(pf->pin), strchr(addr, ':') ? "%s[%s]" : "%s%s", pin,
+			 addr);
 		snprintf(c->detail, sizeof(c->detail), "%s%s%s%s", chain, addr,
 			 rp_addr_is_private(http, addr) ? " (private)" : " (public)",
 			 privlink ? ", through a privatelink name" : "");
@@ -238,15 +241,16 @@ static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_
 		c->skipped = true;
 		snprintf(c->detail, sizeof(c->detail), "no SAS in the URL (%s)",
 			 auth->bearer_token_file || auth->identity || auth->client_credentials
-				 ? "a bearer credential is used"
-				 : "no credential: the server must allow anonymous reads");
+			     ? "a bearer credential is used"
+			     : "no credential: the server must allow anonymous reads");
 		return;
 	}
 	if (se) {
 		rp_time_iso(se, when);
 		if (se <= time(NULL)) {
-			failed(c, RP_EAUTH, "get a new SAS (disk access is granted again with "
-					    "beginGetAccess / az disk grant-access)",
+			failed(c, RP_EAUTH,
+			       "get a new SAS (disk access is granted again with "
+			       "beginGetAccess / az disk grant-access)",
 			       "the SAS expired at %s (se=)", when);
 			return;
 		}
@@ -294,8 +298,8 @@ int rp_space_check(const char *out, uint64_t needed, uint64_t *avail, struct rp_
 		*avail = free_bytes;
 	if (free_bytes < needed)
 		return rp_err_set(err, RP_EIO,
-				  "not enough free space for '%s': %llu bytes needed, %llu free", out,
-				  (unsigned long long)needed, (unsigned long long)free_bytes);
+				  "not enough free space for '%s': %llu bytes needed, %llu free",
+				  out, (unsigned long long)needed, (unsigned long long)free_bytes);
 	return 0;
 }
 
@@ -355,16 +359,17 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 		if (rp_blob_head(&b, &err) != 0) {
 			failed(c, err.code,
 			       strstr(err.msg, "SSL") || strstr(err.msg, "certificate")
-				       ? "the certificate does not match the name or is not trusted: "
-					 "check --cacert and the name you connect to"
-				       : "see the message",
+				   ? "the certificate does not match the name or is not trusted: "
+				     "check --cacert and the name you connect to"
+				   : "see the message",
 			       "%s", err.msg);
 		} else {
 			pf->size = b.size;
 			pf->written = b.size;
-			snprintf(c->detail, sizeof(c->detail),
-				 "TLS ok; %llu bytes, ETag %s, %s", (unsigned long long)b.size, b.etag,
-				 b.blob_type[0] ? b.blob_type : "not an Azure blob (a plain server)");
+			snprintf(c->detail, sizeof(c->detail), "TLS ok; %llu bytes, ETag %s, %s",
+				 (unsigned long long)b.size, b.etag,
+				 b.blob_type[0] ? b.blob_type
+						: "not an Azure blob (a plain server)");
 		}
 	}
 	c = add(pf, "page-ranges");
@@ -383,8 +388,8 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 		for (k = 0; rc == 0 && k < n; k++)
 			rc = rp_page_plan_chunk(plan, k, &alloc, &err);
 		if (rc) {
-			failed(c, err.code, "the SAS or role may lack read access to page ranges", "%s",
-			       err.msg);
+			failed(c, err.code, "the SAS or role may lack read access to page ranges",
+			       "%s", err.msg);
 		} else {
 			pf->written = rp_page_plan_written(plan);
 			snprintf(c->detail, sizeof(c->detail), "%llu of %llu bytes written",

@@ -20,8 +20,8 @@ struct rp_check {
 	const char *name; /* "dns", "tls", "sas", "properties", "page-ranges", "space" */
 	bool pass;
 	bool skipped;
-	bool warn;        /* passed, but with a hint worth acting on (a public DNS answer) */
-	int code;         /* the RP_E* class of a failure */
+	bool warn; /* passed, but with a hint worth acting on (a public DNS answer) */
+	int code;  /* the RP_E* class of a failure */
 	char detail[512];
 	char hint[640];
 };
@@ -32,7 +32,7 @@ struct rp_preflight {
 	char source[1024];
 	uint64_t size;
 	uint64_t written; /* bytes the page ranges list (page blobs), else size */
-	char pin[320];    /* "HOST:PORT:ADDR": the later checks connect where dns resolved */
+	char pin[320];	  /* "HOST:PORT:ADDR": the later checks connect where dns resolved */
 };
 
 /*

@@ -66,9 +66,10 @@ int rp_restore_footer_check(const char *display, uint64_t size,
 		return rc;
 	}
 	if (f.disk_type != VHD_TYPE_FIXED)
-		return rp_err_set(err, RP_EFORMAT,
-				  "%s: the footer says disk type %u; a disk blob must be a fixed VHD",
-				  display, f.disk_type);
+		return rp_err_set(
+		    err, RP_EFORMAT,
+		    "%s: the footer says disk type %u; a disk blob must be a fixed VHD", display,
+		    f.disk_type);
 	if (f.current_size != size - VHD_FOOTER_SIZE)
 		return rp_err_set(err, RP_EFORMAT,
 				  "%s: vhd footer current size at +48 is %llu, but the blob holds "
@@ -127,7 +128,8 @@ static int probe_transport_hash(struct rp_blob *b, enum rp_th_request want,
 			if (rc)
 				return rc;
 			code = rp_http_header(&r, "x-ms-error-code");
-			busy = r.status == 500 && !(code && strcmp(code, "FeatureNotSupported") == 0);
+			busy =
+			    r.status == 500 && !(code && strcmp(code, "FeatureNotSupported") == 0);
 			if (!busy || attempt >= b->retries)
 				break;
 			rp_http_response_release(&r);
@@ -178,8 +180,8 @@ static int listed_bytes(struct rp_blob *b, uint64_t size, uint64_t chunk_size, u
 
 /* The bytes a restore will write (the listed bytes of a page blob, else the whole disk, plus the
  * footer); the sink compares them, less what a resumed partial holds, with the free space. */
-static int out_bytes_needed(struct rp_blob *b, bool page_plan, uint64_t vsize,
-			    uint64_t chunk_size, bool vhd_out, uint64_t *need, struct rp_err *err)
+static int out_bytes_needed(struct rp_blob *b, bool page_plan, uint64_t vsize, uint64_t chunk_size,
+			    bool vhd_out, uint64_t *need, struct rp_err *err)
 {
 	int rc;
 
@@ -246,18 +248,20 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	snprintf(rep->blob_type, sizeof(rep->blob_type), "%s", b.blob_type);
 	rep->blob_size = b.size;
 	if (b.encryptiondata[0] && o->refuse_encrypted) {
-		rc = rp_err_set(err, RP_EUSAGE,
-				"%s is client-side encrypted: --luks-* reads its stored bytes, which are "
-				"ciphertext; restore it, then check the restored file",
-				b.display);
+		rc = rp_err_set(
+		    err, RP_EUSAGE,
+		    "%s is client-side encrypted: --luks-* reads its stored bytes, which are "
+		    "ciphertext; restore it, then check the restored file",
+		    b.display);
 		goto out;
 	}
 	if (b.encryptiondata[0]) {
 		if (strcmp(b.blob_type, "PageBlob") == 0) {
-			rc = rp_err_set(err, RP_EFORMAT,
-					"%s: a page blob with encryptiondata: client-side encryption "
-					"is for block blobs",
-					b.display);
+			rc = rp_err_set(
+			    err, RP_EFORMAT,
+			    "%s: a page blob with encryptiondata: client-side encryption "
+			    "is for block blobs",
+			    b.display);
 			goto out;
 		}
 		rc = rp_cse_open(&cse, b.encryptiondata, strlen(b.encryptiondata), b.size, o->keys,
@@ -278,17 +282,19 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	rep->virtual_size = (enc ? cse.plain_size : b.size) - (is_vhd ? VHD_FOOTER_SIZE : 0);
 	/* Bounded bookkeeping: 16 Mi chunks (64 TiB at 4 MiB). */
 	if (rep->virtual_size / chunk_size > (1u << 24)) {
-		rc = rp_err_set(err, RP_EUSAGE,
-				"%s: %llu bytes in chunks of %llu is more than 16 Mi chunks; use a larger "
-				"--chunk-size",
-				b.display, (unsigned long long)rep->virtual_size,
-				(unsigned long long)chunk_size);
+		rc = rp_err_set(
+		    err, RP_EUSAGE,
+		    "%s: %llu bytes in chunks of %llu is more than 16 Mi chunks; use a larger "
+		    "--chunk-size",
+		    b.display, (unsigned long long)rep->virtual_size,
+		    (unsigned long long)chunk_size);
 		goto out;
 	}
 	if (o->format == RP_OUT_VHD && !is_vhd) {
-		rc = rp_err_set(err, RP_EFORMAT,
-				"%s: --format vhd, but the blob has no VHD footer; use --format raw",
-				b.display);
+		rc =
+		    rp_err_set(err, RP_EFORMAT,
+			       "%s: --format vhd, but the blob has no VHD footer; use --format raw",
+			       b.display);
 		goto out;
 	}
 	vhd_out = is_vhd && o->format != RP_OUT_RAW;
@@ -303,11 +309,12 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 		goto out;
 	}
 	if (enc && o->seal && o->seal->chunk_size != chunk_size) {
-		rc = rp_err_set(err, RP_EUSAGE,
-				"the seal has chunks of %llu bytes, but %s is encrypted in regions of "
-				"%llu: seal it again with --chunk-size %llu",
-				(unsigned long long)o->seal->chunk_size, b.display,
-				(unsigned long long)chunk_size, (unsigned long long)chunk_size);
+		rc = rp_err_set(
+		    err, RP_EUSAGE,
+		    "the seal has chunks of %llu bytes, but %s is encrypted in regions of "
+		    "%llu: seal it again with --chunk-size %llu",
+		    (unsigned long long)o->seal->chunk_size, b.display,
+		    (unsigned long long)chunk_size, (unsigned long long)chunk_size);
 		goto out;
 	}
 	/* The AES-GCM tag of each region authenticates every stored byte; the service's hashes
@@ -318,17 +325,18 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 			goto out;
 	}
 	if (!enc && strcmp(b.blob_type, "PageBlob") == 0) {
-		rc = rp_page_plan_new(&b, rep->virtual_size, o->chunk_size, PLAN_WINDOW, &plan, err);
+		rc =
+		    rp_page_plan_new(&b, rep->virtual_size, o->chunk_size, PLAN_WINDOW, &plan, err);
 		if (rc)
 			goto out;
 	}
 	if (o->out) {
 		struct rp_sink_id id = {
-			.source = rep->source,
-			.etag = b.etag,
-			.size = rep->virtual_size,
-			.chunk_size = chunk_size,
-			.output_format = vhd_out ? 1 : 0,
+		    .source = rep->source,
+		    .etag = b.etag,
+		    .size = rep->virtual_size,
+		    .chunk_size = chunk_size,
+		    .output_format = vhd_out ? 1 : 0,
 		};
 		if (!o->no_space_check) {
 			rc = out_bytes_needed(&b, plan != NULL, rep->virtual_size, chunk_size,
@@ -398,7 +406,8 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	if (o->seal && !o->keep_going) {
 		const bool has[RP_DIGEST_COUNT] = {o->seal->has_sha256, o->seal->has_md5,
 						   o->seal->has_sha1};
-		const uint8_t *val[RP_DIGEST_COUNT] = {o->seal->sha256, o->seal->md5, o->seal->sha1};
+		const uint8_t *val[RP_DIGEST_COUNT] = {o->seal->sha256, o->seal->md5,
+						       o->seal->sha1};
 		unsigned a;
 
 		for (a = 0; a < RP_DIGEST_COUNT; a++) {
@@ -410,10 +419,11 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 				continue;
 			rp_hex(val[a], n, want);
 			rp_hex(rep->fetch.whole[a], n, got);
-			rc = rp_err_set(err, RP_EVERIFY,
-					"whole-disk %s mismatch (the seal says %s, computed %s): the "
-					"seal is inconsistent with the bytes",
-					rp_digest_name((enum rp_digest_alg)a), want, got);
+			rc = rp_err_set(
+			    err, RP_EVERIFY,
+			    "whole-disk %s mismatch (the seal says %s, computed %s): the "
+			    "seal is inconsistent with the bytes",
+			    rp_digest_name((enum rp_digest_alg)a), want, got);
 			goto out;
 		}
 	}
@@ -427,8 +437,8 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 			rc = rp_err_set(err, RP_EINTR, "interrupted");
 			goto out;
 		}
-		rc = rp_file_sink_finish(sink, vhd_out ? footer : NULL, vhd_out ? VHD_FOOTER_SIZE : 0,
-					 err);
+		rc = rp_file_sink_finish(sink, vhd_out ? footer : NULL,
+					 vhd_out ? VHD_FOOTER_SIZE : 0, err);
 	}
 out:
 	if (rc && sink && err) {

@@ -42,11 +42,11 @@ struct rp_restore_opts {
 	unsigned retries;
 	unsigned retry_base_ms;
 	unsigned range_timeout_s; /* floor of a range's deadline (fetch.h); 0: the default */
-	uint64_t limit_rate;      /* cap on the total rate, bytes/s (0: none): scales the deadline */
+	uint64_t limit_rate; /* cap on the total rate, bytes/s (0: none): scales the deadline */
 	enum rp_th_request th;
 	const struct rp_seal *seal;
-	unsigned whole_digests;  /* (1u << RP_DIGEST_*) computed from the bytes, in chunk order */
-	uint64_t hash_window;    /* piecewise SHA-256 (fetch.h); needs every chunk */
+	unsigned whole_digests; /* (1u << RP_DIGEST_*) computed from the bytes, in chunk order */
+	uint64_t hash_window;	/* piecewise SHA-256 (fetch.h); needs every chunk */
 	bool keep_going;
 	/* KEK for client-side encrypted blobs (their encryptiondata metadata); NULL: refused */
 	const struct rp_key_opts *keys;
@@ -55,7 +55,8 @@ struct rp_restore_opts {
 	void *select_ctx;
 	/* Called once the disk's size is known, before the first chunk is selected (may be NULL);
 	 * an error ends the run. */
-	int (*select_init)(void *ctx, uint64_t virtual_size, uint64_t chunk_size, struct rp_err *err);
+	int (*select_init)(void *ctx, uint64_t virtual_size, uint64_t chunk_size,
+			   struct rp_err *err);
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
 	void (*progress_detail)(void *ctx, uint64_t skipped, uint64_t retries);
@@ -75,11 +76,11 @@ struct rp_restore_report {
 	enum rp_transport_hash th;
 	bool resumed;
 	struct rp_resume_stats resume; /* what a resume relied on and re-checked */
-	uint64_t written_listed; /* bytes the page ranges list as written (page blobs) */
-	bool encrypted;          /* client-side encrypted: decrypted as it streamed */
+	uint64_t written_listed;       /* bytes the page ranges list as written (page blobs) */
+	bool encrypted;		       /* client-side encrypted: decrypted as it streamed */
 	char enc_protocol[8];
 	uint64_t region_len;
-	struct rp_key_info cek;  /* where the content key came from (no key bytes) */
+	struct rp_key_info cek; /* where the content key came from (no key bytes) */
 	struct rp_fetch_result fetch;
 	double seconds;
 };

@@ -40,15 +40,15 @@ struct rp_file_sink {
 	uint64_t chunks;
 	uint8_t *done_before; /* from the journal we resumed */
 	uint8_t *verified;    /* this run and before */
-	uint8_t *data;        /* verified chunks that hold data (the others are zero) */
+	uint8_t *data;	      /* verified chunks that hold data (the others are zero) */
 	uint8_t *sha256;      /* 32 bytes per chunk: what was written, for data chunks */
 	uint64_t resumed_chunks;
-	uint64_t rechecked;   /* chunks the journal listed, read back and checked */
-	uint64_t refetched;   /* of those, chunks that did not match and are fetched again */
-	bool old_journal;     /* the journal was of an older version: nothing was trusted */
+	uint64_t rechecked; /* chunks the journal listed, read back and checked */
+	uint64_t refetched; /* of those, chunks that did not match and are fetched again */
+	bool old_journal;   /* the journal was of an older version: nothing was trusted */
 	pthread_mutex_t lock;
 	bool dirty;
-	bool block; /* OUT is a block device: written in place, zeros written, no rename */
+	bool block;  /* OUT is a block device: written in place, zeros written, no rename */
 	bool broken; /* a write or sync failed: the journal is never written again */
 };
 
@@ -91,8 +91,7 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 
 /* Replace OUT.journal with the len bytes of j: a new temporary file with an unpredictable name
  * (never through a planted link), fsync, rename, directory fsync (common/outfile.h). */
-static int journal_replace(struct rp_file_sink *s, const uint8_t *j, size_t len,
-			   struct rp_err *err)
+static int journal_replace(struct rp_file_sink *s, const uint8_t *j, size_t len, struct rp_err *err)
 {
 	int rc = rp_outfile_replace(s->journal, j, len, 0600, true, err);
 
@@ -105,17 +104,17 @@ static int journal_replace(struct rp_file_sink *s, const uint8_t *j, size_t len,
 static int journal_encode(struct rp_file_sink *s, uint8_t **j, size_t *len, struct rp_err *err)
 {
 	struct rp_journal jn = {
-		.size = s->id.size,
-		.chunk_size = s->id.chunk_size,
-		.chunks = s->chunks,
-		.output_format = s->id.output_format,
-		.etag = s->etag,
-		.etag_len = strlen(s->etag),
-		.source = s->source,
-		.source_len = strlen(s->source),
-		.done = s->verified,
-		.data = s->data,
-		.sha256 = s->sha256,
+	    .size = s->id.size,
+	    .chunk_size = s->id.chunk_size,
+	    .chunks = s->chunks,
+	    .output_format = s->id.output_format,
+	    .etag = s->etag,
+	    .etag_len = strlen(s->etag),
+	    .source = s->source,
+	    .source_len = strlen(s->source),
+	    .done = s->verified,
+	    .data = s->data,
+	    .sha256 = s->sha256,
 	};
 
 	return rp_journal_encode(&jn, j, len, err);
@@ -137,25 +136,27 @@ static int journal_check_id(const struct rp_file_sink *s, const struct rp_journa
 {
 	if (j->size != s->id.size || j->chunk_size != s->id.chunk_size || j->chunks != s->chunks ||
 	    j->output_format != s->id.output_format)
-		return rp_err_set(err, RP_EIO,
-				  "cannot resume: '%s' was for %llu bytes in chunks of %llu (%s), this "
-				  "restore is %llu bytes in chunks of %llu (%s); remove '%s' and '%s' "
-				  "to start over",
-				  s->journal, (unsigned long long)j->size,
-				  (unsigned long long)j->chunk_size, j->output_format ? "vhd" : "raw",
-				  (unsigned long long)s->id.size, (unsigned long long)s->id.chunk_size,
-				  s->id.output_format ? "vhd" : "raw", s->partial, s->journal);
+		return rp_err_set(
+		    err, RP_EIO,
+		    "cannot resume: '%s' was for %llu bytes in chunks of %llu (%s), this "
+		    "restore is %llu bytes in chunks of %llu (%s); remove '%s' and '%s' "
+		    "to start over",
+		    s->journal, (unsigned long long)j->size, (unsigned long long)j->chunk_size,
+		    j->output_format ? "vhd" : "raw", (unsigned long long)s->id.size,
+		    (unsigned long long)s->id.chunk_size, s->id.output_format ? "vhd" : "raw",
+		    s->partial, s->journal);
 	if (j->etag_len != strlen(s->etag) || memcmp(j->etag, s->etag, j->etag_len) != 0)
-		return rp_err_set(err, RP_EIO,
-				  "cannot resume: the source changed since the interrupted restore (ETag "
-				  "%.*s, now %s); remove '%s' and '%s' to start over",
-				  (int)j->etag_len, j->etag, s->etag, s->partial, s->journal);
+		return rp_err_set(
+		    err, RP_EIO,
+		    "cannot resume: the source changed since the interrupted restore (ETag "
+		    "%.*s, now %s); remove '%s' and '%s' to start over",
+		    (int)j->etag_len, j->etag, s->etag, s->partial, s->journal);
 	if (j->source_len != strlen(s->source) || memcmp(j->source, s->source, j->source_len) != 0)
-		return rp_err_set(err, RP_EIO,
-				  "cannot resume: '%s' was for the source %.*s, this restore is from "
-				  "%s; remove '%s' and '%s' to start over",
-				  s->journal, (int)j->source_len, j->source, s->source, s->partial,
-				  s->journal);
+		return rp_err_set(
+		    err, RP_EIO,
+		    "cannot resume: '%s' was for the source %.*s, this restore is from "
+		    "%s; remove '%s' and '%s' to start over",
+		    s->journal, (int)j->source_len, j->source, s->source, s->partial, s->journal);
 	return 0;
 }
 
@@ -302,8 +303,9 @@ static int open_block(struct rp_file_sink *s, const struct rp_sink_id *id,
 	}
 	end = lseek(s->fd, 0, SEEK_END);
 	if (end < 0 || (uint64_t)end < id->size + (id->output_format ? 512u : 0u)) {
-		rc = rp_err_set(err, RP_EUSAGE, "the block device '%s' holds %lld bytes, the disk "
-						"needs %llu",
+		rc = rp_err_set(err, RP_EUSAGE,
+				"the block device '%s' holds %lld bytes, the disk "
+				"needs %llu",
 				s->out, (long long)end,
 				(unsigned long long)(id->size + (id->output_format ? 512u : 0u)));
 		goto fail;
@@ -337,8 +339,8 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 
 	*resumed = false;
 	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return rp_err_set(err, RP_EUSAGE, "'%s' is neither a regular file nor a block device",
-				  out);
+		return rp_err_set(err, RP_EUSAGE,
+				  "'%s' is neither a regular file nor a block device", out);
 	if (stat(out, &st) == 0 && !force)
 		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", out);
 	s = calloc(1, sizeof(*s));
@@ -368,7 +370,8 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	s->done_before = calloc(bitmap_bytes(s->chunks) + 1, 1);
 	s->verified = calloc(bitmap_bytes(s->chunks) + 1, 1);
 	s->data = calloc(bitmap_bytes(s->chunks) + 1, 1);
-	s->sha256 = s->chunks <= SIZE_MAX / 32 ? calloc(s->chunks ? (size_t)s->chunks : 1, 32) : NULL;
+	s->sha256 =
+	    s->chunks <= SIZE_MAX / 32 ? calloc(s->chunks ? (size_t)s->chunks : 1, 32) : NULL;
 	if (!s->out || !s->partial || !s->journal || !s->journal_tmp || !s->source || !s->etag ||
 	    !s->done_before || !s->verified || !s->data || !s->sha256) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
@@ -457,8 +460,8 @@ static int sink_write(void *ctx, uint64_t index, uint64_t off, const uint8_t *da
 			int rc = write_all(s->fd, data + start, pos - start, off + start);
 			if (rc) {
 				s->broken = true;
-				return rp_err_errno(err, -rc, "cannot write '%s' at 0x%llx", s->partial,
-						    (unsigned long long)(off + start));
+				return rp_err_errno(err, -rc, "cannot write '%s' at 0x%llx",
+						    s->partial, (unsigned long long)(off + start));
 			}
 			/* Start writeback at once, so the periodic sync before each journal
 			 * update has little left to do. */
@@ -478,7 +481,8 @@ static int sink_write(void *ctx, uint64_t index, uint64_t off, const uint8_t *da
 				int rc = write_all(s->fd, zeros, k, z);
 				if (rc) {
 					s->broken = true;
-					return rp_err_errno(err, -rc, "cannot write '%s'", s->partial);
+					return rp_err_errno(err, -rc, "cannot write '%s'",
+							    s->partial);
 				}
 			}
 		}
@@ -506,9 +510,10 @@ static int resumed_check(struct rp_file_sink *s, uint64_t index, const uint8_t *
 	if (!data) {
 		if (rp_is_zero(buf, len))
 			return 0;
-		return rp_err_set(err, RP_EVERIFY,
-				  "'%s' chunk %llu is not zero as the journal says: fetching it again",
-				  s->partial, (unsigned long long)index);
+		return rp_err_set(
+		    err, RP_EVERIFY,
+		    "'%s' chunk %llu is not zero as the journal says: fetching it again",
+		    s->partial, (unsigned long long)index);
 	}
 	if (rp_sha256(buf, len, got) != 0)
 		return rp_err_set(err, RP_EIO, "sha256 failed");
@@ -561,7 +566,7 @@ static void sink_verified(void *ctx, uint64_t index, const struct rp_seal_chunk 
 		s->data[index / 8] |= (uint8_t)(1u << (index % 8));
 		memcpy(s->sha256 + index * 32, got->sha256, 32);
 	} else {
-		s->data[index / 8] &= (uint8_t)~(1u << (index % 8));
+		s->data[index / 8] &= (uint8_t) ~(1u << (index % 8));
 	}
 	s->dirty = true;
 	pthread_mutex_unlock(&s->lock);
@@ -572,9 +577,9 @@ static void sink_unverified(void *ctx, uint64_t index)
 	struct rp_file_sink *s = ctx;
 
 	pthread_mutex_lock(&s->lock);
-	s->verified[index / 8] &= (uint8_t)~(1u << (index % 8));
-	s->done_before[index / 8] &= (uint8_t)~(1u << (index % 8));
-	s->data[index / 8] &= (uint8_t)~(1u << (index % 8));
+	s->verified[index / 8] &= (uint8_t) ~(1u << (index % 8));
+	s->done_before[index / 8] &= (uint8_t) ~(1u << (index % 8));
+	s->data[index / 8] &= (uint8_t) ~(1u << (index % 8));
 	s->refetched++;
 	s->dirty = true;
 	pthread_mutex_unlock(&s->lock);
@@ -611,13 +616,13 @@ static int sink_tick(void *ctx, struct rp_err *err)
 struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s)
 {
 	struct rp_fetch_sink cb = {
-		.write = sink_write,
-		.read_back = sink_read_back,
-		.done_before = sink_done_before,
-		.verified = sink_verified,
-		.unverified = sink_unverified,
-		.tick = sink_tick,
-		.ctx = s,
+	    .write = sink_write,
+	    .read_back = sink_read_back,
+	    .done_before = sink_done_before,
+	    .verified = sink_verified,
+	    .unverified = sink_unverified,
+	    .tick = sink_tick,
+	    .ctx = s,
 	};
 	return cb;
 }
@@ -649,7 +654,8 @@ int rp_file_sink_finish(struct rp_file_sink *s, const uint8_t *tail, size_t tail
 	if (tail_len) {
 		rc = write_all(s->fd, tail, tail_len, s->id.size);
 		if (rc)
-			return rp_err_errno(err, -rc, "cannot write the footer of '%s'", s->partial);
+			return rp_err_errno(err, -rc, "cannot write the footer of '%s'",
+					    s->partial);
 	} else if (!s->block && ftruncate(s->fd, (off_t)s->id.size) != 0) {
 		return rp_err_errno(err, errno, "cannot size '%s'", s->partial);
 	}

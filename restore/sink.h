@@ -18,13 +18,13 @@
 #include "restore/fetch.h"
 
 struct rp_sink_id {
-	const char *source;  /* the source without secrets */
+	const char *source; /* the source without secrets */
 	const char *etag;
-	uint64_t size;       /* bytes of data (the virtual disk) */
+	uint64_t size; /* bytes of data (the virtual disk) */
 	uint64_t chunk_size;
 	uint32_t output_format; /* 0 raw, 1 vhd: a resume must ask for the same */
-	bool space_check;       /* refuse (RP_EIO) when space_needed, less what a resumed partial */
-	uint64_t space_needed;  /* holds, exceeds the free space of OUT's file system */
+	bool space_check;	/* refuse (RP_EIO) when space_needed, less what a resumed partial */
+	uint64_t space_needed;	/* holds, exceeds the free space of OUT's file system */
 };
 
 struct rp_file_sink;

@@ -345,7 +345,8 @@ static bool chosen(const struct rp_stage_opts *o, const char *name)
 
 static bool data_only_sku(const char *sku)
 {
-	return sku && (strcasecmp(sku, "UltraSSD_LRS") == 0 || strcasecmp(sku, "PremiumV2_LRS") == 0);
+	return sku &&
+	       (strcasecmp(sku, "UltraSSD_LRS") == 0 || strcasecmp(sku, "PremiumV2_LRS") == 0);
 }
 
 const char *rp_stage_disk_sku(const struct rp_stage_opts *o, enum rp_disk_role role)
@@ -371,10 +372,11 @@ static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts 
 		     "any key sealed to it) is missing",
 		     tn);
 	if (os_staged && data_only_sku(o->sku))
-		warn(res,
-		     "--sku %s is for data disks only (Azure: Ultra Disks and Premium SSD v2 cannot "
-		     "be OS disks): the OS disk is staged as Premium_LRS",
-		     o->sku);
+		warn(
+		    res,
+		    "--sku %s is for data disks only (Azure: Ultra Disks and Premium SSD v2 cannot "
+		    "be OS disks): the OS disk is staged as Premium_LRS",
+		    o->sku);
 	if (t == RP_SECURITY_CVM_DISK_CMK && !o->des_id)
 		warn(res,
 		     "%s needs a disk encryption set: fill in <DISK_ENCRYPTION_SET_ID> in "

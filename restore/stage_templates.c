@@ -307,7 +307,8 @@ static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t tsz, 
 	char hex[13];
 	int fd;
 
-	/* A new file with an unpredictable name: never one planted in advance (common/outfile.h). */
+	/* A new file with an unpredictable name: never one planted in advance (common/outfile.h).
+	 */
 	snprintf(final, fsz, "%s/%s", dir, name);
 	if (rp_random_bytes(rnd, sizeof(rnd), err) != 0)
 		return NULL;
@@ -412,19 +413,22 @@ static void sh_disk(FILE *f, const struct rp_descriptor *d, const struct rp_stag
 	/* A three-blob CVM: the metadata SAS comes from disks api-version 2025-01-02, which
 	 * older Azure CLIs do not ask for; without it the disk would go up incomplete. */
 	if (vmmd)
-		fputs("MD_SAS=$(sas_of securityMetadataAccessSas <<<\"$ACCESS\" 2>/dev/null || true)\n"
-		      "if [ -z \"$MD_SAS\" ] || [ \"$MD_SAS\" = None ]; then\n"
-		      "\techo \"restore.sh: az disk grant-access gave no securityMetadataAccessSas "
-		      "(an Azure CLI that asks disks api-version 2025-01-02 does): upgrade it\" >&2\n"
-		      "\taz disk revoke-access -g \"$RG\" -n \"$NAME\"\n\texit 1\nfi\n",
-		      f);
+		fputs(
+		    "MD_SAS=$(sas_of securityMetadataAccessSas <<<\"$ACCESS\" 2>/dev/null || "
+		    "true)\n"
+		    "if [ -z \"$MD_SAS\" ] || [ \"$MD_SAS\" = None ]; then\n"
+		    "\techo \"restore.sh: az disk grant-access gave no securityMetadataAccessSas "
+		    "(an Azure CLI that asks disks api-version 2025-01-02 does): upgrade it\" >&2\n"
+		    "\taz disk revoke-access -g \"$RG\" -n \"$NAME\"\n\texit 1\nfi\n",
+		    f);
 	fputs("\"$CVMRESTORE\" upload ", f);
 	sq(f, it->file);
 	if (secure)
 		fprintf(f,
 			" \"$DISK_SAS\" --guest-state guest_state.vmgs --guest-state-url "
 			"\"$GS_SAS\"%s\n",
-			vmmd ? " \\\n\t--vm-metadata vm_metadata.vmmd --vm-metadata-url \"$MD_SAS\"" : "");
+			vmmd ? " \\\n\t--vm-metadata vm_metadata.vmmd --vm-metadata-url \"$MD_SAS\""
+			     : "");
 	else
 		fputs(" \"$DISK_SAS\"\n", f);
 	fputs("az disk revoke-access -g \"$RG\" -n \"$NAME\"\n", f);

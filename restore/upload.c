@@ -627,8 +627,8 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	bm = (size_t)((u.nchunks + 7) / 8);
 	u.done = calloc(bm, 1);
 	u.data = calloc(bm, 1);
-	u.sha256 = u.nchunks <= SIZE_MAX / 32 ? calloc(u.nchunks ? (size_t)u.nchunks : 1, 32)
-					      : NULL;
+	u.sha256 =
+	    u.nchunks <= SIZE_MAX / 32 ? calloc(u.nchunks ? (size_t)u.nchunks : 1, 32) : NULL;
 	u.page_url = with_query(o->url, "comp=page");
 	u.journal = o->journal ? strdup(o->journal) : path_with(o->image, ".upload-journal");
 	u.journal_tmp = u.journal ? path_with(u.journal, ".tmp") : NULL;

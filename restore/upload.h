@@ -75,14 +75,14 @@ struct rp_upload_report {
 	uint64_t chunks_rechecked; /* listed by the journal, read again from the image and hashed */
 	uint64_t chunks_resent;	   /* of those, changed since the journal: sent again */
 	bool journal_old;	   /* a journal of an older version was found: not trusted */
-	uint64_t bytes_sent;	/* Put Page body bytes acknowledged */
-	uint64_t bytes_data;	/* non-zero 512-byte pages of the image */
-	uint64_t bytes_skipped; /* zero pages not sent */
-	uint64_t bytes_cleared; /* pages the target held where the image is zero */
+	uint64_t bytes_sent;	   /* Put Page body bytes acknowledged */
+	uint64_t bytes_data;	   /* non-zero 512-byte pages of the image */
+	uint64_t bytes_skipped;	   /* zero pages not sent */
+	uint64_t bytes_cleared;	   /* pages the target held where the image is zero */
 	uint64_t requests;
 	uint64_t retries;
-	const char *hash;	/* "crc64" or "md5" */
-	uint64_t ranges_listed; /* bytes the target lists as written afterwards */
+	const char *hash;	 /* "crc64" or "md5" */
+	uint64_t ranges_listed;	 /* bytes the target lists as written afterwards */
 	uint64_t bytes_unlisted; /* sent and acknowledged, but not listed by the target */
 	uint64_t bytes_unsent;	 /* listed by the target, but not sent */
 	uint64_t chunks_data;	 /* chunks with data: what the read-back could cover */

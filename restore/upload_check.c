@@ -142,8 +142,8 @@ static int compare_pages(struct up *u, const struct listed *l, uint64_t c, uint8
 	for (i = 0; i < np; i = j) {
 		bool s = page_bit(sent, i), t = page_bit(l->pages, base + i);
 
-		for (j = i + 1; j < np && page_bit(sent, j) == s && page_bit(l->pages, base + j) == t;
-		     j++)
+		for (j = i + 1;
+		     j < np && page_bit(sent, j) == s && page_bit(l->pages, base + j) == t; j++)
 			;
 		if (s == t)
 			continue;

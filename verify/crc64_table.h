@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+/* clang-format off */
 static const uint64_t crc64_table[8][256] = {
 	{
 		0x0000000000000000, 0x7f6ef0c830358979, 0xfedde190606b12f2, 0x81b31158505e9b8b,
@@ -537,5 +538,6 @@ static const uint64_t crc64_table[8][256] = {
 		0x2957aa85e69b6abf, 0x08bedc9bc3bd4b13, 0x6a8546b9acd729e7, 0x4b6c30a789f1084b,
 	},
 };
+/* clang-format on */
 
 #endif

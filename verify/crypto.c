@@ -17,15 +17,15 @@
 #include <openssl/rsa.h>
 
 struct rp_kek {
-	EVP_PKEY *rsa;           /* or NULL */
-	struct rp_secret aes;    /* 16, 24 or 32 bytes when rsa is NULL */
+	EVP_PKEY *rsa;	      /* or NULL */
+	struct rp_secret aes; /* 16, 24 or 32 bytes when rsa is NULL */
 	char describe[32];
 	char name[512];
 };
 
 static const char *const alg_names[RP_WRAP_COUNT] = {
-	"RSA-OAEP", "RSA-OAEP-256", "RSA1_5", "A128KW", "A192KW", "A256KW",
-	"CKM_AES_KEY_WRAP", "CKM_AES_KEY_WRAP_PAD",
+    "RSA-OAEP", "RSA-OAEP-256", "RSA1_5",	    "A128KW",
+    "A192KW",	"A256KW",	"CKM_AES_KEY_WRAP", "CKM_AES_KEY_WRAP_PAD",
 };
 
 const char *rp_wrap_alg_name(enum rp_wrap_alg alg)
@@ -90,8 +90,8 @@ static int kek_new(const char *name, struct rp_kek **out, struct rp_err *err)
 	return 0;
 }
 
-static int load_pem(const uint8_t *buf, size_t len, const struct rp_secret *pass,
-		    struct rp_kek *k, struct rp_err *err)
+static int load_pem(const uint8_t *buf, size_t len, const struct rp_secret *pass, struct rp_kek *k,
+		    struct rp_err *err)
 {
 	BIO *bio = BIO_new_mem_buf(buf, (int)len);
 	bool encrypted = memmem(buf, len, "ENCRYPTED", 9) != NULL;
@@ -108,9 +108,10 @@ static int load_pem(const uint8_t *buf, size_t len, const struct rp_secret *pass
 					  "with --kek-pass-file",
 					  k->name);
 		if (encrypted)
-			return rp_err_set(err, RP_EAUTH,
-					  "%s: the passphrase does not decrypt the private key (%s)",
-					  k->name, ossl_reason());
+			return rp_err_set(
+			    err, RP_EAUTH,
+			    "%s: the passphrase does not decrypt the private key (%s)", k->name,
+			    ossl_reason());
 		return rp_err_set(err, RP_EFORMAT, "%s: not a PEM private key (%s)", k->name,
 				  ossl_reason());
 	}
@@ -123,10 +124,10 @@ static int load_pem(const uint8_t *buf, size_t len, const struct rp_secret *pass
 static int load_jwk_rsa(const struct rp_jwk *j, struct rp_kek *k, struct rp_err *err)
 {
 	static const char *const params[RP_JWK_RSA_MEMBERS] = {
-		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
-		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
-		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,
+	    OSSL_PKEY_PARAM_RSA_D,	   OSSL_PKEY_PARAM_RSA_FACTOR1,
+	    OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 	};
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	OSSL_PARAM *p = NULL;
@@ -139,8 +140,9 @@ static int load_jwk_rsa(const struct rp_jwk *j, struct rp_kek *k, struct rp_err 
 	for (i = 0; i < RP_JWK_RSA_MEMBERS; i++) {
 		if (!j->rsa[i].p)
 			continue;
-		bn[i] = i == RP_JWK_N || i == RP_JWK_E ? BN_bin2bn(j->rsa[i].p, (int)j->rsa[i].len, NULL)
-						       : BN_secure_new();
+		bn[i] = i == RP_JWK_N || i == RP_JWK_E
+			    ? BN_bin2bn(j->rsa[i].p, (int)j->rsa[i].len, NULL)
+			    : BN_secure_new();
 		if (bn[i] && i != RP_JWK_N && i != RP_JWK_E &&
 		    !BN_bin2bn(j->rsa[i].p, (int)j->rsa[i].len, bn[i])) {
 			BN_clear_free(bn[i]);
@@ -195,8 +197,8 @@ int rp_kek_load(const uint8_t *buf, size_t len, const struct rp_secret *pass, co
 		i++;
 	if (len - i >= 10 && memcmp(buf + i, "-----BEGIN", 10) == 0) {
 		rc = load_pem(buf, len, pass, k, err);
-	} else if (i < len && buf[i] == '{' && (!(len == 16 || len == 24 || len == 32) ||
-						looks_like_json(buf, len))) {
+	} else if (i < len && buf[i] == '{' &&
+		   (!(len == 16 || len == 24 || len == 32) || looks_like_json(buf, len))) {
 		struct rp_jwk j;
 
 		rc = rp_jwk_parse((const char *)buf, len, &j, err);
@@ -246,8 +248,8 @@ const char *rp_kek_name(const struct rp_kek *k)
 	return k->name;
 }
 
-static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_t *in,
-		      size_t inlen, struct rp_secret *out, struct rp_err *err)
+static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_t *in, size_t inlen,
+		      struct rp_secret *out, struct rp_err *err)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->rsa, NULL);
 	size_t n = 0, modlen = (size_t)EVP_PKEY_get_size(k->rsa);
@@ -275,8 +277,8 @@ static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_
 	}
 	ERR_clear_error();
 	if (EVP_PKEY_decrypt_init(ctx) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, alg == RP_WRAP_RSA1_5 ? RSA_PKCS1_PADDING
-								     : RSA_PKCS1_OAEP_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(
+		ctx, alg == RP_WRAP_RSA1_5 ? RSA_PKCS1_PADDING : RSA_PKCS1_OAEP_PADDING) <= 0 ||
 	    (alg != RP_WRAP_RSA1_5 && (EVP_PKEY_CTX_set_rsa_oaep_md_name(ctx, md, NULL) <= 0 ||
 				       EVP_PKEY_CTX_set_rsa_mgf1_md_name(ctx, md, NULL) <= 0))) {
 		rc = rp_err_set(err, RP_EIO, "%s: cannot set up %s (%s)", k->name,
@@ -286,8 +288,8 @@ static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_
 #ifdef OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION
 	/* OpenSSL 3.2+ would answer a wrong key with random bytes (implicit rejection): a
 	 * wrong KEK must fail, not give a garbage key. */
-	if (alg == RP_WRAP_RSA1_5 && EVP_PKEY_CTX_ctrl_str(ctx, "rsa_pkcs1_implicit_rejection",
-							    "0") <= 0) {
+	if (alg == RP_WRAP_RSA1_5 &&
+	    EVP_PKEY_CTX_ctrl_str(ctx, "rsa_pkcs1_implicit_rejection", "0") <= 0) {
 		rc = rp_err_set(err, RP_EIO, "%s: cannot turn off implicit rejection", k->name);
 		goto out;
 	}
@@ -298,10 +300,11 @@ static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_
 	n = modlen;
 	if (EVP_PKEY_decrypt(ctx, out->p, &n, in, inlen) <= 0) {
 		rp_secret_free(out);
-		rc = rp_err_set(err, RP_EAUTH,
-				"%s unwrap with %s (%s) failed: the key is not the one that wrapped "
-				"it, or the wrapped key was altered",
-				rp_wrap_alg_name(alg), k->name, k->describe);
+		rc =
+		    rp_err_set(err, RP_EAUTH,
+			       "%s unwrap with %s (%s) failed: the key is not the one that wrapped "
+			       "it, or the wrapped key was altered",
+			       rp_wrap_alg_name(alg), k->name, k->describe);
 		goto out;
 	}
 	out->len = n;
@@ -312,12 +315,14 @@ out:
 	return rc;
 }
 
-static int unwrap_aes(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_t *in,
-		      size_t inlen, struct rp_secret *out, struct rp_err *err)
+static int unwrap_aes(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_t *in, size_t inlen,
+		      struct rp_secret *out, struct rp_err *err)
 {
 	bool pad = alg == RP_WRAP_CKM_AES_KEY_WRAP_PAD;
-	size_t want = alg == RP_WRAP_A128KW ? 16 : alg == RP_WRAP_A192KW ? 24
-					       : alg == RP_WRAP_A256KW ? 32 : 0;
+	size_t want = alg == RP_WRAP_A128KW   ? 16
+		      : alg == RP_WRAP_A192KW ? 24
+		      : alg == RP_WRAP_A256KW ? 32
+					      : 0;
 	const EVP_CIPHER *c;
 	EVP_CIPHER_CTX *ctx;
 	int n = 0, fin = 0, rc;
@@ -326,10 +331,11 @@ static int unwrap_aes(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_
 		return rp_err_set(err, RP_EUSAGE, "%s needs a %zu-bit key; %s is %s",
 				  rp_wrap_alg_name(alg), want * 8, k->name, k->describe);
 	if (inlen % 8 || inlen < (pad ? 16u : 24u) || inlen > 4096)
-		return rp_err_set(err, RP_EFORMAT,
-				  "the wrapped key has %zu bytes; %s output is a multiple of 8 from "
-				  "%u bytes",
-				  inlen, rp_wrap_alg_name(alg), pad ? 16u : 24u);
+		return rp_err_set(
+		    err, RP_EFORMAT,
+		    "the wrapped key has %zu bytes; %s output is a multiple of 8 from "
+		    "%u bytes",
+		    inlen, rp_wrap_alg_name(alg), pad ? 16u : 24u);
 	switch (k->aes.len) {
 	case 16:
 		c = pad ? EVP_aes_128_wrap_pad() : EVP_aes_128_wrap();
@@ -371,8 +377,8 @@ int rp_kek_unwrap(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_t *i
 {
 	memset(out, 0, sizeof(*out));
 	if (rp_wrap_alg_is_rsa(alg) != (k->rsa != NULL))
-		return rp_err_set(err, RP_EUSAGE, "%s does not fit %s, a %s key", rp_wrap_alg_name(alg),
-				  k->name, k->describe);
+		return rp_err_set(err, RP_EUSAGE, "%s does not fit %s, a %s key",
+				  rp_wrap_alg_name(alg), k->name, k->describe);
 	if (inlen == 0)
 		return rp_err_set(err, RP_EFORMAT, "the wrapped key is empty");
 	return k->rsa ? unwrap_rsa(k, alg, in, inlen, out, err)

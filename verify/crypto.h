@@ -20,13 +20,13 @@
 #include "formats/jwk.h"
 
 enum rp_wrap_alg {
-	RP_WRAP_RSA_OAEP,         /* SHA-1, MGF1-SHA-1 */
-	RP_WRAP_RSA_OAEP_256,     /* SHA-256, MGF1-SHA-256 */
-	RP_WRAP_RSA1_5,           /* PKCS#1 v1.5: legacy, refused unless allowed */
-	RP_WRAP_A128KW,           /* RFC 3394 */
+	RP_WRAP_RSA_OAEP,     /* SHA-1, MGF1-SHA-1 */
+	RP_WRAP_RSA_OAEP_256, /* SHA-256, MGF1-SHA-256 */
+	RP_WRAP_RSA1_5,	      /* PKCS#1 v1.5: legacy, refused unless allowed */
+	RP_WRAP_A128KW,	      /* RFC 3394 */
 	RP_WRAP_A192KW,
 	RP_WRAP_A256KW,
-	RP_WRAP_CKM_AES_KEY_WRAP, /* RFC 3394 with any AES key size */
+	RP_WRAP_CKM_AES_KEY_WRAP,     /* RFC 3394 with any AES key size */
 	RP_WRAP_CKM_AES_KEY_WRAP_PAD, /* RFC 5649 */
 	RP_WRAP_COUNT,
 };

@@ -48,10 +48,10 @@ enum rp_chunk_pick {
 typedef int (*rp_scan_select_fn)(void *ctx, uint64_t index);
 
 struct rp_scan_opts {
-	uint64_t chunk_size;   /* 0: 4 MiB, or the seal's chunk size when comparing */
-	unsigned threads;      /* 0: number of online CPUs */
-	bool chunk_digests;    /* compute each chunk's SHA-256 (into result->seal) */
-	unsigned whole_digests; /* bit mask of (1u << RP_DIGEST_*) to compute in order */
+	uint64_t chunk_size;	      /* 0: 4 MiB, or the seal's chunk size when comparing */
+	unsigned threads;	      /* 0: number of online CPUs */
+	bool chunk_digests;	      /* compute each chunk's SHA-256 (into result->seal) */
+	unsigned whole_digests;	      /* bit mask of (1u << RP_DIGEST_*) to compute in order */
 	const struct rp_seal *expect; /* compare each chunk with this seal (NULL: no comparison) */
 	rp_scan_sink_fn sink;
 	void *sink_ctx;
@@ -78,15 +78,15 @@ struct rp_scan_mismatch {
 };
 
 struct rp_scan_result {
-	struct rp_seal *seal;     /* chunk states and digests (chunk_digests), and whole digests */
-	uint64_t bytes_read;      /* bytes read from the image */
-	uint64_t bytes_skipped;   /* unallocated bytes not read */
+	struct rp_seal *seal;	/* chunk states and digests (chunk_digests), and whole digests */
+	uint64_t bytes_read;	/* bytes read from the image */
+	uint64_t bytes_skipped; /* unallocated bytes not read */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
 	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES of them */
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
-	uint8_t *windows;       /* window_count SHA-256 digests of 32 bytes (hash_window) */
+	uint8_t *windows; /* window_count SHA-256 digests of 32 bytes (hash_window) */
 	uint64_t window_count;
 	uint64_t chunks_skipped; /* not selected (select) */
 	double seconds;

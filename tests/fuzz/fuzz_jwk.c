@@ -35,8 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	rc = rp_kek_unwrap(k, strncmp(rp_kek_describe(k), "RSA", 3) == 0 ? RP_WRAP_RSA_OAEP
-									    : RP_WRAP_CKM_AES_KEY_WRAP,
+	rc = rp_kek_unwrap(k,
+			   strncmp(rp_kek_describe(k), "RSA", 3) == 0 ? RP_WRAP_RSA_OAEP
+								      : RP_WRAP_CKM_AES_KEY_WRAP,
 			   wrapped, sizeof(wrapped), &out, &err);
 	if (rc == 0)
 		rp_secret_free(&out);

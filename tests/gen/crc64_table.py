@@ -41,6 +41,7 @@ def main():
         "",
         "#include <stdint.h>",
         "",
+        "/* clang-format off */",
         "static const uint64_t crc64_table[8][256] = {",
     ]
     for t in tables():
@@ -48,7 +49,7 @@ def main():
         for i in range(0, 256, 4):
             lines.append("\t\t" + " ".join("0x%016x," % v for v in t[i:i + 4]))
         lines.append("\t},")
-    lines += ["};", "", "#endif", ""]
+    lines += ["};", "/* clang-format on */", "", "#endif", ""]
     with open(out, "w", encoding="ascii") as f:
         f.write("\n".join(lines))
 

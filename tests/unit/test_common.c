@@ -40,20 +40,20 @@ static void test_parse_size(void **state)
 		uint64_t value;
 		const char *msg;
 	} cases[] = {
-		{"0", 0, 0, NULL},
-		{"512", 0, 512, NULL},
-		{"4K", 0, 4096, NULL},
-		{"4M", 0, 4u << 20, NULL},
-		{"4MiB", 0, 4u << 20, NULL},
-		{"2g", 0, 2ull << 30, NULL},
-		{"3T", 0, 3ull << 40, NULL},
-		{"12Q", RP_EUSAGE, 0, "not a size"},
-		{"", RP_EUSAGE, 0, "not a size"},
-		{"-1", RP_EUSAGE, 0, "not a size"},
-		{" 1", RP_EUSAGE, 0, "not a size"},
-		{"4Mx", RP_EUSAGE, 0, "not a size"},
-		{"99999999999999999999", RP_EUSAGE, 0, "too large"},
-		{"16777216T", RP_EUSAGE, 0, "too large"},
+	    {"0", 0, 0, NULL},
+	    {"512", 0, 512, NULL},
+	    {"4K", 0, 4096, NULL},
+	    {"4M", 0, 4u << 20, NULL},
+	    {"4MiB", 0, 4u << 20, NULL},
+	    {"2g", 0, 2ull << 30, NULL},
+	    {"3T", 0, 3ull << 40, NULL},
+	    {"12Q", RP_EUSAGE, 0, "not a size"},
+	    {"", RP_EUSAGE, 0, "not a size"},
+	    {"-1", RP_EUSAGE, 0, "not a size"},
+	    {" 1", RP_EUSAGE, 0, "not a size"},
+	    {"4Mx", RP_EUSAGE, 0, "not a size"},
+	    {"99999999999999999999", RP_EUSAGE, 0, "too large"},
+	    {"16777216T", RP_EUSAGE, 0, "too large"},
 	};
 	size_t i;
 
@@ -92,8 +92,8 @@ static void test_parse_u64(void **state)
 static void test_utf16(void **state)
 {
 	/* "Aé€" + U+1F600 (surrogate pair), little-endian, then a NUL and junk after it. */
-	static const uint8_t le[] = {0x41, 0x00, 0xE9, 0x00, 0xAC, 0x20, 0x3D, 0xD8,
-				     0x00, 0xDE, 0x00, 0x00, 0x42, 0x00};
+	static const uint8_t le[] = {0x41, 0x00, 0xE9, 0x00, 0xAC, 0x20, 0x3D,
+				     0xD8, 0x00, 0xDE, 0x00, 0x00, 0x42, 0x00};
 	static const uint8_t be[] = {0x00, 0x41, 0xD8, 0x00}; /* A + unpaired high surrogate */
 	char out[32];
 
@@ -214,10 +214,14 @@ static void test_problems(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_err_prefix_and_exit), cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_parse_u64),           cmocka_unit_test(test_utf16),
-		cmocka_unit_test(test_crc32c),              cmocka_unit_test(test_uuid_hex_time),
-		cmocka_unit_test(test_json),                cmocka_unit_test(test_problems),
+	    cmocka_unit_test(test_err_prefix_and_exit),
+	    cmocka_unit_test(test_parse_size),
+	    cmocka_unit_test(test_parse_u64),
+	    cmocka_unit_test(test_utf16),
+	    cmocka_unit_test(test_crc32c),
+	    cmocka_unit_test(test_uuid_hex_time),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_problems),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,8 +60,7 @@ static void start(struct msg *m, const char *name, unsigned rcode, unsigned anco
 }
 
 /* a record whose owner is the question's name (pointer 0xC00C) or owner, with rdata */
-static void record(struct msg *m, const char *owner, unsigned type, const void *rdata,
-		   size_t rdlen)
+static void record(struct msg *m, const char *owner, unsigned type, const void *rdata, size_t rdlen)
 {
 	if (owner)
 		put_name(m, owner);
@@ -128,10 +127,12 @@ static void test_nxdomain_and_printable(void **state)
 static void test_errors(void **state)
 {
 	static const char *const want[] = {
-	    "shorter than a header", "not a response", "truncated (TC set)",
-	    "does not point back",   "runs past the end", "over 255 bytes",
-	    "an address of 5 bytes", "loops at",	    "longer than 8 names",
-	    "unknown label type",    "record data past the end",
+	    "shorter than a header",	"not a response",
+	    "truncated (TC set)",	"does not point back",
+	    "runs past the end",	"over 255 bytes",
+	    "an address of 5 bytes",	"loops at",
+	    "longer than 8 names",	"unknown label type",
+	    "record data past the end",
 	};
 	struct rp_dns_answer a;
 	struct rp_err err;
@@ -160,7 +161,11 @@ static void test_errors(void **state)
 			break;
 		case 5:
 			for (k = 0; k < 5; k++)
-				put(&m, "\x3f" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 64);
+				put(&m,
+				    "\x3f"
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				    "a",
+				    64);
 			put(&m, "", 1);
 			break;
 		case 6:

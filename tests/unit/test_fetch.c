@@ -81,9 +81,9 @@ static void test_source_same(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deadline_defaults),
-		cmocka_unit_test(test_deadline_scales_with_cap),
-		cmocka_unit_test(test_source_same),
+	    cmocka_unit_test(test_deadline_defaults),
+	    cmocka_unit_test(test_deadline_scales_with_cap),
+	    cmocka_unit_test(test_source_same),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,11 +19,11 @@ static void test_private(void **state)
 		const char *addr;
 		bool priv;
 	} cases[] = {
-		{"10.1.2.3", true},       {"172.16.0.1", true},    {"172.31.255.255", true},
-		{"172.32.0.1", false},    {"192.168.1.1", true},   {"100.64.0.1", true},
-		{"100.128.0.1", false},   {"8.8.8.8", false},      {"127.0.0.1", false},
-		{"fd12:3456::1", true},   {"fe80::1", false},      {"2001:db8::1", false},
-		{"169.254.169.254", false}, {"not-an-address", false},
+	    {"10.1.2.3", true},		{"172.16.0.1", true},	   {"172.31.255.255", true},
+	    {"172.32.0.1", false},	{"192.168.1.1", true},	   {"100.64.0.1", true},
+	    {"100.128.0.1", false},	{"8.8.8.8", false},	   {"127.0.0.1", false},
+	    {"fd12:3456::1", true},	{"fe80::1", false},	   {"2001:db8::1", false},
+	    {"169.254.169.254", false}, {"not-an-address", false},
 	};
 	struct rp_http_opts o;
 	struct rp_err err;
@@ -45,8 +45,8 @@ static void test_private(void **state)
 
 static void test_cidr_errors(void **state)
 {
-	static const char *const bad[] = {"", "10.0.0.0/33", "10.0.0.0/x", "::/129", "host/8",
-					  "/8", "10.0.0/8"};
+	static const char *const bad[] = {"",	    "10.0.0.0/33", "10.0.0.0/x", "::/129",
+					  "host/8", "/8",	   "10.0.0/8"};
 	struct rp_cidr c;
 	struct rp_err err;
 	size_t i;
@@ -64,32 +64,51 @@ static void test_env_proxy(void **state)
 	static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY",
 					   "all_proxy",	  "ALL_PROXY",	 "no_proxy",   "NO_PROXY"};
 	static const struct {
-		const char *set[3][2]; /* variable, value */
+		const char *set[3][2];	       /* variable, value */
 		const char *url, *proxy, *var; /* proxy NULL: direct */
 	} cases[] = {
-		{{{"https_proxy", "http://p:3128"}}, "https://a.blob.core.windows.net/c", "http://p:3128",
-		 "https_proxy"},
-		{{{"HTTPS_PROXY", "http://u:pw@p:3128"}}, "https://h/x", "http://p:3128", "HTTPS_PROXY"},
-		/* HTTP_PROXY (uppercase) is ignored for http, as by libcurl */
-		{{{"HTTP_PROXY", "http://p:1"}}, "http://169.254.169.254/metadata", NULL, NULL},
-		{{{"http_proxy", "http://p:1"}}, "http://169.254.169.254/metadata", "http://p:1",
-		 "http_proxy"},
-		{{{"ALL_PROXY", "socks5://p:1080"}}, "https://h:8443/x?sig=S", "socks5://p:1080",
-		 "ALL_PROXY"},
-		{{{"all_proxy", "http://a:1"}, {"https_proxy", "http://b:2"}}, "https://h/", "http://b:2",
-		 "https_proxy"},
-		{{{"https_proxy", "http://p:1"}, {"no_proxy", "*"}}, "https://h/", NULL, NULL},
-		{{{"https_proxy", "http://p:1"}, {"no_proxy", "x.org, .windows.net"}},
-		 "https://a.blob.core.windows.net/c", NULL, NULL},
-		{{{"https_proxy", "http://p:1"}, {"NO_PROXY", "core.windows.net"}},
-		 "https://user@a.blob.core.windows.net:443/c", NULL, NULL},
-		/* a suffix that is not a whole label does not match */
-		{{{"https_proxy", "http://p:1"}, {"no_proxy", "windows.net"}},
-		 "https://evilwindows.net/", "http://p:1", "https_proxy"},
-		{{{"https_proxy", "http://p:1"}, {"no_proxy", "::1"}}, "https://[::1]:8443/", NULL,
-		 NULL},
-		{{{"https_proxy", ""}}, "https://h/", NULL, NULL},
-		{{{NULL}}, "https://h/", NULL, NULL},
+	    {{{"https_proxy", "http://p:3128"}},
+	     "https://a.blob.core.windows.net/c",
+	     "http://p:3128",
+	     "https_proxy"},
+	    {{{"HTTPS_PROXY", "http://u:pw@p:3128"}},
+	     "https://h/x",
+	     "http://p:3128",
+	     "HTTPS_PROXY"},
+	    /* HTTP_PROXY (uppercase) is ignored for http, as by libcurl */
+	    {{{"HTTP_PROXY", "http://p:1"}}, "http://169.254.169.254/metadata", NULL, NULL},
+	    {{{"http_proxy", "http://p:1"}},
+	     "http://169.254.169.254/metadata",
+	     "http://p:1",
+	     "http_proxy"},
+	    {{{"ALL_PROXY", "socks5://p:1080"}},
+	     "https://h:8443/x?sig=S",
+	     "socks5://p:1080",
+	     "ALL_PROXY"},
+	    {{{"all_proxy", "http://a:1"}, {"https_proxy", "http://b:2"}},
+	     "https://h/",
+	     "http://b:2",
+	     "https_proxy"},
+	    {{{"https_proxy", "http://p:1"}, {"no_proxy", "*"}}, "https://h/", NULL, NULL},
+	    {{{"https_proxy", "http://p:1"}, {"no_proxy", "x.org, .windows.net"}},
+	     "https://a.blob.core.windows.net/c",
+	     NULL,
+	     NULL},
+	    {{{"https_proxy", "http://p:1"}, {"NO_PROXY", "core.windows.net"}},
+	     "https://user@a.blob.core.windows.net:443/c",
+	     NULL,
+	     NULL},
+	    /* a suffix that is not a whole label does not match */
+	    {{{"https_proxy", "http://p:1"}, {"no_proxy", "windows.net"}},
+	     "https://evilwindows.net/",
+	     "http://p:1",
+	     "https_proxy"},
+	    {{{"https_proxy", "http://p:1"}, {"no_proxy", "::1"}},
+	     "https://[::1]:8443/",
+	     NULL,
+	     NULL},
+	    {{{"https_proxy", ""}}, "https://h/", NULL, NULL},
+	    {{{NULL}}, "https://h/", NULL, NULL},
 	};
 	char proxy[128], var[40];
 	size_t i, j;
@@ -105,7 +124,8 @@ static void test_env_proxy(void **state)
 						       sizeof(var)));
 			continue;
 		}
-		assert_true(rp_http_env_proxy(cases[i].url, proxy, sizeof(proxy), var, sizeof(var)));
+		assert_true(
+		    rp_http_env_proxy(cases[i].url, proxy, sizeof(proxy), var, sizeof(var)));
 		assert_string_equal(proxy, cases[i].proxy);
 		assert_string_equal(var, cases[i].var);
 	}
@@ -116,9 +136,9 @@ static void test_env_proxy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_private),
-		cmocka_unit_test(test_cidr_errors),
-		cmocka_unit_test(test_env_proxy),
+	    cmocka_unit_test(test_private),
+	    cmocka_unit_test(test_cidr_errors),
+	    cmocka_unit_test(test_env_proxy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

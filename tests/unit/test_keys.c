@@ -151,8 +151,8 @@ static const struct bad_kek bad_keks[] = {
     {"not a key at all, just text", RP_EFORMAT, "not a PEM private key, a JWK or a raw AES key"},
     {"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", RP_EFORMAT,
      "not a PEM private key"},
-    {"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
-     RP_EAUTH, "is encrypted: give its passphrase"},
+    {"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", RP_EAUTH,
+     "is encrypted: give its passphrase"},
     {"{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\",\"d\":\"AA\"}", RP_EFORMAT,
      "key type \"EC\" is not supported"},
     {"{\"kty\":\"oct\",\"k\":\"AAAA\"}", RP_EFORMAT, "the oct key \"k\" has 3 bytes"},
@@ -225,10 +225,11 @@ static void test_gcm(void **state)
 /* ---- encryptiondata ---- */
 
 #define ED_GOOD                                                                                    \
-	"{\"EncryptionMode\":\"FullBlob\",\"WrappedContentKey\":{\"KeyId\":\"local:kek1\","       \
-	"\"EncryptedKey\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJw==\","          \
-	"\"Algorithm\":\"A256KW\"},\"EncryptionAgent\":{\"Protocol\":\"2.0\","                    \
-	"\"EncryptionAlgorithm\":\"AES_GCM_256\"},\"EncryptedRegionInfo\":{\"DataLength\":4194304," \
+	"{\"EncryptionMode\":\"FullBlob\",\"WrappedContentKey\":{\"KeyId\":\"local:kek1\","        \
+	"\"EncryptedKey\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJw==\","           \
+	"\"Algorithm\":\"A256KW\"},\"EncryptionAgent\":{\"Protocol\":\"2.0\","                     \
+	"\"EncryptionAlgorithm\":\"AES_GCM_256\"},\"EncryptedRegionInfo\":{\"DataLength\":"        \
+	"4194304,"                                                                                 \
 	"\"NonceLength\":12},\"KeyWrappingMetadata\":{\"EncryptionLibrary\":\"test\"}}"
 
 static void test_encdata_good(void **state)
@@ -299,16 +300,17 @@ static void test_encdata_bad(void **state)
 			 at + strlen(ed_cases[i].from));
 		rc = rp_encdata_parse(buf, strlen(buf), &ed, &err);
 		if (rc != RP_EFORMAT || !strstr(err.msg, ed_cases[i].msg))
-			fail_msg("case %zu: rc %d '%s', want '%s'", i, rc, err.msg, ed_cases[i].msg);
+			fail_msg("case %zu: rc %d '%s', want '%s'", i, rc, err.msg,
+				 ed_cases[i].msg);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kw_vectors), cmocka_unit_test(test_misfits),
-	    cmocka_unit_test(test_alg_names),  cmocka_unit_test(test_bad_keks),
-	    cmocka_unit_test(test_jwk_oct),    cmocka_unit_test(test_gcm),
+	    cmocka_unit_test(test_kw_vectors),	 cmocka_unit_test(test_misfits),
+	    cmocka_unit_test(test_alg_names),	 cmocka_unit_test(test_bad_keks),
+	    cmocka_unit_test(test_jwk_oct),	 cmocka_unit_test(test_gcm),
 	    cmocka_unit_test(test_encdata_good), cmocka_unit_test(test_encdata_bad),
 	};
 

@@ -37,11 +37,8 @@ static void test_prom_escape(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"osdisk", "osdisk"},
-		{"a\"b", "a\\\"b"},
-		{"c:\\disk", "c:\\\\disk"},
-		{"two\nlines", "two\\nlines"},
-		{"", ""},
+	    {"osdisk", "osdisk"},	   {"a\"b", "a\\\"b"}, {"c:\\disk", "c:\\\\disk"},
+	    {"two\nlines", "two\\nlines"}, {"", ""},
 	};
 	char out[64];
 	size_t i;
@@ -59,7 +56,7 @@ static void test_prom_escape(void **state)
 /* Six chunks: seal says data, data, zero, unallocated, data, zero. */
 static void make_seals(struct rp_seal **expect, struct rp_seal **actual)
 {
-	static const uint8_t want[6] = {RP_CHUNK_DATA, RP_CHUNK_DATA, RP_CHUNK_ZERO,
+	static const uint8_t want[6] = {RP_CHUNK_DATA,	      RP_CHUNK_DATA, RP_CHUNK_ZERO,
 					RP_CHUNK_UNALLOCATED, RP_CHUNK_DATA, RP_CHUNK_ZERO};
 	struct rp_err err;
 	unsigned i;
@@ -134,8 +131,10 @@ static void test_envelope(void **state)
 		const char *verdict;
 	} cases[] = {{0, "pass"}, {1, "fail"}, {2, "error"}, {4, "error"}, {130, "error"}};
 	struct cli_case c = {.case_id = "C-1", .notes = "a \"note\"\n"};
-	struct cli_report_source src = {.kind = "url", .display = "https://h/c/d.vhd",
-					.etag = "\"0x1\"", .recovery_point = "rp-1"};
+	struct cli_report_source src = {.kind = "url",
+					.display = "https://h/c/d.vhd",
+					.etag = "\"0x1\"",
+					.recovery_point = "rp-1"};
 	struct rp_json *r, *k, *s;
 	size_t i;
 
@@ -221,10 +220,16 @@ static void test_restore_report(void **state)
 static void test_prom_write(void **state)
 {
 	char dir[] = "/tmp/test_report_json.XXXXXX", path[128], bad[160], text[4096];
-	struct cli_prom p = {.recovery_point = "rp \"1\"", .disk = "os",
-			     .shard = true, .shard_index = 2, .shards = 4,
-			     .success = false, .timestamp = 1795872000, .bytes_verified = 4096,
-			     .mismatched_chunks = 3, .seconds = 1.5};
+	struct cli_prom p = {.recovery_point = "rp \"1\"",
+			     .disk = "os",
+			     .shard = true,
+			     .shard_index = 2,
+			     .shards = 4,
+			     .success = false,
+			     .timestamp = 1795872000,
+			     .bytes_verified = 4096,
+			     .mismatched_chunks = 3,
+			     .seconds = 1.5};
 	struct rp_err err;
 	struct stat st;
 	size_t n;
@@ -260,9 +265,9 @@ static void test_prom_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_prom_escape),    cmocka_unit_test(test_disk_map_and_totals),
-		cmocka_unit_test(test_envelope),       cmocka_unit_test(test_restore_report),
-		cmocka_unit_test(test_prom_write),
+	    cmocka_unit_test(test_prom_escape), cmocka_unit_test(test_disk_map_and_totals),
+	    cmocka_unit_test(test_envelope),	cmocka_unit_test(test_restore_report),
+	    cmocka_unit_test(test_prom_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,17 +26,17 @@ static uint8_t *journal(size_t *len)
 	/* done: 0, 1, 2, 9; data: 0, 9 */
 	static const uint8_t done[2] = {0x07, 0x02}, data[2] = {0x01, 0x02};
 	struct rp_journal j = {
-		.size = 40u << 20,
-		.chunk_size = 4u << 20,
-		.chunks = CHUNKS,
-		.output_format = 1,
-		.etag = "\"0x8D\"",
-		.etag_len = 6,
-		.source = "https://h/c/d.vhd",
-		.source_len = 17,
-		.done = done,
-		.data = data,
-		.sha256 = sha,
+	    .size = 40u << 20,
+	    .chunk_size = 4u << 20,
+	    .chunks = CHUNKS,
+	    .output_format = 1,
+	    .etag = "\"0x8D\"",
+	    .etag_len = 6,
+	    .source = "https://h/c/d.vhd",
+	    .source_len = 17,
+	    .done = done,
+	    .data = data,
+	    .sha256 = sha,
 	};
 	uint8_t *b = NULL;
 	size_t i;

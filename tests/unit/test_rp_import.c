@@ -372,7 +372,8 @@ static void test_backup_config_security(void **state)
 			 "\"properties.securityProfile\": %s}",
 			 sp, cases[i].sec);
 		rp_err_init(&err);
-		if (rp_import_backup_config((const uint8_t *)doc, strlen(doc), &vm, NULL, 0, &d, &err) != 0)
+		if (rp_import_backup_config((const uint8_t *)doc, strlen(doc), &vm, NULL, 0, &d,
+					    &err) != 0)
 			fail_msg("case %zu: %s", i, err.msg);
 		assert_int_equal(d->vm.security_type, cases[i].want);
 		assert_int_equal(d->vm.hyperv_generation, RP_HYPERV_V2);
@@ -448,7 +449,8 @@ static void test_backup_config_errors(void **state)
 		int rc;
 
 		rp_err_init(&err);
-		rc = rp_import_backup_config((const uint8_t *)doc, strlen(doc), &backup, NULL, 0, &d, &err);
+		rc = rp_import_backup_config((const uint8_t *)doc, strlen(doc), &backup, NULL, 0,
+					     &d, &err);
 		if (rc != RP_EFORMAT || !strstr(err.msg, cases[i].msg))
 			fail_msg("case %zu: rc %d, message '%s'", i, rc, err.msg);
 		assert_null(d);
@@ -466,19 +468,23 @@ static void test_backup_config_encoding_errors(void **state)
 
 	(void)state;
 	rp_err_init(&err);
-	assert_int_equal(rp_import_backup_config(odd, sizeof(odd), &backup, NULL, 0, &d, &err), RP_EFORMAT);
+	assert_int_equal(rp_import_backup_config(odd, sizeof(odd), &backup, NULL, 0, &d, &err),
+			 RP_EFORMAT);
 	assert_string_equal(err.msg, "backup config: UTF-16 text of odd length");
-	assert_int_equal(rp_import_backup_config(nul_inside, sizeof(nul_inside), &backup, NULL, 0, &d, &err),
-			 RP_EFORMAT);
+	assert_int_equal(
+	    rp_import_backup_config(nul_inside, sizeof(nul_inside), &backup, NULL, 0, &d, &err),
+	    RP_EFORMAT);
 	assert_string_equal(err.msg, "backup config: a NUL byte inside the text at offset 2");
-	assert_int_equal(rp_import_backup_config((const uint8_t *)"", 0, &backup, NULL, 0, &d, &err),
-			 RP_EFORMAT);
+	assert_int_equal(
+	    rp_import_backup_config((const uint8_t *)"", 0, &backup, NULL, 0, &d, &err),
+	    RP_EFORMAT);
 	assert_int_equal(rp_import_backup_config((const uint8_t *)ok, RP_IMPORT_MAX_BYTES + 1,
 						 &backup, NULL, 0, &d, &err),
 			 RP_EFORMAT);
 	assert_string_equal(err.msg, "backup config: 16777217 bytes is more than 16777216");
 	assert_int_equal(
-	    rp_import_backup_config((const uint8_t *)ok, strlen(ok), &backup, NULL, 0, &d, &err), 0);
+	    rp_import_backup_config((const uint8_t *)ok, strlen(ok), &backup, NULL, 0, &d, &err),
+	    0);
 	assert_int_equal(d->disks[1].lun, 2);
 	assert_string_equal(d->vm.size, "Standard_DC4as_v5");
 	assert_string_equal(d->vm.location, "northeurope");
@@ -488,8 +494,8 @@ static void test_backup_config_encoding_errors(void **state)
 
 #define CVM_CONFIG "config-cvmvm02-7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b.json"
 #define CVM_OS_DISK "cvmvm02-osdisk-20261128-100000"
-#define CVM_DATA_ID                                                                             \
-	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-restored/"      \
+#define CVM_DATA_ID                                                                                \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-restored/"          \
 	"providers/Microsoft.Compute/disks/cvmvm02-data0-20261128-100000"
 
 /* A CVM restored as managed disks: the config names them, the access answers give the bytes. */
@@ -509,9 +515,10 @@ static void test_backup_config_managed(void **state)
 	     "import: the disk 'cvmvm02-data0-20261128-100000' was restored as a managed disk: "
 	     "grant access to it (az disk grant-access) and give the answer with --access-json "
 	     "cvmvm02-data0-20261128-100000=FILE"},
-	    {NULL, CVM_DATA_ID, NULL, "import: the disk '" CVM_OS_DISK "' was restored as a "
-				      "managed disk: grant access to it (az disk grant-access "
-				      "--secure-vm-guest-state-sas)"},
+	    {NULL, CVM_DATA_ID, NULL,
+	     "import: the disk '" CVM_OS_DISK "' was restored as a "
+	     "managed disk: grant access to it (az disk grant-access "
+	     "--secure-vm-guest-state-sas)"},
 	    {CVM_OS_DISK, CVM_DATA_ID, "nosuch-disk",
 	     "import: the access answer for 'nosuch-disk' matches no managed disk of the config"},
 	    {CVM_OS_DISK, CVM_DATA_ID, CVM_OS_DISK,

@@ -16,24 +16,24 @@ static void test_url_redact(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"https://a.blob.core.windows.net/c/d.vhd?sv=2021&sig=SECRET%3D",
-		 "https://a.blob.core.windows.net/c/d.vhd"},
-		{"https://user:pw@host:8443/x?y#z", "https://host:8443/x"},
-		{"https://host/x#frag", "https://host/x"},
-		{"https://host/x", "https://host/x"},
-		{"https://host?sig=abc", "https://host"},
-		{"https://h/p@q?sig=1", "https://h/p@q"},
-		/* typo'd schemes, a leading space, local paths: the query goes all the same */
-		{"htps://h/d.vhd?sig=SECRET", "htps://h/d.vhd"},
-		{"https:/h/d.vhd?sig=SECRET", "https:/h/d.vhd"},
-		{"https:/u:pw@h/d.vhd?sig=SECRET", "https:/h/d.vhd"},
-		{"htps://u:pw@h/d.vhd", "htps://h/d.vhd"},
-		{" https://u:pw@h/d.vhd?sig=SECRET", " https://h/d.vhd"},
-		{"https:h/d.vhd?sig=SECRET", "https:h/d.vhd"},
-		{"d.vhd?sv=1&sig=SECRET", "d.vhd"},
-		{"/tmp/a@b/c", "/tmp/a@b/c"},
-		{"?sig=SECRET", ""},
-		{"", ""},
+	    {"https://a.blob.core.windows.net/c/d.vhd?sv=2021&sig=SECRET%3D",
+	     "https://a.blob.core.windows.net/c/d.vhd"},
+	    {"https://user:pw@host:8443/x?y#z", "https://host:8443/x"},
+	    {"https://host/x#frag", "https://host/x"},
+	    {"https://host/x", "https://host/x"},
+	    {"https://host?sig=abc", "https://host"},
+	    {"https://h/p@q?sig=1", "https://h/p@q"},
+	    /* typo'd schemes, a leading space, local paths: the query goes all the same */
+	    {"htps://h/d.vhd?sig=SECRET", "htps://h/d.vhd"},
+	    {"https:/h/d.vhd?sig=SECRET", "https:/h/d.vhd"},
+	    {"https:/u:pw@h/d.vhd?sig=SECRET", "https:/h/d.vhd"},
+	    {"htps://u:pw@h/d.vhd", "htps://h/d.vhd"},
+	    {" https://u:pw@h/d.vhd?sig=SECRET", " https://h/d.vhd"},
+	    {"https:h/d.vhd?sig=SECRET", "https:h/d.vhd"},
+	    {"d.vhd?sv=1&sig=SECRET", "d.vhd"},
+	    {"/tmp/a@b/c", "/tmp/a@b/c"},
+	    {"?sig=SECRET", ""},
+	    {"", ""},
 	};
 	char out[256];
 	size_t i;
@@ -54,16 +54,16 @@ static void test_text_redact(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"cannot open 'https://h/d.vhd?sv=1&sig=SECRET': No such file",
-		 "cannot open 'https://h/d.vhd': No such file"},
-		{"properties: htps://h/x?sig=SECRET: failed", "properties: htps://h/x failed"},
-		{"a \"https:/u:pw@h/x?sig=SECRET\" b", "a \"https:/h/x\" b"},
-		{"two https://h/a?sig=SECRET1 and https://u:pw@h/b?sig=SECRET2 end",
-		 "two https://h/a and https://h/b end"},
-		{"is it? yes", "is it? yes"},
-		{"what?", "what?"},
-		{"no url here", "no url here"},
-		{"", ""},
+	    {"cannot open 'https://h/d.vhd?sv=1&sig=SECRET': No such file",
+	     "cannot open 'https://h/d.vhd': No such file"},
+	    {"properties: htps://h/x?sig=SECRET: failed", "properties: htps://h/x failed"},
+	    {"a \"https:/u:pw@h/x?sig=SECRET\" b", "a \"https:/h/x\" b"},
+	    {"two https://h/a?sig=SECRET1 and https://u:pw@h/b?sig=SECRET2 end",
+	     "two https://h/a and https://h/b end"},
+	    {"is it? yes", "is it? yes"},
+	    {"what?", "what?"},
+	    {"no url here", "no url here"},
+	    {"", ""},
 	};
 	char msg[256];
 	size_t i;
@@ -82,23 +82,26 @@ static void test_escape(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"plain text", "plain text"},
-		{"\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"},
-		{"\x1b[2Jx", "\\x1b[2Jx"},
-		{"tab\there\nnl\r", "tab\\x09here\\x0anl\\x0d"},
-		{"del\x7f", "del\\x7f"},
-		{"c1 \xc2\x9b" "31m", "c1 \\xc2\\x9b31m"},        /* U+009B, the 8-bit CSI */
-		{"nbsp\xc2\xa0ok", "nbsp\xc2\xa0ok"},             /* U+00A0 is printable */
-		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xbe", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xbe"},
-		{"rlo\xe2\x80\xaetxt", "rlo\\xe2\\x80\\xaetxt"},  /* U+202E right-to-left override */
-		{"iso\xe2\x81\xa6x", "iso\\xe2\\x81\\xa6x"},      /* U+2066 left-to-right isolate */
-		{"bad\xff\xfe", "bad\\xff\\xfe"},
-		{"lone\x80", "lone\\x80"},
-		{"overlong\xc0\xaf", "overlong\\xc0\\xaf"},
-		{"surrogate\xed\xa0\x80", "surrogate\\xed\\xa0\\x80"},
-		{"cut\xe2\x82", "cut\\xe2\\x82"},
-		{"big\xf4\x90\x80\x80", "big\\xf4\\x90\\x80\\x80"},
-		{"back\\slash", "back\\slash"},
+	    {"plain text", "plain text"},
+	    {"\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"},
+	    {"\x1b[2Jx", "\\x1b[2Jx"},
+	    {"tab\there\nnl\r", "tab\\x09here\\x0anl\\x0d"},
+	    {"del\x7f", "del\\x7f"},
+	    {"c1 \xc2\x9b"
+	     "31m",
+	     "c1 \\xc2\\x9b31m"},		  /* U+009B, the 8-bit CSI */
+	    {"nbsp\xc2\xa0ok", "nbsp\xc2\xa0ok"}, /* U+00A0 is printable */
+	    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xbe",
+	     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xbe"},
+	    {"rlo\xe2\x80\xaetxt", "rlo\\xe2\\x80\\xaetxt"}, /* U+202E right-to-left override */
+	    {"iso\xe2\x81\xa6x", "iso\\xe2\\x81\\xa6x"},     /* U+2066 left-to-right isolate */
+	    {"bad\xff\xfe", "bad\\xff\\xfe"},
+	    {"lone\x80", "lone\\x80"},
+	    {"overlong\xc0\xaf", "overlong\\xc0\\xaf"},
+	    {"surrogate\xed\xa0\x80", "surrogate\\xed\\xa0\\x80"},
+	    {"cut\xe2\x82", "cut\\xe2\\x82"},
+	    {"big\xf4\x90\x80\x80", "big\\xf4\\x90\\x80\\x80"},
+	    {"back\\slash", "back\\slash"},
 	};
 	char out[256];
 	size_t i;
@@ -139,9 +142,9 @@ static void test_json_harden(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"{\"a\":\"plain \\u001b caf\xc3\xa9\"}", "{\"a\":\"plain \\u001b caf\xc3\xa9\"}"},
-		{"[\"\x7f\xc2\x9b\xc2\x80x\"]", "[\"\\u007f\\u009b\\u0080x\"]"},
-		{"\"\xe2\x80\xae\xe2\x81\xa9\"", "\"\\u202e\\u2069\""},
+	    {"{\"a\":\"plain \\u001b caf\xc3\xa9\"}", "{\"a\":\"plain \\u001b caf\xc3\xa9\"}"},
+	    {"[\"\x7f\xc2\x9b\xc2\x80x\"]", "[\"\\u007f\\u009b\\u0080x\"]"},
+	    {"\"\xe2\x80\xae\xe2\x81\xa9\"", "\"\\u202e\\u2069\""},
 	};
 	size_t i;
 
@@ -161,10 +164,8 @@ static void test_json_harden(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_url_redact),
-	    cmocka_unit_test(test_text_redact),
-	    cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_show),
+	    cmocka_unit_test(test_url_redact),	cmocka_unit_test(test_text_redact),
+	    cmocka_unit_test(test_escape),	cmocka_unit_test(test_show),
 	    cmocka_unit_test(test_json_harden),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -773,11 +773,16 @@ static void test_bat(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_file_id),	    cmocka_unit_test(test_headers_valid),
-	    cmocka_unit_test(test_header_errors),   cmocka_unit_test(test_header_current),
-	    cmocka_unit_test(test_region_valid),    cmocka_unit_test(test_region_errors),
-	    cmocka_unit_test(test_metadata_qemu),   cmocka_unit_test(test_metadata_built),
-	    cmocka_unit_test(test_metadata_errors), cmocka_unit_test(test_bat),
+	    cmocka_unit_test(test_file_id),
+	    cmocka_unit_test(test_headers_valid),
+	    cmocka_unit_test(test_header_errors),
+	    cmocka_unit_test(test_header_current),
+	    cmocka_unit_test(test_region_valid),
+	    cmocka_unit_test(test_region_errors),
+	    cmocka_unit_test(test_metadata_qemu),
+	    cmocka_unit_test(test_metadata_built),
+	    cmocka_unit_test(test_metadata_errors),
+	    cmocka_unit_test(test_bat),
 	    cmocka_unit_test(test_metadata_user_item),
 	};
 

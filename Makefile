@@ -10,11 +10,11 @@ FUZZ_BUILD := build-fuzz
 # Debian packages: libraries (-dev), build tools, and the real peers the tests talk to.
 DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libvhdi-dev libvhdi-utils libssl-dev openssl libcurl4-openssl-dev zlib1g-dev \
-	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev \
+	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev clang-format \
 	qemu-utils zstd xz-utils bzip2 fdisk python3 python3-cryptography python3-yaml time nginx aria2 curl iproute2 bc \
 	chromium
 
-.PHONY: all deps build asan test demo bench fuzz clean
+.PHONY: all deps build asan test format format-check demo bench fuzz clean
 
 all: build
 
@@ -42,7 +42,17 @@ asan:
 	cmake -S . -B $(ASAN_BUILD) -DRP_WERROR=ON -DRP_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-test: deps build asan
+# The C sources as .clang-format lays them out; format-check fails on any difference.
+C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find common formats verify net restore cli tests -name '*.[ch]')
+
+format:
+	clang-format -i $(C_SOURCES)
+
+format-check:
+	@clang-format --dry-run --Werror $(C_SOURCES) || \
+		(echo "make format-check: run 'make format' and commit the result" >&2; exit 1)
+
+test: deps format-check build asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)

@@ -9,6 +9,7 @@ void rp_err_init(struct rp_err *err)
 	if (!err)
 		return;
 	err->code = RP_OK;
+	err->reason = RP_R_NONE;
 	err->msg[0] = '\0';
 }
 
@@ -19,10 +20,72 @@ int rp_err_set(struct rp_err *err, int code, const char *fmt, ...)
 	if (!err)
 		return code;
 	err->code = code;
+	err->reason = RP_R_NONE;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+int rp_err_set_reason(struct rp_err *err, int code, enum rp_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	err->code = code;
+	err->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+enum rp_reason rp_reason_of_code(int code)
+{
+	switch (code) {
+	case RP_OK:
+		return RP_R_NONE;
+	case RP_EVERIFY:
+		return RP_R_SEAL_MISMATCH;
+	case RP_EUSAGE:
+		return RP_R_USAGE;
+	case RP_EFORMAT:
+		return RP_R_FORMAT;
+	case RP_EAUTH:
+		return RP_R_AUTH;
+	case RP_EINTR:
+		return RP_R_INTERRUPTED;
+	default:
+		return RP_R_IO;
+	}
+}
+
+enum rp_reason rp_err_reason_of(const struct rp_err *err)
+{
+	if (!err)
+		return RP_R_NONE;
+	return err->reason != RP_R_NONE ? err->reason : rp_reason_of_code(err->code);
+}
+
+const char *rp_reason_name(enum rp_reason r)
+{
+	static const char *const names[RP_R_COUNT] = {
+	    [RP_R_NONE] = "none",
+	    [RP_R_SEAL_MISMATCH] = "seal-mismatch",
+	    [RP_R_TRANSPORT_HASH] = "transport-hash",
+	    [RP_R_DECRYPT_TAG] = "decrypt-tag",
+	    [RP_R_SOURCE_CHANGED] = "source-changed",
+	    [RP_R_FOOTER] = "footer-invalid",
+	    [RP_R_FORMAT] = "format-error",
+	    [RP_R_AUTH] = "auth-error",
+	    [RP_R_TLS] = "tls-error",
+	    [RP_R_IO] = "io-error",
+	    [RP_R_INTERRUPTED] = "interrupted",
+	    [RP_R_USAGE] = "usage-error",
+	};
+
+	return (unsigned)r < RP_R_COUNT && names[r] ? names[r] : "io-error";
 }
 
 void rp_err_prefix(struct rp_err *err, const char *fmt, ...)

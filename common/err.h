@@ -7,6 +7,11 @@
  * fills it once with rp_err_set() and each caller may prepend context with rp_err_prefix(), so
  * the final text reads "chunk 17 at 0x4400000: sha256 mismatch (...)".
  *
+ * The code is the class; a reason (enum rp_reason) says which check failed, for reports and
+ * scripts. It is set where the failure starts (rp_err_set_reason), survives rp_err_prefix, and
+ * is never inferred from the message text. Without one, rp_err_reason_of() derives the generic
+ * reason of the code.
+ *
  * Messages never contain secrets; callers format only public values into them.
  * Not thread-safe per object: give each thread its own struct rp_err.
  */
@@ -25,10 +30,28 @@ enum rp_code {
 	RP_EINTR = -130, /* interrupted by a signal */
 };
 
+/* Which check failed. Names (rp_reason_name) are the report's "reasons[].code" words. */
+enum rp_reason {
+	RP_R_NONE = 0,	     /* not said: derived from the code */
+	RP_R_SEAL_MISMATCH,  /* bytes differ from what the seal recorded */
+	RP_R_TRANSPORT_HASH, /* the service's CRC-64 or Content-MD5 does not match the bytes */
+	RP_R_DECRYPT_TAG,    /* client-side encryption: the AES-GCM tag does not authenticate */
+	RP_R_SOURCE_CHANGED, /* the blob's ETag or Last-Modified changed during the run */
+	RP_R_FOOTER,	     /* a VHD footer is missing, malformed or disagrees */
+	RP_R_FORMAT,	     /* other malformed or unsupported input */
+	RP_R_AUTH,	     /* authentication, authorization or key access */
+	RP_R_TLS,	     /* the TLS handshake or certificate check failed */
+	RP_R_IO,	     /* local I/O, network transport, out of memory */
+	RP_R_INTERRUPTED,    /* a signal stopped the run */
+	RP_R_USAGE,	     /* the caller asked for something invalid */
+	RP_R_COUNT
+};
+
 #define RP_ERR_MSG_MAX 1024
 
 struct rp_err {
 	int code;
+	enum rp_reason reason;
 	char msg[RP_ERR_MSG_MAX];
 };
 
@@ -37,6 +60,19 @@ void rp_err_init(struct rp_err *err);
 /* Set err (if not NULL) to code and the formatted message; returns code. */
 int rp_err_set(struct rp_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* rp_err_set() that also records which check failed; returns code. */
+int rp_err_set_reason(struct rp_err *err, int code, enum rp_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The reason recorded in err, or the generic one of its code (RP_R_NONE for RP_OK). */
+enum rp_reason rp_err_reason_of(const struct rp_err *err);
+
+/* The generic reason of a code: RP_EVERIFY -> RP_R_SEAL_MISMATCH, RP_EFORMAT -> RP_R_FORMAT... */
+enum rp_reason rp_reason_of_code(int code);
+
+/* The report word of a reason ("seal-mismatch", "transport-hash", ...). */
+const char *rp_reason_name(enum rp_reason r);
 
 /* Prepend "<formatted>: " to the message already in err (if not NULL). */
 void rp_err_prefix(struct rp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

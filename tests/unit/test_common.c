@@ -32,6 +32,38 @@ static void test_err_prefix_and_exit(void **state)
 	assert_int_equal(rp_code_exit(RP_EINTR), 130);
 }
 
+static void test_err_reason(void **state)
+{
+	struct rp_err err;
+	int r;
+
+	(void)state;
+	rp_err_init(&err);
+	assert_int_equal(rp_err_reason_of(&err), RP_R_NONE);
+	/* Set where the failure starts, kept through every prefix. */
+	assert_int_equal(rp_err_set_reason(&err, RP_EVERIFY, RP_R_TRANSPORT_HASH, "crc64 differs"),
+			 RP_EVERIFY);
+	rp_err_prefix(&err, "chunk 3");
+	assert_int_equal(rp_err_reason_of(&err), RP_R_TRANSPORT_HASH);
+	assert_string_equal(rp_reason_name(rp_err_reason_of(&err)), "transport-hash");
+	/* A plain rp_err_set forgets an earlier reason and falls back to the code's. */
+	rp_err_set(&err, RP_EFORMAT, "bad footer text that says seal");
+	assert_int_equal(rp_err_reason_of(&err), RP_R_FORMAT);
+	assert_string_equal(rp_reason_name(rp_err_reason_of(&err)), "format-error");
+	assert_int_equal(rp_reason_of_code(RP_EVERIFY), RP_R_SEAL_MISMATCH);
+	assert_int_equal(rp_reason_of_code(RP_EINTR), RP_R_INTERRUPTED);
+	assert_int_equal(rp_err_set_reason(NULL, RP_EIO, RP_R_TLS, "ignored"), RP_EIO);
+	/* Every reason has its own word. */
+	for (r = 1; r < RP_R_COUNT; r++) {
+		int q;
+
+		assert_non_null(rp_reason_name((enum rp_reason)r));
+		for (q = 1; q < r; q++)
+			assert_string_not_equal(rp_reason_name((enum rp_reason)r),
+						rp_reason_name((enum rp_reason)q));
+	}
+}
+
 static void test_parse_size(void **state)
 {
 	static const struct {
@@ -215,6 +247,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_err_prefix_and_exit),
+	    cmocka_unit_test(test_err_reason),
 	    cmocka_unit_test(test_parse_size),
 	    cmocka_unit_test(test_parse_u64),
 	    cmocka_unit_test(test_utf16),

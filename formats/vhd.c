@@ -226,6 +226,36 @@ void vhd_footer_build_fixed(uint64_t size, const uint8_t uuid[16], uint32_t time
 	rp_put_be32(out + FT_CHECKSUM, vhd_checksum(out, VHD_FOOTER_SIZE, FT_CHECKSUM));
 }
 
+int vhd_image_footer_check(const char *display, uint64_t size,
+			   const uint8_t footer[VHD_FOOTER_SIZE], bool *is_vhd, struct rp_err *err)
+{
+	struct vhd_footer f;
+	int rc;
+
+	*is_vhd = false;
+	if (memcmp(footer, "conectix", 8) != 0)
+		return 0;
+	rc = vhd_footer_parse(footer, VHD_FOOTER_SIZE, 0, &f, err);
+	if (rc) {
+		rp_err_prefix(err, "%s: vhd footer at 0x%llx", display,
+			      (unsigned long long)(size - VHD_FOOTER_SIZE));
+		return rc;
+	}
+	if (f.disk_type != VHD_TYPE_FIXED)
+		return rp_err_set(
+		    err, RP_EFORMAT,
+		    "%s: the footer says disk type %u; a disk blob must be a fixed VHD", display,
+		    f.disk_type);
+	if (f.current_size != size - VHD_FOOTER_SIZE)
+		return rp_err_set(err, RP_EFORMAT,
+				  "%s: vhd footer current size at +48 is %llu, but the blob holds "
+				  "%llu bytes before the footer",
+				  display, (unsigned long long)f.current_size,
+				  (unsigned long long)(size - VHD_FOOTER_SIZE));
+	*is_vhd = true;
+	return 0;
+}
+
 uint32_t vhd_bitmap_size(uint32_t block_size)
 {
 	/* One bit per sector of the block, padded to a sector boundary. */

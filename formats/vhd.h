@@ -86,6 +86,15 @@ void vhd_chs(uint64_t size, uint16_t *cylinders, uint8_t *heads, uint8_t *sector
 void vhd_footer_build_fixed(uint64_t size, const uint8_t uuid[16], uint32_t timestamp,
 			    uint8_t out[VHD_FOOTER_SIZE]);
 
+/*
+ * The last 512 bytes (footer) of a disk image of size bytes (size >= 512), e.g. a restored disk
+ * blob or its decrypted plaintext: *is_vhd when they are a fixed VHD footer whose current size is
+ * size - 512; not a VHD (0, *is_vhd false) when the cookie is not "conectix"; RP_EFORMAT for a
+ * VHD footer that is bad or does not fit. Messages start with display (the image's name).
+ */
+int vhd_image_footer_check(const char *display, uint64_t size,
+			   const uint8_t footer[VHD_FOOTER_SIZE], bool *is_vhd, struct rp_err *err);
+
 struct vhd_parent_locator {
 	uint32_t code; /* platform code, e.g. 'W2ru' = 0x57327275; 0 if unused */
 	uint32_t data_space;

@@ -306,8 +306,8 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 		rc = rp_cse_read_plain(&c, file_read, &src, c.plain_size - VHD_FOOTER_SIZE, footer,
 				       VHD_FOOTER_SIZE, err);
 		if (rc == 0)
-			rc = rp_restore_footer_check(o->url, c.plain_size, footer, &rep->is_vhd,
-						     err);
+			rc =
+			    vhd_image_footer_check(o->url, c.plain_size, footer, &rep->is_vhd, err);
 		if (rc)
 			goto out;
 	}

@@ -50,36 +50,6 @@ static int blob_read(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct r
 	return rc;
 }
 
-int rp_restore_footer_check(const char *display, uint64_t size,
-			    const uint8_t footer[VHD_FOOTER_SIZE], bool *is_vhd, struct rp_err *err)
-{
-	struct vhd_footer f;
-	int rc;
-
-	*is_vhd = false;
-	if (memcmp(footer, "conectix", 8) != 0)
-		return 0;
-	rc = vhd_footer_parse(footer, VHD_FOOTER_SIZE, 0, &f, err);
-	if (rc) {
-		rp_err_prefix(err, "%s: vhd footer at 0x%llx", display,
-			      (unsigned long long)(size - VHD_FOOTER_SIZE));
-		return rc;
-	}
-	if (f.disk_type != VHD_TYPE_FIXED)
-		return rp_err_set(
-		    err, RP_EFORMAT,
-		    "%s: the footer says disk type %u; a disk blob must be a fixed VHD", display,
-		    f.disk_type);
-	if (f.current_size != size - VHD_FOOTER_SIZE)
-		return rp_err_set(err, RP_EFORMAT,
-				  "%s: vhd footer current size at +48 is %llu, but the blob holds "
-				  "%llu bytes before the footer",
-				  display, (unsigned long long)f.current_size,
-				  (unsigned long long)(size - VHD_FOOTER_SIZE));
-	*is_vhd = true;
-	return 0;
-}
-
 /* The last 512 bytes of the disk image (plaintext when encrypted): a fixed VHD footer, or not a
  * VHD at all (a guest state blob, a raw mirror). */
 static int check_footer(struct rp_blob *b, const struct rp_cse *c, uint8_t footer[VHD_FOOTER_SIZE],
@@ -98,7 +68,7 @@ static int check_footer(struct rp_blob *b, const struct rp_cse *c, uint8_t foote
 		rc = blob_read(b, size - VHD_FOOTER_SIZE, footer, VHD_FOOTER_SIZE, err);
 	if (rc)
 		return rc;
-	return rp_restore_footer_check(b->display, size, footer, is_vhd, err);
+	return vhd_image_footer_check(b->display, size, footer, is_vhd, err);
 }
 
 /* Ask for a hash on a small first range and see what the server does (docs/azure.md: Azurite

@@ -90,13 +90,6 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 		   struct rp_err *err);
 void rp_restore_report_release(struct rp_restore_report *rep);
 
-/*
- * The last 512 bytes of a disk image of size bytes: *is_vhd when they are a fixed VHD footer
- * whose current size is size - 512; RP_EFORMAT for a VHD footer that is bad or does not fit.
- */
-int rp_restore_footer_check(const char *display, uint64_t size, const uint8_t footer[512],
-			    bool *is_vhd, struct rp_err *err);
-
 /* True if s looks like an http(s) URL. */
 bool rp_is_url(const char *s);
 

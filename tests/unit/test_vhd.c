@@ -284,6 +284,46 @@ static void test_footer_short(void **state)
 	assert_int_equal(vhd_footer_parse(f, 0, 0, &ft, NULL), RP_EFORMAT);
 }
 
+/* The tail of a disk image: a fixed VHD footer that fits, no VHD at all, or a VHD that is wrong. */
+static void test_image_footer_check(void **state)
+{
+	const uint64_t size = T_CURRENT_SIZE + VHD_FOOTER_SIZE;
+	uint8_t f[VHD_FOOTER_SIZE];
+	struct rp_err err;
+	bool is_vhd = true;
+
+	(void)state;
+	make_footer(f, VHD_TYPE_FIXED);
+	rp_err_init(&err);
+	assert_int_equal(vhd_image_footer_check("disk", size, f, &is_vhd, &err), 0);
+	assert_true(is_vhd);
+
+	/* no cookie: not a VHD (a guest state blob, a raw mirror), and not an error */
+	memset(f, 0, 8);
+	assert_int_equal(vhd_image_footer_check("disk", size, f, &is_vhd, &err), 0);
+	assert_false(is_vhd);
+
+	/* a footer that does not parse names where it lies */
+	make_footer(f, VHD_TYPE_FIXED);
+	f[100] ^= 1;
+	assert_int_equal(vhd_image_footer_check("disk", size, f, &is_vhd, &err), RP_EFORMAT);
+	assert_false(is_vhd);
+	assert_non_null(strstr(err.msg, "disk: vhd footer at 0x800000: "));
+
+	make_footer(f, VHD_TYPE_DYNAMIC);
+	rp_err_init(&err);
+	assert_int_equal(vhd_image_footer_check("disk", size, f, &is_vhd, &err), RP_EFORMAT);
+	assert_string_equal(err.msg,
+			    "disk: the footer says disk type 3; a disk blob must be a fixed VHD");
+
+	make_footer(f, VHD_TYPE_FIXED);
+	rp_err_init(&err);
+	assert_int_equal(vhd_image_footer_check("disk", size + 512, f, &is_vhd, &err), RP_EFORMAT);
+	assert_false(is_vhd);
+	assert_string_equal(err.msg, "disk: vhd footer current size at +48 is 8388608, but the "
+				     "blob holds 8389120 bytes before the footer");
+}
+
 static void test_checksum_skip(void **state)
 {
 	uint8_t b[8] = {1, 2, 0xff, 0xff, 0xff, 0xff, 3, 4};
@@ -655,6 +695,7 @@ int main(void)
 	    cmocka_unit_test(test_footer_errors),
 	    cmocka_unit_test(test_footer_checksum_values),
 	    cmocka_unit_test(test_footer_short),
+	    cmocka_unit_test(test_image_footer_check),
 	    cmocka_unit_test(test_checksum_skip),
 	    cmocka_unit_test(test_chs_vectors),
 	    cmocka_unit_test(test_header_diff_ok),

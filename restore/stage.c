@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,27 +30,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-bool rp_stage_is_cvm(enum rp_security_type t)
-{
-	return t == RP_SECURITY_CVM_GUEST_STATE_PMK || t == RP_SECURITY_CVM_DISK_PMK ||
-	       t == RP_SECURITY_CVM_DISK_CMK || t == RP_SECURITY_CVM_NON_PERSISTED_TPM;
-}
-
-const char *rp_stage_encryption_type(enum rp_security_type t)
-{
-	switch (t) {
-	case RP_SECURITY_CVM_GUEST_STATE_PMK:
-		return "VMGuestStateOnly";
-	case RP_SECURITY_CVM_DISK_PMK:
-	case RP_SECURITY_CVM_DISK_CMK:
-		return "DiskWithVMGuestState";
-	case RP_SECURITY_CVM_NON_PERSISTED_TPM:
-		return "NonPersistedTPM";
-	default:
-		return NULL;
-	}
 }
 
 static void warn(struct rp_stage_result *res, const char *fmt, ...)
@@ -343,19 +321,6 @@ static bool chosen(const struct rp_stage_opts *o, const char *name)
 	return false;
 }
 
-static bool data_only_sku(const char *sku)
-{
-	return sku &&
-	       (strcasecmp(sku, "UltraSSD_LRS") == 0 || strcasecmp(sku, "PremiumV2_LRS") == 0);
-}
-
-const char *rp_stage_disk_sku(const struct rp_stage_opts *o, enum rp_disk_role role)
-{
-	if (!o->sku || (role == RP_DISK_OS && data_only_sku(o->sku)))
-		return "Premium_LRS";
-	return o->sku;
-}
-
 /* Warnings about what the operator must still decide, from the point and what was staged. */
 static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 		      struct rp_stage_result *res, bool os_staged, bool gs_staged)
@@ -371,7 +336,8 @@ static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts 
 		     "staged for a plain Upload without its guest state, so the vTPM state (and "
 		     "any key sealed to it) is missing",
 		     tn);
-	if (os_staged && data_only_sku(o->sku))
+	/* the OS disk does not get the SKU asked for (rp_stage_disk_sku) */
+	if (os_staged && o->sku && strcmp(rp_stage_disk_sku(o, RP_DISK_OS), o->sku) != 0)
 		warn(
 		    res,
 		    "--sku %s is for data disks only (Azure: Ultra Disks and Premium SSD v2 cannot "

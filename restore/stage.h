@@ -73,6 +73,8 @@ int rp_stage_run(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 		 struct rp_stage_result *res, struct rp_err *err);
 void rp_stage_result_release(struct rp_stage_result *res);
 
+/* restore/stage_templates.c: the staged set's files and the Azure rules they follow. */
+
 /*
  * Write disks.json, vm.json and restore.sh for the staged items into o->out_dir (STAGED.txt is
  * rp_stage_write_summary's). Used by rp_stage_run; separate so that tests can call it.

@@ -3,6 +3,10 @@
  * (the commands in order, with placeholders that stop it until they are filled in) and
  * STAGED.txt. Each is written to NAME.tmp and renamed; STAGED.txt last. No source URL (which may
  * hold a SAS) is written: items carry redacted sources only.
+ *
+ * Also Azure's rules for the resources those files create (the VM's securityEncryptionType, the
+ * SKU a disk gets): restore/stage.c calls down to them for its warnings; nothing here calls up
+ * into stage.c.
  */
 #include "restore/stage.h"
 
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +29,40 @@
 #define PH_NIC "<NETWORK_INTERFACE_ID>"
 #define PH_DES "<DISK_ENCRYPTION_SET_ID>"
 #define PH_SIZE "<VM_SIZE>"
+
+bool rp_stage_is_cvm(enum rp_security_type t)
+{
+	return t == RP_SECURITY_CVM_GUEST_STATE_PMK || t == RP_SECURITY_CVM_DISK_PMK ||
+	       t == RP_SECURITY_CVM_DISK_CMK || t == RP_SECURITY_CVM_NON_PERSISTED_TPM;
+}
+
+const char *rp_stage_encryption_type(enum rp_security_type t)
+{
+	switch (t) {
+	case RP_SECURITY_CVM_GUEST_STATE_PMK:
+		return "VMGuestStateOnly";
+	case RP_SECURITY_CVM_DISK_PMK:
+	case RP_SECURITY_CVM_DISK_CMK:
+		return "DiskWithVMGuestState";
+	case RP_SECURITY_CVM_NON_PERSISTED_TPM:
+		return "NonPersistedTPM";
+	default:
+		return NULL;
+	}
+}
+
+static bool data_only_sku(const char *sku)
+{
+	return sku &&
+	       (strcasecmp(sku, "UltraSSD_LRS") == 0 || strcasecmp(sku, "PremiumV2_LRS") == 0);
+}
+
+const char *rp_stage_disk_sku(const struct rp_stage_opts *o, enum rp_disk_role role)
+{
+	if (!o->sku || (role == RP_DISK_OS && data_only_sku(o->sku)))
+		return "Premium_LRS";
+	return o->sku;
+}
 
 static const char *prefix_of(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 			     char *buf, size_t sz)

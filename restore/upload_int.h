@@ -1,7 +1,8 @@
 /*
- * Internal to the upload engine (restore/upload.c, restore/upload_check.c): the state of one
- * run. The mutex guards next, the bitmaps, bytes_done, failed/err/rc and the report's counters
- * while the workers run; the rest is set up before they start and read only.
+ * Internal to the upload engine (restore/upload.c, restore/upload_check.c,
+ * restore/upload_image.c): the state of one run. The mutex guards next, the bitmaps, bytes_done,
+ * failed/err/rc and the report's counters while the workers run; the rest is set up before they
+ * start and read only.
  */
 #ifndef RP_RESTORE_UPLOAD_INT_H
 #define RP_RESTORE_UPLOAD_INT_H
@@ -43,11 +44,15 @@ struct up {
 	struct rp_upload_report *rep;
 };
 
+/* restore/upload_image.c, called by the engine and the post-check. */
+
 /* Bit i of a chunk bitmap. */
 bool rp_up_bit(const uint8_t *b, uint64_t i);
 
 /* Read chunk c of the image into buf (zero padded to whole pages); its length into *plen. */
 int rp_up_read_chunk(struct up *u, uint8_t *buf, uint64_t c, size_t *plen, struct rp_err *err);
+
+/* restore/upload_check.c, called by the engine once the workers are done. */
 
 /* The post-check (page ranges, then chunks read back): RP_EVERIFY on a difference. */
 int rp_up_post_check(struct up *u, struct rp_err *err);

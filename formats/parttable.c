@@ -1,11 +1,13 @@
 /*
  * MBR and GPT partition tables (UEFI 2.10 sections 5.2 "LBA 0 Format" and 5.3 "GUID Partition
  * Table (GPT) Disk Layout") and LUKS header detection (LUKS1 On-Disk Format Specification 1.2.3,
- * LUKS2 On-Disk Format Specification 1.1.x, section 2 "binary header"): pure parsers.
+ * LUKS2 On-Disk Format Specification 1.1.x, section 2 "binary header"): pure parsers, and
+ * pt_walk, which reads a disk's tables through the caller's function and applies them.
  */
 #include "formats/parttable.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -349,18 +351,11 @@ int pt_gpt_header_parse(const uint8_t *buf, size_t len, uint32_t sector_size, ui
 	return 0;
 }
 
-int pt_gpt_entries_parse(const uint8_t *buf, size_t len, const struct pt_gpt_header *h,
-			 uint32_t sector_size, unsigned flags, struct pt_partition *parts,
-			 unsigned *count, struct rp_err *err)
+/* The entries array of h fits the parser's bounds and len holds all of it. */
+static int entries_size_check(size_t len, const struct pt_gpt_header *h, struct rp_err *err)
 {
 	uint64_t array_bytes;
-	uint32_t crc, i;
-	unsigned n = 0, j;
-	int rc;
 
-	rc = check_sector_size(sector_size, err);
-	if (rc < 0)
-		return rc;
 	if (h->entry_size < 128 || h->entry_size % 128 != 0 || h->entry_size > GPT_MAX_ENTRY_SIZE ||
 	    h->entry_count > GPT_MAX_ENTRIES)
 		return rp_err_set(err, RP_EUSAGE,
@@ -371,11 +366,43 @@ int pt_gpt_entries_parse(const uint8_t *buf, size_t len, const struct pt_gpt_hea
 		return rp_err_set(err, RP_EFORMAT,
 				  "gpt entries: truncated, %zu bytes given, need %llu", len,
 				  (unsigned long long)array_bytes);
-	crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, (uInt)array_bytes);
-	if (crc != h->entries_crc && !(flags & PT_IGNORE_CHECKSUMS))
-		return rp_err_set(err, RP_EFORMAT,
-				  "gpt entries: array crc32 stored 0x%08x, computed 0x%08x",
-				  h->entries_crc, crc);
+	return 0;
+}
+
+int pt_gpt_entries_crc_check(const uint8_t *buf, size_t len, const struct pt_gpt_header *h,
+			     struct rp_err *err)
+{
+	uint32_t crc;
+	int rc;
+
+	rc = entries_size_check(len, h, err);
+	if (rc < 0)
+		return rc;
+	/* at most 4096 * 4096 bytes (entries_size_check): fits a uInt */
+	crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, (uInt)h->entry_count * h->entry_size);
+	if (crc == h->entries_crc)
+		return 0;
+	rp_err_set(err, RP_EFORMAT, "gpt entries: array crc32 stored 0x%08x, computed 0x%08x",
+		   h->entries_crc, crc);
+	return 1;
+}
+
+int pt_gpt_entries_parse(const uint8_t *buf, size_t len, const struct pt_gpt_header *h,
+			 uint32_t sector_size, unsigned flags, struct pt_partition *parts,
+			 unsigned *count, struct rp_err *err)
+{
+	uint32_t i;
+	unsigned n = 0, j;
+	int rc;
+
+	rc = check_sector_size(sector_size, err);
+	if (rc < 0)
+		return rc;
+	rc = entries_size_check(len, h, err);
+	if (rc < 0)
+		return rc;
+	if (!(flags & PT_IGNORE_CHECKSUMS) && pt_gpt_entries_crc_check(buf, len, h, err) != 0)
+		return RP_EFORMAT;
 	for (i = 0; i < h->entry_count; i++) {
 		const uint8_t *e = buf + (size_t)i * h->entry_size;
 		unsigned long long at = (unsigned long long)i * h->entry_size;
@@ -424,6 +451,231 @@ int pt_gpt_entries_parse(const uint8_t *buf, size_t len, const struct pt_gpt_hea
 		parts[n++] = p;
 	}
 	*count = n;
+	return 0;
+}
+
+/* pt_walk: from a disk to its partitions. */
+
+static void tell(const struct pt_disk *d, const struct rp_err *e, bool fatal, bool checksum)
+{
+	if (d->problem)
+		d->problem(d->problem_ctx, e, fatal, checksum);
+}
+
+enum { HDR_OK = 0, HDR_ABSENT = 1, HDR_BAD = 2 };
+
+/*
+ * The GPT header at lba (sector size ss, read into sec): HDR_OK parsed with checksums not
+ * enforced (*h filled, h->header_crc_ok says), HDR_ABSENT no "EFI PART" there, HDR_BAD malformed
+ * (e says why), or the negative code of a failed read (err).
+ */
+static int walk_header(const struct pt_disk *d, uint32_t ss, uint64_t lba, uint8_t *sec,
+		       struct pt_gpt_header *h, struct rp_err *e, struct rp_err *err)
+{
+	int rc = d->read(d->ctx, sec, ss, lba * ss, err);
+
+	if (rc)
+		return rc;
+	if (memcmp(sec, "EFI PART", 8) != 0)
+		return HDR_ABSENT;
+	if (pt_gpt_header_parse(sec, ss, ss, d->size / ss, PT_IGNORE_CHECKSUMS, h, e) != 0)
+		return HDR_BAD;
+	return HDR_OK;
+}
+
+/*
+ * The entries array of header h into out->part and out->count: 0 when it passes (a CRC-32
+ * mismatch passes with PT_IGNORE_CHECKSUMS), 1 when it does not (out->count 0; the problem
+ * told), or the negative code of a failed read.
+ */
+static int walk_entries(const struct pt_disk *d, uint32_t ss, const struct pt_gpt_header *h,
+			unsigned flags, struct pt_table *out, struct rp_err *err)
+{
+	/* the header parser bounds entry_count and entry_size by 4096: at most 16 MiB */
+	size_t elen = (size_t)h->entry_count * h->entry_size;
+	uint8_t *ents = malloc(elen ? elen : 1);
+	unsigned count = 0;
+	struct rp_err e;
+	int rc, crc;
+
+	out->count = 0;
+	if (!ents)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	rc = d->read(d->ctx, ents, elen, h->entries_lba * ss, err);
+	if (rc)
+		goto out;
+	rp_err_init(&e);
+	crc = pt_gpt_entries_crc_check(ents, elen, h, &e);
+	if (crc != 0) {
+		rp_err_prefix(&e, "GPT entries at 0x%llx",
+			      (unsigned long long)(h->entries_lba * ss));
+		tell(d, &e, true, crc == 1);
+	}
+	rc = 1;
+	if (crc == 0 || (crc == 1 && (flags & PT_IGNORE_CHECKSUMS))) {
+		rp_err_init(&e);
+		if (pt_gpt_entries_parse(ents, elen, h, ss, PT_IGNORE_CHECKSUMS, out->part, &count,
+					 &e) == 0) {
+			out->count = count;
+			rc = 0;
+		} else if (crc == 0) {
+			rp_err_prefix(&e, "GPT entries at 0x%llx",
+				      (unsigned long long)(h->entries_lba * ss));
+			tell(d, &e, true, false);
+		}
+	}
+out:
+	free(ents);
+	return rc;
+}
+
+/*
+ * The GPT at sector size ss: the primary header at LBA 1 and the backup (at the primary's
+ * alternate LBA, or the last LBA when the primary is not usable; UEFI 2.x, 5.3.2). Returns 0
+ * when the walk stops here (out->kind PT_GPT, or PT_NONE for a GPT without a usable header),
+ * 1 when there is no GPT at ss, or the negative code of a failed read.
+ */
+static int walk_gpt(const struct pt_disk *d, uint32_t ss, unsigned flags, struct pt_table *out,
+		    struct rp_err *err)
+{
+	bool first_valid = flags & PT_WALK_FIRST_VALID, ignore = flags & PT_IGNORE_CHECKSUMS;
+	bool claimed, primary_ok, backup_ok = false;
+	uint64_t last = d->size / ss - 1, blba;
+	const struct pt_gpt_header *use = NULL;
+	struct pt_gpt_header h, b;
+	struct rp_err e;
+	uint8_t *sec;
+	int rc, brc;
+
+	sec = malloc(ss);
+	if (!sec)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	memset(&h, 0, sizeof(h));
+	memset(&b, 0, sizeof(b));
+	rp_err_init(&e);
+	rc = walk_header(d, ss, 1, sec, &h, &e, err);
+	if (rc < 0)
+		goto out;
+	/* a signature at LBA 1 claims the disk for GPT: its problems are worth telling */
+	claimed = rc != HDR_ABSENT;
+	if (!claimed && !first_valid) {
+		rc = 1;
+		goto out;
+	}
+	if (rc == HDR_BAD) {
+		rp_err_prefix(&e, "GPT header at 0x%x", ss);
+		tell(d, &e, true, false);
+	} else if (rc == HDR_OK && !h.header_crc_ok) {
+		rp_err_set(
+		    &e, RP_EFORMAT,
+		    "GPT header at 0x%x: header crc32 at +16: stored 0x%08x, computed 0x%08x", ss,
+		    h.header_crc_stored, h.header_crc_computed);
+		tell(d, &e, true, true);
+	}
+	primary_ok = rc == HDR_OK && (h.header_crc_ok || ignore);
+	out->primary = h;
+	blba = primary_ok ? h.backup_lba : last;
+	if (first_valid && primary_ok) {
+		rc = walk_entries(d, ss, &h, flags, out, err);
+		if (rc <= 0) {
+			use = &h;
+			goto out;
+		}
+	}
+	rp_err_init(&e);
+	brc = walk_header(d, ss, blba, sec, &b, &e, err);
+	if (brc < 0) {
+		rc = brc;
+		goto out;
+	}
+	backup_ok = brc == HDR_OK && b.header_crc_ok;
+	if (!backup_ok && claimed) {
+		if (brc == HDR_ABSENT)
+			rp_err_set(&e, RP_EFORMAT, "no backup GPT header at LBA %llu",
+				   (unsigned long long)blba);
+		else if (brc == HDR_OK)
+			rp_err_set(
+			    &e, RP_EFORMAT,
+			    "backup GPT header: header crc32 at +16: stored 0x%08x, computed "
+			    "0x%08x",
+			    b.header_crc_stored, b.header_crc_computed);
+		else
+			rp_err_prefix(&e, "backup GPT header");
+		tell(d, &e, false, brc == HDR_OK);
+	}
+	if (first_valid) {
+		rc = backup_ok ? walk_entries(d, ss, &b, flags, out, err) : 1;
+		if (rc <= 0)
+			use = &b;
+		goto out;
+	}
+	rc = 0;
+	use = primary_ok ? &h : backup_ok ? &b : NULL;
+	if (!use)
+		goto out;
+	if (!primary_ok) {
+		rp_err_set(&e, RP_EFORMAT, "using the backup GPT header at LBA %llu",
+			   (unsigned long long)b.current_lba);
+		tell(d, &e, false, false);
+	}
+	rc = walk_entries(d, ss, use, flags, out, err);
+	if (rc > 0)
+		rc = 0;
+out:
+	if (rc == 0 && use) {
+		out->kind = PT_GPT;
+		out->sector_size = ss;
+		out->header = *use;
+		out->backup_used = use == &b;
+		out->backup_ok = backup_ok;
+	} else if (rc != 0) {
+		memset(&out->primary, 0, sizeof(out->primary));
+		out->count = 0;
+	}
+	free(sec);
+	return rc;
+}
+
+int pt_walk(const struct pt_disk *d, unsigned flags, struct pt_table *out, struct rp_err *err)
+{
+	uint32_t sizes[2] = {d->sector_size, 4096};
+	uint8_t mbr_buf[MBR_SIZE];
+	struct pt_mbr mbr;
+	struct rp_err e;
+	unsigned i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (d->size < MBR_SIZE)
+		return 0;
+	rc = d->read(d->ctx, mbr_buf, MBR_SIZE, 0, err);
+	if (rc)
+		return rc;
+	memset(&mbr, 0, sizeof(mbr));
+	rp_err_init(&e);
+	if (pt_mbr_parse(mbr_buf, MBR_SIZE, d->size, &mbr, &e) != 0) {
+		rp_err_prefix(&e, "MBR at 0x0");
+		tell(d, &e, false, false);
+	}
+	rc = 1;
+	for (i = 0; i < 2 && rc == 1; i++) {
+		if ((i == 1 && sizes[0] == 4096) || check_sector_size(sizes[i], NULL) != 0 ||
+		    d->size < 2 * (uint64_t)sizes[i])
+			continue;
+		rc = walk_gpt(d, sizes[i], flags, out, err);
+	}
+	if (rc < 0) {
+		out->kind = PT_NONE;
+		out->count = 0;
+		return rc;
+	}
+	if (rc == 1 && mbr.valid && !mbr.protective) {
+		out->kind = PT_MBR;
+		out->disk_signature = mbr.disk_signature;
+		for (i = 0; i < mbr.count; i++)
+			out->part[i] = mbr.part[i];
+		out->count = mbr.count;
+	}
 	return 0;
 }
 

@@ -693,6 +693,298 @@ static void test_type_names(void **state)
 	assert_string_equal(pt_gpt_type_name(zero), "unknown");
 }
 
+/*
+ * pt_walk over an in-memory disk: zeros with pieces laid over them (the sfdisk vectors at the
+ * start and the end of a 64 MiB disk, or a table built here), read through the walk's callback
+ * as formats/image_describe.c and verify/luks.c read an image.
+ */
+struct piece {
+	uint64_t off;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct mem_disk {
+	struct piece p[3];
+	size_t n;
+	uint64_t fail_at; /* a read that covers this offset fails with RP_EIO (0: none) */
+	char problems[8][RP_ERR_MSG_MAX];
+	bool fatal[8], checksum[8];
+	size_t nproblems;
+};
+
+static int mem_read(void *ctx, uint8_t *buf, size_t len, uint64_t off, struct rp_err *err)
+{
+	struct mem_disk *m = ctx;
+	size_t i;
+
+	if (m->fail_at && off <= m->fail_at && m->fail_at < off + len)
+		return rp_err_set(err, RP_EIO, "cannot read at 0x%llx", (unsigned long long)off);
+	memset(buf, 0, len);
+	for (i = 0; i < m->n; i++) {
+		uint64_t a = off > m->p[i].off ? off : m->p[i].off;
+		uint64_t b =
+		    off + len < m->p[i].off + m->p[i].len ? off + len : m->p[i].off + m->p[i].len;
+		if (a < b)
+			memcpy(buf + (a - off), m->p[i].buf + (a - m->p[i].off), (size_t)(b - a));
+	}
+	return 0;
+}
+
+static void mem_problem(void *ctx, const struct rp_err *e, bool fatal, bool checksum)
+{
+	struct mem_disk *m = ctx;
+
+	assert_true(m->nproblems < 8);
+	snprintf(m->problems[m->nproblems], RP_ERR_MSG_MAX, "%s", e->msg);
+	m->fatal[m->nproblems] = fatal;
+	m->checksum[m->nproblems++] = checksum;
+}
+
+/* The sfdisk GPT disk: primary (LBA 0..33) and backup (last 33 sectors) vectors. */
+static void sfdisk_gpt(struct mem_disk *m)
+{
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	m->p[0].buf = load("gpt-sfdisk-primary.bin", &m->p[0].len);
+	m->p[1].buf = load("gpt-sfdisk-backup.bin", &len);
+	m->p[1].len = len;
+	m->p[1].off = DISK_SIZE - len;
+	m->n = 2;
+}
+
+static void mem_free(struct mem_disk *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->p[i].buf);
+}
+
+/* Walk m as a disk of size bytes with 512-byte sectors; problems recorded in m. */
+static int walk(struct mem_disk *m, uint64_t size, unsigned flags, struct pt_table *t)
+{
+	struct pt_disk d = {.read = mem_read,
+			    .ctx = m,
+			    .size = size,
+			    .sector_size = 512,
+			    .problem = mem_problem,
+			    .problem_ctx = m};
+	struct rp_err err;
+
+	rp_err_init(&err);
+	m->nproblems = 0;
+	return pt_walk(&d, flags, t, &err);
+}
+
+static void assert_sfdisk_parts(const struct pt_table *t)
+{
+	assert_int_equal(t->kind, PT_GPT);
+	assert_int_equal(t->sector_size, 512);
+	assert_int_equal(t->count, 3);
+	assert_int_equal(t->part[0].index, 1);
+	assert_int_equal(t->part[0].offset, 1024 * 1024);
+	assert_string_equal(t->part[1].name, "root");
+	assert_int_equal(t->part[2].index, 3);
+	assert_int_equal(t->part[2].offset, 69632 * 512ull);
+	assert_int_equal(t->part[2].length, (129023 - 69632 + 1) * 512ull);
+}
+
+/* Recompute the entries CRC in the header at hdr (entries at ents) and the header's CRC. */
+static void fix_gpt_crcs(uint8_t *hdr, const uint8_t *ents)
+{
+	rp_put_le32(hdr + 88, crc32_ieee(ents, 128 * 128));
+	rp_put_le32(hdr + 16, 0);
+	rp_put_le32(hdr + 16, crc32_ieee(hdr, 92));
+}
+
+static void test_walk_gpt(void **state)
+{
+	struct pt_table *t = calloc(1, sizeof(*t));
+	struct mem_disk m;
+
+	(void)state;
+	assert_non_null(t);
+	sfdisk_gpt(&m);
+	/* a good GPT: the same partitions for describing and for finding */
+	assert_int_equal(walk(&m, DISK_SIZE, 0, t), 0);
+	assert_sfdisk_parts(t);
+	assert_false(t->backup_used);
+	assert_true(t->backup_ok);
+	assert_true(t->primary.header_crc_ok);
+	assert_int_equal(m.nproblems, 0);
+	assert_int_equal(walk(&m, DISK_SIZE, PT_WALK_FIRST_VALID, t), 0);
+	assert_sfdisk_parts(t);
+	assert_false(t->backup_used);
+	assert_int_equal(m.nproblems, 0);
+
+	/* the primary header's CRC is wrong: described, the backup is used and both told */
+	m.p[0].buf[512 + 56] ^= 1;
+	assert_int_equal(walk(&m, DISK_SIZE, 0, t), 0);
+	assert_sfdisk_parts(t);
+	assert_true(t->backup_used);
+	assert_false(t->primary.header_crc_ok);
+	assert_int_equal(m.nproblems, 2);
+	assert_non_null(strstr(m.problems[0], "GPT header at 0x200: header crc32 at +16: stored"));
+	assert_true(m.fatal[0] && m.checksum[0]);
+	assert_string_equal(m.problems[1], "using the backup GPT header at LBA 131071");
+	assert_false(m.fatal[1] || m.checksum[1]);
+	/* told, but read past with PT_IGNORE_CHECKSUMS */
+	assert_int_equal(walk(&m, DISK_SIZE, PT_IGNORE_CHECKSUMS, t), 0);
+	assert_sfdisk_parts(t);
+	assert_false(t->backup_used);
+	assert_int_equal(m.nproblems, 1);
+	assert_true(m.checksum[0]);
+	/* found: the backup */
+	assert_int_equal(walk(&m, DISK_SIZE, PT_WALK_FIRST_VALID, t), 0);
+	assert_sfdisk_parts(t);
+	assert_true(t->backup_used);
+	m.p[0].buf[512 + 56] ^= 1;
+
+	/* the primary entries' CRC is wrong: the CRC problem is told as a checksum (data, not
+	 * text); described, no partitions; with PT_IGNORE_CHECKSUMS all three; found: the backup */
+	m.p[0].buf[1024 + 56] ^= 1;
+	assert_int_equal(walk(&m, DISK_SIZE, 0, t), 0);
+	assert_int_equal(t->kind, PT_GPT);
+	assert_int_equal(t->count, 0);
+	assert_int_equal(m.nproblems, 1);
+	assert_non_null(strstr(m.problems[0], "GPT entries at 0x400: gpt entries: array crc32"));
+	assert_true(m.fatal[0] && m.checksum[0]);
+	assert_int_equal(walk(&m, DISK_SIZE, PT_IGNORE_CHECKSUMS, t), 0);
+	assert_int_equal(t->count, 3);
+	assert_true(m.checksum[0]);
+	assert_int_equal(walk(&m, DISK_SIZE, PT_WALK_FIRST_VALID, t), 0);
+	assert_sfdisk_parts(t);
+	assert_true(t->backup_used);
+	m.p[0].buf[1024 + 56] ^= 1;
+
+	/* entries with a good CRC that overlap: a problem that is not a checksum */
+	rp_put_le64(m.p[0].buf + 1024 + 128 + 32, 3000);
+	fix_gpt_crcs(m.p[0].buf + 512, m.p[0].buf + 1024);
+	assert_int_equal(walk(&m, DISK_SIZE, PT_IGNORE_CHECKSUMS, t), 0);
+	assert_int_equal(t->count, 0);
+	assert_int_equal(m.nproblems, 1);
+	assert_non_null(strstr(m.problems[0], "GPT entries at 0x400: gpt entry 2 at "));
+	assert_true(m.fatal[0]);
+	assert_false(m.checksum[0]);
+	assert_int_equal(walk(&m, DISK_SIZE, PT_WALK_FIRST_VALID, t), 0);
+	assert_sfdisk_parts(t);
+	assert_true(t->backup_used);
+	mem_free(&m);
+
+	/* no signature at LBA 1: described, not a GPT (and the protective MBR gives nothing);
+	 * found: the backup at the last LBA */
+	sfdisk_gpt(&m);
+	memset(m.p[0].buf + 512, 0, 8);
+	assert_int_equal(walk(&m, DISK_SIZE, 0, t), 0);
+	assert_int_equal(t->kind, PT_NONE);
+	assert_int_equal(t->count, 0);
+	assert_int_equal(m.nproblems, 0);
+	assert_int_equal(walk(&m, DISK_SIZE, PT_WALK_FIRST_VALID, t), 0);
+	assert_sfdisk_parts(t);
+	assert_true(t->backup_used);
+
+	/* both headers damaged: described, a GPT with no usable header, the MBR not used */
+	m.p[0].buf[512 + 56] ^= 1;
+	memcpy(m.p[0].buf + 512, "EFI PART", 8);
+	m.p[1].buf[32 * 512 + 56] ^= 1;
+	assert_int_equal(walk(&m, DISK_SIZE, 0, t), 0);
+	assert_int_equal(t->kind, PT_NONE);
+	assert_int_equal(m.nproblems, 2);
+	assert_non_null(strstr(m.problems[1], "backup GPT header: header crc32 at +16"));
+	assert_false(m.fatal[1]);
+	assert_true(m.checksum[1]);
+	assert_int_equal(walk(&m, DISK_SIZE, PT_WALK_FIRST_VALID, t), 0);
+	assert_int_equal(t->kind, PT_NONE);
+	assert_int_equal(t->count, 0);
+
+	/* a failed read is an error, not a problem */
+	m.fail_at = 600;
+	assert_int_equal(walk(&m, DISK_SIZE, 0, t), RP_EIO);
+	assert_int_equal(walk(&m, DISK_SIZE, PT_WALK_FIRST_VALID, t), RP_EIO);
+	assert_int_equal(t->count, 0);
+	mem_free(&m);
+	free(t);
+}
+
+static void test_walk_mbr_and_4k(void **state)
+{
+	struct pt_table *t = calloc(1, sizeof(*t));
+	const uint64_t size = 4096 * 4096ull; /* 4096 sectors of 4096 bytes */
+	uint8_t *gpt;
+	struct mem_disk m;
+	size_t len;
+	unsigned flags;
+
+	(void)state;
+	assert_non_null(t);
+	memset(&m, 0, sizeof(m));
+	m.p[0].buf = load("mbr-sfdisk.bin", &len);
+	m.p[0].len = len;
+	m.n = 1;
+	for (flags = 0; flags <= PT_WALK_FIRST_VALID; flags += PT_WALK_FIRST_VALID) {
+		assert_int_equal(walk(&m, DISK_SIZE, flags, t), 0);
+		assert_int_equal(t->kind, PT_MBR);
+		assert_int_equal(t->disk_signature, 0x12345678);
+		assert_int_equal(t->count, 2);
+		assert_int_equal(t->part[0].offset, 1024 * 1024);
+		assert_int_equal(t->part[1].index, 2);
+		assert_string_equal(t->part[1].type_name, "Linux swap");
+	}
+	/* a malformed MBR is told, not used */
+	m.p[0].buf[446] = 0x12;
+	assert_int_equal(walk(&m, DISK_SIZE, 0, t), 0);
+	assert_int_equal(t->kind, PT_NONE);
+	assert_int_equal(m.nproblems, 1);
+	assert_non_null(strstr(m.problems[0], "MBR at 0x0: mbr partition 1 at +446: status 0x12"));
+	assert_false(m.fatal[0]);
+	mem_free(&m);
+
+	/* a disk smaller than a sector has no table */
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(walk(&m, 511, 0, t), 0);
+	assert_int_equal(t->kind, PT_NONE);
+
+	/* a GPT for 4096-byte sectors on a disk that says 512: found at the second try. Header at
+	 * LBA 1, entries at LBA 2..5, usable 6..4090, backup entries 4091..4094, header 4095. */
+	gpt = calloc(1, 6 * 4096);
+	assert_non_null(gpt);
+	memcpy(gpt + 4096, "EFI PART", 8);
+	rp_put_le32(gpt + 4096 + 8, 0x00010000);
+	rp_put_le32(gpt + 4096 + 12, 92);
+	rp_put_le64(gpt + 4096 + 24, 1);
+	rp_put_le64(gpt + 4096 + 32, 4095);
+	rp_put_le64(gpt + 4096 + 40, 6);
+	rp_put_le64(gpt + 4096 + 48, 4090);
+	rp_put_le64(gpt + 4096 + 72, 2);
+	rp_put_le32(gpt + 4096 + 80, 128);
+	rp_put_le32(gpt + 4096 + 84, 128);
+	memset(gpt + 2 * 4096, 0xAF, 16); /* a type GUID that is not zero */
+	rp_put_le64(gpt + 2 * 4096 + 32, 256);
+	rp_put_le64(gpt + 2 * 4096 + 40, 511);
+	fix_gpt_crcs(gpt + 4096, gpt + 2 * 4096);
+	m.p[0].buf = gpt;
+	m.p[0].len = 6 * 4096;
+	m.n = 1;
+	for (flags = 0; flags <= PT_WALK_FIRST_VALID; flags += PT_WALK_FIRST_VALID) {
+		assert_int_equal(walk(&m, size, flags, t), 0);
+		assert_int_equal(t->kind, PT_GPT);
+		assert_int_equal(t->sector_size, 4096);
+		assert_int_equal(t->count, 1);
+		assert_int_equal(t->part[0].offset, 256 * 4096ull);
+		assert_int_equal(t->part[0].length, 256 * 4096ull);
+		assert_string_equal(t->part[0].type_name, "unknown");
+	}
+	/* described, the missing backup is told (it is not needed) */
+	assert_int_equal(walk(&m, size, 0, t), 0);
+	assert_false(t->backup_ok);
+	assert_int_equal(m.nproblems, 1);
+	assert_string_equal(m.problems[0], "no backup GPT header at LBA 4095");
+	mem_free(&m);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -700,7 +992,8 @@ int main(void)
 	    cmocka_unit_test(test_gpt_valid),	     cmocka_unit_test(test_gpt_header_errors),
 	    cmocka_unit_test(test_gpt_entry_errors), cmocka_unit_test(test_gpt_too_many),
 	    cmocka_unit_test(test_luks_valid),	     cmocka_unit_test(test_luks_errors),
-	    cmocka_unit_test(test_type_names),
+	    cmocka_unit_test(test_type_names),	     cmocka_unit_test(test_walk_gpt),
+	    cmocka_unit_test(test_walk_mbr_and_4k),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,133 +186,40 @@ static void add_problem(struct rp_image *img, const struct rp_err *e, bool fatal
 	rp_problems_add(&img->problems, fatal ? RP_EFORMAT : RP_OK, checksum, "%s", e->msg);
 }
 
-/* Read and parse the GPT header at lba; 1 if there is no "EFI PART" there. */
-static int gpt_header_at(struct rp_image *img, uint32_t ss, uint64_t lba, uint8_t *sec,
-			 struct pt_gpt_header *h, struct rp_err *e, struct rp_err *err)
+static void walk_problem(void *ctx, const struct rp_err *e, bool fatal, bool checksum)
 {
-	int rc = rp_image_read(img, sec, ss, lba * ss, err);
-
-	if (rc)
-		return rc;
-	if (memcmp(sec, "EFI PART", 8) != 0)
-		return 1;
-	if (pt_gpt_header_parse(sec, ss, ss, img->virtual_size / ss, PT_IGNORE_CHECKSUMS, h, e) !=
-	    0)
-		return RP_EFORMAT;
-	return 0;
+	add_problem(ctx, e, fatal, checksum);
 }
 
-static int read_entries(struct rp_image *img, uint32_t ss, const struct pt_gpt_header *h,
-			struct pt_partition *parts, unsigned *count, struct rp_err *err)
+static int walk_read(void *ctx, uint8_t *buf, size_t len, uint64_t off, struct rp_err *err)
 {
-	size_t elen = (size_t)h->entry_count * h->entry_size;
-	uint8_t *ents = malloc(elen ? elen : 1);
-	struct rp_err e;
-	int rc;
-
-	if (!ents)
-		return rp_err_set(err, RP_EIO, "out of memory");
-	rp_err_init(&e);
-	rc = rp_image_read(img, ents, elen, h->entries_lba * ss, err);
-	if (rc == 0 && pt_gpt_entries_parse(ents, elen, h, ss, 0, parts, count, &e) != 0) {
-		bool crc = strstr(e.msg, "crc") != NULL;
-
-		rp_err_prefix(&e, "GPT entries at 0x%llx",
-			      (unsigned long long)(h->entries_lba * ss));
-		add_problem(img, &e, true, crc);
-		*count = 0;
-		rp_err_init(&e);
-		if (crc && img->ignore_checksums &&
-		    pt_gpt_entries_parse(ents, elen, h, ss, PT_IGNORE_CHECKSUMS, parts, count,
-					 &e) != 0)
-			*count = 0;
-	}
-	free(ents);
-	return rc;
+	return rp_image_read(ctx, buf, len, off, err);
 }
 
-/* GPT at LBA 1 (sector size ss), its entries, and the backup header at the last LBA, which is
- * used when the primary is damaged (UEFI 2.x, 5.3.2). Returns 1 if there is no GPT. */
-static int read_gpt(struct rp_image *img, uint32_t ss, struct rp_json *pt,
-		    struct pt_partition *parts, unsigned *count, struct rp_err *err)
+/* The table pt_walk found, as "partition_table". */
+static struct rp_json *table_obj(const struct pt_table *t)
 {
-	uint64_t last = img->virtual_size / ss - 1;
-	struct pt_gpt_header h, b;
-	const struct pt_gpt_header *use = NULL;
-	struct rp_json *arr;
-	struct rp_err e;
-	bool primary_ok = false, backup_ok = false;
+	struct rp_json *pt = rp_json_new_object(), *arr = rp_json_new_array();
 	char guid[RP_UUID_STR];
-	uint8_t *sec;
 	unsigned i;
-	int rc;
 
-	sec = malloc(ss);
-	if (!sec)
-		return rp_err_set(err, RP_EIO, "out of memory");
-	rp_err_init(&e);
-	rc = gpt_header_at(img, ss, 1, sec, &h, &e, err);
-	if (rc == 1 || rc == RP_EIO || rc == RP_EUSAGE)
-		goto out;
-	if (rc) {
-		rp_err_prefix(&e, "GPT header at 0x%x", ss);
-		add_problem(img, &e, true, false);
-	} else if (!h.header_crc_ok) {
-		rp_err_set(
-		    &e, RP_EFORMAT,
-		    "GPT header at 0x%x: header crc32 at +16: stored 0x%08x, computed 0x%08x", ss,
-		    h.header_crc_stored, h.header_crc_computed);
-		add_problem(img, &e, true, true);
+	rp_json_set_str(pt, "kind", t->kind == PT_GPT ? "gpt" : t->kind == PT_MBR ? "mbr" : "none");
+	if (t->kind == PT_GPT) {
+		rp_guid_format_le(t->header.disk_guid, guid);
+		rp_json_set_str(pt, "disk_guid", guid);
+		rp_json_set_u64(pt, "sector_size", t->sector_size);
+		rp_json_set(pt, "header_crc",
+			    checksum_obj(t->primary.header_crc_stored,
+					 t->primary.header_crc_computed, t->primary.header_crc_ok));
+		rp_json_set_str(pt, "header_used", t->backup_used ? "backup" : "primary");
+		rp_json_set_bool(pt, "backup_header_ok", t->backup_ok);
+	} else if (t->kind == PT_MBR) {
+		rp_json_set_u64(pt, "disk_signature", t->disk_signature);
 	}
-	primary_ok = rc == 0 && (h.header_crc_ok || img->ignore_checksums);
-	rp_err_init(&e);
-	rc = gpt_header_at(img, ss, primary_ok ? h.backup_lba : last, sec, &b, &e, err);
-	if (rc == RP_EIO)
-		goto out;
-	backup_ok = rc == 0 && b.header_crc_ok;
-	if (!backup_ok) {
-		if (rc == 1)
-			rp_err_set(&e, RP_EFORMAT, "no backup GPT header at LBA %llu",
-				   (unsigned long long)(primary_ok ? h.backup_lba : last));
-		else if (rc == 0)
-			rp_err_set(
-			    &e, RP_EFORMAT,
-			    "backup GPT header: header crc32 at +16: stored 0x%08x, computed "
-			    "0x%08x",
-			    b.header_crc_stored, b.header_crc_computed);
-		else
-			rp_err_prefix(&e, "backup GPT header");
-		add_problem(img, &e, false, rc == 0);
-	}
-	use = primary_ok ? &h : backup_ok ? &b : NULL;
-	if (!use) {
-		rc = 0;
-		goto out;
-	}
-	if (!primary_ok) {
-		rp_err_set(&e, RP_EFORMAT, "using the backup GPT header at LBA %llu",
-			   (unsigned long long)b.current_lba);
-		add_problem(img, &e, false, false);
-	}
-	rc = read_entries(img, ss, use, parts, count, err);
-	if (rc)
-		goto out;
-	rp_json_set_str(pt, "kind", "gpt");
-	rp_guid_format_le(use->disk_guid, guid);
-	rp_json_set_str(pt, "disk_guid", guid);
-	rp_json_set_u64(pt, "sector_size", ss);
-	rp_json_set(pt, "header_crc",
-		    checksum_obj(h.header_crc_stored, h.header_crc_computed, h.header_crc_ok));
-	rp_json_set_str(pt, "header_used", primary_ok ? "primary" : "backup");
-	rp_json_set_bool(pt, "backup_header_ok", backup_ok);
-	arr = rp_json_new_array();
-	for (i = 0; i < *count; i++)
-		rp_json_append(arr, partition_obj(&parts[i], true));
+	for (i = 0; i < t->count; i++)
+		rp_json_append(arr, partition_obj(&t->part[i], t->kind == PT_GPT));
 	rp_json_set(pt, "partitions", arr);
-	rc = 0;
-out:
-	free(sec);
-	return rc;
+	return pt;
 }
 
 static struct rp_json *luks_obj(const struct luks_probe *l, int partition, uint64_t offset)
@@ -357,60 +264,34 @@ static int probe_luks(struct rp_image *img, uint64_t off, uint64_t len, int part
 
 static int describe_disk(struct rp_image *img, struct rp_json *o, struct rp_err *err)
 {
-	struct rp_json *pt = rp_json_new_object(), *luks = rp_json_new_array(), *arr;
-	struct pt_partition *parts;
-	unsigned count = 0, i;
-	uint8_t mbr_buf[512];
-	struct pt_mbr mbr;
-	struct rp_err e;
-	int rc = 0;
+	struct pt_disk disk = {.read = walk_read,
+			       .ctx = img,
+			       .size = img->virtual_size,
+			       .sector_size = img->sector_size,
+			       .problem = walk_problem,
+			       .problem_ctx = img};
+	struct rp_json *luks = rp_json_new_array();
+	struct pt_table *t;
+	unsigned i;
+	int rc;
 
-	parts = calloc(PT_MAX_PARTITIONS, sizeof(*parts));
-	if (!parts) {
+	/* on failure the caller drops o: no "partition_table" needed */
+	t = calloc(1, sizeof(*t));
+	if (!t) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto out;
 	}
-	rp_json_set_str(pt, "kind", "none");
-	if (img->virtual_size >= 512) {
-		rp_err_init(&e);
-		rc = rp_image_read(img, mbr_buf, 512, 0, err);
-		if (rc)
-			goto out;
-		memset(&mbr, 0, sizeof(mbr));
-		if (pt_mbr_parse(mbr_buf, 512, img->virtual_size, &mbr, &e) != 0) {
-			rp_err_prefix(&e, "MBR at 0x0");
-			add_problem(img, &e, false, false);
-		}
-		rc = 1;
-		if (img->virtual_size >= 2 * (uint64_t)img->sector_size)
-			rc = read_gpt(img, img->sector_size, pt, parts, &count, err);
-		if (rc == 1 && img->sector_size != 4096 && img->virtual_size >= 8192)
-			rc = read_gpt(img, 4096, pt, parts, &count, err);
-		if (rc < 0)
-			goto out;
-		if (rc == 1 && mbr.valid && !mbr.protective) {
-			rp_json_set_str(pt, "kind", "mbr");
-			rp_json_set_u64(pt, "disk_signature", mbr.disk_signature);
-			arr = rp_json_new_array();
-			for (i = 0; i < mbr.count; i++) {
-				parts[i] = mbr.part[i];
-				rp_json_append(arr, partition_obj(&mbr.part[i], false));
-			}
-			count = mbr.count;
-			rp_json_set(pt, "partitions", arr);
-		}
-		rc = 0;
-	}
-	if (!rp_json_get(pt, "partitions"))
-		rp_json_set(pt, "partitions", rp_json_new_array());
+	rc = pt_walk(&disk, img->ignore_checksums ? PT_IGNORE_CHECKSUMS : 0, t, err);
+	rp_json_set(o, "partition_table", table_obj(t));
+	if (rc)
+		goto out;
 	rc = probe_luks(img, 0, img->virtual_size, 0, luks, err);
-	for (i = 0; rc == 0 && i < count; i++)
-		rc = probe_luks(img, parts[i].offset, parts[i].length, (int)parts[i].index, luks,
-				err);
+	for (i = 0; rc == 0 && i < t->count; i++)
+		rc = probe_luks(img, t->part[i].offset, t->part[i].length, (int)t->part[i].index,
+				luks, err);
 out:
-	rp_json_set(o, "partition_table", pt);
 	rp_json_set(o, "luks", luks);
-	free(parts);
+	free(t);
 	return rc;
 }
 

@@ -232,6 +232,22 @@ static void vol_set_error(struct rp_luks_volume *v, int code, const char *msg)
 	snprintf(v->message, sizeof(v->message), "%s", msg);
 }
 
+/*
+ * The one place that reads libcryptsetup's words: did checking the key fail because the cipher
+ * needs the kernel? Ciphers the userspace backend lacks go to the kernel crypto API (AF_ALG),
+ * then to a temporary dm-crypt mapping, which needs device-mapper and root. A cipher the backend
+ * lacks comes back as -ENOTSUP or -ENOENT, but when the dm-crypt fallback then fails,
+ * libcryptsetup (2.6: lib/luks1/keyencryption.c and the LUKS2 storage wrapper) returns -EIO, the
+ * code of any failed read, and says why in its log only; its API has no call that tells whether a
+ * cipher works without the kernel. So beyond the codes this adapter matches its log text (log,
+ * error level only).
+ */
+static bool needs_kernel_crypto(int r, const char *log)
+{
+	return r == -ENOTSUP || r == -ENOENT || strstr(log, "kernel") ||
+	       strstr(log, "device-mapper") || strstr(log, "dm-crypt");
+}
+
 /* libcryptsetup's answer to a key, as an outcome; lg holds its log text. */
 static void key_answer(struct rp_luks_volume *v, const struct rp_luks_key *key, int r,
 		       const struct luks_log *lg)
@@ -265,10 +281,7 @@ static void key_answer(struct rp_luks_volume *v, const struct rp_luks_key *key, 
 				 rp_luks_key_kind_name(key->kind), key->path);
 		return;
 	}
-	/* Ciphers the userspace backend lacks go to the kernel crypto API (AF_ALG), then to a
-	 * temporary dm-crypt mapping, which needs device-mapper and root. */
-	if (r == -ENOTSUP || r == -ENOENT || strstr(why, "kernel") ||
-	    strstr(why, "device-mapper") || strstr(why, "dm-crypt")) {
+	if (needs_kernel_crypto(r, why)) {
 		snprintf(
 		    v->message, sizeof(v->message),
 		    "cannot check the key without activating: cipher %s with a %u-bit key "
@@ -463,76 +476,24 @@ static int probe_area(struct rp_image *img, const struct rp_luks_key *key, int p
 	return 0;
 }
 
-/* One GPT header at lba and its entries; 0 with *count set, or non-zero if unusable. */
-static int gpt_at(struct rp_image *img, uint32_t ss, uint64_t lba, uint8_t *sec,
-		  struct pt_partition *parts, unsigned *count, struct rp_err *err)
+static int walk_read(void *ctx, uint8_t *buf, size_t len, uint64_t off, struct rp_err *err)
 {
-	struct pt_gpt_header h;
-	uint8_t *ents;
-	size_t elen;
-	int rc;
-
-	if (lba > rp_image_virtual_size(img) / ss - 1)
-		return 1;
-	rc = rp_image_read(img, sec, ss, lba * ss, err);
-	if (rc)
-		return rc;
-	if (memcmp(sec, "EFI PART", 8) != 0 ||
-	    pt_gpt_header_parse(sec, ss, ss, rp_image_virtual_size(img) / ss, 0, &h, NULL) != 0)
-		return 1;
-	/* the parser bounds entry_count <= 4096 and entry_size <= 4096: at most 16 MiB */
-	elen = (size_t)h.entry_count * h.entry_size;
-	ents = malloc(elen ? elen : 1);
-	if (!ents)
-		return rp_err_set(err, RP_EIO, "out of memory");
-	rc = rp_image_read(img, ents, elen, h.entries_lba * ss, err);
-	if (rc == 0 && pt_gpt_entries_parse(ents, elen, &h, ss, 0, parts, count, NULL) != 0)
-		rc = 1;
-	free(ents);
-	return rc;
+	return rp_image_read(ctx, buf, len, off, err);
 }
 
 /*
- * The partitions of img: a GPT (primary, else the backup at the last LBA; the image's sector
- * size, then 4096) or else an MBR that is not protective. A damaged table gives no partitions:
- * `inspect` is the tool that explains partition tables.
+ * The partitions of img: the first table that passes every check (formats/parttable.h,
+ * PT_WALK_FIRST_VALID). A damaged table gives no partitions and no message: `inspect` is the
+ * tool that explains partition tables.
  */
-static int list_partitions(struct rp_image *img, struct pt_partition *parts, unsigned *count,
-			   struct rp_err *err)
+static int list_partitions(struct rp_image *img, struct pt_table *t, struct rp_err *err)
 {
-	uint32_t sizes[2] = {rp_image_sector_size(img), 4096};
-	uint64_t vsize = rp_image_virtual_size(img);
-	uint8_t *sec = malloc(4096);
-	struct pt_mbr mbr;
-	unsigned i, j;
-	int rc = 1;
+	struct pt_disk disk = {.read = walk_read,
+			       .ctx = img,
+			       .size = rp_image_virtual_size(img),
+			       .sector_size = rp_image_sector_size(img)};
 
-	*count = 0;
-	if (!sec)
-		return rp_err_set(err, RP_EIO, "out of memory");
-	for (i = 0; i < 2 && rc == 1; i++) {
-		if (sizes[i] < 512 || sizes[i] > 4096 || (i == 1 && sizes[0] == 4096) ||
-		    vsize < 3 * (uint64_t)sizes[i])
-			continue;
-		rc = gpt_at(img, sizes[i], 1, sec, parts, count, err);
-		if (rc == 1)
-			rc = gpt_at(img, sizes[i], vsize / sizes[i] - 1, sec, parts, count, err);
-	}
-	if (rc == 1 && vsize >= 512) {
-		rc = rp_image_read(img, sec, 512, 0, err);
-		if (rc == 0 && pt_mbr_parse(sec, 512, vsize, &mbr, NULL) == 0 && mbr.valid &&
-		    !mbr.protective) {
-			for (j = 0; j < mbr.count; j++)
-				parts[j] = mbr.part[j];
-			*count = mbr.count;
-		}
-	}
-	if (rc == 1)
-		rc = 0;
-	if (rc)
-		*count = 0;
-	free(sec);
-	return rc;
+	return pt_walk(&disk, PT_WALK_FIRST_VALID, t, err);
 }
 
 static int check_detached(struct rp_image *img, const struct rp_luks_key *key, const char *header,
@@ -632,9 +593,9 @@ static int summarize(const struct rp_luks_result *res, struct rp_err *err)
 int rp_luks_check_image(struct rp_image *img, const struct rp_luks_key *key, const char *header,
 			int partition, struct rp_luks_result *res, struct rp_err *err)
 {
-	struct pt_partition *parts = NULL;
-	const struct pt_partition *part = NULL;
-	unsigned count = 0, i;
+	const struct pt_partition *part = NULL, *parts;
+	struct pt_table *t;
+	unsigned count, i;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -644,12 +605,14 @@ int rp_luks_check_image(struct rp_image *img, const struct rp_luks_key *key, con
 	/* process-wide: our copies are private, so libcryptsetup's file locks add nothing */
 	crypt_metadata_locking(NULL, 0);
 	crypt_set_log_callback(NULL, log_silent, NULL);
-	parts = calloc(PT_MAX_PARTITIONS, sizeof(*parts));
-	if (!parts)
+	t = calloc(1, sizeof(*t));
+	if (!t)
 		return rp_err_set(err, RP_EIO, "out of memory");
-	rc = list_partitions(img, parts, &count, err);
+	rc = list_partitions(img, t, err);
 	if (rc)
 		goto out;
+	parts = t->part;
+	count = t->count;
 	for (i = 0; partition > 0 && i < count; i++)
 		if (parts[i].index == (unsigned)partition)
 			part = &parts[i];
@@ -687,7 +650,7 @@ int rp_luks_check_image(struct rp_image *img, const struct rp_luks_key *key, con
 	}
 	rc = summarize(res, err);
 out:
-	free(parts);
+	free(t);
 	return rc;
 }
 

@@ -47,3 +47,39 @@ if [ -s "$RP_TMP/found.txt" ]; then
 fi
 n=$(cat "$RP_SOURCE_DIR"/{common,formats,verify,net,restore,cli}/*.[ch] | grep -c '^#include "')
 pass "layers point one way ($n project includes checked)"
+
+# Inside a layer, calls between its units (one .c file each) point one way too: no unit calls
+# a function of a unit that calls back into it, directly or around a loop. Read from the
+# objects the build made (nm), so a call through a shared header counts as well.
+# One loop is known and allowed: formats/image.c dispatches to the per-format readers
+# (image_vhd.c, image_vhdx.c), which record problems and read through image.c (image_int.h);
+# the image family is one unit here.
+unit_loops() { # OBJECT...: print the units of each loop of calls (tsort's report), nothing if none
+	nm -A -P "$@" | awk '
+		{ o = $1; sub(/\.c\.o:$/, "", o); n = split(o, p, "/"); u = p[n - 1] "/" p[n]
+		  if (u ~ /^formats\/image_/) u = "formats/image" }
+		$3 == "U" { use[m++] = u " " $2 }
+		$3 ~ /^[TDBRC]$/ { def[$2] = u }
+		END { for (i = 0; i < m; i++) { split(use[i], a, " ")
+			if ((a[2] in def) && def[a[2]] != a[1]) print a[1], def[a[2]] } }' |
+		sort -u | tsort 2>&1 >/dev/null | sed -n 's/^tsort: \([a-z_]*\/[a-z0-9_]*\)$/\1/p'
+}
+
+# The check can fail: two units that call each other are reported.
+mkdir -p "$RP_TMP/loop/net"
+printf 'void b(void);\nvoid a(void) { b(); }\n' >"$RP_TMP/loop/net/a.c"
+printf 'void a(void);\nvoid b(void) { a(); }\nvoid c(void) {}\n' >"$RP_TMP/loop/net/b.c"
+printf 'void c(void);\nvoid d(void) { c(); }\n' >"$RP_TMP/loop/net/d.c"
+for f in a b d; do cc -c -o "$RP_TMP/loop/net/$f.c.o" "$RP_TMP/loop/net/$f.c" || fail "cc $f.c"; done
+[ "$(unit_loops "$RP_TMP"/loop/net/*.c.o | sort | tr '\n' ' ')" = "net/a net/b " ] ||
+	fail "the loop check missed a planted loop (or reported net/d, which only calls down)"
+
+objs=()
+for layer in common formats verify net restore cli; do
+	objs+=("$RP_BUILD_DIR/CMakeFiles/rp_$layer.dir/$layer"/*.c.o)
+done
+[ -e "${objs[0]}" ] && [ "${#objs[@]}" -gt 50 ] ||
+	fail "no objects under $RP_BUILD_DIR/CMakeFiles/rp_*.dir: build first"
+loops=$(unit_loops "${objs[@]}")
+[ -z "$loops" ] || fail "units call each other around a loop: $(echo $loops)"
+pass "calls between units point one way (${#objs[@]} objects)"

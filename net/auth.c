@@ -619,8 +619,8 @@ int rp_auth_challenge(struct rp_auth *a, const char *url, long status, const cha
 			    err, RP_EAUTH,
 			    "%s: the disk requires Microsoft Entra ID data access "
 			    "(dataAccessAuthMode AzureActiveDirectory): it answered %ld asking for "
-			    "a "
-			    "token for %s beside the SAS; give --identity, --client-credentials or "
+			    "a token for %s beside the SAS; give --identity, --client-credentials "
+			    "or "
 			    "--bearer-token-file (the identity needs the role Data Operator for "
 			    "Managed Disks on the disk)",
 			    host, status, RP_AUDIENCE_DISK);
@@ -632,10 +632,13 @@ int rp_auth_challenge(struct rp_auth *a, const char *url, long status, const cha
 				  "managed-disk host only %s is answered; refused, no token is "
 				  "fetched for it",
 				  host, status, c.resource_id, RP_AUDIENCE_DISK);
-	} else if (!a->disk) {
+	} else if (!a->disk || www_authenticate || status != 401) {
+		/* Not about our disk token: an expired SAS or an ended grant, say (the caller
+		 * judges the answer). */
 		return RP_CHALLENGE_NONE;
 	}
-	/* The disk refused a disk token of ours. */
+	/* The disk refused a disk token of ours (its challenge again, or a 401 the caller
+	 * cannot see the header of). */
 	if (may_retry) {
 		drop_token(a); /* expired or rotated: fetch it again, once */
 		return RP_CHALLENGE_FOLLOW;

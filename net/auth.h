@@ -65,8 +65,9 @@ void rp_auth_bind(struct rp_auth *a, const char *url);
 enum { RP_CHALLENGE_NONE = 0, RP_CHALLENGE_FOLLOW = 1 };
 
 /*
- * A 401 or 403 from url (the bound blob) with its WWW-Authenticate header (NULL when the caller
- * has none): the one rule for managed disks with Entra ID data access (docs/azure.md).
+ * A 401 or 403 from url (the bound blob) with its WWW-Authenticate header ("" when the answer
+ * has none, NULL when the caller cannot see the headers: a 401 then counts as a refusal of our
+ * disk token): the one rule for managed disks with Entra ID data access (docs/azure.md).
  *   RP_CHALLENGE_FOLLOW: send the request again; a now gives a token for RP_AUDIENCE_DISK. Only
  *     for a Bearer challenge whose resource_id is exactly RP_AUDIENCE_DISK, from a managed-disk
  *     host, with a credential option given; or (may_retry) when the disk refused a token of

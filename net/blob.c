@@ -143,8 +143,9 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 				break;
 			if ((resp->status == 401 || resp->status == 403) && b->auth) {
 				/* A managed disk asking for an Entra ID token (net/auth.h). */
-				rc = rp_auth_challenge(b->auth, url, resp->status,
-						       rp_http_header(resp, "WWW-Authenticate"),
+				const char *h = rp_http_header(resp, "WWW-Authenticate");
+
+				rc = rp_auth_challenge(b->auth, url, resp->status, h ? h : "",
 						       attempt == 0, err);
 				if (rc != RP_CHALLENGE_NONE) {
 					rp_http_response_release(resp);

@@ -126,8 +126,9 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 			}
 			if (r.status == 401 || r.status == 403) {
 				/* A managed disk asking for an Entra ID token (net/auth.h). */
-				rc = rp_auth_challenge(auth, url, r.status,
-						       rp_http_header(&r, "WWW-Authenticate"),
+				const char *h = rp_http_header(&r, "WWW-Authenticate");
+
+				rc = rp_auth_challenge(auth, url, r.status, h ? h : "",
 						       attempt == 0, err);
 				if (rc != RP_CHALLENGE_NONE) {
 					rp_http_response_release(&r);

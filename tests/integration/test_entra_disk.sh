@@ -5,6 +5,8 @@
 # - restore and verify URL succeed byte for byte with --identity (IMDS), client credentials
 #   (scope https://disk.azure.com//.default) and --bearer-token-file; every token the server
 #   saw was for https://disk.azure.com/ and every token fetched was for it (none for storage);
+# - a disk token the disk stops taking (--token-uses) is fetched again, for blob requests and
+#   for the fetch engine's ranged reads;
 # - without a credential option: exit 5, one line naming Entra ID data access, the options
 #   and the role;
 # - a token the disk refuses: exit 5 "refused the token";
@@ -35,14 +37,15 @@ DISK_LOG=
 stop_disk() { srv_kill "$DISK_PID" TERM; DISK_PID=; }
 trap 'stop_disk; srv_stop_all; rp_cleanup' EXIT
 
-# start_disk FILE DEMAND: tests/servers/diskserver.py serving FILE; sets DISK_PORT, DISK_LOG
+# start_disk FILE DEMAND [ARGS...]: tests/servers/diskserver.py serving FILE; sets DISK_PORT,
+# DISK_LOG
 start_disk()
 {
 	local d
 	stop_disk
 	d=$(mktemp -d "$SRV_DIR/disk.XXXXXX")
 	"$SRV_PY" "$SRV_SRC/diskserver.py" --cert "$SRV_CERT" --key "$SRV_KEY" --file "$1" \
-		--sig "$SIG" --demand "$2" --log "$d/requests.log" --port-file "$d/port" \
+		--sig "$SIG" --demand "$2" --log "$d/requests.log" --port-file "$d/port" "${@:3}" \
 		>"$d/port.log" 2>&1 </dev/null &
 	DISK_PID=$!
 	disown "$DISK_PID"
@@ -87,8 +90,30 @@ json_check "$RP_OUT" 'd["verdict"] == "pass" and d["disks"][0]["bytes_verified"]
 [ "$(auds)" = "https://disk.azure.com/ none" ] || fail "verify: the disk saw: $(auds)"
 pass "restore and verify URL with --identity"
 
+note "a disk token that runs out mid-restore is fetched again (blob requests and ranged reads)"
+start_disk "$T/served.raw" disk --token-uses 3
+expect_exit 0 R restore -q $(PIN) "${IDENT[@]}" --chunk-size 256K --connections 1 "$(url)" \
+	-o "$T/out1b.raw"
+cmp "$T/disk.raw" "$T/out1b.raw" || fail "restore with tokens running out differs"
+"$PY" -c 'import json,sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+used = [l for l in ls if l["auth"].startswith("used-up:")]
+assert len(used) >= 3, len(used)
+def n(r):
+    a, b = r.split("=")[1].split("-")
+    return int(b) - int(a) + 1
+assert any(l["comp"] == "" and l["method"] == "GET" and n(l["range"]) == 262144 for l in used), \
+    "no ranged read of the fetch engine ran out"
+assert any(l["method"] == "HEAD" or l["comp"] == "pagelist" or n(l["range"]) != 262144
+           for l in used), "no blob request ran out"
+assert {l["auth"] for l in ls} <= {"none", "https://disk.azure.com/", "used-up:https://disk.azure.com/"}' \
+	"$DISK_LOG" || fail "token refresh sequence"
+[ "$(wc -l <"$TOKEN_LOG")" -ge 4 ] || fail "tokens were not fetched again"
+[ "$(issued)" = "https://disk.azure.com/" ] || fail "refresh: tokens issued for: $(issued)"
+pass "a used-up disk token is fetched again"
+
 note "client credentials: scope https://disk.azure.com//.default"
-reset_logs
+start_disk "$T/served.raw" disk
 AZURE_TENANT_ID=tenant-e AZURE_CLIENT_ID=app-e AZURE_CLIENT_SECRET=client-secret-entra-0123 \
 	expect_exit 0 R restore -q $(PIN) --client-credentials --authority-host "$TOKEN_URL" \
 	"$(url)" -o "$T/out2.raw"

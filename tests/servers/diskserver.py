@@ -18,6 +18,8 @@ service does for a disk whose dataAccessAuthMode is AzureActiveDirectory (docs/a
   --demand evil  the same, but the challenge names resource_id=https://evil.example.invalid/ and
                  a token for that audience would be accepted (a client must not follow it)
   --demand none  the SAS alone is enough (a disk without Entra ID data access)
+  --token-uses N each token is accepted N times, then challenged as if it had expired (a
+                 client must fetch a new one)
 
 Operations: HEAD (Get Blob Properties: x-ms-blob-type PageBlob, Content-Length, ETag); GET with
 Range or x-ms-range (206, Content-Range, If-Match, Content-MD5 when
@@ -26,8 +28,9 @@ x-ms-range-get-content-md5: true; a CRC64 request is ignored, as a loose server 
 x-ms-page-write update|clear, x-ms-range, 201). x-ms-version must be 2017-11-09 or later with a
 bearer token (400 otherwise, as the service says for older versions).
 
-Each request appends one JSON line to the log: {"method", "path", "comp", "sas" (true when sig
-matched), "auth" ("none", or the token's aud, or "malformed"), "version", "status"}. The token
+Each request appends one JSON line to the log: {"method", "path", "comp", "range", "sas" (true when sig
+matched), "auth" ("none", the token's aud, "malformed", "expired:<aud>" or "used-up:<aud>"),
+"version", "status"}. The token
 itself is never written anywhere.
 """
 import argparse
@@ -82,6 +85,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         st = self.server.state
         q = urllib.parse.parse_qs(u.query)
         line = {"method": self.command, "path": u.path, "comp": (q.get("comp") or [""])[0],
+                "range": self.headers.get("x-ms-range") or self.headers.get("Range") or "",
                 "sas": sas, "auth": aud, "version": self.headers.get("x-ms-version", ""),
                 "status": status}
         with st.lock:
@@ -124,6 +128,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        "Authentication scheme Bearer is not supported in this version.")
             return 400
         want = {"disk": DISK_AUD, "evil": EVIL_AUD}.get(st.a.demand)
+        if want and aud == want and st.a.token_uses and not st.use(self.headers["Authorization"]):
+            aud = self.aud = "used-up:" + aud
         if want and aud != want:
             tenant = st.a.tenant or DEFAULT_TENANT
             challenge = ("Bearer authorization_uri=https://login.microsoftonline.com/%s/"
@@ -248,7 +254,15 @@ class State:
         with open(a.file, "rb") as f:
             self.data = bytearray(f.read())
         self.version = 1
+        self.uses = {}
         self.last_modified = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+
+    def use(self, authorization):
+        """Count one use of this token (kept as its hash); False once --token-uses ran out."""
+        k = hashlib.sha256(authorization.encode()).hexdigest()
+        with self.lock:
+            self.uses[k] = self.uses.get(k, 0) + 1
+            return self.uses[k] <= self.a.token_uses
 
     def etag(self):
         return '"0x8DC%013X"' % self.version
@@ -269,6 +283,7 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--demand", choices=("disk", "none", "evil"), default="disk")
     ap.add_argument("--tenant")
+    ap.add_argument("--token-uses", type=int, default=0)
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.state = State(a)

@@ -145,6 +145,9 @@ static void test_decisions(void **state)
 	assert_null(strstr(e.msg, "DISKTOKENSECRET"));
 	/* fetch.c has no header: a refusal of our disk token is still recognised */
 	assert_int_equal(rp_auth_challenge(a, DISK_URL, 401, NULL, false, &e), RP_EAUTH);
+	/* an answer without a disk challenge (an expired SAS, an ended grant) is the caller's */
+	assert_int_equal(rp_auth_challenge(a, DISK_URL, 403, "", false, &e), RP_CHALLENGE_NONE);
+	assert_int_equal(rp_auth_challenge(a, DISK_URL, 401, "", false, &e), RP_CHALLENGE_NONE);
 	/* another host never gets it, whatever it asks */
 	assert_int_equal(rp_auth_challenge(a,
 					   "https://md-other.z1.blob.storage.azure.net/c/b?sig=x",

@@ -113,7 +113,9 @@ const struct cli_cmd cli_cmd_preflight = {
     .details = "Every check runs and prints PASS, WARN or FAIL (both with a hint) or SKIP; the "
 	       "exit code is 0 only if none failed. The dns check resolves with its own resolver "
 	       "and shows the CNAME chain (a public answer is WARN, or FAIL with "
-	       "--require-private); the later checks connect to the address it found.",
+	       "--require-private); the later checks connect to the address it found. The "
+	       "entra-id check says whether a managed disk asks for an Entra ID token "
+	       "(https://disk.azure.com/) and whether a credential option answered it.",
     .opts = preflight_opts,
     .run = run,
 };

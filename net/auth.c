@@ -45,6 +45,12 @@ struct rp_auth {
 	size_t token_len;
 	int64_t refresh_at_ms; /* monotonic */
 	uint64_t retry_base_ms;
+	/* The managed-disk rule (rp_auth_challenge): the host of the bound blob, whether it is a
+	 * managed-disk host, whether it asked for a disk token, and whether we answered. */
+	char host[256];
+	bool disk_host;
+	bool disk_challenged;
+	bool disk; /* audience is RP_AUDIENCE_DISK, for host alone */
 };
 
 static int64_t mono_ms(void)
@@ -279,7 +285,7 @@ void rp_auth_free(struct rp_auth *a)
 
 bool rp_auth_has_bearer(const struct rp_auth *a)
 {
-	return a && a->kind != AUTH_NONE;
+	return a && a->kind != AUTH_NONE && (!a->disk_host || a->disk);
 }
 
 void rp_auth_invalidate(struct rp_auth *a)
@@ -468,7 +474,10 @@ static int obtain_client(struct rp_auth *a, struct rp_token_answer *tok, struct 
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto out;
 	}
-	while (aud_len > 0 && a->audience[aud_len - 1] == '/')
+	/* The disk service checks for its audience with the '/': the scope keeps it
+	 * ("https://disk.azure.com//.default", as azcopy and the Azure SDKs ask). */
+	while (aud_len > 0 && a->audience[aud_len - 1] == '/' &&
+	       strcmp(a->audience, RP_AUDIENCE_DISK) != 0)
 		aud_len--;
 	snprintf(scope, aud_len + 16, "%.*s/.default", (int)aud_len, a->audience);
 	snprintf(url, sz, "%s/%s/oauth2/v2.0/token", a->endpoint, a->tenant);
@@ -527,7 +536,7 @@ int rp_auth_header(struct rp_auth *a, char *out, size_t outsz, struct rp_err *er
 
 	if (outsz > 0)
 		out[0] = '\0';
-	if (a->kind == AUTH_NONE)
+	if (!rp_auth_has_bearer(a))
 		return 0;
 	if (!a->token || (a->kind != AUTH_FILE && mono_ms() >= a->refresh_at_ms)) {
 		rc = obtain(a, err);
@@ -544,4 +553,100 @@ int rp_auth_header(struct rp_auth *a, char *out, size_t outsz, struct rp_err *er
 	memcpy(out, prefix, sizeof(prefix) - 1);
 	memcpy(out + sizeof(prefix) - 1, a->token, a->token_len + 1);
 	return 0;
+}
+
+/* ---- managed disks with Entra ID data access (docs/azure.md) ---- */
+
+void rp_auth_bind(struct rp_auth *a, const char *url)
+{
+	if (!a || a->host[0] || !url || !rp_auth_url_host(url, a->host, sizeof(a->host)))
+		return;
+	a->disk_host = rp_auth_is_disk_host(a->host);
+}
+
+bool rp_auth_disk_challenged(const struct rp_auth *a)
+{
+	return a && a->disk_challenged;
+}
+
+/* From now on a gives tokens for the disk audience (and only to its bound host). */
+static int use_disk_audience(struct rp_auth *a, struct rp_err *err)
+{
+	char *aud = strdup(RP_AUDIENCE_DISK);
+
+	if (!aud)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	free(a->audience);
+	a->audience = aud;
+	drop_token(a);
+	a->disk = true;
+	return 0;
+}
+
+int rp_auth_challenge(struct rp_auth *a, const char *url, long status, const char *www_authenticate,
+		      bool may_retry, struct rp_err *err)
+{
+	struct rp_storage_challenge c;
+	char host[256];
+	bool parsed;
+
+	if (!a || !url || !rp_auth_url_host(url, host, sizeof(host)))
+		return RP_CHALLENGE_NONE;
+	rp_auth_bind(a, url);
+	parsed = rp_auth_parse_storage_challenge(www_authenticate, &c);
+	if (a->host[0] && strcmp(host, a->host) != 0) {
+		/* Not the blob a serves: it never gets our token, whatever it asks. */
+		if (parsed && strcmp(c.resource_id, RP_AUDIENCE_DISK) == 0)
+			return rp_err_set(err, RP_EAUTH,
+					  "%s answered %ld with a challenge for the managed-disk "
+					  "audience %s, but it is not the host of the disk (%s): "
+					  "refused, no token is sent to it",
+					  host, status, RP_AUDIENCE_DISK, a->host);
+		return RP_CHALLENGE_NONE;
+	}
+	if (parsed && strcmp(c.resource_id, RP_AUDIENCE_DISK) == 0) {
+		if (!rp_auth_is_disk_host(host))
+			return rp_err_set(
+			    err, RP_EAUTH,
+			    "%s answered %ld with a challenge for the managed-disk "
+			    "audience %s, but it is not a managed-disk host "
+			    "(md-...blob.storage.azure.net): refused, no token is sent "
+			    "to it",
+			    host, status, RP_AUDIENCE_DISK);
+		a->disk_challenged = true;
+		if (a->kind == AUTH_NONE)
+			return rp_err_set(
+			    err, RP_EAUTH,
+			    "%s: the disk requires Microsoft Entra ID data access "
+			    "(dataAccessAuthMode AzureActiveDirectory): it answered %ld asking for "
+			    "a token for %s beside the SAS; give --identity, --client-credentials "
+			    "or "
+			    "--bearer-token-file (the identity needs the role Data Operator for "
+			    "Managed Disks on the disk)",
+			    host, status, RP_AUDIENCE_DISK);
+		if (!a->disk)
+			return use_disk_audience(a, err) ? RP_EAUTH : RP_CHALLENGE_FOLLOW;
+	} else if (parsed && rp_auth_is_disk_host(host) && c.resource_id[0]) {
+		return rp_err_set(err, RP_EAUTH,
+				  "%s answered %ld with a challenge for resource '%.200s': from a "
+				  "managed-disk host only %s is answered; refused, no token is "
+				  "fetched for it",
+				  host, status, c.resource_id, RP_AUDIENCE_DISK);
+	} else if (!a->disk || www_authenticate || status != 401) {
+		/* Not about our disk token: an expired SAS or an ended grant, say (the caller
+		 * judges the answer). */
+		return RP_CHALLENGE_NONE;
+	}
+	/* The disk refused a disk token of ours (its challenge again, or a 401 the caller
+	 * cannot see the header of). */
+	if (may_retry) {
+		drop_token(a); /* expired or rotated: fetch it again, once */
+		return RP_CHALLENGE_FOLLOW;
+	}
+	return rp_err_set(
+	    err, RP_EAUTH,
+	    "%s: the disk refused the token for %s (HTTP %ld): the identity needs the "
+	    "role Data Operator for Managed Disks on the disk, and a token file must "
+	    "hold a token for that audience",
+	    host, RP_AUDIENCE_DISK, status);
 }

@@ -22,6 +22,8 @@
 #define RP_AUDIENCE_STORAGE "https://storage.azure.com"
 #define RP_AUDIENCE_VAULT "https://vault.azure.net"
 #define RP_AUDIENCE_HSM "https://managedhsm.azure.net"
+/* Managed disks with Entra ID data access; the trailing '/' is part of it (docs/azure.md). */
+#define RP_AUDIENCE_DISK "https://disk.azure.com/"
 #define RP_IMDS_DEFAULT "http://169.254.169.254"
 #define RP_AUTHORITY_DEFAULT "https://login.microsoftonline.com"
 
@@ -46,8 +48,40 @@ int rp_auth_new(const struct rp_auth_opts *o, const struct rp_http_opts *http_op
 		const char *audience, struct rp_auth **out, struct rp_err *err);
 void rp_auth_free(struct rp_auth *a);
 
-/* True when requests carry an Authorization header (a bearer credential is configured). */
+/*
+ * True when requests carry an Authorization header: a bearer credential is configured and,
+ * toward a managed-disk host, that host asked for a token (rp_auth_challenge).
+ */
 bool rp_auth_has_bearer(const struct rp_auth *a);
+
+/*
+ * Tie a to the blob whose requests it authorizes (call before the first request; a later call
+ * for another host is ignored). Toward a managed-disk host (md-...blob.storage.azure.net) no
+ * token is sent until that host asks for one with a challenge for RP_AUDIENCE_DISK: a disk
+ * grant's SAS alone authorizes unless the disk has Entra ID data access.
+ */
+void rp_auth_bind(struct rp_auth *a, const char *url);
+
+enum { RP_CHALLENGE_NONE = 0, RP_CHALLENGE_FOLLOW = 1 };
+
+/*
+ * A 401 or 403 from url (the bound blob) with its WWW-Authenticate header ("" when the answer
+ * has none, NULL when the caller cannot see the headers: a 401 then counts as a refusal of our
+ * disk token): the one rule for managed disks with Entra ID data access (docs/azure.md).
+ *   RP_CHALLENGE_FOLLOW: send the request again; a now gives a token for RP_AUDIENCE_DISK. Only
+ *     for a Bearer challenge whose resource_id is exactly RP_AUDIENCE_DISK, from a managed-disk
+ *     host, with a credential option given; or (may_retry) when the disk refused a token of
+ *     ours that may have expired: it is fetched again.
+ *   RP_CHALLENGE_NONE: nothing for this rule; the caller goes on as before.
+ *   RP_EAUTH with a message saying what to do: a disk challenge without a credential option,
+ *     from a host that is not a managed-disk host, naming another resource from a managed-disk
+ *     host, or a refused token (!may_retry). No token is fetched for any other audience.
+ */
+int rp_auth_challenge(struct rp_auth *a, const char *url, long status, const char *www_authenticate,
+		      bool may_retry, struct rp_err *err);
+
+/* True once the bound host answered with a challenge for RP_AUDIENCE_DISK (followed or not). */
+bool rp_auth_disk_challenged(const struct rp_auth *a);
 
 /*
  * The header to send, "Authorization: Bearer <token>", into out (outsz bytes; the caller wipes

@@ -82,4 +82,22 @@ void rp_auth_redact(char *msg, size_t msgsz, const char *const *secrets);
 /* Parse an se= time: "2026-11-28T10:00:00Z", with fractional seconds, or "2026-11-28". */
 bool rp_auth_parse_iso_time(const char *s, time_t *out);
 
+/*
+ * A storage Bearer challenge (WWW-Authenticate): "Bearer authorization_uri=URI resource_id=URI",
+ * parameters separated by spaces or commas, values as tokens or quoted strings. resource_id
+ * and authorization_uri (printable ASCII, each "" when absent) into out. False if it is not
+ * a Bearer challenge or does not parse, or a value does not fit.
+ */
+struct rp_storage_challenge {
+	char authorization_uri[512];
+	char resource_id[512];
+};
+bool rp_auth_parse_storage_challenge(const char *h, struct rp_storage_challenge *out);
+
+/* The host of an http(s) URL, lowercased, without port or user info; false if none fits. */
+bool rp_auth_url_host(const char *url, char *host, size_t hostsz);
+
+/* A managed-disk data host: md-<name>.<label>...blob.storage.azure.net (lowercase). */
+bool rp_auth_is_disk_host(const char *host);
+
 #endif

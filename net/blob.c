@@ -118,6 +118,7 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 	unsigned attempt;
 	int rc = 0;
 
+	rp_auth_bind(b->auth, url);
 	for (attempt = 0;; attempt++) {
 		size_t n = 0, i;
 		long wait = -1;
@@ -140,6 +141,19 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 			if (resp->status == ok_status ||
 			    (allow_status && resp->status == allow_status))
 				break;
+			if ((resp->status == 401 || resp->status == 403) && b->auth) {
+				/* A managed disk asking for an Entra ID token (net/auth.h). */
+				const char *h = rp_http_header(resp, "WWW-Authenticate");
+
+				rc = rp_auth_challenge(b->auth, url, resp->status, h ? h : "",
+						       attempt == 0, err);
+				if (rc != RP_CHALLENGE_NONE) {
+					rp_http_response_release(resp);
+					if (rc < 0)
+						break;
+					continue;
+				}
+			}
 			if (resp->status == 401 && b->auth && rp_auth_has_bearer(b->auth) &&
 			    attempt == 0) {
 				rp_auth_invalidate(b->auth);

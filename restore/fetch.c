@@ -593,6 +593,23 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 		fail(e, RP_EIO, what);
 		return;
 	}
+	if ((r->status == 401 || r->status == 403) && e->o->auth) {
+		/* A managed disk that took an Entra ID token at HEAD refuses it (net/auth.h). */
+		struct rp_err aerr;
+		int arc;
+
+		rp_err_init(&aerr);
+		arc = rp_auth_challenge(e->o->auth, e->o->url, r->status, NULL, s->attempt == 0,
+					&aerr);
+		if (arc < 0) {
+			fail(e, arc, aerr.msg);
+			return;
+		}
+		if (arc == RP_CHALLENGE_FOLLOW) {
+			retry_or_fail(e, s, RP_EAUTH, "401 unauthorized", 0);
+			return;
+		}
+	}
 	if (r->status == 401 && e->o->auth && rp_auth_has_bearer(e->o->auth) && s->attempt == 0) {
 		/* A rotated token file or an expired token: fetch a new one, once. */
 		rp_auth_invalidate(e->o->auth);

@@ -329,13 +329,61 @@ static void check_space(struct rp_preflight *pf, const char *out)
 			 (unsigned long long)avail, (unsigned long long)pf->written);
 }
 
+/*
+ * Whether the disk asks for a Microsoft Entra ID token beside the SAS (Entra ID data access,
+ * net/auth.h) and whether a credential answered it; failure: why properties failed, or NULL.
+ */
+static void check_entra(struct rp_preflight *pf, const struct rp_blob *b,
+			const struct rp_auth_opts *auth, const char *failure)
+{
+	struct rp_check *c = add(pf, "entra-id");
+	bool cred = auth && (auth->bearer_token_file || auth->identity || auth->client_credentials);
+	const char *which = !cred		      ? "none"
+			    : auth->bearer_token_file ? "--bearer-token-file"
+			    : auth->identity	      ? "--identity"
+						      : "--client-credentials";
+
+	if (!b->auth || !rp_auth_disk_challenged(b->auth)) {
+		if (failure) {
+			c->skipped = true;
+			snprintf(c->detail, sizeof(c->detail), "skipped: no properties");
+		} else {
+			snprintf(c->detail, sizeof(c->detail),
+				 "no Entra ID challenge: the %s alone is accepted",
+				 strchr(pf->source, '?') ? "SAS" : "request");
+		}
+		return;
+	}
+	if (!failure) {
+		snprintf(c->detail, sizeof(c->detail),
+			 "the disk requires a token for %s (Entra ID data access); the "
+			 "credential (%s) got one and the disk accepted it",
+			 RP_AUDIENCE_DISK, which);
+		return;
+	}
+	if (!cred)
+		failed(c, RP_EAUTH,
+		       "give --identity, --client-credentials or --bearer-token-file; the identity "
+		       "needs the role Data Operator for Managed Disks on the disk",
+		       "the disk requires a token for %s (Entra ID data access, "
+		       "dataAccessAuthMode AzureActiveDirectory) and no credential is configured",
+		       RP_AUDIENCE_DISK);
+	else
+		failed(c, RP_EAUTH,
+		       "the identity needs the role Data Operator for Managed Disks on the disk; a "
+		       "token file must hold a token for that audience",
+		       "the disk requires a token for %s (Entra ID data access); the credential "
+		       "(%s) is configured but was not accepted: %s",
+		       RP_AUDIENCE_DISK, which, failure);
+}
+
 int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts *http_in,
 		     const struct rp_auth_opts *auth, const char *dns_server,
 		     struct rp_preflight *pf)
 {
 	struct rp_blob b = {0};
 	struct rp_http_opts token_http, pinned = *http_in, *http = &pinned;
-	struct rp_check *c;
+	struct rp_check *c, *props;
 	struct rp_err err;
 	unsigned i;
 
@@ -372,8 +420,10 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 						: "not an Azure blob (a plain server)");
 		}
 	}
+	props = c;
+	check_entra(pf, &b, auth, props->pass ? NULL : props->detail);
 	c = add(pf, "page-ranges");
-	if (!pf->check[pf->count - 2].pass) {
+	if (!props->pass) {
 		c->skipped = true;
 		snprintf(c->detail, sizeof(c->detail), "skipped: no properties");
 	} else if (strcmp(b.blob_type, "PageBlob") != 0) {

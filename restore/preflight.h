@@ -1,7 +1,8 @@
 /*
  * preflight: the checks that tell, before hours are spent, whether a restore can work: the
  * name resolves (to a private address when that is required), TLS and the certificate name,
- * the SAS's expiry and permissions, the blob's properties, its page ranges, and free space
+ * the SAS's expiry and permissions, the blob's properties, whether a managed disk asks for an
+ * Entra ID token (and got one), its page ranges, and free space
  * where the output would go. Every check runs and gets PASS, WARN or FAIL with a hint.
  */
 #ifndef RP_RESTORE_PREFLIGHT_H
@@ -17,7 +18,7 @@
 #define RP_PREFLIGHT_MAX 8
 
 struct rp_check {
-	const char *name; /* "dns", "tls", "sas", "properties", "page-ranges", "space" */
+	const char *name; /* "dns", "sas", "tls+properties", "entra-id", "page-ranges", "space" */
 	bool pass;
 	bool skipped;
 	bool warn; /* passed, but with a hint worth acting on (a public DNS answer) */

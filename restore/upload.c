@@ -89,6 +89,7 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 	unsigned attempt;
 	int rc = 0;
 
+	rp_auth_bind(auth, url);
 	for (attempt = 0;; attempt++) {
 		struct rp_http_response r;
 		size_t n = 0, i;
@@ -117,6 +118,19 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 			if (r.status == ok) {
 				rp_http_response_release(&r);
 				break;
+			}
+			if (r.status == 401 || r.status == 403) {
+				/* A managed disk asking for an Entra ID token (net/auth.h). */
+				const char *h = rp_http_header(&r, "WWW-Authenticate");
+
+				rc = rp_auth_challenge(auth, url, r.status, h ? h : "",
+						       attempt == 0, err);
+				if (rc != RP_CHALLENGE_NONE) {
+					rp_http_response_release(&r);
+					if (rc < 0)
+						break;
+					continue;
+				}
 			}
 			if (r.status == 401 && rp_auth_has_bearer(auth) && attempt == 0) {
 				rp_auth_invalidate(auth);

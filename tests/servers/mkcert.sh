@@ -7,7 +7,8 @@
 #   server.pem            the server certificate (EC P-256), SAN IP:127.0.0.1, IP:::1,
 #                         DNS:localhost, DNS:devstoreaccount1.blob.core.windows.net,
 #                         DNS:*.privatelink.blob.core.windows.net, DNS:*.blob.core.windows.net,
-#                         DNS:*.vault.azure.net, DNS:*.managedhsm.azure.net
+#                         DNS:*.vault.azure.net, DNS:*.managedhsm.azure.net,
+#                         DNS:*.z1.blob.storage.azure.net (managed-disk data hosts)
 #   server.key            its private key (unencrypted PKCS#8)
 #   server-chain.pem      server.pem followed by ca.pem
 # Nothing else is touched; it takes well under a second. openssl CLI only.
@@ -46,6 +47,7 @@ DNS.3=*.privatelink.blob.core.windows.net
 DNS.4=*.blob.core.windows.net
 DNS.5=*.vault.azure.net
 DNS.6=*.managedhsm.azure.net
+DNS.7=*.z1.blob.storage.azure.net
 EOF
 
 openssl x509 -req -in "$tmp/server.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \

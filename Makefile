@@ -6,15 +6,20 @@ FUZZ_SECONDS ?= 60
 BUILD := build
 ASAN_BUILD := build-asan
 FUZZ_BUILD := build-fuzz
+RELEASE_BUILD := build-release
 
 # Debian packages: libraries (-dev), build tools, and the real peers the tests talk to.
 DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libvhdi-dev libvhdi-utils libssl-dev openssl libcurl4-openssl-dev zlib1g-dev \
 	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev clang-format \
 	qemu-utils zstd xz-utils bzip2 fdisk python3 python3-cryptography python3-yaml time nginx aria2 curl iproute2 bc \
-	chromium
+	chromium dpkg-dev man-db zsh
 
-.PHONY: all deps build asan test format format-check demo bench fuzz clean
+# The developer builds: tests on, warnings are errors. A plain `cmake` is the release build.
+DEV_FLAGS := -DRP_TESTS=ON -DRP_WERROR=ON
+PREFIX ?= /usr/local
+
+.PHONY: all deps build asan test check install format format-check demo bench fuzz clean
 
 all: build
 
@@ -35,11 +40,11 @@ deps:
 		(cd tests/azurite && npm ci --no-audit --no-fund --loglevel=error)
 
 build:
-	cmake -S . -B $(BUILD) -DRP_WERROR=ON >/dev/null
+	cmake -S . -B $(BUILD) $(DEV_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 asan:
-	cmake -S . -B $(ASAN_BUILD) -DRP_WERROR=ON -DRP_SANITIZE=ON >/dev/null
+	cmake -S . -B $(ASAN_BUILD) $(DEV_FLAGS) -DRP_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 # The C sources as .clang-format lays them out; format-check fails on any difference.
@@ -57,6 +62,18 @@ test: deps format-check build asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
+# The quick tier (under two minutes on two cores): unit tests, fuzz replays and the integration
+# tests not labelled slow (tests/CMakeLists.txt), on the normal build only.
+check: deps build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE slow
+
+# The release build (no tests, no -Werror) installed under PREFIX: the binary, man pages,
+# completions and docs (DESTDIR=... stages them).
+install:
+	cmake -S . -B $(RELEASE_BUILD) >/dev/null
+	cmake --build $(RELEASE_BUILD) -j $(JOBS)
+	cmake --install $(RELEASE_BUILD) --prefix $(PREFIX)
+
 demo: deps build
 	bash tests/demo.sh $(BUILD)/cvmrestore
 
@@ -64,10 +81,10 @@ bench: deps build
 	bash tests/bench/run.sh $(BUILD)/cvmrestore
 
 fuzz: deps build
-	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DRP_FUZZ=ON >/dev/null
+	cmake -S . -B $(FUZZ_BUILD) -DRP_TESTS=ON -DCMAKE_C_COMPILER=clang -DRP_FUZZ=ON >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 	bash tests/fuzz/vhd_differential.sh $(BUILD) $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(RELEASE_BUILD)

@@ -1,9 +1,18 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_util.h"
+#include "common/json.h"
+#include "formats/version.h"
+#include "net/version.h"
+#include "verify/version.h"
+
+#ifndef RP_COMMIT
+#define RP_COMMIT "unknown" /* CMakeLists.txt passes git's commit at configure time */
+#endif
 
 static const struct cli_cmd *const commands[] = {
     &cli_cmd_restore, &cli_cmd_preflight, &cli_cmd_inspect, &cli_cmd_convert,
@@ -18,12 +27,58 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: cvmrestore <command> [options]\n"
-		   "       cvmrestore help <command> | --help | --version\n\n"
+		   "       cvmrestore help <command> | --help | --version [--json]\n\n"
 		   "Restore and verify single disks of Azure VM recovery points.\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nexit codes: 0 ok, 1 verification failed, 2 usage, 3 malformed input, 4 I/O, "
 		   "5 authentication, 130 interrupted (docs/exit-codes.md)\n");
+}
+
+/*
+ * --version: this program's version and commit, then each linked library's version as loaded
+ * (or as built against where the library has no run-time call); --json prints one object.
+ */
+static int version(int argc, char **argv)
+{
+	struct rp_libversion v[16];
+	size_t n = 0, i;
+
+	if (argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0)) {
+		fprintf(stderr,
+			"cvmrestore: --version takes only --json (see 'cvmrestore --help')\n");
+		return CLI_EXIT_USAGE;
+	}
+	n += rp_net_versions(v + n, 16 - n);
+	n += rp_verify_versions(v + n, 16 - n);
+	n += rp_formats_versions(v + n, 16 - n);
+	n += rp_common_versions(v + n, 16 - n);
+	if (argc == 3) {
+		struct rp_json *o = rp_json_new_object(), *libs = rp_json_new_object();
+		int rc = 0;
+
+		/* Each set steals its value even on failure, so an error only needs noting. */
+		for (i = 0; i < n; i++) {
+			struct rp_json *l = rp_json_new_object();
+
+			rc |= rp_json_set_str(l, "version", v[i].version);
+			rc |= rp_json_set_bool(l, "build_time", v[i].built);
+			rc |= rp_json_set(libs, v[i].name, l);
+		}
+		rc |= rp_json_set_str(o, "version", RP_VERSION);
+		rc |= rp_json_set_str(o, "commit", RP_COMMIT);
+		rc |= rp_json_set(o, "libraries", libs);
+		rc = rc ? CLI_EXIT_IO : cli_print_json(o);
+		if (rc)
+			fprintf(stderr, "cvmrestore: --version: cannot print the JSON document\n");
+		rp_json_free(o);
+		return rc;
+	}
+	printf("cvmrestore %s (commit %s)\n", RP_VERSION, RP_COMMIT);
+	for (i = 0; i < n; i++)
+		printf("  %-14s %s%s\n", v[i].name, v[i].version,
+		       v[i].built ? " (built against; it has no run-time version call)" : "");
+	return 0;
 }
 
 static const struct cli_cmd *find(const char *name)
@@ -46,10 +101,8 @@ int cli_main(int argc, char **argv)
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("cvmrestore %s\n", RP_VERSION);
-		return 0;
-	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)
+		return version(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;

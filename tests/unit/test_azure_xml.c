@@ -3,15 +3,11 @@
  * listings with ClearRange, paging markers, error bodies, and every malformed or hostile body
  * (DTDs, entity bombs, deep nesting, huge text, too many ranges) refused with code and message.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "formats/azure_xml.h"
 

@@ -2,14 +2,10 @@
  * Tests of common/base64.c: the RFC 4648 section 10 vectors in both alphabets, with and without
  * padding, and every kind of malformed input rejected with its code and message.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/base64.h"
 

@@ -2,14 +2,10 @@
  * Tests of verify/crc64.c: the check values of docs/azure.md "CRC-64 as Azure computes it" (from
  * the Azure SDKs), incremental use, combine over random splits, and the base64 wire form.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "verify/crc64.h"
 

@@ -4,17 +4,13 @@
  * quoting a source, which may hold a SAS), the writer's output parsed back, and the file
  * written with mode 0600.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "formats/descriptor.h"
 
@@ -318,9 +314,8 @@ static void test_roundtrip_and_write(void **state)
 	struct rp_descriptor *d = NULL, *e = NULL;
 	struct rp_json *j = NULL;
 	struct rp_err err;
-	char *doc = build_doc(M_COUNT, NULL), *text, path[] = "/tmp/rp-desc-test-XXXXXX";
+	char *doc = build_doc(M_COUNT, NULL), *text, dir[4096], path[4200];
 	struct stat st;
-	int fd;
 
 	(void)state;
 	rp_err_init(&err);
@@ -333,9 +328,9 @@ static void test_roundtrip_and_write(void **state)
 	rp_descriptor_free(e);
 	free(text);
 	rp_json_free(j);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	unit_tmpdir(dir, sizeof(dir), "test_descriptor");
+	snprintf(path, sizeof(path), "%s/rp.json", dir);
+	unit_write(path, "", 0);
 	chmod(path, 0644);
 	assert_int_equal(rp_descriptor_write(path, d, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
@@ -343,7 +338,7 @@ static void test_roundtrip_and_write(void **state)
 	assert_int_equal(rp_descriptor_load(path, &e, &err), 0);
 	check_default(e);
 	rp_descriptor_free(e);
-	unlink(path);
+	unit_rmtree(dir);
 	rp_descriptor_free(d);
 	free(doc);
 }

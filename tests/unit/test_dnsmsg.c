@@ -1,12 +1,8 @@
 /* Unit tests for formats/dnsmsg.c: answers as resolvers send them, and one defect per case. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "formats/dnsmsg.h"
 

@@ -6,14 +6,10 @@
  * RP_EUSAGE and a message that says what to do; a failing read comes back with its own code
  * and message.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/endian.h"
 #include "formats/image.h"

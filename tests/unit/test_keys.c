@@ -3,33 +3,16 @@
  * (RFC 3394 and RFC 5649 vectors, AES-256-GCM round trips and tampering, the algorithm/KEK fit).
  * RSA unwrap against independently wrapped keys is tested in tests/integration/test_unwrap.sh.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/util.h"
 #include "formats/encdata.h"
 #include "formats/jwk.h"
 #include "verify/crypto.h"
-
-static size_t unhex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1]; h += 2) {
-		unsigned v;
-
-		sscanf(h, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
 
 /* ---- AES key wrap vectors ---- */
 
@@ -63,8 +46,9 @@ static void test_kw_vectors(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(kw_vectors) / sizeof(kw_vectors[0]); i++) {
 		uint8_t kek[32], key[64], w[64];
-		size_t kl = unhex(kw_vectors[i].kek, kek), yl = unhex(kw_vectors[i].key, key);
-		size_t wl = unhex(kw_vectors[i].wrapped, w);
+		size_t kl = unit_unhex(kw_vectors[i].kek, kek, sizeof(kek)),
+		       yl = unit_unhex(kw_vectors[i].key, key, sizeof(key));
+		size_t wl = unit_unhex(kw_vectors[i].wrapped, w, sizeof(w));
 		struct rp_kek *k = NULL;
 		struct rp_secret out;
 		enum rp_wrap_alg alg;

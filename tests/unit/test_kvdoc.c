@@ -4,15 +4,11 @@
  * good inputs and a table of malformed ones (one changed field each) asserting the code, a piece
  * of the message, and that the out-parameters stay untouched.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "formats/kvdoc.h"
 

@@ -1,10 +1,6 @@
 /* Unit tests for common/outfile: every name that may be planted is refused with its message, and
  * the victim a link points at keeps its bytes. Runs in a fresh folder under RP_BUILD_DIR (not
  * /tmp: its sticky bit would let fs.protected_symlinks hide a defect). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/outfile.h"
 
@@ -30,51 +26,31 @@ static const char *at(const char *name)
 
 static void put(const char *name, const char *text)
 {
-	FILE *f = fopen(at(name), "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	unit_write(at(name), text, strlen(text));
 }
 
 static void expect_text(const char *name, const char *text)
 {
-	char buf[256] = "";
-	FILE *f = fopen(at(name), "r");
 	size_t n;
+	char *got = (char *)unit_read(at(name), &n);
 
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	assert_string_equal(buf, text);
+	assert_string_equal(got, text);
+	free(got);
 }
 
 static int setup(void **state)
 {
-	const char *b = getenv("RP_BUILD_DIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/tmp/test_outfile.XXXXXX", b ? b : ".");
-	if (b) {
-		char t[4200];
-		snprintf(t, sizeof(t), "%s/tmp", b);
-		mkdir(t, 0755);
-	} else {
-		snprintf(dir, sizeof(dir), "test_outfile.XXXXXX");
-	}
-	assert_non_null(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_outfile");
 	put("victim", "precious");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[4300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	unit_rmtree(dir);
+	return 0;
 }
 
 static void test_create_refuses_planted_names(void **state)

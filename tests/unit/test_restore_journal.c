@@ -3,14 +3,10 @@
  * digests only for done data chunks, a version 1 journal recognised (not trusted), and damaged
  * journals refused (table-driven, one changed field per case, code and message).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/endian.h"
 #include "common/util.h"

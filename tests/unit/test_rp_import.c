@@ -4,43 +4,24 @@
  * plain and wrapped as an async operation result, and an Azure Backup config blob in UTF-16LE
  * with trailing NULs — and one-field-broken variants refused with code and message.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "formats/rp_import.h"
 
 #define CONFIG_FIXTURE "config-linuxvm01-0f6c1a9e-5d3b-4c2e-9a7f-2b8e4d6c1a30.json"
 #define SIG "sig=FAKEsignature"
 
+/* A fixture of testdata/azure/. */
 static uint8_t *load(const char *name, size_t *len)
 {
-	const char *dir = getenv("RP_SOURCE_DIR");
-	char path[4096];
-	uint8_t *buf;
-	long n;
-	FILE *f;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/testdata/azure/%s", dir ? dir : ".", name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = 0;
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	snprintf(rel, sizeof(rel), "azure/%s", name);
+	return unit_testdata(rel, len);
 }
 
 static const struct rp_import_vm cvm = {

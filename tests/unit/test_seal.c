@@ -3,16 +3,12 @@
  * malformed field rejected with RP_EFORMAT and a message naming it, and the writer's output
  * parsed back to the same seal.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/util.h"
 #include "formats/seal.h"
@@ -423,13 +419,13 @@ static void test_to_json_inconsistent(void **state)
 
 static void test_write_load(void **state)
 {
-	char dir[] = "/tmp/test_seal.XXXXXX", path[256], bad[256];
+	char dir[4096], path[4200], bad[4200];
 	struct rp_seal *s = NULL, *t = NULL;
 	struct rp_err err;
-	FILE *f;
+	const char *bad_text = "{\"format\": \"cvmrestore-seal\", \"version\": 7}";
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_seal");
 	snprintf(path, sizeof(path), "%s/disk.seal.json", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.seal.json", dir);
 	rp_err_init(&err);
@@ -444,10 +440,7 @@ static void test_write_load(void **state)
 	t = NULL;
 
 	/* a file that is JSON but not a valid seal: the message names the file and the field */
-	f = fopen(bad, "w");
-	assert_non_null(f);
-	fputs("{\"format\": \"cvmrestore-seal\", \"version\": 7}", f);
-	fclose(f);
+	unit_write(bad, bad_text, strlen(bad_text));
 	assert_int_equal(rp_seal_load(bad, &t, &err), RP_EFORMAT);
 	assert_non_null(strstr(err.msg, "bad.seal.json': seal version 7 is newer"));
 	assert_null(t);
@@ -460,9 +453,7 @@ static void test_write_load(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/dir/seal.json"));
 
 	rp_seal_free(s);
-	unlink(path);
-	unlink(bad);
-	rmdir(dir);
+	unit_rmtree(dir);
 }
 
 int main(void)

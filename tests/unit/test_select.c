@@ -3,17 +3,13 @@
  * window options of verify/scan.c that use it.
  */
 #include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/base64.h"
 #include "common/util.h"
@@ -414,7 +410,7 @@ static void test_state_parse_errors(void **state)
 
 static void test_state_files(void **state)
 {
-	char dir[] = "/tmp/test_select.XXXXXX", path[128], tmp[160];
+	char dir[4096], path[4200], tmp[4300];
 	struct rp_select_state st, back;
 	uint8_t c[5] = {0, 1, 0, 1, 0};
 	struct rp_err err;
@@ -422,7 +418,7 @@ static void test_state_files(void **state)
 	bool existed = true;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_select");
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	assert_int_equal(rp_select_state_load(path, 5 * 512, 512, &st, &existed, &err), 0);
 	assert_false(existed);
@@ -444,8 +440,7 @@ static void test_state_files(void **state)
 			       "is for a disk of 2560 bytes in chunks of 512, this one has "
 			       "3072"));
 	rp_select_state_release(&st);
-	unlink(path);
-	rmdir(dir);
+	unit_rmtree(dir);
 }
 
 /* ---- scan with a selection and hash windows ---- */
@@ -466,24 +461,20 @@ static int pick(void *ctx, uint64_t i)
 	return p->want[i] ? RP_PICK_CHECK : RP_PICK_SKIP;
 }
 
-static void make_raw(char *dir, char *path, size_t pathsz, uint8_t *data, size_t size)
+static void make_raw(char *dir, size_t dirsz, char *path, size_t pathsz, uint8_t *data, size_t size)
 {
 	struct rp_err err;
-	int fd;
 
-	assert_non_null(mkdtemp(dir));
+	unit_tmpdir(dir, dirsz, "test_select");
 	snprintf(path, pathsz, "%s/d.raw", dir);
 	assert_int_equal(rp_random_bytes(data, size, &err), 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, size), (ssize_t)size);
-	close(fd);
+	unit_write(path, data, size);
 }
 
 static void test_scan_select(void **state)
 {
 	enum { CS = 4096, N = 20 };
-	char dir[] = "/tmp/test_select.XXXXXX", path[128];
+	char dir[4096], path[4200];
 	uint8_t *data = malloc(N * CS);
 	struct rp_scan_result r;
 	struct rp_image *img = NULL;
@@ -494,7 +485,7 @@ static void test_scan_select(void **state)
 
 	(void)state;
 	assert_non_null(data);
-	make_raw(dir, path, sizeof(path), data, N * CS);
+	make_raw(dir, sizeof(dir), path, sizeof(path), data, N * CS);
 	assert_int_equal(rp_image_open(path, NULL, &img, &err), 0);
 	assert_int_equal(rp_seal_new(N * CS, CS, &expect, &err), 0);
 	for (i = 0; i < N; i++)
@@ -546,8 +537,7 @@ static void test_scan_select(void **state)
 	}
 	rp_seal_free(expect);
 	rp_image_free(img);
-	unlink(path);
-	rmdir(dir);
+	unit_rmtree(dir);
 	free(data);
 }
 
@@ -556,7 +546,7 @@ static void test_scan_windows(void **state)
 	/* 20 chunks of 4 KiB and windows of 3 KiB, 4 KiB, 12.5 KiB and the whole disk. */
 	static const uint64_t windows[] = {3072, 4096, 12800, 20 * 4096, 1u << 20};
 	enum { CS = 4096, N = 20, SIZE = N * CS };
-	char dir[] = "/tmp/test_select.XXXXXX", path[128];
+	char dir[4096], path[4200];
 	uint8_t *data = malloc(SIZE), want[32];
 	struct rp_image *img = NULL;
 	struct rp_scan_result r;
@@ -566,7 +556,7 @@ static void test_scan_windows(void **state)
 
 	(void)state;
 	assert_non_null(data);
-	make_raw(dir, path, sizeof(path), data, SIZE);
+	make_raw(dir, sizeof(dir), path, sizeof(path), data, SIZE);
 	memset(data + 5 * CS, 0, CS); /* the digests see zeros as they are */
 	{
 		int fd = open(path, O_WRONLY);
@@ -598,8 +588,7 @@ static void test_scan_windows(void **state)
 		rp_scan_result_release(&r);
 	}
 	rp_image_free(img);
-	unlink(path);
-	rmdir(dir);
+	unit_rmtree(dir);
 	free(data);
 }
 

@@ -1,13 +1,9 @@
 /* Unit tests for common/text.c: URL redaction, message redaction and terminal escaping. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/text.h"
 

@@ -3,15 +3,11 @@
  * (testdata/vhdx-qemu-*.bin, made by testdata/make-parser-vectors.sh) and table-driven error
  * cases, each changing one field of a valid structure and asserting the code and message.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/endian.h"
 #include "common/util.h"
@@ -19,29 +15,6 @@
 
 #define MIB (1024u * 1024u)
 #define DATA_FILE_SIZE (10u * MIB) /* vhdx-qemu-data: the image the vectors were cut from */
-
-static uint8_t *load(const char *name, size_t *len)
-{
-	const char *dir = getenv("RP_SOURCE_DIR");
-	char path[4096];
-	uint8_t *buf;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/testdata/%s", dir ? dir : ".", name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc((size_t)n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* One field to overwrite: width 1, 2, 4 or 8 little-endian, or bytes[width] when bytes is set. */
 struct patch {
@@ -91,7 +64,7 @@ static void test_file_id(void **state)
 	size_t len;
 
 	(void)state;
-	buf = load("vhdx-qemu-data-fileid.bin", &len);
+	buf = unit_testdata("vhdx-qemu-data-fileid.bin", &len);
 	rp_err_init(&err);
 	assert_int_equal(vhdx_file_id_parse(buf, len, creator, sizeof(creator), &err), 0);
 	assert_memory_equal(creator, "QEMU", 4);
@@ -112,8 +85,8 @@ static void test_headers_valid(void **state)
 	size_t l1, l2;
 
 	(void)state;
-	b1 = load("vhdx-qemu-data-header1.bin", &l1);
-	b2 = load("vhdx-qemu-data-header2.bin", &l2);
+	b1 = unit_testdata("vhdx-qemu-data-header1.bin", &l1);
+	b2 = unit_testdata("vhdx-qemu-data-header2.bin", &l2);
 	rp_err_init(&err);
 	assert_int_equal(vhdx_header_parse(b1, l1, 0, &h1, &err), 0);
 	assert_int_equal(vhdx_header_parse(b2, l2, 0, &h2, &err), 0);
@@ -175,7 +148,7 @@ static const struct {
 static void test_header_errors(void **state)
 {
 	size_t i, len;
-	uint8_t *base = load("vhdx-qemu-data-header1.bin", &len);
+	uint8_t *base = unit_testdata("vhdx-qemu-data-header1.bin", &len);
 
 	(void)state;
 	for (i = 0; i < sizeof(header_cases) / sizeof(header_cases[0]); i++) {
@@ -233,7 +206,7 @@ static void test_region_valid(void **state)
 	struct vhdx_region_table rt;
 	struct rp_err err;
 	size_t len;
-	uint8_t *buf = load("vhdx-qemu-data-region1.bin", &len);
+	uint8_t *buf = unit_testdata("vhdx-qemu-data-region1.bin", &len);
 
 	(void)state;
 	rp_err_init(&err);
@@ -317,7 +290,7 @@ static const struct {
 static void test_region_errors(void **state)
 {
 	size_t i, len;
-	uint8_t *base = load("vhdx-qemu-data-region1.bin", &len);
+	uint8_t *base = unit_testdata("vhdx-qemu-data-region1.bin", &len);
 	uint8_t *buf = malloc(len);
 
 	(void)state;
@@ -362,7 +335,7 @@ static void test_metadata_qemu(void **state)
 	(void)state;
 	assert_non_null(m);
 	rp_err_init(&err);
-	buf = load("vhdx-qemu-data-metadata.bin", &len);
+	buf = unit_testdata("vhdx-qemu-data-metadata.bin", &len);
 	assert_int_equal(vhdx_metadata_parse(buf, len, m, &err), 0);
 	assert_int_equal(m->block_size, MIB);
 	assert_int_equal(m->virtual_size, 5 * MIB);
@@ -374,7 +347,7 @@ static void test_metadata_qemu(void **state)
 	assert_int_equal(vhdx_chunk_ratio(m), 4096);
 	assert_int_equal(vhdx_payload_blocks(m), 5);
 	assert_int_equal(vhdx_bat_entries(m), 5);
-	bat = load("vhdx-qemu-data-bat.bin", &bat_len);
+	bat = unit_testdata("vhdx-qemu-data-bat.bin", &bat_len);
 	assert_int_equal(vhdx_bat_state(rp_le64(bat)), VHDX_PAYLOAD_FULLY_PRESENT);
 	assert_int_equal(vhdx_bat_file_offset(rp_le64(bat)), 8 * MIB);
 	assert_int_equal(vhdx_bat_check(bat, bat_len, m, DATA_FILE_SIZE, &err), 0);
@@ -384,11 +357,11 @@ static void test_metadata_qemu(void **state)
 	free(bat);
 	free(buf);
 
-	buf = load("vhdx-qemu-fixed-metadata.bin", &len);
+	buf = unit_testdata("vhdx-qemu-fixed-metadata.bin", &len);
 	assert_int_equal(vhdx_metadata_parse(buf, len, m, &err), 0);
 	assert_true(m->leave_blocks_allocated);
 	assert_int_equal(m->virtual_size, 8 * MIB);
-	bat = load("vhdx-qemu-fixed-bat.bin", &bat_len);
+	bat = unit_testdata("vhdx-qemu-fixed-bat.bin", &bat_len);
 	assert_int_equal(vhdx_bat_check(bat, bat_len, m, 16 * MIB, &err), 0);
 	free(bat);
 	free(buf);

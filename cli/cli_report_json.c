@@ -31,18 +31,7 @@ void cli_disk_reason(struct cli_disk_report *d, const char *code, const char *fm
 
 const char *cli_reason_for(int code)
 {
-	switch (code) {
-	case RP_EVERIFY:
-		return "seal-mismatch";
-	case RP_EFORMAT:
-		return "format-error";
-	case RP_EAUTH:
-		return "auth-error";
-	case RP_EINTR:
-		return "interrupted";
-	default:
-		return "io-error";
-	}
+	return rp_reason_name(rp_reason_of_code(code));
 }
 
 static bool is_zero_state(uint8_t s)
@@ -488,14 +477,26 @@ int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *er
 	return rc;
 }
 
+/* Which check failed: the one the failing rp_err names, else a changed source, else the code's. */
+static enum rp_reason restore_reason(const struct rp_restore_report *rep,
+				     const struct rp_err *failure)
+{
+	if (failure->reason != RP_R_NONE)
+		return failure->reason;
+	if (rep->fetch.source_changed)
+		return RP_R_SOURCE_CHANGED;
+	return rp_reason_of_code(failure->code);
+}
+
 struct rp_json *cli_report_restore(const char *command, const struct rp_restore_report *rep,
 				   const struct rp_seal *seal, const char *out, const char *name,
-				   time_t started, time_t ended, int rc, const char *error)
+				   time_t started, time_t ended, const struct rp_err *failure)
 {
+	int rc = failure ? failure->code : RP_OK;
 	const struct rp_fetch_result *f = &rep->fetch;
 	struct cli_report_source src = {.kind = "url", .display = rep->source, .etag = rep->etag};
 	const char *slash = strrchr(rep->source, '/');
-	int exit_code = rc ? rp_code_exit(rc) : 0;
+	int exit_code = rp_code_exit(rc);
 	struct cli_disk_report d;
 	struct rp_json *report;
 	uint8_t *checked = NULL;
@@ -533,14 +534,9 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 	if (d.ran && f->mismatch_count)
 		cli_disk_reason(&d, "seal-mismatch", "%zu chunks differ from the seal",
 				f->mismatch_count);
-	else if (rc && error)
-		cli_disk_reason(&d,
-				f->source_changed	       ? "source-changed"
-				: strstr(error, "AES-GCM tag") ? "decrypt-tag"
-				: strstr(error, "crc64 mismatch") || strstr(error, "md5 mismatch")
-				    ? "transport-hash"
-				    : cli_reason_for(rc),
-				"%s", error);
+	else if (rc)
+		cli_disk_reason(&d, rp_reason_name(restore_reason(rep, failure)), "%s",
+				RP_MSG(failure->msg));
 	report = cli_report_new(command, started, ended, NULL, &src, exit_code);
 	if (out) {
 		struct rp_json *o = rp_json_new_object();

@@ -107,9 +107,10 @@ bool rp_http_failed_for_good(const struct rp_http *h);
 /* ---- parallel ranged reads (libcurl multi, driven by one thread) ---- */
 
 struct rp_http_xfer_result {
-	int code;	/* 0: an HTTP answer came (any status); else RP_EIO / RP_EAUTH */
-	bool permanent; /* a failure no retry can mend (an untrusted certificate, say) */
-	bool timed_out; /* the transfer's deadline (timeout_ms) passed before it completed */
+	int code;	       /* 0: an HTTP answer came (any status); else RP_EIO / RP_EAUTH */
+	enum rp_reason reason; /* which check failed (RP_R_TLS for TLS), or RP_R_NONE */
+	bool permanent;	       /* a failure no retry can mend (an untrusted certificate, say) */
+	bool timed_out;	       /* the transfer's deadline (timeout_ms) passed before it completed */
 	long status;
 	size_t received; /* body bytes written to the caller's buffer (2xx only) */
 	bool overflow;	 /* the server sent more than asked for */

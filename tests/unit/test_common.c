@@ -212,6 +212,16 @@ static void test_json(void **state)
 	/* The text near the error is never quoted: it may be a secret. */
 	assert_int_equal(rp_json_parse("{\"sas\": sig=SECRETSIG}", 22, &root, &err), RP_EFORMAT);
 	assert_null(strstr(err.msg, "SECRETSIG"));
+	/* Nor what jansson decoded from it (an escape), nor a token too long for its quote. */
+	assert_int_equal(rp_json_parse("{\"k\": \"\\ud834\\u0041\"}", 22, &root, &err), RP_EFORMAT);
+	assert_null(strstr(err.msg, "0041"));
+	assert_string_equal(err.msg,
+			    "invalid JSON at line 1, column 20: unexpected character or token");
+	assert_int_equal(rp_json_parse("[SECRETSIGSECRETSIGSECRETSIG]", 29, &root, &err),
+			 RP_EFORMAT);
+	assert_null(strstr(err.msg, "SECRETSIG"));
+	assert_int_equal(rp_json_parse("{\"a\":", 5, &root, &err), RP_EFORMAT);
+	assert_string_equal(err.msg, "invalid JSON at line 1, column 5: the text ends early");
 
 	o = rp_json_new_object();
 	assert_int_equal(rp_json_set_str(o, "k", "v"), 0);

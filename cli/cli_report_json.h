@@ -1,7 +1,8 @@
 /*
- * The verify report (docs/report.md, schema "cvmrestore-report/1"): the envelope, one object
- * per disk with its chunk map, and the Prometheus textfile written from the same numbers.
- * Only public values go in: sources are shown without their query (no SAS), never a key.
+ * The verify report (docs/report.md; its model, schema and members in verify/report.h): the
+ * envelope, one object per disk with its chunk map, and the Prometheus textfile written from the
+ * same numbers. Only public values go in: sources are shown without their query (no SAS), never a
+ * key.
  */
 #ifndef RP_CLI_REPORT_JSON_H
 #define RP_CLI_REPORT_JSON_H
@@ -13,9 +14,9 @@
 #include "cli/cli_util.h"
 #include "formats/seal.h"
 #include "verify/digest.h"
+#include "verify/report.h"
 #include "verify/scan.h"
 
-#define CLI_REPORT_SCHEMA "cvmrestore-report/1"
 #define CLI_REPORT_MAX_REASONS 8
 
 struct cli_case {

@@ -167,9 +167,8 @@ static void transport_error(char *msg, size_t msgsz, const char *url, CURLcode c
 	rp_url_redact(url, safe, sizeof(safe));
 	if (p->refused)
 		snprintf(msg, msgsz,
-			 "refusing to send a request to %s at %s: not a private address "
-			 "(--require-private; add --private-cidr to allow it)",
-			 safe, p->refused_ip);
+			 "refusing to send a request to %s at %s: not a private address", safe,
+			 p->refused_ip);
 	else if (!p->opts->require_private && !p->opts->no_proxy &&
 		 rp_http_env_proxy(url, proxy, sizeof(proxy), var, sizeof(var)))
 		snprintf(msg, msgsz, "%s: %s (through the proxy %s from %s)", safe,
@@ -419,6 +418,8 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 			transport_error(msg, sizeof(msg), url, cc, h->errbuf, &h->policy);
 			rc = rp_err_set_reason(err, h->policy.refused ? RP_EAUTH : RP_EIO,
 					       transport_reason(cc, &h->policy), "%s", msg);
+			if (err && h->policy.refused)
+				err->hint = RP_H_PRIVATE_CIDR;
 			/* An untrusted certificate or a refused protocol stays so: no retry. */
 			h->permanent =
 			    cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CERTPROBLEM ||
@@ -750,6 +751,7 @@ int rp_http_multi_run(struct rp_http_multi *m, int timeout_ms, rp_http_done_fn d
 					&x->policy);
 			x->res.code = x->policy.refused ? RP_EAUTH : RP_EIO;
 			x->res.reason = transport_reason(cc, &x->policy);
+			x->res.hint = x->policy.refused ? RP_H_PRIVATE_CIDR : RP_H_NONE;
 			x->res.timed_out = cc == CURLE_OPERATION_TIMEDOUT;
 			x->res.permanent =
 			    x->policy.refused || cc == CURLE_PEER_FAILED_VERIFICATION ||

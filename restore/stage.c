@@ -372,11 +372,11 @@ static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts 
 		     "any key sealed to it) is missing",
 		     tn);
 	if (os_staged && data_only_sku(o->sku))
-		warn(
-		    res,
-		    "--sku %s is for data disks only (Azure: Ultra Disks and Premium SSD v2 cannot "
-		    "be OS disks): the OS disk is staged as Premium_LRS",
-		    o->sku);
+		warn(res,
+		     "the SKU %s is for data disks only (Azure: Ultra Disks and Premium SSD v2 "
+		     "cannot "
+		     "be OS disks): the OS disk is staged as Premium_LRS",
+		     o->sku);
 	if (t == RP_SECURITY_CVM_DISK_CMK && !o->des_id)
 		warn(res,
 		     "%s needs a disk encryption set: fill in <DISK_ENCRYPTION_SET_ID> in "

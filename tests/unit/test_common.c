@@ -64,6 +64,28 @@ static void test_err_reason(void **state)
 	}
 }
 
+static void test_err_hint(void **state)
+{
+	struct rp_err err;
+
+	(void)state;
+	rp_err_init(&err);
+	assert_int_equal(err.hint, RP_H_NONE);
+	/* Set with the fact, kept through every prefix, forgotten by the next rp_err_set. */
+	assert_int_equal(rp_err_set_hint(&err, RP_EUSAGE, RP_H_KEK, "no key encryption key"),
+			 RP_EUSAGE);
+	rp_err_prefix(&err, "disk 0");
+	assert_int_equal(err.hint, RP_H_KEK);
+	assert_string_equal(err.msg, "disk 0: no key encryption key");
+	assert_int_equal(rp_err_reason_of(&err), RP_R_USAGE);
+	rp_err_set_reason(&err, RP_EIO, RP_R_TLS, "handshake");
+	assert_int_equal(err.hint, RP_H_NONE);
+	rp_err_set_hint(&err, RP_EAUTH, RP_H_TOKEN, "needs a token");
+	rp_err_set(&err, RP_EIO, "later");
+	assert_int_equal(err.hint, RP_H_NONE);
+	assert_int_equal(rp_err_set_hint(NULL, RP_EIO, RP_H_TOKEN, "ignored"), RP_EIO);
+}
+
 static void test_parse_size(void **state)
 {
 	static const struct {
@@ -258,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_err_prefix_and_exit),
 	    cmocka_unit_test(test_err_reason),
+	    cmocka_unit_test(test_err_hint),
 	    cmocka_unit_test(test_parse_size),
 	    cmocka_unit_test(test_parse_u64),
 	    cmocka_unit_test(test_utf16),

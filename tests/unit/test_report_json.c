@@ -288,12 +288,26 @@ static void test_prom_write(void **state)
 	rmdir(dir);
 }
 
+/* Every hint of the library has its words on the command line, and none is empty. */
+static void test_cli_hints(void **state)
+{
+	int h;
+
+	(void)state;
+	assert_null(cli_hint(RP_H_NONE));
+	assert_null(cli_hint(RP_H_COUNT));
+	for (h = 1; h < RP_H_COUNT; h++) {
+		assert_non_null(cli_hint((enum rp_hint)h));
+		assert_non_null(strstr(cli_hint((enum rp_hint)h), "--"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prom_escape), cmocka_unit_test(test_disk_map_and_totals),
 	    cmocka_unit_test(test_envelope),	cmocka_unit_test(test_restore_report),
-	    cmocka_unit_test(test_prom_write),
+	    cmocka_unit_test(test_prom_write),	cmocka_unit_test(test_cli_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

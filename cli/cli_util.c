@@ -72,6 +72,7 @@ const char *cli_hint(enum rp_hint hint)
 			       "--client-credentials",
 	    [RP_H_PRIVATE_CIDR] = "--require-private is on; add --private-cidr to allow it",
 	    [RP_H_CREATE_BLOB] = "or use --create for a new page blob",
+	    [RP_H_OUTSIDE_SOURCES] = "give --allow-outside-sources to read it",
 	};
 
 	return (unsigned)hint < RP_H_COUNT ? hints[hint] : NULL;

@@ -57,13 +57,14 @@ enum rp_reason {
  */
 enum rp_hint {
 	RP_H_NONE = 0,
-	RP_H_KEK,	   /* give a key encryption key (a file or a key vault key) */
-	RP_H_WRAP_ALG,	   /* say which algorithm wrapped the key */
-	RP_H_ALLOW_RSA1_5, /* allow the legacy RSA1_5 key wrap */
-	RP_H_TOKEN,	   /* give a credential for a bearer token */
-	RP_H_ONE_TOKEN,	   /* give only one kind of credential */
-	RP_H_PRIVATE_CIDR, /* declare the address private (private addresses are required) */
-	RP_H_CREATE_BLOB,  /* create a new page blob instead of writing into one */
+	RP_H_KEK,	      /* give a key encryption key (a file or a key vault key) */
+	RP_H_WRAP_ALG,	      /* say which algorithm wrapped the key */
+	RP_H_ALLOW_RSA1_5,    /* allow the legacy RSA1_5 key wrap */
+	RP_H_TOKEN,	      /* give a credential for a bearer token */
+	RP_H_ONE_TOKEN,	      /* give only one kind of credential */
+	RP_H_PRIVATE_CIDR,    /* declare the address private (private addresses are required) */
+	RP_H_CREATE_BLOB,     /* create a new page blob instead of writing into one */
+	RP_H_OUTSIDE_SOURCES, /* allow a descriptor's local sources outside its folder */
 	RP_H_COUNT
 };
 

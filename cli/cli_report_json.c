@@ -31,18 +31,7 @@ void cli_disk_reason(struct cli_disk_report *d, const char *code, const char *fm
 
 const char *cli_reason_for(int code)
 {
-	switch (code) {
-	case RP_EVERIFY:
-		return "seal-mismatch";
-	case RP_EFORMAT:
-		return "format-error";
-	case RP_EAUTH:
-		return "auth-error";
-	case RP_EINTR:
-		return "interrupted";
-	default:
-		return "io-error";
-	}
+	return rp_reason_name(rp_reason_of_code(code));
 }
 
 static bool is_zero_state(uint8_t s)
@@ -77,11 +66,13 @@ static char *chunk_map(const struct cli_disk_report *d)
 		return NULL;
 	for (i = 0; i < d->chunk_count; i++) {
 		if (d->checked[i])
-			m[i] = chunk_mismatch(d, i)			   ? 'X'
-			       : is_zero_state(d->actual->chunks[i].state) ? '.'
-									   : 'v';
+			m[i] = chunk_mismatch(d, i)			   ? RP_CSTATE_MISMATCH
+			       : is_zero_state(d->actual->chunks[i].state) ? RP_CSTATE_NEVER
+									   : RP_CSTATE_VERIFIED;
 		else
-			m[i] = d->expect && is_zero_state(d->expect->chunks[i].state) ? '.' : '-';
+			m[i] = d->expect && is_zero_state(d->expect->chunks[i].state)
+				   ? RP_CSTATE_NEVER
+				   : RP_CSTATE_UNCHECKED;
 	}
 	m[d->chunk_count] = '\0';
 	return m;
@@ -123,12 +114,14 @@ static struct rp_json *mismatches_json(const struct cli_disk_report *d)
 		struct rp_json *o = rp_json_new_object();
 		char hex[65];
 
-		rp_json_set_u64(o, "index", m->index);
-		rp_json_set_u64(o, "offset", m->offset);
-		rp_json_set_u64(o, "length", m->length);
-		rp_json_set_str(o, "reason", "seal-mismatch");
-		rp_json_set_str(o, "expected", state_text(m->expected_state, m->expected, hex));
-		rp_json_set_str(o, "actual", state_text(m->actual_state, m->actual, hex));
+		rp_json_set_u64(o, RP_RM_MISMATCH_INDEX, m->index);
+		rp_json_set_u64(o, RP_RM_MISMATCH_OFFSET, m->offset);
+		rp_json_set_u64(o, RP_RM_MISMATCH_LENGTH, m->length);
+		rp_json_set_str(o, RP_RM_MISMATCH_REASON, rp_reason_name(RP_R_SEAL_MISMATCH));
+		rp_json_set_str(o, RP_RM_MISMATCH_EXPECTED,
+				state_text(m->expected_state, m->expected, hex));
+		rp_json_set_str(o, RP_RM_MISMATCH_ACTUAL,
+				state_text(m->actual_state, m->actual, hex));
 		rp_json_append(arr, o);
 	}
 	return arr;
@@ -155,13 +148,13 @@ void cli_seal_claims_add(struct rp_json *obj, const struct rp_seal *seal)
 		rp_hex(v, rp_digest_size((enum rp_digest_alg)a), hex);
 		rp_json_set_str(o, rp_digest_name((enum rp_digest_alg)a), hex);
 	}
-	rp_json_set(obj, "seal_claims", o);
+	rp_json_set(obj, RP_RM_DISK_SEAL_CLAIMS, o);
 }
 
 void cli_seal_claims_print(FILE *f, const struct rp_json *obj, const char *indent)
 {
-	const struct rp_json *claims = rp_json_get(obj, "seal_claims");
-	const struct rp_json *digests = rp_json_get(obj, "digests");
+	const struct rp_json *claims = rp_json_get(obj, RP_RM_DISK_SEAL_CLAIMS);
+	const struct rp_json *digests = rp_json_get(obj, RP_RM_DISK_DIGESTS);
 	unsigned a;
 
 	for (a = 0; claims && a < RP_DIGEST_COUNT; a++) {
@@ -192,21 +185,21 @@ static void add_digests(struct rp_json *disk, const struct cli_disk_report *d)
 			rp_hex(d->whole[a], rp_digest_size((enum rp_digest_alg)a), hex);
 			rp_json_set_str(o, rp_digest_name((enum rp_digest_alg)a), hex);
 		}
-		rp_json_set(disk, "digests", o);
+		rp_json_set(disk, RP_RM_DISK_DIGESTS, o);
 	}
 	cli_seal_claims_add(disk, d->expect);
 	if (d->windows) {
 		struct rp_json *arr = rp_json_new_array();
 
 		o = rp_json_new_object();
-		rp_json_set_u64(o, "size", d->window_size);
+		rp_json_set_u64(o, RP_RM_WINDOWS_SIZE, d->window_size);
 		for (i = 0; i < d->window_count; i++) {
 			char hex[65];
 			rp_hex(d->windows + 32 * i, 32, hex);
 			rp_json_append(arr, rp_json_new_string(hex));
 		}
-		rp_json_set(o, "sha256", arr);
-		rp_json_set(disk, "hash_windows", o);
+		rp_json_set(o, RP_RM_WINDOWS_SHA256, arr);
+		rp_json_set(disk, RP_RM_DISK_HASH_WINDOWS, o);
 	}
 }
 
@@ -227,20 +220,20 @@ static void add_layout(struct rp_json *disk, const struct rp_json *desc)
 		const char *s;
 
 		if (rp_json_u64(rp_json_get(p, "index"), &v) == 0)
-			rp_json_set_u64(o, "index", v);
-		rp_json_set_str(o, "scheme", scheme ? scheme : "none");
+			rp_json_set_u64(o, RP_RM_PARTITION_INDEX, v);
+		rp_json_set_str(o, RP_RM_PARTITION_SCHEME, scheme ? scheme : "none");
 		s = rp_json_string(rp_json_get(p, "type"));
-		rp_json_set_str(o, "type", s ? s : "");
+		rp_json_set_str(o, RP_RM_PARTITION_TYPE, s ? s : "");
 		s = rp_json_string(rp_json_get(p, "name"));
 		if (s)
-			rp_json_set_str(o, "name", s);
+			rp_json_set_str(o, RP_RM_PARTITION_NAME, s);
 		if (rp_json_u64(rp_json_get(p, "offset"), &v) == 0)
-			rp_json_set_u64(o, "start", v);
+			rp_json_set_u64(o, RP_RM_PARTITION_START, v);
 		if (rp_json_u64(rp_json_get(p, "length"), &v) == 0)
-			rp_json_set_u64(o, "size", v);
+			rp_json_set_u64(o, RP_RM_PARTITION_SIZE, v);
 		rp_json_append(arr, o);
 	}
-	rp_json_set(disk, "partitions", arr);
+	rp_json_set(disk, RP_RM_DISK_PARTITIONS, arr);
 	arr = rp_json_new_array();
 	for (i = 0; i < rp_json_array_size(luks); i++) {
 		const struct rp_json *l = rp_json_array_at(luks, i);
@@ -249,17 +242,17 @@ static void add_layout(struct rp_json *disk, const struct rp_json *desc)
 		const char *s;
 
 		/* A LUKS header over the whole disk has partition null: 0 in the report. */
-		rp_json_set_u64(o, "partition",
+		rp_json_set_u64(o, RP_RM_LUKS_PARTITION,
 				rp_json_u64(rp_json_get(l, "partition"), &v) == 0 ? v : 0);
 		if (rp_json_u64(rp_json_get(l, "version"), &v) == 0)
-			rp_json_set_u64(o, "version", v);
+			rp_json_set_u64(o, RP_RM_LUKS_VERSION, v);
 		if ((s = rp_json_string(rp_json_get(l, "uuid"))) != NULL)
-			rp_json_set_str(o, "uuid", s);
+			rp_json_set_str(o, RP_RM_LUKS_UUID, s);
 		if ((s = rp_json_string(rp_json_get(l, "cipher"))) != NULL)
-			rp_json_set_str(o, "cipher", s);
+			rp_json_set_str(o, RP_RM_LUKS_CIPHER, s);
 		rp_json_append(arr, o);
 	}
-	rp_json_set(disk, "luks", arr);
+	rp_json_set(disk, RP_RM_DISK_LUKS, arr);
 	/* Problems found and read past (--ignore-checksums): one message each. */
 	arr = rp_json_new_array();
 	for (i = 0; i < rp_json_array_size(rp_json_get(desc, "problems")); i++) {
@@ -269,7 +262,7 @@ static void add_layout(struct rp_json *disk, const struct rp_json *desc)
 			rp_json_append(arr, rp_json_new_string(m));
 	}
 	if (rp_json_array_size(arr))
-		rp_json_set(disk, "problems", arr);
+		rp_json_set(disk, RP_RM_DISK_PROBLEMS, arr);
 	else
 		rp_json_free(arr);
 }
@@ -281,38 +274,41 @@ struct rp_json *cli_report_new(const char *command, time_t started, time_t ended
 	struct rp_json *o = rp_json_new_object(), *t = rp_json_new_object(), *s;
 	char ts[RP_TIME_STR];
 
-	rp_json_set_str(o, "schema", CLI_REPORT_SCHEMA);
-	rp_json_set_str(t, "name", "cvmrestore");
-	rp_json_set_str(t, "version", RP_VERSION);
-	rp_json_set(o, "tool", t);
-	rp_json_set_str(o, "command", command);
+	rp_json_set_str(o, RP_RM_SCHEMA, RP_REPORT_SCHEMA);
+	rp_json_set_str(t, RP_RM_TOOL_NAME, "cvmrestore");
+	rp_json_set_str(t, RP_RM_TOOL_VERSION, RP_VERSION);
+	rp_json_set(o, RP_RM_TOOL, t);
+	rp_json_set_str(o, RP_RM_COMMAND, command);
 	rp_time_iso(started, ts);
-	rp_json_set_str(o, "started", ts);
+	rp_json_set_str(o, RP_RM_STARTED, ts);
 	rp_time_iso(ended, ts);
-	rp_json_set_str(o, "ended", ts);
+	rp_json_set_str(o, RP_RM_ENDED, ts);
 	if (c && (c->case_id || c->evidence_id || c->examiner || c->notes)) {
 		struct rp_json *k = rp_json_new_object();
 		if (c->case_id)
-			rp_json_set_str(k, "case_id", c->case_id);
+			rp_json_set_str(k, RP_RM_CASE_ID, c->case_id);
 		if (c->evidence_id)
-			rp_json_set_str(k, "evidence_id", c->evidence_id);
+			rp_json_set_str(k, RP_RM_CASE_EVIDENCE_ID, c->evidence_id);
 		if (c->examiner)
-			rp_json_set_str(k, "examiner", c->examiner);
+			rp_json_set_str(k, RP_RM_CASE_EXAMINER, c->examiner);
 		if (c->notes)
-			rp_json_set_str(k, "notes", c->notes);
-		rp_json_set(o, "case", k);
+			rp_json_set_str(k, RP_RM_CASE_NOTES, c->notes);
+		rp_json_set(o, RP_RM_CASE, k);
 	}
 	s = rp_json_new_object();
-	rp_json_set_str(s, "kind", src->kind);
-	rp_json_set_str(s, "display", src->display);
+	rp_json_set_str(s, RP_RM_SOURCE_KIND, src->kind);
+	rp_json_set_str(s, RP_RM_SOURCE_DISPLAY, src->display);
 	if (src->etag && src->etag[0])
-		rp_json_set_str(s, "etag", src->etag);
+		rp_json_set_str(s, RP_RM_SOURCE_ETAG, src->etag);
 	if (src->recovery_point)
-		rp_json_set_str(s, "recovery_point", src->recovery_point);
-	rp_json_set(o, "source", s);
-	rp_json_set_str(o, "verdict", exit_code == 0 ? "pass" : exit_code == 1 ? "fail" : "error");
-	rp_json_set_u64(o, "exit_code", (uint64_t)exit_code);
-	rp_json_set(o, "disks", rp_json_new_array());
+		rp_json_set_str(s, RP_RM_SOURCE_RECOVERY_POINT, src->recovery_point);
+	rp_json_set(o, RP_RM_SOURCE, s);
+	rp_json_set_str(o, RP_RM_VERDICT,
+			exit_code == 0	 ? RP_REPORT_PASS
+			: exit_code == 1 ? RP_REPORT_FAIL
+					 : RP_REPORT_ERROR);
+	rp_json_set_u64(o, RP_RM_EXIT_CODE, (uint64_t)exit_code);
+	rp_json_set(o, RP_RM_DISKS, rp_json_new_array());
 	return o;
 }
 
@@ -323,43 +319,43 @@ void cli_report_add_disk(struct rp_json *report, struct cli_disk_report *d)
 	size_t i;
 
 	cli_disk_totals(d, &checked, &bytes);
-	rp_json_set_str(o, "name", d->name);
-	rp_json_set_u64(o, "virtual_size", d->virtual_size);
-	rp_json_set_u64(o, "image_size", d->image_size);
-	rp_json_set_str(o, "format", d->format ? d->format : "unknown");
-	rp_json_set_u64(o, "chunk_size", d->chunk_size);
-	rp_json_set_u64(o, "chunks_total", d->chunk_count);
-	rp_json_set_u64(o, "chunks_checked", checked);
-	rp_json_set_u64(o, "bytes_verified", bytes);
+	rp_json_set_str(o, RP_RM_DISK_NAME, d->name);
+	rp_json_set_u64(o, RP_RM_DISK_VIRTUAL_SIZE, d->virtual_size);
+	rp_json_set_u64(o, RP_RM_DISK_IMAGE_SIZE, d->image_size);
+	rp_json_set_str(o, RP_RM_DISK_FORMAT, d->format ? d->format : "unknown");
+	rp_json_set_u64(o, RP_RM_DISK_CHUNK_SIZE, d->chunk_size);
+	rp_json_set_u64(o, RP_RM_DISK_CHUNKS_TOTAL, d->chunk_count);
+	rp_json_set_u64(o, RP_RM_DISK_CHUNKS_CHECKED, checked);
+	rp_json_set_u64(o, RP_RM_DISK_BYTES_VERIFIED, bytes);
 	if (d->coverage)
-		rp_json_set(o, "coverage", d->coverage);
+		rp_json_set(o, RP_RM_DISK_COVERAGE, d->coverage);
 	d->coverage = NULL;
 	if (d->ran && d->checked && d->actual) {
 		char *map = chunk_map(d);
 		if (map)
-			rp_json_set_str(o, "chunk_map", map);
+			rp_json_set_str(o, RP_RM_DISK_CHUNK_MAP, map);
 		free(map);
-		rp_json_set(o, "mismatches", mismatches_json(d));
+		rp_json_set(o, RP_RM_DISK_MISMATCHES, mismatches_json(d));
 		if (d->mismatch_count > RP_SCAN_MAX_MISMATCHES)
-			rp_json_set_u64(o, "mismatch_count", d->mismatch_count);
+			rp_json_set_u64(o, RP_RM_DISK_MISMATCH_COUNT, d->mismatch_count);
 	}
 	add_digests(o, d);
 	if (d->describe)
 		add_layout(o, d->describe);
 	if (d->luks)
-		rp_json_set(o, "luks", d->luks);
+		rp_json_set(o, RP_RM_DISK_LUKS, d->luks);
 	d->luks = NULL;
 	if (d->warning)
-		rp_json_set_str(o, "warning", d->warning);
-	rp_json_set_str(o, "verdict", d->nreasons ? "fail" : "pass");
+		rp_json_set_str(o, RP_RM_DISK_WARNING, d->warning);
+	rp_json_set_str(o, RP_RM_DISK_VERDICT, d->nreasons ? RP_REPORT_FAIL : RP_REPORT_PASS);
 	for (i = 0; i < d->nreasons; i++) {
 		struct rp_json *r = rp_json_new_object();
-		rp_json_set_str(r, "code", d->reasons[i].code);
-		rp_json_set_str(r, "message", d->reasons[i].message);
+		rp_json_set_str(r, RP_RM_REASON_CODE, d->reasons[i].code);
+		rp_json_set_str(r, RP_RM_REASON_MESSAGE, d->reasons[i].message);
 		rp_json_append(reasons, r);
 	}
-	rp_json_set(o, "reasons", reasons);
-	rp_json_append(rp_json_get(report, "disks"), o);
+	rp_json_set(o, RP_RM_DISK_REASONS, reasons);
+	rp_json_append(rp_json_get(report, RP_RM_DISKS), o);
 }
 
 static uint64_t num(const struct rp_json *o, const char *key)
@@ -372,53 +368,54 @@ static uint64_t num(const struct rp_json *o, const char *key)
 
 void cli_report_print(FILE *f, const struct rp_json *r)
 {
-	const struct rp_json *disks = rp_json_get(r, "disks");
-	const struct rp_json *src = rp_json_get(r, "source");
+	const struct rp_json *disks = rp_json_get(r, RP_RM_DISKS);
+	const struct rp_json *src = rp_json_get(r, RP_RM_SOURCE);
 	size_t i, k;
 
-	fprintf(f, "source: %s\n", RP_TEXT(rp_json_string(rp_json_get(src, "display"))));
+	fprintf(f, "source: %s\n", RP_TEXT(rp_json_string(rp_json_get(src, RP_RM_SOURCE_DISPLAY))));
 	for (i = 0; i < rp_json_array_size(disks); i++) {
 		const struct rp_json *d = rp_json_array_at(disks, i);
-		const struct rp_json *mm = rp_json_get(d, "mismatches");
-		const struct rp_json *rs = rp_json_get(d, "reasons");
-		const struct rp_json *cov = rp_json_get(d, "coverage");
+		const struct rp_json *mm = rp_json_get(d, RP_RM_DISK_MISMATCHES);
+		const struct rp_json *rs = rp_json_get(d, RP_RM_DISK_REASONS);
+		const struct rp_json *cov = rp_json_get(d, RP_RM_DISK_COVERAGE);
 		char size[32];
 
-		cli_fmt_size(num(d, "virtual_size"), size, sizeof(size));
+		cli_fmt_size(num(d, RP_RM_DISK_VIRTUAL_SIZE), size, sizeof(size));
 		fprintf(f, "disk %s: %s, %s; %s coverage, %llu of %llu chunks checked\n",
-			RP_ESC(rp_json_string(rp_json_get(d, "name"))),
-			rp_json_string(rp_json_get(d, "format")), size,
-			cov ? rp_json_string(rp_json_get(cov, "mode")) : "full",
-			(unsigned long long)num(d, "chunks_checked"),
-			(unsigned long long)num(d, "chunks_total"));
+			RP_ESC(rp_json_string(rp_json_get(d, RP_RM_DISK_NAME))),
+			rp_json_string(rp_json_get(d, RP_RM_DISK_FORMAT)), size,
+			cov ? rp_json_string(rp_json_get(cov, RP_RM_COVERAGE_MODE)) : "full",
+			(unsigned long long)num(d, RP_RM_DISK_CHUNKS_CHECKED),
+			(unsigned long long)num(d, RP_RM_DISK_CHUNKS_TOTAL));
 		for (k = 0; k < rp_json_array_size(mm) && k < 20; k++) {
 			const struct rp_json *m = rp_json_array_at(mm, k);
 			fprintf(f, "  chunk %llu at 0x%llx (%llu bytes): expected %s, got %s\n",
-				(unsigned long long)num(m, "index"),
-				(unsigned long long)num(m, "offset"),
-				(unsigned long long)num(m, "length"),
-				rp_json_string(rp_json_get(m, "expected")),
-				rp_json_string(rp_json_get(m, "actual")));
+				(unsigned long long)num(m, RP_RM_MISMATCH_INDEX),
+				(unsigned long long)num(m, RP_RM_MISMATCH_OFFSET),
+				(unsigned long long)num(m, RP_RM_MISMATCH_LENGTH),
+				rp_json_string(rp_json_get(m, RP_RM_MISMATCH_EXPECTED)),
+				rp_json_string(rp_json_get(m, RP_RM_MISMATCH_ACTUAL)));
 		}
 		if (rp_json_array_size(mm) > 20)
 			fprintf(f, "  ... and %zu more (see --json)\n",
 				rp_json_array_size(mm) - 20);
-		cli_print_tree(f, rp_json_get(d, "digests"), 2);
+		cli_print_tree(f, rp_json_get(d, RP_RM_DISK_DIGESTS), 2);
 		cli_seal_claims_print(f, d, "  ");
-		for (k = 0; k < rp_json_array_size(rp_json_get(d, "problems")); k++)
+		for (k = 0; k < rp_json_array_size(rp_json_get(d, RP_RM_DISK_PROBLEMS)); k++)
 			fprintf(f, "  problem: %s\n",
 				RP_TEXT(rp_json_string(
-				    rp_json_array_at(rp_json_get(d, "problems"), k))));
-		if (rp_json_string(rp_json_get(d, "warning")))
+				    rp_json_array_at(rp_json_get(d, RP_RM_DISK_PROBLEMS), k))));
+		if (rp_json_string(rp_json_get(d, RP_RM_DISK_WARNING)))
 			fprintf(f, "  warning: %s\n",
-				RP_TEXT(rp_json_string(rp_json_get(d, "warning"))));
+				RP_TEXT(rp_json_string(rp_json_get(d, RP_RM_DISK_WARNING))));
 		for (k = 0; k < rp_json_array_size(rs); k++)
-			fprintf(f, "  %s: %s\n",
-				rp_json_string(rp_json_get(rp_json_array_at(rs, k), "code")),
-				RP_TEXT(rp_json_string(
-				    rp_json_get(rp_json_array_at(rs, k), "message"))));
+			fprintf(
+			    f, "  %s: %s\n",
+			    rp_json_string(rp_json_get(rp_json_array_at(rs, k), RP_RM_REASON_CODE)),
+			    RP_TEXT(rp_json_string(
+				rp_json_get(rp_json_array_at(rs, k), RP_RM_REASON_MESSAGE))));
 	}
-	fprintf(f, "verdict: %s\n", rp_json_string(rp_json_get(r, "verdict")));
+	fprintf(f, "verdict: %s\n", rp_json_string(rp_json_get(r, RP_RM_VERDICT)));
 }
 
 void cli_prom_escape(const char *in, char *out, size_t outsz)
@@ -488,14 +485,26 @@ int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *er
 	return rc;
 }
 
+/* Which check failed: the one the failing rp_err names, else a changed source, else the code's. */
+static enum rp_reason restore_reason(const struct rp_restore_report *rep,
+				     const struct rp_err *failure)
+{
+	if (failure->reason != RP_R_NONE)
+		return failure->reason;
+	if (rep->fetch.source_changed)
+		return RP_R_SOURCE_CHANGED;
+	return rp_reason_of_code(failure->code);
+}
+
 struct rp_json *cli_report_restore(const char *command, const struct rp_restore_report *rep,
 				   const struct rp_seal *seal, const char *out, const char *name,
-				   time_t started, time_t ended, int rc, const char *error)
+				   time_t started, time_t ended, const struct rp_err *failure)
 {
+	int rc = failure ? failure->code : RP_OK;
 	const struct rp_fetch_result *f = &rep->fetch;
 	struct cli_report_source src = {.kind = "url", .display = rep->source, .etag = rep->etag};
 	const char *slash = strrchr(rep->source, '/');
-	int exit_code = rc ? rp_code_exit(rc) : 0;
+	int exit_code = rp_code_exit(rc);
 	struct cli_disk_report d;
 	struct rp_json *report;
 	uint8_t *checked = NULL;
@@ -526,27 +535,22 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 	d.whole_done = f->whole_done;
 	d.whole = (const uint8_t(*)[RP_DIGEST_MAX])f->whole;
 	d.coverage = rp_json_new_object();
-	rp_json_set_str(d.coverage, "mode", "full");
+	rp_json_set_str(d.coverage, RP_RM_COVERAGE_MODE, "full");
 	if (rep->th == RP_TH_NONE && !seal && rep->blob_size)
 		d.warning = "the server gave no per-range hash and there was no seal: the data was "
 			    "read but not verified";
 	if (d.ran && f->mismatch_count)
-		cli_disk_reason(&d, "seal-mismatch", "%zu chunks differ from the seal",
-				f->mismatch_count);
-	else if (rc && error)
-		cli_disk_reason(&d,
-				f->source_changed	       ? "source-changed"
-				: strstr(error, "AES-GCM tag") ? "decrypt-tag"
-				: strstr(error, "crc64 mismatch") || strstr(error, "md5 mismatch")
-				    ? "transport-hash"
-				    : cli_reason_for(rc),
-				"%s", error);
+		cli_disk_reason(&d, rp_reason_name(RP_R_SEAL_MISMATCH),
+				"%zu chunks differ from the seal", f->mismatch_count);
+	else if (rc)
+		cli_disk_reason(&d, rp_reason_name(restore_reason(rep, failure)), "%s",
+				RP_MSG(failure->msg));
 	report = cli_report_new(command, started, ended, NULL, &src, exit_code);
 	if (out) {
 		struct rp_json *o = rp_json_new_object();
-		rp_json_set_str(o, "path", RP_URL(out));
-		rp_json_set_str(o, "format", rep->output_format);
-		rp_json_set(report, "output", o);
+		rp_json_set_str(o, RP_RM_OUTPUT_PATH, RP_URL(out));
+		rp_json_set_str(o, RP_RM_OUTPUT_FORMAT, rep->output_format);
+		rp_json_set(report, RP_RM_OUTPUT, o);
 	}
 	cli_report_add_disk(report, &d);
 	free(checked);

@@ -1,7 +1,8 @@
 /*
- * The verify report (docs/report.md, schema "cvmrestore-report/1"): the envelope, one object
- * per disk with its chunk map, and the Prometheus textfile written from the same numbers.
- * Only public values go in: sources are shown without their query (no SAS), never a key.
+ * The verify report (docs/report.md; its model, schema and members in verify/report.h): the
+ * envelope, one object per disk with its chunk map, and the Prometheus textfile written from the
+ * same numbers. Only public values go in: sources are shown without their query (no SAS), never a
+ * key.
  */
 #ifndef RP_CLI_REPORT_JSON_H
 #define RP_CLI_REPORT_JSON_H
@@ -13,9 +14,9 @@
 #include "cli/cli_util.h"
 #include "formats/seal.h"
 #include "verify/digest.h"
+#include "verify/report.h"
 #include "verify/scan.h"
 
-#define CLI_REPORT_SCHEMA "cvmrestore-report/1"
 #define CLI_REPORT_MAX_REASONS 8
 
 struct cli_case {
@@ -60,7 +61,8 @@ struct cli_disk_report {
 void cli_disk_reason(struct cli_disk_report *d, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The reason code for an error code of the library ("io-error", "auth-error", ...). */
+/* The generic reason word of an error code of the library ("io-error", "auth-error", ...);
+ * where the failing struct rp_err is at hand, rp_reason_name(rp_err_reason_of(err)) says more. */
 const char *cli_reason_for(int code);
 
 /* Totals over the checked chunks. */
@@ -79,12 +81,14 @@ struct rp_restore_report;
 /*
  * The report of a network restore (or verify) in the same envelope: command (e.g. "restore"),
  * one disk named name (NULL: the file name of the source) whose chunks were all checked when
- * the transfer got through them, out (may be NULL) in an extra "output" member. rc and error
- * are the run's result (0 and NULL on success). Owned by the caller.
+ * the transfer got through them, out (may be NULL) in an extra "output" member. failure is the
+ * run's error (NULL or code RP_OK on success): its code gives the verdict and exit code, its
+ * reason (rp_err_reason_of; a changed source when it names none) and message the disk's reason.
+ * Owned by the caller.
  */
 struct rp_json *cli_report_restore(const char *command, const struct rp_restore_report *rep,
 				   const struct rp_seal *seal, const char *out, const char *name,
-				   time_t started, time_t ended, int rc, const char *error);
+				   time_t started, time_t ended, const struct rp_err *failure);
 
 /*
  * The seal's own whole-disk digests, as "seal_claims": {"sha256": ...} in obj (nothing when

@@ -125,7 +125,7 @@ static int write_report(const struct restore_args *a, const struct rp_restore_re
 		return rc;
 	rp_err_init(&werr);
 	doc = cli_report_restore("restore", rep, seal, out, label[0] ? label : NULL, started,
-				 time(NULL), rc, rc ? RP_MSG(err->msg) : NULL);
+				 time(NULL), rc ? err : NULL);
 	wrc = doc ? rp_json_write_file(a->report, doc, &werr) : RP_EIO;
 	rp_json_free(doc);
 	if (wrc && rc == 0) {

@@ -61,15 +61,35 @@ int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+const char *cli_hint(enum rp_hint hint)
+{
+	static const char *const hints[RP_H_COUNT] = {
+	    [RP_H_KEK] = "give --kek-file or --kek-url",
+	    [RP_H_WRAP_ALG] = "give --alg",
+	    [RP_H_ALLOW_RSA1_5] = "add --allow-rsa1_5 to use it anyway",
+	    [RP_H_TOKEN] = "give --bearer-token-file, --identity or --client-credentials",
+	    [RP_H_ONE_TOKEN] = "choose one of --bearer-token-file, --identity and "
+			       "--client-credentials",
+	    [RP_H_PRIVATE_CIDR] = "--require-private is on; add --private-cidr to allow it",
+	    [RP_H_CREATE_BLOB] = "or use --create for a new page blob",
+	    [RP_H_OUTSIDE_SOURCES] = "give --allow-outside-sources to read it",
+	};
+
+	return (unsigned)hint < RP_H_COUNT ? hints[hint] : NULL;
+}
+
 int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 {
+	const char *hint = cli_hint(err->hint);
+
 	/*
 	 * One line, and nothing that acts on the terminal or leaks a secret: a file name may hold
 	 * a newline, a server's or a document's text control sequences, and a URL that reached a
 	 * message unredacted its SAS (common/text.h).
 	 */
 	fflush(stdout);
-	fprintf(stderr, "cvmrestore: %s: %s\n", cmd->name, RP_TEXT(err->msg));
+	fprintf(stderr, "cvmrestore: %s: %s%s%s\n", cmd->name, RP_TEXT(err->msg), hint ? "; " : "",
+		hint ? hint : "");
 	return rp_code_exit(err->code);
 }
 

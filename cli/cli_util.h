@@ -74,7 +74,12 @@ void cli_args_free(char **a);
 /* Overwrite the query and user info of every argv[1..argc) in place (rp_text_wipe_secrets). */
 void cli_args_scrub(int argc, char **argv);
 
-/* "cvmrestore: CMD: MESSAGE" on stderr; returns the exit code for err->code. */
+/* What to do about a hint of the library (common/err.h), in the words of the command line's
+ * options; NULL for none. */
+const char *cli_hint(enum rp_hint hint);
+
+/* "cvmrestore: CMD: MESSAGE" on stderr, then "; HINT" when err carries a hint (cli_hint);
+ * returns the exit code for err->code. */
 int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err);
 
 /* A usage error with a pointer to --help; returns CLI_EXIT_USAGE. */

@@ -10,6 +10,7 @@ void rp_err_init(struct rp_err *err)
 		return;
 	err->code = RP_OK;
 	err->reason = RP_R_NONE;
+	err->hint = RP_H_NONE;
 	err->msg[0] = '\0';
 }
 
@@ -21,6 +22,7 @@ int rp_err_set(struct rp_err *err, int code, const char *fmt, ...)
 		return code;
 	err->code = code;
 	err->reason = RP_R_NONE;
+	err->hint = RP_H_NONE;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -35,6 +37,22 @@ int rp_err_set_reason(struct rp_err *err, int code, enum rp_reason reason, const
 		return code;
 	err->code = code;
 	err->reason = reason;
+	err->hint = RP_H_NONE;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int rp_err_set_hint(struct rp_err *err, int code, enum rp_hint hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	err->code = code;
+	err->reason = RP_R_NONE;
+	err->hint = hint;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);

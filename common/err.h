@@ -12,6 +12,9 @@
  * is never inferred from the message text. Without one, rp_err_reason_of() derives the generic
  * reason of the code.
  *
+ * A hint (enum rp_hint, rp_err_set_hint) likewise names what the caller could change; the
+ * command line says it in the words of its options. Both survive rp_err_prefix.
+ *
  * Messages never contain secrets; callers format only public values into them.
  * Not thread-safe per object: give each thread its own struct rp_err.
  */
@@ -47,11 +50,30 @@ enum rp_reason {
 	RP_R_COUNT
 };
 
+/*
+ * What the caller could change to get past a failure: an option of the library's that the
+ * failure names. The library states the fact in the message; the command line turns the hint
+ * into the words of its own options (cli/cli_util.c), so no library message names a flag.
+ */
+enum rp_hint {
+	RP_H_NONE = 0,
+	RP_H_KEK,	      /* give a key encryption key (a file or a key vault key) */
+	RP_H_WRAP_ALG,	      /* say which algorithm wrapped the key */
+	RP_H_ALLOW_RSA1_5,    /* allow the legacy RSA1_5 key wrap */
+	RP_H_TOKEN,	      /* give a credential for a bearer token */
+	RP_H_ONE_TOKEN,	      /* give only one kind of credential */
+	RP_H_PRIVATE_CIDR,    /* declare the address private (private addresses are required) */
+	RP_H_CREATE_BLOB,     /* create a new page blob instead of writing into one */
+	RP_H_OUTSIDE_SOURCES, /* allow a descriptor's local sources outside its folder */
+	RP_H_COUNT
+};
+
 #define RP_ERR_MSG_MAX 1024
 
 struct rp_err {
 	int code;
 	enum rp_reason reason;
+	enum rp_hint hint;
 	char msg[RP_ERR_MSG_MAX];
 };
 
@@ -63,6 +85,10 @@ int rp_err_set(struct rp_err *err, int code, const char *fmt, ...)
 
 /* rp_err_set() that also records which check failed; returns code. */
 int rp_err_set_reason(struct rp_err *err, int code, enum rp_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* rp_err_set() that also says what the caller could change (enum rp_hint); returns code. */
+int rp_err_set_hint(struct rp_err *err, int code, enum rp_hint hint, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* The reason recorded in err, or the generic one of its code (RP_R_NONE for RP_OK). */

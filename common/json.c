@@ -43,6 +43,36 @@ static struct rp_json *R(json_t *v)
 	return (struct rp_json *)(void *)v;
 }
 
+/*
+ * What kind of error jansson found, in words of our own: jansson's text quotes the input near
+ * the error (and some of its messages decoded characters of it), which may be a SAS or a token,
+ * so none of it reaches a message.
+ */
+static const char *syntax_what(const json_error_t *je)
+{
+	switch (json_error_code(je)) {
+	case json_error_out_of_memory:
+		return "out of memory";
+	case json_error_stack_overflow:
+		return "nested too deeply";
+	case json_error_invalid_utf8:
+		return "not UTF-8";
+	case json_error_premature_end_of_input:
+		return "the text ends early";
+	case json_error_end_of_input_expected:
+		return "more text after the end of the document";
+	case json_error_null_character:
+	case json_error_null_byte_in_key:
+		return "a NUL character";
+	case json_error_duplicate_key:
+		return "duplicate object key";
+	case json_error_numeric_overflow:
+		return "too big a number";
+	default:
+		return "unexpected character or token";
+	}
+}
+
 int rp_json_parse(const char *text, size_t len, struct rp_json **out, struct rp_err *err)
 {
 	json_error_t je;
@@ -56,16 +86,9 @@ int rp_json_parse(const char *text, size_t len, struct rp_json **out, struct rp_
 		len -= 3;
 	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-
-	if (!root) {
-		/* jansson quotes the text near the error ("... near 'xyz'"): it may be a SAS or a
-		 * token, so keep only what went wrong. */
-		char *near = strstr(je.text, " near ");
-		if (near)
-			*near = '\0';
+	if (!root)
 		return rp_err_set(err, RP_EFORMAT, "invalid JSON at line %d, column %d: %s",
-				  je.line, je.column, je.text);
-	}
+				  je.line, je.column, syntax_what(&je));
 	*out = R(root);
 	return 0;
 }

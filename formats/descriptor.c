@@ -294,20 +294,6 @@ int rp_descriptor_check(const struct rp_descriptor *d, struct rp_err *err)
 	return 0;
 }
 
-/* jansson's parse errors quote the text near the error, which may be part of a SAS: keep
- * "invalid JSON at line L, column C" and drop the rest. */
-static void scrub_json_error(struct rp_err *err)
-{
-	char *p = err ? strstr(err->msg, "invalid JSON at line ") : NULL;
-
-	p = p ? strstr(p, ", column ") : NULL;
-	if (!p)
-		return;
-	for (p += strlen(", column "); *p >= '0' && *p <= '9'; p++)
-		;
-	*p = '\0';
-}
-
 /* ---- parsing ---- */
 
 /* String member key of obj (path names it): *out NULL when absent or null and nullable. */
@@ -618,7 +604,6 @@ int rp_descriptor_parse(const char *text, size_t len, struct rp_descriptor **out
 
 	rc = rp_json_parse(text, len, &root, err);
 	if (rc) {
-		scrub_json_error(err);
 		rp_err_prefix(err, "descriptor");
 		return RP_EFORMAT;
 	}
@@ -634,7 +619,6 @@ int rp_descriptor_load(const char *path, struct rp_descriptor **out, struct rp_e
 
 	rc = rp_json_load_file(path, RP_DESC_MAX_BYTES, &root, err);
 	if (rc) {
-		scrub_json_error(err);
 		rp_err_prefix(err, "recovery point descriptor");
 		return rc;
 	}

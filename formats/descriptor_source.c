@@ -85,10 +85,10 @@ int rp_descriptor_local_source(const char *desc_path, const char *source, bool a
 	}
 	/* The source itself is never quoted (docs/recovery-point.md): callers name the disk. */
 	if (!allow_outside && (source[0] == '/' || has_dotdot(source)))
-		return rp_err_set(
-		    err, RP_EUSAGE,
+		return rp_err_set_hint(
+		    err, RP_EUSAGE, RP_H_OUTSIDE_SOURCES,
 		    "its local source is outside the descriptor's folder (%s); sources "
-		    "must be relative paths inside it, or give --allow-outside-sources",
+		    "must be relative paths inside it",
 		    source[0] == '/' ? "an absolute path" : "a '..' component");
 	if (source[0] == '/')
 		return same_form(desc_path, source, out, err);
@@ -111,9 +111,10 @@ int rp_descriptor_local_source(const char *desc_path, const char *source, bool a
 	fl = strlen(folder);
 	if (!allow_outside && !(strncmp(real, folder, fl) == 0 &&
 				(real[fl] == '/' || (fl == 1 && folder[0] == '/')))) {
-		rc = rp_err_set(err, RP_EUSAGE,
-				"its local source leads outside the descriptor's folder through a "
-				"symbolic link; give --allow-outside-sources to read it");
+		rc = rp_err_set_hint(
+		    err, RP_EUSAGE, RP_H_OUTSIDE_SOURCES,
+		    "its local source leads outside the descriptor's folder through "
+		    "a symbolic link");
 		goto out;
 	}
 	rc = same_form(desc_path, source, out, err);

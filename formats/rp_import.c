@@ -67,20 +67,6 @@ static int ci_string(const struct rp_json *obj, const char *key, const char *wha
 	return 0;
 }
 
-/* jansson's parse errors quote the text near the error, which may be part of a SAS: keep
- * "invalid JSON at line L, column C" and drop the rest. */
-static void scrub_json_error(struct rp_err *err)
-{
-	char *p = err ? strstr(err->msg, "invalid JSON at line ") : NULL;
-
-	p = p ? strstr(p, ", column ") : NULL;
-	if (!p)
-		return;
-	for (p += strlen(", column "); *p >= '0' && *p <= '9'; p++)
-		;
-	*p = '\0';
-}
-
 /* A URL we can fetch from; the value is never quoted (it may carry a SAS). */
 static int check_url(const char *s, const char *what, const char *path, struct rp_err *err)
 {
@@ -187,7 +173,6 @@ static int parse_access(const char *json, size_t len, const char *what, struct r
 				  RP_IMPORT_MAX_BYTES);
 	rc = rp_json_parse(json, len, root, err);
 	if (rc) {
-		scrub_json_error(err);
 		rp_err_prefix(err, "%s", what);
 		return RP_EFORMAT;
 	}
@@ -641,7 +626,6 @@ int rp_import_backup_config(const uint8_t *buf, size_t len, const struct rp_impo
 		goto out;
 	rc = rp_json_parse(text, strlen(text), &root, err);
 	if (rc) {
-		scrub_json_error(err);
 		rp_err_prefix(err, BC);
 		rc = RP_EFORMAT;
 		goto out;

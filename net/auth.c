@@ -99,7 +99,7 @@ static int copy_http_opts(struct rp_auth *a, const struct rp_http_opts *src, str
 
 	a->http_opts = *src;
 	if (src->resolve_count > RP_HTTP_MAX_RESOLVE)
-		return rp_err_set(err, RP_EUSAGE, "more than %d --resolve pins",
+		return rp_err_set(err, RP_EUSAGE, "more than %d pinned names (HOST:PORT:ADDR)",
 				  RP_HTTP_MAX_RESOLVE);
 	if (src->cacert) {
 		rc = dup_str(src->cacert, &a->owned[k], err);
@@ -199,9 +199,9 @@ int rp_auth_new(const struct rp_auth_opts *o, const struct rp_http_opts *http_op
 	int rc;
 
 	if (n > 1)
-		return rp_err_set(err, RP_EUSAGE,
-				  "choose one of --bearer-token-file, --identity and client "
-				  "credentials");
+		return rp_err_set_hint(err, RP_EUSAGE, RP_H_ONE_TOKEN,
+				       "more than one kind of credential for bearer tokens (a "
+				       "token file, a managed identity, client credentials)");
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return rp_err_set(err, RP_EIO, "out of memory");
@@ -229,7 +229,7 @@ int rp_auth_new(const struct rp_auth_opts *o, const struct rp_http_opts *http_op
 		if (!rc && strncmp(a->endpoint, "http://", 7) != 0 &&
 		    strncmp(a->endpoint, "https://", 8) != 0)
 			rc = rp_err_set(err, RP_EUSAGE,
-					"--imds-endpoint '%s' is not an http:// or https:// URL",
+					"the IMDS endpoint '%s' is not an http:// or https:// URL",
 					a->endpoint);
 		if (!rc && o->identity_client_id)
 			rc = dup_str(o->identity_client_id, &a->identity_client_id, err);

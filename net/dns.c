@@ -27,14 +27,13 @@ static int set_server(res_state st, const char *server, struct rp_err *err)
 	struct in_addr a;
 
 	if (n == 0 || n >= sizeof(addr))
-		return rp_err_set(err, RP_EUSAGE, "--dns-server takes ADDR or ADDR:PORT, not '%s'",
-				  server);
+		return rp_err_set(err, RP_EUSAGE, "DNS server '%s': not ADDR or ADDR:PORT", server);
 	memcpy(addr, server, n);
 	addr[n] = '\0';
 	if (inet_pton(AF_INET, addr, &a) != 1 ||
 	    (colon && (rp_parse_u64(colon + 1, &port, NULL) != 0 || port == 0 || port > 65535)))
-		return rp_err_set(err, RP_EUSAGE,
-				  "--dns-server takes an IPv4 ADDR or ADDR:PORT, not '%s'", server);
+		return rp_err_set(err, RP_EUSAGE, "DNS server '%s': not an IPv4 ADDR or ADDR:PORT",
+				  server);
 	st->nscount = 1;
 	st->nsaddr_list[0].sin_family = AF_INET;
 	st->nsaddr_list[0].sin_addr = a;

@@ -131,6 +131,34 @@ static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist 
 	errbuf[0] = '\0';
 }
 
+/*
+ * Which check a transport failure failed, from libcurl's code: the TLS handshake or the server's
+ * certificate (RP_R_TLS), the address policy (RP_R_AUTH), else none said (the code's).
+ */
+static enum rp_reason transport_reason(CURLcode cc, const struct xfer_policy *p)
+{
+	if (p->refused)
+		return RP_R_AUTH;
+	switch (cc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		return RP_R_TLS;
+	default:
+		return RP_R_NONE;
+	}
+}
+
 static void transport_error(char *msg, size_t msgsz, const char *url, CURLcode cc,
 			    const char *errbuf, const struct xfer_policy *p)
 {
@@ -139,9 +167,8 @@ static void transport_error(char *msg, size_t msgsz, const char *url, CURLcode c
 	rp_url_redact(url, safe, sizeof(safe));
 	if (p->refused)
 		snprintf(msg, msgsz,
-			 "refusing to send a request to %s at %s: not a private address "
-			 "(--require-private; add --private-cidr to allow it)",
-			 safe, p->refused_ip);
+			 "refusing to send a request to %s at %s: not a private address", safe,
+			 p->refused_ip);
 	else if (!p->opts->require_private && !p->opts->no_proxy &&
 		 rp_http_env_proxy(url, proxy, sizeof(proxy), var, sizeof(var)))
 		snprintf(msg, msgsz, "%s: %s (through the proxy %s from %s)", safe,
@@ -389,7 +416,10 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 					max_body);
 		} else {
 			transport_error(msg, sizeof(msg), url, cc, h->errbuf, &h->policy);
-			rc = rp_err_set(err, h->policy.refused ? RP_EAUTH : RP_EIO, "%s", msg);
+			rc = rp_err_set_reason(err, h->policy.refused ? RP_EAUTH : RP_EIO,
+					       transport_reason(cc, &h->policy), "%s", msg);
+			if (err && h->policy.refused)
+				err->hint = RP_H_PRIVATE_CIDR;
 			/* An untrusted certificate or a refused protocol stays so: no retry. */
 			h->permanent =
 			    cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CERTPROBLEM ||
@@ -720,6 +750,8 @@ int rp_http_multi_run(struct rp_http_multi *m, int timeout_ms, rp_http_done_fn d
 			transport_error(x->res.msg, sizeof(x->res.msg), x->url, cc, x->errbuf,
 					&x->policy);
 			x->res.code = x->policy.refused ? RP_EAUTH : RP_EIO;
+			x->res.reason = transport_reason(cc, &x->policy);
+			x->res.hint = x->policy.refused ? RP_H_PRIVATE_CIDR : RP_H_NONE;
 			x->res.timed_out = cc == CURLE_OPERATION_TIMEDOUT;
 			x->res.permanent =
 			    x->policy.refused || cc == CURLE_PEER_FAILED_VERIFICATION ||

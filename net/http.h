@@ -93,8 +93,8 @@ void rp_http_free(struct rp_http *h);
 /*
  * One request. headers: NULL-terminated "Name: value" strings (may be NULL). A body larger than
  * max_body is an RP_EIO error. Transport failures are RP_EIO naming the redacted URL and curl's
- * error text; --require-private refusals are RP_EAUTH; any HTTP status is success here (the
- * caller interprets it).
+ * error text, a TLS failure with reason RP_R_TLS; an address refused by require_private is
+ * RP_EAUTH with hint RP_H_PRIVATE_CIDR; any HTTP status is success here (the caller interprets it).
  */
 int rp_http_request(struct rp_http *h, const char *method, const char *url,
 		    const char *const *headers, const void *body, size_t body_len, size_t max_body,
@@ -107,9 +107,11 @@ bool rp_http_failed_for_good(const struct rp_http *h);
 /* ---- parallel ranged reads (libcurl multi, driven by one thread) ---- */
 
 struct rp_http_xfer_result {
-	int code;	/* 0: an HTTP answer came (any status); else RP_EIO / RP_EAUTH */
-	bool permanent; /* a failure no retry can mend (an untrusted certificate, say) */
-	bool timed_out; /* the transfer's deadline (timeout_ms) passed before it completed */
+	int code;	       /* 0: an HTTP answer came (any status); else RP_EIO / RP_EAUTH */
+	enum rp_reason reason; /* which check failed (RP_R_TLS for TLS), or RP_R_NONE */
+	enum rp_hint hint;     /* what the caller could change (a refused address), or RP_H_NONE */
+	bool permanent;	       /* a failure no retry can mend (an untrusted certificate, say) */
+	bool timed_out;	       /* the transfer's deadline (timeout_ms) passed before it completed */
 	long status;
 	size_t received; /* body bytes written to the caller's buffer (2xx only) */
 	bool overflow;	 /* the server sent more than asked for */

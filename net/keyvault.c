@@ -154,10 +154,8 @@ static int take_challenge(struct rp_kv *kv, const struct rp_kv_url *u,
 				  "is not %s nor a parent domain of it",
 				  u->host, rhost, u->host);
 	if (!kv->has_cred)
-		return rp_err_set(err, RP_EAUTH,
-				  "key vault %s needs a token: give --bearer-token-file, "
-				  "--identity or --client-credentials",
-				  u->host);
+		return rp_err_set_hint(err, RP_EAUTH, RP_H_TOKEN, "key vault %s needs a token",
+				       u->host);
 	if (strcmp(kv->trusted_host, u->host) == 0) {
 		/* Our token was refused: fetch a new one (a rotated file, an expired token). */
 		if (kv->auth)

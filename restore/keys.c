@@ -57,9 +57,9 @@ int rp_keys_unwrap(const struct rp_key_opts *o, const char *alg_name, const char
 		return rc;
 	snprintf(info->alg, sizeof(info->alg), "%s", alg_name);
 	if (alg == RP_WRAP_RSA1_5 && !o->allow_rsa1_5)
-		return rp_err_set(err, RP_EUSAGE,
-				  "RSA1_5 is legacy PKCS#1 v1.5 padding, open to padding-oracle "
-				  "attacks; add --allow-rsa1_5 to use it anyway");
+		return rp_err_set_hint(err, RP_EUSAGE, RP_H_ALLOW_RSA1_5,
+				       "RSA1_5 is legacy PKCS#1 v1.5 padding, open to "
+				       "padding-oracle attacks");
 	if (o->kek_file && o->kek_file[0]) {
 		snprintf(info->kek, sizeof(info->kek), "%s", o->kek_file);
 		rc = unwrap_local(o, alg, wrapped, wlen, out, info, err);
@@ -70,8 +70,7 @@ int rp_keys_unwrap(const struct rp_key_opts *o, const char *alg_name, const char
 		if (!url)
 			url = fallback_url;
 		if (!url)
-			return rp_err_set(err, RP_EUSAGE,
-					  "no key encryption key: give --kek-file or --kek-url");
+			return rp_err_set_hint(err, RP_EUSAGE, RP_H_KEK, "no key encryption key");
 		rp_url_redact(url, info->kek, sizeof(info->kek));
 		snprintf(info->kek_type, sizeof(info->kek_type), "key vault");
 		rc = rp_kv_new(o->http, o->auth, &kv, err);
@@ -140,9 +139,8 @@ int rp_keys_bek(const struct rp_key_opts *o, const char *secret_url, const char 
 	if (!alg)
 		alg = sec.kek_alg[0] ? sec.kek_alg : NULL;
 	if (!alg) {
-		rc = rp_err_set(err, RP_EUSAGE,
-				"the secret has no DiskEncryptionKeyEncryptionAlgorithm tag: give "
-				"--alg");
+		rc = rp_err_set_hint(err, RP_EUSAGE, RP_H_WRAP_ALG,
+				     "the secret has no DiskEncryptionKeyEncryptionAlgorithm tag");
 		goto out;
 	}
 	info->bek_wrapped = true;
@@ -181,10 +179,10 @@ int rp_keys_content_key(const struct rp_key_opts *o, const struct rp_encdata *ed
 		char kid[256];
 
 		rp_url_redact(ed->key_id, kid, sizeof(kid));
-		return rp_err_set(err, RP_EUSAGE,
-				  "the blob is client-side encrypted; its content key is wrapped "
-				  "with %s by key %s: give --kek-file or --kek-url",
-				  ed->wrap_alg, kid);
+		return rp_err_set_hint(err, RP_EUSAGE, RP_H_KEK,
+				       "the blob is client-side encrypted; its content key is "
+				       "wrapped with %s by key %s",
+				       ed->wrap_alg, kid);
 	}
 	rc = rp_keys_unwrap(o, ed->wrap_alg, NULL, ed->wrapped, ed->wrapped_len, &raw, info, err);
 	if (rc) {

@@ -406,7 +406,7 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 		b.retry_base_ms = 200;
 		if (rp_blob_head(&b, &err) != 0) {
 			failed(c, err.code,
-			       strstr(err.msg, "SSL") || strstr(err.msg, "certificate")
+			       rp_err_reason_of(&err) == RP_R_TLS
 				   ? "the certificate does not match the name or is not trusted: "
 				     "check --cacert and the name you connect to"
 				   : "see the message",

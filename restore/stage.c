@@ -338,11 +338,10 @@ static void judge_set(const struct rp_descriptor *d, const struct rp_stage_opts 
 		     tn);
 	/* the OS disk does not get the SKU asked for (rp_stage_disk_sku) */
 	if (os_staged && o->sku && strcmp(rp_stage_disk_sku(o, RP_DISK_OS), o->sku) != 0)
-		warn(
-		    res,
-		    "--sku %s is for data disks only (Azure: Ultra Disks and Premium SSD v2 cannot "
-		    "be OS disks): the OS disk is staged as Premium_LRS",
-		    o->sku);
+		warn(res,
+		     "the SKU %s is for data disks only (Azure: Ultra Disks and Premium SSD v2 "
+		     "cannot be OS disks): the OS disk is staged as Premium_LRS",
+		     o->sku);
 	if (t == RP_SECURITY_CVM_DISK_CMK && !o->des_id)
 		warn(res,
 		     "%s needs a disk encryption set: fill in <DISK_ENCRYPTION_SET_ID> in "

@@ -658,12 +658,11 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 		goto out;
 	}
 	if (u.blob.size != u.blob_size) {
-		rc = rp_err_set(
-		    err, RP_EUSAGE,
-		    "%s: the target page blob holds %" PRIu64 " bytes but '%s' needs %" PRIu64
-		    " (create the disk with --upload-size-bytes %" PRIu64 ", or use --create "
-		    "for a new page blob)",
-		    u.display, u.blob.size, o->image, u.blob_size, u.blob_size);
+		rc = rp_err_set_hint(err, RP_EUSAGE, RP_H_CREATE_BLOB,
+				     "%s: the target page blob holds %" PRIu64
+				     " bytes but '%s' needs %" PRIu64
+				     " (create the disk with --upload-size-bytes %" PRIu64 ")",
+				     u.display, u.blob.size, o->image, u.blob_size, u.blob_size);
 		goto out;
 	}
 	if (!rep->created) {

@@ -407,10 +407,11 @@ static int gcm(bool enc, const uint8_t key[32], const uint8_t nonce[12], uint8_t
 		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) > 0;
 	EVP_CIPHER_CTX_free(ctx);
 	ERR_clear_error();
+	if (!ok && enc)
+		return rp_err_set(err, RP_EIO, "aes-256-gcm encryption failed");
 	if (!ok)
-		return rp_err_set(err, enc ? RP_EIO : RP_EVERIFY,
-				  enc ? "aes-256-gcm encryption failed"
-				      : "aes-256-gcm authentication tag does not match");
+		return rp_err_set_reason(err, RP_EVERIFY, RP_R_DECRYPT_TAG,
+					 "aes-256-gcm authentication tag does not match");
 	return 0;
 }
 

@@ -399,9 +399,11 @@ static int section_list(struct hbuf *b, const struct rp_json *o, const char *pat
 static int verdict_class(const char *v, const char *path, struct rp_err *err)
 {
 	if (!v)
-		return rp_err_set(err, RP_EFORMAT, "%sverdict: missing", path);
-	if (strcmp(v, "pass") != 0 && strcmp(v, "fail") != 0 && strcmp(v, "error") != 0)
-		return rp_err_set(err, RP_EFORMAT, "%sverdict: not pass, fail or error", path);
+		return rp_err_set(err, RP_EFORMAT, "%s" RP_RM_VERDICT ": missing", path);
+	if (strcmp(v, RP_REPORT_PASS) != 0 && strcmp(v, RP_REPORT_FAIL) != 0 &&
+	    strcmp(v, RP_REPORT_ERROR) != 0)
+		return rp_err_set(err, RP_EFORMAT, "%s" RP_RM_VERDICT ": not pass, fail or error",
+				  path);
 	return 0;
 }
 
@@ -445,9 +447,9 @@ static int grid(struct hbuf *b, const struct rp_json *d, const char *path, struc
 	size_t n;
 	int rc;
 
-	if ((rc = get_str(d, path, "chunk_map", &map, err)) ||
-	    (rc = get_u64(d, path, "chunks_total", &has_total, &total, err)) ||
-	    (rc = get_u64(d, path, "chunk_size", &has_csize, &csize, err)))
+	if ((rc = get_str(d, path, RP_RM_DISK_CHUNK_MAP, &map, err)) ||
+	    (rc = get_u64(d, path, RP_RM_DISK_CHUNKS_TOTAL, &has_total, &total, err)) ||
+	    (rc = get_u64(d, path, RP_RM_DISK_CHUNK_SIZE, &has_csize, &csize, err)))
 		return rc;
 	puts_(b, "<h3>Chunk map</h3>\n");
 	if (!map) {
@@ -456,13 +458,14 @@ static int grid(struct hbuf *b, const struct rp_json *d, const char *path, struc
 	}
 	n = strlen(map);
 	if (rp_report_html_count_states(map, n, &c, err) != 0) {
-		rp_err_prefix(err, "%schunk_map", path);
+		rp_err_prefix(err, "%s" RP_RM_DISK_CHUNK_MAP, path);
 		return RP_EFORMAT;
 	}
 	if (has_total && total != n)
 		return rp_err_set(err, RP_EFORMAT,
-				  "%schunk_map: length %zu differs from chunks_total %llu", path, n,
-				  (unsigned long long)total);
+				  "%s" RP_RM_DISK_CHUNK_MAP
+				  ": length %zu differs from " RP_RM_DISK_CHUNKS_TOTAL " %llu",
+				  path, n, (unsigned long long)total);
 	k = rp_report_html_grid_group(n, RP_REPORT_HTML_MAX_CELLS);
 	cells = n / k + (n % k != 0);
 	cols = cells <= 256 ? 32 : cells <= 4096 ? 64 : 128;
@@ -518,42 +521,44 @@ static int grid(struct hbuf *b, const struct rp_json *d, const char *path, struc
 /* ---- sections ---------------------------------------------------------------------------- */
 
 static const struct field size_fields[] = {
-    {"format", "Format", K_STR},
-    {"virtual_size", "Virtual size", K_SIZE},
-    {"image_size", "Image size", K_SIZE},
-    {"chunk_size", "Chunk size", K_SIZE},
-    {"chunks_total", "Chunks", K_U64},
-    {"chunks_checked", "Chunks checked", K_U64},
-    {"bytes_verified", "Bytes verified", K_SIZE},
+    {RP_RM_DISK_FORMAT, "Format", K_STR},
+    {RP_RM_DISK_VIRTUAL_SIZE, "Virtual size", K_SIZE},
+    {RP_RM_DISK_IMAGE_SIZE, "Image size", K_SIZE},
+    {RP_RM_DISK_CHUNK_SIZE, "Chunk size", K_SIZE},
+    {RP_RM_DISK_CHUNKS_TOTAL, "Chunks", K_U64},
+    {RP_RM_DISK_CHUNKS_CHECKED, "Chunks checked", K_U64},
+    {RP_RM_DISK_BYTES_VERIFIED, "Bytes verified", K_SIZE},
 };
 static const struct field coverage_fields[] = {
-    {"mode", "Coverage mode", K_STR}, {"percent", "Percent", K_U64},
-    {"seed", "Seed", K_U64},	      {"run", "Run", K_U64},
-    {"runs", "Runs", K_U64},	      {"shard", "Shard", K_U64},
-    {"shards", "Shards", K_U64},
+    {RP_RM_COVERAGE_MODE, "Coverage mode", K_STR}, {RP_RM_COVERAGE_PERCENT, "Percent", K_U64},
+    {RP_RM_COVERAGE_SEED, "Seed", K_U64},	   {RP_RM_COVERAGE_RUN, "Run", K_U64},
+    {RP_RM_COVERAGE_RUNS, "Runs", K_U64},	   {RP_RM_COVERAGE_SHARD, "Shard", K_U64},
+    {RP_RM_COVERAGE_SHARDS, "Shards", K_U64},
 };
 static const struct field digest_fields[] = {
     {"sha256", "SHA-256", K_CODE}, {"sha1", "SHA-1", K_CODE}, {"md5", "MD5", K_CODE}};
-static const struct field reason_fields[] = {{"code", "Code", K_CODE},
-					     {"message", "Message", K_TEXT}};
+static const struct field reason_fields[] = {{RP_RM_REASON_CODE, "Code", K_CODE},
+					     {RP_RM_REASON_MESSAGE, "Message", K_TEXT}};
 static const struct field mismatch_fields[] = {
-    {"index", "Chunk", K_U64},	  {"offset", "Offset", K_OFFSET},   {"length", "Length", K_U64},
-    {"reason", "Reason", K_CODE}, {"expected", "Expected", K_CODE}, {"actual", "Actual", K_CODE},
+    {RP_RM_MISMATCH_INDEX, "Chunk", K_U64},	   {RP_RM_MISMATCH_OFFSET, "Offset", K_OFFSET},
+    {RP_RM_MISMATCH_LENGTH, "Length", K_U64},	   {RP_RM_MISMATCH_REASON, "Reason", K_CODE},
+    {RP_RM_MISMATCH_EXPECTED, "Expected", K_CODE}, {RP_RM_MISMATCH_ACTUAL, "Actual", K_CODE},
 };
 static const struct field partition_fields[] = {
-    {"index", "#", K_U64},   {"scheme", "Scheme", K_STR},  {"type", "Type", K_STR},
-    {"name", "Name", K_STR}, {"start", "Start", K_OFFSET}, {"size", "Size", K_SIZE},
+    {RP_RM_PARTITION_INDEX, "#", K_U64},	{RP_RM_PARTITION_SCHEME, "Scheme", K_STR},
+    {RP_RM_PARTITION_TYPE, "Type", K_STR},	{RP_RM_PARTITION_NAME, "Name", K_STR},
+    {RP_RM_PARTITION_START, "Start", K_OFFSET}, {RP_RM_PARTITION_SIZE, "Size", K_SIZE},
 };
 static const struct field luks_fields[] = {
-    {"partition", "Partition", K_U64},
-    {"version", "LUKS", K_U64},
-    {"uuid", "UUID", K_CODE},
-    {"cipher", "Cipher", K_STR},
-    {"key_bits", "Key bits", K_U64},
-    {"keyslots", "Keyslots", K_LIST},
-    {"opened_keyslot", "Opened keyslot", K_U64},
-    {"result", "Result", K_STR},
-    {"message", "Message", K_TEXT},
+    {RP_RM_LUKS_PARTITION, "Partition", K_U64},
+    {RP_RM_LUKS_VERSION, "LUKS", K_U64},
+    {RP_RM_LUKS_UUID, "UUID", K_CODE},
+    {RP_RM_LUKS_CIPHER, "Cipher", K_STR},
+    {RP_RM_LUKS_KEY_BITS, "Key bits", K_U64},
+    {RP_RM_LUKS_KEYSLOTS, "Keyslots", K_LIST},
+    {RP_RM_LUKS_OPENED_KEYSLOT, "Opened keyslot", K_U64},
+    {RP_RM_LUKS_RESULT, "Result", K_STR},
+    {RP_RM_LUKS_MESSAGE, "Message", K_TEXT},
 };
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
@@ -568,11 +573,11 @@ static int hash_windows(struct hbuf *b, const struct rp_json *d, const char *pat
 	size_t i, n;
 	int rc;
 
-	if ((rc = get_kind(d, path, "hash_windows", false, &hw, err)) || !hw)
+	if ((rc = get_kind(d, path, RP_RM_DISK_HASH_WINDOWS, false, &hw, err)) || !hw)
 		return rc;
-	snprintf(hpath, sizeof(hpath), "%shash_windows.", path);
-	if ((rc = get_u64(hw, hpath, "size", &has_size, &size, err)) ||
-	    (rc = get_kind(hw, hpath, "sha256", true, &arr, err)))
+	snprintf(hpath, sizeof(hpath), "%s" RP_RM_DISK_HASH_WINDOWS ".", path);
+	if ((rc = get_u64(hw, hpath, RP_RM_WINDOWS_SIZE, &has_size, &size, err)) ||
+	    (rc = get_kind(hw, hpath, RP_RM_WINDOWS_SHA256, true, &arr, err)))
 		return rc;
 	n = arr ? rp_json_array_size(arr) : 0;
 	pf(b, "<details><summary>Hash windows: %zu SHA-256 digests", n);
@@ -632,11 +637,11 @@ static int disk(struct hbuf *b, const struct rp_json *d, size_t idx, struct rp_e
 	char path[64];
 	int rc;
 
-	snprintf(path, sizeof(path), "disks[%zu].", idx);
+	snprintf(path, sizeof(path), RP_RM_DISKS "[%zu].", idx);
 	if (!rp_json_is_object(d))
-		return rp_err_set(err, RP_EFORMAT, "disks[%zu]: not an object", idx);
-	if ((rc = get_str(d, path, "name", &name, err)) ||
-	    (rc = get_str(d, path, "verdict", &verdict, err)) ||
+		return rp_err_set(err, RP_EFORMAT, RP_RM_DISKS "[%zu]: not an object", idx);
+	if ((rc = get_str(d, path, RP_RM_DISK_NAME, &name, err)) ||
+	    (rc = get_str(d, path, RP_RM_DISK_VERDICT, &verdict, err)) ||
 	    (verdict && (rc = verdict_class(verdict, path, err))))
 		return rc;
 	puts_(b, "<section class=\"disk\">\n<h2>Disk ");
@@ -645,45 +650,46 @@ static int disk(struct hbuf *b, const struct rp_json *d, size_t idx, struct rp_e
 		pf(b, "<span class=\"badge v-%s\">%s</span>", verdict, verdict);
 	puts_(b, "</h2>\n");
 	if ((rc = kv_rows(b, d, path, size_fields, NF(size_fields), &open, err)) ||
-	    (rc = kv_member(b, d, path, "coverage", NULL, coverage_fields, NF(coverage_fields),
-			    &open, err)))
+	    (rc = kv_member(b, d, path, RP_RM_DISK_COVERAGE, NULL, coverage_fields,
+			    NF(coverage_fields), &open, err)))
 		return rc;
 	kv_end(b, open);
-	if ((rc = section_list(b, d, path, "reasons", "Reasons", reason_fields, NF(reason_fields),
-			       err)) ||
+	if ((rc = section_list(b, d, path, RP_RM_DISK_REASONS, "Reasons", reason_fields,
+			       NF(reason_fields), err)) ||
 	    (rc = grid(b, d, path, err)) ||
-	    (rc = section_list(b, d, path, "mismatches", "Mismatches", mismatch_fields,
+	    (rc = section_list(b, d, path, RP_RM_DISK_MISMATCHES, "Mismatches", mismatch_fields,
 			       NF(mismatch_fields), err)) ||
-	    (rc = kv_member(b, d, path, "digests", "<h3>Digests of the disk</h3>", digest_fields,
-			    NF(digest_fields), NULL, err)) ||
+	    (rc = kv_member(b, d, path, RP_RM_DISK_DIGESTS, "<h3>Digests of the disk</h3>",
+			    digest_fields, NF(digest_fields), NULL, err)) ||
 	    (rc = hash_windows(b, d, path, err)) ||
-	    (rc = section_list(b, d, path, "partitions", "Partitions", partition_fields,
+	    (rc = section_list(b, d, path, RP_RM_DISK_PARTITIONS, "Partitions", partition_fields,
 			       NF(partition_fields), err)) ||
-	    (rc = section_list(b, d, path, "luks", "LUKS volumes", luks_fields, NF(luks_fields),
-			       err)))
+	    (rc = section_list(b, d, path, RP_RM_DISK_LUKS, "LUKS volumes", luks_fields,
+			       NF(luks_fields), err)))
 		return rc;
 	puts_(b, "</section>\n");
 	return 0;
 }
 
 static const struct field run_fields[] = {
-    {"command", "Command", K_STR},
-    {"started", "Started (UTC)", K_STR},
-    {"ended", "Ended (UTC)", K_STR},
-    {"exit_code", "Exit code", K_U64},
+    {RP_RM_COMMAND, "Command", K_STR},
+    {RP_RM_STARTED, "Started (UTC)", K_STR},
+    {RP_RM_ENDED, "Ended (UTC)", K_STR},
+    {RP_RM_EXIT_CODE, "Exit code", K_U64},
 };
-static const struct field tool_fields[] = {{"name", "Tool", K_STR}, {"version", "Version", K_STR}};
+static const struct field tool_fields[] = {{RP_RM_TOOL_NAME, "Tool", K_STR},
+					   {RP_RM_TOOL_VERSION, "Version", K_STR}};
 static const struct field case_fields[] = {
-    {"case_id", "Case ID", K_STR},
-    {"evidence_id", "Evidence ID", K_STR},
-    {"examiner", "Examiner", K_STR},
-    {"notes", "Notes", K_TEXT},
+    {RP_RM_CASE_ID, "Case ID", K_STR},
+    {RP_RM_CASE_EVIDENCE_ID, "Evidence ID", K_STR},
+    {RP_RM_CASE_EXAMINER, "Examiner", K_STR},
+    {RP_RM_CASE_NOTES, "Notes", K_TEXT},
 };
 static const struct field source_fields[] = {
-    {"kind", "Kind", K_STR},
-    {"display", "Source", K_CODE},
-    {"etag", "ETag", K_CODE},
-    {"recovery_point", "Recovery point", K_STR},
+    {RP_RM_SOURCE_KIND, "Kind", K_STR},
+    {RP_RM_SOURCE_DISPLAY, "Source", K_CODE},
+    {RP_RM_SOURCE_ETAG, "ETag", K_CODE},
+    {RP_RM_SOURCE_RECOVERY_POINT, "Recovery point", K_STR},
 };
 
 static int body(struct hbuf *b, const struct rp_json *r, struct rp_err *err)
@@ -696,16 +702,16 @@ static int body(struct hbuf *b, const struct rp_json *r, struct rp_err *err)
 
 	if (!rp_json_is_object(r))
 		return rp_err_set(err, RP_EFORMAT, "not a JSON object");
-	if ((rc = get_str(r, "", "schema", &schema, err)))
+	if ((rc = get_str(r, "", RP_RM_SCHEMA, &schema, err)))
 		return rc;
-	if (!schema || strcmp(schema, RP_REPORT_HTML_SCHEMA) != 0)
-		return rp_err_set(err, RP_EFORMAT, "schema: %s (want \"%s\")",
-				  schema ? "unsupported" : "missing", RP_REPORT_HTML_SCHEMA);
-	if ((rc = get_str(r, "", "verdict", &verdict, err)) ||
+	if (!schema || strcmp(schema, RP_REPORT_SCHEMA) != 0)
+		return rp_err_set(err, RP_EFORMAT, RP_RM_SCHEMA ": %s (want \"%s\")",
+				  schema ? "unsupported" : "missing", RP_REPORT_SCHEMA);
+	if ((rc = get_str(r, "", RP_RM_VERDICT, &verdict, err)) ||
 	    (rc = verdict_class(verdict, "", err)))
 		return rc;
-	if ((rc = get_kind(r, "", "case", false, &o, err)) ||
-	    (rc = get_str(o, "case.", "case_id", &case_id, err)))
+	if ((rc = get_kind(r, "", RP_RM_CASE, false, &o, err)) ||
+	    (rc = get_str(o, RP_RM_CASE ".", RP_RM_CASE_ID, &case_id, err)))
 		return rc;
 	puts_(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -721,31 +727,32 @@ static int body(struct hbuf *b, const struct rp_json *r, struct rp_err *err)
 	puts_(b, css);
 	puts_(b, "</style>\n</head>\n<body>\n<main>\n<h1>cvmrestore report</h1>\n");
 	pf(b, "<div class=\"verdict v-%s\" id=\"verdict\">%s", verdict,
-	   strcmp(verdict, "pass") == 0	  ? "PASS"
-	   : strcmp(verdict, "fail") == 0 ? "FAIL"
-					  : "ERROR");
+	   strcmp(verdict, RP_REPORT_PASS) == 0	  ? "PASS"
+	   : strcmp(verdict, RP_REPORT_FAIL) == 0 ? "FAIL"
+						  : "ERROR");
 	puts_(b, "<small>verdict of the whole run</small></div>\n");
 	mark = b->len;
 	puts_(b, "<h2>Run</h2>\n");
-	if ((rc = kv_member(b, r, "", "tool", NULL, tool_fields, NF(tool_fields), &open, err)) ||
+	if ((rc =
+		 kv_member(b, r, "", RP_RM_TOOL, NULL, tool_fields, NF(tool_fields), &open, err)) ||
 	    (rc = kv_rows(b, r, "", run_fields, NF(run_fields), &open, err)))
 		return rc;
 	kv_end(b, open);
 	if (!open && !b->oom)
 		b->len = mark; /* no heading over nothing */
-	if ((rc = kv_member(b, r, "", "case", "<h2>Case</h2>", case_fields, NF(case_fields), NULL,
-			    err)) ||
-	    (rc = kv_member(b, r, "", "source", "<h2>Source</h2>", source_fields, NF(source_fields),
-			    NULL, err)))
+	if ((rc = kv_member(b, r, "", RP_RM_CASE, "<h2>Case</h2>", case_fields, NF(case_fields),
+			    NULL, err)) ||
+	    (rc = kv_member(b, r, "", RP_RM_SOURCE, "<h2>Source</h2>", source_fields,
+			    NF(source_fields), NULL, err)))
 		return rc;
-	if ((rc = get_kind(r, "", "disks", true, &disks, err)))
+	if ((rc = get_kind(r, "", RP_RM_DISKS, true, &disks, err)))
 		return rc;
 	if (!disks || !rp_json_array_size(disks))
 		puts_(b, "<p class=\"note\">This report has no disks.</p>\n");
 	for (i = 0; disks && i < rp_json_array_size(disks); i++)
 		if ((rc = disk(b, rp_json_array_at(disks, i), i, err)))
 			return rc;
-	puts_(b, "<p class=\"note\">Rendered from a " RP_REPORT_HTML_SCHEMA
+	puts_(b, "<p class=\"note\">Rendered from a " RP_REPORT_SCHEMA
 		 " document by cvmrestore report.</p>\n</main>\n</body>\n</html>\n");
 	return 0;
 }

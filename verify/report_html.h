@@ -1,13 +1,13 @@
 /*
- * The HTML report: renders a cvmrestore-report/1 document (docs/report.md, written by
+ * The HTML report: renders a report document (verify/report.h, docs/report.md, written by
  * `verify --json`) as one self-contained page (inline CSS, no script, no network; a strict
  * Content-Security-Policy) with the verdict, case metadata, source, and per disk the sizes,
  * coverage, digests, partitions, LUKS volumes, mismatches and a grid picture of the chunk map.
  *
  * Every string taken from the document is HTML-escaped. Unknown members are ignored, absent
  * optional ones are left out of the page; a member present with the wrong type, a chunk map with
- * a state other than ". v X -", or a "schema" other than "cvmrestore-report/1" is RP_EFORMAT
- * with a message that names the member (never its content).
+ * a state other than ". v X -", or a "schema" other than RP_REPORT_SCHEMA (verify/report.h) is
+ * RP_EFORMAT with a message that names the member (never its content).
  *
  * The functions are pure and thread-safe. Outputs are set only on success.
  */
@@ -19,19 +19,10 @@
 
 #include "common/err.h"
 #include "common/json.h"
-
-#define RP_REPORT_HTML_SCHEMA "cvmrestore-report/1"
+#include "verify/report.h"
 
 /* The grid stays at or below this many cells; larger disks put several chunks in a cell. */
 #define RP_REPORT_HTML_MAX_CELLS 20000u
-
-/* Chunk states of a report's chunk_map, one character per chunk. */
-enum rp_report_html_state {
-	RP_CSTATE_NEVER = '.',	   /* never written (unallocated or zero per the seal) */
-	RP_CSTATE_VERIFIED = 'v',  /* read and equal to the seal */
-	RP_CSTATE_MISMATCH = 'X',  /* read and different from the seal */
-	RP_CSTATE_UNCHECKED = '-', /* not checked in this run */
-};
 
 struct rp_report_html_counts {
 	uint64_t never;

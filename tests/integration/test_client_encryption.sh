@@ -117,7 +117,7 @@ fails 1 tamper "does not start with the protocol \"2.0\": the wrapped key or its
 pass "a flipped ciphertext byte fails naming region 1; a changed key prefix fails as tampering"
 head -c 32 /dev/urandom >"$IN/other.kek"
 fails 5 aes "failed the integrity check" --kek-file "$IN/other.kek"
-fails 2 aes "the blob is client-side encrypted; its content key is wrapped with A256KW by key local:aes-kek: give --kek-file or --kek-url"
+fails 2 aes "the blob is client-side encrypted; its content key is wrapped with A256KW by key local:aes-kek; give --kek-file or --kek-url"
 fails 2 rsa "RSA-OAEP does not fit" --kek-file "$IN/aes.kek"
 fails 3 v1 "protocol 1.0 (AES-CBC) is refused"
 fails 3 short "last region holds 20 bytes"

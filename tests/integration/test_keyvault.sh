@@ -216,7 +216,7 @@ pass "disabled key, tampered RSA and AES input, wrong token: exit 5"
 note "the 401 challenge: no credential; a wrong resource; a matching resource with IMDS tokens"
 run 5 --alg RSA-OAEP --kek-url "$VAULT/keys/kek1" --wrapped-file "$T/dek1.rsa-oaep" \
 	-o "$KEYS/x8" "${PIN[@]}"
-expect_stderr_has "key vault $VAULT_HOST needs a token: give --bearer-token-file, --identity or --client-credentials"
+expect_stderr_has "key vault $VAULT_HOST needs a token; give --bearer-token-file, --identity or --client-credentials"
 conf 'resource="https://vault.evil.test"'
 run 5 --alg RSA-OAEP --kek-url "$VAULT/keys/kek1" --wrapped-file "$T/dek1.rsa-oaep" \
 	-o "$KEYS/x9" "${PIN[@]}"

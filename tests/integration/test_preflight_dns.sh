@@ -70,6 +70,6 @@ expect_exit 4 R preflight --cacert "$RP_CACERT" --dns-server 127.0.0.1:1 \
 	"https://acct.blob.core.windows.net:$P/disk.vhd"
 expect_stderr_has "no answer from the DNS server 127.0.0.1:1"
 expect_exit 2 R preflight --dns-server 10.0.0.0:x "https://acct.blob.core.windows.net:$P/disk.vhd"
-expect_stderr_has "--dns-server takes an IPv4 ADDR or ADDR:PORT"
+expect_stderr_has "DNS server '10.0.0.0:x': not an IPv4 ADDR or ADDR:PORT"
 pass "NXDOMAIN and SERVFAIL exit 4, a loop exit 3, a silent server exit 4, a bad option exit 2"
 echo "test_preflight_dns: $PASSED groups passed"

@@ -29,7 +29,7 @@ expect_exit 5 R restore -q --cacert "$RP_CACERT" --require-private "$URL" -o "$T
 expect_one_error_line "cvmrestore: "
 expect_stderr_has "127.0.0.1:$NGINX_PORT"
 expect_stderr_has "at 127.0.0.1"
-expect_stderr_has "not a private address"
+expect_stderr_has "not a private address; --require-private is on; add --private-cidr to allow it"
 [ ! -e "$T/o1.vhd" ] && [ ! -e "$T/o1.vhd.partial" ] || fail "refused restore left files"
 pass "restore: exit 5 naming host and address"
 expect_exit 5 R restore -q --cacert "$RP_CACERT" --require-private --resolve "$PIN" "$PLURL" \

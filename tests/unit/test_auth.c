@@ -501,10 +501,12 @@ static void test_new_usage_errors(void **state)
 		const char *audience;
 		const char *msg;
 	} cases[] = {
-	    {"/t", true, NULL, false, NULL, NULL, NULL, RP_AUDIENCE_STORAGE, "choose one of"},
-	    {NULL, true, NULL, true, NULL, NULL, NULL, RP_AUDIENCE_STORAGE, "choose one of"},
+	    {"/t", true, NULL, false, NULL, NULL, NULL, RP_AUDIENCE_STORAGE,
+	     "more than one kind of credential"},
+	    {NULL, true, NULL, true, NULL, NULL, NULL, RP_AUDIENCE_STORAGE,
+	     "more than one kind of credential"},
 	    {NULL, true, "ftp://127.0.0.1", false, NULL, NULL, NULL, RP_AUDIENCE_STORAGE,
-	     "--imds-endpoint 'ftp://127.0.0.1' is not an http:// or https:// URL"},
+	     "the IMDS endpoint 'ftp://127.0.0.1' is not an http:// or https:// URL"},
 	    {NULL, true, NULL, false, NULL, NULL, NULL, "", "needs an audience"},
 	    {"/t", false, NULL, false, NULL, NULL, NULL, NULL, "needs an audience"},
 	    {NULL, false, NULL, true, NULL, "id", SECRET, RP_AUDIENCE_VAULT,

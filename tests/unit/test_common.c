@@ -64,6 +64,28 @@ static void test_err_reason(void **state)
 	}
 }
 
+static void test_err_hint(void **state)
+{
+	struct rp_err err;
+
+	(void)state;
+	rp_err_init(&err);
+	assert_int_equal(err.hint, RP_H_NONE);
+	/* Set with the fact, kept through every prefix, forgotten by the next rp_err_set. */
+	assert_int_equal(rp_err_set_hint(&err, RP_EUSAGE, RP_H_KEK, "no key encryption key"),
+			 RP_EUSAGE);
+	rp_err_prefix(&err, "disk 0");
+	assert_int_equal(err.hint, RP_H_KEK);
+	assert_string_equal(err.msg, "disk 0: no key encryption key");
+	assert_int_equal(rp_err_reason_of(&err), RP_R_USAGE);
+	rp_err_set_reason(&err, RP_EIO, RP_R_TLS, "handshake");
+	assert_int_equal(err.hint, RP_H_NONE);
+	rp_err_set_hint(&err, RP_EAUTH, RP_H_TOKEN, "needs a token");
+	rp_err_set(&err, RP_EIO, "later");
+	assert_int_equal(err.hint, RP_H_NONE);
+	assert_int_equal(rp_err_set_hint(NULL, RP_EIO, RP_H_TOKEN, "ignored"), RP_EIO);
+}
+
 static void test_parse_size(void **state)
 {
 	static const struct {
@@ -212,6 +234,16 @@ static void test_json(void **state)
 	/* The text near the error is never quoted: it may be a secret. */
 	assert_int_equal(rp_json_parse("{\"sas\": sig=SECRETSIG}", 22, &root, &err), RP_EFORMAT);
 	assert_null(strstr(err.msg, "SECRETSIG"));
+	/* Nor what jansson decoded from it (an escape), nor a token too long for its quote. */
+	assert_int_equal(rp_json_parse("{\"k\": \"\\ud834\\u0041\"}", 22, &root, &err), RP_EFORMAT);
+	assert_null(strstr(err.msg, "0041"));
+	assert_string_equal(err.msg,
+			    "invalid JSON at line 1, column 20: unexpected character or token");
+	assert_int_equal(rp_json_parse("[SECRETSIGSECRETSIGSECRETSIG]", 29, &root, &err),
+			 RP_EFORMAT);
+	assert_null(strstr(err.msg, "SECRETSIG"));
+	assert_int_equal(rp_json_parse("{\"a\":", 5, &root, &err), RP_EFORMAT);
+	assert_string_equal(err.msg, "invalid JSON at line 1, column 5: the text ends early");
 
 	o = rp_json_new_object();
 	assert_int_equal(rp_json_set_str(o, "k", "v"), 0);
@@ -248,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_err_prefix_and_exit),
 	    cmocka_unit_test(test_err_reason),
+	    cmocka_unit_test(test_err_hint),
 	    cmocka_unit_test(test_parse_size),
 	    cmocka_unit_test(test_parse_u64),
 	    cmocka_unit_test(test_utf16),

@@ -204,6 +204,7 @@ static void test_gcm(void **state)
 	buf[500] ^= 0x80;
 	assert_int_equal(rp_gcm_decrypt(key, nonce, buf, sizeof(buf), tag, &err), RP_EVERIFY);
 	assert_non_null(strstr(err.msg, "authentication tag does not match"));
+	assert_int_equal(rp_err_reason_of(&err), RP_R_DECRYPT_TAG);
 }
 
 /* ---- encryptiondata ---- */

@@ -163,6 +163,7 @@ static void test_restore_report(void **state)
 	struct rp_seal *expect, *actual;
 	struct rp_json *r, *disk;
 	struct rp_scan_mismatch mm = {.index = 1, .offset = 4096, .length = 4096};
+	struct rp_err e;
 
 	(void)state;
 	make_seals(&expect, &actual);
@@ -177,8 +178,8 @@ static void test_restore_report(void **state)
 	rep.fetch.seal = actual;
 	rep.fetch.mismatches = &mm;
 	rep.fetch.mismatch_count = 1;
-	r = cli_report_restore("restore", &rep, expect, "/tmp/out.vhd", NULL, 0, 1, RP_EVERIFY,
-			       "does not match the seal");
+	rp_err_set(&e, RP_EVERIFY, "does not match the seal");
+	r = cli_report_restore("restore", &rep, expect, "/tmp/out.vhd", NULL, 0, 1, &e);
 	assert_string_equal(str(r, "command"), "restore");
 	assert_string_equal(str(r, "verdict"), "fail");
 	assert_string_equal(str(rp_json_get(r, "output"), "path"), "/tmp/out.vhd");
@@ -195,8 +196,8 @@ static void test_restore_report(void **state)
 	rep.fetch.seal = NULL;
 	rep.fetch.mismatch_count = 0;
 	rep.th = RP_TH_NONE;
-	r = cli_report_restore("verify", &rep, NULL, NULL, "osdisk", 0, 1, RP_EAUTH,
-			       "access denied (403 AuthorizationFailure)");
+	rp_err_set(&e, RP_EAUTH, "access denied (403 AuthorizationFailure)");
+	r = cli_report_restore("verify", &rep, NULL, NULL, "osdisk", 0, 1, &e);
 	assert_string_equal(str(r, "verdict"), "error");
 	assert_int_equal(num(r, "exit_code"), 5);
 	assert_null(rp_json_get(r, "output"));
@@ -207,11 +208,36 @@ static void test_restore_report(void **state)
 			    "auth-error");
 	assert_non_null(strstr(str(disk, "warning"), "read but not verified"));
 	rp_json_free(r);
+	/* The reason is the one set where the failure started, whatever the message says. */
+	rp_err_set_reason(&e, RP_EVERIFY, RP_R_DECRYPT_TAG, "region 3: tag");
+	rp_err_prefix(&e, "chunk 3");
+	r = cli_report_restore("restore", &rep, NULL, NULL, NULL, 0, 1, &e);
+	disk = rp_json_array_at(rp_json_get(r, "disks"), 0);
+	assert_string_equal(str(r, "verdict"), "fail");
+	assert_string_equal(str(rp_json_array_at(rp_json_get(disk, "reasons"), 0), "code"),
+			    "decrypt-tag");
+	assert_string_equal(str(rp_json_array_at(rp_json_get(disk, "reasons"), 0), "message"),
+			    "chunk 3: region 3: tag");
+	rp_json_free(r);
+	/* A message that merely mentions a check does not make it the reason. */
+	rp_err_set(&e, RP_EIO, "crc64 mismatch named by a server: AES-GCM tag");
+	r = cli_report_restore("restore", &rep, NULL, NULL, NULL, 0, 1, &e);
+	disk = rp_json_array_at(rp_json_get(r, "disks"), 0);
+	assert_string_equal(str(rp_json_array_at(rp_json_get(disk, "reasons"), 0), "code"),
+			    "io-error");
+	rp_json_free(r);
 	rep.fetch.source_changed = true;
-	r = cli_report_restore("restore", &rep, NULL, NULL, NULL, 0, 1, RP_EIO, "412");
+	rp_err_set(&e, RP_EIO, "412");
+	r = cli_report_restore("restore", &rep, NULL, NULL, NULL, 0, 1, &e);
 	disk = rp_json_array_at(rp_json_get(r, "disks"), 0);
 	assert_string_equal(str(rp_json_array_at(rp_json_get(disk, "reasons"), 0), "code"),
 			    "source-changed");
+	rp_json_free(r);
+	/* Success: no failure, a pass. */
+	rep.fetch.source_changed = false;
+	r = cli_report_restore("restore", &rep, NULL, NULL, NULL, 0, 1, NULL);
+	assert_string_equal(str(r, "verdict"), "pass");
+	assert_int_equal(num(r, "exit_code"), 0);
 	rp_json_free(r);
 	rp_seal_free(expect);
 	rp_seal_free(actual);
@@ -262,12 +288,26 @@ static void test_prom_write(void **state)
 	rmdir(dir);
 }
 
+/* Every hint of the library has its words on the command line, and none is empty. */
+static void test_cli_hints(void **state)
+{
+	int h;
+
+	(void)state;
+	assert_null(cli_hint(RP_H_NONE));
+	assert_null(cli_hint(RP_H_COUNT));
+	for (h = 1; h < RP_H_COUNT; h++) {
+		assert_non_null(cli_hint((enum rp_hint)h));
+		assert_non_null(strstr(cli_hint((enum rp_hint)h), "--"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prom_escape), cmocka_unit_test(test_disk_map_and_totals),
 	    cmocka_unit_test(test_envelope),	cmocka_unit_test(test_restore_report),
-	    cmocka_unit_test(test_prom_write),
+	    cmocka_unit_test(test_prom_write),	cmocka_unit_test(test_cli_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 # that the man pages and completions say what --help says (man/mkman.sh, completions/mkcomp.sh).
 #
 #   cvmrestore --help          | awk -f help2roff.awk -v mode=roff -v version=V   -> cvmrestore.1
+#                                                     (and -v docdir=DIR: where the docs are)
 #   cvmrestore help CMD        | awk -f help2roff.awk -v mode=roff -v version=V   -> cvmrestore-CMD.1
 #   cvmrestore help CMD        | awk -f help2roff.awk -v mode=opts                -> LONG TAB SHORT TAB METAVAR TAB HELP
 #                                                                        (an absent SHORT or METAVAR is ".")
@@ -152,5 +153,6 @@ END {
 	} else {
 		printf "\\fBcvmrestore\\fR(1)\n"
 	}
-	printf ".PP\nThe documentation in /usr/share/doc/cvmrestore (README.md and docs/).\n"
+	if (docdir != "")
+		printf ".PP\nREADME.md and docs/ in %s.\n", esc(docdir)
 }

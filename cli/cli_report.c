@@ -115,7 +115,7 @@ const struct cli_cmd cli_cmd_report = {
 	       "metadata, the source,\nand per disk the sizes, coverage, digests, partitions, LUKS "
 	       "volumes, mismatches and a picture\nof the chunk map (docs/report-html.md).\nExit 4 "
 	       "when REPORT.json cannot be read or the page cannot be written, 3 when "
-	       "REPORT.json\nis not a cvmrestore-report/1 document (or is over 256 MiB), 2 when "
+	       "REPORT.json\nis not a " RP_REPORT_SCHEMA " document (or is over 256 MiB), 2 when "
 	       "REPORT.html exists\n(without --force).",
     .opts = report_opts,
     .run = run,

@@ -65,6 +65,7 @@ const char *cli_hint(enum rp_hint hint)
 {
 	static const char *const hints[RP_H_COUNT] = {
 	    [RP_H_KEK] = "give --kek-file or --kek-url",
+	    [RP_H_KEK_PASS] = "give its passphrase with --kek-pass-file",
 	    [RP_H_WRAP_ALG] = "give --alg",
 	    [RP_H_ALLOW_RSA1_5] = "add --allow-rsa1_5 to use it anyway",
 	    [RP_H_TOKEN] = "give --bearer-token-file, --identity or --client-credentials",

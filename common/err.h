@@ -58,6 +58,7 @@ enum rp_reason {
 enum rp_hint {
 	RP_H_NONE = 0,
 	RP_H_KEK,	      /* give a key encryption key (a file or a key vault key) */
+	RP_H_KEK_PASS,	      /* give the passphrase of an encrypted private key */
 	RP_H_WRAP_ALG,	      /* say which algorithm wrapped the key */
 	RP_H_ALLOW_RSA1_5,    /* allow the legacy RSA1_5 key wrap */
 	RP_H_TOKEN,	      /* give a credential for a bearer token */

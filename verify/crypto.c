@@ -103,10 +103,8 @@ static int load_pem(const uint8_t *buf, size_t len, const struct rp_secret *pass
 	BIO_free(bio);
 	if (!k->rsa) {
 		if (encrypted && !pass)
-			return rp_err_set(err, RP_EAUTH,
-					  "%s: the private key is encrypted: give its passphrase "
-					  "with --kek-pass-file",
-					  k->name);
+			return rp_err_set_hint(err, RP_EAUTH, RP_H_KEK_PASS,
+					       "%s: the private key is encrypted", k->name);
 		if (encrypted)
 			return rp_err_set(
 			    err, RP_EAUTH,

@@ -190,7 +190,7 @@ bad 3 "only RSA keys unwrap" --alg RSA-OAEP --kek-file "$IN/ec.pem" --wrapped-fi
 bad 3 "no private exponent" --alg RSA-OAEP --kek-file "$IN/kek-public.jwk" --wrapped-file "$IN/w.oaep"
 bad 3 "not a PEM private key" --alg RSA-OAEP --kek-file "$IN/kek.pub" --wrapped-file "$IN/w.oaep"
 pass "malformed wrapped keys and KEK files: exit 3"
-bad 5 "is encrypted: give its passphrase with --kek-pass-file" --alg RSA-OAEP \
+bad 5 "is encrypted; give its passphrase with --kek-pass-file" --alg RSA-OAEP \
 	--kek-file "$IN/kek-enc.pem" --wrapped-file "$IN/w.oaep"
 printf 'wrong\n' >"$IN/wrong.pass"
 bad 5 "the passphrase does not decrypt the private key" --alg RSA-OAEP --kek-file "$IN/kek-enc.pem" \

@@ -136,7 +136,7 @@ static const struct bad_kek bad_keks[] = {
     {"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", RP_EFORMAT,
      "not a PEM private key"},
     {"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", RP_EAUTH,
-     "is encrypted: give its passphrase"},
+     "kek.file: the private key is encrypted"},
     {"{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\",\"d\":\"AA\"}", RP_EFORMAT,
      "key type \"EC\" is not supported"},
     {"{\"kty\":\"oct\",\"k\":\"AAAA\"}", RP_EFORMAT, "the oct key \"k\" has 3 bytes"},
@@ -164,6 +164,9 @@ static void test_bad_keks(void **state)
 			fail_msg("case %zu: rc %d '%s', want %d '%s'", i, rc, err.msg,
 				 bad_keks[i].code, bad_keks[i].msg);
 		assert_null(k);
+		/* The library states the fact; the command line names --kek-pass-file. */
+		assert_int_equal(err.hint,
+				 bad_keks[i].code == RP_EAUTH ? RP_H_KEK_PASS : RP_H_NONE);
 	}
 }
 

@@ -300,22 +300,19 @@ void cli_progress_init(struct cli_progress *p, const char *label, bool quiet)
 	memset(p, 0, sizeof(*p));
 	p->enabled = !quiet && isatty(STDERR_FILENO);
 	p->label = label;
-	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	p->start = rp_now_s();
 }
 
 void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
 	struct cli_progress *p = ctx;
-	struct timespec now;
 	char d[32], t[32], r[32];
 	double secs, rate, pct;
 	int bar, i;
 
 	if (!p || !p->enabled || total == 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	secs =
-	    (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+	secs = rp_now_s() - p->start;
 	rate = secs > 0 ? (double)done / secs : 0;
 	pct = (double)done * 100.0 / (double)total;
 	bar = (int)(pct / 5);

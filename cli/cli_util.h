@@ -113,7 +113,7 @@ int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli
 struct cli_progress {
 	bool enabled;
 	const char *label;
-	struct timespec start;
+	double start; /* rp_now_s() */
 	uint64_t last_done;
 	bool detail; /* a network transfer: show skipped bytes and retries */
 	uint64_t skipped;

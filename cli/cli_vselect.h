@@ -66,9 +66,9 @@ struct cli_vsel {
 	uint8_t *map;	  /* this pass's candidates */
 	uint8_t *checked; /* handed out in any pass */
 	uint64_t taken;
-	uint64_t tier; /* max-duration: the tier of this pass (rp_select_lrv_tier) */
-	bool stopped;  /* a budget ran out */
-	struct timespec deadline;
+	uint64_t tier;	 /* max-duration: the tier of this pass (rp_select_lrv_tier) */
+	bool stopped;	 /* a budget ran out */
+	double deadline; /* rp_now_s() */
 	struct rp_select_state state;
 	bool have_state;
 	/* accumulated over the passes */

@@ -1,10 +1,11 @@
 /*
- * Small utilities: checked number parsing, text encodings, UUIDs, times and hex.
- * All functions are pure and thread-safe.
+ * Small utilities: checked number parsing, text encodings, UUIDs, times, clocks and hex.
+ * All functions are thread-safe; all but the clocks and the sleep are pure.
  */
 #ifndef RP_COMMON_UTIL_H
 #define RP_COMMON_UTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,18 @@ bool rp_is_zero(const void *buf, size_t len);
 
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void rp_time_iso(time_t t, char out[RP_TIME_STR]);
+
+/* Seconds on the monotonic clock (for durations and deadlines, not dates). */
+double rp_now_s(void);
+
+/* Milliseconds on the monotonic clock. */
+int64_t rp_now_ms(void);
+
+/*
+ * Sleep ms milliseconds, in slices of at most 100 ms that end early once *stop is set (stop may
+ * be NULL: then only the time ends it). A signal does not cut a slice short.
+ */
+void rp_sleep_ms(uint64_t ms, const volatile sig_atomic_t *stop);
 
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void rp_hex(const uint8_t *b, size_t len, char *out);

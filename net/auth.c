@@ -47,23 +47,6 @@ struct rp_auth {
 	uint64_t retry_base_ms;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
-			      .tv_nsec = (long)(ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static void scrub_err(const struct rp_auth *a, struct rp_err *err)
 {
 	const char *secrets[3] = {a->client_secret, a->token, NULL};
@@ -338,7 +321,7 @@ static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_t
 		       struct rp_err *err)
 {
 	const char *secrets[2] = {a->client_secret, NULL};
-	int64_t start = mono_ms();
+	int64_t start = rp_now_ms();
 	unsigned attempt, transport_failures = 0;
 	int rc;
 
@@ -370,7 +353,7 @@ static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_t
 		if (rc != 0 && ++transport_failures >= TRANSPORT_MAX_ATTEMPTS)
 			gave_up = true;
 		if (attempt >= RETRY_MAX_ATTEMPTS ||
-		    mono_ms() - start + (int64_t)delay > RETRY_BUDGET_MS)
+		    rp_now_ms() - start + (int64_t)delay > RETRY_BUDGET_MS)
 			gave_up = true;
 		if (!retry || gave_up) {
 			char what[600];
@@ -397,7 +380,7 @@ static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_t
 		}
 		if (rc == 0)
 			response_wipe_release(&resp);
-		sleep_ms(delay);
+		rp_sleep_ms(delay, NULL);
 	}
 }
 
@@ -515,7 +498,7 @@ static int obtain(struct rp_auth *a, struct rp_err *err)
 	drop_token(a);
 	a->token = tok.access_token;
 	a->token_len = tok.token_len;
-	a->refresh_at_ms = mono_ms() + (int64_t)rp_auth_refresh_after(tok.lifetime_s) * 1000;
+	a->refresh_at_ms = rp_now_ms() + (int64_t)rp_auth_refresh_after(tok.lifetime_s) * 1000;
 	return 0;
 }
 
@@ -529,7 +512,7 @@ int rp_auth_header(struct rp_auth *a, char *out, size_t outsz, struct rp_err *er
 		out[0] = '\0';
 	if (a->kind == AUTH_NONE)
 		return 0;
-	if (!a->token || (a->kind != AUTH_FILE && mono_ms() >= a->refresh_at_ms)) {
+	if (!a->token || (a->kind != AUTH_FILE && rp_now_ms() >= a->refresh_at_ms)) {
 		rc = obtain(a, err);
 		if (rc) {
 			scrub_err(a, err);

@@ -12,13 +12,6 @@
 #define PAGE_LIST_MAX_BODY (64u << 20)
 #define PAGE_LIST_MAX_RANGES 2000000
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
-}
-
 /* What a 403's error code says about its cause (Blob service error codes). */
 static const char *denied_code_hint(const char *code)
 {
@@ -159,9 +152,10 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 		}
 		if (attempt >= b->retries)
 			break;
-		sleep_ms(wait >= 0 ? (unsigned)wait
-				   : (b->retry_base_ms ? b->retry_base_ms : 800)
-					 << (attempt < 6 ? attempt : 6));
+		rp_sleep_ms(wait >= 0 ? (uint64_t)wait
+				      : (b->retry_base_ms ? b->retry_base_ms : 800)
+					    << (attempt < 6 ? attempt : 6),
+			    NULL);
 	}
 	return rc;
 }

@@ -31,13 +31,6 @@ struct rp_kv {
 	volatile sig_atomic_t *stop;
 };
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
-}
-
 /* A client for audience: the one we have if it fits, else a new one. */
 static int use_audience(struct rp_kv *kv, const char *audience, struct rp_err *err)
 {
@@ -235,8 +228,7 @@ static int kv_send(struct rp_kv *kv, const struct rp_kv_url *u, const char *meth
 		}
 		if (wait == 0)
 			wait = kv->retry_base_ms << (attempt - 1);
-		for (; wait && !(kv->stop && *kv->stop); wait -= wait < 100 ? wait : 100)
-			sleep_ms(wait < 100 ? wait : 100);
+		rp_sleep_ms(wait, kv->stop);
 	}
 }
 

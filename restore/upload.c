@@ -43,21 +43,6 @@ struct up_worker {
 	unsigned seed;
 };
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
-}
-
 bool rp_up_bit(const uint8_t *b, uint64_t i)
 {
 	return (b[i / 8] >> (i % 8)) & 1;
@@ -155,7 +140,7 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 				d = 60000;
 			wait = (long)(d / 2 + d / 2 * (double)(rand_r(seed) % 1000) / 1000.0);
 		}
-		sleep_ms((unsigned)wait);
+		rp_sleep_ms((uint64_t)wait, o->stop);
 	}
 	return rc;
 }
@@ -475,7 +460,7 @@ static int run_workers(struct up *u, struct rp_err *err)
 	const struct rp_upload_opts *o = u->o;
 	unsigned nw = o->connections ? o->connections : 4, started = 0, i;
 	struct up_worker *ws = calloc(nw, sizeof(*ws));
-	double last_journal = now_s();
+	double last_journal = rp_now_s();
 	int rc = 0;
 
 	if (!ws)
@@ -511,7 +496,7 @@ static int run_workers(struct up *u, struct rp_err *err)
 		bool end;
 		uint64_t done, retries, skipped;
 
-		sleep_ms(100);
+		rp_sleep_ms(100, NULL);
 		pthread_mutex_lock(&u->lock);
 		end = u->running == 0;
 		done = u->bytes_done;
@@ -522,12 +507,12 @@ static int run_workers(struct up *u, struct rp_err *err)
 			o->progress_detail(o->progress_ctx, skipped, retries);
 		if (o->progress)
 			o->progress(o->progress_ctx, done, u->blob_size);
-		if (now_s() - last_journal >= JOURNAL_EVERY_MS / 1000.0) {
+		if (rp_now_s() - last_journal >= JOURNAL_EVERY_MS / 1000.0) {
 			struct rp_err jerr;
 			rp_err_init(&jerr);
 			if (journal_save(u, &jerr) != 0)
 				fail(u, jerr.code, &jerr);
-			last_journal = now_s();
+			last_journal = rp_now_s();
 		}
 		if (end)
 			break;
@@ -602,7 +587,7 @@ static char *path_with(const char *base, const char *suffix)
 int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, struct rp_err *err)
 {
 	struct up u;
-	double t0 = now_s();
+	double t0 = rp_now_s();
 	bool resumed = false;
 	size_t bm;
 	int rc;
@@ -702,7 +687,7 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	if (rc == 0 || rc == RP_EVERIFY)
 		unlink(u.journal);
 out:
-	rep->seconds = now_s() - t0;
+	rep->seconds = rp_now_s() - t0;
 	rp_page_plan_free(u.before);
 	rp_http_free(u.blob.http);
 	rp_auth_free(u.blob.auth);

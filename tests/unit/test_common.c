@@ -243,6 +243,26 @@ static void test_problems(void **state)
 	assert_int_equal(p.n, 0);
 }
 
+/* The clock moves forward; a sleep lasts its time, or ends at once when told to stop. */
+static void test_clock_sleep(void **state)
+{
+	volatile sig_atomic_t stop = 1;
+	double t0 = rp_now_s();
+	int64_t m0 = rp_now_ms();
+
+	(void)state;
+	rp_sleep_ms(250, NULL);
+	assert_true(rp_now_s() - t0 >= 0.25);
+	assert_true(rp_now_ms() - m0 >= 250);
+	t0 = rp_now_s();
+	rp_sleep_ms(5000, &stop);
+	assert_true(rp_now_s() - t0 < 1.0);
+	stop = 0;
+	t0 = rp_now_s();
+	rp_sleep_ms(120, &stop);
+	assert_true(rp_now_s() - t0 >= 0.12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +275,7 @@ int main(void)
 	    cmocka_unit_test(test_uuid_hex_time),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_problems),
+	    cmocka_unit_test(test_clock_sleep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

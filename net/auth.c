@@ -16,6 +16,7 @@
 
 #include "common/util.h"
 #include "net/auth_int.h"
+#include "net/retry.h"
 
 #define TOKEN_BODY_MAX (64 * 1024)
 #define RETRY_BASE_MS_DEFAULT 500
@@ -284,9 +285,7 @@ struct token_req {
 
 static bool status_retryable(long st, bool imds)
 {
-	if (st == 429 || (st >= 500 && st <= 599))
-		return true;
-	return imds && (st == 404 || st == 410);
+	return rp_retry_status(st) || (imds && (st == 404 || st == 410));
 }
 
 /* The answer body may hold a token: wipe it before it goes back to the allocator. */
@@ -300,21 +299,10 @@ static void response_wipe_release(struct rp_http_response *r)
 static uint64_t backoff_ms(const struct rp_auth *a, unsigned attempt,
 			   const struct rp_http_response *r)
 {
-	uint64_t d = a->retry_base_ms;
-	const char *ra = r ? rp_http_header(r, "Retry-After") : NULL;
-	uint64_t ra_s;
-	unsigned i;
+	struct rp_retry_policy p = {.base_ms = (unsigned)a->retry_base_ms,
+				    .cap_ms = RETRY_DELAY_CAP_MS};
 
-	for (i = 1; i < attempt && d < RETRY_DELAY_CAP_MS; i++)
-		d *= 2;
-	if (d > RETRY_DELAY_CAP_MS)
-		d = RETRY_DELAY_CAP_MS;
-	if (ra && rp_parse_u64(ra, &ra_s, NULL) == 0) {
-		ra_s = ra_s > RETRY_DELAY_CAP_MS / 1000 ? RETRY_DELAY_CAP_MS : ra_s * 1000;
-		if (ra_s > d)
-			d = ra_s;
-	}
-	return d;
+	return rp_retry_delay_ms(&p, attempt - 1, r ? rp_retry_after_ms(r) : -1, rp_retry_random());
 }
 
 static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_token_answer *tok,
@@ -348,7 +336,8 @@ static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_t
 			return rc;
 		}
 		/* retry: worth another attempt; gave up: it was, but attempts or time ran out */
-		retry = rc == 0 ? status_retryable(resp.status, r->imds) : rc == RP_EIO;
+		retry = rc == 0 ? status_retryable(resp.status, r->imds)
+				: rp_retry_transport(a->http, rc);
 		delay = backoff_ms(a, attempt, rc == 0 ? &resp : NULL);
 		if (rc != 0 && ++transport_failures >= TRANSPORT_MAX_ATTEMPTS)
 			gave_up = true;

@@ -27,6 +27,7 @@
 #include "formats/azure_xml.h"
 #include "formats/vhd.h"
 #include "net/blob.h"
+#include "net/retry.h"
 #include "verify/crc64.h"
 #include "verify/digest.h"
 
@@ -101,7 +102,7 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 		pthread_mutex_lock(&u->lock);
 		u->rep->requests++;
 		pthread_mutex_unlock(&u->lock);
-		if (rc == RP_EAUTH || rc == RP_EINTR || (rc && rp_http_failed_for_good(http)))
+		if (rc && !rp_retry_transport(http, rc))
 			break;
 		if (rc == 0) {
 			if (r.status == ok) {
@@ -113,7 +114,7 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 				rp_http_response_release(&r);
 				continue;
 			}
-			wait = rp_blob_retry_after_ms(&r);
+			wait = rp_retry_after_ms(&r);
 			rc = RP_EIO;
 			if (!rp_blob_judge(u->o->url, u->display, NULL, what,
 					   "; an upload needs a SAS with write permission", &r,
@@ -131,16 +132,10 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 		pthread_mutex_lock(&u->lock);
 		u->rep->retries++;
 		pthread_mutex_unlock(&u->lock);
-		if (wait < 0) {
-			/* Exponential with jitter in [d/2, d), capped at 60 s (the SDKs' policy).
-			 */
-			double d = (double)(o->retry_base_ms ? o->retry_base_ms : 800) *
-				   (double)(1u << (attempt < 7 ? attempt : 7));
-			if (d > 60000)
-				d = 60000;
-			wait = (long)(d / 2 + d / 2 * (double)(rand_r(seed) % 1000) / 1000.0);
-		}
-		rp_sleep_ms((uint64_t)wait, o->stop);
+		rp_sleep_ms(
+		    rp_retry_delay_ms(&(struct rp_retry_policy){.base_ms = o->retry_base_ms},
+				      attempt, wait, (uint32_t)rand_r(seed)),
+		    o->stop);
 	}
 	return rc;
 }

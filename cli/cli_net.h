@@ -1,20 +1,10 @@
-/* Network options shared by restore, verify and preflight (transport, credentials, engine). */
+/* The command line of the network options (net/net.h): restore, verify, upload, stage... */
 #ifndef RP_CLI_NET_H
 #define RP_CLI_NET_H
 
 #include "cli/cli_util.h"
+#include "net/net.h"
 #include "restore/restore.h"
-
-struct cli_net_args {
-	struct rp_http_opts http;
-	struct rp_auth_opts auth;
-	unsigned connections;
-	uint64_t chunk_size;
-	unsigned retries;
-	unsigned retry_base_ms;
-	unsigned range_timeout_s; /* 0: RP_FETCH_RANGE_FLOOR_S */
-	enum rp_th_request th;
-};
 
 /* Where requests go and with which credential: every command that talks to Azure. */
 #define CLI_CONN_OPTS                                                                              \
@@ -38,7 +28,7 @@ struct cli_net_args {
 /* The transfer engine's options, then the connection's. */
 #define CLI_NET_OPTS                                                                               \
 	{"connections", 0, true, "N", "parallel connections, 1 to 64 (default 16)"},               \
-	    {"chunk-size", 0, true, "SIZE", "bytes per ranged read, 512-aligned (default 4M)"},    \
+	    {"chunk-size", 0, true, "SIZE", "bytes per ranged read: 4K to 64M, 512-aligned (4M)"}, \
 	    {"retries", 0, true, "N", "retries per chunk (default 5)"},                            \
 	    {"retry-base-ms", 0, true, "MS",                                                       \
 	     "first backoff; doubles with jitter up to 60 s (800)"},                               \
@@ -49,10 +39,11 @@ struct cli_net_args {
 	     "KiB/s), else it is retried twice, then fails (30)"},                                 \
 	    {"allow-http", 0, false, NULL, "permit http:// sources (no TLS)"}, CLI_CONN_OPTS
 
-void cli_net_defaults(struct cli_net_args *a);
+/* rp_net_opts_default, with the stop flag every request listens to (cli_stop). */
+void cli_net_defaults(struct rp_net_opts *a);
 
 /* Handle one of the options above; returns 1 if name is not a network option. */
-int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *name,
+int cli_net_arg(const struct cli_cmd *cmd, struct rp_net_opts *a, const char *name,
 		const char *arg);
 
 /* The report of a network restore or verify as JSON (no secrets: the source is redacted). */
@@ -64,5 +55,5 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 void cli_net_print(FILE *f, const struct rp_json *report);
 
 /* http:// only with --allow-http; prints the usage error (exit 2). */
-int cli_net_check_url(const struct cli_cmd *cmd, const struct cli_net_args *a, const char *url);
+int cli_net_check_url(const struct cli_cmd *cmd, const struct rp_net_opts *a, const char *url);
 #endif

@@ -5,7 +5,7 @@
 #include "restore/preflight.h"
 
 struct preflight_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	const char *out;
 	const char *dns_server;
 	bool json;

@@ -17,7 +17,7 @@
 #include "restore/cse.h"
 
 struct restore_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	struct rp_key_opts keys;
 	struct cli_luks_args luks;
 	const char *out;

@@ -9,7 +9,7 @@
 #include "restore/stage.h"
 
 struct stage_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	const char *out_dir;
 	bool allow_outside; /* --allow-outside-sources */
 	const char *disks[RP_DESC_MAX_DISKS];

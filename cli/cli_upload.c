@@ -7,7 +7,7 @@
 #include "restore/upload.h"
 
 struct upload_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	const char *guest_state;
 	const char *guest_state_url;
 	const char *vm_metadata;
@@ -171,11 +171,9 @@ static int upload_one(struct upload_args *a, const char *image, const char *url,
 	o.verify_all = a->verify_all;
 	o.seal = seal;
 	o.journal = journal;
-	o.http = a->net.http;
-	o.auth = a->net.auth;
-	o.connections = a->connections_set ? a->net.connections : 8;
-	o.retries = a->net.retries;
-	o.retry_base_ms = a->net.retry_base_ms;
+	o.net = a->net;
+	if (!a->connections_set)
+		o.net.connections = 8;
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
 	o.progress_detail = cli_progress_detail;

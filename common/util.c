@@ -174,6 +174,15 @@ void rp_time_iso(time_t t, char out[RP_TIME_STR])
 		snprintf(out, RP_TIME_STR, "invalid-time");
 }
 
+int rp_chunk_size_check(uint64_t size, struct rp_err *err)
+{
+	if (size % 512 || size < RP_CHUNK_MIN || size > RP_CHUNK_MAX)
+		return rp_err_set(err, RP_EUSAGE,
+				  "chunk size %llu: a multiple of 512 from 4K to 64M expected",
+				  (unsigned long long)size);
+	return 0;
+}
+
 double rp_now_s(void)
 {
 	struct timespec t;

@@ -44,6 +44,19 @@ bool rp_is_zero(const void *buf, size_t len);
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void rp_time_iso(time_t t, char out[RP_TIME_STR]);
 
+/*
+ * The chunk: the unit a disk is read, checked and written in (ranged reads, scans, journals).
+ * RP_CHUNK_MIN is the smallest chunk a seal can have; RP_CHUNK_MAX keeps a chunk's buffers
+ * (one per connection) and a ranged read's deadline reasonable. A seal's own chunk size (from
+ * 4 KiB to 1 GiB, formats/seal.h) wins over these where a seal is given.
+ */
+#define RP_CHUNK_DEFAULT (4u << 20)
+#define RP_CHUNK_MIN 4096u
+#define RP_CHUNK_MAX (64u << 20)
+
+/* 0 if size is a multiple of 512 from RP_CHUNK_MIN to RP_CHUNK_MAX, else RP_EUSAGE saying so. */
+int rp_chunk_size_check(uint64_t size, struct rp_err *err);
+
 /* Seconds on the monotonic clock (for durations and deadlines, not dates). */
 double rp_now_s(void);
 

@@ -127,13 +127,13 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 		} else {
 			rp_err_prefix(err, "%s", what);
 		}
-		if (attempt >= o->retries || stopped(u))
+		if (attempt >= o->net.retries || stopped(u))
 			break;
 		pthread_mutex_lock(&u->lock);
 		u->rep->retries++;
 		pthread_mutex_unlock(&u->lock);
 		rp_sleep_ms(
-		    rp_retry_delay_ms(&(struct rp_retry_policy){.base_ms = o->retry_base_ms},
+		    rp_retry_delay_ms(&(struct rp_retry_policy){.base_ms = o->net.retry_base_ms},
 				      attempt, wait, (uint32_t)rand_r(seed)),
 		    o->stop);
 	}
@@ -453,7 +453,7 @@ static int create_blob(struct up *u, struct rp_err *err)
 static int run_workers(struct up *u, struct rp_err *err)
 {
 	const struct rp_upload_opts *o = u->o;
-	unsigned nw = o->connections ? o->connections : 4, started = 0, i;
+	unsigned nw = o->net.connections ? o->net.connections : 4, started = 0, i;
 	struct up_worker *ws = calloc(nw, sizeof(*ws));
 	double last_journal = rp_now_s();
 	int rc = 0;
@@ -468,9 +468,10 @@ static int run_workers(struct up *u, struct rp_err *err)
 		if (!ws[i].buf || !ws[i].spans)
 			rc = rp_err_set(err, RP_EIO, "out of memory");
 		if (rc == 0)
-			rc = rp_http_new(&o->http, &ws[i].http, err);
+			rc = rp_http_new(&o->net.http, &ws[i].http, err);
 		if (rc == 0)
-			rc = rp_auth_new(&o->auth, &o->http, RP_AUDIENCE_STORAGE, &ws[i].auth, err);
+			rc = rp_auth_new(&o->net.auth, &o->net.http, RP_AUDIENCE_STORAGE,
+					 &ws[i].auth, err);
 		if (rc == 0) {
 			pthread_mutex_lock(&u->lock);
 			u->running++;
@@ -625,14 +626,15 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	if (rc)
 		goto out;
 	rep->resumed = resumed;
-	rc = rp_http_new(&o->http, &u.blob.http, err);
+	rc = rp_http_new(&o->net.http, &u.blob.http, err);
 	if (rc == 0)
-		rc = rp_auth_new(&o->auth, &o->http, RP_AUDIENCE_STORAGE, &u.blob.auth, err);
+		rc =
+		    rp_auth_new(&o->net.auth, &o->net.http, RP_AUDIENCE_STORAGE, &u.blob.auth, err);
 	if (rc)
 		goto out;
 	u.blob.url = o->url;
-	u.blob.retries = o->retries;
-	u.blob.retry_base_ms = o->retry_base_ms;
+	u.blob.retries = o->net.retries;
+	u.blob.retry_base_ms = o->net.retry_base_ms;
 	if (o->create && !resumed) {
 		rc = create_blob(&u, err);
 		if (rc)

@@ -612,8 +612,7 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	    u.nchunks <= SIZE_MAX / 32 ? calloc(u.nchunks ? (size_t)u.nchunks : 1, 32) : NULL;
 	u.page_url = with_query(o->url, "comp=page");
 	u.journal = o->journal ? strdup(o->journal) : path_with(o->image, ".upload-journal");
-	u.journal_tmp = u.journal ? path_with(u.journal, ".tmp") : NULL;
-	if (!u.done || !u.data || !u.sha256 || !u.page_url || !u.journal || !u.journal_tmp) {
+	if (!u.done || !u.data || !u.sha256 || !u.page_url || !u.journal) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto out;
 	}
@@ -697,7 +696,6 @@ out:
 	rp_outfile_unlock(u.lock_path, u.lock_fd);
 	free(u.lock_path);
 	free(u.journal);
-	free(u.journal_tmp);
 	free(u.done);
 	free(u.data);
 	free(u.sha256);

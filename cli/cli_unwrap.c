@@ -17,7 +17,7 @@
 #define MAX_WRAPPED (16u << 10)
 
 struct unwrap_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	struct rp_key_opts keys;
 	const char *alg;
 	const char *wrapped_file;
@@ -28,14 +28,17 @@ struct unwrap_args {
 };
 
 static const struct cli_opt unwrap_opts[] = {
-    {"alg", 0, true, "ALG",
-     "RSA-OAEP, RSA-OAEP-256, RSA1_5, A128KW, A192KW, A256KW, CKM_AES_KEY_WRAP[_PAD]"},
+    CLI_OPT_CALL("alg", 0, true, "ALG",
+		 "RSA-OAEP, RSA-OAEP-256, RSA1_5, A128KW, A192KW, A256KW, CKM_AES_KEY_WRAP[_PAD]"),
     CLI_KEK_OPTS,
-    {"wrapped-file", 0, true, "FILE", "the wrapped key, as raw bytes"},
-    {"wrapped-b64", 0, true, "TEXT", "the wrapped key in base64 or base64url"},
-    {"secret-url", 0, true, "URL", "an ADE BEK secret https://VAULT/secrets/NAME[/VER]"},
-    {"output", 'o', true, "KEYFILE", "new file for the key (mode 0600), or - for a pipe"},
-    {"json", 0, false, NULL, "print a JSON report (key id, algorithm, length) on stdout"},
+    CLI_OPT_CALL("wrapped-file", 0, true, "FILE", "the wrapped key, as raw bytes"),
+    CLI_OPT_CALL("wrapped-b64", 0, true, "TEXT", "the wrapped key in base64 or base64url"),
+    CLI_OPT_CALL("secret-url", 0, true, "URL",
+		 "an ADE BEK secret https://VAULT/secrets/NAME[/VER]"),
+    CLI_OPT_CALL("output", 'o', true, "KEYFILE",
+		 "new file for the key (mode 0600), or - for a pipe"),
+    CLI_OPT_CALL("json", 0, false, NULL,
+		 "print a JSON report (key id, algorithm, length) on stdout"),
     CLI_CONN_OPTS,
     {0},
 };

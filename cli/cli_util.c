@@ -73,6 +73,29 @@ int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 	return rp_code_exit(err->code);
 }
 
+/* Store one option's value where its table entry binds it. */
+static int bind(const struct cli_cmd *cmd, const struct cli_opt *o, cli_opt_fn fn, void *ctx,
+		int idx, const char *arg)
+{
+	char *field = (char *)ctx + o->off;
+
+	switch (o->bind) {
+	case CLI_FLAG:
+		*(bool *)(void *)field = true;
+		return 0;
+	case CLI_STR:
+		*(const char **)(void *)field = arg;
+		return 0;
+	case CLI_SET:
+		return o->set(cmd, o, field, arg);
+	case CLI_CALL:
+		break;
+	}
+	if (!fn)
+		return cli_usage(cmd, "unhandled option --%s", o->name);
+	return fn(ctx, cmd, idx, arg);
+}
+
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, void *ctx,
 	      const char **pos, int max_pos, int *npos)
 {
@@ -132,7 +155,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, v
 					idx = i;
 		if (idx < 0)
 			return cli_usage(cmd, "unknown option");
-		rc = fn(ctx, cmd, idx, cmd->opts[idx].has_arg ? optarg : NULL);
+		rc = bind(cmd, &cmd->opts[idx], fn, ctx, idx,
+			  cmd->opts[idx].has_arg ? optarg : NULL);
 		if (rc)
 			return rc;
 	}
@@ -247,6 +271,19 @@ void cli_fmt_size(uint64_t bytes, char *out, size_t outsz)
 		snprintf(out, outsz, "%llu B", (unsigned long long)bytes);
 	else
 		snprintf(out, outsz, "%.1f %s", v, units[u]);
+}
+
+int cli_set_threads(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		    const char *arg)
+{
+	(void)o;
+	return cli_parse_threads(cmd, arg, field);
+}
+
+int cli_set_parent(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg)
+{
+	(void)o;
+	return cli_image_arg(cmd, field, "parent", arg);
 }
 
 int cli_parse_threads(const struct cli_cmd *cmd, const char *arg, unsigned *out)

@@ -12,52 +12,35 @@ struct convert_args {
 	bool json;
 };
 
+static int set_to(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg)
+{
+	enum rp_convert_to *to = field;
+
+	(void)o;
+	if (strcmp(arg, "vhd") == 0)
+		*to = RP_CONVERT_VHD;
+	else if (strcmp(arg, "raw") == 0)
+		*to = RP_CONVERT_RAW;
+	else
+		return cli_usage(cmd, "--to must be vhd or raw, not '%s'", arg);
+	return 0;
+}
+
+#define A struct convert_args
 static const struct cli_opt convert_opts[] = {
-    {"to", 0, true, "vhd|raw", "output format (default vhd: fixed, a whole number of MiB)"},
-    {"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
-    {"ignore-checksums", 0, false, NULL, "read past checksum errors"},
-    {"force", 'f', false, NULL, "replace OUT if it exists"},
-    {"threads", 0, true, "N", "worker threads (default: number of cores)"},
-    {"no-sync", 0, false, NULL, "do not flush OUT to disk before the rename (not crash-safe)"},
-    {"quiet", 'q', false, NULL, "no progress on the terminal"},
-    {"json", 0, false, NULL, "print a JSON report on stdout"},
+    CLI_OPT_SET("to", 0, "vhd|raw", "output format (default vhd: fixed, a whole number of MiB)", A,
+		conv.to, set_to),
+    CLI_IMAGE_OPTS(A, img, "read past checksum errors"),
+    CLI_OPT_FLAG("force", 'f', "replace OUT if it exists", A, conv.force),
+    CLI_OPT_SET("threads", 0, "N", "worker threads (default: number of cores)", A, conv.threads,
+		cli_set_threads),
+    CLI_OPT_FLAG("no-sync", 0, "do not flush OUT to disk before the rename (not crash-safe)", A,
+		 conv.no_sync),
+    CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
     {0},
 };
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
-{
-	struct convert_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
-
-	if (strcmp(name, "to") == 0) {
-		if (strcmp(arg, "vhd") == 0)
-			a->conv.to = RP_CONVERT_VHD;
-		else if (strcmp(arg, "raw") == 0)
-			a->conv.to = RP_CONVERT_RAW;
-		else
-			return cli_usage(cmd, "--to must be vhd or raw, not '%s'", arg);
-		return 0;
-	}
-	if (strcmp(name, "force") == 0) {
-		a->conv.force = true;
-		return 0;
-	}
-	if (strcmp(name, "no-sync") == 0) {
-		a->conv.no_sync = true;
-		return 0;
-	}
-	if (strcmp(name, "threads") == 0)
-		return cli_parse_threads(cmd, arg, &a->conv.threads);
-	if (strcmp(name, "quiet") == 0) {
-		a->quiet = true;
-		return 0;
-	}
-	if (strcmp(name, "json") == 0) {
-		a->json = true;
-		return 0;
-	}
-	return cli_image_arg(cmd, &a->img, name, arg);
-}
+#undef A
 
 static int report(const struct convert_args *a, const char *in, const char *out,
 		  const struct rp_image *img, const struct rp_convert_result *r)
@@ -99,7 +82,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct rp_err err;
 	int npos, rc;
 
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 2, &npos);
+	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 2, &npos);
 	if (rc)
 		return rc;
 	if (npos != 2)

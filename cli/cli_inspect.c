@@ -9,23 +9,10 @@ struct inspect_args {
 };
 
 static const struct cli_opt inspect_opts[] = {
-    {"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
-    {"ignore-checksums", 0, false, NULL, "read past checksum errors (still listed)"},
-    {"json", 0, false, NULL, "print one JSON document on stdout"},
+    CLI_IMAGE_OPTS(struct inspect_args, img, "read past checksum errors (still listed)"),
+    CLI_OPT_FLAG("json", 0, "print one JSON document on stdout", struct inspect_args, json),
     {0},
 };
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
-{
-	struct inspect_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
-
-	if (strcmp(name, "json") == 0) {
-		a->json = true;
-		return 0;
-	}
-	return cli_image_arg(cmd, &a->img, name, arg);
-}
 
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -38,7 +25,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	int npos, rc;
 	size_t i;
 
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)

@@ -7,22 +7,20 @@
 
 /* Where a KEK comes from; the network options of cli_net.h say how Key Vault is reached. */
 #define CLI_KEK_OPTS                                                                               \
-	{"kek-file", 0, true, "FILE", "key encryption key: PEM RSA private key, JWK or raw AES"},  \
-	    {"kek-pass-file", 0, true, "FILE", "passphrase of an encrypted PEM --kek-file"},       \
-	    {"kek-url", 0, true, "URL",                                                            \
-	     "Key Vault / Managed HSM key https://VAULT/keys/NAME[/VER]"},                         \
-	{                                                                                          \
-		"allow-rsa1_5", 0, false, NULL, "permit the legacy RSA1_5 algorithm"               \
-	}
+	CLI_OPT_CALL("kek-file", 0, true, "FILE",                                                  \
+		     "key encryption key: PEM RSA private key, JWK or raw AES"),                   \
+	    CLI_OPT_CALL("kek-pass-file", 0, true, "FILE",                                         \
+			 "passphrase of an encrypted PEM --kek-file"),                             \
+	    CLI_OPT_CALL("kek-url", 0, true, "URL",                                                \
+			 "Key Vault / Managed HSM key https://VAULT/keys/NAME[/VER]"),             \
+	    CLI_OPT_CALL("allow-rsa1_5", 0, false, NULL, "permit the legacy RSA1_5 algorithm")
 
 /* A LUKS key check added to restore and verify reports (docs/luks.md). */
 #define CLI_LUKS_OPTS                                                                              \
-	{"luks-passphrase-file", 0, true, "FILE",                                                  \
-	 "check that this passphrase opens a LUKS volume of the disk"},                            \
-	{                                                                                          \
-		"luks-key-file", 0, true, "FILE",                                                  \
-		    "check that this key file opens a LUKS volume of the disk"                     \
-	}
+	CLI_OPT_CALL("luks-passphrase-file", 0, true, "FILE",                                      \
+		     "check that this passphrase opens a LUKS volume of the disk"),                \
+	    CLI_OPT_CALL("luks-key-file", 0, true, "FILE",                                         \
+			 "check that this key file opens a LUKS volume of the disk")
 
 struct cli_luks_args {
 	const char *passphrase_file;

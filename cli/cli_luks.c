@@ -16,51 +16,48 @@ struct luks_args {
 	bool json;
 };
 
-static const struct cli_opt luks_opts[] = {
-    {"passphrase-file", 0, true, "F", "the passphrase: the file's first line, newline dropped"},
-    {"key-file", 0, true, "F", "a key file: every byte, as cryptsetup --key-file F"},
-    {"volume-key-file", 0, true, "F", "the raw volume key (luksDump --dump-volume-key)"},
-    {"partition", 0, true, "N", "check only partition N (0: the whole disk)"},
-    {"header", 0, true, "FILE", "a detached LUKS header (ADE: luks/osluksheader)"},
-    {"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
-    {"ignore-checksums", 0, false, NULL, "read the image past checksum errors"},
-    {"json", 0, false, NULL, "print one JSON document on stdout"},
-    {0},
-};
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+/* --passphrase-file, --key-file, --volume-key-file: the key and its kind (field: the args). */
+static int set_key(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg)
 {
-	struct luks_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
-	struct rp_err err;
+	struct luks_args *a = field;
+
+	(void)cmd;
+	a->nkeys++;
+	a->key_path = arg;
+	a->kind = o->name[0] == 'p'   ? RP_LUKS_PASSPHRASE
+		  : o->name[0] == 'k' ? RP_LUKS_KEY_FILE
+				      : RP_LUKS_VOLUME_KEY;
+	return 0;
+}
+
+static int set_partition(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			 const char *arg)
+{
 	uint64_t n;
 
-	if (strcmp(name, "passphrase-file") == 0 || strcmp(name, "key-file") == 0 ||
-	    strcmp(name, "volume-key-file") == 0) {
-		a->nkeys++;
-		a->key_path = arg;
-		a->kind = name[0] == 'p'   ? RP_LUKS_PASSPHRASE
-			  : name[0] == 'k' ? RP_LUKS_KEY_FILE
-					   : RP_LUKS_VOLUME_KEY;
-		return 0;
-	}
-	if (strcmp(name, "partition") == 0) {
-		rp_err_init(&err);
-		if (rp_parse_u64(arg, &n, &err) != 0 || n > 4096)
-			return cli_usage(cmd, "--partition '%s' is not a number in [0, 4096]", arg);
-		a->partition = (int)n;
-		return 0;
-	}
-	if (strcmp(name, "header") == 0) {
-		a->header = arg;
-		return 0;
-	}
-	if (strcmp(name, "json") == 0) {
-		a->json = true;
-		return 0;
-	}
-	return cli_image_arg(cmd, &a->img, name, arg);
+	(void)o;
+	if (rp_parse_u64(arg, &n, NULL) != 0 || n > 4096)
+		return cli_usage(cmd, "--partition '%s' is not a number in [0, 4096]", arg);
+	*(int *)field = (int)n;
+	return 0;
 }
+
+#define A struct luks_args
+static const struct cli_opt luks_opts[] = {
+    {"passphrase-file", 0, true, "F", "the passphrase: the file's first line, newline dropped",
+     CLI_SET, 0, set_key},
+    {"key-file", 0, true, "F", "a key file: every byte, as cryptsetup --key-file F", CLI_SET, 0,
+     set_key},
+    {"volume-key-file", 0, true, "F", "the raw volume key (luksDump --dump-volume-key)", CLI_SET, 0,
+     set_key},
+    CLI_OPT_SET("partition", 0, "N", "check only partition N (0: the whole disk)", A, partition,
+		set_partition),
+    CLI_OPT_STR("header", 0, "FILE", "a detached LUKS header (ADE: luks/osluksheader)", A, header),
+    CLI_IMAGE_OPTS(A, img, "read the image past checksum errors"),
+    CLI_OPT_FLAG("json", 0, "print one JSON document on stdout", A, json),
+    {0},
+};
+#undef A
 
 void cli_luks_print(FILE *f, const struct rp_luks_result *res)
 {
@@ -119,7 +116,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct rp_err err;
 	int npos, rc, code;
 
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)

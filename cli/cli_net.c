@@ -8,14 +8,9 @@
 #include "cli/cli_report_json.h"
 #include "common/util.h"
 
-void cli_net_defaults(struct cli_net_args *a)
+void cli_net_defaults(struct rp_net_opts *a)
 {
-	memset(a, 0, sizeof(*a));
-	a->connections = 16;
-	a->chunk_size = 4u << 20;
-	a->retries = 5;
-	a->retry_base_ms = 800;
-	a->th = RP_THR_AUTO;
+	rp_net_opts_default(a);
 	/* Ctrl-C and SIGTERM are heard in every request, a stalled one too. */
 	a->http.stop = &cli_stop;
 }
@@ -29,8 +24,7 @@ static int number(const struct cli_cmd *cmd, const char *opt, const char *arg, u
 	return 0;
 }
 
-int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *name,
-		const char *arg)
+int cli_net_arg(const struct cli_cmd *cmd, struct rp_net_opts *a, const char *name, const char *arg)
 {
 	struct rp_err err;
 	uint64_t v;
@@ -38,24 +32,23 @@ int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *n
 
 	rp_err_init(&err);
 	if (strcmp(name, "connections") == 0) {
-		rc = number(cmd, name, arg, 1, 64, &v);
+		rc = number(cmd, name, arg, 1, RP_NET_CONNECTIONS_MAX, &v);
 		a->connections = (unsigned)v;
 		return rc;
 	}
 	if (strcmp(name, "chunk-size") == 0) {
-		if (rp_parse_size(arg, &a->chunk_size, &err) != 0)
+		if (rp_parse_size(arg, &a->chunk_size, &err) != 0 ||
+		    rp_chunk_size_check(a->chunk_size, &err) != 0)
 			return cli_usage(cmd, "--chunk-size: %s", err.msg);
-		if (a->chunk_size == 0 || a->chunk_size % 512 || a->chunk_size > (64u << 20))
-			return cli_usage(cmd, "--chunk-size must be a multiple of 512 up to 64M");
 		return 0;
 	}
 	if (strcmp(name, "retries") == 0) {
-		rc = number(cmd, name, arg, 0, 100, &v);
+		rc = number(cmd, name, arg, 0, RP_NET_RETRIES_MAX, &v);
 		a->retries = (unsigned)v;
 		return rc;
 	}
 	if (strcmp(name, "retry-base-ms") == 0) {
-		rc = number(cmd, name, arg, 1, 60000, &v);
+		rc = number(cmd, name, arg, 1, RP_NET_RETRY_BASE_MS_MAX, &v);
 		a->retry_base_ms = (unsigned)v;
 		return rc;
 	}
@@ -65,7 +58,7 @@ int cli_net_arg(const struct cli_cmd *cmd, struct cli_net_args *a, const char *n
 		return rc;
 	}
 	if (strcmp(name, "range-timeout") == 0) {
-		rc = number(cmd, name, arg, 1, 86400, &v);
+		rc = number(cmd, name, arg, 1, RP_NET_RANGE_TIMEOUT_MAX_S, &v);
 		a->range_timeout_s = (unsigned)v;
 		return rc;
 	}
@@ -307,7 +300,7 @@ void cli_net_print(FILE *f, const struct rp_json *r)
 	fprintf(f, "verdict: %s\n", verdict ? verdict : "?");
 }
 
-int cli_net_check_url(const struct cli_cmd *cmd, const struct cli_net_args *a, const char *url)
+int cli_net_check_url(const struct cli_cmd *cmd, const struct rp_net_opts *a, const char *url)
 {
 	if (strncasecmp(url, "http://", 7) == 0 && !a->http.allow_http)
 		return cli_usage(cmd,

@@ -5,17 +5,17 @@
 #include "restore/preflight.h"
 
 struct preflight_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	const char *out;
 	const char *dns_server;
 	bool json;
 };
 
 static const struct cli_opt preflight_opts[] = {
-    {"output", 'o', true, "OUT", "where the restore would write (checks free space)"},
-    {"json", 0, false, NULL, "print one JSON document on stdout"},
-    {"dns-server", 0, true, "ADDR[:PORT]",
-     "resolve with this DNS server (IPv4) instead of the system's resolvers"},
+    CLI_OPT_CALL("output", 'o', true, "OUT", "where the restore would write (checks free space)"),
+    CLI_OPT_CALL("json", 0, false, NULL, "print one JSON document on stdout"),
+    CLI_OPT_CALL("dns-server", 0, true, "ADDR[:PORT]",
+		 "resolve with this DNS server (IPv4) instead of the system's resolvers"),
     CLI_NET_OPTS,
     {0},
 };

@@ -19,21 +19,11 @@ struct report_args {
 };
 
 static const struct cli_opt report_opts[] = {
-    {"output", 'o', true, "REPORT.html", "write the page here (required)"},
-    {"force", 'f', false, NULL, "replace REPORT.html if it exists"},
+    CLI_OPT_STR("output", 'o', "REPORT.html", "write the page here (required)", struct report_args,
+		out),
+    CLI_OPT_FLAG("force", 'f', "replace REPORT.html if it exists", struct report_args, force),
     {0},
 };
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
-{
-	struct report_args *a = ctx;
-
-	if (strcmp(cmd->opts[idx].name, "output") == 0)
-		a->out = arg;
-	else
-		a->force = true;
-	return 0;
-}
 
 static int exists_error(const char *out, struct rp_err *err)
 {
@@ -70,7 +60,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	size_t len;
 	int npos, rc;
 
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)

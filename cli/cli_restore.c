@@ -17,7 +17,7 @@
 #include "restore/cse.h"
 
 struct restore_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	struct rp_key_opts keys;
 	struct cli_luks_args luks;
 	const char *out;
@@ -38,24 +38,27 @@ struct restore_args {
 };
 
 static const struct cli_opt restore_opts[] = {
-    {"output", 'o', true, "OUT", "where to write the disk"},
-    {"disk", 0, true, "NAME", "the disk of a recovery point descriptor to restore"},
-    {"all", 0, false, NULL, "every blob of a recovery point descriptor, into --out-dir"},
-    {"out-dir", 0, true, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)"},
-    {"format", 0, true, "vhd|raw", "vhd keeps the Azure fixed VHD (default for VHD blobs)"},
-    {"seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"},
-    {"digests", 0, true, "LIST",
-     "whole-disk digests computed from the bytes: sha256,md5,sha1 "
-     "(default sha256 without a seal, none with one: the seal's are shown as "
-     "its claim)"},
-    {"force", 'f', false, NULL, "replace OUT if it exists"},
-    {"no-space-check", 0, false, NULL,
-     "start even if the bytes to write exceed the free space where OUT goes"},
-    {"allow-outside-sources", 0, false, NULL,
-     "let a descriptor name local files outside its folder (absolute, '..', links)"},
-    {"quiet", 'q', false, NULL, "no progress on the terminal"},
-    {"json", 0, false, NULL, "print a JSON report on stdout"},
-    {"report", 0, true, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)"},
+    CLI_OPT_CALL("output", 'o', true, "OUT", "where to write the disk"),
+    CLI_OPT_CALL("disk", 0, true, "NAME", "the disk of a recovery point descriptor to restore"),
+    CLI_OPT_CALL("all", 0, false, NULL,
+		 "every blob of a recovery point descriptor, into --out-dir"),
+    CLI_OPT_CALL("out-dir", 0, true, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)"),
+    CLI_OPT_CALL("format", 0, true, "vhd|raw",
+		 "vhd keeps the Azure fixed VHD (default for VHD blobs)"),
+    CLI_OPT_CALL("seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"),
+    CLI_OPT_CALL("digests", 0, true, "LIST",
+		 "whole-disk digests computed from the bytes: sha256,md5,sha1 "
+		 "(default sha256 without a seal, none with one: the seal's are shown as "
+		 "its claim)"),
+    CLI_OPT_CALL("force", 'f', false, NULL, "replace OUT if it exists"),
+    CLI_OPT_CALL("no-space-check", 0, false, NULL,
+		 "start even if the bytes to write exceed the free space where OUT goes"),
+    CLI_OPT_CALL("allow-outside-sources", 0, false, NULL,
+		 "let a descriptor name local files outside its folder (absolute, '..', links)"),
+    CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
+    CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
+    CLI_OPT_CALL("report", 0, true, "FILE",
+		 "also write the cvmrestore-report/1 document (docs/report.md)"),
     CLI_NET_OPTS,
     CLI_KEK_OPTS,
     CLI_LUKS_OPTS,

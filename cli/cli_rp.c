@@ -31,22 +31,28 @@ struct rp_args {
 };
 
 static const struct cli_opt rp_opts[] = {
-    {"access-json", 0, true, "[DISK=]FILE",
-     "import: a disk (restore point) beginGetAccess answer; with --backup-config, one per disk "
-     "restored as a managed disk, DISK its name in the config"},
-    {"backup-config", 0, true, "FILE", "import: an Azure Backup restore-disks config blob"},
-    {"output", 'o', true, "RP.json", "import: where to write the descriptor (mode 0600)"},
-    {"id", 0, true, "ID", "import: the recovery point id (default: made from the time)"},
-    {"vm-name", 0, true, "NAME", "import: the VM's name"},
-    {"os-type", 0, true, "Linux|Windows", "import: the VM's OS type"},
-    {"hyperv-generation", 0, true, "V1|V2", "import: the VM's Hyper-V generation"},
-    {"security-type", 0, true, "TYPE", "import: e.g. ConfidentialVM_DiskEncryptedWithCustomerKey"},
-    {"vm-size", 0, true, "SIZE", "import: e.g. Standard_DC2as_v5"},
-    {"location", 0, true, "REGION", "import: the Azure region"},
-    {"disk-name", 0, true, "NAME", "import (--access-json): the disk's name"},
-    {"role", 0, true, "os|data", "import (--access-json): the disk's role"},
-    {"lun", 0, true, "N", "import (--access-json): a data disk's LUN"},
-    {"json", 0, false, NULL, "show: print the descriptor as JSON (sources without query)"},
+    CLI_OPT_CALL(
+	"access-json", 0, true, "[DISK=]FILE",
+	"import: a disk (restore point) beginGetAccess answer; with --backup-config, one per disk "
+	"restored as a managed disk, DISK its name in the config"),
+    CLI_OPT_CALL("backup-config", 0, true, "FILE",
+		 "import: an Azure Backup restore-disks config blob"),
+    CLI_OPT_CALL("output", 'o', true, "RP.json",
+		 "import: where to write the descriptor (mode 0600)"),
+    CLI_OPT_CALL("id", 0, true, "ID",
+		 "import: the recovery point id (default: made from the time)"),
+    CLI_OPT_CALL("vm-name", 0, true, "NAME", "import: the VM's name"),
+    CLI_OPT_CALL("os-type", 0, true, "Linux|Windows", "import: the VM's OS type"),
+    CLI_OPT_CALL("hyperv-generation", 0, true, "V1|V2", "import: the VM's Hyper-V generation"),
+    CLI_OPT_CALL("security-type", 0, true, "TYPE",
+		 "import: e.g. ConfidentialVM_DiskEncryptedWithCustomerKey"),
+    CLI_OPT_CALL("vm-size", 0, true, "SIZE", "import: e.g. Standard_DC2as_v5"),
+    CLI_OPT_CALL("location", 0, true, "REGION", "import: the Azure region"),
+    CLI_OPT_CALL("disk-name", 0, true, "NAME", "import (--access-json): the disk's name"),
+    CLI_OPT_CALL("role", 0, true, "os|data", "import (--access-json): the disk's role"),
+    CLI_OPT_CALL("lun", 0, true, "N", "import (--access-json): a data disk's LUN"),
+    CLI_OPT_CALL("json", 0, false, NULL,
+		 "show: print the descriptor as JSON (sources without query)"),
     {0},
 };
 

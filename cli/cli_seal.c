@@ -16,48 +16,44 @@ struct seal_args {
 	bool json;
 };
 
-static const struct cli_opt seal_opts[] = {
-    {"output", 'o', true, "SEAL.json", "where to write the seal (required)"},
-    {"chunk-size", 0, true, "SIZE", "chunk size, a multiple of 512 (default 4M)"},
-    {"digests", 0, true, "LIST", "whole-disk digests: sha256,md5,sha1 (default sha256)"},
-    {"parent", 0, true, "PATH", "parent of a differencing image (repeat, nearest first)"},
-    {"ignore-checksums", 0, false, NULL, "read past checksum errors"},
-    {"threads", 0, true, "N", "worker threads (default: number of cores)"},
-    {"quiet", 'q', false, NULL, "no progress on the terminal"},
-    {"json", 0, false, NULL, "print a JSON report on stdout"},
-    {0},
-};
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+static int set_chunk_size(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			  const char *arg)
 {
-	struct seal_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
+	uint64_t *chunk_size = field;
 	struct rp_err err;
 
-	if (strcmp(name, "output") == 0) {
-		a->output = arg;
-	} else if (strcmp(name, "chunk-size") == 0) {
-		rp_err_init(&err);
-		if (rp_parse_size(arg, &a->chunk_size, &err) != 0)
-			return cli_usage(cmd, "--chunk-size: %s", err.msg);
-		if (a->chunk_size % 512 || a->chunk_size < RP_SEAL_MIN_CHUNK ||
-		    a->chunk_size > RP_SEAL_MAX_CHUNK)
-			return cli_usage(
-			    cmd, "--chunk-size must be a multiple of 512 from %u to %u bytes",
-			    RP_SEAL_MIN_CHUNK, RP_SEAL_MAX_CHUNK);
-	} else if (strcmp(name, "digests") == 0) {
-		return cli_parse_digests(cmd, arg, &a->digests);
-	} else if (strcmp(name, "threads") == 0) {
-		return cli_parse_threads(cmd, arg, &a->threads);
-	} else if (strcmp(name, "quiet") == 0) {
-		a->quiet = true;
-	} else if (strcmp(name, "json") == 0) {
-		a->json = true;
-	} else {
-		return cli_image_arg(cmd, &a->img, name, arg);
-	}
+	(void)o;
+	rp_err_init(&err);
+	if (rp_parse_size(arg, chunk_size, &err) != 0)
+		return cli_usage(cmd, "--chunk-size: %s", err.msg);
+	if (*chunk_size % 512 || *chunk_size < RP_SEAL_MIN_CHUNK || *chunk_size > RP_SEAL_MAX_CHUNK)
+		return cli_usage(cmd, "--chunk-size must be a multiple of 512 from %u to %u bytes",
+				 RP_SEAL_MIN_CHUNK, RP_SEAL_MAX_CHUNK);
 	return 0;
 }
+
+static int set_digests(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		       const char *arg)
+{
+	(void)o;
+	return cli_parse_digests(cmd, arg, field);
+}
+
+#define A struct seal_args
+static const struct cli_opt seal_opts[] = {
+    CLI_OPT_STR("output", 'o', "SEAL.json", "where to write the seal (required)", A, output),
+    CLI_OPT_SET("chunk-size", 0, "SIZE", "chunk size, a multiple of 512 (default 4M)", A,
+		chunk_size, set_chunk_size),
+    CLI_OPT_SET("digests", 0, "LIST", "whole-disk digests: sha256,md5,sha1 (default sha256)", A,
+		digests, set_digests),
+    CLI_IMAGE_OPTS(A, img, "read past checksum errors"),
+    CLI_OPT_SET("threads", 0, "N", "worker threads (default: number of cores)", A, threads,
+		cli_set_threads),
+    CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
+    {0},
+};
+#undef A
 
 static int report(const struct seal_args *a, const char *src, const struct rp_seal *s,
 		  const struct rp_scan_result *r)
@@ -101,7 +97,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct rp_seal *s;
 	int npos, rc;
 
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)

@@ -9,7 +9,7 @@
 #include "restore/stage.h"
 
 struct stage_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	const char *out_dir;
 	bool allow_outside; /* --allow-outside-sources */
 	const char *disks[RP_DESC_MAX_DISKS];
@@ -20,18 +20,20 @@ struct stage_args {
 };
 
 static const struct cli_opt stage_opts[] = {
-    {"out-dir", 0, true, "DIR", "where the disks, templates and STAGED.txt go"},
-    {"disk", 0, true, "NAME", "stage this disk of the recovery point (repeat; default all)"},
-    {"resource-group", 0, true, "RG", "the resource group restore.sh uses"},
-    {"location", 0, true, "LOC", "Azure region (default: the recovery point's)"},
-    {"name-prefix", 0, true, "P", "prefix of the disk names (default '<vm name>-')"},
-    {"zone", 0, true, "Z", "availability zone of the disks and the VM"},
-    {"sku", 0, true, "SKU", "disk SKU (default Premium_LRS)"},
-    {"disk-encryption-set", 0, true, "ID", "disk encryption set for a customer-key CVM disk"},
-    {"allow-outside-sources", 0, false, NULL,
-     "let a descriptor name local files outside its folder (absolute, '..', links)"},
-    {"quiet", 'q', false, NULL, "no progress on the terminal"},
-    {"json", 0, false, NULL, "print a JSON report on stdout"},
+    CLI_OPT_CALL("out-dir", 0, true, "DIR", "where the disks, templates and STAGED.txt go"),
+    CLI_OPT_CALL("disk", 0, true, "NAME",
+		 "stage this disk of the recovery point (repeat; default all)"),
+    CLI_OPT_CALL("resource-group", 0, true, "RG", "the resource group restore.sh uses"),
+    CLI_OPT_CALL("location", 0, true, "LOC", "Azure region (default: the recovery point's)"),
+    CLI_OPT_CALL("name-prefix", 0, true, "P", "prefix of the disk names (default '<vm name>-')"),
+    CLI_OPT_CALL("zone", 0, true, "Z", "availability zone of the disks and the VM"),
+    CLI_OPT_CALL("sku", 0, true, "SKU", "disk SKU (default Premium_LRS)"),
+    CLI_OPT_CALL("disk-encryption-set", 0, true, "ID",
+		 "disk encryption set for a customer-key CVM disk"),
+    CLI_OPT_CALL("allow-outside-sources", 0, false, NULL,
+		 "let a descriptor name local files outside its folder (absolute, '..', links)"),
+    CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
+    CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
     CLI_NET_OPTS,
     {0},
 };

@@ -3,8 +3,6 @@
  * local KEK or Key Vault / Managed HSM (docs/keys.md). The key goes to a new file (mode 0600,
  * O_EXCL) or into a pipe; never to a terminal, a log or a report.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -19,7 +17,7 @@
 #define MAX_WRAPPED (16u << 10)
 
 struct unwrap_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	struct rp_key_opts keys;
 	const char *alg;
 	const char *wrapped_file;
@@ -30,14 +28,17 @@ struct unwrap_args {
 };
 
 static const struct cli_opt unwrap_opts[] = {
-    {"alg", 0, true, "ALG",
-     "RSA-OAEP, RSA-OAEP-256, RSA1_5, A128KW, A192KW, A256KW, CKM_AES_KEY_WRAP[_PAD]"},
+    CLI_OPT_CALL("alg", 0, true, "ALG",
+		 "RSA-OAEP, RSA-OAEP-256, RSA1_5, A128KW, A192KW, A256KW, CKM_AES_KEY_WRAP[_PAD]"),
     CLI_KEK_OPTS,
-    {"wrapped-file", 0, true, "FILE", "the wrapped key, as raw bytes"},
-    {"wrapped-b64", 0, true, "TEXT", "the wrapped key in base64 or base64url"},
-    {"secret-url", 0, true, "URL", "an ADE BEK secret https://VAULT/secrets/NAME[/VER]"},
-    {"output", 'o', true, "KEYFILE", "new file for the key (mode 0600), or - for a pipe"},
-    {"json", 0, false, NULL, "print a JSON report (key id, algorithm, length) on stdout"},
+    CLI_OPT_CALL("wrapped-file", 0, true, "FILE", "the wrapped key, as raw bytes"),
+    CLI_OPT_CALL("wrapped-b64", 0, true, "TEXT", "the wrapped key in base64 or base64url"),
+    CLI_OPT_CALL("secret-url", 0, true, "URL",
+		 "an ADE BEK secret https://VAULT/secrets/NAME[/VER]"),
+    CLI_OPT_CALL("output", 'o', true, "KEYFILE",
+		 "new file for the key (mode 0600), or - for a pipe"),
+    CLI_OPT_CALL("json", 0, false, NULL,
+		 "print a JSON report (key id, algorithm, length) on stdout"),
     CLI_CONN_OPTS,
     {0},
 };
@@ -92,49 +93,30 @@ static int read_wrapped(const struct unwrap_args *a, struct rp_secret *w, struct
 	return 0;
 }
 
-/* Write the key: a new file (O_EXCL, 0600, fsync, removed on failure) or stdout if a pipe. */
+/*
+ * Write the key: a new file (0600, written under a temporary name, fsynced and linked into
+ * place, the directory fsynced: common/outfile.h; nothing is left on failure) or stdout.
+ */
 static int write_key(const char *path, const struct rp_secret *key, struct rp_err *err)
 {
-	bool to_stdout = strcmp(path, "-") == 0;
-	size_t off = 0;
-	int fd, e = 0;
+	struct rp_outfile f;
+	struct stat st;
+	int rc;
 
-	if (to_stdout) {
-		fd = STDOUT_FILENO;
-	} else {
-		struct stat st;
-		int rc;
-
-		if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
-			return rp_err_set(err, RP_EUSAGE,
-					  "'%s' exists: the key file must be new (remove it first)",
-					  path);
-		rc = rp_outfile_create(path, 0600, false, &fd, err);
-		if (rc)
-			return rc;
+	if (strcmp(path, "-") == 0)
+		return rp_outfile_write_all(STDOUT_FILENO, key->p, key->len, "stdout", err);
+	if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
+		return rp_err_set(err, RP_EUSAGE,
+				  "'%s' exists: the key file must be new (remove it first)", path);
+	rc = rp_outfile_begin(&f, path, 0600, false, err);
+	if (rc)
+		return rc;
+	rc = rp_outfile_write_all(f.fd, key->p, key->len, f.tmp, err);
+	if (rc) {
+		rp_outfile_abort(&f);
+		return rc;
 	}
-	while (off < key->len) {
-		ssize_t n = write(fd, key->p + off, key->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = n < 0 ? errno : EIO;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (!e && !to_stdout && fsync(fd) != 0)
-		e = errno;
-	if (!to_stdout && close(fd) != 0 && !e)
-		e = errno;
-	if (e) {
-		if (!to_stdout)
-			unlink(path);
-		return rp_err_set(err, RP_EIO, "%s: cannot write the key: %s",
-				  to_stdout ? "stdout" : path, strerror(e));
-	}
-	return 0;
+	return rp_outfile_commit(&f, err);
 }
 
 static int run(const struct cli_cmd *cmd, int argc, char **argv)

@@ -7,7 +7,7 @@
 #include "restore/upload.h"
 
 struct upload_args {
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	const char *guest_state;
 	const char *guest_state_url;
 	const char *vm_metadata;
@@ -22,16 +22,21 @@ struct upload_args {
 };
 
 static const struct cli_opt upload_opts[] = {
-    {"guest-state", 0, true, "FILE", "the guest state (_vmgs) to upload too"},
-    {"guest-state-url", 0, true, "SAS_URL", "where --guest-state goes (securityDataAccessSAS)"},
-    {"vm-metadata", 0, true, "FILE", "a confidential VM's metadata (_vmmd) to upload too"},
-    {"vm-metadata-url", 0, true, "SAS_URL", "where --vm-metadata goes (securityMetadataAccessSAS)"},
-    {"create", 0, false, NULL, "create (or replace) the page blob(s) at the right size"},
-    {"verify-all", 0, false, NULL, "read back every chunk with data, not a sample"},
-    {"seal", 0, true, "SEAL.json", "compare what is read back with this seal (4M chunks)"},
-    {"journal", 0, true, "FILE", "the resume journal (default IMAGE.upload-journal)"},
-    {"quiet", 'q', false, NULL, "no progress on the terminal"},
-    {"json", 0, false, NULL, "print a JSON report on stdout"},
+    CLI_OPT_CALL("guest-state", 0, true, "FILE", "the guest state (_vmgs) to upload too"),
+    CLI_OPT_CALL("guest-state-url", 0, true, "SAS_URL",
+		 "where --guest-state goes (securityDataAccessSAS)"),
+    CLI_OPT_CALL("vm-metadata", 0, true, "FILE",
+		 "a confidential VM's metadata (_vmmd) to upload too"),
+    CLI_OPT_CALL("vm-metadata-url", 0, true, "SAS_URL",
+		 "where --vm-metadata goes (securityMetadataAccessSAS)"),
+    CLI_OPT_CALL("create", 0, false, NULL,
+		 "create (or replace) the page blob(s) at the right size"),
+    CLI_OPT_CALL("verify-all", 0, false, NULL, "read back every chunk with data, not a sample"),
+    CLI_OPT_CALL("seal", 0, true, "SEAL.json",
+		 "compare what is read back with this seal (4M chunks)"),
+    CLI_OPT_CALL("journal", 0, true, "FILE", "the resume journal (default IMAGE.upload-journal)"),
+    CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
+    CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
     CLI_NET_OPTS,
     {0},
 };
@@ -171,11 +176,9 @@ static int upload_one(struct upload_args *a, const char *image, const char *url,
 	o.verify_all = a->verify_all;
 	o.seal = seal;
 	o.journal = journal;
-	o.http = a->net.http;
-	o.auth = a->net.auth;
-	o.connections = a->connections_set ? a->net.connections : 8;
-	o.retries = a->net.retries;
-	o.retry_base_ms = a->net.retry_base_ms;
+	o.net = a->net;
+	if (!a->connections_set)
+		o.net.connections = 8;
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
 	o.progress_detail = cli_progress_detail;

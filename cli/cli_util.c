@@ -94,6 +94,29 @@ int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 	return rp_code_exit(err->code);
 }
 
+/* Store one option's value where its table entry binds it. */
+static int bind(const struct cli_cmd *cmd, const struct cli_opt *o, cli_opt_fn fn, void *ctx,
+		int idx, const char *arg)
+{
+	char *field = (char *)ctx + o->off;
+
+	switch (o->bind) {
+	case CLI_FLAG:
+		*(bool *)(void *)field = true;
+		return 0;
+	case CLI_STR:
+		*(const char **)(void *)field = arg;
+		return 0;
+	case CLI_SET:
+		return o->set(cmd, o, field, arg);
+	case CLI_CALL:
+		break;
+	}
+	if (!fn)
+		return cli_usage(cmd, "unhandled option --%s", o->name);
+	return fn(ctx, cmd, idx, arg);
+}
+
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, void *ctx,
 	      const char **pos, int max_pos, int *npos)
 {
@@ -153,7 +176,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, v
 					idx = i;
 		if (idx < 0)
 			return cli_usage(cmd, "unknown option");
-		rc = fn(ctx, cmd, idx, cmd->opts[idx].has_arg ? optarg : NULL);
+		rc = bind(cmd, &cmd->opts[idx], fn, ctx, idx,
+			  cmd->opts[idx].has_arg ? optarg : NULL);
 		if (rc)
 			return rc;
 	}
@@ -270,6 +294,19 @@ void cli_fmt_size(uint64_t bytes, char *out, size_t outsz)
 		snprintf(out, outsz, "%.1f %s", v, units[u]);
 }
 
+int cli_set_threads(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		    const char *arg)
+{
+	(void)o;
+	return cli_parse_threads(cmd, arg, field);
+}
+
+int cli_set_parent(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg)
+{
+	(void)o;
+	return cli_image_arg(cmd, field, "parent", arg);
+}
+
 int cli_parse_threads(const struct cli_cmd *cmd, const char *arg, unsigned *out)
 {
 	uint64_t v;
@@ -321,22 +358,19 @@ void cli_progress_init(struct cli_progress *p, const char *label, bool quiet)
 	memset(p, 0, sizeof(*p));
 	p->enabled = !quiet && isatty(STDERR_FILENO);
 	p->label = label;
-	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	p->start = rp_now_s();
 }
 
 void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
 	struct cli_progress *p = ctx;
-	struct timespec now;
 	char d[32], t[32], r[32];
 	double secs, rate, pct;
 	int bar, i;
 
 	if (!p || !p->enabled || total == 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	secs =
-	    (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+	secs = rp_now_s() - p->start;
 	rate = secs > 0 ? (double)done / secs : 0;
 	pct = (double)done * 100.0 / (double)total;
 	bar = (int)(pct / 5);

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -31,13 +32,69 @@ enum {
 	CLI_HELP_SHOWN = -1, /* internal: --help was printed, exit 0 */
 };
 
+struct cli_cmd;
+struct cli_opt;
+
+/* Parse arg into field (the command's arguments + the option's off); 0 or an exit code after
+ * printing the error (naming o->name). */
+typedef int (*cli_set_fn)(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			  const char *arg);
+
+/* How an option is bound to the command's arguments (the ctx cli_parse is given). */
+enum cli_bind {
+	CLI_CALL, /* the command's callback handles it (commands not yet on the table) */
+	CLI_FLAG, /* bool at off: set to true */
+	CLI_STR,  /* const char * at off: the value (the last one given wins) */
+	CLI_SET,  /* set(cmd, o, ctx + off, value) */
+};
+
+/*
+ * One option: its name, help and binding, from which cli_parse parses and cli_help prints. A
+ * table of a command binds every option (CLI_FLAG, CLI_STR or CLI_SET) or none (CLI_CALL: its
+ * callback), never some.
+ */
 struct cli_opt {
 	const char *name;
 	char short_name; /* 0 if none */
 	bool has_arg;
 	const char *metavar;
 	const char *help;
+	enum cli_bind bind;
+	size_t off; /* offsetof(the command's arguments, the field) */
+	cli_set_fn set;
 };
+
+/* An option the command's callback handles (a table not yet bound). */
+#define CLI_OPT_CALL(name, sh, has_arg, mv, help)                                                  \
+	{                                                                                          \
+		name, sh, has_arg, mv, help, CLI_CALL, 0, NULL                                     \
+	}
+
+/* Bound options: a flag, a string, or a value parsed by set, stored at offsetof(T, m). */
+#define CLI_OPT_FLAG(name, sh, help, T, m)                                                         \
+	{                                                                                          \
+		name, sh, false, NULL, help, CLI_FLAG, offsetof(T, m), NULL                        \
+	}
+#define CLI_OPT_STR(name, sh, mv, help, T, m)                                                      \
+	{                                                                                          \
+		name, sh, true, mv, help, CLI_STR, offsetof(T, m), NULL                            \
+	}
+#define CLI_OPT_SET(name, sh, mv, help, T, m, fn)                                                  \
+	{                                                                                          \
+		name, sh, true, mv, help, CLI_SET, offsetof(T, m), fn                              \
+	}
+
+/* Setters for CLI_SET. */
+int cli_set_threads(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		    const char *arg); /* unsigned, 1..256 */
+int cli_set_parent(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		   const char *arg); /* struct cli_image_args: one more --parent */
+
+/* The options of struct cli_image_args at offsetof(T, m), for commands that open images. */
+#define CLI_IMAGE_OPTS(T, m, checksums_help)                                                       \
+	CLI_OPT_SET("parent", 0, "PATH", "parent of a differencing image (repeat, nearest first)", \
+		    T, m, cli_set_parent),                                                         \
+	    CLI_OPT_FLAG("ignore-checksums", 0, checksums_help, T, m.ignore_checksums)
 
 struct cli_cmd {
 	const char *name;
@@ -48,11 +105,13 @@ struct cli_cmd {
 	int (*run)(const struct cli_cmd *cmd, int argc, char **argv);
 };
 
-/* Called for each option found: idx into cmd->opts, arg or NULL. Return 0 or an exit code. */
+/* Called for each CLI_CALL option found: idx into cmd->opts, arg or NULL. Return 0 or an exit
+ * code. */
 typedef int (*cli_opt_fn)(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg);
 
 /*
- * Parse argv[1..] (argv[0] is the command name) with the command's option table. Positional
+ * Parse argv[1..] (argv[0] is the command name) with the command's option table: a bound
+ * option is stored in ctx, a CLI_CALL one goes to fn (NULL for a table that binds all). Positional
  * arguments are gathered into pos (at most max_pos; more is a usage error). Returns 0,
  * CLI_HELP_SHOWN after printing help for --help, or an exit code after printing the error.
  */
@@ -118,7 +177,7 @@ int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli
 struct cli_progress {
 	bool enabled;
 	const char *label;
-	struct timespec start;
+	double start; /* rp_now_s() */
 	uint64_t last_done;
 	bool detail; /* a network transfer: show skipped bytes and retries */
 	uint64_t skipped;

@@ -13,7 +13,7 @@
 #include "restore/cse.h"
 #include "net/http.h"
 
-#define DEFAULT_CHUNK (4u << 20)
+#define DEFAULT_CHUNK RP_CHUNK_DEFAULT
 
 struct vrun {
 	const struct cli_cmd *cmd;

@@ -25,7 +25,7 @@ struct verify_args {
 	char rp_id[128];
 	char disk_name[128];
 	struct cli_image_args img;
-	struct cli_net_args net;
+	struct rp_net_opts net;
 	struct cli_vsel_args sel;
 	struct cli_case kase;
 	struct rp_key_opts keys;   /* KEK of a client-side encrypted blob or copy */

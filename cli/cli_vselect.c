@@ -102,11 +102,6 @@ enum rp_select_mode cli_vsel_mode(const struct cli_vsel_args *a)
 	return a->spec.mode;
 }
 
-static void now_mono(struct timespec *t)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-}
-
 int cli_vsel_init(void *vsel, uint64_t virtual_size, uint64_t chunk_size, struct rp_err *err)
 {
 	struct cli_vsel *v = vsel;
@@ -148,8 +143,7 @@ int cli_vsel_init(void *vsel, uint64_t virtual_size, uint64_t chunk_size, struct
 		v->tier = UINT64_MAX;
 		rp_select_lrv_tier(&v->state, &v->tier, v->map, &n);
 		if (a->max_seconds) {
-			now_mono(&v->deadline);
-			v->deadline.tv_sec += (time_t)a->max_seconds;
+			v->deadline = rp_now_s() + (double)a->max_seconds;
 		}
 	} else {
 		rc = rp_select_build(&a->spec, v->seal, virtual_size, chunk_size, v->map, &n, err);
@@ -173,15 +167,9 @@ int cli_vsel_pick(void *vsel, uint64_t index)
 		v->stopped = true;
 		return RP_PICK_STOP;
 	}
-	if (a->max_seconds) {
-		struct timespec t;
-
-		now_mono(&t);
-		if (t.tv_sec > v->deadline.tv_sec ||
-		    (t.tv_sec == v->deadline.tv_sec && t.tv_nsec >= v->deadline.tv_nsec)) {
-			v->stopped = true;
-			return RP_PICK_STOP;
-		}
+	if (a->max_seconds && rp_now_s() >= v->deadline) {
+		v->stopped = true;
+		return RP_PICK_STOP;
 	}
 	v->checked[index] = 1;
 	v->taken++;

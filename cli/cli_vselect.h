@@ -26,25 +26,25 @@ struct cli_vsel_args {
 };
 
 #define CLI_VSEL_OPTS                                                                              \
-	{"sample", 0, true, "PERCENT",                                                             \
-	 "check a random PERCENT of the chunks with data, plus "                                   \
-	 "the first and last chunks (partition tables)"},                                          \
-	    {"seed", 0, true, "S", "seed of --sample (default: random; the report names it)"},     \
-	    {"rolling", 0, true, "N/T",                                                            \
-	     "run N of T: chunks with index % T == N-1; T runs check "                             \
-	     "every chunk once"},                                                                  \
-	    {"shard", 0, true, "I/N",                                                              \
-	     "shard I (0..N-1) of N contiguous, disjoint ranges of chunks "                        \
-	     "(with --sample: a sample of the shard)"},                                            \
-	    {"max-duration", 0, true, "SECONDS",                                                   \
-	     "stop handing out chunks after SECONDS, least "                                       \
-	     "recently verified first (needs --state)"},                                           \
-	    {"max-chunks", 0, true, "N",                                                           \
-	     "check at most N chunks, least recently verified first "                              \
-	     "(needs --state)"},                                                                   \
-	{                                                                                          \
-		"state", 0, true, "FILE", "record which run checked each chunk (JSON, mode 0600)"  \
-	}
+	CLI_OPT_CALL("sample", 0, true, "PERCENT",                                                 \
+		     "check a random PERCENT of the chunks with data, plus "                       \
+		     "the first and last chunks (partition tables)"),                              \
+	    CLI_OPT_CALL("seed", 0, true, "S",                                                     \
+			 "seed of --sample (default: random; the report names it)"),               \
+	    CLI_OPT_CALL("rolling", 0, true, "N/T",                                                \
+			 "run N of T: chunks with index % T == N-1; T runs check "                 \
+			 "every chunk once"),                                                      \
+	    CLI_OPT_CALL("shard", 0, true, "I/N",                                                  \
+			 "shard I (0..N-1) of N contiguous, disjoint ranges of chunks "            \
+			 "(with --sample: a sample of the shard)"),                                \
+	    CLI_OPT_CALL("max-duration", 0, true, "SECONDS",                                       \
+			 "stop handing out chunks after SECONDS, least "                           \
+			 "recently verified first (needs --state)"),                               \
+	    CLI_OPT_CALL("max-chunks", 0, true, "N",                                               \
+			 "check at most N chunks, least recently verified first "                  \
+			 "(needs --state)"),                                                       \
+	    CLI_OPT_CALL("state", 0, true, "FILE",                                                 \
+			 "record which run checked each chunk (JSON, mode 0600)")
 
 /* Handle one of the options above; returns 1 if name is not one of them. */
 int cli_vsel_arg(const struct cli_cmd *cmd, struct cli_vsel_args *a, const char *name,
@@ -66,9 +66,9 @@ struct cli_vsel {
 	uint8_t *map;	  /* this pass's candidates */
 	uint8_t *checked; /* handed out in any pass */
 	uint64_t taken;
-	uint64_t tier; /* max-duration: the tier of this pass (rp_select_lrv_tier) */
-	bool stopped;  /* a budget ran out */
-	struct timespec deadline;
+	uint64_t tier;	 /* max-duration: the tier of this pass (rp_select_lrv_tier) */
+	bool stopped;	 /* a budget ran out */
+	double deadline; /* rp_now_s() */
 	struct rp_select_state state;
 	bool have_state;
 	/* accumulated over the passes */

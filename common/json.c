@@ -164,11 +164,6 @@ bool rp_json_is_integer(const struct rp_json *v)
 	return v && json_is_integer(J(v));
 }
 
-bool rp_json_is_bool(const struct rp_json *v)
-{
-	return v && json_is_boolean(J(v));
-}
-
 bool rp_json_is_null(const struct rp_json *v)
 {
 	return v && json_is_null(J(v));
@@ -256,11 +251,6 @@ struct rp_json *rp_json_new_string(const char *s)
 struct rp_json *rp_json_new_u64(uint64_t v)
 {
 	return R(json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v));
-}
-
-struct rp_json *rp_json_new_i64(int64_t v)
-{
-	return R(json_integer((json_int_t)v));
 }
 
 struct rp_json *rp_json_new_bool(bool v)

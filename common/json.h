@@ -30,7 +30,6 @@ bool rp_json_is_object(const struct rp_json *v);
 bool rp_json_is_array(const struct rp_json *v);
 bool rp_json_is_string(const struct rp_json *v);
 bool rp_json_is_integer(const struct rp_json *v);
-bool rp_json_is_bool(const struct rp_json *v);
 bool rp_json_is_null(const struct rp_json *v);
 
 /* Member of an object, or NULL if v is not an object or has no such key. */
@@ -55,7 +54,6 @@ struct rp_json *rp_json_new_object(void);
 struct rp_json *rp_json_new_array(void);
 struct rp_json *rp_json_new_string(const char *s);
 struct rp_json *rp_json_new_u64(uint64_t v);
-struct rp_json *rp_json_new_i64(int64_t v);
 struct rp_json *rp_json_new_bool(bool v);
 struct rp_json *rp_json_new_real(double v);
 struct rp_json *rp_json_new_null(void);

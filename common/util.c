@@ -174,6 +174,43 @@ void rp_time_iso(time_t t, char out[RP_TIME_STR])
 		snprintf(out, RP_TIME_STR, "invalid-time");
 }
 
+int rp_chunk_size_check(uint64_t size, struct rp_err *err)
+{
+	if (size % 512 || size < RP_CHUNK_MIN || size > RP_CHUNK_MAX)
+		return rp_err_set(err, RP_EUSAGE,
+				  "chunk size %llu: a multiple of 512 from 4K to 64M expected",
+				  (unsigned long long)size);
+	return 0;
+}
+
+double rp_now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int64_t rp_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void rp_sleep_ms(uint64_t ms, const volatile sig_atomic_t *stop)
+{
+	while (ms > 0 && !(stop && *stop)) {
+		uint64_t k = ms < 100 ? ms : 100;
+		struct timespec t = {.tv_sec = 0, .tv_nsec = (long)k * 1000000L};
+
+		while (nanosleep(&t, &t) != 0 && errno == EINTR && !(stop && *stop))
+			;
+		ms -= k;
+	}
+}
+
 void rp_hex(const uint8_t *b, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

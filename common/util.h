@@ -1,10 +1,11 @@
 /*
- * Small utilities: checked number parsing, text encodings, UUIDs, times and hex.
- * All functions are pure and thread-safe.
+ * Small utilities: checked number parsing, text encodings, UUIDs, times, clocks and hex.
+ * All functions are thread-safe; all but the clocks and the sleep are pure.
  */
 #ifndef RP_COMMON_UTIL_H
 #define RP_COMMON_UTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,31 @@ bool rp_is_zero(const void *buf, size_t len);
 
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void rp_time_iso(time_t t, char out[RP_TIME_STR]);
+
+/*
+ * The chunk: the unit a disk is read, checked and written in (ranged reads, scans, journals).
+ * RP_CHUNK_MIN is the smallest chunk a seal can have; RP_CHUNK_MAX keeps a chunk's buffers
+ * (one per connection) and a ranged read's deadline reasonable. A seal's own chunk size (from
+ * 4 KiB to 1 GiB, formats/seal.h) wins over these where a seal is given.
+ */
+#define RP_CHUNK_DEFAULT (4u << 20)
+#define RP_CHUNK_MIN 4096u
+#define RP_CHUNK_MAX (64u << 20)
+
+/* 0 if size is a multiple of 512 from RP_CHUNK_MIN to RP_CHUNK_MAX, else RP_EUSAGE saying so. */
+int rp_chunk_size_check(uint64_t size, struct rp_err *err);
+
+/* Seconds on the monotonic clock (for durations and deadlines, not dates). */
+double rp_now_s(void);
+
+/* Milliseconds on the monotonic clock. */
+int64_t rp_now_ms(void);
+
+/*
+ * Sleep ms milliseconds, in slices of at most 100 ms that end early once *stop is set (stop may
+ * be NULL: then only the time ends it). A signal does not cut a slice short.
+ */
+void rp_sleep_ms(uint64_t ms, const volatile sig_atomic_t *stop);
 
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void rp_hex(const uint8_t *b, size_t len, char *out);

@@ -409,11 +409,6 @@ const char *rp_image_path(const struct rp_image *img)
 	return img->path;
 }
 
-uint64_t rp_image_allocated(const struct rp_image *img)
-{
-	return img->allocated;
-}
-
 const struct rp_problems *rp_image_problems(const struct rp_image *img)
 {
 	return &img->problems;

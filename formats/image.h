@@ -108,9 +108,6 @@ uint64_t rp_image_file_size(const struct rp_image *img);
 uint32_t rp_image_sector_size(const struct rp_image *img);
 const char *rp_image_path(const struct rp_image *img);
 
-/* Bytes allocated in the image file(s) for data (blocks present), an upper bound for raw. */
-uint64_t rp_image_allocated(const struct rp_image *img);
-
 /* Problems found while opening (all checks run), the first unreadable one decides readability. */
 const struct rp_problems *rp_image_problems(const struct rp_image *img);
 

@@ -16,6 +16,7 @@
 
 #include "common/util.h"
 #include "net/auth_int.h"
+#include "net/retry.h"
 
 #define TOKEN_BODY_MAX (64 * 1024)
 #define RETRY_BASE_MS_DEFAULT 500
@@ -52,23 +53,6 @@ struct rp_auth {
 	bool disk_challenged;
 	bool disk; /* audience is RP_AUDIENCE_DISK, for host alone */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
-			      .tv_nsec = (long)(ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static void scrub_err(const struct rp_auth *a, struct rp_err *err)
 {
@@ -307,9 +291,7 @@ struct token_req {
 
 static bool status_retryable(long st, bool imds)
 {
-	if (st == 429 || (st >= 500 && st <= 599))
-		return true;
-	return imds && (st == 404 || st == 410);
+	return rp_retry_status(st) || (imds && (st == 404 || st == 410));
 }
 
 /* The answer body may hold a token: wipe it before it goes back to the allocator. */
@@ -323,28 +305,17 @@ static void response_wipe_release(struct rp_http_response *r)
 static uint64_t backoff_ms(const struct rp_auth *a, unsigned attempt,
 			   const struct rp_http_response *r)
 {
-	uint64_t d = a->retry_base_ms;
-	const char *ra = r ? rp_http_header(r, "Retry-After") : NULL;
-	uint64_t ra_s;
-	unsigned i;
+	struct rp_retry_policy p = {.base_ms = (unsigned)a->retry_base_ms,
+				    .cap_ms = RETRY_DELAY_CAP_MS};
 
-	for (i = 1; i < attempt && d < RETRY_DELAY_CAP_MS; i++)
-		d *= 2;
-	if (d > RETRY_DELAY_CAP_MS)
-		d = RETRY_DELAY_CAP_MS;
-	if (ra && rp_parse_u64(ra, &ra_s, NULL) == 0) {
-		ra_s = ra_s > RETRY_DELAY_CAP_MS / 1000 ? RETRY_DELAY_CAP_MS : ra_s * 1000;
-		if (ra_s > d)
-			d = ra_s;
-	}
-	return d;
+	return rp_retry_delay_ms(&p, attempt - 1, r ? rp_retry_after_ms(r) : -1, rp_retry_random());
 }
 
 static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_token_answer *tok,
 		       struct rp_err *err)
 {
 	const char *secrets[2] = {a->client_secret, NULL};
-	int64_t start = mono_ms();
+	int64_t start = rp_now_ms();
 	unsigned attempt, transport_failures = 0;
 	int rc;
 
@@ -371,12 +342,13 @@ static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_t
 			return rc;
 		}
 		/* retry: worth another attempt; gave up: it was, but attempts or time ran out */
-		retry = rc == 0 ? status_retryable(resp.status, r->imds) : rc == RP_EIO;
+		retry = rc == 0 ? status_retryable(resp.status, r->imds)
+				: rp_retry_transport(a->http, rc);
 		delay = backoff_ms(a, attempt, rc == 0 ? &resp : NULL);
 		if (rc != 0 && ++transport_failures >= TRANSPORT_MAX_ATTEMPTS)
 			gave_up = true;
 		if (attempt >= RETRY_MAX_ATTEMPTS ||
-		    mono_ms() - start + (int64_t)delay > RETRY_BUDGET_MS)
+		    rp_now_ms() - start + (int64_t)delay > RETRY_BUDGET_MS)
 			gave_up = true;
 		if (!retry || gave_up) {
 			char what[600];
@@ -403,7 +375,7 @@ static int fetch_token(struct rp_auth *a, const struct token_req *r, struct rp_t
 		}
 		if (rc == 0)
 			response_wipe_release(&resp);
-		sleep_ms(delay);
+		rp_sleep_ms(delay, NULL);
 	}
 }
 
@@ -524,7 +496,7 @@ static int obtain(struct rp_auth *a, struct rp_err *err)
 	drop_token(a);
 	a->token = tok.access_token;
 	a->token_len = tok.token_len;
-	a->refresh_at_ms = mono_ms() + (int64_t)rp_auth_refresh_after(tok.lifetime_s) * 1000;
+	a->refresh_at_ms = rp_now_ms() + (int64_t)rp_auth_refresh_after(tok.lifetime_s) * 1000;
 	return 0;
 }
 
@@ -538,7 +510,7 @@ int rp_auth_header(struct rp_auth *a, char *out, size_t outsz, struct rp_err *er
 		out[0] = '\0';
 	if (!rp_auth_has_bearer(a))
 		return 0;
-	if (!a->token || (a->kind != AUTH_FILE && mono_ms() >= a->refresh_at_ms)) {
+	if (!a->token || (a->kind != AUTH_FILE && rp_now_ms() >= a->refresh_at_ms)) {
 		rc = obtain(a, err);
 		if (rc) {
 			scrub_err(a, err);

@@ -8,16 +8,10 @@
 
 #include "common/util.h"
 #include "formats/azure_xml.h"
+#include "net/retry.h"
 
 #define PAGE_LIST_MAX_BODY (64u << 20)
 #define PAGE_LIST_MAX_RANGES 2000000
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
-}
 
 /* What a 403's error code says about its cause (Blob service error codes). */
 static const char *denied_code_hint(const char *code)
@@ -90,22 +84,9 @@ bool rp_blob_judge(const char *url, const char *display, const char *etag, const
 		   ae.message[0] ? ": " : "", ae.message);
 	/* A hash mismatch (400 Crc64Mismatch / Md5Mismatch) means the body was damaged on the
 	 * way: send it again. */
-	return r->status == 408 || r->status == 429 || r->status >= 500 ||
+	return rp_retry_status(r->status) ||
 	       (r->status == 400 &&
 		(strcmp(code, "Crc64Mismatch") == 0 || strcmp(code, "Md5Mismatch") == 0));
-}
-
-long rp_blob_retry_after_ms(const struct rp_http_response *r)
-{
-	const char *v = rp_http_header(r, "x-ms-retry-after-ms");
-	uint64_t n;
-
-	if (v && rp_parse_u64(v, &n, NULL) == 0 && n < 600000)
-		return (long)n;
-	v = rp_http_header(r, "Retry-After");
-	if (v && rp_parse_u64(v, &n, NULL) == 0 && n < 600)
-		return (long)(n * 1000);
-	return -1;
 }
 
 /* One request with the credential and retries for transport errors and busy servers. */
@@ -135,7 +116,7 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 		headers[n] = NULL;
 		rc = rp_http_request(b->http, method, url, headers, NULL, 0, max_body, resp, err);
 		explicit_bzero(auth, sizeof(auth));
-		if (rc == RP_EAUTH || rc == RP_EINTR || (rc && rp_http_failed_for_good(b->http)))
+		if (rc && !rp_retry_transport(b->http, rc))
 			break;
 		if (rc == 0) {
 			if (resp->status == ok_status ||
@@ -160,7 +141,7 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 				rp_http_response_release(resp);
 				continue;
 			}
-			wait = rp_blob_retry_after_ms(resp);
+			wait = rp_retry_after_ms(resp);
 			rc = RP_EIO;
 			if (!rp_blob_judge(b->url, b->display, b->etag, what, NULL, resp, err)) {
 				rc = err ? err->code : RP_EIO;
@@ -173,9 +154,10 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 		}
 		if (attempt >= b->retries)
 			break;
-		sleep_ms(wait >= 0 ? (unsigned)wait
-				   : (b->retry_base_ms ? b->retry_base_ms : 800)
-					 << (attempt < 6 ? attempt : 6));
+		rp_sleep_ms(
+		    rp_retry_delay_ms(&(struct rp_retry_policy){.base_ms = b->retry_base_ms},
+				      attempt, wait, rp_retry_random()),
+		    NULL);
 	}
 	return rc;
 }

@@ -49,9 +49,6 @@ int rp_blob_head(struct rp_blob *b, struct rp_err *err);
 bool rp_blob_judge(const char *url, const char *display, const char *etag, const char *what,
 		   const char *denied_hint, const struct rp_http_response *r, struct rp_err *err);
 
-/* The server's wait before a retry (x-ms-retry-after-ms, else Retry-After), or -1. */
-long rp_blob_retry_after_ms(const struct rp_http_response *r);
-
 int rp_blob_get_range(struct rp_blob *b, uint64_t off, size_t len, const char *hash_header,
 		      long allow_status, uint8_t *buf, struct rp_http_response *resp,
 		      struct rp_err *err);

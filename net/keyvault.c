@@ -9,6 +9,7 @@
 
 #include "common/base64.h"
 #include "common/util.h"
+#include "net/retry.h"
 
 #define KV_API "api-version=7.4"
 #define KV_ATTEMPTS 4
@@ -30,13 +31,6 @@ struct rp_kv {
 	unsigned retry_base_ms;
 	volatile sig_atomic_t *stop;
 };
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
-}
 
 /* A client for audience: the one we have if it fits, else a new one. */
 static int use_audience(struct rp_kv *kv, const char *audience, struct rp_err *err)
@@ -116,16 +110,6 @@ static bool host_is_hsm(const char *host)
 	return n > s && strcmp(host + n - s, KV_HSM_SUFFIX) == 0;
 }
 
-static unsigned retry_after_ms(const struct rp_http_response *r)
-{
-	const char *v = rp_http_header(r, "Retry-After");
-	uint64_t n;
-
-	if (v && rp_parse_u64(v, &n, NULL) == 0 && n <= 60)
-		return (unsigned)(n * 1000);
-	return 0;
-}
-
 /*
  * A 401: accept its challenge (and get a credential for its resource) or say why not. Returns 0
  * when the request should be sent again.
@@ -189,7 +173,7 @@ static int kv_send(struct rp_kv *kv, const struct rp_kv_url *u, const char *meth
 	}
 	for (;;) {
 		size_t n = 0;
-		unsigned wait;
+		long wait = -1;
 
 		if (kv->stop && *kv->stop)
 			return rp_err_set(err, RP_EINTR, "interrupted");
@@ -211,12 +195,10 @@ static int kv_send(struct rp_kv *kv, const struct rp_kv_url *u, const char *meth
 		rp_wipe(auth, sizeof(auth));
 		attempt++;
 		if (rc) {
-			if (rc == RP_EAUTH || rc == RP_EINTR || rp_http_failed_for_good(kv->http) ||
-			    attempt >= KV_ATTEMPTS) {
+			if (!rp_retry_transport(kv->http, rc) || attempt >= KV_ATTEMPTS) {
 				rp_err_prefix(err, "key vault %s", display);
 				return rc;
 			}
-			wait = 0;
 		} else if (resp->status == 401 && !challenged) {
 			challenged = true;
 			attempt--; /* answering the challenge is not a retry */
@@ -225,16 +207,16 @@ static int kv_send(struct rp_kv *kv, const struct rp_kv_url *u, const char *meth
 			if (rc)
 				return rc;
 			continue;
-		} else if ((resp->status == 429 || resp->status >= 500) && attempt < KV_ATTEMPTS) {
-			wait = retry_after_ms(resp);
+		} else if (rp_retry_status(resp->status) && attempt < KV_ATTEMPTS) {
+			wait = rp_retry_after_ms(resp);
 			rp_http_response_release(resp);
 		} else {
 			return 0;
 		}
-		if (wait == 0)
-			wait = kv->retry_base_ms << (attempt - 1);
-		for (; wait && !(kv->stop && *kv->stop); wait -= wait < 100 ? wait : 100)
-			sleep_ms(wait < 100 ? wait : 100);
+		rp_sleep_ms(
+		    rp_retry_delay_ms(&(struct rp_retry_policy){.base_ms = kv->retry_base_ms},
+				      attempt - 1, wait, rp_retry_random()),
+		    kv->stop);
 	}
 }
 
@@ -266,7 +248,7 @@ static int judge(const struct rp_kv_url *u, const char *display, const char *kin
 	if (s == 400)
 		return rp_err_set(err, RP_EUSAGE, "key vault: %s (HTTP 400 from %s)", detail,
 				  display);
-	if (s == 429 || s >= 500)
+	if (rp_retry_status(s))
 		return rp_err_set(err, RP_EIO,
 				  "key vault: %s (HTTP %ld from %s; gave up after %d attempts)",
 				  detail, s, display, KV_ATTEMPTS);

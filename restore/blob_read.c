@@ -34,10 +34,8 @@ int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_read
 	int rc;
 
 	*out = NULL;
-	if (chunk_size < 512 || chunk_size % 512 || chunk_size > (64u << 20))
-		return rp_err_set(err, RP_EUSAGE,
-				  "chunk size %" PRIu64 ": a multiple of 512 up to 64 MiB expected",
-				  chunk_size);
+	if ((rc = rp_chunk_size_check(chunk_size, err)) != 0)
+		return rc;
 	r = calloc(1, sizeof(*r));
 	if (r)
 		r->buf = malloc((size_t)chunk_size);

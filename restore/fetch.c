@@ -23,6 +23,7 @@
 
 #include "common/base64.h"
 #include "common/util.h"
+#include "net/retry.h"
 #include "verify/crc64.h"
 
 enum slot_state { S_FREE, S_FETCH, S_WAIT, S_CHECK_Q, S_CHECKING, S_CHECKED, S_DIGEST };
@@ -445,15 +446,9 @@ static int start_fetch(struct engine *e, struct slot *s)
 
 static double backoff_s(struct engine *e, unsigned attempt, long retry_after_ms)
 {
-	double base = (e->o->retry_base_ms ? e->o->retry_base_ms : 800) / 1000.0, d;
-
-	if (retry_after_ms >= 0)
-		return (double)(retry_after_ms < 60000 ? retry_after_ms : 60000) / 1000.0;
-	d = base * (double)(1u << (attempt < 16 ? attempt : 16));
-	if (d > 60)
-		d = 60;
-	/* Full jitter in [d/2, d): many clients backing off together do not come back together. */
-	return d / 2 + d / 2 * (double)(rand_r(&e->seed) % 1000) / 1000.0;
+	return (double)rp_retry_delay_ms(&(struct rp_retry_policy){.base_ms = e->o->retry_base_ms},
+					 attempt, retry_after_ms, (uint32_t)rand_r(&e->seed)) /
+	       1000.0;
 }
 
 /* A transfer or a check of slot s failed with a retryable problem. Lock not held. */

@@ -431,7 +431,7 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 		snprintf(c->detail, sizeof(c->detail), "not a page blob: every byte will be read");
 	} else {
 		struct rp_page_plan *plan = NULL;
-		uint64_t chunk = 4u << 20, n = (b.size + chunk - 1) / chunk, k;
+		uint64_t chunk = RP_CHUNK_DEFAULT, n = (b.size + chunk - 1) / chunk, k;
 		bool alloc;
 		int rc = rp_page_plan_new(&b, b.size, chunk, 1ull << 30, &plan, &err);
 

@@ -184,9 +184,8 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 
 	memset(rep, 0, sizeof(*rep));
 	rp_url_redact(o->url, rep->source, sizeof(rep->source));
-	if (o->chunk_size < RP_SEAL_MIN_CHUNK || o->chunk_size % 512 || o->chunk_size > (64u << 20))
-		return rp_err_set(err, RP_EUSAGE,
-				  "--chunk-size must be a multiple of 512 from 4K to 64M");
+	if ((rc = rp_chunk_size_check(o->chunk_size, err)) != 0)
+		return rc;
 	if (o->th != RP_THR_NONE && o->chunk_size > MAX_HASHED_RANGE)
 		return rp_err_set(err, RP_EUSAGE,
 				  "--chunk-size may be at most 4M while transport hashes are on "

@@ -14,6 +14,7 @@
 #include "net/auth.h"
 #include "restore/fetch.h"
 #include "net/http.h"
+#include "net/net.h" /* enum rp_th_request */
 #include "restore/keys.h"
 #include "restore/sink.h"
 
@@ -21,13 +22,6 @@ enum rp_out_format {
 	RP_OUT_AUTO, /* vhd for a VHD blob, raw otherwise */
 	RP_OUT_VHD,
 	RP_OUT_RAW,
-};
-
-enum rp_th_request {
-	RP_THR_AUTO, /* crc64 where the server gives it, else md5, else none */
-	RP_THR_CRC64,
-	RP_THR_MD5,
-	RP_THR_NONE,
 };
 
 struct rp_restore_opts {

@@ -627,11 +627,6 @@ struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s)
 	return cb;
 }
 
-uint64_t rp_file_sink_resumed_chunks(const struct rp_file_sink *s)
-{
-	return s->resumed_chunks;
-}
-
 void rp_file_sink_resume_stats(const struct rp_file_sink *s, struct rp_resume_stats *st)
 {
 	memset(st, 0, sizeof(*st));

@@ -42,9 +42,6 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 /* The sink callbacks for the fetch engine. */
 struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s);
 
-/* Chunks the journal listed as verified when opened. */
-uint64_t rp_file_sink_resumed_chunks(const struct rp_file_sink *s);
-
 /* What a resume relied on, and what it found (docs/journal.md). */
 struct rp_resume_stats {
 	uint64_t listed;    /* chunks the journal listed as done */

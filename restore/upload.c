@@ -27,6 +27,7 @@
 #include "formats/azure_xml.h"
 #include "formats/vhd.h"
 #include "net/blob.h"
+#include "net/retry.h"
 #include "verify/crc64.h"
 #include "verify/digest.h"
 
@@ -42,21 +43,6 @@ struct up_worker {
 	struct rp_upload_span *spans;
 	unsigned seed;
 };
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
-}
 
 static void set_bit(uint8_t *b, uint64_t i)
 {
@@ -112,7 +98,7 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 		pthread_mutex_lock(&u->lock);
 		u->rep->requests++;
 		pthread_mutex_unlock(&u->lock);
-		if (rc == RP_EAUTH || rc == RP_EINTR || (rc && rp_http_failed_for_good(http)))
+		if (rc && !rp_retry_transport(http, rc))
 			break;
 		if (rc == 0) {
 			if (r.status == ok) {
@@ -137,7 +123,7 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 				rp_http_response_release(&r);
 				continue;
 			}
-			wait = rp_blob_retry_after_ms(&r);
+			wait = rp_retry_after_ms(&r);
 			rc = RP_EIO;
 			if (!rp_blob_judge(u->o->url, u->display, NULL, what,
 					   "; an upload needs a SAS with write permission", &r,
@@ -150,21 +136,15 @@ static int put(struct up *u, struct rp_http *http, struct rp_auth *auth, unsigne
 		} else {
 			rp_err_prefix(err, "%s", what);
 		}
-		if (attempt >= o->retries || stopped(u))
+		if (attempt >= o->net.retries || stopped(u))
 			break;
 		pthread_mutex_lock(&u->lock);
 		u->rep->retries++;
 		pthread_mutex_unlock(&u->lock);
-		if (wait < 0) {
-			/* Exponential with jitter in [d/2, d), capped at 60 s (the SDKs' policy).
-			 */
-			double d = (double)(o->retry_base_ms ? o->retry_base_ms : 800) *
-				   (double)(1u << (attempt < 7 ? attempt : 7));
-			if (d > 60000)
-				d = 60000;
-			wait = (long)(d / 2 + d / 2 * (double)(rand_r(seed) % 1000) / 1000.0);
-		}
-		sleep_ms((unsigned)wait);
+		rp_sleep_ms(
+		    rp_retry_delay_ms(&(struct rp_retry_policy){.base_ms = o->net.retry_base_ms},
+				      attempt, wait, (uint32_t)rand_r(seed)),
+		    o->stop);
 	}
 	return rc;
 }
@@ -460,9 +440,9 @@ static int create_blob(struct up *u, struct rp_err *err)
 static int run_workers(struct up *u, struct rp_err *err)
 {
 	const struct rp_upload_opts *o = u->o;
-	unsigned nw = o->connections ? o->connections : 4, started = 0, i;
+	unsigned nw = o->net.connections ? o->net.connections : 4, started = 0, i;
 	struct up_worker *ws = calloc(nw, sizeof(*ws));
-	double last_journal = now_s();
+	double last_journal = rp_now_s();
 	int rc = 0;
 
 	if (!ws)
@@ -475,9 +455,10 @@ static int run_workers(struct up *u, struct rp_err *err)
 		if (!ws[i].buf || !ws[i].spans)
 			rc = rp_err_set(err, RP_EIO, "out of memory");
 		if (rc == 0)
-			rc = rp_http_new(&o->http, &ws[i].http, err);
+			rc = rp_http_new(&o->net.http, &ws[i].http, err);
 		if (rc == 0)
-			rc = rp_auth_new(&o->auth, &o->http, RP_AUDIENCE_STORAGE, &ws[i].auth, err);
+			rc = rp_auth_new(&o->net.auth, &o->net.http, RP_AUDIENCE_STORAGE,
+					 &ws[i].auth, err);
 		if (rc == 0) {
 			pthread_mutex_lock(&u->lock);
 			u->running++;
@@ -498,7 +479,7 @@ static int run_workers(struct up *u, struct rp_err *err)
 		bool end;
 		uint64_t done, retries, skipped;
 
-		sleep_ms(100);
+		rp_sleep_ms(100, NULL);
 		pthread_mutex_lock(&u->lock);
 		end = u->running == 0;
 		done = u->bytes_done;
@@ -509,12 +490,12 @@ static int run_workers(struct up *u, struct rp_err *err)
 			o->progress_detail(o->progress_ctx, skipped, retries);
 		if (o->progress)
 			o->progress(o->progress_ctx, done, u->blob_size);
-		if (now_s() - last_journal >= JOURNAL_EVERY_MS / 1000.0) {
+		if (rp_now_s() - last_journal >= JOURNAL_EVERY_MS / 1000.0) {
 			struct rp_err jerr;
 			rp_err_init(&jerr);
 			if (journal_save(u, &jerr) != 0)
 				fail(u, jerr.code, &jerr);
-			last_journal = now_s();
+			last_journal = rp_now_s();
 		}
 		if (end)
 			break;
@@ -589,7 +570,7 @@ static char *path_with(const char *base, const char *suffix)
 int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, struct rp_err *err)
 {
 	struct up u;
-	double t0 = now_s();
+	double t0 = rp_now_s();
 	bool resumed = false;
 	size_t bm;
 	int rc;
@@ -618,8 +599,7 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	    u.nchunks <= SIZE_MAX / 32 ? calloc(u.nchunks ? (size_t)u.nchunks : 1, 32) : NULL;
 	u.page_url = with_query(o->url, "comp=page");
 	u.journal = o->journal ? strdup(o->journal) : path_with(o->image, ".upload-journal");
-	u.journal_tmp = u.journal ? path_with(u.journal, ".tmp") : NULL;
-	if (!u.done || !u.data || !u.sha256 || !u.page_url || !u.journal || !u.journal_tmp) {
+	if (!u.done || !u.data || !u.sha256 || !u.page_url || !u.journal) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto out;
 	}
@@ -632,14 +612,15 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	if (rc)
 		goto out;
 	rep->resumed = resumed;
-	rc = rp_http_new(&o->http, &u.blob.http, err);
+	rc = rp_http_new(&o->net.http, &u.blob.http, err);
 	if (rc == 0)
-		rc = rp_auth_new(&o->auth, &o->http, RP_AUDIENCE_STORAGE, &u.blob.auth, err);
+		rc =
+		    rp_auth_new(&o->net.auth, &o->net.http, RP_AUDIENCE_STORAGE, &u.blob.auth, err);
 	if (rc)
 		goto out;
 	u.blob.url = o->url;
-	u.blob.retries = o->retries;
-	u.blob.retry_base_ms = o->retry_base_ms;
+	u.blob.retries = o->net.retries;
+	u.blob.retry_base_ms = o->net.retry_base_ms;
 	if (o->create && !resumed) {
 		rc = create_blob(&u, err);
 		if (rc)
@@ -688,7 +669,7 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	if (rc == 0 || rc == RP_EVERIFY)
 		unlink(u.journal);
 out:
-	rep->seconds = now_s() - t0;
+	rep->seconds = rp_now_s() - t0;
 	rp_page_plan_free(u.before);
 	rp_http_free(u.blob.http);
 	rp_auth_free(u.blob.auth);
@@ -701,7 +682,6 @@ out:
 	rp_outfile_unlock(u.lock_path, u.lock_fd);
 	free(u.lock_path);
 	free(u.journal);
-	free(u.journal_tmp);
 	free(u.done);
 	free(u.data);
 	free(u.sha256);

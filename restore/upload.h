@@ -31,6 +31,7 @@
 #include "formats/seal.h"
 #include "net/auth.h"
 #include "net/http.h"
+#include "net/net.h"
 
 #define RP_UPLOAD_CHUNK (4u << 20) /* bytes per chunk and the largest Put Page body */
 #define RP_UPLOAD_MIB (1u << 20)
@@ -53,11 +54,10 @@ struct rp_upload_opts {
 	bool verify_all; /* read back every chunk with data, not a sample */
 	const struct rp_seal *seal; /* optional: the post-check compares with its chunk digests */
 	const char *journal;	    /* NULL: IMAGE.upload-journal */
-	struct rp_http_opts http;
-	struct rp_auth_opts auth;
-	unsigned connections; /* worker threads, 1..64 */
-	unsigned retries;
-	unsigned retry_base_ms;
+	/* transport, credential, connections (worker threads; 0: 4), retries and backoff; its
+	 * chunk_size, range_timeout_s and th are not used: an upload sends RP_UPLOAD_CHUNK at
+	 * most per request, with its own hash (use_md5) */
+	struct rp_net_opts net;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
 	void (*progress_detail)(void *ctx, uint64_t skipped, uint64_t retries);

@@ -26,7 +26,7 @@ struct up {
 	char display[1024];
 	struct rp_blob blob;	     /* HEAD, page lists, read-back: used by one thread at a time */
 	struct rp_page_plan *before; /* pages the target held before (NULL: a new blob) */
-	char *journal, *journal_tmp;
+	char *journal;
 	char *lock_path; /* JOURNAL.lock, held for the whole run (journal_lock) */
 	int lock_fd;
 	struct rp_upload_journal_id jid;

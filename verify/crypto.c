@@ -241,11 +241,6 @@ const char *rp_kek_describe(const struct rp_kek *k)
 	return k->describe;
 }
 
-const char *rp_kek_name(const struct rp_kek *k)
-{
-	return k->name;
-}
-
 static int unwrap_rsa(const struct rp_kek *k, enum rp_wrap_alg alg, const uint8_t *in, size_t inlen,
 		      struct rp_secret *out, struct rp_err *err)
 {

@@ -53,7 +53,6 @@ void rp_kek_free(struct rp_kek *k);
 
 /* "RSA-2048" or "AES-256": for reports. */
 const char *rp_kek_describe(const struct rp_kek *k);
-const char *rp_kek_name(const struct rp_kek *k);
 
 /*
  * Unwrap in[0..inlen) with the KEK. RP_EUSAGE when the algorithm does not fit the key (an RSA

@@ -27,7 +27,7 @@
 
 #include "common/util.h"
 
-#define SCAN_DEFAULT_CHUNK (4u * 1024 * 1024)
+#define SCAN_DEFAULT_CHUNK RP_CHUNK_DEFAULT
 #define SCAN_MAX_THREADS 256u
 #define SCAN_PROGRESS_NS 200000000L
 

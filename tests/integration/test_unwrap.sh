@@ -80,6 +80,7 @@ unwrap_ok() {
 	run 0 "$CVMRESTORE" unwrap "$@" -o "$K/$name"
 	cmp -s "$K/$name" "$want" || fail "$name: the unwrapped key differs from the original"
 	[ "$(stat -c %a "$K/$name")" = 600 ] || fail "$name: key file mode $(stat -c %a "$K/$name")"
+	! compgen -G "$K/$name.tmp-*" >/dev/null || fail "$name: a temporary file was left behind"
 }
 
 unwrap_ok oaep-pkcs8 "$IN/key32" --alg RSA-OAEP --kek-file "$IN/kek.pem" --wrapped-file "$IN/w.oaep"

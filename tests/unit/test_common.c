@@ -275,6 +275,46 @@ static void test_problems(void **state)
 	assert_int_equal(p.n, 0);
 }
 
+/* One chunk size rule: a multiple of 512 from 4 KiB to 64 MiB. */
+static void test_chunk_size(void **state)
+{
+	static const uint64_t ok[] = {4096, 4608, RP_CHUNK_DEFAULT, 64u << 20};
+	static const uint64_t bad[] = {0, 512, 3584, 4097, 5000, (64u << 20) + 512, UINT64_MAX};
+	struct rp_err err;
+	size_t i;
+
+	(void)state;
+	rp_err_init(&err);
+	assert_int_equal(RP_CHUNK_DEFAULT, 4u << 20);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_int_equal(rp_chunk_size_check(ok[i], &err), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rp_chunk_size_check(bad[i], &err), RP_EUSAGE);
+	assert_int_equal(rp_chunk_size_check(5000, NULL), RP_EUSAGE);
+	assert_int_equal(rp_chunk_size_check(512, &err), RP_EUSAGE);
+	assert_string_equal(err.msg, "chunk size 512: a multiple of 512 from 4K to 64M expected");
+}
+
+/* The clock moves forward; a sleep lasts its time, or ends at once when told to stop. */
+static void test_clock_sleep(void **state)
+{
+	volatile sig_atomic_t stop = 1;
+	double t0 = rp_now_s();
+	int64_t m0 = rp_now_ms();
+
+	(void)state;
+	rp_sleep_ms(250, NULL);
+	assert_true(rp_now_s() - t0 >= 0.25);
+	assert_true(rp_now_ms() - m0 >= 250);
+	t0 = rp_now_s();
+	rp_sleep_ms(5000, &stop);
+	assert_true(rp_now_s() - t0 < 1.0);
+	stop = 0;
+	t0 = rp_now_s();
+	rp_sleep_ms(120, &stop);
+	assert_true(rp_now_s() - t0 >= 0.12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +328,8 @@ int main(void)
 	    cmocka_unit_test(test_uuid_hex_time),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_problems),
+	    cmocka_unit_test(test_chunk_size),
+	    cmocka_unit_test(test_clock_sleep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "net/http.h"
+#include "net/net.h"
+#include "net/retry.h"
 
 static void test_private(void **state)
 {
@@ -133,12 +135,52 @@ static void test_env_proxy(void **state)
 		unsetenv(vars[j]);
 }
 
+/* The defaults pass the one check; each limit is where net/net.h says, and named when broken. */
+static void test_net_opts(void **state)
+{
+	struct rp_net_opts o;
+	struct rp_err err;
+
+	(void)state;
+	rp_err_init(&err);
+	rp_net_opts_default(&o);
+	assert_int_equal(o.connections, 16);
+	assert_int_equal(o.chunk_size, 4u << 20);
+	assert_int_equal(o.retries, 5);
+	assert_int_equal(o.retry_base_ms, RP_RETRY_BASE_MS);
+	assert_int_equal(o.th, RP_THR_AUTO);
+	assert_int_equal(rp_net_opts_check(&o, &err), 0);
+	o.connections = 0;
+	assert_int_equal(rp_net_opts_check(&o, &err), RP_EUSAGE);
+	assert_string_equal(err.msg, "connections 0: 1 to 64 expected");
+	o.connections = 64;
+	assert_int_equal(rp_net_opts_check(&o, &err), 0);
+	o.connections = 65;
+	assert_int_equal(rp_net_opts_check(&o, &err), RP_EUSAGE);
+	o.connections = 1;
+	o.retries = 101;
+	assert_int_equal(rp_net_opts_check(&o, &err), RP_EUSAGE);
+	assert_string_equal(err.msg, "retries 101: at most 100 expected");
+	o.retries = 100;
+	o.retry_base_ms = 60001;
+	assert_int_equal(rp_net_opts_check(&o, &err), RP_EUSAGE);
+	o.retry_base_ms = 60000;
+	o.range_timeout_s = 86401;
+	assert_int_equal(rp_net_opts_check(&o, &err), RP_EUSAGE);
+	o.range_timeout_s = 86400;
+	assert_int_equal(rp_net_opts_check(&o, &err), 0);
+	o.chunk_size = 2048;
+	assert_int_equal(rp_net_opts_check(&o, &err), RP_EUSAGE);
+	assert_string_equal(err.msg, "chunk size 2048: a multiple of 512 from 4K to 64M expected");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_private),
 	    cmocka_unit_test(test_cidr_errors),
 	    cmocka_unit_test(test_env_proxy),
+	    cmocka_unit_test(test_net_opts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

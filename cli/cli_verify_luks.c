@@ -14,14 +14,13 @@
 static void blob_failure(struct cli_vluks *k, const struct rp_err *e)
 {
 	if (e->code == RP_EVERIFY) {
-		cli_disk_reason(
-		    k->d, strstr(e->msg, "with the seal") ? "seal-mismatch" : "transport-hash",
-		    "LUKS check: %s", e->msg);
+		cli_disk_reason(k->d, rp_reason_name(rp_err_reason_of(e)), "LUKS check: %s",
+				e->msg);
 		return;
 	}
-	k->code = rp_err_set(&k->err, e->code, "LUKS check: %s", e->msg);
-	if (strstr(e->msg, "changed after it was verified"))
-		k->reason = "source-changed";
+	k->code = rp_err_set_reason(&k->err, e->code, e->reason, "LUKS check: %s", e->msg);
+	if (e->reason != RP_R_NONE)
+		k->reason = rp_reason_name(e->reason);
 }
 
 /* The key check of --luks-*: its volumes replace the report's header-only luks list; a key

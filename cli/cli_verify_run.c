@@ -514,20 +514,6 @@ finish:
 	return rc;
 }
 
-/* The reason code of a failed network pass. */
-static const char *remote_reason(const struct rp_restore_report *rep, int rc, const char *msg)
-{
-	if (rep->fetch.source_changed)
-		return "source-changed";
-	if (rc == RP_EVERIFY && (strstr(msg, "crc64 mismatch") || strstr(msg, "md5 mismatch")))
-		return "transport-hash";
-	if (rc == RP_EFORMAT && strstr(msg, "footer"))
-		return "footer-invalid";
-	if (rc == RP_EVERIFY && strstr(msg, "AES-GCM tag"))
-		return "decrypt-tag";
-	return cli_reason_for(rc);
-}
-
 /* A URL (sidecar NULL) through the restore pipeline, or a local copy of a client-side
  * encrypted blob with its metadata in sidecar. */
 static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const char *url,
@@ -628,9 +614,9 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 					       "seal: the data was read but not verified";
 			first = false;
 		} else if (rc == 0 && strcmp(rep.etag, vr.etag) != 0) {
-			rc = rp_err_set(&vr.err, RP_EIO,
-					"%s changed between passes (ETag %s, now %s)", vr.url,
-					vr.etag, rep.etag);
+			rc = rp_err_set_reason(&vr.err, RP_EIO, RP_R_SOURCE_CHANGED,
+					       "%s changed between passes (ETag %s, now %s)",
+					       vr.url, vr.etag, rep.etag);
 			rep.fetch.source_changed = true;
 		}
 		/* Seal mismatches end the run with RP_EVERIFY after every chunk was checked. */
@@ -651,10 +637,11 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 			}
 			rc = mrc;
 		} else if (rc) {
-			const char *why = remote_reason(&rep, rc, vr.err.msg);
+			/* Which check failed, as the library recorded it (common/err.h). */
+			const char *why = rp_reason_name(rp_err_reason_of(&vr.err));
 
 			vr.code = rc;
-			if (strcmp(why, cli_reason_for(rc)) != 0)
+			if (vr.err.reason != RP_R_NONE && strcmp(why, cli_reason_for(rc)) != 0)
 				cli_disk_reason(&vr.d, why, "%s", RP_MSG(vr.err.msg));
 		}
 		rp_restore_report_release(&rep);

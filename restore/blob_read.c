@@ -78,15 +78,16 @@ int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_read
 		goto fail;
 	}
 	if (o->etag && strcmp(o->etag, r->blob.etag) != 0) {
-		rc = rp_err_set(err, RP_EIO, "%s changed after it was verified (ETag %s, now %s)",
-				r->blob.display, o->etag, r->blob.etag);
+		rc = rp_err_set_reason(err, RP_EIO, RP_R_SOURCE_CHANGED,
+				       "%s changed after it was verified (ETag %s, now %s)",
+				       r->blob.display, o->etag, r->blob.etag);
 		goto fail;
 	}
 	if (o->blob_size && o->blob_size != r->blob.size) {
-		rc = rp_err_set(err, RP_EIO,
-				"%s changed after it was verified (%" PRIu64 " bytes, now %" PRIu64
-				")",
-				r->blob.display, o->blob_size, r->blob.size);
+		rc = rp_err_set_reason(err, RP_EIO, RP_R_SOURCE_CHANGED,
+				       "%s changed after it was verified (%" PRIu64
+				       " bytes, now %" PRIu64 ")",
+				       r->blob.display, o->blob_size, r->blob.size);
 		goto fail;
 	}
 	*out = r;
@@ -118,8 +119,8 @@ const char *rp_blob_reader_name(const struct rp_blob_reader *r)
 
 int rp_blob_reader_failure(const struct rp_blob_reader *r, struct rp_err *err)
 {
-	if (r->failed)
-		rp_err_set(err, r->failed, "%s", r->ferr.msg);
+	if (r->failed && err)
+		*err = r->ferr;
 	return r->failed;
 }
 
@@ -146,15 +147,16 @@ static int read_piece(struct rp_blob_reader *r, uint64_t off, size_t len, uint8_
 			return rc;
 		if (resp.status == 412) {
 			rp_http_response_release(&resp);
-			return rp_err_set(err, RP_EIO,
-					  "%s changed after it was verified (412 to If-Match %s)",
-					  r->b->display, r->b->etag);
+			return rp_err_set_reason(
+			    err, RP_EIO, RP_R_SOURCE_CHANGED,
+			    "%s changed after it was verified (412 to If-Match %s)", r->b->display,
+			    r->b->etag);
 		}
 		if (!rp_source_same(r->b->etag, r->b->last_modified, rp_http_header(&resp, "ETag"),
 				    rp_http_header(&resp, "Last-Modified"), msg, sizeof(msg))) {
 			rp_http_response_release(&resp);
-			return rp_err_set(
-			    err, RP_EIO,
+			return rp_err_set_reason(
+			    err, RP_EIO, RP_R_SOURCE_CHANGED,
 			    "%s changed after it was verified: the range at 0x%" PRIx64
 			    " came with %s",
 			    r->b->display, off, msg);
@@ -165,8 +167,9 @@ static int read_piece(struct rp_blob_reader *r, uint64_t off, size_t len, uint8_
 		rp_http_response_release(&resp);
 		if (rc == 0)
 			return 0;
-		rp_err_set(err, rc, "%s: range at 0x%" PRIx64 ": %s (after %u retries)",
-			   r->b->display, off, msg, attempt);
+		rp_err_set_reason(err, rc, rc == RP_EVERIFY ? RP_R_TRANSPORT_HASH : RP_R_NONE,
+				  "%s: range at 0x%" PRIx64 ": %s (after %u retries)",
+				  r->b->display, off, msg, attempt);
 		if (rc != RP_EVERIFY)
 			return rc;
 	}
@@ -207,10 +210,10 @@ static int load_chunk(struct rp_blob_reader *r, uint64_t i, struct rp_err *err)
 			ok = rp_is_zero(r->buf, (size_t)cover);
 		}
 		if (!ok)
-			return rp_err_set(err, RP_EVERIFY,
-					  "%s: chunk %" PRIu64 " at 0x%" PRIx64
-					  ": sha256 mismatch with the seal",
-					  r->b->display, i, off);
+			return rp_err_set_reason(err, RP_EVERIFY, RP_R_SEAL_MISMATCH,
+						 "%s: chunk %" PRIu64 " at 0x%" PRIx64
+						 ": sha256 mismatch with the seal",
+						 r->b->display, i, off);
 	}
 	r->cached = i;
 	if (r->on_chunk)
@@ -242,7 +245,9 @@ int rp_blob_reader_read(void *ctx, void *buf, size_t len, uint64_t off, struct r
 					r->failed = rc;
 					r->ferr = e;
 				}
-				return rp_err_set(err, rc, "%s", e.msg);
+				if (err)
+					*err = e;
+				return rc;
 			}
 		}
 		memcpy(p, r->buf + in, n);

@@ -75,11 +75,12 @@ int rp_cse_decrypt(void *ctx, uint64_t region, uint8_t *buf, size_t stored_len, 
 	if (stored_len <= RP_ENCDATA_OVERHEAD ||
 	    rp_gcm_decrypt(c->cek.p, buf, buf + RP_ENCDATA_NONCE, n, buf + RP_ENCDATA_NONCE + n,
 			   err) != 0)
-		return rp_err_set(err, RP_EVERIFY,
-				  "encrypted region %llu (stored bytes %llu-%llu): the AES-GCM tag "
-				  "does not match: the ciphertext was altered or the key is wrong",
-				  (unsigned long long)region, (unsigned long long)at,
-				  (unsigned long long)(at + stored_len - 1));
+		return rp_err_set_reason(
+		    err, RP_EVERIFY, RP_R_DECRYPT_TAG,
+		    "encrypted region %llu (stored bytes %llu-%llu): the AES-GCM tag "
+		    "does not match: the ciphertext was altered or the key is wrong",
+		    (unsigned long long)region, (unsigned long long)at,
+		    (unsigned long long)(at + stored_len - 1));
 	*plain = buf + RP_ENCDATA_NONCE;
 	return 0;
 }
@@ -235,8 +236,8 @@ static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
 			if (!same) {
 				mismatch(r, i, off, len, want, got);
 				if (!o->keep_going) {
-					rc = rp_err_set(
-					    err, RP_EVERIFY,
+					rc = rp_err_set_reason(
+					    err, RP_EVERIFY, RP_R_SEAL_MISMATCH,
 					    "chunk %llu at offset %llu: sha256 mismatch "
 					    "with the seal",
 					    (unsigned long long)i, (unsigned long long)off);
@@ -267,7 +268,22 @@ static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
 	return rc;
 }
 
+static int file_run(const struct rp_restore_opts *o, const char *sidecar,
+		    struct rp_restore_report *rep, struct rp_err *err);
+
 int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
+		    struct rp_restore_report *rep, struct rp_err *err)
+{
+	struct rp_err local;
+	int rc;
+
+	rp_err_init(&local);
+	rc = file_run(o, sidecar, rep, err ? err : &local);
+	rp_restore_report_failed(rep, rc, err ? err : &local);
+	return rc;
+}
+
+static int file_run(const struct rp_restore_opts *o, const char *sidecar,
 		    struct rp_restore_report *rep, struct rp_err *err)
 {
 	struct file_src src = {.fd = -1, .path = o->url};
@@ -313,10 +329,10 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 	}
 	rep->virtual_size = c.plain_size - (rep->is_vhd ? VHD_FOOTER_SIZE : 0);
 	if (o->format == RP_OUT_VHD && !rep->is_vhd) {
-		rc = rp_err_set(err, RP_EFORMAT,
-				"%s: --format vhd, but the plaintext has no VHD "
-				"footer; use --format raw",
-				o->url);
+		rc = rp_err_set_reason(err, RP_EFORMAT, RP_R_FOOTER,
+				       "%s: --format vhd, but the plaintext has no VHD "
+				       "footer; use --format raw",
+				       o->url);
 		goto out;
 	}
 	vhd_out = rep->is_vhd && o->format != RP_OUT_RAW;

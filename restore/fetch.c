@@ -46,7 +46,8 @@ struct slot {
 	bool read_back; /* verified by an earlier run: read from the sink, not fetched */
 	double wait_until;
 	struct rp_http_xfer_result xr;
-	int check_rc; /* worker's verdict: 0, or RP_EVERIFY/RP_EIO with check_msg */
+	int check_rc;		     /* worker's verdict: 0, or RP_EVERIFY/RP_EIO with check_msg */
+	enum rp_reason check_reason; /* which check failed (common/err.h) */
 	char check_msg[RP_ERR_MSG_MAX];
 	bool check_retryable;
 	struct rp_seal_chunk actual;
@@ -101,24 +102,35 @@ static uint64_t chunk_len(const struct engine *e, uint64_t i)
 	return e->o->size - off < e->o->chunk_size ? e->o->size - off : e->o->chunk_size;
 }
 
-/* Record the first failure (lock held). */
-static void fail_locked(struct engine *e, int rc, const char *msg)
+/* Record the first failure and which check it was (lock held). */
+static void fail_why_locked(struct engine *e, int rc, enum rp_reason why, const char *msg)
 {
 	if (e->rc == 0) {
 		e->rc = rc;
-		rp_err_set(&e->err, rc, "%s", msg);
+		rp_err_set_reason(&e->err, rc, why, "%s", msg);
 	}
 	e->quit = true;
 	pthread_cond_broadcast(&e->work);
 	pthread_cond_broadcast(&e->digest);
 }
 
-static void fail(struct engine *e, int rc, const char *msg)
+static void fail_why(struct engine *e, int rc, enum rp_reason why, const char *msg)
 {
 	pthread_mutex_lock(&e->lock);
-	fail_locked(e, rc, msg);
+	fail_why_locked(e, rc, why, msg);
 	pthread_mutex_unlock(&e->lock);
 	rp_http_multi_wakeup(e->multi);
+}
+
+static void fail(struct engine *e, int rc, const char *msg)
+{
+	fail_why(e, rc, RP_R_NONE, msg);
+}
+
+/* Fail with err's code, reason and message (RP_EIO if it has no code). */
+static void fail_err(struct engine *e, const struct rp_err *err)
+{
+	fail_why(e, err->code ? err->code : RP_EIO, err->reason, err->msg);
 }
 
 /* ---- checks (worker threads) ---- */
@@ -228,12 +240,14 @@ static void check_slot(struct engine *e, struct slot *s)
 
 	rp_err_init(&err);
 	s->check_rc = 0;
+	s->check_reason = RP_R_NONE;
 	s->check_retryable = true;
 	s->check_msg[0] = '\0';
 	s->data = s->buf;
 	if (s->read_back) {
 		if (o->sink.read_back(o->sink.ctx, s->off, s->buf, s->len, &err) != 0) {
 			s->check_rc = err.code ? err.code : RP_EIO;
+			s->check_reason = err.reason;
 			s->check_retryable = false;
 			snprintf(s->check_msg, sizeof(s->check_msg), "%s", err.msg);
 			return;
@@ -241,14 +255,17 @@ static void check_slot(struct engine *e, struct slot *s)
 	} else {
 		s->check_rc = rp_transport_check(e->o->th, s->xr.crc64, s->xr.md5, s->buf, s->slen,
 						 s->check_msg, sizeof(s->check_msg));
-		if (s->check_rc)
+		if (s->check_rc) {
+			s->check_reason = RP_R_TRANSPORT_HASH;
 			return;
+		}
 		/* Decrypt only what the transport check vouched for; a failed tag is fetched
 		 * again (a corrupted transfer without a transport hash looks the same) and then
 		 * fails naming the region. */
 		if (o->decrypt &&
 		    o->decrypt(o->decrypt_ctx, s->chunk, s->buf, s->slen, &s->data, &err) != 0) {
 			s->check_rc = err.code ? err.code : RP_EVERIFY;
+			s->check_reason = err.reason;
 			snprintf(s->check_msg, sizeof(s->check_msg), "%s", err.msg);
 			return;
 		}
@@ -277,6 +294,7 @@ static void check_slot(struct engine *e, struct slot *s)
 		snprintf(s->check_msg, sizeof(s->check_msg),
 			 "sha256 mismatch with the seal (expected %s, got %s)", sa, sb);
 		s->check_rc = RP_EVERIFY;
+		s->check_reason = RP_R_SEAL_MISMATCH;
 		/* Data read back from our own output is not fetched again from the source: a
 		 * mismatch there means the partial file is damaged; fetch it afresh. */
 		return;
@@ -285,6 +303,7 @@ static void check_slot(struct engine *e, struct slot *s)
 	    o->sink.write(o->sink.ctx, s->chunk, s->off,
 			  s->actual.state == RP_CHUNK_DATA ? s->data : NULL, s->len, &err) != 0) {
 		s->check_rc = err.code ? err.code : RP_EIO;
+		s->check_reason = err.reason;
 		s->check_retryable = false;
 		snprintf(s->check_msg, sizeof(s->check_msg), "%s", err.msg);
 		return;
@@ -414,7 +433,7 @@ static int start_fetch(struct engine *e, struct slot *s)
 	if (o->auth) {
 		rc = rp_auth_header(o->auth, e->auth_header, sizeof(e->auth_header), &err);
 		if (rc) {
-			fail(e, rc, err.msg);
+			fail_why(e, rc, err.reason, err.msg);
 			return rc;
 		}
 		headers[n++] = e->auth_header;
@@ -433,7 +452,7 @@ static int start_fetch(struct engine *e, struct slot *s)
 	rc = rp_http_multi_get_range(e->multi, o->url, headers, s->soff, s->slen, s->buf,
 				     s->deadline_ms, s, &err);
 	if (rc) {
-		fail(e, rc, err.msg);
+		fail_why(e, rc, err.reason, err.msg);
 		return rc;
 	}
 	pthread_mutex_lock(&e->lock);
@@ -456,9 +475,10 @@ static double backoff_s(struct engine *e, unsigned attempt, long retry_after_ms)
 	return d / 2 + d / 2 * (double)(rand_r(&e->seed) % 1000) / 1000.0;
 }
 
-/* A transfer or a check of slot s failed with a retryable problem. Lock not held. */
-static void retry_or_fail(struct engine *e, struct slot *s, int code, const char *what,
-			  long retry_after_ms)
+/* A transfer or a check of slot s failed with a retryable problem (why: which check, or
+ * RP_R_NONE). Lock not held. */
+static void retry_or_fail_why(struct engine *e, struct slot *s, int code, enum rp_reason why,
+			      const char *what, long retry_after_ms)
 {
 	char msg[RP_ERR_MSG_MAX];
 
@@ -466,7 +486,7 @@ static void retry_or_fail(struct engine *e, struct slot *s, int code, const char
 		snprintf(msg, sizeof(msg),
 			 "chunk %" PRIu64 " at 0x%" PRIx64 ": %s (after %u retries)", s->chunk,
 			 s->off, what, s->attempt);
-		fail(e, code, msg);
+		fail_why(e, code, why, msg);
 		return;
 	}
 	s->attempt++;
@@ -476,6 +496,12 @@ static void retry_or_fail(struct engine *e, struct slot *s, int code, const char
 	s->wait_until = now_s() + backoff_s(e, s->attempt - 1, retry_after_ms);
 	s->state = S_WAIT;
 	pthread_mutex_unlock(&e->lock);
+}
+
+static void retry_or_fail(struct engine *e, struct slot *s, int code, const char *what,
+			  long retry_after_ms)
+{
+	retry_or_fail_why(e, s, code, RP_R_NONE, what, retry_after_ms);
 }
 
 static bool sas_expired(const char *url, char *when, size_t whensz)
@@ -569,7 +595,7 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 				 " at 0x%" PRIx64 ": %s answered with %s",
 				 s->chunk, s->off, e->o->display, what);
 			e->r->source_changed = true;
-			fail(e, RP_EIO, msg);
+			fail_why(e, RP_EIO, RP_R_SOURCE_CHANGED, msg);
 			return;
 		}
 		e->r->bytes_fetched += s->slen;
@@ -590,7 +616,7 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 			 "(412 %s)",
 			 e->o->display, e->o->etag ? e->o->etag : "", r->error_code);
 		e->r->source_changed = true;
-		fail(e, RP_EIO, what);
+		fail_why(e, RP_EIO, RP_R_SOURCE_CHANGED, what);
 		return;
 	}
 	if (r->status == 401 && e->o->auth && rp_auth_has_bearer(e->o->auth) && s->attempt == 0) {
@@ -646,7 +672,7 @@ static void collect_checked(struct engine *e)
 		if (s->state != S_CHECKED)
 			continue;
 		if (s->check_rc == RP_EVERIFY && o->expect && o->keep_going && !s->read_back &&
-		    s->attempt >= o->retries && strstr(s->check_msg, "seal")) {
+		    s->attempt >= o->retries && s->check_reason == RP_R_SEAL_MISMATCH) {
 			/* verify: a chunk that keeps differing from the seal is a finding. */
 			record_mismatch(e, s);
 			s->check_rc = 0;
@@ -665,12 +691,12 @@ static void collect_checked(struct engine *e)
 			if (!s->check_retryable) {
 				snprintf(msg, sizeof(msg), "chunk %" PRIu64 " at 0x%" PRIx64 ": %s",
 					 s->chunk, s->off, s->check_msg);
-				fail_locked(e, s->check_rc, msg);
+				fail_why_locked(e, s->check_rc, s->check_reason, msg);
 				return;
 			}
 			/* A check failure is not a busy server: fetch again at once. */
 			pthread_mutex_unlock(&e->lock);
-			retry_or_fail(e, s, s->check_rc, s->check_msg, 0);
+			retry_or_fail_why(e, s, s->check_rc, s->check_reason, s->check_msg, 0);
 			pthread_mutex_lock(&e->lock);
 			continue;
 		}
@@ -732,7 +758,7 @@ static int schedule(struct engine *e)
 			}
 			rp_err_init(&err);
 			if (o->plan && o->plan(o->plan_ctx, c, &alloc, &err) != 0) {
-				fail(e, err.code ? err.code : RP_EIO, err.msg);
+				fail_err(e, &err);
 				return e->rc;
 			}
 			if (alloc)
@@ -752,7 +778,7 @@ static int schedule(struct engine *e)
 					    "chunk %" PRIu64 " at 0x%" PRIx64
 					    ": never written in the source, but the seal has data",
 					    c, tmp.off);
-					fail_locked(e, RP_EVERIFY, msg);
+					fail_why_locked(e, RP_EVERIFY, RP_R_SEAL_MISMATCH, msg);
 					pthread_mutex_unlock(&e->lock);
 					return e->rc;
 				}
@@ -765,7 +791,8 @@ static int schedule(struct engine *e)
 				rp_err_init(&werr);
 				if (o->sink.write(o->sink.ctx, c, c * o->chunk_size, NULL,
 						  (size_t)chunk_len(e, c), &werr) != 0) {
-					fail_locked(e, werr.code ? werr.code : RP_EIO, werr.msg);
+					fail_why_locked(e, werr.code ? werr.code : RP_EIO,
+							werr.reason, werr.msg);
 					pthread_mutex_unlock(&e->lock);
 					return e->rc;
 				}
@@ -998,7 +1025,7 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 			last_tick = now_s();
 			rp_err_init(&terr);
 			if (o->sink.tick && o->sink.tick(o->sink.ctx, &terr) != 0)
-				fail(&e, terr.code ? terr.code : RP_EIO, terr.msg);
+				fail_err(&e, &terr);
 			if (o->progress_detail)
 				o->progress_detail(o->progress_ctx, r->bytes_skipped, r->retries);
 			if (o->progress)
@@ -1018,7 +1045,8 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 		pthread_join(digester, NULL);
 	rc = e.rc;
 	if (rc) {
-		rp_err_set(err, rc, "%s", e.err.msg);
+		if (err)
+			*err = e.err;
 		goto out;
 	}
 	if (o->progress)

@@ -42,10 +42,11 @@ static int blob_read(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct r
 		return rc;
 	if (!rp_source_same(b->etag, b->last_modified, rp_http_header(&r, "ETag"),
 			    rp_http_header(&r, "Last-Modified"), msg, sizeof(msg)))
-		rc = rp_err_set(err, RP_EIO,
-				"the source changed during the restore: %s answered the range at "
-				"0x%llx with %s",
-				b->display, (unsigned long long)off, msg);
+		rc = rp_err_set_reason(
+		    err, RP_EIO, RP_R_SOURCE_CHANGED,
+		    "the source changed during the restore: %s answered the range at "
+		    "0x%llx with %s",
+		    b->display, (unsigned long long)off, msg);
 	rp_http_response_release(&r);
 	return rc;
 }
@@ -63,19 +64,22 @@ int rp_restore_footer_check(const char *display, uint64_t size,
 	if (rc) {
 		rp_err_prefix(err, "%s: vhd footer at 0x%llx", display,
 			      (unsigned long long)(size - VHD_FOOTER_SIZE));
+		if (err)
+			err->reason = RP_R_FOOTER;
 		return rc;
 	}
 	if (f.disk_type != VHD_TYPE_FIXED)
-		return rp_err_set(
-		    err, RP_EFORMAT,
+		return rp_err_set_reason(
+		    err, RP_EFORMAT, RP_R_FOOTER,
 		    "%s: the footer says disk type %u; a disk blob must be a fixed VHD", display,
 		    f.disk_type);
 	if (f.current_size != size - VHD_FOOTER_SIZE)
-		return rp_err_set(err, RP_EFORMAT,
-				  "%s: vhd footer current size at +48 is %llu, but the blob holds "
-				  "%llu bytes before the footer",
-				  display, (unsigned long long)f.current_size,
-				  (unsigned long long)(size - VHD_FOOTER_SIZE));
+		return rp_err_set_reason(
+		    err, RP_EFORMAT, RP_R_FOOTER,
+		    "%s: vhd footer current size at +48 is %llu, but the blob holds "
+		    "%llu bytes before the footer",
+		    display, (unsigned long long)f.current_size,
+		    (unsigned long long)(size - VHD_FOOTER_SIZE));
 	*is_vhd = true;
 	return 0;
 }
@@ -195,8 +199,8 @@ static int out_bytes_needed(struct rp_blob *b, bool page_plan, uint64_t vsize, u
 	return 0;
 }
 
-int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
-		   struct rp_err *err)
+static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
+		       struct rp_err *err)
 {
 	struct rp_blob b = {0};
 	struct rp_page_plan *plan = NULL;
@@ -291,10 +295,10 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 		goto out;
 	}
 	if (o->format == RP_OUT_VHD && !is_vhd) {
-		rc =
-		    rp_err_set(err, RP_EFORMAT,
-			       "%s: --format vhd, but the blob has no VHD footer; use --format raw",
-			       b.display);
+		rc = rp_err_set_reason(
+		    err, RP_EFORMAT, RP_R_FOOTER,
+		    "%s: --format vhd, but the blob has no VHD footer; use --format raw",
+		    b.display);
 		goto out;
 	}
 	vhd_out = is_vhd && o->format != RP_OUT_RAW;
@@ -455,7 +459,7 @@ out:
 				 "%s; '%s' and its journal are kept: run the same command again to "
 				 "resume",
 				 err->msg, rp_file_sink_partial_path(sink));
-		rp_err_set(err, rc, "%s", msg);
+		rp_err_set_reason(err, rc, err->reason, "%s", msg);
 	}
 	rep->seconds = now_s() - t0;
 	rp_file_sink_free(sink);
@@ -464,6 +468,27 @@ out:
 	rp_auth_free(b.auth);
 	rp_http_free(b.http);
 	return rc;
+}
+
+int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
+		   struct rp_err *err)
+{
+	struct rp_err local;
+	int rc;
+
+	rp_err_init(&local);
+	rc = restore_run(o, rep, err ? err : &local);
+	rp_restore_report_failed(rep, rc, err ? err : &local);
+	return rc;
+}
+
+void rp_restore_report_failed(struct rp_restore_report *rep, int rc, const struct rp_err *err)
+{
+	rp_err_init(&rep->err);
+	if (rc == 0)
+		return;
+	rep->err = *err;
+	rep->err.code = rc;
 }
 
 void rp_restore_report_release(struct rp_restore_report *rep)

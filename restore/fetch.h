@@ -24,6 +24,7 @@
 #include "net/auth.h"
 #include "net/http.h"
 #include "verify/digest.h"
+#include "verify/pipeline.h"
 #include "verify/scan.h"
 
 enum rp_transport_hash {
@@ -54,24 +55,6 @@ bool rp_source_same(const char *pinned_etag, const char *pinned_lm, const char *
 
 /* Which chunks hold data: called from the transfer thread, in increasing chunk order. */
 typedef int (*rp_fetch_plan_fn)(void *ctx, uint64_t chunk, bool *allocated, struct rp_err *err);
-
-struct rp_fetch_sink {
-	/* Write a verified chunk (data NULL: unallocated, a hole). From worker threads. */
-	int (*write)(void *ctx, uint64_t index, uint64_t off, const uint8_t *data, size_t len,
-		     struct rp_err *err);
-	/* Read back a chunk verified by an earlier run (resume); NULL if there is none. */
-	int (*read_back)(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err);
-	/* True if chunk index was verified and written by an earlier run. */
-	bool (*done_before)(void *ctx, uint64_t index);
-	/* Chunk index is now verified and on its way to disk; got says what was written (its
-	 * state and SHA-256; NULL for a hole). From worker threads. */
-	void (*verified)(void *ctx, uint64_t index, const struct rp_seal_chunk *got);
-	/* Chunk index, verified by an earlier run, no longer checks out: forget it. */
-	void (*unverified)(void *ctx, uint64_t index);
-	/* Called from the transfer thread about once a second (journal upkeep); may be NULL. */
-	int (*tick)(void *ctx, struct rp_err *err);
-	void *ctx;
-};
 
 /*
  * The deadline of one range (docs/exit-codes.md, README "restore"): a range must complete
@@ -137,7 +120,7 @@ struct rp_fetch_opts {
 	 * written. Needs whole_digests == 0 (RP_EUSAGE otherwise). */
 	rp_scan_select_fn select;
 	void *select_ctx;
-	struct rp_fetch_sink sink;
+	struct rp_chunk_sink sink; /* verify/pipeline.h */
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
 	/* If set, told now and then how many bytes were skipped (never written) and how many

@@ -39,8 +39,8 @@ struct rp_file_sink;
 int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		      struct rp_file_sink **out_sink, bool *resumed, struct rp_err *err);
 
-/* The sink callbacks for the fetch engine. */
-struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s);
+/* The sink callbacks for the chunk pipeline (verify/pipeline.h). */
+struct rp_chunk_sink rp_file_sink_callbacks(struct rp_file_sink *s);
 
 /* Chunks the journal listed as verified when opened. */
 uint64_t rp_file_sink_resumed_chunks(const struct rp_file_sink *s);

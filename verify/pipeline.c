@@ -9,7 +9,6 @@
  */
 #include "verify/pipeline.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -79,7 +78,7 @@ static uint64_t chunk_len(const struct rp_pipe *p, uint64_t i)
 
 #define BIT(s) (1u << (s))
 
-/* The only writer of a slot's state (lock held): asserts that the transition is legal. */
+/* The only writer of a slot's state (lock held); it checks that the transition is legal. */
 static void pipe_set(struct rp_pipe *p, struct rp_pipe_slot *s, enum rp_slot_state to)
 {
 	static const unsigned legal[] = {
@@ -93,9 +92,16 @@ static void pipe_set(struct rp_pipe *p, struct rp_pipe_slot *s, enum rp_slot_sta
 	    [RP_SLOT_DIGEST] = BIT(RP_SLOT_FREE),
 	};
 
-	(void)p;
-	assert((unsigned)s->state < sizeof(legal) / sizeof(legal[0]));
-	assert(legal[s->state] & BIT(to));
+	/* Checked in every build (one bit test): a wrong transition is a bug that would corrupt
+	 * a disk image or hang the run, so it stops the program where it happens. */
+	if ((unsigned)s->state >= sizeof(legal) / sizeof(legal[0]) ||
+	    !(legal[s->state] & BIT(to))) {
+		fprintf(stderr,
+			"chunk pipeline: slot %u (chunk %" PRIu64
+			"): illegal state change %d -> %d\n",
+			s->id, s->chunk, (int)s->state, (int)to);
+		abort();
+	}
 	s->state = to;
 	switch (to) {
 	case RP_SLOT_CHECK_Q:
@@ -215,6 +221,28 @@ static int mm_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+bool rp_whole_differs(const struct rp_seal *seal, const bool done[RP_DIGEST_COUNT],
+		      const uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX], unsigned *alg)
+{
+	const bool has[RP_DIGEST_COUNT] = {seal->has_sha256, seal->has_md5, seal->has_sha1};
+	const uint8_t *want[RP_DIGEST_COUNT] = {seal->sha256, seal->md5, seal->sha1};
+
+	for (; *alg < RP_DIGEST_COUNT; ++*alg) {
+		size_t n = rp_digest_size((enum rp_digest_alg) * alg);
+
+		if (has[*alg] && done[*alg] && memcmp(want[*alg], whole[*alg], n) != 0)
+			return true;
+	}
+	return false;
+}
+
+const uint8_t *rp_seal_whole(const struct rp_seal *seal, enum rp_digest_alg alg)
+{
+	return alg == RP_DIGEST_SHA256 ? seal->sha256
+	       : alg == RP_DIGEST_MD5  ? seal->md5
+				       : seal->sha1;
+}
+
 bool rp_seal_chunk_same(const struct rp_seal_chunk *want, const struct rp_seal_chunk *got)
 {
 	bool wz = want->state != RP_CHUNK_DATA, gz = got->state != RP_CHUNK_DATA;
@@ -247,26 +275,50 @@ void rp_pipe_mismatch(struct rp_pipe *p, const struct rp_pipe_slot *s)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* ---- the checks of a filled slot (a worker, slot owned) ---- */
+/* ---- the checks of a chunk ---- */
 
-/* Classify and hash the chunk, compare it with the seal, and sink it. */
+int rp_chunk_classify(const uint8_t *data, size_t len, bool hash, struct rp_seal_chunk *got,
+		      struct rp_err *err)
+{
+	memset(got, 0, sizeof(*got));
+	if (!data) {
+		got->state = RP_CHUNK_UNALLOCATED;
+	} else if (rp_is_zero(data, len)) {
+		got->state = RP_CHUNK_ZERO;
+	} else {
+		got->state = RP_CHUNK_DATA;
+		if (hash && rp_sha256(data, len, got->sha256) != 0)
+			return rp_err_set(err, RP_EIO, "sha256 failed");
+	}
+	return 0;
+}
+
+int rp_chunk_verify(const struct rp_seal *expect, uint64_t i, const uint8_t *data, size_t len,
+		    struct rp_seal_chunk *got, struct rp_err *err)
+{
+	int rc = rp_chunk_classify(data, len, true, got, err);
+
+	if (rc)
+		return rc;
+	if (expect && (i >= expect->chunk_count || !rp_seal_chunk_same(&expect->chunks[i], got)))
+		return rp_err_set_reason(err, RP_EVERIFY, RP_R_SEAL_MISMATCH,
+					 "chunk %" PRIu64 " at 0x%" PRIx64
+					 ": sha256 mismatch with the seal",
+					 i, i * expect->chunk_size);
+	return 0;
+}
+
+/* A filled slot (its worker): classify and hash the chunk, compare it with the seal, sink it. */
 static int verify_slot(struct rp_pipe *p, struct rp_pipe_slot *s, struct rp_err *err)
 {
 	const struct rp_pipe_opts *o = &p->o;
 	struct rp_seal_chunk *a = &s->actual;
 	int rc;
 
-	memset(a, 0, sizeof(*a));
-	if (!s->data) {
-		a->state = RP_CHUNK_UNALLOCATED;
-	} else if (rp_is_zero(s->data, s->len)) {
-		a->state = RP_CHUNK_ZERO;
-	} else {
-		a->state = RP_CHUNK_DATA;
-		if ((o->hash_chunks || o->expect) && rp_sha256(s->data, s->len, a->sha256) != 0)
-			return rp_err_set(err, RP_EIO,
-					  "chunk %" PRIu64 " at 0x%" PRIx64 ": sha256 failed",
-					  s->chunk, s->off);
+	rc = rp_chunk_classify(s->data, s->len, o->hash_chunks || o->expect, a, err);
+	if (rc) {
+		rp_err_prefix(err, "chunk %" PRIu64 " at 0x%" PRIx64, s->chunk, s->off);
+		return rc;
 	}
 	if (o->expect && !rp_seal_chunk_same(&o->expect->chunks[s->chunk], a)) {
 		const struct rp_seal_chunk *w = &o->expect->chunks[s->chunk];
@@ -280,7 +332,7 @@ static int verify_slot(struct rp_pipe *p, struct rp_pipe_slot *s, struct rp_err 
 			break;
 		case RP_MM_FAIL:
 			return rp_err_set_reason(err, RP_EVERIFY, RP_R_SEAL_MISMATCH,
-						 "chunk %" PRIu64 " at offset %" PRIu64
+						 "chunk %" PRIu64 " at 0x%" PRIx64
 						 ": sha256 mismatch with the seal",
 						 s->chunk, s->off);
 		case RP_MM_VERDICT:

@@ -212,6 +212,29 @@ int rp_pipe_failed(struct rp_pipe *p, struct rp_err *err);
 int rp_pipe_finish(struct rp_pipe *p, struct rp_pipe_result *r, struct rp_err *err);
 void rp_pipe_result_release(struct rp_pipe_result *r);
 
+/*
+ * Random access, "read chunk i, verified": the pipeline's own checks of one chunk, for readers
+ * that need a few chunks rather than a pass (restore/blob_read.h: verify --luks-* over a URL).
+ * rp_chunk_classify says what data[0..len) is (NULL: unallocated; zeros; data, with its SHA-256
+ * when hash); rp_chunk_verify also compares it with chunk i of expect (NULL: no seal):
+ * RP_EVERIFY, reason RP_R_SEAL_MISMATCH, "chunk I at 0xOFF: sha256 mismatch with the seal".
+ */
+int rp_chunk_classify(const uint8_t *data, size_t len, bool hash, struct rp_seal_chunk *got,
+		      struct rp_err *err);
+int rp_chunk_verify(const struct rp_seal *expect, uint64_t i, const uint8_t *data, size_t len,
+		    struct rp_seal_chunk *got, struct rp_err *err);
+
+/*
+ * The seal's whole-disk digests against those a pass computed (done says which): from
+ * algorithm *alg on, the first the seal has, the pass computed, and that differs; true with
+ * *alg set to it, false when none is left. Loop with ++alg for every one.
+ */
+bool rp_whole_differs(const struct rp_seal *seal, const bool done[RP_DIGEST_COUNT],
+		      const uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX], unsigned *alg);
+
+/* The seal's whole-disk digest of alg (rp_digest_size bytes). */
+const uint8_t *rp_seal_whole(const struct rp_seal *seal, enum rp_digest_alg alg);
+
 /* Does got agree with the seal's want (zeros and unallocated are the same)? */
 bool rp_seal_chunk_same(const struct rp_seal_chunk *want, const struct rp_seal_chunk *got);
 

@@ -1,12 +1,14 @@
 /*
  * The fetch engine: parallel ranged reads of one blob, checked as they stream, handed to a sink
- * only once verified (docs/design.md).
+ * only once verified (docs/design.md). It is the transfer side of the chunk pipeline
+ * (verify/pipeline.h).
  *
  * Threads: the calling thread runs the libcurl multi loop (it only starts transfers, moves
- * bytes into chunk buffers and classifies answers); `workers` threads check each received chunk
- * (transport CRC64/MD5 against the service's header, SHA-256 against the seal) and write it
- * through the sink; one more thread, when whole-disk digests are asked for, feeds them in
- * chunk order. A fixed pool of connections + 8 chunk buffers is the only large memory.
+ * bytes into the pipeline's chunk buffers and classifies answers); the pipeline's `workers`
+ * threads check each received chunk (transport CRC64/MD5 against the service's header, then
+ * decryption, SHA-256 against the seal) and write it through the sink; its digester, when
+ * whole-disk digests are asked for, feeds them in chunk order. A fixed pool of connections + 8
+ * chunk buffers is the only large memory.
  *
  * A chunk that fails a check or a transfer is fetched again, up to `retries` times, with
  * exponential backoff and jitter (or the server's Retry-After); then the whole run fails naming
@@ -111,13 +113,14 @@ struct rp_fetch_opts {
 	bool keep_going;	/* verify: record seal mismatches and go on, instead of failing */
 	unsigned whole_digests; /* (1u << RP_DIGEST_*) computed in chunk order */
 	/* Piecewise SHA-256 over windows of this many bytes (a multiple of 512; 0: none), in
-	 * chunk order like the whole digests; the last window may be shorter (verify/scan.h). */
+	 * chunk order like the whole digests; the last window may be shorter (verify/pipeline.h).
+	 */
 	uint64_t hash_window;
 	rp_fetch_plan_fn plan;
 	void *plan_ctx;
 	/* Which chunks to fetch (verify --sample etc.; NULL: all), from the transfer thread in
-	 * increasing order (verify/scan.h). Unselected chunks are neither fetched nor checked nor
-	 * written. Needs whole_digests == 0 (RP_EUSAGE otherwise). */
+	 * increasing order (verify/pipeline.h). Unselected chunks are neither fetched nor checked
+	 * nor written. Needs whole_digests == 0 (RP_EUSAGE otherwise). */
 	rp_scan_select_fn select;
 	void *select_ctx;
 	struct rp_chunk_sink sink; /* verify/pipeline.h */
@@ -140,7 +143,8 @@ struct rp_fetch_result {
 			      * the blob is no longer the one we began */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
-	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */
+	struct rp_scan_mismatch *mismatches; /* the lowest RP_SCAN_MAX_MISMATCHES by chunk index
+					      * (keep_going) */
 	/* Whole-disk digests computed here from the bytes, and only those: nothing else (a
 	 * seal's claim, say) may be written into them, as reports present them as the disk's. */
 	bool whole_done[RP_DIGEST_COUNT];

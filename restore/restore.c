@@ -408,20 +408,14 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	 * the bytes: a verification failure, whatever the chunks said. keep_going (verify)
 	 * records findings instead: the caller compares and reports them with the digests. */
 	if (o->seal && !o->keep_going) {
-		const bool has[RP_DIGEST_COUNT] = {o->seal->has_sha256, o->seal->has_md5,
-						   o->seal->has_sha1};
-		const uint8_t *val[RP_DIGEST_COUNT] = {o->seal->sha256, o->seal->md5,
-						       o->seal->sha1};
-		unsigned a;
+		unsigned a = 0;
 
-		for (a = 0; a < RP_DIGEST_COUNT; a++) {
+		if (rp_whole_differs(o->seal, rep->fetch.whole_done,
+				     (const uint8_t(*)[RP_DIGEST_MAX])rep->fetch.whole, &a)) {
 			size_t n = rp_digest_size((enum rp_digest_alg)a);
 			char want[2 * RP_DIGEST_MAX + 1], got[2 * RP_DIGEST_MAX + 1];
 
-			if (!has[a] || !rep->fetch.whole_done[a] ||
-			    memcmp(val[a], rep->fetch.whole[a], n) == 0)
-				continue;
-			rp_hex(val[a], n, want);
+			rp_hex(rp_seal_whole(o->seal, (enum rp_digest_alg)a), n, want);
 			rp_hex(rep->fetch.whole[a], n, got);
 			rc = rp_err_set(
 			    err, RP_EVERIFY,

@@ -57,7 +57,7 @@ struct rp_scan_result {
 	uint64_t bytes_skipped; /* unallocated bytes not read */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
-	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES of them */
+	struct rp_scan_mismatch *mismatches; /* the lowest RP_SCAN_MAX_MISMATCHES, by index */
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
 	uint8_t *windows; /* window_count SHA-256 digests of 32 bytes (hash_window) */

@@ -10,10 +10,151 @@
 #include <sys/stat.h>
 
 #include "common/util.h"
-#include "restore/cse.h"
 #include "net/http.h"
+#include "restore/blob_read.h"
+#include "restore/verify_run.h"
+#include "verify/luks.h"
 
 #define DEFAULT_CHUNK RP_CHUNK_DEFAULT
+
+/*
+ * The --luks-* key check after a pass. Its volumes replace the report's header-only LUKS
+ * list of d; a key that opens nothing, or (URL) a chunk that does not check
+ * out, is a reason of d (exit 1); anything else that stops the check is code and err (with a
+ * reason code, or NULL for the default), and the pass's own results stand.
+ */
+struct cli_vluks {
+	struct verify_args *a;
+	struct cli_disk_report *d;
+	int code;
+	struct rp_err err;
+	const char *reason;
+};
+
+/* ---- the --luks-* key check, after the pass: on the local image, or on a URL through
+ * verified chunk reads (restore/blob_read.h) ---- */
+
+/* A failed read of the LUKS check on a URL: data that did not check out fails the disk (exit 1);
+ * anything else is an error of the check. The pass's results are kept either way. */
+static void blob_failure(struct cli_vluks *k, const struct rp_err *e)
+{
+	if (e->code == RP_EVERIFY) {
+		cli_disk_reason(k->d, rp_reason_name(rp_err_reason_of(e)), "LUKS check: %s",
+				e->msg);
+		return;
+	}
+	k->code = rp_err_set_reason(&k->err, e->code, e->reason, "LUKS check: %s", e->msg);
+	if (e->reason != RP_R_NONE)
+		k->reason = rp_reason_name(e->reason);
+}
+
+/* The key check of --luks-*: its volumes replace the report's header-only luks list; a key
+ * that opens nothing fails the disk (luks-no-key), a volume that cannot be checked is an error. */
+static void luks_check(struct cli_vluks *k, struct rp_image *img, const struct rp_blob_reader *r)
+{
+	const struct cli_luks_args *l = &k->a->luks;
+	struct rp_luks_result res;
+	struct rp_luks_key key;
+	struct rp_json *vols, *f;
+	struct rp_err err;
+	size_t i;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	rp_err_init(&err);
+	rc = rp_luks_key_read(l->key_file ? RP_LUKS_KEY_FILE : RP_LUKS_PASSPHRASE,
+			      l->key_file ? l->key_file : l->passphrase_file, &key, &err);
+	if (rc == 0) {
+		rc = rp_luks_check_image(img, &key, NULL, -1, &res, &err);
+		rp_luks_key_release(&key);
+	}
+	/* A blob chunk that did not check out is that failure, not the key's. */
+	if (r && rp_blob_reader_failure(r, &err)) {
+		blob_failure(k, &err);
+		rp_luks_result_release(&res);
+		return;
+	}
+	vols = rp_json_new_array();
+	for (i = 0; i < res.count; i++)
+		rp_json_append(vols, rp_luks_volume_json(&res.vol[i]));
+	if (res.count) {
+		rp_json_free(k->d->luks);
+		k->d->luks = vols;
+	} else {
+		rp_json_free(vols);
+	}
+	f = rp_json_new_object();
+	rp_json_set_str(f, "key", l->key_file ? "key file" : "passphrase file");
+	rp_json_set_str(f, "key_path", RP_URL(l->key_file ? l->key_file : l->passphrase_file));
+	rp_json_set_u64(f, "volumes", res.count);
+	rp_json_set_str(f, "result",
+			rc == 0		   ? "opened"
+			: rc == RP_EVERIFY ? "no-key-opened"
+					   : "error");
+	cli_audit_event(&k->a->audit, "key-check", f);
+	if (rc == RP_EVERIFY)
+		cli_disk_reason(k->d, "luks-no-key", "%s", RP_MSG(err.msg));
+	else if (rc)
+		k->code = rp_err_set(&k->err, rc, "LUKS check: %s", err.msg);
+	rp_luks_result_release(&res);
+}
+
+static void audit_blob_chunk(void *ctx, uint64_t index, uint64_t off, uint64_t len)
+{
+	struct cli_vluks *k = ctx;
+	struct rp_json *f = rp_json_new_object();
+
+	rp_json_set_str(f, "source", "blob");
+	rp_json_set_u64(f, "offset", off);
+	rp_json_set_u64(f, "length", len);
+	rp_json_set_u64(f, "first_chunk", index);
+	rp_json_set_u64(f, "chunks", 1);
+	rp_json_set_str(f, "purpose", "LUKS key check");
+	cli_audit_event(&k->a->audit, "read", f);
+}
+
+static void vluks_remote(struct cli_vluks *k, const char *url, const char *etag, uint64_t blob_size,
+			 enum rp_transport_hash th, const struct rp_seal *seal)
+{
+	struct verify_args *a = k->a;
+	struct rp_blob_reader_opts ro = {
+	    .url = url,
+	    .http = &a->net.http,
+	    .auth = &a->net.auth,
+	    .retries = a->net.retries,
+	    .retry_base_ms = a->net.retry_base_ms,
+	    .etag = etag,
+	    .blob_size = blob_size,
+	    .th = th,
+	    .seal = seal,
+	    .chunk_size = a->net.chunk_size,
+	    .on_chunk = audit_blob_chunk,
+	    .on_chunk_ctx = k,
+	    .stop = &cli_stop,
+	};
+	struct rp_blob_reader *r = NULL;
+	struct rp_image *img = NULL;
+	struct rp_err e;
+	int rc;
+
+	rp_err_init(&e);
+	rc = rp_blob_reader_open(&ro, &r, &e);
+	if (rc == 0)
+		rc = rp_blob_reader_image(r, &img, &e);
+	if (rc)
+		blob_failure(k, &e);
+	else
+		luks_check(k, img, r);
+	rp_image_free(img);
+	rp_blob_reader_free(r);
+}
+
+static void vluks_local(struct cli_vluks *k, struct rp_image *img)
+{
+	luks_check(k, img, NULL);
+}
+
+/* ---- the passes ---- */
 
 struct vrun {
 	const struct cli_cmd *cmd;
@@ -169,18 +310,15 @@ static void audit_digests(struct vrun *vr, const char *from)
 /* Whole-disk digests the seal has and we computed must agree. */
 static void compare_whole(struct vrun *vr)
 {
-	const struct rp_seal *s = vr->seal;
-	const bool has[RP_DIGEST_COUNT] = {s->has_sha256, s->has_md5, s->has_sha1};
-	const uint8_t *want[RP_DIGEST_COUNT] = {s->sha256, s->md5, s->sha1};
 	unsigned i;
 
-	for (i = 0; i < RP_DIGEST_COUNT; i++) {
+	for (i = 0; rp_whole_differs(vr->seal, vr->whole_done,
+				     (const uint8_t(*)[RP_DIGEST_MAX])vr->whole, &i);
+	     i++) {
 		size_t n = rp_digest_size((enum rp_digest_alg)i);
 		char e[2 * RP_DIGEST_MAX + 1], g[2 * RP_DIGEST_MAX + 1];
 
-		if (!has[i] || !vr->whole_done[i] || memcmp(want[i], vr->whole[i], n) == 0)
-			continue;
-		rp_hex(want[i], n, e);
+		rp_hex(rp_seal_whole(vr->seal, (enum rp_digest_alg)i), n, e);
 		rp_hex(vr->whole[i], n, g);
 		cli_disk_reason(&vr->d, "seal-mismatch",
 				"whole-disk %s mismatch (expected %s, got %s)",
@@ -354,49 +492,66 @@ static bool same_file(const struct stat *x, const struct stat *y)
 	       x->st_ctim.tv_sec == y->st_ctim.tv_sec && x->st_ctim.tv_nsec == y->st_ctim.tv_nsec;
 }
 
+/* The library's passes (restore/verify_run.h) report to the selection: each pass's chunks, and
+ * whether there is another. */
+static int pass_merge(void *ctx, const struct rp_seal *actual, const struct rp_scan_mismatch *mm,
+		      size_t count, struct rp_err *err)
+{
+	struct vrun *vr = ctx;
+
+	if (!cli_vsel_partial(&vr->a->sel))
+		memset(vr->v.checked, 1, (size_t)vr->v.chunk_count);
+	return cli_vsel_merge(&vr->v, actual, mm, count, err);
+}
+
+static bool pass_next(void *ctx)
+{
+	struct vrun *vr = ctx;
+
+	return cli_vsel_next_pass(&vr->v);
+}
+
+/* What a whole pass computed, for the report. */
+static void take_out(struct vrun *vr, struct rp_verify_out *out)
+{
+	memcpy(vr->whole_done, out->whole_done, sizeof(vr->whole_done));
+	memcpy(vr->whole, out->whole, sizeof(vr->whole));
+	free(vr->windows);
+	vr->windows = out->windows;
+	vr->d.window_count = out->window_count;
+	out->windows = NULL;
+}
+
 /* The local passes: one, or one per least-recently-verified tier. */
 static int scan_passes(struct vrun *vr, struct rp_image *img)
 {
 	struct verify_args *a = vr->a;
 	bool partial = cli_vsel_partial(&a->sel);
+	struct rp_verify_passes passes = {.merge = pass_merge, .next = pass_next, .ctx = vr};
+	struct rp_verify_out out = {0};
+	struct rp_scan_opts so = {0};
 	struct cli_progress prog;
 	int rc;
 
 	cli_progress_init(&prog, "verify", a->quiet || a->json);
-	do {
-		struct rp_scan_opts so = {0};
-		struct rp_scan_result r = {0};
-
-		so.chunk_size = vr->v.chunk_size;
-		so.threads = a->threads;
-		so.whole_digests = partial ? 0 : a->digests;
-		so.hash_window = partial ? 0 : a->hash_window;
-		so.expect = vr->seal;
-		so.select = partial ? cli_vsel_pick : NULL;
-		so.select_ctx = &vr->v;
-		so.progress = cli_progress_cb;
-		so.progress_ctx = &prog;
-		so.stop = &cli_stop;
-		rc = rp_scan_run(img, &so, &r, &vr->err);
-		if (rc == 0 && !partial)
-			memset(vr->v.checked, 1, (size_t)vr->v.chunk_count);
-		if (rc == 0)
-			rc = cli_vsel_merge(&vr->v, r.seal, r.mismatches, r.mismatch_count,
-					    &vr->err);
-		if (rc == 0 && !partial) {
-			memcpy(vr->whole_done, r.whole_done, sizeof(vr->whole_done));
-			memcpy(vr->whole, r.whole, sizeof(vr->whole));
-			vr->windows = r.windows;
-			vr->d.window_count = r.window_count;
-			r.windows = NULL;
-		}
-		rp_scan_result_release(&r);
-		if (rc) {
-			rp_err_prefix(&vr->err, "'%s'", vr->src.display);
-			vr->code = rc;
-			break;
-		}
-	} while (cli_vsel_next_pass(&vr->v));
+	so.chunk_size = vr->v.chunk_size;
+	so.threads = a->threads;
+	so.whole_digests = partial ? 0 : a->digests;
+	so.hash_window = partial ? 0 : a->hash_window;
+	so.expect = vr->seal;
+	so.select = partial ? cli_vsel_pick : NULL;
+	so.select_ctx = &vr->v;
+	so.progress = cli_progress_cb;
+	so.progress_ctx = &prog;
+	so.stop = &cli_stop;
+	rc = rp_verify_image(img, &so, &passes, &out, &vr->err);
+	if (rc) {
+		rp_err_prefix(&vr->err, "'%s'", vr->src.display);
+		vr->code = rc;
+	} else {
+		take_out(vr, &out);
+	}
+	rp_verify_out_release(&out);
 	cli_progress_end(&prog);
 	return rc;
 }
@@ -486,7 +641,7 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 		audit_digests(&vr, "computed");
 	}
 	if (vr.code == 0 && cli_luks_wanted(&a->luks))
-		cli_vluks_local(&vr.luks, img);
+		vluks_local(&vr.luks, img);
 	/* The input must be exactly as it was: same size, inode and times (atime aside). */
 	for (i = 0; i < nin; i++) {
 		struct stat after;
@@ -514,29 +669,17 @@ finish:
 	return rc;
 }
 
-/* The reason code of a failed network pass. */
-static const char *remote_reason(const struct rp_restore_report *rep, int rc, const char *msg)
-{
-	if (rep->fetch.source_changed)
-		return "source-changed";
-	if (rc == RP_EVERIFY && (strstr(msg, "crc64 mismatch") || strstr(msg, "md5 mismatch")))
-		return "transport-hash";
-	if (rc == RP_EFORMAT && strstr(msg, "footer"))
-		return "footer-invalid";
-	if (rc == RP_EVERIFY && strstr(msg, "AES-GCM tag"))
-		return "decrypt-tag";
-	return cli_reason_for(rc);
-}
-
 /* A URL (sidecar NULL) through the restore pipeline, or a local copy of a client-side
  * encrypted blob with its metadata in sidecar. */
 static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const char *url,
 			 const char *sidecar)
 {
-	bool partial = cli_vsel_partial(&a->sel), first = true;
+	bool partial = cli_vsel_partial(&a->sel);
 	enum rp_transport_hash th = RP_TH_NONE;
 	uint64_t blob_size = 0;
 	struct rp_restore_opts o = {0};
+	struct rp_verify_passes passes = {.merge = pass_merge, .next = pass_next};
+	struct rp_verify_out out = {0};
 	struct cli_progress prog;
 	struct vrun vr;
 	struct rp_json *f;
@@ -557,6 +700,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	if (rc)
 		return rc;
 	vrun_init(&vr, cmd, a);
+	passes.ctx = &vr;
 	rp_url_redact(url, vr.url, sizeof(vr.url));
 	rp_url_redact(a->descriptor ? a->descriptor : vr.url, vr.display, sizeof(vr.display));
 	vr.src.kind = a->descriptor ? "descriptor" : sidecar ? "file" : "url";
@@ -610,57 +754,30 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 			sidecar ? "read-only (O_RDONLY|O_CLOEXEC), never written"
 				: "HTTPS HEAD and ranged GETs with If-Match (read-only)");
 	cli_audit_event(&a->audit, "open", f);
-	do {
-		struct rp_restore_report rep;
+	rc = rp_verify_stream(&o, sidecar, &passes, &out, &vr.err);
+	if (out.described) {
+		th = out.th;
+		blob_size = out.blob_size;
+		snprintf(vr.etag, sizeof(vr.etag), "%s", out.etag);
+		vr.src.etag = vr.etag;
+		vr.d.virtual_size = out.virtual_size;
+		vr.d.image_size = out.blob_size;
+		vr.d.format = out.is_vhd ? "vhd-fixed" : "raw";
+		if (out.th == RP_TH_NONE && !vr.seal && out.blob_size)
+			vr.d.warning = "the server gave no per-range hash and there was no seal: "
+				       "the data was read but not verified";
+	}
+	if (rc == 0) {
+		take_out(&vr, &out);
+	} else {
+		/* Which check failed, as the library recorded it (common/err.h). */
+		const char *why = rp_reason_name(rp_err_reason_of(&vr.err));
 
-		rc = sidecar ? rp_cse_file_run(&o, sidecar, &rep, &vr.err)
-			     : rp_restore_run(&o, &rep, &vr.err);
-		if (first) {
-			th = rep.th;
-			blob_size = rep.blob_size;
-			snprintf(vr.etag, sizeof(vr.etag), "%s", rep.etag);
-			vr.src.etag = vr.etag;
-			vr.d.virtual_size = rep.virtual_size;
-			vr.d.image_size = rep.blob_size;
-			vr.d.format = rep.is_vhd ? "vhd-fixed" : "raw";
-			if (rep.th == RP_TH_NONE && !vr.seal && rep.blob_size)
-				vr.d.warning = "the server gave no per-range hash and there was no "
-					       "seal: the data was read but not verified";
-			first = false;
-		} else if (rc == 0 && strcmp(rep.etag, vr.etag) != 0) {
-			rc = rp_err_set(&vr.err, RP_EIO,
-					"%s changed between passes (ETag %s, now %s)", vr.url,
-					vr.etag, rep.etag);
-			rep.fetch.source_changed = true;
-		}
-		/* Seal mismatches end the run with RP_EVERIFY after every chunk was checked. */
-		if ((rc == 0 || (rc == RP_EVERIFY && rep.fetch.mismatch_count)) && vr.v.ready) {
-			int mrc;
-
-			if (!partial)
-				memset(vr.v.checked, 1, (size_t)vr.v.chunk_count);
-			mrc = cli_vsel_merge(&vr.v, rep.fetch.seal, rep.fetch.mismatches,
-					     rep.fetch.mismatch_count, &vr.err);
-			if (mrc == 0 && !partial) {
-				memcpy(vr.whole_done, rep.fetch.whole_done, sizeof(vr.whole_done));
-				memcpy(vr.whole, rep.fetch.whole, sizeof(vr.whole));
-				free(vr.windows);
-				vr.windows = rep.fetch.windows;
-				vr.d.window_count = rep.fetch.window_count;
-				rep.fetch.windows = NULL;
-			}
-			rc = mrc;
-		} else if (rc) {
-			const char *why = remote_reason(&rep, rc, vr.err.msg);
-
-			vr.code = rc;
-			if (strcmp(why, cli_reason_for(rc)) != 0)
-				cli_disk_reason(&vr.d, why, "%s", RP_MSG(vr.err.msg));
-		}
-		rp_restore_report_release(&rep);
-		if (vr.code)
-			break;
-	} while (cli_vsel_next_pass(&vr.v));
+		vr.code = rc;
+		if (vr.err.reason != RP_R_NONE && strcmp(why, cli_reason_for(rc)) != 0)
+			cli_disk_reason(&vr.d, why, "%s", RP_MSG(vr.err.msg));
+	}
+	rp_verify_out_release(&out);
 	cli_progress_end(&prog);
 	if (vr.code == 0) {
 		if (vr.seal && !partial)
@@ -673,7 +790,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 		audit_digests(&vr, "computed");
 	}
 	if (vr.code == 0 && !cli_stop && cli_luks_wanted(&a->luks))
-		cli_vluks_remote(&vr.luks, url, vr.etag, blob_size, th, vr.seal);
+		vluks_remote(&vr.luks, url, vr.etag, blob_size, th, vr.seal);
 	rc = finish(&vr);
 out:
 	vrun_release(&vr);

@@ -1,7 +1,7 @@
 /*
  * The two halves of verify (cli_verify.c parses the options): a local image through the scan
- * pipeline, a URL through the restore pipeline with no sink. Both fill one report
- * (cli_report_json.h), write --prometheus and --audit-log, and return the exit code.
+ * pipeline, a URL through the restore pipeline with no sink; then the --luks-* key check. Both fill
+ * one report (cli_report_json.h), write --prometheus and --audit-log, and return the exit code.
  */
 #ifndef RP_CLI_VERIFY_RUN_H
 #define RP_CLI_VERIFY_RUN_H
@@ -44,29 +44,6 @@ struct verify_args {
 	time_t started;
 	struct timespec t0;
 };
-
-/*
- * The --luks-* key check after a pass (cli_verify_luks.c). Its volumes replace the report's
- * header-only LUKS list of d; a key that opens nothing, or (URL) a chunk that does not check
- * out, is a reason of d (exit 1); anything else that stops the check is code and err (with a
- * reason code, or NULL for the default), and the pass's own results stand.
- */
-struct cli_vluks {
-	struct verify_args *a;
-	struct cli_disk_report *d;
-	int code;
-	struct rp_err err;
-	const char *reason;
-};
-
-struct rp_image;
-struct rp_seal;
-
-void cli_vluks_local(struct cli_vluks *k, struct rp_image *img);
-
-/* On the blob at url, pinned to etag and blob_size, each chunk checked with th and seal (NULL). */
-void cli_vluks_remote(struct cli_vluks *k, const char *url, const char *etag, uint64_t blob_size,
-		      enum rp_transport_hash th, const struct rp_seal *seal);
 
 int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const char *path);
 int cli_verify_remote(const struct cli_cmd *cmd, struct verify_args *a, const char *url);

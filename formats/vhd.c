@@ -239,19 +239,22 @@ int vhd_image_footer_check(const char *display, uint64_t size,
 	if (rc) {
 		rp_err_prefix(err, "%s: vhd footer at 0x%llx", display,
 			      (unsigned long long)(size - VHD_FOOTER_SIZE));
+		if (err)
+			err->reason = RP_R_FOOTER;
 		return rc;
 	}
 	if (f.disk_type != VHD_TYPE_FIXED)
-		return rp_err_set(
-		    err, RP_EFORMAT,
+		return rp_err_set_reason(
+		    err, RP_EFORMAT, RP_R_FOOTER,
 		    "%s: the footer says disk type %u; a disk blob must be a fixed VHD", display,
 		    f.disk_type);
 	if (f.current_size != size - VHD_FOOTER_SIZE)
-		return rp_err_set(err, RP_EFORMAT,
-				  "%s: vhd footer current size at +48 is %llu, but the blob holds "
-				  "%llu bytes before the footer",
-				  display, (unsigned long long)f.current_size,
-				  (unsigned long long)(size - VHD_FOOTER_SIZE));
+		return rp_err_set_reason(
+		    err, RP_EFORMAT, RP_R_FOOTER,
+		    "%s: vhd footer current size at +48 is %llu, but the blob holds "
+		    "%llu bytes before the footer",
+		    display, (unsigned long long)f.current_size,
+		    (unsigned long long)(size - VHD_FOOTER_SIZE));
 	*is_vhd = true;
 	return 0;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "verify/digest.h"
+#include "verify/pipeline.h"
 
 #define PIECE_MAX (4u * 1024 * 1024) /* Azure's limit for a range with a transport hash */
 
@@ -21,7 +21,8 @@ struct rp_blob_reader {
 	void (*on_chunk)(void *ctx, uint64_t index, uint64_t off, uint64_t len);
 	void *on_chunk_ctx;
 	volatile sig_atomic_t *stop;
-	int failed; /* the first failure's code, message in ferr */
+	struct rp_image_source src; /* rp_blob_reader_image's */
+	int failed;		    /* the first failure's code, message in ferr */
 	struct rp_err ferr;
 };
 
@@ -76,15 +77,16 @@ int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_read
 		goto fail;
 	}
 	if (o->etag && strcmp(o->etag, r->blob.etag) != 0) {
-		rc = rp_err_set(err, RP_EIO, "%s changed after it was verified (ETag %s, now %s)",
-				r->blob.display, o->etag, r->blob.etag);
+		rc = rp_err_set_reason(err, RP_EIO, RP_R_SOURCE_CHANGED,
+				       "%s changed after it was verified (ETag %s, now %s)",
+				       r->blob.display, o->etag, r->blob.etag);
 		goto fail;
 	}
 	if (o->blob_size && o->blob_size != r->blob.size) {
-		rc = rp_err_set(err, RP_EIO,
-				"%s changed after it was verified (%" PRIu64 " bytes, now %" PRIu64
-				")",
-				r->blob.display, o->blob_size, r->blob.size);
+		rc = rp_err_set_reason(err, RP_EIO, RP_R_SOURCE_CHANGED,
+				       "%s changed after it was verified (%" PRIu64
+				       " bytes, now %" PRIu64 ")",
+				       r->blob.display, o->blob_size, r->blob.size);
 		goto fail;
 	}
 	*out = r;
@@ -114,10 +116,26 @@ const char *rp_blob_reader_name(const struct rp_blob_reader *r)
 	return r->blob.display;
 }
 
+int rp_blob_reader_image(struct rp_blob_reader *r, struct rp_image **img, struct rp_err *err)
+{
+	int rc;
+
+	/* The image keeps a pointer to its source: it lives in the reader. */
+	r->src.read = rp_blob_reader_read;
+	r->src.ctx = r;
+	r->src.size = rp_blob_reader_size(r);
+	r->src.name = rp_blob_reader_name(r);
+	*img = NULL;
+	rc = rp_image_open_source(&r->src, NULL, img, err);
+	if (rc)
+		rp_blob_reader_failure(r, err);
+	return rc;
+}
+
 int rp_blob_reader_failure(const struct rp_blob_reader *r, struct rp_err *err)
 {
-	if (r->failed)
-		rp_err_set(err, r->failed, "%s", r->ferr.msg);
+	if (r->failed && err)
+		*err = r->ferr;
 	return r->failed;
 }
 
@@ -144,15 +162,16 @@ static int read_piece(struct rp_blob_reader *r, uint64_t off, size_t len, uint8_
 			return rc;
 		if (resp.status == 412) {
 			rp_http_response_release(&resp);
-			return rp_err_set(err, RP_EIO,
-					  "%s changed after it was verified (412 to If-Match %s)",
-					  r->b->display, r->b->etag);
+			return rp_err_set_reason(
+			    err, RP_EIO, RP_R_SOURCE_CHANGED,
+			    "%s changed after it was verified (412 to If-Match %s)", r->b->display,
+			    r->b->etag);
 		}
 		if (!rp_source_same(r->b->etag, r->b->last_modified, rp_http_header(&resp, "ETag"),
 				    rp_http_header(&resp, "Last-Modified"), msg, sizeof(msg))) {
 			rp_http_response_release(&resp);
-			return rp_err_set(
-			    err, RP_EIO,
+			return rp_err_set_reason(
+			    err, RP_EIO, RP_R_SOURCE_CHANGED,
 			    "%s changed after it was verified: the range at 0x%" PRIx64
 			    " came with %s",
 			    r->b->display, off, msg);
@@ -163,8 +182,9 @@ static int read_piece(struct rp_blob_reader *r, uint64_t off, size_t len, uint8_
 		rp_http_response_release(&resp);
 		if (rc == 0)
 			return 0;
-		rp_err_set(err, rc, "%s: range at 0x%" PRIx64 ": %s (after %u retries)",
-			   r->b->display, off, msg, attempt);
+		rp_err_set_reason(err, rc, rc == RP_EVERIFY ? RP_R_TRANSPORT_HASH : RP_R_NONE,
+				  "%s: range at 0x%" PRIx64 ": %s (after %u retries)",
+				  r->b->display, off, msg, attempt);
 		if (rc != RP_EVERIFY)
 			return rc;
 	}
@@ -192,23 +212,14 @@ static int load_chunk(struct rp_blob_reader *r, uint64_t i, struct rp_err *err)
 		: r->seal->virtual_size - off < len	 ? r->seal->virtual_size - off
 							 : len;
 	if (cover) {
-		const struct rp_seal_chunk *want = &r->seal->chunks[i];
-		uint8_t got[32];
-		bool ok;
+		/* The streaming pass's own check of a chunk (verify/pipeline.h). */
+		struct rp_seal_chunk got;
 
-		if (want->state == RP_CHUNK_DATA) {
-			rc = rp_sha256(r->buf, (size_t)cover, got);
-			if (rc)
-				return rp_err_set(err, RP_EIO, "sha256 failed");
-			ok = memcmp(got, want->sha256, sizeof(got)) == 0;
-		} else {
-			ok = rp_is_zero(r->buf, (size_t)cover);
+		rc = rp_chunk_verify(r->seal, i, r->buf, (size_t)cover, &got, err);
+		if (rc) {
+			rp_err_prefix(err, "%s", r->b->display);
+			return rc;
 		}
-		if (!ok)
-			return rp_err_set(err, RP_EVERIFY,
-					  "%s: chunk %" PRIu64 " at 0x%" PRIx64
-					  ": sha256 mismatch with the seal",
-					  r->b->display, i, off);
 	}
 	r->cached = i;
 	if (r->on_chunk)
@@ -240,7 +251,9 @@ int rp_blob_reader_read(void *ctx, void *buf, size_t len, uint64_t off, struct r
 					r->failed = rc;
 					r->ferr = e;
 				}
-				return rp_err_set(err, rc, "%s", e.msg);
+				if (err)
+					*err = e;
+				return rc;
 			}
 		}
 		memcpy(p, r->buf + in, n);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "formats/image.h"
 #include "formats/seal.h"
 #include "net/blob.h"
 #include "restore/fetch.h"
@@ -55,6 +56,14 @@ const char *rp_blob_reader_name(const struct rp_blob_reader *r);
 
 /* Read exactly len bytes at off (an rp_image_source read function; ctx is the reader). */
 int rp_blob_reader_read(void *ctx, void *buf, size_t len, uint64_t off, struct rp_err *err);
+
+/*
+ * The blob as an image (formats/image.h) whose every read goes through r, verified: for checks
+ * that parse a few regions (the LUKS headers of verify --luks-*). When the open fails because
+ * a read did not check out, err is that read's failure (its reason: transport hash, seal,
+ * source changed). Free the image before the reader.
+ */
+int rp_blob_reader_image(struct rp_blob_reader *r, struct rp_image **img, struct rp_err *err);
 
 /* The first read that failed (the transport hash, the seal, the network), if any: its code
  * (0 for none) and err. A parser reading through the reader may report it otherwise. */

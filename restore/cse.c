@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "formats/vhd.h"
 #include "restore/sink.h"
+#include "verify/pipeline.h"
 #include "verify/crypto.h"
 #include "verify/digest.h"
 
@@ -75,11 +76,12 @@ int rp_cse_decrypt(void *ctx, uint64_t region, uint8_t *buf, size_t stored_len, 
 	if (stored_len <= RP_ENCDATA_OVERHEAD ||
 	    rp_gcm_decrypt(c->cek.p, buf, buf + RP_ENCDATA_NONCE, n, buf + RP_ENCDATA_NONCE + n,
 			   err) != 0)
-		return rp_err_set(err, RP_EVERIFY,
-				  "encrypted region %llu (stored bytes %llu-%llu): the AES-GCM tag "
-				  "does not match: the ciphertext was altered or the key is wrong",
-				  (unsigned long long)region, (unsigned long long)at,
-				  (unsigned long long)(at + stored_len - 1));
+		return rp_err_set_reason(
+		    err, RP_EVERIFY, RP_R_DECRYPT_TAG,
+		    "encrypted region %llu (stored bytes %llu-%llu): the AES-GCM tag "
+		    "does not match: the ciphertext was altered or the key is wrong",
+		    (unsigned long long)region, (unsigned long long)at,
+		    (unsigned long long)(at + stored_len - 1));
 	*plain = buf + RP_ENCDATA_NONCE;
 	return 0;
 }
@@ -162,119 +164,102 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void mismatch(struct rp_fetch_result *r, uint64_t i, uint64_t off, size_t len,
-		     const struct rp_seal_chunk *want, const struct rp_seal_chunk *got)
+/* The chunk pipeline's sync source over a local copy: read a region, decrypt it in place. */
+struct region_src {
+	const struct rp_cse *c;
+	struct file_src *file;
+	uint64_t stored; /* bytes read (atomic) */
+};
+
+static int region_read(void *ctx, struct rp_pipe_slot *s, struct rp_err *err)
 {
-	struct rp_scan_mismatch *m;
+	struct region_src *r = ctx;
+	uint64_t per = r->c->ed.region_len + RP_ENCDATA_OVERHEAD;
+	size_t slen = (size_t)rp_cse_stored_len(r->c, s->chunk);
+	int rc;
 
-	if (r->mismatch_count++ >= RP_SCAN_MAX_MISMATCHES)
-		return;
-	m = &r->mismatches[r->mismatch_count - 1];
-	m->index = i;
-	m->offset = off;
-	m->length = len;
-	m->expected_state = want->state;
-	m->actual_state = got->state;
-	memcpy(m->expected, want->sha256, 32);
-	memcpy(m->actual, got->sha256, 32);
-}
-
-/* Decrypt, check and write every region; the footer is checked by the caller. */
-static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
-			struct file_src *src, struct rp_fetch_sink *sink,
-			struct rp_restore_report *rep, struct rp_err *err)
-{
-	struct rp_fetch_result *r = &rep->fetch;
-	uint64_t per = c->ed.region_len + RP_ENCDATA_OVERHEAD, i;
-	struct rp_digest *whole[RP_DIGEST_COUNT] = {0};
-	uint8_t *buf = malloc(per);
-	unsigned a;
-	int rc = 0;
-
-	if (!buf)
-		return rp_err_set(err, RP_EIO, "out of memory");
-	for (a = 0; a < RP_DIGEST_COUNT && rc == 0; a++)
-		if (o->whole_digests & (1u << a))
-			rc = rp_digest_new((enum rp_digest_alg)a, &whole[a], err);
-	for (i = 0; rc == 0 && i < r->seal->chunk_count; i++) {
-		uint64_t off = i * c->ed.region_len;
-		size_t len =
-		    (size_t)(rep->virtual_size - off < c->ed.region_len ? rep->virtual_size - off
-									: c->ed.region_len);
-		size_t slen = (size_t)rp_cse_stored_len(c, i);
-		struct rp_seal_chunk *got = &r->seal->chunks[i];
-		uint8_t *plain;
-
-		if (o->stop && *o->stop) {
-			rc = rp_err_set(err, RP_EINTR, "interrupted");
-			break;
-		}
-		rc = file_read(src, i * per, buf, slen, err);
-		if (rc == 0)
-			rc = rp_cse_decrypt((void *)c, i, buf, slen, &plain, err);
-		if (rc)
-			break;
-		r->bytes_fetched += slen;
-		r->chunks_fetched++;
-		got->state = rp_is_zero(plain, len) ? RP_CHUNK_ZERO : RP_CHUNK_DATA;
-		if (got->state == RP_CHUNK_DATA && rp_sha256(plain, len, got->sha256) != 0) {
-			rc = rp_err_set(err, RP_EIO, "sha256 failed");
-			break;
-		}
-		for (a = 0; a < RP_DIGEST_COUNT; a++)
-			if (whole[a])
-				rp_digest_update(whole[a], plain, len);
-		if (o->seal) {
-			const struct rp_seal_chunk *want = &o->seal->chunks[i];
-			bool same =
-			    want->state != RP_CHUNK_DATA || got->state != RP_CHUNK_DATA
-				? want->state != RP_CHUNK_DATA && got->state != RP_CHUNK_DATA
-				: memcmp(want->sha256, got->sha256, 32) == 0;
-
-			r->chunks_compared++;
-			if (!same) {
-				mismatch(r, i, off, len, want, got);
-				if (!o->keep_going) {
-					rc = rp_err_set(
-					    err, RP_EVERIFY,
-					    "chunk %llu at offset %llu: sha256 mismatch "
-					    "with the seal",
-					    (unsigned long long)i, (unsigned long long)off);
-					break;
-				}
-				continue;
-			}
-		}
-		if (sink->write) {
-			rc = sink->write(sink->ctx, i, off,
-					 got->state == RP_CHUNK_DATA ? plain : NULL, len, err);
-			if (rc)
-				break;
-			sink->verified(sink->ctx, i, got);
-		}
-		if (o->progress)
-			o->progress(o->progress_ctx, off + len, rep->virtual_size);
-	}
-	for (a = 0; a < RP_DIGEST_COUNT; a++) {
-		if (whole[a] && rc == 0) {
-			rp_digest_final(whole[a], r->whole[a]);
-			r->whole_done[a] = true;
-		}
-		rp_digest_free(whole[a]);
-	}
-	rp_wipe(buf, per);
-	free(buf);
+	rc = file_read(r->file, s->chunk * per, s->buf, slen, err);
+	if (rc == 0)
+		rc = rp_cse_decrypt((void *)r->c, s->chunk, s->buf, slen, &s->data, err);
+	if (rc == 0)
+		__atomic_add_fetch(&r->stored, slen, __ATOMIC_RELAXED);
 	return rc;
 }
 
+/* Decrypt, check and write every region through the pipeline; the footer is checked by the
+ * caller. */
+static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
+			struct file_src *file, const struct rp_chunk_sink *sink,
+			struct rp_restore_report *rep, struct rp_err *err)
+{
+	struct rp_fetch_result *r = &rep->fetch;
+	struct region_src src = {.c = c, .file = file};
+	struct rp_pipe_opts po = {0};
+	struct rp_pipe_result pr;
+	struct rp_pipe *p = NULL;
+	int rc, frc;
+
+	po.size = rep->virtual_size;
+	po.chunk_size = c->ed.region_len;
+	po.buf_extra = RP_ENCDATA_OVERHEAD;
+	po.wipe_bufs = true;
+	po.hash_chunks = true;
+	po.whole_digests = o->whole_digests;
+	po.hash_window = o->hash_window;
+	po.expect = o->seal;
+	po.on_mismatch = o->keep_going ? RP_MM_RECORD : RP_MM_FAIL;
+	po.sink = *sink;
+	po.progress = o->progress;
+	po.progress_ctx = o->progress_ctx;
+	po.stop = o->stop;
+	po.read = region_read;
+	po.src_ctx = &src;
+	rc = rp_pipe_new(&po, &p, err);
+	if (rc) {
+		rp_pipe_free(p);
+		return rc;
+	}
+	rc = rp_pipe_run(p, err);
+	frc = rp_pipe_finish(p, &pr, rc ? NULL : err);
+	if (rc == 0)
+		rc = frc;
+	rp_pipe_free(p);
+	r->seal = pr.seal;
+	r->chunks_compared = pr.chunks_compared;
+	r->mismatch_count = pr.mismatch_count;
+	r->mismatches = pr.mismatches;
+	memcpy(r->whole_done, pr.whole_done, sizeof(r->whole_done));
+	memcpy(r->whole, pr.whole, sizeof(r->whole));
+	r->windows = pr.windows;
+	r->window_count = pr.window_count;
+	r->bytes_fetched = src.stored;
+	r->chunks_fetched = pr.seal ? pr.seal->chunk_count : 0;
+	return rc;
+}
+
+static int file_run(const struct rp_restore_opts *o, const char *sidecar,
+		    struct rp_restore_report *rep, struct rp_err *err);
+
 int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
+		    struct rp_restore_report *rep, struct rp_err *err)
+{
+	struct rp_err local;
+	int rc;
+
+	rp_err_init(&local);
+	rc = file_run(o, sidecar, rep, err ? err : &local);
+	rp_restore_report_failed(rep, rc, err ? err : &local);
+	return rc;
+}
+
+static int file_run(const struct rp_restore_opts *o, const char *sidecar,
 		    struct rp_restore_report *rep, struct rp_err *err)
 {
 	struct file_src src = {.fd = -1, .path = o->url};
 	struct rp_secret meta = {0};
 	struct rp_cse c = {0};
 	struct rp_file_sink *fsink = NULL;
-	struct rp_fetch_sink sink = {0};
+	struct rp_chunk_sink sink = {0};
 	uint8_t footer[VHD_FOOTER_SIZE];
 	bool vhd_out = false;
 	double t0 = now_s();
@@ -313,10 +298,10 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 	}
 	rep->virtual_size = c.plain_size - (rep->is_vhd ? VHD_FOOTER_SIZE : 0);
 	if (o->format == RP_OUT_VHD && !rep->is_vhd) {
-		rc = rp_err_set(err, RP_EFORMAT,
-				"%s: --format vhd, but the plaintext has no VHD "
-				"footer; use --format raw",
-				o->url);
+		rc = rp_err_set_reason(err, RP_EFORMAT, RP_R_FOOTER,
+				       "%s: --format vhd, but the plaintext has no VHD "
+				       "footer; use --format raw",
+				       o->url);
 		goto out;
 	}
 	vhd_out = rep->is_vhd && o->format != RP_OUT_RAW;
@@ -348,14 +333,6 @@ int rp_cse_file_run(const struct rp_restore_opts *o, const char *sidecar,
 		rc = o->select_init(o->select_ctx, rep->virtual_size, c.ed.region_len, err);
 		if (rc)
 			goto out;
-	}
-	rc = rp_seal_new(rep->virtual_size, c.ed.region_len, &rep->fetch.seal, err);
-	if (rc)
-		goto out;
-	rep->fetch.mismatches = calloc(RP_SCAN_MAX_MISMATCHES, sizeof(*rep->fetch.mismatches));
-	if (!rep->fetch.mismatches) {
-		rc = rp_err_set(err, RP_EIO, "out of memory");
-		goto out;
 	}
 	if (o->out) {
 		char etag[64];

@@ -1,12 +1,14 @@
 /*
  * The fetch engine: parallel ranged reads of one blob, checked as they stream, handed to a sink
- * only once verified (docs/design.md).
+ * only once verified (docs/design.md). It is the transfer side of the chunk pipeline
+ * (verify/pipeline.h).
  *
  * Threads: the calling thread runs the libcurl multi loop (it only starts transfers, moves
- * bytes into chunk buffers and classifies answers); `workers` threads check each received chunk
- * (transport CRC64/MD5 against the service's header, SHA-256 against the seal) and write it
- * through the sink; one more thread, when whole-disk digests are asked for, feeds them in
- * chunk order. A fixed pool of connections + 8 chunk buffers is the only large memory.
+ * bytes into the pipeline's chunk buffers and classifies answers); the pipeline's `workers`
+ * threads check each received chunk (transport CRC64/MD5 against the service's header, then
+ * decryption, SHA-256 against the seal) and write it through the sink; its digester, when
+ * whole-disk digests are asked for, feeds them in chunk order. A fixed pool of connections + 8
+ * chunk buffers is the only large memory.
  *
  * A chunk that fails a check or a transfer is fetched again, up to `retries` times, with
  * exponential backoff and jitter (or the server's Retry-After); then the whole run fails naming
@@ -24,6 +26,7 @@
 #include "net/auth.h"
 #include "net/http.h"
 #include "verify/digest.h"
+#include "verify/pipeline.h"
 #include "verify/scan.h"
 
 enum rp_transport_hash {
@@ -54,24 +57,6 @@ bool rp_source_same(const char *pinned_etag, const char *pinned_lm, const char *
 
 /* Which chunks hold data: called from the transfer thread, in increasing chunk order. */
 typedef int (*rp_fetch_plan_fn)(void *ctx, uint64_t chunk, bool *allocated, struct rp_err *err);
-
-struct rp_fetch_sink {
-	/* Write a verified chunk (data NULL: unallocated, a hole). From worker threads. */
-	int (*write)(void *ctx, uint64_t index, uint64_t off, const uint8_t *data, size_t len,
-		     struct rp_err *err);
-	/* Read back a chunk verified by an earlier run (resume); NULL if there is none. */
-	int (*read_back)(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err);
-	/* True if chunk index was verified and written by an earlier run. */
-	bool (*done_before)(void *ctx, uint64_t index);
-	/* Chunk index is now verified and on its way to disk; got says what was written (its
-	 * state and SHA-256; NULL for a hole). From worker threads. */
-	void (*verified)(void *ctx, uint64_t index, const struct rp_seal_chunk *got);
-	/* Chunk index, verified by an earlier run, no longer checks out: forget it. */
-	void (*unverified)(void *ctx, uint64_t index);
-	/* Called from the transfer thread about once a second (journal upkeep); may be NULL. */
-	int (*tick)(void *ctx, struct rp_err *err);
-	void *ctx;
-};
 
 /*
  * The deadline of one range (docs/exit-codes.md, README "restore"): a range must complete
@@ -128,16 +113,17 @@ struct rp_fetch_opts {
 	bool keep_going;	/* verify: record seal mismatches and go on, instead of failing */
 	unsigned whole_digests; /* (1u << RP_DIGEST_*) computed in chunk order */
 	/* Piecewise SHA-256 over windows of this many bytes (a multiple of 512; 0: none), in
-	 * chunk order like the whole digests; the last window may be shorter (verify/scan.h). */
+	 * chunk order like the whole digests; the last window may be shorter (verify/pipeline.h).
+	 */
 	uint64_t hash_window;
 	rp_fetch_plan_fn plan;
 	void *plan_ctx;
 	/* Which chunks to fetch (verify --sample etc.; NULL: all), from the transfer thread in
-	 * increasing order (verify/scan.h). Unselected chunks are neither fetched nor checked nor
-	 * written. Needs whole_digests == 0 (RP_EUSAGE otherwise). */
+	 * increasing order (verify/pipeline.h). Unselected chunks are neither fetched nor checked
+	 * nor written. Needs whole_digests == 0 (RP_EUSAGE otherwise). */
 	rp_scan_select_fn select;
 	void *select_ctx;
-	struct rp_fetch_sink sink;
+	struct rp_chunk_sink sink; /* verify/pipeline.h */
 	rp_scan_progress_fn progress;
 	void *progress_ctx;
 	/* If set, told now and then how many bytes were skipped (never written) and how many
@@ -157,7 +143,8 @@ struct rp_fetch_result {
 			      * the blob is no longer the one we began */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
-	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES (keep_going) */
+	struct rp_scan_mismatch *mismatches; /* the lowest RP_SCAN_MAX_MISMATCHES by chunk index
+					      * (keep_going) */
 	/* Whole-disk digests computed here from the bytes, and only those: nothing else (a
 	 * seal's claim, say) may be written into them, as reports present them as the disk's. */
 	bool whole_done[RP_DIGEST_COUNT];

@@ -42,10 +42,11 @@ static int blob_read(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct r
 		return rc;
 	if (!rp_source_same(b->etag, b->last_modified, rp_http_header(&r, "ETag"),
 			    rp_http_header(&r, "Last-Modified"), msg, sizeof(msg)))
-		rc = rp_err_set(err, RP_EIO,
-				"the source changed during the restore: %s answered the range at "
-				"0x%llx with %s",
-				b->display, (unsigned long long)off, msg);
+		rc = rp_err_set_reason(
+		    err, RP_EIO, RP_R_SOURCE_CHANGED,
+		    "the source changed during the restore: %s answered the range at "
+		    "0x%llx with %s",
+		    b->display, (unsigned long long)off, msg);
 	rp_http_response_release(&r);
 	return rc;
 }
@@ -165,8 +166,8 @@ static int out_bytes_needed(struct rp_blob *b, bool page_plan, uint64_t vsize, u
 	return 0;
 }
 
-int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
-		   struct rp_err *err)
+static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
+		       struct rp_err *err)
 {
 	struct rp_blob b = {0};
 	struct rp_page_plan *plan = NULL;
@@ -260,10 +261,10 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 		goto out;
 	}
 	if (o->format == RP_OUT_VHD && !is_vhd) {
-		rc =
-		    rp_err_set(err, RP_EFORMAT,
-			       "%s: --format vhd, but the blob has no VHD footer; use --format raw",
-			       b.display);
+		rc = rp_err_set_reason(
+		    err, RP_EFORMAT, RP_R_FOOTER,
+		    "%s: --format vhd, but the blob has no VHD footer; use --format raw",
+		    b.display);
 		goto out;
 	}
 	vhd_out = is_vhd && o->format != RP_OUT_RAW;
@@ -373,20 +374,14 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	 * the bytes: a verification failure, whatever the chunks said. keep_going (verify)
 	 * records findings instead: the caller compares and reports them with the digests. */
 	if (o->seal && !o->keep_going) {
-		const bool has[RP_DIGEST_COUNT] = {o->seal->has_sha256, o->seal->has_md5,
-						   o->seal->has_sha1};
-		const uint8_t *val[RP_DIGEST_COUNT] = {o->seal->sha256, o->seal->md5,
-						       o->seal->sha1};
-		unsigned a;
+		unsigned a = 0;
 
-		for (a = 0; a < RP_DIGEST_COUNT; a++) {
+		if (rp_whole_differs(o->seal, rep->fetch.whole_done,
+				     (const uint8_t(*)[RP_DIGEST_MAX])rep->fetch.whole, &a)) {
 			size_t n = rp_digest_size((enum rp_digest_alg)a);
 			char want[2 * RP_DIGEST_MAX + 1], got[2 * RP_DIGEST_MAX + 1];
 
-			if (!has[a] || !rep->fetch.whole_done[a] ||
-			    memcmp(val[a], rep->fetch.whole[a], n) == 0)
-				continue;
-			rp_hex(val[a], n, want);
+			rp_hex(rp_seal_whole(o->seal, (enum rp_digest_alg)a), n, want);
 			rp_hex(rep->fetch.whole[a], n, got);
 			rc = rp_err_set(
 			    err, RP_EVERIFY,
@@ -424,7 +419,7 @@ out:
 				 "%s; '%s' and its journal are kept: run the same command again to "
 				 "resume",
 				 err->msg, rp_file_sink_partial_path(sink));
-		rp_err_set(err, rc, "%s", msg);
+		rp_err_set_reason(err, rc, err->reason, "%s", msg);
 	}
 	rep->seconds = now_s() - t0;
 	rp_file_sink_free(sink);
@@ -433,6 +428,27 @@ out:
 	rp_auth_free(b.auth);
 	rp_http_free(b.http);
 	return rc;
+}
+
+int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
+		   struct rp_err *err)
+{
+	struct rp_err local;
+	int rc;
+
+	rp_err_init(&local);
+	rc = restore_run(o, rep, err ? err : &local);
+	rp_restore_report_failed(rep, rc, err ? err : &local);
+	return rc;
+}
+
+void rp_restore_report_failed(struct rp_restore_report *rep, int rc, const struct rp_err *err)
+{
+	rp_err_init(&rep->err);
+	if (rc == 0)
+		return;
+	rep->err = *err;
+	rep->err.code = rc;
 }
 
 void rp_restore_report_release(struct rp_restore_report *rep)

@@ -77,12 +77,19 @@ struct rp_restore_report {
 	struct rp_key_info cek; /* where the content key came from (no key bytes) */
 	struct rp_fetch_result fetch;
 	double seconds;
+	/* The failure, when the run failed (code 0 otherwise): its code, its reason (which check
+	 * failed, rp_err_reason_of) and its message. */
+	struct rp_err err;
 };
 
 /* Run; the report is filled as far as it got. Release it with rp_restore_report_release. */
 int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *rep,
 		   struct rp_err *err);
 void rp_restore_report_release(struct rp_restore_report *rep);
+
+/* Record the run's outcome rc (and err when rc != 0) in rep->err; for the runs that fill a
+ * report (rp_restore_run, rp_cse_file_run). */
+void rp_restore_report_failed(struct rp_restore_report *rep, int rc, const struct rp_err *err);
 
 /* True if s looks like an http(s) URL. */
 bool rp_is_url(const char *s);

@@ -440,12 +440,13 @@ fail:
 /* Zero runs of ZERO_GRAIN stay holes; in a resumed file they are punched, since an earlier
  * run may have left bytes there before failing. */
 static int sink_write(void *ctx, uint64_t index, uint64_t off, const uint8_t *data, size_t len,
-		      struct rp_err *err)
+		      enum rp_chunk_state state, struct rp_err *err)
 {
 	struct rp_file_sink *s = ctx;
 	size_t pos = 0;
 
 	(void)index;
+	(void)state;
 	while (pos < len) {
 		size_t n = len - pos < ZERO_GRAIN ? len - pos : ZERO_GRAIN, start = pos;
 		bool zero = !data || rp_is_zero(data + pos, n);
@@ -613,9 +614,9 @@ static int sink_tick(void *ctx, struct rp_err *err)
 	return journal_write(s, snap, len, err);
 }
 
-struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s)
+struct rp_chunk_sink rp_file_sink_callbacks(struct rp_file_sink *s)
 {
-	struct rp_fetch_sink cb = {
+	struct rp_chunk_sink cb = {
 	    .write = sink_write,
 	    .read_back = sink_read_back,
 	    .done_before = sink_done_before,

@@ -39,8 +39,8 @@ struct rp_file_sink;
 int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		      struct rp_file_sink **out_sink, bool *resumed, struct rp_err *err);
 
-/* The sink callbacks for the fetch engine. */
-struct rp_fetch_sink rp_file_sink_callbacks(struct rp_file_sink *s);
+/* The sink callbacks for the chunk pipeline (verify/pipeline.h). */
+struct rp_chunk_sink rp_file_sink_callbacks(struct rp_file_sink *s);
 
 /* What a resume relied on, and what it found (docs/journal.md). */
 struct rp_resume_stats {

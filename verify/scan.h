@@ -1,9 +1,9 @@
 /*
- * The chunk pipeline over a local image: worker threads (one per core by default) take chunks
- * in any order, read them with rp_image_read (skipping unallocated extents), hash them, compare
- * them with a seal, and hand them to an optional sink; a reorder window feeds the in-order
- * whole-disk digests without stalling the workers. Memory is bounded by threads * 2 * chunk
- * size whatever the image size.
+ * A pass over a local image: the chunk pipeline (verify/pipeline.h) fed by the image reader
+ * (rp_image_read, skipping unallocated extents). Worker threads (one per core by default) read,
+ * hash, compare with a seal and hand chunks to an optional sink in any order; the in-order
+ * digester computes the whole-disk digests. Memory is bounded by threads * 2 * chunk size
+ * whatever the image size.
  *
  * Used by seal (chunk digests + whole-disk digests), verify (compare with a seal, or whole-disk
  * digests) and convert (sink writes the chunks).
@@ -20,32 +20,16 @@
 #include "formats/image.h"
 #include "formats/seal.h"
 #include "verify/digest.h"
+#include "verify/pipeline.h"
 
 /*
  * Called from a worker thread for every chunk, in any order, possibly concurrently: data is the
  * chunk's bytes, or NULL when the chunk is all zeros or unallocated (state says which).
- * Return 0, or an error code (with err filled) to stop the scan.
+ * Return 0, or an error code (with err filled) to stop the scan. (The write of the pipeline's
+ * sink, verify/pipeline.h.)
  */
 typedef int (*rp_scan_sink_fn)(void *ctx, uint64_t index, uint64_t offset, const uint8_t *data,
 			       size_t len, enum rp_chunk_state state, struct rp_err *err);
-
-/* Called from the coordinating thread now and then: bytes done out of total. */
-typedef void (*rp_scan_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-
-/* What a selection callback says about a chunk. */
-enum rp_chunk_pick {
-	RP_PICK_SKIP = 0,  /* neither read nor compared nor sunk */
-	RP_PICK_CHECK = 1, /* process it */
-	RP_PICK_STOP = 2,  /* a budget ran out: this chunk and every later one are skipped */
-};
-
-/*
- * Which chunks to process (verify --sample, --rolling, --shard, --max-duration): called once per
- * chunk, in increasing index order, while the pipeline holds its lock (so it must be quick and
- * must not call back into the pipeline). Returns an enum rp_chunk_pick. Also used by the fetch
- * engine (restore/fetch.h), from its transfer thread.
- */
-typedef int (*rp_scan_select_fn)(void *ctx, uint64_t index);
 
 struct rp_scan_opts {
 	uint64_t chunk_size;	      /* 0: 4 MiB, or the seal's chunk size when comparing */
@@ -67,23 +51,13 @@ struct rp_scan_opts {
 	uint64_t hash_window;
 };
 
-struct rp_scan_mismatch {
-	uint64_t index;
-	uint64_t offset;
-	uint64_t length;
-	uint8_t expected_state;
-	uint8_t actual_state;
-	uint8_t expected[32];
-	uint8_t actual[32];
-};
-
 struct rp_scan_result {
 	struct rp_seal *seal;	/* chunk states and digests (chunk_digests), and whole digests */
 	uint64_t bytes_read;	/* bytes read from the image */
 	uint64_t bytes_skipped; /* unallocated bytes not read */
 	uint64_t chunks_compared;
 	size_t mismatch_count;
-	struct rp_scan_mismatch *mismatches; /* the first RP_SCAN_MAX_MISMATCHES of them */
+	struct rp_scan_mismatch *mismatches; /* the lowest RP_SCAN_MAX_MISMATCHES, by index */
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
 	uint8_t *windows; /* window_count SHA-256 digests of 32 bytes (hash_window) */
@@ -91,9 +65,6 @@ struct rp_scan_result {
 	uint64_t chunks_skipped; /* not selected (select) */
 	double seconds;
 };
-
-#define RP_SCAN_MAX_MISMATCHES 1000
-#define RP_SCAN_MAX_WINDOWS (1u << 24)
 
 /*
  * Run the pipeline over img. Returns 0 when every chunk was processed (mismatches against

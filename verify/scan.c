@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/util.h"
+
 #define SCAN_DEFAULT_CHUNK RP_CHUNK_DEFAULT
 
 struct scan_src {

@@ -156,14 +156,6 @@ static int file_read(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct r
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* The chunk pipeline's sync source over a local copy: read a region, decrypt it in place. */
 struct region_src {
 	const struct rp_cse *c;
@@ -262,7 +254,7 @@ static int file_run(const struct rp_restore_opts *o, const char *sidecar,
 	struct rp_chunk_sink sink = {0};
 	uint8_t footer[VHD_FOOTER_SIZE];
 	bool vhd_out = false;
-	double t0 = now_s();
+	double t0 = rp_now_s();
 	struct stat st;
 	int rc;
 
@@ -364,7 +356,7 @@ static int file_run(const struct rp_restore_opts *o, const char *sidecar,
 		rc = rp_file_sink_finish(fsink, vhd_out ? footer : NULL,
 					 vhd_out ? VHD_FOOTER_SIZE : 0, err);
 out:
-	rep->seconds = now_s() - t0;
+	rep->seconds = rp_now_s() - t0;
 	rp_file_sink_free(fsink);
 	rp_cse_close(&c);
 	rp_secret_free(&meta);

@@ -63,14 +63,6 @@ const char *rp_transport_hash_name(enum rp_transport_hash th)
 	return th == RP_TH_CRC64 ? "crc64" : th == RP_TH_MD5 ? "md5" : "none";
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static uint64_t chunk_len(const struct engine *e, uint64_t i)
 {
 	uint64_t off = i * e->o->chunk_size;
@@ -253,7 +245,7 @@ static int start_fetch(struct engine *e, struct slot *s)
 		headers[n++] = "x-ms-range-get-content-md5: true";
 	headers[n] = NULL;
 	s->deadline_ms = rp_fetch_range_deadline_ms(o, s->slen);
-	s->started = now_s();
+	s->started = rp_now_s();
 	rc = rp_http_multi_get_range(e->multi, o->url, headers, s->soff, s->slen, s->ps->buf,
 				     s->deadline_ms, s, &err);
 	if (rc) {
@@ -291,7 +283,7 @@ static void retry_or_fail_why(struct engine *e, struct slot *s, int code, enum r
 	s->attempt++;
 	e->r->retries++;
 	s->ps->read_back = false;
-	s->wait_until = now_s() + backoff_s(e, s->attempt - 1, retry_after_ms);
+	s->wait_until = rp_now_s() + backoff_s(e, s->attempt - 1, retry_after_ms);
 	s->waiting = true;
 	rp_pipe_set(e->pipe, s->ps, RP_SLOT_WAIT);
 }
@@ -334,7 +326,7 @@ static void on_done(void *ctx, void *user, const struct rp_http_xfer_result *r)
 		return;
 	}
 	if (r->code && r->timed_out &&
-	    now_s() - s->started >= (double)s->deadline_ms / 1000.0 * 0.95) {
+	    rp_now_s() - s->started >= (double)s->deadline_ms / 1000.0 * 0.95) {
 		unsigned most =
 		    e->o->retries < RP_FETCH_SLOW_RETRIES ? e->o->retries : RP_FETCH_SLOW_RETRIES;
 
@@ -575,7 +567,7 @@ static int schedule(struct engine *e)
 
 static int restart_waiting(struct engine *e)
 {
-	double t = now_s();
+	double t = rp_now_s();
 	unsigned i;
 
 	for (i = 0; i < e->nslots && !failed(e) && e->in_flight < e->o->connections; i++) {
@@ -653,7 +645,7 @@ static int take_results(struct engine *e, struct rp_err *err)
 int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struct rp_err *err)
 {
 	struct engine e;
-	double t0 = now_s(), last_tick = t0;
+	double t0 = rp_now_s(), last_tick = t0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -694,9 +686,9 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 			break;
 		}
 		rp_pipe_each_checked(e.pipe, collect, &e);
-		if (now_s() - last_tick >= 2.0) {
+		if (rp_now_s() - last_tick >= 2.0) {
 			struct rp_err terr;
-			last_tick = now_s();
+			last_tick = rp_now_s();
 			rp_err_init(&terr);
 			if (o->sink.tick && o->sink.tick(o->sink.ctx, &terr) != 0)
 				fail_err(&e, &terr);
@@ -713,7 +705,7 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 	if (rc == 0 && o->progress)
 		o->progress(o->progress_ctx, rp_pipe_done_bytes(e.pipe), o->size);
 out:
-	r->seconds = now_s() - t0;
+	r->seconds = rp_now_s() - t0;
 	/* Transfers first: they write into the pipeline's buffers. */
 	rp_http_multi_free(e.multi);
 	rp_pipe_free(e.pipe);

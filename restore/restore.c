@@ -22,14 +22,6 @@ bool rp_is_url(const char *s)
 	return strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* The footer (and, encrypted, its region): pinned to the HEAD's version like every chunk. */
 static int blob_read(void *ctx, uint64_t off, uint8_t *buf, size_t len, struct rp_err *err)
 {
@@ -179,7 +171,7 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	struct rp_http_opts token_http;
 	uint8_t footer[VHD_FOOTER_SIZE];
 	bool is_vhd = false, vhd_out;
-	double t0 = now_s();
+	double t0 = rp_now_s();
 	struct stat st;
 	int rc;
 
@@ -421,7 +413,7 @@ out:
 				 err->msg, rp_file_sink_partial_path(sink));
 		rp_err_set_reason(err, rc, err->reason, "%s", msg);
 	}
-	rep->seconds = now_s() - t0;
+	rep->seconds = rp_now_s() - t0;
 	rp_file_sink_free(sink);
 	rp_cse_close(&cse);
 	rp_page_plan_free(plan);

@@ -24,14 +24,6 @@
 #define MIB ((uint64_t)1 << 20)
 #define COPY_BUF (1u << 20)
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void warn(struct rp_stage_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -367,7 +359,7 @@ int rp_stage_run(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 	struct rp_stage_opts eff = *o;
 	struct rp_descriptor point = *d;
 	char path[4200];
-	double t0 = now_s();
+	double t0 = rp_now_s();
 	bool os_staged = false, gs_staged = false;
 	size_t i, j;
 	int rc;
@@ -441,10 +433,10 @@ int rp_stage_run(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 	judge_set(d, o, res, os_staged, gs_staged);
 	rc = rp_stage_write_templates(d, o, res, err);
 	if (rc == 0) {
-		res->seconds = now_s() - t0;
+		res->seconds = rp_now_s() - t0;
 		rc = rp_stage_write_summary(d, o, res, err);
 	}
-	res->seconds = now_s() - t0;
+	res->seconds = rp_now_s() - t0;
 	return rc;
 }
 

@@ -76,7 +76,11 @@ for f in a b d; do cc -c -o "$RP_TMP/loop/net/$f.c.o" "$RP_TMP/loop/net/$f.c" ||
 
 objs=()
 for layer in common formats verify net restore cli; do
-	objs+=("$RP_BUILD_DIR/CMakeFiles/rp_$layer.dir/$layer"/*.c.o)
+	for o in "$RP_BUILD_DIR/CMakeFiles/rp_$layer.dir/$layer"/*.c.o; do
+		# an object whose source is gone is a leftover of an earlier build, not a unit
+		src=${o#"$RP_BUILD_DIR/CMakeFiles/rp_$layer.dir/"}
+		[ -e "$RP_SOURCE_DIR/${src%.o}" ] && objs+=("$o")
+	done
 done
 [ -e "${objs[0]}" ] && [ "${#objs[@]}" -gt 50 ] ||
 	fail "no objects under $RP_BUILD_DIR/CMakeFiles/rp_*.dir: build first"

@@ -84,6 +84,8 @@ const char *cli_hint(enum rp_hint hint)
 	    [RP_H_LUKS_ENCRYPTED] = "--luks-* reads the stored bytes; restore it, then check the "
 				    "restored file",
 	    [RP_H_NO_SPACE_CHECK] = "--no-space-check tries anyway",
+	    [RP_H_RESOLVE] = "or pin the name with --resolve HOST:PORT:ADDR",
+	    [RP_H_CACERT] = "check --cacert and the name you connect to",
 	};
 
 	return (unsigned)hint < RP_H_COUNT ? hints[hint] : NULL;

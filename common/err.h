@@ -75,6 +75,8 @@ enum rp_hint {
 	RP_H_SEAL_CHUNK,      /* seal again with the chunk size the message names */
 	RP_H_LUKS_ENCRYPTED,  /* the LUKS checks read stored bytes: check a restored copy */
 	RP_H_NO_SPACE_CHECK,  /* skip the free-space check */
+	RP_H_RESOLVE,	      /* pin the name to an address */
+	RP_H_CACERT,	      /* trust another certificate authority */
 	RP_H_COUNT
 };
 

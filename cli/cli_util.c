@@ -86,6 +86,7 @@ const char *cli_hint(enum rp_hint hint)
 	    [RP_H_NO_SPACE_CHECK] = "--no-space-check tries anyway",
 	    [RP_H_RESOLVE] = "or pin the name with --resolve HOST:PORT:ADDR",
 	    [RP_H_CACERT] = "check --cacert and the name you connect to",
+	    [RP_H_KEY_FILE] = "use --key-file to use every byte",
 	};
 
 	return (unsigned)hint < RP_H_COUNT ? hints[hint] : NULL;

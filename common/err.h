@@ -77,6 +77,7 @@ enum rp_hint {
 	RP_H_NO_SPACE_CHECK,  /* skip the free-space check */
 	RP_H_RESOLVE,	      /* pin the name to an address */
 	RP_H_CACERT,	      /* trust another certificate authority */
+	RP_H_KEY_FILE,	      /* read the file as a key file: every byte */
 	RP_H_COUNT
 };
 

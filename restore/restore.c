@@ -165,7 +165,7 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	struct rp_fetch_opts fo = {0};
 	struct rp_cse cse = {0};
 	bool enc = false;
-	uint64_t chunk_size = o->chunk_size;
+	uint64_t chunk_size = o->net.chunk_size;
 	struct rp_http_opts token_http;
 	uint8_t footer[VHD_FOOTER_SIZE];
 	bool is_vhd = false, vhd_out;
@@ -175,9 +175,9 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 
 	memset(rep, 0, sizeof(*rep));
 	rp_url_redact(o->url, rep->source, sizeof(rep->source));
-	if ((rc = rp_chunk_size_check(o->chunk_size, err)) != 0)
+	if ((rc = rp_net_opts_check(&o->net, err)) != 0)
 		return rc;
-	if (o->th != RP_THR_NONE && o->chunk_size > MAX_HASHED_RANGE)
+	if (o->net.th != RP_THR_NONE && o->net.chunk_size > MAX_HASHED_RANGE)
 		return rp_err_set_hint(err, RP_EUSAGE, RP_H_TH_CHUNK,
 				       "chunks may be at most 4 MiB while transport hashes are on "
 				       "(the service hashes ranges of 4 MiB or less)");
@@ -187,19 +187,19 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 		return rc;
 	if (o->out && !o->force && stat(o->out, &st) == 0)
 		return rp_err_set_hint(err, RP_EUSAGE, RP_H_FORCE, "'%s' exists", o->out);
-	rc = rp_http_new(&o->http, &b.http, err);
+	rc = rp_http_new(&o->net.http, &b.http, err);
 	if (rc)
 		return rc;
 	/* --require-private guards where the SAS or token goes (storage), not where a token comes
 	 * from: IMDS is link-local and the token authority is public. */
-	token_http = o->http;
+	token_http = o->net.http;
 	token_http.require_private = false;
-	rc = rp_auth_new(&o->auth, &token_http, RP_AUDIENCE_STORAGE, &b.auth, err);
+	rc = rp_auth_new(&o->net.auth, &token_http, RP_AUDIENCE_STORAGE, &b.auth, err);
 	if (rc)
 		goto out;
 	b.url = o->url;
-	b.retries = o->retries;
-	b.retry_base_ms = o->retry_base_ms;
+	b.retries = o->net.retries;
+	b.retry_base_ms = o->net.retry_base_ms;
 	rc = rp_blob_head(&b, err);
 	if (rc)
 		goto out;
@@ -275,13 +275,13 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	/* The AES-GCM tag of each region authenticates every stored byte; the service's hashes
 	 * cover at most 4 MiB, less than a region with its nonce and tag. */
 	if (!enc) {
-		rc = probe_transport_hash(&b, o->th, &rep->th, err);
+		rc = probe_transport_hash(&b, o->net.th, &rep->th, err);
 		if (rc)
 			goto out;
 	}
 	if (!enc && strcmp(b.blob_type, "PageBlob") == 0) {
-		rc =
-		    rp_page_plan_new(&b, rep->virtual_size, o->chunk_size, PLAN_WINDOW, &plan, err);
+		rc = rp_page_plan_new(&b, rep->virtual_size, o->net.chunk_size, PLAN_WINDOW, &plan,
+				      err);
 		if (rc)
 			goto out;
 	}
@@ -308,7 +308,7 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	fo.url = o->url;
 	fo.display = rep->source;
 	fo.auth = b.auth;
-	fo.http = &o->http;
+	fo.http = &o->net.http;
 	fo.etag = b.etag;
 	fo.last_modified = b.last_modified;
 	fo.size = rep->virtual_size;
@@ -320,10 +320,10 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 		fo.decrypt = rp_cse_decrypt;
 		fo.decrypt_ctx = &cse;
 	}
-	fo.connections = o->connections;
-	fo.retries = o->retries;
-	fo.retry_base_ms = o->retry_base_ms;
-	fo.range_timeout_s = o->range_timeout_s;
+	fo.connections = o->net.connections;
+	fo.retries = o->net.retries;
+	fo.retry_base_ms = o->net.retry_base_ms;
+	fo.range_timeout_s = o->net.range_timeout_s;
 	fo.limit_rate = o->limit_rate;
 	fo.th = rep->th;
 	fo.expect = o->seal;

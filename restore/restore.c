@@ -430,15 +430,6 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 	return rc;
 }
 
-void rp_restore_report_failed(struct rp_restore_report *rep, int rc, const struct rp_err *err)
-{
-	rp_err_init(&rep->err);
-	if (rc == 0)
-		return;
-	rep->err = *err;
-	rep->err.code = rc;
-}
-
 void rp_restore_report_release(struct rp_restore_report *rep)
 {
 	rp_fetch_result_release(&rep->fetch);

@@ -81,8 +81,17 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 void rp_restore_report_release(struct rp_restore_report *rep);
 
 /* Record the run's outcome rc (and err when rc != 0) in rep->err; for the runs that fill a
- * report (rp_restore_run, rp_cse_file_run). */
-void rp_restore_report_failed(struct rp_restore_report *rep, int rc, const struct rp_err *err);
+ * report (rp_restore_run, rp_cse_file_run). Inline, so that cse.c, which restore.c calls, does
+ * not call back into restore.c (tests/integration/test_layers.sh). */
+static inline void rp_restore_report_failed(struct rp_restore_report *rep, int rc,
+					    const struct rp_err *err)
+{
+	rp_err_init(&rep->err);
+	if (rc == 0)
+		return;
+	rep->err = *err;
+	rep->err.code = rc;
+}
 
 /* True if s looks like an http(s) URL. */
 bool rp_is_url(const char *s);

@@ -71,7 +71,14 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	for (i = 0; i < pf.count; i++) {
 		const struct rp_check *c = &pf.check[i];
 		struct rp_json *e = rp_json_new_object();
-		bool hint = (!c->pass || c->warn) && c->hint[0];
+		const char *flag = cli_hint(c->flag);
+		char text[sizeof(c->hint) + 128];
+		bool hint;
+
+		/* The check's hint, then the option that could get past it (as cli_fail says). */
+		snprintf(text, sizeof(text), "%s%s%s", c->hint, c->hint[0] && flag ? "; " : "",
+			 flag ? flag : "");
+		hint = (!c->pass || c->warn) && text[0];
 
 		rp_json_set_str(e, "check", c->name);
 		rp_json_set_str(e, "result",
@@ -81,7 +88,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 					   : "pass");
 		rp_json_set_str(e, "detail", c->detail);
 		if (hint)
-			rp_json_set_str(e, "hint", c->hint);
+			rp_json_set_str(e, "hint", text);
 		rp_json_append(arr, e);
 		if (!a.json)
 			printf("%-4s %-15s %s%s%s\n",
@@ -90,7 +97,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 			       : c->warn  ? "WARN"
 					  : "PASS",
 			       c->name, RP_TEXT(c->detail), hint ? " -- " : "",
-			       hint ? RP_TEXT(c->hint) : "");
+			       hint ? RP_TEXT(text) : "");
 	}
 	rp_json_set(o, "checks", arr);
 	rp_json_set_bool(o, "ok", rc == 0);

@@ -179,14 +179,9 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.format = a->format;
 		o.force = a->force;
 		o.no_space_check = a->no_space_check;
-		o.http = a->net.http;
-		o.auth = a->net.auth;
-		o.connections = a->net.connections;
-		o.chunk_size = seal ? seal->chunk_size : a->net.chunk_size;
-		o.retries = a->net.retries;
-		o.retry_base_ms = a->net.retry_base_ms;
-		o.range_timeout_s = a->net.range_timeout_s;
-		o.th = a->net.th;
+		o.net = a->net;
+		if (seal)
+			o.net.chunk_size = seal->chunk_size;
 		o.seal = seal;
 		/* With a seal every chunk is checked against it; the linear whole-disk digests
 		 * (a second pass over every byte, holes included) are computed when asked for.

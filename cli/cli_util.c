@@ -74,6 +74,19 @@ const char *cli_hint(enum rp_hint hint)
 	    [RP_H_PRIVATE_CIDR] = "--require-private is on; add --private-cidr to allow it",
 	    [RP_H_CREATE_BLOB] = "or use --create for a new page blob",
 	    [RP_H_OUTSIDE_SOURCES] = "give --allow-outside-sources to read it",
+	    [RP_H_FORCE] = "use --force to replace it",
+	    [RP_H_FORMAT_RAW] = "use --format raw",
+	    [RP_H_TH_CRC64] = "--transport-hash crc64 needs it; try md5 or auto",
+	    [RP_H_TH_MD5] = "--transport-hash md5 needs it; try auto or none",
+	    [RP_H_TH_CHUNK] = "lower --chunk-size or add --transport-hash none",
+	    [RP_H_CHUNK_LARGER] = "use a larger --chunk-size",
+	    [RP_H_SEAL_CHUNK] = "seal it again with that --chunk-size",
+	    [RP_H_LUKS_ENCRYPTED] = "--luks-* reads the stored bytes; restore it, then check the "
+				    "restored file",
+	    [RP_H_NO_SPACE_CHECK] = "--no-space-check tries anyway",
+	    [RP_H_RESOLVE] = "or pin the name with --resolve HOST:PORT:ADDR",
+	    [RP_H_CACERT] = "check --cacert and the name you connect to",
+	    [RP_H_KEY_FILE] = "use --key-file to use every byte",
 	};
 
 	return (unsigned)hint < RP_H_COUNT ? hints[hint] : NULL;

@@ -119,15 +119,11 @@ static void vluks_remote(struct cli_vluks *k, const char *url, const char *etag,
 	struct verify_args *a = k->a;
 	struct rp_blob_reader_opts ro = {
 	    .url = url,
-	    .http = &a->net.http,
-	    .auth = &a->net.auth,
-	    .retries = a->net.retries,
-	    .retry_base_ms = a->net.retry_base_ms,
+	    .net = &a->net,
 	    .etag = etag,
 	    .blob_size = blob_size,
 	    .th = th,
 	    .seal = seal,
-	    .chunk_size = a->net.chunk_size,
 	    .on_chunk = audit_blob_chunk,
 	    .on_chunk_ctx = k,
 	    .stop = &cli_stop,
@@ -717,14 +713,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 		a->net.chunk_size = vr.seal->chunk_size;
 	vr.v.seal = vr.seal;
 	o.url = url;
-	o.http = a->net.http;
-	o.auth = a->net.auth;
-	o.connections = a->net.connections;
-	o.chunk_size = a->net.chunk_size;
-	o.retries = a->net.retries;
-	o.retry_base_ms = a->net.retry_base_ms;
-	o.range_timeout_s = a->net.range_timeout_s;
-	o.th = a->net.th;
+	o.net = a->net;
 	o.seal = vr.seal;
 	o.keep_going = true;
 	/* As for a local image: with a seal, digests only when asked for (the seal's own are

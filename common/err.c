@@ -59,6 +59,12 @@ int rp_err_set_hint(struct rp_err *err, int code, enum rp_hint hint, const char 
 	return code;
 }
 
+void rp_err_hint(struct rp_err *err, enum rp_hint hint)
+{
+	if (err)
+		err->hint = hint;
+}
+
 enum rp_reason rp_reason_of_code(int code)
 {
 	switch (code) {

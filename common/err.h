@@ -66,6 +66,18 @@ enum rp_hint {
 	RP_H_PRIVATE_CIDR,    /* declare the address private (private addresses are required) */
 	RP_H_CREATE_BLOB,     /* create a new page blob instead of writing into one */
 	RP_H_OUTSIDE_SOURCES, /* allow a descriptor's local sources outside its folder */
+	RP_H_FORCE,	      /* allow replacing an existing output */
+	RP_H_FORMAT_RAW,      /* ask for a raw output (the source has no VHD footer) */
+	RP_H_TH_CRC64,	      /* the CRC-64 transport hash was asked for: choose another */
+	RP_H_TH_MD5,	      /* the MD5 transport hash was asked for: choose another */
+	RP_H_TH_CHUNK,	      /* chunks above 4 MiB: a smaller chunk or no transport hashes */
+	RP_H_CHUNK_LARGER,    /* too many chunks: a larger chunk size */
+	RP_H_SEAL_CHUNK,      /* seal again with the chunk size the message names */
+	RP_H_LUKS_ENCRYPTED,  /* the LUKS checks read stored bytes: check a restored copy */
+	RP_H_NO_SPACE_CHECK,  /* skip the free-space check */
+	RP_H_RESOLVE,	      /* pin the name to an address */
+	RP_H_CACERT,	      /* trust another certificate authority */
+	RP_H_KEY_FILE,	      /* read the file as a key file: every byte */
 	RP_H_COUNT
 };
 
@@ -91,6 +103,9 @@ int rp_err_set_reason(struct rp_err *err, int code, enum rp_reason reason, const
 /* rp_err_set() that also says what the caller could change (enum rp_hint); returns code. */
 int rp_err_set_hint(struct rp_err *err, int code, enum rp_hint hint, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Add hint to the failure already in err (if not NULL), e.g. after rp_err_set_reason. */
+void rp_err_hint(struct rp_err *err, enum rp_hint hint);
 
 /* The reason recorded in err, or the generic one of its code (RP_R_NONE for RP_OK). */
 enum rp_reason rp_err_reason_of(const struct rp_err *err);

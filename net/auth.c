@@ -587,14 +587,12 @@ int rp_auth_challenge(struct rp_auth *a, const char *url, long status, const cha
 			    host, status, RP_AUDIENCE_DISK);
 		a->disk_challenged = true;
 		if (a->kind == AUTH_NONE)
-			return rp_err_set(
-			    err, RP_EAUTH,
+			return rp_err_set_hint(
+			    err, RP_EAUTH, RP_H_TOKEN,
 			    "%s: the disk requires Microsoft Entra ID data access "
 			    "(dataAccessAuthMode AzureActiveDirectory): it answered %ld asking for "
-			    "a token for %s beside the SAS; give --identity, --client-credentials "
-			    "or "
-			    "--bearer-token-file (the identity needs the role Data Operator for "
-			    "Managed Disks on the disk)",
+			    "a token for %s beside the SAS (the identity needs the role Data "
+			    "Operator for Managed Disks on the disk)",
 			    host, status, RP_AUDIENCE_DISK);
 		if (!a->disk)
 			return use_disk_audience(a, err) ? RP_EAUTH : RP_CHALLENGE_FOLLOW;

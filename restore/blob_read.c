@@ -29,7 +29,7 @@ struct rp_blob_reader {
 int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_reader **out,
 			struct rp_err *err)
 {
-	uint64_t chunk_size = o->seal ? o->seal->chunk_size : o->chunk_size;
+	uint64_t chunk_size = o->seal ? o->seal->chunk_size : o->net->chunk_size;
 	struct rp_http_opts token_http;
 	struct rp_blob_reader *r;
 	int rc;
@@ -55,15 +55,15 @@ int rp_blob_reader_open(const struct rp_blob_reader_opts *o, struct rp_blob_read
 	r->stop = o->stop;
 	rp_err_init(&r->ferr);
 	r->blob.url = o->url;
-	r->blob.retries = o->retries;
-	r->blob.retry_base_ms = o->retry_base_ms;
-	rc = rp_http_new(o->http, &r->blob.http, err);
+	r->blob.retries = o->net->retries;
+	r->blob.retry_base_ms = o->net->retry_base_ms;
+	rc = rp_http_new(&o->net->http, &r->blob.http, err);
 	if (rc)
 		goto fail;
 	/* As in restore.c: --require-private guards storage, not the token's source. */
-	token_http = *o->http;
+	token_http = o->net->http;
 	token_http.require_private = false;
-	rc = rp_auth_new(o->auth, &token_http, RP_AUDIENCE_STORAGE, &r->blob.auth, err);
+	rc = rp_auth_new(&o->net->auth, &token_http, RP_AUDIENCE_STORAGE, &r->blob.auth, err);
 	if (rc)
 		goto fail;
 	rc = rp_blob_head(&r->blob, err);

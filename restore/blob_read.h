@@ -18,15 +18,15 @@
 #include "formats/image.h"
 #include "formats/seal.h"
 #include "net/blob.h"
+#include "net/net.h"
 #include "restore/fetch.h"
 
 struct rp_blob_reader;
 
 struct rp_blob_reader_opts {
 	const char *url; /* may hold a SAS: messages use its display form */
-	const struct rp_http_opts *http;
-	const struct rp_auth_opts *auth;
-	unsigned retries, retry_base_ms;
+	/* transport, credentials, retries and (without a seal) chunk_size; borrowed */
+	const struct rp_net_opts *net;
 	const char *etag;   /* the content the caller verified; another one is RP_EIO */
 	uint64_t blob_size; /* its size (0: unknown); another one is RP_EIO too, as a server
 			     * without ETags cannot pin the content */
@@ -34,7 +34,6 @@ struct rp_blob_reader_opts {
 	const struct rp_seal *seal; /* may be NULL; borrowed. Its chunks cover the first
 				     * virtual_size bytes; the rest (a VHD footer) has the
 				     * transport hash only */
-	uint64_t chunk_size;	    /* without a seal */
 	/* Called for each chunk after it checked out (may be NULL): the audit trail. */
 	void (*on_chunk)(void *ctx, uint64_t index, uint64_t off, uint64_t len);
 	void *on_chunk_ctx;

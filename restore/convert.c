@@ -173,8 +173,7 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 	if (rc)
 		return rc;
 	if (stat(out_path, &st) == 0 && !opts->force)
-		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it",
-				  out_path);
+		return rp_err_set_hint(err, RP_EUSAGE, RP_H_FORCE, "'%s' exists", out_path);
 	if (opts->to == RP_CONVERT_VHD) {
 		/* Azure takes fixed VHDs of a whole number of MiB (docs/azure.md). */
 		if (vsize > UINT64_MAX - MIB)

@@ -43,9 +43,9 @@ int rp_cse_open(struct rp_cse *c, const char *metadata, size_t len, uint64_t sto
 		return rc;
 	}
 	if (!keys)
-		return rp_err_set(
-		    err, RP_EUSAGE,
-		    "%s is client-side encrypted: give the KEK (--kek-file or --kek-url)", display);
+		return rp_err_set_hint(
+		    err, RP_EUSAGE, RP_H_KEK,
+		    "%s is client-side encrypted and needs its key encryption key", display);
 	rc = rp_keys_content_key(keys, &c->ed, &c->cek, info, err);
 	if (rc)
 		rp_err_prefix(err, "%s", display);
@@ -291,9 +291,10 @@ static int file_run(const struct rp_restore_opts *o, const char *sidecar,
 	rep->virtual_size = c.plain_size - (rep->is_vhd ? VHD_FOOTER_SIZE : 0);
 	if (o->format == RP_OUT_VHD && !rep->is_vhd) {
 		rc = rp_err_set_reason(err, RP_EFORMAT, RP_R_FOOTER,
-				       "%s: --format vhd, but the plaintext has no VHD "
-				       "footer; use --format raw",
+				       "%s: the plaintext has no VHD footer, which a VHD output "
+				       "needs",
 				       o->url);
+		rp_err_hint(err, RP_H_FORMAT_RAW);
 		goto out;
 	}
 	vhd_out = rep->is_vhd && o->format != RP_OUT_RAW;

@@ -23,6 +23,7 @@
 
 #include "common/base64.h"
 #include "common/util.h"
+#include "net/net.h"
 #include "net/retry.h"
 #include "verify/crc64.h"
 
@@ -654,7 +655,7 @@ int rp_fetch_run(const struct rp_fetch_opts *o, struct rp_fetch_result *r, struc
 	e.r = r;
 	e.picked = e.planned = UINT64_MAX;
 	e.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if (o->connections == 0 || o->connections > 64 || o->chunk_size == 0 ||
+	if (o->connections == 0 || o->connections > RP_NET_CONNECTIONS_MAX || o->chunk_size == 0 ||
 	    o->chunk_size % 512 != 0) {
 		rc = rp_err_set(err, RP_EUSAGE, "bad connections or chunk size");
 		goto out;

@@ -26,15 +26,17 @@ static struct rp_check *add(struct rp_preflight *pf, const char *name)
 	return c;
 }
 
-static void failed(struct rp_check *c, int code, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void failed(struct rp_check *c, int code, enum rp_hint flag, const char *hint,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void failed(struct rp_check *c, int code, const char *hint, const char *fmt, ...)
+static void failed(struct rp_check *c, int code, enum rp_hint flag, const char *hint,
+		   const char *fmt, ...)
 {
 	va_list ap;
 
 	c->pass = false;
 	c->code = code;
+	c->flag = flag;
 	va_start(ap, fmt);
 	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 	va_end(ap);
@@ -141,7 +143,8 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 	int rc;
 
 	if (split_url(url, host, sizeof(host), port, sizeof(port)) != 0) {
-		failed(c, RP_EUSAGE, "give an https:// URL", "cannot read a host from the URL");
+		failed(c, RP_EUSAGE, RP_H_NONE, "give an https:// URL",
+		       "cannot read a host from the URL");
 		return;
 	}
 	privlink = strstr(host, ".privatelink.") != NULL;
@@ -150,8 +153,7 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 		if (strncmp(http->resolve[i], pin, strlen(pin)) == 0)
 			snprintf(addr, sizeof(addr), "%s", http->resolve[i] + strlen(pin));
 	if (addr[0]) {
-		snprintf(c->detail, sizeof(c->detail),
-			 "%s resolves to %s%s%s (pinned with --resolve)", host, addr,
+		snprintf(c->detail, sizeof(c->detail), "%s resolves to %s%s%s (pinned)", host, addr,
 			 rp_addr_is_private(http, addr) ? " (private)" : " (public)",
 			 privlink ? ", a privatelink name" : "");
 	} else if (is_address(host)) {
@@ -183,10 +185,9 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 		}
 		if (rc) {
 			failed(
-			    c, rc,
+			    c, rc, RP_H_RESOLVE,
 			    "check the DNS servers in /etc/resolv.conf (a custom DNS server must "
-			    "forward to Azure DNS, 168.63.129.16), or pin the name with --resolve "
-			    "HOST:PORT:ADDR",
+			    "forward to Azure DNS, 168.63.129.16)",
 			    "%s", err.msg);
 			return;
 		}
@@ -198,10 +199,9 @@ static void check_dns(struct rp_preflight *pf, const char *url, const struct rp_
 				privlink = true;
 		}
 		if (ans.addr_count == 0) {
-			failed(c, RP_EIO,
+			failed(c, RP_EIO, RP_H_RESOLVE,
 			       "check the private DNS zone (privatelink.blob.core.windows.net) and "
-			       "its "
-			       "link to this VNet, or pin the name with --resolve HOST:PORT:ADDR",
+			       "its link to this VNet",
 			       "%s%s (%s)", chain, ans.rcode == 3 ? "no such name" : "no address",
 			       ans.rcode == 3 ? "NXDOMAIN" : "empty answer");
 			return;
@@ -248,7 +248,7 @@ static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_
 	if (se) {
 		rp_time_iso(se, when);
 		if (se <= time(NULL)) {
-			failed(c, RP_EAUTH,
+			failed(c, RP_EAUTH, RP_H_NONE,
 			       "get a new SAS (disk access is granted again with "
 			       "beginGetAccess / az disk grant-access)",
 			       "the SAS expired at %s (se=)", when);
@@ -259,7 +259,7 @@ static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_
 		/* The policy may hold the permissions, the expiry or both: what the SAS leaves
 		 * out, only a request can tell (the properties check below makes one). */
 		if (perms[0] && !strchr(perms, 'r')) {
-			failed(c, RP_EAUTH, "ask for a SAS with read permission (sp=r)",
+			failed(c, RP_EAUTH, RP_H_NONE, "ask for a SAS with read permission (sp=r)",
 			       "the SAS grants '%s' (sp=), without read", perms);
 			return;
 		}
@@ -271,7 +271,7 @@ static void check_sas(struct rp_preflight *pf, const char *url, const struct rp_
 		return;
 	}
 	if (!strchr(perms, 'r')) {
-		failed(c, RP_EAUTH, "ask for a SAS with read permission (sp=r)",
+		failed(c, RP_EAUTH, RP_H_NONE, "ask for a SAS with read permission (sp=r)",
 		       "the SAS grants '%s' (sp=), without read", perms);
 		return;
 	}
@@ -318,10 +318,10 @@ static void check_space(struct rp_preflight *pf, const char *out)
 	rp_err_init(&e);
 	rc = rp_space_check(out, pf->written + 512, &avail, &e);
 	if (rc && avail == UINT64_MAX)
-		failed(c, RP_EIO, "check that the folder of OUT exists and is writable",
+		failed(c, RP_EIO, RP_H_NONE, "check that the folder of OUT exists and is writable",
 		       "cannot look at the file system of '%s'", out);
 	else if (rc)
-		failed(c, RP_EIO, "free space, or restore to another file system",
+		failed(c, RP_EIO, RP_H_NONE, "free space, or restore to another file system",
 		       "%llu bytes free where '%s' would go, %llu needed",
 		       (unsigned long long)avail, out, (unsigned long long)pf->written);
 	else
@@ -339,9 +339,9 @@ static void check_entra(struct rp_preflight *pf, const struct rp_blob *b,
 	struct rp_check *c = add(pf, "entra-id");
 	bool cred = auth && (auth->bearer_token_file || auth->identity || auth->client_credentials);
 	const char *which = !cred		      ? "none"
-			    : auth->bearer_token_file ? "--bearer-token-file"
-			    : auth->identity	      ? "--identity"
-						      : "--client-credentials";
+			    : auth->bearer_token_file ? "a token file"
+			    : auth->identity	      ? "the managed identity"
+						      : "client credentials";
 
 	if (!b->auth || !rp_auth_disk_challenged(b->auth)) {
 		if (failure) {
@@ -362,14 +362,13 @@ static void check_entra(struct rp_preflight *pf, const struct rp_blob *b,
 		return;
 	}
 	if (!cred)
-		failed(c, RP_EAUTH,
-		       "give --identity, --client-credentials or --bearer-token-file; the identity "
-		       "needs the role Data Operator for Managed Disks on the disk",
+		failed(c, RP_EAUTH, RP_H_TOKEN,
+		       "the identity needs the role Data Operator for Managed Disks on the disk",
 		       "the disk requires a token for %s (Entra ID data access, "
 		       "dataAccessAuthMode AzureActiveDirectory) and no credential is configured",
 		       RP_AUDIENCE_DISK);
 	else
-		failed(c, RP_EAUTH,
+		failed(c, RP_EAUTH, RP_H_NONE,
 		       "the identity needs the role Data Operator for Managed Disks on the disk; a "
 		       "token file must hold a token for that audience",
 		       "the disk requires a token for %s (Entra ID data access); the credential "
@@ -399,16 +398,16 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 	token_http.require_private = false; /* IMDS and the token authority are not storage */
 	if (rp_http_new(http, &b.http, &err) != 0 ||
 	    rp_auth_new(auth, &token_http, RP_AUDIENCE_STORAGE, &b.auth, &err) != 0) {
-		failed(c, err.code, "", "%s", err.msg);
+		failed(c, err.code, err.hint, "", "%s", err.msg);
 	} else {
 		b.url = url;
 		b.retries = 1;
 		b.retry_base_ms = 200;
 		if (rp_blob_head(&b, &err) != 0) {
-			failed(c, err.code,
-			       rp_err_reason_of(&err) == RP_R_TLS
-				   ? "the certificate does not match the name or is not trusted: "
-				     "check --cacert and the name you connect to"
+			bool tls = rp_err_reason_of(&err) == RP_R_TLS;
+
+			failed(c, err.code, tls ? RP_H_CACERT : err.hint,
+			       tls ? "the certificate does not match the name or is not trusted"
 				   : "see the message",
 			       "%s", err.msg);
 		} else {
@@ -438,8 +437,9 @@ int rp_preflight_run(const char *url, const char *out, const struct rp_http_opts
 		for (k = 0; rc == 0 && k < n; k++)
 			rc = rp_page_plan_chunk(plan, k, &alloc, &err);
 		if (rc) {
-			failed(c, err.code, "the SAS or role may lack read access to page ranges",
-			       "%s", err.msg);
+			failed(c, err.code, err.hint,
+			       "the SAS or role may lack read access to page ranges", "%s",
+			       err.msg);
 		} else {
 			pf->written = rp_page_plan_written(plan);
 			snprintf(c->detail, sizeof(c->detail), "%llu of %llu bytes written",

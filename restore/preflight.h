@@ -3,7 +3,9 @@
  * name resolves (to a private address when that is required), TLS and the certificate name,
  * the SAS's expiry and permissions, the blob's properties, whether a managed disk asks for an
  * Entra ID token (and got one), its page ranges, and free space
- * where the output would go. Every check runs and gets PASS, WARN or FAIL with a hint.
+ * where the output would go. Every check runs and gets PASS, WARN or FAIL with a hint: what to
+ * look at, and (flag) an option of the caller's that could get past it, which the command line
+ * words after the hint as it does for a failure (common/err.h).
  */
 #ifndef RP_RESTORE_PREFLIGHT_H
 #define RP_RESTORE_PREFLIGHT_H
@@ -25,6 +27,7 @@ struct rp_check {
 	int code;  /* the RP_E* class of a failure */
 	char detail[512];
 	char hint[640];
+	enum rp_hint flag; /* what the caller could change (RP_H_NONE: nothing) */
 };
 
 struct rp_preflight {

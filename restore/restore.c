@@ -104,10 +104,9 @@ static int probe_transport_hash(struct rp_blob *b, enum rp_th_request want,
 		if (*th == RP_TH_CRC64)
 			return 0;
 		if (want == RP_THR_CRC64)
-			return rp_err_set(err, RP_EFORMAT,
-					  "%s: the server does not give x-ms-content-crc64 "
-					  "(--transport-hash crc64); try md5 or auto",
-					  b->display);
+			return rp_err_set_hint(err, RP_EFORMAT, RP_H_TH_CRC64,
+					       "%s: the server does not give x-ms-content-crc64",
+					       b->display);
 	}
 	rc = rp_blob_get_range(b, 0, len, "x-ms-range-get-content-md5: true", 0, buf, &r, err);
 	if (rc)
@@ -116,10 +115,9 @@ static int probe_transport_hash(struct rp_blob *b, enum rp_th_request want,
 		*th = RP_TH_MD5;
 	rp_http_response_release(&r);
 	if (*th == RP_TH_NONE && want == RP_THR_MD5)
-		return rp_err_set(err, RP_EFORMAT,
-				  "%s: the server does not give Content-MD5 for ranges "
-				  "(--transport-hash md5); try auto or none",
-				  b->display);
+		return rp_err_set_hint(err, RP_EFORMAT, RP_H_TH_MD5,
+				       "%s: the server does not give Content-MD5 for ranges",
+				       b->display);
 	return 0;
 }
 
@@ -167,7 +165,7 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	struct rp_fetch_opts fo = {0};
 	struct rp_cse cse = {0};
 	bool enc = false;
-	uint64_t chunk_size = o->chunk_size;
+	uint64_t chunk_size = o->net.chunk_size;
 	struct rp_http_opts token_http;
 	uint8_t footer[VHD_FOOTER_SIZE];
 	bool is_vhd = false, vhd_out;
@@ -177,32 +175,31 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 
 	memset(rep, 0, sizeof(*rep));
 	rp_url_redact(o->url, rep->source, sizeof(rep->source));
-	if ((rc = rp_chunk_size_check(o->chunk_size, err)) != 0)
+	if ((rc = rp_net_opts_check(&o->net, err)) != 0)
 		return rc;
-	if (o->th != RP_THR_NONE && o->chunk_size > MAX_HASHED_RANGE)
-		return rp_err_set(err, RP_EUSAGE,
-				  "--chunk-size may be at most 4M while transport hashes are on "
-				  "(the service hashes ranges of 4 MiB or less); add "
-				  "--transport-hash none");
+	if (o->net.th != RP_THR_NONE && o->net.chunk_size > MAX_HASHED_RANGE)
+		return rp_err_set_hint(err, RP_EUSAGE, RP_H_TH_CHUNK,
+				       "chunks may be at most 4 MiB while transport hashes are on "
+				       "(the service hashes ranges of 4 MiB or less)");
 	/* Refuse before any request: OUT must name a file or a block device, not a directory, and
 	 * an existing OUT needs --force (the sink checks again). */
 	if (o->out && (rc = rp_outfile_check_target(o->out, err)) != 0)
 		return rc;
 	if (o->out && !o->force && stat(o->out, &st) == 0)
-		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", o->out);
-	rc = rp_http_new(&o->http, &b.http, err);
+		return rp_err_set_hint(err, RP_EUSAGE, RP_H_FORCE, "'%s' exists", o->out);
+	rc = rp_http_new(&o->net.http, &b.http, err);
 	if (rc)
 		return rc;
 	/* --require-private guards where the SAS or token goes (storage), not where a token comes
 	 * from: IMDS is link-local and the token authority is public. */
-	token_http = o->http;
+	token_http = o->net.http;
 	token_http.require_private = false;
-	rc = rp_auth_new(&o->auth, &token_http, RP_AUDIENCE_STORAGE, &b.auth, err);
+	rc = rp_auth_new(&o->net.auth, &token_http, RP_AUDIENCE_STORAGE, &b.auth, err);
 	if (rc)
 		goto out;
 	b.url = o->url;
-	b.retries = o->retries;
-	b.retry_base_ms = o->retry_base_ms;
+	b.retries = o->net.retries;
+	b.retry_base_ms = o->net.retry_base_ms;
 	rc = rp_blob_head(&b, err);
 	if (rc)
 		goto out;
@@ -210,11 +207,9 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	snprintf(rep->blob_type, sizeof(rep->blob_type), "%s", b.blob_type);
 	rep->blob_size = b.size;
 	if (b.encryptiondata[0] && o->refuse_encrypted) {
-		rc = rp_err_set(
-		    err, RP_EUSAGE,
-		    "%s is client-side encrypted: --luks-* reads its stored bytes, which are "
-		    "ciphertext; restore it, then check the restored file",
-		    b.display);
+		rc = rp_err_set_hint(err, RP_EUSAGE, RP_H_LUKS_ENCRYPTED,
+				     "%s is client-side encrypted: its stored bytes are ciphertext",
+				     b.display);
 		goto out;
 	}
 	if (b.encryptiondata[0]) {
@@ -244,19 +239,17 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	rep->virtual_size = (enc ? cse.plain_size : b.size) - (is_vhd ? VHD_FOOTER_SIZE : 0);
 	/* Bounded bookkeeping: 16 Mi chunks (64 TiB at 4 MiB). */
 	if (rep->virtual_size / chunk_size > (1u << 24)) {
-		rc = rp_err_set(
-		    err, RP_EUSAGE,
-		    "%s: %llu bytes in chunks of %llu is more than 16 Mi chunks; use a larger "
-		    "--chunk-size",
-		    b.display, (unsigned long long)rep->virtual_size,
-		    (unsigned long long)chunk_size);
+		rc = rp_err_set_hint(err, RP_EUSAGE, RP_H_CHUNK_LARGER,
+				     "%s: %llu bytes in chunks of %llu is more than 16 Mi chunks",
+				     b.display, (unsigned long long)rep->virtual_size,
+				     (unsigned long long)chunk_size);
 		goto out;
 	}
 	if (o->format == RP_OUT_VHD && !is_vhd) {
-		rc = rp_err_set_reason(
-		    err, RP_EFORMAT, RP_R_FOOTER,
-		    "%s: --format vhd, but the blob has no VHD footer; use --format raw",
-		    b.display);
+		rc = rp_err_set_reason(err, RP_EFORMAT, RP_R_FOOTER,
+				       "%s: the blob has no VHD footer, which a VHD output needs",
+				       b.display);
+		rp_err_hint(err, RP_H_FORMAT_RAW);
 		goto out;
 	}
 	vhd_out = is_vhd && o->format != RP_OUT_RAW;
@@ -271,10 +264,10 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 		goto out;
 	}
 	if (enc && o->seal && o->seal->chunk_size != chunk_size) {
-		rc = rp_err_set(
-		    err, RP_EUSAGE,
+		rc = rp_err_set_hint(
+		    err, RP_EUSAGE, RP_H_SEAL_CHUNK,
 		    "the seal has chunks of %llu bytes, but %s is encrypted in regions of "
-		    "%llu: seal it again with --chunk-size %llu",
+		    "%llu: its seal needs chunks of %llu bytes",
 		    (unsigned long long)o->seal->chunk_size, b.display,
 		    (unsigned long long)chunk_size, (unsigned long long)chunk_size);
 		goto out;
@@ -282,13 +275,13 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	/* The AES-GCM tag of each region authenticates every stored byte; the service's hashes
 	 * cover at most 4 MiB, less than a region with its nonce and tag. */
 	if (!enc) {
-		rc = probe_transport_hash(&b, o->th, &rep->th, err);
+		rc = probe_transport_hash(&b, o->net.th, &rep->th, err);
 		if (rc)
 			goto out;
 	}
 	if (!enc && strcmp(b.blob_type, "PageBlob") == 0) {
-		rc =
-		    rp_page_plan_new(&b, rep->virtual_size, o->chunk_size, PLAN_WINDOW, &plan, err);
+		rc = rp_page_plan_new(&b, rep->virtual_size, o->net.chunk_size, PLAN_WINDOW, &plan,
+				      err);
 		if (rc)
 			goto out;
 	}
@@ -315,7 +308,7 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	fo.url = o->url;
 	fo.display = rep->source;
 	fo.auth = b.auth;
-	fo.http = &o->http;
+	fo.http = &o->net.http;
 	fo.etag = b.etag;
 	fo.last_modified = b.last_modified;
 	fo.size = rep->virtual_size;
@@ -327,10 +320,10 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 		fo.decrypt = rp_cse_decrypt;
 		fo.decrypt_ctx = &cse;
 	}
-	fo.connections = o->connections;
-	fo.retries = o->retries;
-	fo.retry_base_ms = o->retry_base_ms;
-	fo.range_timeout_s = o->range_timeout_s;
+	fo.connections = o->net.connections;
+	fo.retries = o->net.retries;
+	fo.retry_base_ms = o->net.retry_base_ms;
+	fo.range_timeout_s = o->net.range_timeout_s;
 	fo.limit_rate = o->limit_rate;
 	fo.th = rep->th;
 	fo.expect = o->seal;
@@ -399,6 +392,7 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 out:
 	if (rc && sink && err) {
 		char msg[RP_ERR_MSG_MAX];
+		enum rp_hint hint;
 
 		/* After a change of the source a resume would be refused: say so instead. */
 		if (rep->fetch.source_changed)
@@ -411,7 +405,9 @@ out:
 				 "%s; '%s' and its journal are kept: run the same command again to "
 				 "resume",
 				 err->msg, rp_file_sink_partial_path(sink));
+		hint = err->hint;
 		rp_err_set_reason(err, rc, err->reason, "%s", msg);
+		rp_err_hint(err, hint);
 	}
 	rep->seconds = rp_now_s() - t0;
 	rp_file_sink_free(sink);

@@ -14,7 +14,7 @@
 #include "net/auth.h"
 #include "restore/fetch.h"
 #include "net/http.h"
-#include "net/net.h" /* enum rp_th_request */
+#include "net/net.h"
 #include "restore/keys.h"
 #include "restore/sink.h"
 
@@ -29,15 +29,8 @@ struct rp_restore_opts {
 	const char *out; /* NULL: verify only */
 	enum rp_out_format format;
 	bool force;
-	struct rp_http_opts http;
-	struct rp_auth_opts auth;
-	unsigned connections;
-	uint64_t chunk_size;
-	unsigned retries;
-	unsigned retry_base_ms;
-	unsigned range_timeout_s; /* floor of a range's deadline (fetch.h); 0: the default */
-	uint64_t limit_rate; /* cap on the total rate, bytes/s (0: none): scales the deadline */
-	enum rp_th_request th;
+	struct rp_net_opts net; /* checked by rp_restore_run (rp_net_opts_check) */
+	uint64_t limit_rate;	/* cap on the total rate, bytes/s (0: none): scales the deadline */
 	const struct rp_seal *seal;
 	unsigned whole_digests; /* (1u << RP_DIGEST_*) computed from the bytes, in chunk order */
 	uint64_t hash_window;	/* piecewise SHA-256 (fetch.h); needs every chunk */
@@ -88,7 +81,8 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 void rp_restore_report_release(struct rp_restore_report *rep);
 
 /* Record the run's outcome rc (and err when rc != 0) in rep->err; for the runs that fill a
- * report (rp_restore_run, rp_cse_file_run). */
+ * report (rp_restore_run, rp_cse_file_run). Inline, so that cse.c, which restore.c calls, does
+ * not call back into restore.c (tests/integration/test_layers.sh). */
 static inline void rp_restore_report_failed(struct rp_restore_report *rep, int rc,
 					    const struct rp_err *err)
 {

@@ -269,8 +269,10 @@ static int sink_space_check(const struct rp_file_sink *s, bool resuming, struct 
 		have = (uint64_t)st.st_blocks * 512;
 	rc = rp_space_check(s->out, s->id.space_needed > have ? s->id.space_needed - have : 0, NULL,
 			    err);
-	if (rc)
-		rp_err_prefix(err, "the restore would not fit (--no-space-check tries anyway)");
+	if (rc) {
+		rp_err_prefix(err, "the restore would not fit");
+		rp_err_hint(err, RP_H_NO_SPACE_CHECK);
+	}
 	return rc;
 }
 
@@ -342,7 +344,7 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		return rp_err_set(err, RP_EUSAGE,
 				  "'%s' is neither a regular file nor a block device", out);
 	if (stat(out, &st) == 0 && !force)
-		return rp_err_set(err, RP_EUSAGE, "'%s' exists; use --force to replace it", out);
+		return rp_err_set_hint(err, RP_EUSAGE, RP_H_FORCE, "'%s' exists", out);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return rp_err_set(err, RP_EIO, "out of memory");

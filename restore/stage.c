@@ -97,7 +97,7 @@ static int restore_url(const struct rp_stage_opts *o, const char *url, const cha
 		       enum rp_out_format fmt, const struct rp_seal *seal, char *display,
 		       size_t dsz, char hex[65], uint64_t *vsize, struct rp_err *err)
 {
-	struct rp_restore_opts r = o->net;
+	struct rp_restore_opts r = o->run;
 	struct rp_restore_report rep;
 	int rc;
 
@@ -107,7 +107,7 @@ static int restore_url(const struct rp_stage_opts *o, const char *url, const cha
 	r.force = true;
 	r.seal = seal;
 	if (seal)
-		r.chunk_size = seal->chunk_size;
+		r.net.chunk_size = seal->chunk_size;
 	r.whole_digests = 1u << RP_DIGEST_SHA256;
 	hex[0] = '\0';
 	rc = rp_restore_run(&r, &rep, err);
@@ -136,9 +136,9 @@ static int convert_local(const struct rp_stage_opts *o, const char *src, const c
 	co.force = true;
 	co.out_mode = rp_outfile_mode_like(src);
 	co.expect = seal;
-	co.progress = o->net.progress;
-	co.progress_ctx = o->net.progress_ctx;
-	co.stop = o->net.stop;
+	co.progress = o->run.progress;
+	co.progress_ctx = o->run.progress_ctx;
+	co.stop = o->run.stop;
 	memset(&cr, 0, sizeof(cr));
 	rc = rp_convert(img, out, &co, &cr, err);
 	*vsize = rp_image_virtual_size(img);
@@ -249,7 +249,7 @@ static int stage_disk(const struct rp_stage_opts *o, const struct rp_desc_disk *
 		     "disk '%s': its virtual size of %" PRIu64 " bytes is not a whole MiB; it "
 		     "was rounded up with zeros to %" PRIu64 " bytes as Azure requires",
 		     k->name, it->source_virtual, (it->source_virtual + MIB - 1) / MIB * MIB);
-	rc = verify_staged(path, k->seal, it, o->net.stop, err);
+	rc = verify_staged(path, k->seal, it, o->run.stop, err);
 	if (rc == 0 && k->seal == NULL)
 		warn(res, "disk '%s' has no seal: %s", k->name,
 		     rp_is_url(k->source)

@@ -38,7 +38,7 @@ struct rp_stage_opts {
 	const char *des_id; /* disk encryption set for the customer-key CVM type */
 	bool assumed_vm;    /* the VM properties were assumed (a single disk as SOURCE) */
 	/* for URL sources: transport, credentials, engine, progress and stop */
-	struct rp_restore_opts net;
+	struct rp_restore_opts run;
 };
 
 struct rp_stage_item {

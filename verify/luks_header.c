@@ -207,10 +207,8 @@ int rp_luks_key_read(enum rp_luks_key_kind kind, const char *path, struct rp_luk
 		nl = memchr(key->data.p, '\n', key->data.len);
 		if (nl && (size_t)(nl - key->data.p) + 1 != key->data.len) {
 			rp_luks_key_release(key);
-			return rp_err_set(err, RP_EUSAGE,
-					  "%s: passphrase file has more than one line (use "
-					  "--key-file to use every byte)",
-					  path);
+			return rp_err_set_hint(err, RP_EUSAGE, RP_H_KEY_FILE,
+					       "%s: passphrase file has more than one line", path);
 		}
 		if (nl) {
 			key->data.len--;

@@ -140,7 +140,7 @@ expect_exit 5 R restore -q $(PIN) "$(url)" -o "$T/out4.raw"
 expect_one_error_line "cvmrestore: "
 expect_stderr_has "requires Microsoft Entra ID data access"
 expect_stderr_has "dataAccessAuthMode AzureActiveDirectory"
-expect_stderr_has "give --identity, --client-credentials or --bearer-token-file"
+expect_stderr_has "Managed Disks on the disk); give --bearer-token-file, --identity or --client-credentials"
 expect_stderr_has "Data Operator for Managed Disks"
 expect_exit 5 R verify -q $(PIN) --seal "$T/seal.json" "$(url)"
 expect_stderr_has "requires Microsoft Entra ID data access"
@@ -188,10 +188,10 @@ pass "SAS only: nothing sent"
 note "preflight reports the challenge"
 start_disk "$T/served.raw" disk
 expect_exit 0 R preflight $(PIN) "${IDENT[@]}" "$(url)"
-grep -q "^PASS entra-id .*requires a token for https://disk.azure.com/.*--identity" "$RP_OUT" ||
+grep -q "^PASS entra-id .*requires a token for https://disk.azure.com/.*(the managed identity) got one" "$RP_OUT" ||
 	fail "preflight with --identity: $(cat "$RP_OUT")"
 expect_exit 5 R preflight $(PIN) "$(url)"
-grep -q "^FAIL entra-id .*requires a token for https://disk.azure.com/.*no credential is configured -- give --identity" "$RP_OUT" ||
+grep -q "^FAIL entra-id .*requires a token for https://disk.azure.com/.*no credential is configured -- the identity needs the role Data Operator for Managed Disks on the disk; give --bearer-token-file, --identity or --client-credentials\$" "$RP_OUT" ||
 	fail "preflight without a credential: $(cat "$RP_OUT")"
 expect_exit 0 R preflight $(PIN) --json "${IDENT[@]}" "$(url)"
 json_check "$RP_OUT" '[c for c in d["checks"] if c["check"] == "entra-id"][0]["result"] == "pass"' \

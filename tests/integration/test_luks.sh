@@ -134,6 +134,7 @@ jcheck "d['key'] == 'key file' and d['volumes'][0]['opened_keyslot'] == 1" \
 # the same bytes as a passphrase file: it has two lines, which cryptsetup would cut: refused
 L 2 "$G/luks2.raw" --passphrase-file "$G/luks2.keyfile"
 expect_one_error_line "cvmrestore: luks: $G/luks2.keyfile: passphrase file has more than one line"
+expect_stderr_has "more than one line; use --key-file to use every byte"
 # a passphrase with a trailing newline: cryptsetup drops it reading stdin and keeps it with
 # --key-file; so do --passphrase-file and --key-file
 { cat "$G/luks1.pass"; echo; } >"$T/nl.pass"

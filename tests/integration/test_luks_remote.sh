@@ -141,7 +141,7 @@ blobtool create-container cse >/dev/null
 blobtool put-blob cse/enc.vhd "$T/disk.vhd" >/dev/null
 blobtool set-metadata cse/enc.vhd 'encryptiondata={"EncryptionMode": "FullBlob"}' >/dev/null
 V 2 "$(azurite_sas cse/enc.vhd)" --luks-passphrase-file "$T/pass" --json
-expect_stderr_has "is client-side encrypted: --luks-* reads its stored bytes"
+expect_stderr_has "is client-side encrypted: its stored bytes are ciphertext; --luks-* reads the stored bytes"
 json_check "$RP_OUT" "d['disks'][0]['chunks_checked'] == 0" "encrypted: refused before the pass"
 azurite_stop
 pass "a client-side encrypted blob with --luks-*: exit 2 before the pass"

@@ -60,7 +60,7 @@ pass "public: WARN with hints, FAIL (exit 5) with --require-private, Disk Access
 
 note "no such name, SERVFAIL, a CNAME loop, no DNS server listening"
 expect_exit 4 R "${PF[@]}" "https://nosuch.blob.core.windows.net:$P/disk.vhd"
-grep -q "^FAIL dns  *nosuch.blob.core.windows.net -> no such name (NXDOMAIN)" "$RP_OUT" ||
+grep -q "^FAIL dns  *nosuch.blob.core.windows.net -> no such name (NXDOMAIN) -- check the private DNS zone (privatelink.blob.core.windows.net) and its link to this VNet; or pin the name with --resolve HOST:PORT:ADDR\$" "$RP_OUT" ||
 	fail "NXDOMAIN: $(cat "$RP_OUT")"
 expect_exit 4 R "${PF[@]}" "https://broken.blob.core.windows.net:$P/disk.vhd"
 expect_stderr_has "the DNS server $DNS_SERVER answers SERVFAIL for broken.blob.core.windows.net"

@@ -74,7 +74,7 @@ grep -qiE 'certificate|ssl|tls' "$RP_ERR" || fail "no --cacert: the message does
 pass "no --cacert: exit 4 with a certificate message"
 # preflight knows a TLS failure from libcurl's error code, not from its text.
 expect_exit 4 R preflight "$URL"
-grep -q '^FAIL tls+properties .* -- the certificate does not match the name or is not trusted' "$RP_OUT" ||
+grep -q '^FAIL tls+properties .* -- the certificate does not match the name or is not trusted; check --cacert and the name you connect to$' "$RP_OUT" ||
 	fail "preflight without --cacert: no certificate hint: $(cat "$RP_OUT")"
 pass "preflight without --cacert: the TLS check fails with the certificate hint"
 expect_exit 2 R restore -q "http://127.0.0.1:$NGINX_PORT/disk.vhd" -o "$T/http.vhd"

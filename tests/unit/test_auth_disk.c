@@ -119,7 +119,8 @@ static void test_decisions(void **state)
 	rp_err_init(&e);
 	assert_int_equal(rp_auth_challenge(a, DISK_URL, 401, DISK_CHALLENGE, true, &e), RP_EAUTH);
 	assert_non_null(strstr(e.msg, "Entra ID data access"));
-	assert_non_null(strstr(e.msg, "--identity"));
+	assert_int_equal(e.hint, RP_H_TOKEN);
+	assert_null(strstr(e.msg, "--"));
 	assert_non_null(strstr(e.msg, "Data Operator for Managed Disks"));
 	assert_null(strstr(e.msg, "SIGSECRET"));
 	assert_true(rp_auth_disk_challenged(a));

@@ -13,7 +13,7 @@ DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libvhdi-dev libvhdi-utils libssl-dev openssl libcurl4-openssl-dev zlib1g-dev \
 	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev clang-format \
 	qemu-utils zstd xz-utils bzip2 fdisk python3 python3-cryptography python3-yaml time nginx aria2 curl iproute2 bc \
-	chromium dpkg-dev man-db zsh
+	chromium dpkg-dev man-db zsh nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd python3-jsonschema
 
 # The developer builds: tests on, warnings are errors. A plain `cmake` is the release build.
 DEV_FLAGS := -DRP_TESTS=ON -DRP_WERROR=ON

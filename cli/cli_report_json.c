@@ -15,6 +15,10 @@
 #include "common/util.h"
 #include "restore/restore.h"
 
+#ifndef RP_COMMIT
+#define RP_COMMIT "unknown" /* CMakeLists.txt passes git's commit at configure time */
+#endif
+
 void cli_disk_reason(struct cli_disk_report *d, const char *code, const char *fmt, ...)
 {
 	struct cli_reason *r;
@@ -436,47 +440,93 @@ void cli_prom_escape(const char *in, char *out, size_t outsz)
 	out[n] = '\0';
 }
 
+/*
+ * The metrics (docs/metrics.md), named as https://prometheus.io/docs/practices/naming/ asks:
+ * the unit (base units: seconds, bytes) at the end, a plain count ends in what it counts. Each
+ * one describes the last run, so they are gauges: none is a counter (_total), which would have
+ * to grow over every run of the disk.
+ */
+enum prom_metric {
+	PROM_BUILD_INFO,
+	PROM_SUCCESS,
+	PROM_LAST_RUN,
+	PROM_DURATION,
+	PROM_VERIFIED_BYTES,
+	PROM_CHECKED_CHUNKS,
+	PROM_MISMATCHED_CHUNKS,
+	PROM_METRICS
+};
+
+static const char *const prom_meta[PROM_METRICS][2] = {
+    [PROM_BUILD_INFO] = {"cvmrestore_build_info",
+			 "the cvmrestore that wrote these metrics (version and source commit); "
+			 "always 1"},
+    [PROM_SUCCESS] = {"cvmrestore_verify_success",
+		      "1 if the last verify passed, 0 if it failed or could not run"},
+    [PROM_LAST_RUN] = {"cvmrestore_verify_last_run_timestamp_seconds",
+		       "when the last verify ended, in seconds since the Unix epoch"},
+    [PROM_DURATION] = {"cvmrestore_verify_duration_seconds", "how long the last verify took"},
+    [PROM_VERIFIED_BYTES] = {"cvmrestore_verified_bytes",
+			     "bytes of the disk the last verify checked against the seal"},
+    [PROM_CHECKED_CHUNKS] = {"cvmrestore_verify_checked_chunks",
+			     "chunks the last verify checked against the seal"},
+    [PROM_MISMATCHED_CHUNKS] = {"cvmrestore_verify_mismatched_chunks",
+				"chunks that differed from the seal in the last verify"},
+};
+
 int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *err)
 {
-	static const char *const help[][2] = {
-	    {"success", "1 if the last verify passed, 0 if it failed or could not run"},
-	    {"last_run_timestamp_seconds", "when the last verify ended (Unix time)"},
-	    {"bytes_verified", "bytes of the disk checked by the last verify"},
-	    {"mismatched_chunks", "chunks that differed from the seal in the last verify"},
-	    {"duration_seconds", "how long the last verify took"},
-	};
 	char rp[1024], disk[1024], shard[64] = "", text[8192];
-	size_t len = 0, i;
-	int rc;
+	size_t len = 0;
+	int i, rc;
 
 	cli_prom_escape(p->recovery_point ? p->recovery_point : "", rp, sizeof(rp));
 	cli_prom_escape(p->disk ? p->disk : "", disk, sizeof(disk));
 	if (p->shard)
 		snprintf(shard, sizeof(shard), ",shard=\"%u/%u\"", p->shard_index, p->shards);
-	for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
-		char value[64];
+	for (i = 0; i < PROM_METRICS; i++) {
+		char value[64], build[128] = "";
+		int n;
 
-		if (i == 0)
+		switch ((enum prom_metric)i) {
+		case PROM_BUILD_INFO:
+			/* Labelled like the others too: one file per disk (and shard) in a
+			 * collector's directory must not repeat a series. */
+			snprintf(build, sizeof(build), "version=\"%s\",commit=\"%s\",", RP_VERSION,
+				 RP_COMMIT);
+			snprintf(value, sizeof(value), "1");
+			break;
+		case PROM_SUCCESS:
 			snprintf(value, sizeof(value), "%d", p->success ? 1 : 0);
-		else if (i == 1)
+			break;
+		case PROM_LAST_RUN:
 			snprintf(value, sizeof(value), "%lld", (long long)p->timestamp);
-		else if (i == 2)
+			break;
+		case PROM_DURATION:
+			snprintf(value, sizeof(value), "%.3f", p->seconds);
+			break;
+		case PROM_VERIFIED_BYTES:
 			snprintf(value, sizeof(value), "%llu",
 				 (unsigned long long)p->bytes_verified);
-		else if (i == 3)
+			break;
+		case PROM_CHECKED_CHUNKS:
+			snprintf(value, sizeof(value), "%llu",
+				 (unsigned long long)p->checked_chunks);
+			break;
+		default:
 			snprintf(value, sizeof(value), "%llu",
 				 (unsigned long long)p->mismatched_chunks);
-		else
-			snprintf(value, sizeof(value), "%.3f", p->seconds);
-		len += (size_t)snprintf(text + len, sizeof(text) - len,
-					"# HELP cvmrestore_verify_%s %s\n"
-					"# TYPE cvmrestore_verify_%s gauge\n"
-					"cvmrestore_verify_%s{recovery_point=\"%s\",disk=\"%s\"%s} "
-					"%s\n",
-					help[i][0], help[i][1], help[i][0], help[i][0], rp, disk,
-					shard, value);
-		if (len >= sizeof(text))
+			break;
+		}
+		n = snprintf(
+		    text + len, sizeof(text) - len,
+		    "# HELP %s %s\n# TYPE %s gauge\n%s{%srecovery_point=\"%s\",disk=\"%s\"%s} "
+		    "%s\n",
+		    prom_meta[i][0], prom_meta[i][1], prom_meta[i][0], prom_meta[i][0], build, rp,
+		    disk, shard, value);
+		if (n < 0 || (size_t)n >= sizeof(text) - len)
 			return rp_err_set(err, RP_EUSAGE, "--prometheus: labels are too long");
+		len += (size_t)n;
 	}
 	/* A new temporary file beside it, renamed over it; a link at path is refused. */
 	rc = rp_outfile_replace(path, text, len, 0644, true, err);

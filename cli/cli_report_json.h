@@ -111,11 +111,13 @@ struct cli_prom {
 	bool success;
 	time_t timestamp;
 	uint64_t bytes_verified;
+	uint64_t checked_chunks;
 	uint64_t mismatched_chunks;
 	double seconds;
 };
 
-/* Write the node_exporter textfile atomically (path.tmp.PID, fsync, rename; mode 0644). */
+/* Write the node_exporter textfile (docs/metrics.md) atomically (a new temporary file beside it,
+ * fsync, rename; mode 0644). */
 int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *err);
 
 /* Escape a label value per the text exposition format (\\, \", \n) into out. */

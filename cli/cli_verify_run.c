@@ -395,6 +395,7 @@ static int finish(struct vrun *vr)
 		    .success = exit_code == 0,
 		    .timestamp = ended,
 		    .bytes_verified = bytes,
+		    .checked_chunks = checked,
 		    .mismatched_chunks = d->ran ? d->mismatch_count : 0,
 		    .seconds = (double)(t1.tv_sec - a->t0.tv_sec) +
 			       (double)(t1.tv_nsec - a->t0.tv_nsec) / 1e9,

@@ -3,7 +3,8 @@
 # --max-chunks/--max-duration with --state over a sealed 40-chunk disk, locally and from nginx
 # (only the chosen chunks are fetched: counted in the access log); the report's coverage, chunk
 # map and counts; the state file (mode 0600, chunk_runs); --prometheus parsed by a text
-# exposition-format parser; every malformed option and state file with its message and exit code.
+# exposition-format parser (docs/examples and the metrics' names: test_examples.sh); every
+# malformed option and state file with its message and exit code.
 set -euo pipefail
 : "${RP_SOURCE_DIR:?set RP_SOURCE_DIR to the source tree}"
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"
@@ -192,8 +193,9 @@ for line in text.splitlines():
     assert m.group(1) in typed and m.group(1) in helped, f"{m.group(1)} without HELP/TYPE"
     samples[m.group(1)] = (labels, float(m.group(3)))
 names = ["cvmrestore_verify_" + s for s in ("success", "last_run_timestamp_seconds",
-         "bytes_verified", "mismatched_chunks", "duration_seconds")]
-assert sorted(samples) == sorted(names), sorted(samples)
+         "mismatched_chunks", "duration_seconds", "checked_chunks")]
+names.insert(2, "cvmrestore_verified_bytes")
+assert sorted(samples) == sorted(names + ["cvmrestore_build_info"]), sorted(samples)
 for n in names:
     assert typed[n] == "gauge"
     assert samples[n][0]["disk"] == want_disk, samples[n][0]
@@ -210,85 +212,6 @@ grep -qF 'disk="d\"q\\x.raw"' "$T/m.prom" || fail "label value not escaped: $(gr
 prom_check "$T/bad.prom" in.raw 0 1
 ls "$T" | grep -q '\.prom\.tmp' && fail "a temporary metrics file was left behind"
 pass "prometheus: HELP/TYPE/gauges parse, labels escaped (\\\" and \\\\), success 1/0, mismatched 0/1"
-
-note "docs/examples: the systemd units and the Kubernetes CronJob parse, and their commands run"
-EX=$RP_SOURCE_DIR/docs/examples
-mkdir -p "$T/units" "$T/var"
-cp "$EX/cvmrestore-verify.service" "$EX/cvmrestore-verify.timer" "$T/units/"
-sed -i "s|/usr/local/bin/cvmrestore|$CVMRESTORE|" "$T/units/cvmrestore-verify.service"
-if command -v systemd-analyze >/dev/null; then
-	systemd-analyze verify "$T/units/cvmrestore-verify.service" "$T/units/cvmrestore-verify.timer" \
-		>"$T/sa.out" 2>&1 || fail "systemd-analyze verify: $(cat "$T/sa.out")"
-	[ ! -s "$T/sa.out" ] || fail "systemd-analyze verify warns: $(cat "$T/sa.out")"
-	sed 's/^Type=oneshot/Type=oneshoot/' "$T/units/cvmrestore-verify.service" >"$T/units/broken.service"
-	systemd-analyze verify "$T/units/broken.service" >"$T/sa.out" 2>&1 || true
-	grep -q "Failed to parse service type" "$T/sa.out" || fail "systemd-analyze does not notice a bad unit"
-	pass "systemd-analyze verify: service and timer clean (and a broken copy is noticed)"
-else
-	note "systemd-analyze not installed: units checked by the command below only"
-fi
-# The service's ExecStart, with its paths moved under $T, run against the test disk.
-/usr/bin/python3 - "$T/units/cvmrestore-verify.service" "$T" >"$T/exec.txt" <<'PYEOF' || fail "service ExecStart"
-import configparser, shlex, sys
-t = sys.argv[2]
-text = open(sys.argv[1]).read().replace("\\\n", " ")
-env, cmd = {}, None
-for line in text.splitlines():
-    if line.startswith("Environment="):
-        k, v = line[len("Environment="):].split("=", 1)
-        env[k] = v
-    elif line.startswith("ExecStart="):
-        cmd = line[len("ExecStart="):]
-    elif line.startswith("StandardOutput=truncate:"):
-        env["__out"] = line.split(":", 1)[1]
-for k, v in env.items():
-    cmd = cmd.replace("${%s}" % k, v)
-args = shlex.split(cmd)
-args = [a.replace("/var/lib", t + "/var").replace("/var/log", t + "/var")
-        .replace("/srv/recovery-points/rp-1/recovery-point.json", t + "/disk.raw") for a in args]
-assert "--sample" in args and "--state" in args and "--prometheus" in args and "--json" in args, args
-print("\n".join(args))
-PYEOF
-mapfile -t XA <"$T/exec.txt"
-mkdir -p "$T/var/cvmrestore" "$T/var/node_exporter/textfile_collector"
-expect_exit 0 "${XA[@]}" --seal "$T/seal.json"
-json_check "$RP_OUT" 'd["disks"][0]["coverage"]["mode"] == "sample" and d["verdict"] == "pass"' "service command: report"
-prom_ok=$(grep -c '^cvmrestore_verify_' "$T/var/node_exporter/textfile_collector/cvmrestore.prom")
-[ "$prom_ok" = 5 ] && [ -s "$T/var/cvmrestore/audit.jsonl" ] && [ -s "$T/var/cvmrestore/verify.state" ] ||
-	fail "service command: metrics ($prom_ok), audit log or state missing"
-pass "the service's command runs: sampled report, state, metrics and audit log"
-# The CronJob: YAML parses into an Indexed Job whose pods run --shard INDEX/4; its script runs.
-/usr/bin/python3 - "$EX/k8s-cronjob.yaml" "$T" <<'PYEOF' || fail "k8s-cronjob.yaml"
-import sys, yaml
-docs = list(yaml.safe_load_all(open(sys.argv[1])))
-assert len(docs) == 1 and docs[0]["kind"] == "CronJob" and docs[0]["apiVersion"] == "batch/v1"
-cj = docs[0]["spec"]
-job = cj["jobTemplate"]["spec"]
-assert job["completionMode"] == "Indexed" and job["completions"] == 4 == job["parallelism"]
-pod = job["template"]["spec"]
-assert pod["restartPolicy"] == "Never"
-c = pod["containers"][0]
-script = c["args"][0]
-assert "--shard $(JOB_COMPLETION_INDEX)/4" in script and "--sample" in script, script
-assert "--prometheus" in script and "--json" in script
-assert [e["name"] for e in c["env"]] == ["SOURCE_URL"] and "secretKeyRef" in c["env"][0]["valueFrom"]
-mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
-assert set(mounts) == {v["name"] for v in pod["volumes"]}, (mounts, pod["volumes"])
-assert cj["schedule"].count(" ") == 4
-open(sys.argv[2] + "/k8s.sh", "w").write(script)
-PYEOF
-mkdir -p "$T/k8s/reports" "$T/k8s/seal"
-cp "$T/seal.json" "$T/k8s/seal/seal.json"
-for i in 0 3; do
-	sed -e "s|\$(JOB_COMPLETION_INDEX)|$i|g" -e "s|/usr/local/bin/cvmrestore|$CVMRESTORE|" \
-		-e "s| /reports| $T/k8s/reports|g; s|=/reports|=$T/k8s/reports|; s|/seal/|$T/k8s/seal/|" \
-		"$T/k8s.sh" >"$T/k8s$i.sh"
-	SOURCE_URL=$T/disk.raw expect_exit 0 sh "$T/k8s$i.sh"
-done
-json_check "$T/k8s/reports/report-shard-3.json" 'd["disks"][0]["coverage"]["shard"] == 3 and d["disks"][0]["coverage"]["shards"] == 4 and set(d["disks"][0]["chunk_map"][:30]) <= {"-"}' \
-	"k8s shard 3: report kept"
-grep -q 'shard="3/4"' "$T/k8s/reports/cvmrestore-shard-3.prom" || fail "k8s: metrics of shard 3"
-pass "k8s-cronjob.yaml: an Indexed CronJob; its script runs shards 0 and 3, keeping report and metrics"
 
 note "usage errors and bad state files"
 usage() {

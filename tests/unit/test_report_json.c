@@ -254,6 +254,7 @@ static void test_prom_write(void **state)
 			     .success = false,
 			     .timestamp = 1795872000,
 			     .bytes_verified = 4096,
+			     .checked_chunks = 7,
 			     .mismatched_chunks = 3,
 			     .seconds = 1.5};
 	struct rp_err err;
@@ -280,6 +281,16 @@ static void test_prom_write(void **state)
 	assert_non_null(strstr(text, "cvmrestore_verify_duration_seconds{recovery_point=\"rp "
 				     "\\\"1\\\"\",disk=\"os\",shard=\"2/4\"} 1.500\n"));
 	assert_non_null(strstr(text, "} 1795872000\n"));
+	/* docs/metrics.md: units last, the build as an _info gauge */
+	assert_non_null(strstr(text, "# TYPE cvmrestore_verified_bytes gauge\n"
+				     "cvmrestore_verified_bytes{recovery_point=\"rp \\\"1\\\"\","
+				     "disk=\"os\",shard=\"2/4\"} 4096\n"));
+	assert_non_null(strstr(text, "\ncvmrestore_verify_checked_chunks{"));
+	assert_non_null(strstr(text, "\"} 7\n"));
+	assert_non_null(strstr(
+	    text, "# TYPE cvmrestore_build_info gauge\ncvmrestore_build_info{version=\"" RP_VERSION
+		  "\",commit=\""));
+	assert_null(strstr(text, "bytes_verified"));
 	unlink(path);
 	snprintf(bad, sizeof(bad), "%s/missing/m.prom", dir);
 	rp_err_init(&err);

@@ -168,6 +168,9 @@ static int upload_one(struct upload_args *a, const char *image, const char *url,
 
 	cli_progress_init(&prog, label, a->quiet || a->json);
 	prog.detail = true;
+	/* Zero pages are not sent because they are zero (a new page blob reads zeros there), not
+	 * because the image never wrote them. */
+	prog.skipped_as = "of zero pages skipped";
 	o.image = image;
 	o.url = url;
 	o.kind = kind;

@@ -397,7 +397,8 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 	if (p->detail) {
 		char sk[32];
 		cli_fmt_size(p->skipped, sk, sizeof(sk));
-		fprintf(stderr, ", %s never written, %llu retries", sk,
+		fprintf(stderr, ", %s %s, %llu retries", sk,
+			p->skipped_as ? p->skipped_as : "never written",
 			(unsigned long long)p->retries);
 	}
 	if (rate > 0 && done < total) {

@@ -180,6 +180,9 @@ struct cli_progress {
 	double start; /* rp_now_s() */
 	uint64_t last_done;
 	bool detail; /* a network transfer: show skipped bytes and retries */
+	/* What the skipped bytes are: NULL for a download ("never written": not in the blob's
+	 * page ranges), else e.g. "of zero pages skipped" for an upload, which skips zero pages. */
+	const char *skipped_as;
 	uint64_t skipped;
 	uint64_t retries;
 };

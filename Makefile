@@ -13,7 +13,8 @@ DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libvhdi-dev libvhdi-utils libssl-dev openssl libcurl4-openssl-dev zlib1g-dev \
 	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev clang-format \
 	qemu-utils zstd xz-utils bzip2 fdisk python3 python3-cryptography python3-yaml time nginx aria2 curl iproute2 bc \
-	chromium dpkg-dev man-db zsh nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd python3-jsonschema
+	chromium dpkg-dev man-db zsh nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd python3-jsonschema \
+	prometheus prometheus-node-exporter prometheus-pushgateway python3-prometheus-client
 
 # The developer builds: tests on, warnings are errors. A plain `cmake` is the release build.
 DEV_FLAGS := -DRP_TESTS=ON -DRP_WERROR=ON
@@ -35,8 +36,9 @@ deps:
 	@# Node.js for Azurite: the machine's own if it has one, else Debian's.
 	@command -v node >/dev/null && command -v npm >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
-	@# Azurite, pinned by tests/azurite/package-lock.json.
-	@[ -x tests/azurite/node_modules/.bin/azurite-blob ] || \
+	@# Azurite and kubernetes-models (test_examples.sh), pinned by tests/azurite/package-lock.json.
+	@[ -x tests/azurite/node_modules/.bin/azurite-blob ] && \
+		[ -f tests/azurite/node_modules/kubernetes-models/package.json ] || \
 		(cd tests/azurite && npm ci --no-audit --no-fund --loglevel=error)
 
 build:

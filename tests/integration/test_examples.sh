@@ -213,7 +213,14 @@ expect_exit 0 run_rp
 expect_stderr_has "'$T/textfile' is missing or not writable: metrics go to '$T/state/metrics'"
 [ -s "$T/state/metrics/cvmrestore-osdisk.prom" ] && [ -s "$T/state/metrics/cvmrestore-data 0.prom" ] ||
 	fail "metrics not kept: $(ls "$T/state/metrics")"
-pass "every disk verified (reports, states, metrics per disk); one bad disk: exit 1, the other still passes; no textfile dir: exit 0"
+# a descriptor that is not one: cvmrestore's own message and code (docs/exit-codes.md)
+cp "$T/os.seal.json" "$T/not-a-descriptor.json"
+expect_exit 3 env CVMRESTORE="$CVMRESTORE" STATE_DIRECTORY="$T/state" LOGS_DIRECTORY="$T/logs" \
+	"$EX/cvmrestore-verify-rp" "$T/not-a-descriptor.json"
+expect_one_error_line "cvmrestore: rp: '$T/not-a-descriptor.json': descriptor: format 'cvmrestore-seal' is not"
+expect_exit 2 "$EX/cvmrestore-verify-rp"
+expect_one_error_line "usage: cvmrestore-verify-rp RECOVERY-POINT.json"
+pass "every disk verified (reports, states, metrics per disk); one bad disk: exit 1, the other still passes; no textfile dir: exit 0; a bad descriptor: exit 3"
 
 note "node_exporter reads the files of two disks and two shards"
 mkdir -p "$T/ne"

@@ -14,7 +14,7 @@ DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libcryptsetup-dev cryptsetup-bin libjansson-dev libexpat1-dev libcmocka-dev clang-format \
 	qemu-utils zstd xz-utils bzip2 fdisk python3 python3-cryptography python3-yaml time nginx aria2 curl iproute2 bc \
 	chromium dpkg-dev man-db zsh nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd python3-jsonschema \
-	prometheus prometheus-node-exporter prometheus-pushgateway python3-prometheus-client
+	systemd prometheus prometheus-node-exporter prometheus-pushgateway python3-prometheus-client
 
 # The developer builds: tests on, warnings are errors. A plain `cmake` is the release build.
 DEV_FLAGS := -DRP_TESTS=ON -DRP_WERROR=ON

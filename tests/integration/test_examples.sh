@@ -222,6 +222,30 @@ expect_exit 2 "$EX/cvmrestore-verify-rp"
 expect_one_error_line "usage: cvmrestore-verify-rp RECOVERY-POINT.json"
 pass "every disk verified (reports, states, metrics per disk); one bad disk: exit 1, the other still passes; no textfile dir: exit 0; a bad descriptor: exit 3"
 
+note "cvmrestore-verify-rp as an unprivileged user: the tmpfiles ACL entry lets it write"
+# As the unit runs it: not root, its own state and logs directories, the textfile directory
+# root:root with the ACL entry systemd-tmpfiles added above (for 'nobody' here).
+chmod 0755 "$T" "$T/rp"
+mkdir -p "$T/nstate" "$T/nlogs" "$T/plain"
+chown nobody: "$T/nstate" "$T/nlogs"
+NE_DIR=$T/root/var/lib/prometheus/node-exporter
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env CVMRESTORE="$CVMRESTORE" \
+		STATE_DIRECTORY="$T/nstate" LOGS_DIRECTORY="$T/nlogs" TEXTFILE_DIR="$1" \
+		"$EX/cvmrestore-verify-rp" "$T/rp/recovery-point.json"
+}
+# (made 0755 above; with the ACL entry the group bits show the ACL's mask, rwx)
+[ "$(stat -c '%U:%G %a' "$NE_DIR")" = "root:root 775" ] || fail "textfile directory: $(stat -c '%U:%G %a' "$NE_DIR")"
+expect_exit 0 as_nobody "$NE_DIR"
+[ ! -s "$RP_ERR" ] || fail "as nobody: $(cat "$RP_ERR")"
+[ "$(stat -c '%U %a' "$NE_DIR/cvmrestore-osdisk.prom")" = "nobody 644" ] ||
+	fail "metrics file: $(stat -c '%U %a' "$NE_DIR/cvmrestore-osdisk.prom")"
+# the same directory without the ACL entry: not writable, so the metrics stay with the state
+expect_exit 0 as_nobody "$T/plain"
+expect_stderr_has "'$T/plain' is missing or not writable: metrics go to '$T/nstate/metrics'"
+[ -s "$T/nstate/metrics/cvmrestore-data 0.prom" ] || fail "metrics not kept in the state directory"
+pass "as user nobody: metrics written (mode 0644) into a root:root directory through the ACL entry; without it, kept in the state directory"
+
 note "node_exporter reads the files of two disks and two shards"
 mkdir -p "$T/ne"
 cp "$T/state/metrics/"*.prom "$T/ne/"

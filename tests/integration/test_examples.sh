@@ -15,7 +15,8 @@
 # - the metrics files of both disks and two shards in one directory are read by a real
 #   node_exporter on 127.0.0.1 without a scrape error (no series repeats across files);
 # - k8s-cronjob.yaml: every object valid against the Kubernetes schemas (npm kubernetes-models),
-#   broken copies refused with the member named; the seal comes from a ReadOnlyMany volume, not a
+#   broken copies (a wrong type or enum, a missing or unknown member) refused with the member
+#   named; the seal comes from a ReadOnlyMany volume, not a
 #   ConfigMap; the container's script runs (shards 0 and 3) and pushes its metrics to a real
 #   Pushgateway on 127.0.0.1, where they are read back with the job and index labels.
 set -euo pipefail
@@ -302,6 +303,9 @@ broken(3, lambda d: js(d)["template"]["spec"].__setitem__("restartPolicy", "Some
 broken(4, lambda d: d[1]["spec"].__setitem__("accessModes", ["ReadOnlyMay"]))
 broken(5, lambda d: js(d)["template"]["spec"]["containers"][0]["volumeMounts"][0].__setitem__("readOnly", "yes"))
 broken(6, lambda d: d[0].__setitem__("kind", "CronJobs"))
+broken(7, lambda d: js(d).__setitem__("backoffLimitPerIndx", 0))
+broken(8, lambda d: js(d)["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"].__setitem__("keys", "url"))
+broken(9, lambda d: d[1]["metadata"].__setitem__("label", {}))
 PYEOF
 expect_exit 0 node "$K8S_VALIDATE" "$T/k8s.json"
 [ "$(cat "$RP_OUT")" = "ok CronJob cvmrestore-verify
@@ -313,12 +317,15 @@ want=(
 	"invalid PersistentVolumeClaim cvmrestore-seals: data/spec/accessModes/0 must be equal to one of the allowed values"
 	"invalid CronJob cvmrestore-verify: data/spec/jobTemplate/spec/template/spec/containers/0/volumeMounts/0/readOnly must be boolean"
 	"invalid CronJobs cvmrestore-verify: unknown apiVersion 'batch/v1' or kind 'CronJobs'"
+	"invalid CronJob cvmrestore-verify: data/spec/jobTemplate/spec has no member 'backoffLimitPerIndx'"
+	"invalid CronJob cvmrestore-verify: data/spec/jobTemplate/spec/template/spec/containers/0/env/0/valueFrom/secretKeyRef has no member 'keys'"
+	"invalid PersistentVolumeClaim cvmrestore-seals: data/metadata has no member 'label'"
 )
-expect_exit 1 node "$K8S_VALIDATE" "$T"/k8s-bad[1-6].json
-for n in 1 2 3 4 5 6; do
+expect_exit 1 node "$K8S_VALIDATE" "$T"/k8s-bad[1-9].json
+for n in 1 2 3 4 5 6 7 8 9; do
 	grep -qxF "k8s-bad$n.json: ${want[n - 1]}" "$RP_OUT" || fail "broken copy $n: $(cat "$RP_OUT")"
 done
-pass "k8s-cronjob.yaml: CronJob and PVC valid (kubernetes-models); 6 broken copies refused naming the member"
+pass "k8s-cronjob.yaml: CronJob and PVC valid (kubernetes-models); 9 broken copies (types, enums, required and unknown members) refused naming the member"
 
 note "k8s-cronjob.yaml: the container's script, pushing to a Pushgateway"
 PG_PORT=$(free_port)

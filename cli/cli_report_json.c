@@ -476,7 +476,8 @@ static const char *const prom_meta[PROM_METRICS][2] = {
 
 int cli_prom_write(const char *path, const struct cli_prom *p, struct rp_err *err)
 {
-	char rp[1024], disk[1024], shard[64] = "", text[8192];
+	char rp[1024], disk[1024], shard[64] = "",
+				   text[16384]; /* 7 lines, each label up to 1 KiB */
 	size_t len = 0;
 	int i, rc;
 

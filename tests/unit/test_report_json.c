@@ -246,6 +246,7 @@ static void test_restore_report(void **state)
 static void test_prom_write(void **state)
 {
 	char dir[] = "/tmp/test_report_json.XXXXXX", path[128], bad[160], text[4096];
+	char longrp[1024], longdisk[1024];
 	struct cli_prom p = {.recovery_point = "rp \"1\"",
 			     .disk = "os",
 			     .shard = true,
@@ -296,6 +297,18 @@ static void test_prom_write(void **state)
 	rp_err_init(&err);
 	assert_int_equal(cli_prom_write(bad, &p, &err), RP_EIO);
 	assert_non_null(strstr(err.msg, "--prometheus '"));
+	/* labels of 1 KiB (the most that is kept) still fit in each of the 7 lines */
+	memset(longrp, 'r', sizeof(longrp) - 1);
+	longrp[sizeof(longrp) - 1] = '\0';
+	memset(longdisk, 'd', sizeof(longdisk) - 1);
+	longdisk[sizeof(longdisk) - 1] = '\0';
+	p.recovery_point = longrp;
+	p.disk = longdisk;
+	rp_err_init(&err);
+	assert_int_equal(cli_prom_write(path, &p, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size > 7 * 2000);
+	unlink(path);
 	rmdir(dir);
 }
 

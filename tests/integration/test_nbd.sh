@@ -1,14 +1,14 @@
 #!/bin/bash
 # The nbdkit plugin (nbd/plugin.c, docs/nbd.md) on a Unix socket, no root: a local raw disk, a
-# local differencing VHDX chain, a fixed VHD on nginx over HTTPS and a sparse page blob on
-# Azurite (its SAS given as source=+FILE). nbdcopy and qemu-img convert of the export equal the
-# source byte for byte; random reads through libnbd (python3-libnbd) equal it; nbdinfo --map
-# shows the chunks the seal records as zeros as holes; a chunk corrupted on the server (nginx:
-# a byte changed, the ETag kept) or in the local file gives EIO for reads in that chunk only,
-# with a log line naming the chunk and the check; no seal is refused unless unverified=true
-# (then logged); an inline SAS is refused; no SAS in any log (nbdkit -v); the cache stays
-# within cache= while a larger disk is read. In the sanitizer build nbdkit runs the plugin with
-# libasan preloaded.
+# local differencing VHDX chain, a recovery point descriptor's disk, a fixed VHD on nginx over
+# HTTPS and a sparse page blob on Azurite (its SAS given as source=+FILE). nbdcopy and qemu-img
+# convert of the export equal the source byte for byte; random reads through libnbd
+# (python3-libnbd) equal it; nbdinfo --map shows the chunks the seal records as zeros as holes;
+# a chunk corrupted on the server (nginx: a byte changed, the ETag kept) or in the local file
+# gives EIO for reads in that chunk only, with a log line naming the chunk and the check; no
+# seal is refused unless unverified=true (then logged); an inline SAS is refused; no SAS in any
+# log (nbdkit -v); the cache stays within cache= while a larger disk is read. In the sanitizer
+# build nbdkit runs the plugin with libasan preloaded.
 set -euo pipefail
 : "${RP_SOURCE_DIR:?set RP_SOURCE_DIR to the source tree}"
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"
@@ -59,8 +59,17 @@ serve()
 
 unserve()
 {
+	local i
 	[ -n "$NBD_PID" ] || return 0
 	kill "$NBD_PID" 2>/dev/null || true
+	# With libasan preloaded, nbdkit can hang in a library destructor after the plugin is
+	# unloaded (p11-kit's freelocale waits on glibc's locale lock): the log is complete by
+	# then, so a stuck exit is ended.
+	for i in $(seq 100); do
+		kill -0 "$NBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$NBD_PID" 2>/dev/null || true
 	wait "$NBD_PID" 2>/dev/null || true
 	NBD_PID=
 	if [ $ASAN = 1 ] && grep -q 'ERROR: AddressSanitizer\|runtime error:' "$NBD_LOG"; then
@@ -169,7 +178,7 @@ pass "local: a corrupted chunk is EIO (after 2 more fetches, logged), the others
 
 note "no seal: refused unless unverified=true"
 rc=0
-LD_PRELOAD=$PRELOAD nbdkit -U - "$PLUGIN" source="$T/disk.raw" --run true \
+LD_PRELOAD=$PRELOAD timeout -s KILL 60 nbdkit -U - "$PLUGIN" source="$T/disk.raw" --run true \
 	>"$T/noseal.log" 2>&1 || rc=$?
 [ $rc != 0 ] || fail "nbdkit started without a seal"
 grep -q 'no seal for .*disk.raw: every chunk is checked against a seal' "$T/noseal.log" ||
@@ -196,6 +205,22 @@ same_as "$T/chain/expected.raw"
 unserve
 grep -q 'hole,zero' "$T/vmap.txt" || fail "unverified VHDX: no hole from the block tables: $(cat "$T/vmap.txt")"
 pass "VHDX chain unverified: extents from the block tables"
+
+# ---- a recovery point descriptor's disk (its seal is the descriptor's) ----
+note "descriptor: the sample recovery point's os disk"
+R convert -q --to raw "$RP_SOURCE_DIR/testdata/sample-rp/os-disk.vhd" "$T/sample.raw" ||
+	fail "convert of the sample"
+serve descriptor source="$RP_SOURCE_DIR/testdata/sample-rp/recovery-point.json" disk=osdisk
+same_as "$T/sample.raw"
+unserve
+! grep -q 'UNVERIFIED' "$NBD_LOG" || fail "descriptor: its disk's seal was not used"
+rc=0
+LD_PRELOAD=$PRELOAD timeout -s KILL 60 nbdkit -U - "$PLUGIN" disk=nosuch \
+	source="$RP_SOURCE_DIR/testdata/sample-rp/recovery-point.json" --run true \
+	>"$T/nodisk.log" 2>&1 || rc=$?
+[ $rc != 0 ] && grep -q "the descriptor has no disk named 'nosuch'" "$T/nodisk.log" ||
+	fail "an unknown disk: exit $rc, $(cat "$T/nodisk.log")"
+pass "descriptor: the disk served with the descriptor's seal equals it; an unknown disk is refused"
 
 # ---- nginx over HTTPS ----
 note "nginx: a fixed VHD over HTTPS"
@@ -238,7 +263,7 @@ SIG=${SAS##*sig=}
 SIG=${SIG%%&*}
 [ ${#SIG} -gt 20 ] || fail "no sig= in the SAS"
 rc=0
-LD_PRELOAD=$PRELOAD nbdkit -U - "$PLUGIN" source="$SAS" seal="$T/az-seal.json" \
+LD_PRELOAD=$PRELOAD timeout -s KILL 60 nbdkit -U - "$PLUGIN" source="$SAS" seal="$T/az-seal.json" \
 	cacert="$RP_CACERT" --run true >"$T/inline.log" 2>&1 || rc=$?
 [ $rc != 0 ] || fail "an inline SAS was accepted"
 grep -q 'holds a SAS, and nbdkit -v logs every value: put the URL in a file' "$T/inline.log" ||

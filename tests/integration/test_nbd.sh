@@ -5,7 +5,8 @@
 # convert of the export equal the source byte for byte; random reads through libnbd
 # (python3-libnbd) equal it; nbdinfo --map shows the chunks the seal records as zeros as holes;
 # a chunk corrupted on the server (nginx: a byte changed, the ETag kept) or in the local file
-# gives EIO for reads in that chunk only, with a log line naming the chunk and the check; no
+# gives EIO for reads in that chunk only, with a log line naming the chunk and the check, and
+# so does a chunk not yet cached once the blob's ETag changed (nginx: a new mtime); no
 # seal is refused unless unverified=true (then logged); an inline SAS is refused; no SAS in any
 # log (nbdkit -v); the cache stays within cache= while a larger disk is read. In the sanitizer
 # build nbdkit runs the plugin with libasan preloaded.
@@ -245,10 +246,16 @@ serve nginx-bad source="$NGINX_URL/disk.vhd" seal="$T/web-seal.json" cacert="$RP
 expect_read 5 $((9 * MIB)) 512 "chunk 2 (changed on the server)"
 expect_read 0 $((4 * MIB)) $((4 * MIB)) "chunk 1"
 expect_read 0 $((12 * MIB)) $((4 * MIB)) "chunk 3"
+# the blob changes while served (a new mtime: a new ETag): a chunk not yet cached is EIO
+touch -d "@$((mt + 60))" "$T/www/disk.vhd"
+expect_read 5 $((16 * MIB)) 512 "chunk 4 after the ETag changed"
+expect_read 0 $((12 * MIB)) 512 "chunk 3 (verified before, cached)"
 unserve
+grep -q 'chunk 4 (0x1000000, 4194304 bytes) failed the source-changed check' "$NBD_LOG" ||
+	fail "the log does not name chunk 4 and the ETag pin: $(grep -i 'chunk 4' "$NBD_LOG" | head -3)"
 grep -q 'chunk 2 (0x800000, 4194304 bytes) failed the seal-mismatch check' "$NBD_LOG" ||
 	fail "the log does not name chunk 2 and the seal: $(grep -i chunk "$NBD_LOG" | head -3)"
-pass "nginx: the changed chunk is EIO, named in the log; chunks 1 and 3 read"
+pass "nginx: the changed chunk is EIO, named in the log; chunks 1 and 3 read; a new ETag is EIO"
 
 # ---- Azurite: a sparse page blob with a SAS ----
 note "Azurite: a page blob, the SAS from a file"

@@ -9,7 +9,7 @@
 #             1 MiB reads (seeded), from nbdkit's start to the last byte read
 #   nbdcopy   through the plugin: nbdcopy of the whole disk to a file
 # and printed: each time, peek/restore and nbdcopy/restore. Never fails on speed. Needs nbdkit,
-# libnbd-bin, python3-libnbd and the plugin in the build directory. About 3 x the disk under
+# libnbd-bin, python3-libnbd and the plugin in the build directory. About twice the disk under
 # $BENCH_DIR at peak.
 . "$(dirname "$0")/lib.sh"
 bench_init nbd

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "restore/restore.h"
 #include "verify/pipeline.h"
 
 #define PIECE_MAX (4u * 1024 * 1024) /* Azure's limit for a range with a transport hash */
@@ -114,6 +115,21 @@ uint64_t rp_blob_reader_size(const struct rp_blob_reader *r)
 const char *rp_blob_reader_name(const struct rp_blob_reader *r)
 {
 	return r->blob.display;
+}
+
+const char *rp_blob_reader_etag(const struct rp_blob_reader *r)
+{
+	return r->blob.etag;
+}
+
+int rp_blob_reader_probe_th(struct rp_blob_reader *r, enum rp_th_request want,
+			    enum rp_transport_hash *th, struct rp_err *err)
+{
+	int rc = rp_restore_probe_th(r->b, want, th, err);
+
+	if (rc == 0)
+		r->th = *th;
+	return rc;
 }
 
 int rp_blob_reader_image(struct rp_blob_reader *r, struct rp_image **img, struct rp_err *err)

@@ -53,6 +53,14 @@ void rp_blob_reader_free(struct rp_blob_reader *r);
 uint64_t rp_blob_reader_size(const struct rp_blob_reader *r);
 const char *rp_blob_reader_name(const struct rp_blob_reader *r);
 
+/* The ETag the blob had when it was opened (pin further readers of the same content to it). */
+const char *rp_blob_reader_etag(const struct rp_blob_reader *r);
+
+/* Ask the server which per-range hash it gives (as restore does: want is what was asked for),
+ * use it for every later read, and say which in *th. */
+int rp_blob_reader_probe_th(struct rp_blob_reader *r, enum rp_th_request want,
+			    enum rp_transport_hash *th, struct rp_err *err);
+
 /* Read exactly len bytes at off (an rp_image_source read function; ctx is the reader). */
 int rp_blob_reader_read(void *ctx, void *buf, size_t len, uint64_t off, struct rp_err *err);
 

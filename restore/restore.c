@@ -434,3 +434,9 @@ void rp_restore_report_release(struct rp_restore_report *rep)
 {
 	rp_fetch_result_release(&rep->fetch);
 }
+
+int rp_restore_probe_th(struct rp_blob *b, enum rp_th_request want, enum rp_transport_hash *th,
+			struct rp_err *err)
+{
+	return probe_transport_hash(b, want, th, err);
+}

@@ -80,6 +80,13 @@ int rp_restore_run(const struct rp_restore_opts *o, struct rp_restore_report *re
 		   struct rp_err *err);
 void rp_restore_report_release(struct rp_restore_report *rep);
 
+struct rp_blob;
+
+/* The per-range hash the server gives (want: what was asked for), probed as rp_restore_run
+ * does on a small first range: for random readers of the same blob (restore/blob_read.h). */
+int rp_restore_probe_th(struct rp_blob *b, enum rp_th_request want, enum rp_transport_hash *th,
+			struct rp_err *err);
+
 /* Record the run's outcome rc (and err when rc != 0) in rep->err; for the runs that fill a
  * report (rp_restore_run, rp_cse_file_run). Inline, so that cse.c, which restore.c calls, does
  * not call back into restore.c (tests/integration/test_layers.sh). */

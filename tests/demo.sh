@@ -9,6 +9,7 @@
 #  4. restore the whole recovery point, a three-blob confidential VM (the OS disk, its guest
 #     state and its VM metadata), from its descriptor: the guest state and VM metadata byte for
 #     byte as the point holds them;
+#     then read its partition table through the nbdkit plugin (docs/nbd.md), nothing restored;
 #  5. print the reports, stop the server, leave nothing running.
 set -euo pipefail
 bin=$(realpath "${1:-build/cvmrestore}")
@@ -47,6 +48,33 @@ echo
 echo "== cvmrestore verify restored-os-disk.vhd --seal os-disk.seal.json"
 "$bin" verify "$RP_TMP/restored-os-disk.vhd" --seal "$rp/os-disk.seal.json" -q && echo "verdict: ok"
 echo
+plugin=$(dirname "$bin")/nbdkit-cvmrestore-plugin.so
+if command -v nbdkit >/dev/null && [ -f "$plugin" ]; then
+	echo "== nbdkit cvmrestore source=$NGINX_URL/os-disk.vhd seal=os-disk.seal.json --run 'read the partition table'"
+	echo "   (docs/nbd.md: nothing restored; each chunk read is checked against the seal first)"
+	nbdkit -U - "$plugin" source="$NGINX_URL/os-disk.vhd" seal="$rp/os-disk.seal.json" \
+		cacert="$RP_CACERT" --run "$PY - \"\$uri\"" <<'PYEOF'
+import struct, sys, uuid
+import nbd
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+lba1 = h.pread(512, 512)
+if lba1[:8] != b"EFI PART":
+    print("  no GPT header at LBA 1; MBR signature:", h.pread(2, 510).hex())
+    sys.exit(0)
+start, count, size = struct.unpack_from("<QII", lba1, 72)
+table = h.pread(count * size, start * 512)
+print(f"  GPT of a {h.get_size()} byte disk, read through the plugin:")
+for i in range(count):
+    e = table[i * size:(i + 1) * size]
+    if e[:16] == bytes(16):
+        continue
+    first, last = struct.unpack_from("<QQ", e, 32)
+    name = e[56:128].decode("utf-16-le").rstrip("\0")
+    print(f"  {i + 1}: LBA {first}-{last}  type {uuid.UUID(bytes_le=bytes(e[:16]))}  {name}")
+PYEOF
+	echo
+fi
 echo "== cvmrestore unwrap --alg RSA-OAEP-256 --kek-file kek.pem --wrapped-file luks-passphrase.wrapped -o luks.pass"
 "$bin" unwrap --alg RSA-OAEP-256 --kek-file "$rp/kek.pem" --wrapped-file "$rp/luks-passphrase.wrapped" \
 	-o "$RP_TMP/luks.pass"

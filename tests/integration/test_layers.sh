@@ -14,6 +14,7 @@ declare -A allowed=(
 	[net]="common formats net"
 	[restore]="common formats verify net restore"
 	[cli]="common formats verify net restore cli"
+	[nbd]="common formats verify net restore cli nbd"
 )
 
 check_tree() { # ROOT: print one line per forbidden include

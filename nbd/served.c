@@ -1,0 +1,784 @@
+/* One disk served read-only, every chunk verified: sources, the chunk cache, read-ahead. */
+#include "nbd/served.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/secret.h"
+#include "common/text.h"
+#include "formats/descriptor.h"
+#include "formats/image.h"
+#include "formats/seal.h"
+#include "restore/blob_read.h"
+#include "restore/restore.h"
+#include "verify/pipeline.h"
+
+#define RA_QUEUE 64 /* chunks waiting to be fetched ahead */
+#define RA_THREADS_MAX 4
+
+enum entry_state { E_EMPTY, E_LOADING, E_READY };
+
+/* A cached chunk. */
+struct entry {
+	enum entry_state state;
+	uint64_t chunk;
+	uint64_t stamp; /* last use, for the LRU choice */
+	unsigned refs;	/* readers copying out of buf */
+	int next;	/* the next entry in its hash bucket, -1: none */
+	uint8_t *buf;	/* allocated on first use: at most slots * chunk_size in all */
+};
+
+/* One connection to a blob (a reader is single-threaded). */
+struct conn {
+	struct rp_blob_reader *r;
+};
+
+struct rp_served {
+	char name[1024]; /* display form */
+	uint64_t size, chunk_size, chunk_count;
+	struct rp_seal *seal_owned;
+	const struct rp_seal *seal;
+	struct rp_descriptor *desc;
+	char *local; /* a descriptor's local source, joined to its folder */
+	unsigned retries, readahead;
+	void (*log)(void *ctx, enum rp_served_log level, const char *msg);
+	void *log_ctx;
+
+	/* a local image */
+	struct rp_image *img;
+
+	/* a blob: connections opened on demand, each pinned to the first one's ETag and size */
+	char *url;
+	struct rp_net_opts net;
+	enum rp_transport_hash th;
+	char etag[128];
+	uint64_t blob_size;
+	struct conn *conns;
+	unsigned nconns, maxconns, nfree;
+	unsigned *freelist;
+	pthread_mutex_t conn_mu;
+	pthread_cond_t conn_cv;
+
+	/* what the seal says of each chunk: 0 not looked at yet, 1 zeros, 2 data (atomics) */
+	uint8_t *zmap;
+	uint8_t *zeros; /* a chunk of zeros to ask the seal with */
+
+	/* the cache */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct entry *ent;
+	unsigned nent;
+	int *bucket;
+	unsigned nbucket;
+	uint64_t tick;
+	struct rp_served_stats st;
+
+	/* read-ahead */
+	uint64_t last_end; /* where the last read ended */
+	uint64_t raq[RA_QUEUE];
+	unsigned raq_head, raq_len;
+	pthread_cond_t ra_cv;
+	pthread_t ra_thr[RA_THREADS_MAX];
+	unsigned nra;
+	bool ra_started, stopping;
+};
+
+static void logf_(struct rp_served *s, enum rp_served_log level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(struct rp_served *s, enum rp_served_log level, const char *fmt, ...)
+{
+	char msg[RP_ERR_MSG_MAX + 256];
+	va_list ap;
+
+	if (!s->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rp_text_wipe_secrets(msg);
+	s->log(s->log_ctx, level, msg);
+}
+
+/* ---- sources ---- */
+
+static int conn_open(struct rp_served *s, struct conn *c, struct rp_err *err)
+{
+	struct rp_blob_reader_opts ro = {
+	    .url = s->url,
+	    .net = &s->net,
+	    .etag = s->etag[0] ? s->etag : NULL,
+	    .blob_size = s->blob_size,
+	    .th = s->th,
+	    .seal = s->seal,
+	};
+
+	return rp_blob_reader_open(&ro, &c->r, err);
+}
+
+static struct conn *conn_take(struct rp_served *s, struct rp_err *err)
+{
+	struct conn *c = NULL;
+	unsigned id;
+	int rc;
+
+	pthread_mutex_lock(&s->conn_mu);
+	while (s->nfree == 0 && s->nconns >= s->maxconns)
+		pthread_cond_wait(&s->conn_cv, &s->conn_mu);
+	if (s->nfree) {
+		c = &s->conns[s->freelist[--s->nfree]];
+		pthread_mutex_unlock(&s->conn_mu);
+		return c;
+	}
+	id = s->nconns++;
+	pthread_mutex_unlock(&s->conn_mu);
+	c = &s->conns[id];
+	rc = conn_open(s, c, err);
+	if (rc == 0)
+		return c;
+	/* give the place back: another thread may try again */
+	pthread_mutex_lock(&s->conn_mu);
+	if (id == s->nconns - 1) {
+		s->nconns--;
+	} else {
+		/* a later one opened meanwhile: keep the slot, marked unopened, on the free list */
+		c->r = NULL;
+		s->freelist[s->nfree++] = id;
+	}
+	pthread_cond_broadcast(&s->conn_cv);
+	pthread_mutex_unlock(&s->conn_mu);
+	return NULL;
+}
+
+static void conn_give(struct rp_served *s, struct conn *c)
+{
+	pthread_mutex_lock(&s->conn_mu);
+	s->freelist[s->nfree++] = (unsigned)(c - s->conns);
+	pthread_cond_signal(&s->conn_cv);
+	pthread_mutex_unlock(&s->conn_mu);
+}
+
+static uint64_t chunk_len(const struct rp_served *s, uint64_t i)
+{
+	uint64_t off = i * s->chunk_size;
+
+	return s->size - off < s->chunk_size ? s->size - off : s->chunk_size;
+}
+
+/* Fetch chunk i into buf and check it: a blob through its reader (transport hash, ETag, seal),
+ * a local image against the seal. */
+static int fetch_chunk(struct rp_served *s, uint64_t i, uint8_t *buf, struct rp_err *err)
+{
+	uint64_t off = i * s->chunk_size, len = chunk_len(s, i);
+	struct rp_seal_chunk got;
+	int rc;
+
+	if (s->img) {
+		rc = rp_image_read(s->img, buf, (size_t)len, off, err);
+		if (rc == 0 && s->seal)
+			rc = rp_chunk_verify(s->seal, i, buf, (size_t)len, &got, err);
+		return rc;
+	}
+	for (;;) {
+		struct conn *c = conn_take(s, err);
+
+		if (!c)
+			return err->code ? err->code : RP_EIO;
+		if (!c->r) { /* a slot whose open failed earlier */
+			rc = conn_open(s, c, err);
+			if (rc) {
+				c->r = NULL;
+				conn_give(s, c);
+				return rc;
+			}
+		}
+		rc = rp_blob_reader_read(c->r, buf, (size_t)len, off, err);
+		conn_give(s, c);
+		return rc;
+	}
+}
+
+/* Does the seal say chunk i reads as zeros? Asked once per chunk, with the seal's own check. */
+static bool seal_zero(struct rp_served *s, uint64_t i)
+{
+	uint8_t v;
+
+	if (!s->seal)
+		return false;
+	v = __atomic_load_n(&s->zmap[i], __ATOMIC_RELAXED);
+	if (v == 0) {
+		struct rp_seal_chunk got;
+		struct rp_err e;
+
+		rp_err_init(&e);
+		v = rp_chunk_verify(s->seal, i, s->zeros, (size_t)chunk_len(s, i), &got, &e) == 0
+			? 1
+			: 2;
+		__atomic_store_n(&s->zmap[i], v, __ATOMIC_RELAXED);
+	}
+	return v == 1;
+}
+
+/* ---- the cache ---- */
+
+static unsigned bucket_of(const struct rp_served *s, uint64_t chunk)
+{
+	return (unsigned)((chunk * 0x9E3779B97F4A7C15ull) >> 32) % s->nbucket;
+}
+
+static struct entry *cache_find(struct rp_served *s, uint64_t chunk)
+{
+	int k;
+
+	for (k = s->bucket[bucket_of(s, chunk)]; k >= 0; k = s->ent[k].next)
+		if (s->ent[k].chunk == chunk)
+			return &s->ent[k];
+	return NULL;
+}
+
+static void cache_unlink(struct rp_served *s, struct entry *e)
+{
+	int *p = &s->bucket[bucket_of(s, e->chunk)];
+	int id = (int)(e - s->ent);
+
+	while (*p >= 0 && *p != id)
+		p = &s->ent[*p].next;
+	if (*p == id)
+		*p = e->next;
+	e->next = -1;
+	e->state = E_EMPTY;
+}
+
+static void cache_link(struct rp_served *s, struct entry *e, uint64_t chunk)
+{
+	unsigned b = bucket_of(s, chunk);
+
+	e->chunk = chunk;
+	e->next = s->bucket[b];
+	s->bucket[b] = (int)(e - s->ent);
+}
+
+/* An empty entry, or the least recently used ready one nobody reads; NULL: all busy. */
+static struct entry *cache_victim(struct rp_served *s)
+{
+	struct entry *best = NULL;
+	unsigned k;
+
+	for (k = 0; k < s->nent; k++) {
+		struct entry *e = &s->ent[k];
+
+		if (e->state == E_EMPTY)
+			return e;
+		if (e->state == E_READY && e->refs == 0 && (!best || e->stamp < best->stamp))
+			best = e;
+	}
+	if (best)
+		cache_unlink(s, best);
+	return best;
+}
+
+/* Fetch and check chunk i, again after a failure (retries); the message of the last failure
+ * names the chunk and the check. */
+static int load_verified(struct rp_served *s, uint64_t i, uint8_t *buf, struct rp_err *err)
+{
+	unsigned attempt;
+	struct rp_err e;
+	int rc = 0;
+
+	for (attempt = 0; attempt <= s->retries; attempt++) {
+		rp_err_init(&e);
+		rc = fetch_chunk(s, i, buf, &e);
+		if (rc == 0)
+			return 0;
+		pthread_mutex_lock(&s->mu);
+		s->st.failures++;
+		pthread_mutex_unlock(&s->mu);
+		if (attempt < s->retries)
+			logf_(s, RP_SERVED_LOG_WARN,
+			      "chunk %" PRIu64 " failed the %s check (fetching it again): %s", i,
+			      rp_reason_name(rp_err_reason_of(&e)), e.msg);
+	}
+	rp_err_set_reason(err, rc, rp_err_reason_of(&e),
+			  "chunk %" PRIu64 " (0x%" PRIx64 ", %" PRIu64
+			  " bytes) failed the %s check %u times: %s",
+			  i, i * s->chunk_size, chunk_len(s, i),
+			  rp_reason_name(rp_err_reason_of(&e)), s->retries + 1, e.msg);
+	err->hint = e.hint;
+	return rc;
+}
+
+/* Chunk i in the cache, verified, with a reference held (release with cache_put). Called
+ * with s->mu held; drops it while fetching. */
+static int cache_get(struct rp_served *s, uint64_t i, struct entry **out, bool *hit,
+		     struct rp_err *err)
+{
+	for (;;) {
+		struct entry *e = cache_find(s, i);
+		int rc;
+
+		if (e && e->state == E_READY) {
+			e->refs++;
+			e->stamp = ++s->tick;
+			*out = e;
+			*hit = true;
+			return 0;
+		}
+		if (e) { /* loading in another thread */
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		e = cache_victim(s);
+		if (!e) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		e->state = E_LOADING;
+		cache_link(s, e, i);
+		pthread_mutex_unlock(&s->mu);
+		if (!e->buf) {
+			e->buf = malloc((size_t)s->chunk_size);
+			if (e->buf) {
+				pthread_mutex_lock(&s->mu);
+				s->st.cache_bytes += s->chunk_size;
+				pthread_mutex_unlock(&s->mu);
+			}
+		}
+		rc = e->buf ? load_verified(s, i, e->buf, err)
+			    : rp_err_set(err, RP_EIO, "out of memory for a %" PRIu64 "-byte chunk",
+					 s->chunk_size);
+		pthread_mutex_lock(&s->mu);
+		if (rc) {
+			cache_unlink(s, e);
+		} else {
+			e->state = E_READY;
+			e->refs = 1;
+			e->stamp = ++s->tick;
+			s->st.fetches++;
+			*out = e;
+		}
+		*hit = false;
+		pthread_cond_broadcast(&s->cv);
+		return rc;
+	}
+}
+
+static void cache_put(struct rp_served *s, struct entry *e)
+{
+	if (--e->refs == 0)
+		pthread_cond_broadcast(&s->cv);
+}
+
+/* ---- read-ahead ---- */
+
+static void *ra_main(void *arg)
+{
+	struct rp_served *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct entry *e;
+		struct rp_err err;
+		uint64_t i;
+		bool hit;
+
+		while (!s->stopping && s->raq_len == 0)
+			pthread_cond_wait(&s->ra_cv, &s->mu);
+		if (s->stopping)
+			break;
+		i = s->raq[s->raq_head];
+		s->raq_head = (s->raq_head + 1) % RA_QUEUE;
+		s->raq_len--;
+		if (cache_find(s, i))
+			continue;
+		rp_err_init(&err);
+		if (cache_get(s, i, &e, &hit, &err) == 0) {
+			cache_put(s, e);
+			s->st.readaheads++;
+		} else {
+			/* the reader that wants it fetches it again and reports */
+			pthread_mutex_unlock(&s->mu);
+			logf_(s, RP_SERVED_LOG_DEBUG, "read-ahead: %s", err.msg);
+			pthread_mutex_lock(&s->mu);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Queue the chunks after last for fetching ahead (s->mu held). */
+static void ra_queue(struct rp_served *s, uint64_t last)
+{
+	unsigned k, q;
+
+	if (!s->ra_started) {
+		s->ra_started = true;
+		s->nra = s->readahead < RA_THREADS_MAX ? s->readahead : RA_THREADS_MAX;
+		if (!s->img && s->nra > s->maxconns / 2)
+			s->nra = s->maxconns / 2;
+		for (k = 0; k < s->nra; k++)
+			if (pthread_create(&s->ra_thr[k], NULL, ra_main, s) != 0)
+				break;
+		s->nra = k;
+	}
+	if (s->nra == 0)
+		return;
+	for (k = 1; k <= s->readahead && last + k < s->chunk_count; k++) {
+		uint64_t i = last + k;
+		bool queued = false;
+
+		if (cache_find(s, i))
+			continue;
+		if (s->seal && __atomic_load_n(&s->zmap[i], __ATOMIC_RELAXED) == 1)
+			continue;
+		for (q = 0; q < s->raq_len; q++)
+			if (s->raq[(s->raq_head + q) % RA_QUEUE] == i)
+				queued = true;
+		if (queued || s->raq_len == RA_QUEUE)
+			continue;
+		s->raq[(s->raq_head + s->raq_len) % RA_QUEUE] = i;
+		s->raq_len++;
+	}
+	pthread_cond_broadcast(&s->ra_cv);
+}
+
+/* ---- the interface ---- */
+
+int rp_served_read(struct rp_served *s, void *buf, size_t len, uint64_t off, struct rp_err *err)
+{
+	uint8_t *p = buf;
+	uint64_t last;
+
+	if (off > s->size || len > s->size - off)
+		return rp_err_set(err, RP_EUSAGE,
+				  "%zu bytes at 0x%" PRIx64 " lie past the end of %s (%" PRIu64
+				  " bytes)",
+				  len, off, s->name, s->size);
+	if (len == 0)
+		return 0;
+	last = (off + len - 1) / s->chunk_size;
+	pthread_mutex_lock(&s->mu);
+	if (s->readahead && off == s->last_end && off != 0)
+		ra_queue(s, last);
+	s->last_end = off + len;
+	pthread_mutex_unlock(&s->mu);
+	while (len > 0) {
+		uint64_t i = off / s->chunk_size, in = off - i * s->chunk_size;
+		size_t n = (size_t)(s->chunk_size - in < len ? s->chunk_size - in : len);
+
+		if (seal_zero(s, i)) {
+			memset(p, 0, n);
+			pthread_mutex_lock(&s->mu);
+			s->st.zero_chunks++;
+			pthread_mutex_unlock(&s->mu);
+		} else {
+			struct entry *e;
+			bool hit;
+			int rc;
+
+			pthread_mutex_lock(&s->mu);
+			rc = cache_get(s, i, &e, &hit, err);
+			if (rc) {
+				pthread_mutex_unlock(&s->mu);
+				return rc;
+			}
+			if (hit)
+				s->st.hits++;
+			pthread_mutex_unlock(&s->mu);
+			memcpy(p, e->buf + in, n);
+			pthread_mutex_lock(&s->mu);
+			cache_put(s, e);
+			pthread_mutex_unlock(&s->mu);
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int rp_served_extent(struct rp_served *s, uint64_t off, enum rp_served_kind *kind, uint64_t *run,
+		     struct rp_err *err)
+{
+	uint64_t i, end;
+	bool zero;
+
+	if (off >= s->size)
+		return rp_err_set(err, RP_EUSAGE, "0x%" PRIx64 " lies past the end of %s", off,
+				  s->name);
+	i = off / s->chunk_size;
+	if (s->seal) {
+		/* The seal is the reference: only what it says reads as zeros is skipped. */
+		zero = seal_zero(s, i);
+		end = (i + 1) * s->chunk_size;
+		*kind = zero ? RP_SERVED_ZERO : RP_SERVED_DATA;
+		*run = (end < s->size ? end : s->size) - off;
+		return 0;
+	}
+	if (s->img) {
+		bool allocated;
+		int rc = rp_image_extent(s->img, off, &allocated, run, err);
+
+		if (rc)
+			return rc;
+		*kind = allocated ? RP_SERVED_DATA : RP_SERVED_ZERO;
+		return 0;
+	}
+	*kind = RP_SERVED_DATA;
+	*run = s->size - off;
+	return 0;
+}
+
+void rp_served_stats(struct rp_served *s, struct rp_served_stats *st)
+{
+	pthread_mutex_lock(&s->mu);
+	*st = s->st;
+	pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t rp_served_size(const struct rp_served *s)
+{
+	return s->size;
+}
+
+uint64_t rp_served_chunk_size(const struct rp_served *s)
+{
+	return s->chunk_size;
+}
+
+const char *rp_served_name(const struct rp_served *s)
+{
+	return s->name;
+}
+
+bool rp_served_sealed(const struct rp_served *s)
+{
+	return s->seal != NULL;
+}
+
+const char *rp_served_mode(const struct rp_served *s)
+{
+	return s->seal ? "sealed" : "unverified";
+}
+
+/* ---- open and free ---- */
+
+/* The descriptor's disk: its source (a URL, or a local file inside the descriptor's folder)
+ * and its seal. */
+static int open_descriptor(struct rp_served *s, const struct rp_served_opts *o, const char **source,
+			   struct rp_err *err)
+{
+	size_t k;
+	int rc;
+
+	rc = rp_descriptor_load(o->source, &s->desc, err);
+	if (rc)
+		return rc;
+	for (k = 0; k < s->desc->ndisks; k++)
+		if (strcmp(s->desc->disks[k].name, o->disk) == 0)
+			break;
+	if (k == s->desc->ndisks)
+		return rp_err_set(err, RP_EUSAGE, "the descriptor has no disk named '%s'", o->disk);
+	if (!o->seal_path)
+		s->seal = s->desc->disks[k].seal;
+	if (rp_is_url(s->desc->disks[k].source)) {
+		*source = s->desc->disks[k].source;
+		return 0;
+	}
+	rc = rp_descriptor_local_source(o->source, s->desc->disks[k].source, o->allow_outside,
+					&s->local, err);
+	if (rc) {
+		rp_err_prefix(err, "disk '%s'", o->disk);
+		return rc;
+	}
+	*source = s->local;
+	return 0;
+}
+
+static int open_blob(struct rp_served *s, const char *url, struct rp_err *err)
+{
+	struct rp_blob_reader *r;
+	struct rp_image *img = NULL;
+	int rc;
+
+	s->url = strdup(url);
+	if (!s->url)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	s->maxconns = s->net.connections ? s->net.connections : 1;
+	s->conns = calloc(s->maxconns, sizeof(*s->conns));
+	s->freelist = calloc(s->maxconns, sizeof(*s->freelist));
+	if (!s->conns || !s->freelist)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	/* The first connection learns the ETag, the size and the transport hash; the others are
+	 * pinned to them. */
+	s->th = RP_TH_NONE;
+	rc = conn_open(s, &s->conns[0], err);
+	if (rc)
+		return rc;
+	s->nconns = 1;
+	s->freelist[s->nfree++] = 0;
+	r = s->conns[0].r;
+	snprintf(s->name, sizeof(s->name), "%s", rp_blob_reader_name(r));
+	snprintf(s->etag, sizeof(s->etag), "%s", rp_blob_reader_etag(r));
+	s->blob_size = rp_blob_reader_size(r);
+	rc = rp_blob_reader_probe_th(r, s->net.th, &s->th, err);
+	if (rc)
+		return rc;
+	/* Raw or fixed VHD: the image's checks of the footer, its virtual size. */
+	rc = rp_blob_reader_image(r, &img, err);
+	if (rc)
+		return rc;
+	s->size = rp_image_virtual_size(img);
+	rp_image_free(img);
+	return 0;
+}
+
+int rp_served_open(const struct rp_served_opts *o, struct rp_served **out, struct rp_err *err)
+{
+	const char *source = o->source;
+	struct rp_served *s;
+	char shown[1024];
+	unsigned k;
+	int rc;
+
+	*out = NULL;
+	if (!o->source)
+		return rp_err_set(err, RP_EUSAGE,
+				  "no source: give a blob URL, an image or a "
+				  "recovery point descriptor");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->ra_cv, NULL);
+	pthread_mutex_init(&s->conn_mu, NULL);
+	pthread_cond_init(&s->conn_cv, NULL);
+	s->net = *o->net;
+	s->retries = o->retries;
+	s->readahead = o->readahead;
+	s->log = o->log;
+	s->log_ctx = o->log_ctx;
+	if (o->disk) {
+		rc = open_descriptor(s, o, &source, err);
+		if (rc)
+			goto fail;
+	}
+	if (o->seal_path) {
+		rc = rp_seal_load(o->seal_path, &s->seal_owned, err);
+		if (rc)
+			goto fail;
+		s->seal = s->seal_owned;
+	}
+	if (!s->seal && !o->unverified) {
+		rc = rp_err_set(err, RP_EUSAGE,
+				"no seal for %s: every chunk is checked against a seal; give one, "
+				"or serve it unverified on purpose",
+				rp_show_path(o->source, shown, sizeof(shown)));
+		goto fail;
+	}
+	s->chunk_size = s->seal ? s->seal->chunk_size : s->net.chunk_size;
+	s->net.chunk_size = s->chunk_size;
+	if (rp_is_url(source)) {
+		rc = open_blob(s, source, err);
+	} else {
+		struct rp_image_opts io = {.parents = o->parents, .parent_count = o->parent_count};
+
+		rc = rp_image_open(source, &io, &s->img, err);
+		if (rc == 0) {
+			snprintf(s->name, sizeof(s->name), "%s",
+				 rp_show_path(source, shown, sizeof(shown)));
+			s->size = rp_image_virtual_size(s->img);
+		}
+	}
+	if (rc)
+		goto fail;
+	if (s->seal && s->seal->virtual_size != s->size) {
+		rc = rp_err_set(err, RP_EVERIFY,
+				"the seal is for a disk of %" PRIu64 " bytes, %s holds %" PRIu64,
+				s->seal->virtual_size, s->name, s->size);
+		goto fail;
+	}
+	if (s->size == 0) {
+		rc = rp_err_set(err, RP_EFORMAT, "%s is empty: nothing to serve", s->name);
+		goto fail;
+	}
+	s->chunk_count = (s->size + s->chunk_size - 1) / s->chunk_size;
+	if (s->seal) {
+		s->zmap = calloc((size_t)s->chunk_count, 1);
+		s->zeros = calloc(1, (size_t)s->chunk_size);
+		if (!s->zmap || !s->zeros) {
+			rc = rp_err_set(err, RP_EIO, "out of memory");
+			goto fail;
+		}
+	}
+	{
+		uint64_t bytes = o->cache_bytes ? o->cache_bytes : RP_SERVED_CACHE_DEFAULT;
+		uint64_t n = bytes / s->chunk_size;
+
+		if (n < 2)
+			n = 2;
+		if (n > s->chunk_count + 1)
+			n = s->chunk_count + 1;
+		if (n > (1u << 20))
+			n = 1u << 20;
+		s->nent = (unsigned)n;
+	}
+	s->nbucket = s->nent * 2 + 1;
+	s->ent = calloc(s->nent, sizeof(*s->ent));
+	s->bucket = malloc(s->nbucket * sizeof(*s->bucket));
+	if (!s->ent || !s->bucket) {
+		rc = rp_err_set(err, RP_EIO, "out of memory");
+		goto fail;
+	}
+	for (k = 0; k < s->nbucket; k++)
+		s->bucket[k] = -1;
+	for (k = 0; k < s->nent; k++)
+		s->ent[k].next = -1;
+	s->st.cache_slots = s->nent;
+	*out = s;
+	return 0;
+fail:
+	rp_served_free(s);
+	return rc;
+}
+
+void rp_served_free(struct rp_served *s)
+{
+	unsigned k;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->ra_cv);
+	pthread_mutex_unlock(&s->mu);
+	for (k = 0; k < s->nra; k++)
+		pthread_join(s->ra_thr[k], NULL);
+	for (k = 0; k < s->nent; k++)
+		free(s->ent[k].buf);
+	free(s->ent);
+	free(s->bucket);
+	for (k = 0; k < s->nconns; k++)
+		rp_blob_reader_free(s->conns[k].r);
+	free(s->conns);
+	free(s->freelist);
+	if (s->url) {
+		rp_wipe(s->url, strlen(s->url));
+		free(s->url);
+	}
+	rp_image_free(s->img);
+	free(s->zmap);
+	free(s->zeros);
+	rp_seal_free(s->seal_owned);
+	rp_descriptor_free(s->desc);
+	free(s->local);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->ra_cv);
+	pthread_mutex_destroy(&s->conn_mu);
+	pthread_cond_destroy(&s->conn_cv);
+	free(s);
+}

@@ -1,0 +1,98 @@
+/*
+ * One disk served read-only, every chunk verified before a byte of it is handed out: the core
+ * of the nbdkit plugin (nbd/plugin.c), with no nbdkit dependency so that the unit tests can
+ * drive it under the sanitizers.
+ *
+ * Sources are what restore takes: an Azure blob URL or an HTTPS mirror (read through
+ * restore/blob_read.h, which checks the transport hash of every range, pins the ETag and
+ * compares each chunk with the seal), a local raw/VHD/VHDX image with its parents
+ * (formats/image.h, each chunk compared with the seal through rp_chunk_verify), or a disk of
+ * a recovery point descriptor. The served bytes are the virtual disk (a VHD's footer is not
+ * part of it).
+ *
+ * A read covers whole chunks: each chunk it touches is fetched and checked whole, kept in a
+ * bounded LRU cache, then copied out. A chunk that fails a check is fetched again (retries),
+ * then the read fails naming the chunk and the check; other chunks stay readable. Chunks the
+ * seal records as zeros or unallocated are served as zeros without a fetch (the seal is the
+ * reference: zeros are what it says the disk holds there). Sequential reads start fetching the
+ * next chunks ahead (read-ahead threads).
+ *
+ * Thread safety: rp_served_read, rp_served_extent and rp_served_stats may be called from many
+ * threads at once; open and free are single-threaded.
+ */
+#ifndef RP_NBD_SERVED_H
+#define RP_NBD_SERVED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "net/net.h"
+
+#define RP_SERVED_CACHE_DEFAULT (256ull * 1024 * 1024)
+#define RP_SERVED_READAHEAD_DEFAULT 4 /* chunks */
+#define RP_SERVED_RETRIES_DEFAULT 2   /* whole-chunk fetches after the first */
+
+/* What a log line is about (the plugin maps it to nbdkit_error or nbdkit_debug). */
+enum rp_served_log { RP_SERVED_LOG_ERROR, RP_SERVED_LOG_WARN, RP_SERVED_LOG_DEBUG };
+
+struct rp_served_opts {
+	const char *source;    /* a URL, an image path, or a descriptor (with disk); a secret */
+	const char *disk;      /* the descriptor's disk to serve; NULL: source is the disk */
+	const char *seal_path; /* NULL: the descriptor's seal for the disk, or none */
+	const char *const *parents; /* of a differencing image, nearest first */
+	size_t parent_count;
+	bool allow_outside;	       /* a descriptor's local sources may lie outside its folder */
+	bool unverified;	       /* serve without a seal (else that is RP_EUSAGE) */
+	const struct rp_net_opts *net; /* borrowed; connections = most parallel fetches */
+	uint64_t cache_bytes;	       /* 0: RP_SERVED_CACHE_DEFAULT */
+	unsigned readahead;	       /* chunks fetched ahead of a sequential reader */
+	unsigned retries;	       /* fetches of a failing chunk after the first */
+	/* Log lines (never holding a secret); may be NULL. From any thread. */
+	void (*log)(void *ctx, enum rp_served_log level, const char *msg);
+	void *log_ctx;
+};
+
+/* What an extent holds. */
+enum rp_served_kind {
+	RP_SERVED_DATA = 0,
+	RP_SERVED_ZERO = 1, /* reads as zeros (the seal says so, or never written) */
+};
+
+struct rp_served_stats {
+	uint64_t fetches;     /* whole-chunk fetches that checked out */
+	uint64_t failures;    /* fetches that failed a check */
+	uint64_t hits;	      /* chunks served from the cache */
+	uint64_t zero_chunks; /* chunks served as zeros from the seal */
+	uint64_t readaheads;  /* chunks fetched ahead */
+	uint64_t cache_slots; /* chunks the cache holds at most */
+	uint64_t cache_bytes; /* bytes of chunk buffers allocated now */
+};
+
+struct rp_served;
+
+/* Open the source, load the seal and check that they fit together. RP_EUSAGE without a seal
+ * unless o->unverified; the message never holds the source's query. */
+int rp_served_open(const struct rp_served_opts *o, struct rp_served **out, struct rp_err *err);
+void rp_served_free(struct rp_served *s);
+
+uint64_t rp_served_size(const struct rp_served *s);
+uint64_t rp_served_chunk_size(const struct rp_served *s);
+const char *rp_served_name(const struct rp_served *s); /* display form: no query */
+bool rp_served_sealed(const struct rp_served *s);
+
+/* Read len bytes at off (inside the size, else RP_EUSAGE), verified. On a failure err names the
+ * chunk and the check (its reason is the check's). */
+int rp_served_read(struct rp_served *s, void *buf, size_t len, uint64_t off, struct rp_err *err);
+
+/* What the bytes at off hold, and for how many bytes from off (*run >= 1, not past the end). */
+int rp_served_extent(struct rp_served *s, uint64_t off, enum rp_served_kind *kind, uint64_t *run,
+		     struct rp_err *err);
+
+void rp_served_stats(struct rp_served *s, struct rp_served_stats *st);
+
+/* "sealed", "unverified": for the log. */
+const char *rp_served_mode(const struct rp_served *s);
+
+#endif

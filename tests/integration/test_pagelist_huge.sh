@@ -10,7 +10,8 @@
 #   per-chunk bits, never held (holding one answer, ~35 MB of XML plus its range array, went
 #   far beyond it);
 # - refuse a malformed range in the middle of an answer (exit 3, naming it) and a second answer
-#   whose ranges go back before the first one's (exit 3).
+#   whose ranges go back before the first one's (exit 3);
+# - ask again for an answer whose connection drops midway, and count its ranges once.
 set -euo pipefail
 : "${RP_SOURCE_DIR:?set RP_SOURCE_DIR to the source tree}"
 . "$RP_SOURCE_DIR/tests/integration/lib.sh"
@@ -111,5 +112,24 @@ start_srv --overlap-answers
 expect_exit 3 "$CVMRESTORE" restore -q $(pin) "$(url)" -o "$T/bad2.raw" --format raw
 expect_stderr_has "not after the ranges of the previous answer"
 pass "answers out of order: exit 3"
+
+note "an answer cut in the middle is asked again and counted once"
+start_srv --ranges 30000 --per-answer 10000 --cut-after 5000
+# shellcheck disable=SC2046
+expect_exit 0 "$CVMRESTORE" restore -q --json $(pin) "$(url)" -o "$T/cut.raw" --format raw
+"$SRV_PY" "$SRV_SRC/pagerangeserver.py" --check "$T/cut.raw" --size "$SIZE" \
+	--ranges 30000 --base "$BASE" --stride "$STRIDE" || fail "the restored disk differs"
+want=$(((BASE + 29999 * STRIDE + 511) / CS - BASE / CS + 1))
+json_check "$RP_OUT" "d['chunks_fetched'] == $want" "not the $want chunks of 30000 ranges"
+"$PY" - "$LOG" <<'EOF' || fail "the cut answer was not asked again (above)"
+import json, sys
+pl = [json.loads(l) for l in open(sys.argv[1]) if '"pagelist"' in l]
+cut = [i for i, l in enumerate(pl) if l["ranges"] == -1]
+if len(cut) != 1 or pl[cut[0] + 1]["marker"] != pl[cut[0]]["marker"] \
+        or pl[cut[0] + 1]["range"] != pl[cut[0]]["range"]:
+    sys.exit("requests: %r" % pl[:8])
+EOF
+rm -f "$T/cut.raw"
+pass "an answer cut midway: asked again, byte for byte"
 
 echo "ok: test_pagelist_huge ($PASSED checks)"

@@ -25,7 +25,9 @@ Operations (docs/azure.md "Blob reads"):
   If-Match other than the ETag is 412 ConditionNotMet.
 
 Faults: --bad-at K lists range K with Start + 1 (not a multiple of 512); --overlap-answers
-starts every answer after the first with the last range of the one before.
+starts every answer after the first with the last range of the one before; --cut-after K
+ends the first answer that lists more than K ranges in its middle, once (the connection closes
+without the final chunk).
 
 Each request appends one JSON line to the log: {"method", "comp", "range", "marker", "ranges"
 (page ranges listed), "status"}.
@@ -186,12 +188,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.chunk(b'<?xml version="1.0" encoding="utf-8"?>\n<PageList>')
         n = stop - i
+        i0 = i
         while i < stop:
             k = min(stop, i + 8192)
             text = "".join("<PageRange><Start>%d</Start><End>%d</End></PageRange>"
                            % (s, s + 511) for s in range(lay.base + i * lay.stride,
                                                          lay.base + k * lay.stride,
                                                          lay.stride))
+            if st.a.cut_after >= 0 and not st.cut_done and k - i0 > st.a.cut_after:
+                # once: end the connection in the middle of the answer, as a dropped
+                # connection does
+                st.cut_done = True
+                self.chunk(text[:len(text) // 2].encode())
+                self.wfile.flush()
+                self.close_connection = True
+                self.record(200, "pagelist", h, marker, -1)
+                return
             if i <= st.a.bad_at < k:
                 s = lay.base + st.a.bad_at * lay.stride
                 text = text.replace("<Start>%d<" % s, "<Start>%d<" % (s + 1))
@@ -218,6 +230,7 @@ class State:
         self.total = a.size + 512
         self.etag = '"0x8DD1A2B3C4D5E6F"'
         self.lock = threading.Lock()
+        self.cut_done = False
 
 
 def check(a):
@@ -270,6 +283,7 @@ def main():
     ap.add_argument("--per-answer", type=int, default=500000)
     ap.add_argument("--bad-at", type=int, default=-1)
     ap.add_argument("--overlap-answers", action="store_true")
+    ap.add_argument("--cut-after", type=int, default=-1)
     a = ap.parse_args()
     if a.check:
         return check(a)

@@ -33,13 +33,13 @@ static int body_add(void *ctx, const char *data, size_t len, struct rp_err *err)
 		if (cl && rp_parse_u64(cl, &n, NULL) == 0 && n > RP_SEAL_MAX_BYTES)
 			return rp_err_set(err, RP_EFORMAT,
 					  "%s: seal: the answer is %" PRIu64
-					  " bytes, more than a seal may be (%u)",
-					  b->display, n, RP_SEAL_MAX_BYTES);
+					  " bytes, more than a seal may be (%" PRIu64 ")",
+					  b->display, n, (uint64_t)RP_SEAL_MAX_BYTES);
 	}
-	if (len > RP_SEAL_MAX_BYTES - b->len)
+	if ((uint64_t)len > (uint64_t)RP_SEAL_MAX_BYTES - b->len)
 		return rp_err_set(err, RP_EFORMAT,
-				  "%s: seal: more than %u bytes, more than a seal may be",
-				  b->display, RP_SEAL_MAX_BYTES);
+				  "%s: seal: more than %" PRIu64 " bytes, more than a seal may be",
+				  b->display, (uint64_t)RP_SEAL_MAX_BYTES);
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 65536;
 		char *nb;

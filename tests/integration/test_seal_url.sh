@@ -31,8 +31,8 @@ R seal -q "$T/other.raw" -o "$T/www/other.json" || fail "seal of another disk"
 # a seal one byte over the cap (sparse: nginx sends its length first)
 CAP=$("$PY" -c '
 import re, sys
-m = re.search(r"#define RP_SEAL_MAX_BYTES \(?([0-9u* ]+)\)?", open(sys.argv[1]).read())
-print(eval(m.group(1).replace("u", "")))' "$RP_SOURCE_DIR/formats/seal.h")
+m = re.search(r"#define RP_SEAL_MAX_BYTES\s+([0-9uUlL*<> ()+]+)", open(sys.argv[1]).read())
+print(eval(re.sub(r"(?<=[0-9])[uUlL]+", "", m.group(1))))' "$RP_SOURCE_DIR/formats/seal.h")
 truncate -s $((CAP + 1)) "$T/www/huge.json"
 nginx_start "$T/www"
 PIN=(--cacert "$RP_CACERT" --resolve "$HOST:$NGINX_PORT:127.0.0.1")

@@ -15,6 +15,7 @@
 #include "formats/descriptor.h"
 #include "restore/convert.h"
 #include "restore/cse.h"
+#include "restore/seal_source.h"
 
 struct restore_args {
 	struct rp_net_opts net;
@@ -45,7 +46,9 @@ static const struct cli_opt restore_opts[] = {
     CLI_OPT_CALL("out-dir", 0, true, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)"),
     CLI_OPT_CALL("format", 0, true, "vhd|raw",
 		 "vhd keeps the Azure fixed VHD (default for VHD blobs)"),
-    CLI_OPT_CALL("seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"),
+    CLI_OPT_CALL(
+	"seal", 0, true, "SEAL.json",
+	"check every chunk's SHA-256 before it is written (SEAL.json: a file or an https:// URL)"),
     CLI_OPT_CALL("digests", 0, true, "LIST",
 		 "whole-disk digests computed from the bytes: sha256,md5,sha1 "
 		 "(default sha256 without a seal, none with one: the seal's are shown as "
@@ -277,10 +280,8 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 		rc = rp_err_errno(err, errno, "cannot create '%s'", a->out_dir);
 		goto out;
 	}
-	if (a->seal && (rc = rp_seal_load(a->seal, &override, err)) != 0) {
-		rp_err_prefix(err, "seal '%s'", a->seal);
+	if (a->seal && (rc = rp_seal_source_load(a->seal, &a->net, &override, err)) != 0)
 		goto out;
-	}
 	for (i = 0; i < d->ndisks && rc == 0; i++) {
 		struct rp_desc_disk *k = &d->disks[i];
 		char out[4096], *src;
@@ -416,8 +417,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 			rp_json_free(reports);
 			return rc;
 		}
-		if (a.seal && rp_seal_load(a.seal, &seal, &err) != 0) {
-			rp_err_prefix(&err, "seal '%s'", a.seal);
+		if (a.seal && rp_seal_source_load(a.seal, &a.net, &seal, &err) != 0) {
 			rp_json_free(reports);
 			return cli_fail(cmd, &err);
 		}

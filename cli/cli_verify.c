@@ -20,7 +20,8 @@
 #include "restore/cse.h"
 
 static const struct cli_opt verify_opts[] = {
-    CLI_OPT_CALL("seal", 0, true, "SEAL.json", "compare every chunk with this seal"),
+    CLI_OPT_CALL("seal", 0, true, "SEAL.json",
+		 "compare every chunk with this seal (a file or an https:// URL)"),
     CLI_OPT_CALL("disk", 0, true, "NAME",
 		 "the disk of a recovery point descriptor (its seal is used)"),
     CLI_OPT_CALL("digests", 0, true, "LIST",

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "net/http.h"
 #include "restore/blob_read.h"
+#include "restore/seal_source.h"
 #include "restore/verify_run.h"
 #include "verify/luks.h"
 
@@ -206,11 +207,9 @@ static int load_seal(struct vrun *vr)
 	int rc;
 
 	if (a->seal) {
-		rc = rp_seal_load(a->seal, &vr->seal, &vr->err);
-		if (rc) {
-			rp_err_prefix(&vr->err, "seal '%s'", a->seal);
+		rc = rp_seal_source_load(a->seal, &a->net, &vr->seal, &vr->err);
+		if (rc)
 			return rc;
-		}
 		if (stat(a->seal, &st) == 0) {
 			struct rp_json *f = rp_json_new_object();
 			rp_json_set_str(f, "role", "seal");

@@ -36,11 +36,18 @@ struct xml_ctx {
 	char text[RP_AZ_XML_MAX_TEXT + 1];
 	size_t text_len;
 
-	/* page list */
-	struct rp_page_list *pl;
+	/* page list: ranges go to fn as each one ends (pages, clear: index 0, 1 below) */
+	rp_az_range_fn fn;
+	void *fn_ctx;
 	size_t max_ranges;
 	bool in_range, range_clear, have_start, have_end, have_marker;
 	uint64_t start, end;
+	size_t count[2];
+	uint64_t last_start[2], last_end[2];
+	char next_marker[RP_AZ_MARKER_MAX + 1];
+	bool stream;   /* ranges are not kept: only the last of the other kind is compared */
+	bool finished; /* the last bytes were fed */
+	struct rp_page_list *pl; /* the whole-body parse: the list fn appends to */
 	size_t pages_cap, clear_cap;
 
 	/* error body */
@@ -73,7 +80,7 @@ static const char *range_name(const struct xml_ctx *c)
 
 static size_t range_index(const struct xml_ctx *c)
 {
-	return c->range_clear ? c->pl->nclear : c->pl->npages;
+	return c->count[c->range_clear];
 }
 
 /* Strict decimal: 1 to 20 digits, no sign or spaces, below 2^64. */
@@ -125,13 +132,28 @@ static int grow(struct rp_page_range **arr, size_t *cap, size_t n)
 	return 0;
 }
 
-/* A finished <PageRange> or <ClearRange>: check it and append it. */
+/* The whole-body parse's rp_az_range_fn: append the range to its list. */
+static int append_range(void *ctx, bool clear, uint64_t start, uint64_t end, struct rp_err *err)
+{
+	struct xml_ctx *c = ctx;
+	struct rp_page_list *pl = c->pl;
+	struct rp_page_range **arr = clear ? &pl->clear : &pl->pages;
+	size_t *n = clear ? &pl->nclear : &pl->npages;
+	size_t *cap = clear ? &c->clear_cap : &c->pages_cap;
+
+	if (grow(arr, cap, *n) != 0)
+		return rp_err_set(err, RP_EIO, "%s: out of memory for %zu ranges", c->what, *n);
+	(*arr)[*n].start = start;
+	(*arr)[*n].end = end;
+	(*n)++;
+	return 0;
+}
+
+/* A finished <PageRange> or <ClearRange>: check it and hand it to fn. */
 static int range_done(struct xml_ctx *c)
 {
-	struct rp_page_list *pl = c->pl;
-	struct rp_page_range **arr = c->range_clear ? &pl->clear : &pl->pages;
-	size_t *n = c->range_clear ? &pl->nclear : &pl->npages;
-	size_t *cap = c->range_clear ? &c->clear_cap : &c->pages_cap;
+	int k = c->range_clear ? 1 : 0, rc;
+	size_t *n = &c->count[k];
 	const char *name = range_name(c);
 
 	if (!c->have_start || !c->have_end)
@@ -149,19 +171,25 @@ static int range_done(struct xml_ctx *c)
 		return rp_err_set(c->err, RP_EFORMAT,
 				  "%s: %s[%zu]: Start %" PRIu64 " is after End %" PRIu64, c->what,
 				  name, *n, c->start, c->end);
-	if (*n > 0 && c->start <= (*arr)[*n - 1].end)
+	if (*n > 0 && c->start <= c->last_end[k])
 		return rp_err_set(c->err, RP_EFORMAT,
 				  "%s: %s[%zu] (Start %" PRIu64
 				  ") is not after %s[%zu] (End %" PRIu64
 				  "): ranges are not sorted or overlap",
-				  c->what, name, *n, c->start, name, *n - 1, (*arr)[*n - 1].end);
-	if (pl->npages + pl->nclear >= c->max_ranges)
+				  c->what, name, *n, c->start, name, *n - 1, c->last_end[k]);
+	/* A stream keeps no list: compare with the last range of the other kind only. */
+	if (c->stream && c->count[!k] > 0 && c->start <= c->last_end[!k] &&
+	    c->last_start[!k] <= c->end)
+		return rp_err_set(c->err, RP_EFORMAT, "%s: %s[%zu] overlaps %s[%zu]", c->what, name,
+				  *n, k ? "PageRange" : "ClearRange", c->count[!k] - 1);
+	if (c->count[0] + c->count[1] >= c->max_ranges)
 		return rp_err_set(c->err, RP_EFORMAT, "%s: more than %zu ranges", c->what,
 				  c->max_ranges);
-	if (grow(arr, cap, *n) != 0)
-		return rp_err_set(c->err, RP_EIO, "%s: out of memory for %zu ranges", c->what, *n);
-	(*arr)[*n].start = c->start;
-	(*arr)[*n].end = c->end;
+	rc = c->fn(c->fn_ctx, k == 1, c->start, c->end, c->err);
+	if (rc)
+		return rc;
+	c->last_start[k] = c->start;
+	c->last_end[k] = c->end;
 	(*n)++;
 	return 0;
 }
@@ -240,7 +268,7 @@ static void page_list_end(struct xml_ctx *c)
 			fail(c, "NextMarker is longer than %d bytes", RP_AZ_MARKER_MAX);
 			return;
 		}
-		memcpy(c->pl->next_marker, c->text, c->text_len + 1);
+		memcpy(c->next_marker, c->text, c->text_len + 1);
 		c->have_marker = true;
 	} else if (c->depth == 2 && c->in_range) {
 		c->in_range = false;
@@ -367,16 +395,11 @@ static void XMLCALL on_entity(void *data, const XML_Char *name, int is_param, co
 	fail(data, "entity declaration '%.40s' is not allowed", name);
 }
 
-/* Run expat over buf with ctx's handlers; 0, ctx->rc, or RP_EFORMAT for malformed XML. */
-static int run_parser(struct xml_ctx *c, const char *buf, size_t len)
+/* Make ctx's parser (freed by the caller with XML_ParserFree(c->parser)). */
+static int make_parser(struct xml_ctx *c)
 {
-	XML_Parser p;
-	int rc = 0;
+	XML_Parser p = XML_ParserCreate(NULL);
 
-	if (len > INT_MAX)
-		return rp_err_set(c->err, RP_EFORMAT, "%s: body of %zu bytes is too large", c->what,
-				  len);
-	p = XML_ParserCreate(NULL);
 	if (!p)
 		return rp_err_set(c->err, RP_EIO, "%s: out of memory", c->what);
 	c->parser = p;
@@ -386,19 +409,51 @@ static int run_parser(struct xml_ctx *c, const char *buf, size_t len)
 	XML_SetStartDoctypeDeclHandler(p, on_doctype);
 	XML_SetEntityDeclHandler(p, on_entity);
 	XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
-	if (XML_Parse(p, buf, (int)len, XML_TRUE) == XML_STATUS_ERROR) {
+	return 0;
+}
+
+/* Feed buf to ctx's parser (last: no more follows); 0, ctx->rc, or RP_EFORMAT for malformed
+ * XML. After a failure every later call returns it again. */
+static int feed_parser(struct xml_ctx *c, const char *buf, size_t len, bool last)
+{
+	if (c->rc)
+		return c->rc;
+	if (c->finished)
+		return c->rc = rp_err_set(c->err, RP_EFORMAT, "%s: bytes after the end", c->what);
+	do {
+		/* expat takes an int: hand over at most 1 GiB at a time */
+		int n = len > (1u << 30) ? (1 << 30) : (int)len;
+		bool fin = last && (size_t)n == len;
+
+		if (XML_Parse(c->parser, buf, n, fin ? XML_TRUE : XML_FALSE) == XML_STATUS_ERROR) {
+			if (!c->rc)
+				c->rc = rp_err_set(
+				    c->err, RP_EFORMAT,
+				    "%s: invalid XML at line %lu, column %lu: %s", c->what,
+				    (unsigned long)XML_GetCurrentLineNumber(c->parser),
+				    (unsigned long)XML_GetCurrentColumnNumber(c->parser),
+				    XML_ErrorString(XML_GetErrorCode(c->parser)));
+			return c->rc;
+		}
 		if (c->rc)
-			rc = c->rc;
-		else
-			rc = rp_err_set(c->err, RP_EFORMAT,
-					"%s: invalid XML at line %lu, column %lu: %s", c->what,
-					(unsigned long)XML_GetCurrentLineNumber(p),
-					(unsigned long)XML_GetCurrentColumnNumber(p),
-					XML_ErrorString(XML_GetErrorCode(p)));
-	} else if (c->rc) {
-		rc = c->rc;
-	}
-	XML_ParserFree(p);
+			return c->rc;
+		buf += n;
+		len -= (size_t)n;
+	} while (len > 0);
+	c->finished = last;
+	return 0;
+}
+
+/* Run expat over the whole of buf with ctx's handlers. */
+static int run_parser(struct xml_ctx *c, const char *buf, size_t len)
+{
+	int rc = make_parser(c);
+
+	if (rc)
+		return rc;
+	rc = feed_parser(c, buf, len, true);
+	XML_ParserFree(c->parser);
+	c->parser = NULL;
 	return rc;
 }
 
@@ -449,14 +504,79 @@ int rp_az_parse_page_list(const char *buf, size_t len, size_t max_ranges, struct
 	c->what = "page list";
 	c->err = err;
 	c->pl = out;
+	c->fn = append_range;
+	c->fn_ctx = c;
 	c->max_ranges = max_ranges;
 	rc = run_parser(c, buf, len);
 	if (!rc)
 		rc = check_disjoint(out, err);
+	if (!rc)
+		memcpy(out->next_marker, c->next_marker, sizeof(out->next_marker));
 	if (rc)
 		rp_page_list_release(out);
 	free(c);
 	return rc;
+}
+
+struct rp_az_page_stream {
+	struct xml_ctx c;
+};
+
+int rp_az_page_stream_new(size_t max_ranges, rp_az_range_fn fn, void *ctx,
+			  struct rp_az_page_stream **out, struct rp_err *err)
+{
+	struct rp_az_page_stream *s;
+	int rc;
+
+	*out = NULL;
+	if (!fn)
+		return rp_err_set(err, RP_EUSAGE, "page list: no range function");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return rp_err_set(err, RP_EIO, "page list: out of memory");
+	s->c.kind = DOC_PAGE_LIST;
+	s->c.what = "page list";
+	s->c.err = err;
+	s->c.fn = fn;
+	s->c.fn_ctx = ctx;
+	s->c.max_ranges = max_ranges;
+	s->c.stream = true;
+	rc = make_parser(&s->c);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int rp_az_page_stream_feed(struct rp_az_page_stream *s, const char *buf, size_t len, bool last,
+			   struct rp_err *err)
+{
+	int rc;
+
+	s->c.err = err;
+	rc = feed_parser(&s->c, buf, len, last);
+	s->c.err = NULL;
+	return rc;
+}
+
+const char *rp_az_page_stream_marker(const struct rp_az_page_stream *s)
+{
+	return s->c.finished && !s->c.rc ? s->c.next_marker : "";
+}
+
+size_t rp_az_page_stream_count(const struct rp_az_page_stream *s)
+{
+	return s->c.count[0] + s->c.count[1];
+}
+
+void rp_az_page_stream_free(struct rp_az_page_stream *s)
+{
+	if (!s)
+		return;
+	XML_ParserFree(s->c.parser);
+	free(s);
 }
 
 int rp_az_parse_error(const char *buf, size_t len, struct rp_az_error *out, struct rp_err *err)

@@ -3,9 +3,10 @@
  * the error body. The only users of expat; the adapter is formats/azure_xml.c.
  *
  * Both parsers take the whole body (buf[0..len), UTF-8 or with an XML declaration naming its
- * encoding), refuse any DTD (so no entity can expand: no "billion laughs", no external
- * entities), limit nesting depth and text length, and report RP_EFORMAT with a message that
- * names the element ("page list: PageRange[3].End: ..."). Thread-safe: no shared state.
+ * encoding), or for a page list also the body piece by piece as it arrives (a stream), refuse any
+ * DTD (so no entity can expand: no "billion laughs", no external entities), limit nesting depth and
+ * text length, and report RP_EFORMAT with a message that names the element ("page list:
+ * PageRange[3].End: ..."). Thread-safe: no shared state.
  */
 #ifndef RP_FORMATS_AZURE_XML_H
 #define RP_FORMATS_AZURE_XML_H
@@ -52,6 +53,38 @@ void rp_page_list_release(struct rp_page_list *pl);
  */
 int rp_az_parse_page_list(const char *buf, size_t len, size_t max_ranges, struct rp_page_list *out,
 			  struct rp_err *err);
+
+/*
+ * A page list parsed as its bytes arrive, holding none of them: each range goes to fn (clear:
+ * a <ClearRange>) as soon as its element ends, checked as above, in document order. fn returns
+ * 0 to go on, or an error code with err set, which stops the parse and is returned by the feed
+ * that called it. As no list is kept, a range is compared for overlap only with the last range
+ * of the other kind (a PageRange with the last ClearRange before it, and the other way round).
+ */
+typedef int (*rp_az_range_fn)(void *ctx, bool clear, uint64_t start, uint64_t end,
+			      struct rp_err *err);
+
+struct rp_az_page_stream;
+
+/* A parser for one Get Page Ranges body; max_ranges bounds the ranges it will hand to fn. */
+int rp_az_page_stream_new(size_t max_ranges, rp_az_range_fn fn, void *ctx,
+			  struct rp_az_page_stream **out, struct rp_err *err);
+
+/*
+ * Parse the next len bytes of the body (any split, even inside a name or a number); last: the
+ * body ends with them (an unfinished document is then RP_EFORMAT). After a failure every later
+ * call returns it again (err is set only by the call that failed).
+ */
+int rp_az_page_stream_feed(struct rp_az_page_stream *s, const char *buf, size_t len, bool last,
+			   struct rp_err *err);
+
+/* NextMarker once the last bytes were fed without error ("" if none: the listing is done). */
+const char *rp_az_page_stream_marker(const struct rp_az_page_stream *s);
+
+/* Ranges handed to fn so far. */
+size_t rp_az_page_stream_count(const struct rp_az_page_stream *s);
+
+void rp_az_page_stream_free(struct rp_az_page_stream *s);
 
 #define RP_AZ_CODE_MAX 128
 #define RP_AZ_MESSAGE_MAX 512

@@ -10,8 +10,19 @@
 #include "formats/azure_xml.h"
 #include "net/retry.h"
 
-#define PAGE_LIST_MAX_BODY (64u << 20)
-#define PAGE_LIST_MAX_RANGES 2000000
+/* A page list is parsed as it arrives (never held): an error answer's body is kept, up to this */
+#define ERROR_MAX_BODY (1u << 20)
+/* Bytes of XML per range a listing may take (a range element is about 70), beyond a start */
+#define PAGE_LIST_BYTES_PER_RANGE 512u
+#define PAGE_LIST_BYTES_BASE (1u << 20)
+
+/* A 2xx body handed to fn as it arrives; restart is called before every attempt (a retried
+ * request starts the body again). */
+struct body_stream {
+	rp_http_body_fn fn;
+	int (*restart)(void *ctx, struct rp_err *err);
+	void *ctx;
+};
 
 /* What a 403's error code says about its cause (Blob service error codes). */
 static const char *denied_code_hint(const char *code)
@@ -92,7 +103,7 @@ bool rp_blob_judge(const char *url, const char *display, const char *etag, const
 /* One request with the credential and retries for transport errors and busy servers. */
 static int request(struct rp_blob *b, const char *method, const char *url, const char **extra,
 		   size_t max_body, long ok_status, long allow_status, const char *what,
-		   struct rp_http_response *resp, struct rp_err *err)
+		   const struct body_stream *bs, struct rp_http_response *resp, struct rp_err *err)
 {
 	char auth[8192];
 	const char *headers[12];
@@ -114,7 +125,18 @@ static int request(struct rp_blob *b, const char *method, const char *url, const
 		for (i = 0; extra && extra[i] && n < 11; i++)
 			headers[n++] = extra[i];
 		headers[n] = NULL;
-		rc = rp_http_request(b->http, method, url, headers, NULL, 0, max_body, resp, err);
+		if (bs) {
+			rc = bs->restart(bs->ctx, err);
+			if (rc) {
+				explicit_bzero(auth, sizeof(auth));
+				break;
+			}
+			rc = rp_http_request_stream(b->http, url, headers, max_body, bs->fn,
+						    bs->ctx, resp, err);
+		} else {
+			rc = rp_http_request(b->http, method, url, headers, NULL, 0, max_body, resp,
+					     err);
+		}
 		explicit_bzero(auth, sizeof(auth));
 		if (rc && !rp_retry_transport(b->http, rc))
 			break;
@@ -169,7 +191,7 @@ int rp_blob_head(struct rp_blob *b, struct rp_err *err)
 	int rc;
 
 	rp_url_redact(b->url, b->display, sizeof(b->display));
-	rc = request(b, "HEAD", b->url, NULL, 0, 200, 0, "properties", &r, err);
+	rc = request(b, "HEAD", b->url, NULL, 0, 200, 0, "properties", NULL, &r, err);
 	if (rc)
 		return rc;
 	v = rp_http_header(&r, "Content-Length");
@@ -208,8 +230,8 @@ int rp_blob_get_range(struct rp_blob *b, uint64_t off, size_t len, const char *h
 	if (hash_header)
 		extra[n++] = hash_header;
 	extra[n] = NULL;
-	rc = request(b, "GET", b->url, extra, len + 65536, 206, allow_status, "ranged read", resp,
-		     err);
+	rc = request(b, "GET", b->url, extra, len + 65536, 206, allow_status, "ranged read", NULL,
+		     resp, err);
 	if (rc)
 		return rc;
 	if (resp->status == 206) {
@@ -245,6 +267,9 @@ struct rp_page_plan {
 	bool listed;
 	uint8_t *bits; /* one bit per chunk of the listed window */
 	uint64_t written;
+	bool have_hw;
+	uint64_t hw; /* the last byte marked in this window: an answer read again (a retry)
+		      * marks and counts nothing twice */
 	void (*on_range)(void *ctx, uint64_t start, uint64_t end);
 	void *on_range_ctx;
 };
@@ -300,8 +325,12 @@ static void mark(struct rp_page_plan *p, uint64_t start, uint64_t end)
 		end = win_end - 1;
 	if (start < p->win_start)
 		start = p->win_start;
+	if (p->have_hw && start <= p->hw)
+		start = p->hw + 1;
 	if (start > end)
 		return;
+	p->have_hw = true;
+	p->hw = end;
 	p->written += end - start + 1;
 	if (p->on_range)
 		p->on_range(p->on_range_ctx, start, end);
@@ -310,24 +339,118 @@ static void mark(struct rp_page_plan *p, uint64_t start, uint64_t end)
 		p->bits[c / 8] |= (uint8_t)(1u << (c % 8));
 }
 
+/*
+ * One window's listing while its answers stream in: each answer is parsed as its bytes arrive
+ * and every range marks the window's bits at once, so memory stays the same whether an answer
+ * lists ten ranges or two million (docs/azure.md "Page ranges").
+ */
+struct listing {
+	struct rp_page_plan *p;
+	struct rp_az_page_stream *xml; /* the answer being read */
+	uint64_t body_bytes;	       /* of the answer being read */
+	uint64_t max_ranges;	       /* in the whole listing: every range holds a 512-byte page */
+	uint64_t ranges, ranges_before; /* listed so far; before the answer being read */
+	bool have_prev;
+	uint64_t prev_end; /* End of the last range of the answers before this one */
+	bool have_last;
+	uint64_t last_end; /* End of the last range so far */
+};
+
+static int listing_range(void *ctx, bool clear, uint64_t start, uint64_t end, struct rp_err *err)
+{
+	struct listing *l = ctx;
+
+	/* Clear ranges come only in diff listings, which the plan never asks for. */
+	if (clear)
+		return 0;
+	if (l->have_prev && start <= l->prev_end)
+		return rp_err_set(err, RP_EFORMAT,
+				  "page list: PageRange %" PRIu64 "-%" PRIu64
+				  " is not after the ranges of the previous answer (End %" PRIu64
+				  "): NextMarker went back",
+				  start, end, l->prev_end);
+	if (++l->ranges > l->max_ranges)
+		return rp_err_set(err, RP_EFORMAT,
+				  "page list: more than %" PRIu64 " ranges for %" PRIu64
+				  " bytes: they cannot all hold a page",
+				  l->max_ranges, l->p->window);
+	l->have_last = true;
+	l->last_end = end;
+	mark(l->p, start, end);
+	return 0;
+}
+
+static int listing_body(void *ctx, const char *data, size_t len, struct rp_err *err)
+{
+	struct listing *l = ctx;
+	uint64_t cap = PAGE_LIST_BYTES_BASE + l->max_ranges * PAGE_LIST_BYTES_PER_RANGE;
+
+	l->body_bytes += len;
+	if (l->body_bytes > cap)
+		return rp_err_set(err, RP_EFORMAT,
+				  "page list: an answer of more than %" PRIu64 " bytes for %" PRIu64
+				  " ranges at most",
+				  cap, l->max_ranges);
+	return rp_az_page_stream_feed(l->xml, data, len, false, err);
+}
+
+/* Before every attempt at an answer: parse it from its start. */
+static int listing_restart(void *ctx, struct rp_err *err)
+{
+	struct listing *l = ctx;
+
+	rp_az_page_stream_free(l->xml);
+	l->xml = NULL;
+	l->body_bytes = 0;
+	l->ranges = l->ranges_before;
+	l->have_last = l->have_prev;
+	l->last_end = l->prev_end;
+	return rp_az_page_stream_new(SIZE_MAX, listing_range, l, &l->xml, err);
+}
+
+/* The opaque marker for a query: percent-encode everything but unreserved characters. */
+static void marker_query(const char *next, char *marker, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *m = (const unsigned char *)next;
+	size_t o = 0;
+
+	for (; *m && o + 4 < size; m++) {
+		if ((*m >= 'A' && *m <= 'Z') || (*m >= 'a' && *m <= 'z') ||
+		    (*m >= '0' && *m <= '9') || *m == '-' || *m == '_' || *m == '.' || *m == '~') {
+			marker[o++] = (char)*m;
+		} else {
+			marker[o++] = '%';
+			marker[o++] = hex[*m >> 4];
+			marker[o++] = hex[*m & 15];
+		}
+	}
+	marker[o] = '\0';
+}
+
 /* List the page ranges of [win_start, win_start + window), following NextMarker. */
 static int list_window(struct rp_page_plan *p, struct rp_err *err)
 {
 	struct rp_blob *b = p->b;
 	uint64_t end = p->win_start + p->window;
 	char marker[RP_AZ_MARKER_MAX * 3 + 1] = "";
+	struct listing l = {.p = p};
+	struct body_stream bs = {listing_body, listing_restart, &l};
 	char *url = NULL;
 	int rc = 0;
 
 	if (end > p->size)
 		end = p->size;
+	/* Sorted, disjoint ranges of whole pages: at most one per page, and one more at each
+	 * edge of the window. */
+	l.max_ranges = p->window / 512 + 2;
 	memset(p->bits, 0, (size_t)(p->window / p->chunk_size / 8 + 1));
+	p->have_hw = false;
 	do {
 		struct rp_http_response r;
-		struct rp_page_list pl;
 		char range[80], ifmatch[160];
 		const char *extra[3] = {range, NULL, NULL};
-		size_t i, ulen = strlen(b->url) + sizeof(marker) + 64;
+		size_t ulen = strlen(b->url) + sizeof(marker) + 64;
 
 		free(url);
 		url = malloc(ulen);
@@ -342,38 +465,23 @@ static int list_window(struct rp_page_plan *p, struct rp_err *err)
 			snprintf(ifmatch, sizeof(ifmatch), "If-Match: %s", b->etag);
 			extra[1] = ifmatch;
 		}
-		rc = request(b, "GET", url, extra, PAGE_LIST_MAX_BODY, 200, 0, "page ranges", &r,
+		rc = request(b, "GET", url, extra, ERROR_MAX_BODY, 200, 0, "page ranges", &bs, &r,
 			     err);
-		if (rc)
-			break;
-		rc = rp_az_parse_page_list(r.body, r.body_len, PAGE_LIST_MAX_RANGES, &pl, err);
-		rp_http_response_release(&r);
+		if (rc == 0) {
+			rp_http_response_release(&r);
+			rc = rp_az_page_stream_feed(l.xml, "", 0, true, err);
+		}
 		if (rc) {
-			rp_err_prefix(err, "%s: page ranges", b->display);
+			if (rc == RP_EFORMAT)
+				rp_err_prefix(err, "%s: page ranges", b->display);
 			break;
 		}
-		for (i = 0; i < pl.npages; i++)
-			mark(p, pl.pages[i].start, pl.pages[i].end);
-		/* The marker is opaque: percent-encode everything but unreserved characters. */
-		{
-			static const char hex[] = "0123456789ABCDEF";
-			const unsigned char *m = (const unsigned char *)pl.next_marker;
-			size_t o = 0;
-			for (; *m && o + 4 < sizeof(marker); m++) {
-				if ((*m >= 'A' && *m <= 'Z') || (*m >= 'a' && *m <= 'z') ||
-				    (*m >= '0' && *m <= '9') || *m == '-' || *m == '_' ||
-				    *m == '.' || *m == '~') {
-					marker[o++] = (char)*m;
-				} else {
-					marker[o++] = '%';
-					marker[o++] = hex[*m >> 4];
-					marker[o++] = hex[*m & 15];
-				}
-			}
-			marker[o] = '\0';
-		}
-		rp_page_list_release(&pl);
+		marker_query(rp_az_page_stream_marker(l.xml), marker, sizeof(marker));
+		l.ranges_before = l.ranges;
+		l.have_prev = l.have_last;
+		l.prev_end = l.last_end;
 	} while (marker[0]);
+	rp_az_page_stream_free(l.xml);
 	free(url);
 	p->listed = rc == 0;
 	return rc;

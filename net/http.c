@@ -223,6 +223,12 @@ struct body_buf {
 	size_t max;
 	size_t cap; /* bytes allocated for r->body, its final NUL included */
 	bool too_big;
+	/* rp_http_request_stream: a 2xx body goes to fn instead */
+	CURL *easy;
+	rp_http_body_fn fn;
+	void *fn_ctx;
+	struct rp_err *err;
+	int fn_rc;
 };
 
 static size_t body_cb(char *p, size_t size, size_t n, void *ud)
@@ -230,6 +236,16 @@ static size_t body_cb(char *p, size_t size, size_t n, void *ud)
 	struct body_buf *b = ud;
 	size_t len = size * n;
 	char *nb;
+
+	if (b->fn) {
+		long status = 0;
+
+		curl_easy_getinfo(b->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			b->fn_rc = b->fn(b->fn_ctx, p, len, b->err);
+			return b->fn_rc ? 0 : len;
+		}
+	}
 
 	if (b->r->body_len + len > b->max) {
 		b->too_big = true;
@@ -367,11 +383,11 @@ static struct curl_slist *header_list(const char *const *headers, const char *x_
 	return l;
 }
 
-int rp_http_request(struct rp_http *h, const char *method, const char *url,
-		    const char *const *headers, const void *body, size_t body_len, size_t max_body,
-		    struct rp_http_response *resp, struct rp_err *err)
+static int perform(struct rp_http *h, const char *method, const char *url,
+		   const char *const *headers, const void *body, size_t body_len,
+		   struct body_buf *bbp, struct rp_http_response *resp, struct rp_err *err)
 {
-	struct body_buf bb = {.r = resp, .max = max_body};
+	struct body_buf bb = *bbp;
 	struct curl_slist *hl;
 	CURL *e = h->easy;
 	char *ip = NULL;
@@ -409,11 +425,13 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 
 		if (cc == CURLE_ABORTED_BY_CALLBACK && h->opts.stop && *h->opts.stop) {
 			rc = rp_err_set(err, RP_EINTR, "interrupted");
+		} else if (bb.fn_rc) {
+			rc = bb.fn_rc; /* fn set err */
 		} else if (bb.too_big) {
 			char safe[512];
 			rp_url_redact(url, safe, sizeof(safe));
 			rc = rp_err_set(err, RP_EIO, "%s: answer larger than %zu bytes", safe,
-					max_body);
+					bb.max);
 		} else {
 			transport_error(msg, sizeof(msg), url, cc, h->errbuf, &h->policy);
 			rc = rp_err_set_reason(err, h->policy.refused ? RP_EAUTH : RP_EIO,
@@ -432,6 +450,25 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	slist_free_wiped(hl);
 	return rc;
+}
+
+int rp_http_request(struct rp_http *h, const char *method, const char *url,
+		    const char *const *headers, const void *body, size_t body_len, size_t max_body,
+		    struct rp_http_response *resp, struct rp_err *err)
+{
+	struct body_buf bb = {.r = resp, .max = max_body};
+
+	return perform(h, method, url, headers, body, body_len, &bb, resp, err);
+}
+
+int rp_http_request_stream(struct rp_http *h, const char *url, const char *const *headers,
+			   size_t max_body, rp_http_body_fn fn, void *ctx,
+			   struct rp_http_response *resp, struct rp_err *err)
+{
+	struct body_buf bb = {
+	    .r = resp, .max = max_body, .easy = h->easy, .fn = fn, .fn_ctx = ctx, .err = err};
+
+	return perform(h, "GET", url, headers, NULL, 0, &bb, resp, err);
 }
 
 bool rp_http_failed_for_good(const struct rp_http *h)

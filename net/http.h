@@ -100,6 +100,19 @@ int rp_http_request(struct rp_http *h, const char *method, const char *url,
 		    const char *const *headers, const void *body, size_t body_len, size_t max_body,
 		    struct rp_http_response *resp, struct rp_err *err);
 
+/*
+ * A GET like rp_http_request whose 2xx body is not kept but handed to fn as it arrives (a page
+ * list of millions of ranges). fn returns 0 to go on, or an error code with err set: the
+ * transfer stops and that code is returned. Any other answer's body is kept in resp as
+ * rp_http_request does, up to max_body (an error body). Whether the body arrived whole is the
+ * caller's judgement (its format tells; a transport failure is RP_EIO as above).
+ */
+typedef int (*rp_http_body_fn)(void *ctx, const char *data, size_t len, struct rp_err *err);
+
+int rp_http_request_stream(struct rp_http *h, const char *url, const char *const *headers,
+			   size_t max_body, rp_http_body_fn fn, void *ctx,
+			   struct rp_http_response *resp, struct rp_err *err);
+
 /* True if the last rp_http_request failed in a way no retry can mend (an untrusted server
  * certificate, say). */
 bool rp_http_failed_for_good(const struct rp_http *h);

@@ -12,13 +12,20 @@
 #    at most 1.05 GiB.
 # 3. Peak RSS of our restore at defaults (/usr/bin/time, the largest of the runs): target under
 #    160 MiB.
+# 4. Issue 13 point 5: `restore --seal` from nginx against one `curl -o` followed by `sync` of
+#    its file (curl checks nothing; like for like, as ours fsyncs), on a
+#    BENCH_RESTORE_CURL_MIB (512) MiB fixed VHD, BENCH_RESTORE_RUNS (5) runs of each,
+#    interleaved (curl+sync, ours, curl+sync, ...) so that load from elsewhere falls on both;
+#    every run's ratio, their median and spread. Target: ours at or under 1.0x.
 #
 # Before every timed run the previous output is removed and `sync` runs, so that one run's
 # writeback does not land on the next. Best of 3. Never fails on speed. The Azurite uploads go
 # at 40 to 45 MiB/s (Put Page), about 50 s for the two blobs; they are done once. The whole
 # script takes 5 to 7 minutes and some 5 GiB under $BENCH_DIR at peak.
 # Sizes for a quick try: BENCH_RESTORE_MIB (nginx image, 2048), BENCH_RESTORE_AZ_MIB (data
-# written in each Azurite blob, 1024), BENCH_RESTORE_AZ_VIRT_MIB (sparse blob, 16384).
+# written in each Azurite blob, 1024), BENCH_RESTORE_AZ_VIRT_MIB (sparse blob, 16384),
+# BENCH_RESTORE_CURL_MIB and BENCH_RESTORE_RUNS (section 4); BENCH_RESTORE_ONLY=curl-sync runs
+# section 4 alone.
 . "$(dirname "$0")/lib.sh"
 bench_init restore
 
@@ -75,6 +82,80 @@ curl_o()
 {
 	curl -sS --fail --cacert "$CA" -o "$OUT/curl.img" "$1"
 }
+curl_sync()
+{
+	curl_o "$1"
+	sync "$OUT/curl.img"
+}
+
+# 4. curl -o + sync (issue 13 point 5) -------------------------------------------------------
+curl_sync_section()
+{
+	local n=${BENCH_RESTORE_CURL_MIB:-512} runs=${BENCH_RESTORE_RUNS:-5} i t0 t1 tc to
+	local ratios="" tcs="" tos="" rss=0 r
+	echo "== restore --seal against curl -o + sync FILE: nginx over HTTPS on loopback," \
+		"$n MiB fixed VHD of random data, $runs runs of each, interleaved; load before:" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)"
+	mkdir -p "$BW/www4"
+	head -c $((n * MIB)) /dev/urandom >"$BW/d4.raw"
+	"$CVMRESTORE" convert -q "$BW/d4.raw" "$BW/www4/disk.vhd" --to vhd
+	rm -f "$BW/d4.raw"
+	"$CVMRESTORE" seal -q "$BW/www4/disk.vhd" -o "$BW/d4.seal.json"
+	local bytes
+	bytes=$(stat -c %s "$BW/www4/disk.vhd")
+	nginx_start "$BW/www4"
+	cat "$BW/www4/disk.vhd" >/dev/null
+	for ((i = 0; i < runs; i++)); do
+		fresh
+		t0=$(now_ns)
+		/usr/bin/time -f '%U %S' -o "$BW/c4.time" curl -sS --fail --cacert "$CA" \
+			-o "$OUT/curl.img" "$NGINX_URL/disk.vhd"
+		sync "$OUT/curl.img"
+		t1=$(now_ns)
+		tc=$((t1 - t0))
+		fresh
+		t0=$(now_ns)
+		/usr/bin/time -f '%M %U %S' -o "$BW/d4.time" "$CVMRESTORE" restore -q \
+			--cacert "$CA" --seal "$BW/d4.seal.json" "$NGINX_URL/disk.vhd" \
+			-o "$OUT/ours.img" 2>"$BW/d4.err" || {
+			echo "bench: failed: restore" >&2
+			cat "$BW/d4.err" >&2
+			exit 1
+		}
+		t1=$(now_ns)
+		to=$((t1 - t0))
+		r=$(tail -n 1 "$BW/d4.time" | cut -d' ' -f1)
+		[ "$r" -gt "$rss" ] && rss=$r
+		tcs="$tcs $tc" tos="$tos $to" ratios="$ratios $(ratio "$to" "$tc")"
+		printf '  run %d: curl -o + sync %6.3f s (cpu %s s), restore --seal %6.3f s (cpu %s s): %sx\n' \
+			$((i + 1)) "$(awk -v v="$tc" 'BEGIN { print v / 1e9 }')" \
+			"$(tail -n 1 "$BW/c4.time" | awk '{ printf "%.2f", $1 + $2 }')" \
+			"$(awk -v v="$to" 'BEGIN { print v / 1e9 }')" \
+			"$(tail -n 1 "$BW/d4.time" | awk '{ printf "%.2f", $2 + $3 }')" \
+			"$(ratio "$to" "$tc")"
+	done
+	cmp -s "$OUT/ours.img" "$BW/www4/disk.vhd" || echo "  WARNING: our output differs"
+	fresh
+	nginx_stop
+	rm -rf "$BW/www4"
+	"$SRV_PY" -c '
+import statistics, sys
+b = int(sys.argv[1]); tc = [int(x) / 1e9 for x in sys.argv[2].split()]
+to = [int(x) / 1e9 for x in sys.argv[3].split()]; r = [float(x) for x in sys.argv[4].split()]
+m = lambda v: statistics.median(v)
+print("  %d bytes; curl -o + sync: median %.3f s (%.3f-%.3f), %.0f MiB/s" %
+      (b, m(tc), min(tc), max(tc), b / m(tc) / 1048576))
+print("  restore --seal: median %.3f s (%.3f-%.3f), %.0f MiB/s, peak RSS %d MiB" %
+      (m(to), min(to), max(to), b / m(to) / 1048576, int(sys.argv[5]) // 1024))
+print("  ratio ours / curl+sync: median %.2fx, spread %.2f-%.2fx (target <= 1.0x)" %
+      (m(r), min(r), max(r)))
+' "$bytes" "$tcs" "$tos" "$ratios" "$rss"
+	echo "  load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+if [ "${BENCH_RESTORE_ONLY:-}" = curl-sync ]; then
+	curl_sync_section
+	exit 0
+fi
 
 # ours_best N NAME URL SEAL: our restore at defaults with --seal, N times (fresh before each),
 # under /usr/bin/time with --json. Sets BEST (fastest wall time, s), RSS_KIB (the largest peak
@@ -160,6 +241,8 @@ row "cvmrestore restore --seal (fsync)" "$t_o" "$VHD_BYTES" \
 printf '  %-38s %sx plain aria2c (target >= 1.0x), %sx aria2c + sync, %sx curl\n' "" \
 	"$(ratio "$t_a" "$t_o")" "$(ratio "$t_as" "$t_o")" "$(ratio "$t_c" "$t_o")"
 printf '  %-38s %s\n' "  engine report" "$rep_o"
+
+curl_sync_section
 
 # 2. Azurite ----------------------------------------------------------------------------------
 echo "== restore from Azurite (strict, HTTPS): $AZ_VIRT_MIB MiB page blob with $AZ_MIB MiB" \

@@ -33,6 +33,12 @@ def pagelist_seeds():
     yield "valid-diff", ("<PageList>" + pr(0, 511) + pr(512, 4095, "ClearRange") +
                          pr(4096, 8191) + "</PageList>")
     yield "valid-empty", "<PageList><NextMarker/></PageList>"
+    # many ranges with whitespace between them and a marker that needs percent-encoding:
+    # the stream parser gets them in pieces that split names and numbers
+    yield "valid-many-marker", (decl + "\n<PageList>\n" +
+                                "\n".join(pr(i * 1024, i * 1024 + 511) for i in range(40)) +
+                                "\n<NextMarker>pr/40=</NextMarker>\n</PageList>\n")
+    yield "bad-truncated", "<PageList>" + pr(0, 511) + "<PageRange><Start>1024</Sta"
     yield "valid-error", (decl + "<Error><Code>ServerBusy</Code><Message>The server is busy."
                           "\nRequestId:1</Message></Error>")
     yield "bad-unaligned", "<PageList>" + pr(1, 511) + "</PageList>"

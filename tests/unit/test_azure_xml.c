@@ -310,13 +310,135 @@ static void test_error_body_errors(void **state)
 	}
 }
 
+/* Ranges a stream hands over, kept for the test. */
+struct got {
+	struct rp_page_range r[16];
+	bool clear[16];
+	size_t n;
+	size_t fail_at; /* refuse the range with this index (SIZE_MAX: none) */
+};
+
+static int got_range(void *ctx, bool clear, uint64_t start, uint64_t end, struct rp_err *err)
+{
+	struct got *g = ctx;
+
+	if (g->n == g->fail_at)
+		return rp_err_set(err, RP_EFORMAT, "range %zu refused", g->n);
+	if (g->n >= 16)
+		return rp_err_set(err, RP_EIO, "too many");
+	g->r[g->n].start = start;
+	g->r[g->n].end = end;
+	g->clear[g->n++] = clear;
+	return 0;
+}
+
+/* A stream fed in pieces of every size (1 byte: splits inside names and numbers) hands over
+ * the ranges the whole-body parser finds, in order, and the same marker. */
+static void test_page_stream_pieces(void **state)
+{
+	static const char xml[] =
+	    XML_DECL "<PageList><PageRange><Start>0</Start><End>511</End></PageRange>"
+		     "<ClearRange><Start>512</Start><End>1023</End></ClearRange>"
+		     "<PageRange><Start>1048576</Start><End>5242879</End></PageRange>"
+		     "<NextMarker>2!104!MDAwMDM1IWJsb2IvMTAyNCE-</NextMarker></PageList>";
+	size_t piece, len = strlen(xml);
+
+	(void)state;
+	for (piece = 1; piece <= len; piece++) {
+		struct rp_az_page_stream *s;
+		struct got g = {.fail_at = SIZE_MAX};
+		struct rp_err err;
+		size_t off;
+
+		rp_err_init(&err);
+		assert_int_equal(rp_az_page_stream_new(10, got_range, &g, &s, &err), 0);
+		for (off = 0; off < len; off += piece) {
+			size_t n = len - off < piece ? len - off : piece;
+
+			assert_int_equal(rp_az_page_stream_feed(s, xml + off, n, false, &err), 0);
+			/* the marker is known only at the end */
+			assert_string_equal(rp_az_page_stream_marker(s), "");
+		}
+		assert_int_equal(rp_az_page_stream_feed(s, "", 0, true, &err), 0);
+		assert_int_equal(g.n, 3);
+		assert_int_equal(rp_az_page_stream_count(s), 3);
+		assert_true(!g.clear[0] && g.clear[1] && !g.clear[2]);
+		assert_int_equal(g.r[1].start, 512);
+		assert_int_equal(g.r[2].end, 5242879);
+		assert_string_equal(rp_az_page_stream_marker(s), "2!104!MDAwMDM1IWJsb2IvMTAyNCE-");
+		rp_az_page_stream_free(s);
+	}
+	rp_az_page_stream_free(NULL);
+}
+
+/* Failures: the first one wins and is returned again; the range function's own error stops the
+ * parse; an unfinished body, bytes after the end, overlap with the last range of the other
+ * kind, and the range limit. */
+static void test_page_stream_errors(void **state)
+{
+	static const struct {
+		const char *xml;
+		size_t max, fail_at;
+		int code;
+		const char *msg;
+	} cases[] = {
+	    {"<PageList><PageRange><Start>1</Start><End>511</End></PageRange>", 10, SIZE_MAX,
+	     RP_EFORMAT, "page list: PageRange[0].Start 1 is not a multiple of 512"},
+	    {"<PageList><PageRange><Start>0</Start><End>511</End></PageRange>", 10, 0, RP_EFORMAT,
+	     "range 0 refused"},
+	    {"<PageList><PageRange><Start>0</Start>", 10, SIZE_MAX, RP_EFORMAT,
+	     "page list: invalid XML at line 1"},
+	    {"<PageList><PageRange><Start>0</Start><End>1023</End></PageRange>"
+	     "<ClearRange><Start>512</Start><End>1023</End></ClearRange></PageList>",
+	     10, SIZE_MAX, RP_EFORMAT, "page list: ClearRange[0] overlaps PageRange[0]"},
+	    {"<PageList><PageRange><Start>0</Start><End>511</End></PageRange>"
+	     "<PageRange><Start>512</Start><End>1023</End></PageRange></PageList>",
+	     1, SIZE_MAX, RP_EFORMAT, "page list: more than 1 ranges"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rp_az_page_stream *s;
+		struct got g = {.fail_at = cases[i].fail_at};
+		struct rp_err err, err2;
+		int rc;
+
+		rp_err_init(&err);
+		rp_err_init(&err2);
+		assert_int_equal(rp_az_page_stream_new(cases[i].max, got_range, &g, &s, &err), 0);
+		rc = rp_az_page_stream_feed(s, cases[i].xml, strlen(cases[i].xml), false, &err);
+		if (rc == 0)
+			rc = rp_az_page_stream_feed(s, "", 0, true, &err);
+		if (rc != cases[i].code || !strstr(err.msg, cases[i].msg))
+			fail_msg("case %zu: rc %d, message '%s'", i, rc, err.msg);
+		/* later feeds give the same code and leave a new err alone */
+		assert_int_equal(rp_az_page_stream_feed(s, "<x/>", 4, true, &err2), rc);
+		assert_string_equal(rp_az_page_stream_marker(s), "");
+		rp_az_page_stream_free(s);
+	}
+	{
+		struct rp_az_page_stream *s;
+		struct got g = {.fail_at = SIZE_MAX};
+		struct rp_err err;
+
+		rp_err_init(&err);
+		assert_int_equal(rp_az_page_stream_new(10, got_range, &g, &s, &err), 0);
+		assert_int_equal(rp_az_page_stream_feed(s, "<PageList/>", 11, true, &err), 0);
+		assert_int_equal(rp_az_page_stream_feed(s, " ", 1, true, &err), RP_EFORMAT);
+		assert_non_null(strstr(err.msg, "bytes after the end"));
+		rp_az_page_stream_free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_page_list_azure),	  cmocka_unit_test(test_page_list_variants),
 	    cmocka_unit_test(test_page_list_many),	  cmocka_unit_test(test_page_list_errors),
 	    cmocka_unit_test(test_page_list_text_limits), cmocka_unit_test(test_error_body),
-	    cmocka_unit_test(test_error_body_errors),
+	    cmocka_unit_test(test_error_body_errors),	  cmocka_unit_test(test_page_stream_pieces),
+	    cmocka_unit_test(test_page_stream_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

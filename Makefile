@@ -16,6 +16,10 @@ DEPS_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	chromium dpkg-dev man-db zsh nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd python3-jsonschema \
 	systemd prometheus prometheus-node-exporter prometheus-pushgateway python3-prometheus-client
 
+# Peers that Debian ships as services: the tests start their own on 127.0.0.1, so make deps
+# keeps the packaged ones from starting (policy-rc.d while installing) and disables them.
+DAEMON_PKGS := prometheus prometheus-node-exporter prometheus-pushgateway nginx
+
 # The developer builds: tests on, warnings are errors. A plain `cmake` is the release build.
 DEV_FLAGS := -DRP_TESTS=ON -DRP_WERROR=ON
 PREFIX ?= /usr/local
@@ -31,7 +35,12 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "make deps: installing" $$missing; \
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root, or: sudo apt-get install" $$missing >&2; exit 1; fi; \
+		policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then policy=/usr/sbin/policy-rc.d; \
+			printf '#!/bin/sh\nexit 101\n' >$$policy; chmod 755 $$policy; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		rc=$$?; [ -z "$$policy" ] || rm -f $$policy; [ $$rc = 0 ] || exit $$rc; \
+		for p in $$missing; do case " $(DAEMON_PKGS) " in *" $$p "*) \
+			systemctl disable --now $$p >/dev/null 2>&1 || true;; esac; done; \
 	fi
 	@# Node.js for Azurite: the machine's own if it has one, else Debian's.
 	@command -v node >/dev/null && command -v npm >/dev/null || \

@@ -108,8 +108,7 @@ int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 }
 
 /* Store one option's value where its table entry binds it. */
-static int bind(const struct cli_cmd *cmd, const struct cli_opt *o, cli_opt_fn fn, void *ctx,
-		int idx, const char *arg)
+static int bind(const struct cli_cmd *cmd, const struct cli_opt *o, void *ctx, const char *arg)
 {
 	char *field = (char *)ctx + o->off;
 
@@ -121,17 +120,13 @@ static int bind(const struct cli_cmd *cmd, const struct cli_opt *o, cli_opt_fn f
 		*(const char **)(void *)field = arg;
 		return 0;
 	case CLI_SET:
-		return o->set(cmd, o, field, arg);
-	case CLI_CALL:
 		break;
 	}
-	if (!fn)
-		return cli_usage(cmd, "unhandled option --%s", o->name);
-	return fn(ctx, cmd, idx, arg);
+	return o->set(cmd, o, field, arg); /* CLI_SET */
 }
 
-int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, void *ctx,
-	      const char **pos, int max_pos, int *npos)
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *ctx, const char **pos,
+	      int max_pos, int *npos)
 {
 	struct option lopts[CLI_MAX_OPTS + 2];
 	char shorts[2 * CLI_MAX_OPTS + 4];
@@ -189,8 +184,7 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, v
 					idx = i;
 		if (idx < 0)
 			return cli_usage(cmd, "unknown option");
-		rc = bind(cmd, &cmd->opts[idx], fn, ctx, idx,
-			  cmd->opts[idx].has_arg ? optarg : NULL);
+		rc = bind(cmd, &cmd->opts[idx], ctx, cmd->opts[idx].has_arg ? optarg : NULL);
 		if (rc)
 			return rc;
 	}
@@ -316,8 +310,13 @@ int cli_set_threads(const struct cli_cmd *cmd, const struct cli_opt *o, void *fi
 
 int cli_set_parent(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg)
 {
+	struct cli_image_args *a = field;
+
 	(void)o;
-	return cli_image_arg(cmd, field, "parent", arg);
+	if (a->parent_count >= RP_IMAGE_MAX_CHAIN + 1)
+		return cli_usage(cmd, "more than %d --parent options", RP_IMAGE_MAX_CHAIN + 1);
+	a->parents[a->parent_count++] = arg;
+	return 0;
 }
 
 int cli_parse_threads(const struct cli_cmd *cmd, const char *arg, unsigned *out)
@@ -328,23 +327,6 @@ int cli_parse_threads(const struct cli_cmd *cmd, const char *arg, unsigned *out)
 		return cli_usage(cmd, "--threads must be a number from 1 to 256, not '%s'", arg);
 	*out = (unsigned)v;
 	return 0;
-}
-
-int cli_image_arg(const struct cli_cmd *cmd, struct cli_image_args *a, const char *name,
-		  const char *arg)
-{
-	if (strcmp(name, "parent") == 0) {
-		if (a->parent_count >= RP_IMAGE_MAX_CHAIN + 1)
-			return cli_usage(cmd, "more than %d --parent options",
-					 RP_IMAGE_MAX_CHAIN + 1);
-		a->parents[a->parent_count++] = arg;
-		return 0;
-	}
-	if (strcmp(name, "ignore-checksums") == 0) {
-		a->ignore_checksums = true;
-		return 0;
-	}
-	return 1;
 }
 
 int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli_image_args *a,

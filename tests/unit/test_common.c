@@ -1,12 +1,8 @@
 /* Unit tests for common/: errors, number and size parsing, encodings, CRC-32C, JSON. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/err.h"
 #include "common/json.h"

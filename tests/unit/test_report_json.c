@@ -2,17 +2,13 @@
  * Tests of cli/cli_report_json.c: the report envelope, a disk's chunk map and totals, the
  * report of a network restore, and the Prometheus textfile.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "cli/cli_report_json.h"
 #include "restore/restore.h"
@@ -245,7 +241,7 @@ static void test_restore_report(void **state)
 
 static void test_prom_write(void **state)
 {
-	char dir[] = "/tmp/test_report_json.XXXXXX", path[128], bad[160], text[4096];
+	char dir[4096], path[4200], bad[4300], *text;
 	struct cli_prom p = {.recovery_point = "rp \"1\"",
 			     .disk = "os",
 			     .shard = true,
@@ -259,19 +255,14 @@ static void test_prom_write(void **state)
 	struct rp_err err;
 	struct stat st;
 	size_t n;
-	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_report_json");
 	snprintf(path, sizeof(path), "%s/m.prom", dir);
 	assert_int_equal(cli_prom_write(path, &p, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
+	text = (char *)unit_read(path, &n);
 	assert_non_null(strstr(text, "# TYPE cvmrestore_verify_success gauge\n"
 				     "cvmrestore_verify_success{recovery_point=\"rp \\\"1\\\"\","
 				     "disk=\"os\",shard=\"2/4\"} 0\n"));
@@ -280,6 +271,7 @@ static void test_prom_write(void **state)
 	assert_non_null(strstr(text, "cvmrestore_verify_duration_seconds{recovery_point=\"rp "
 				     "\\\"1\\\"\",disk=\"os\",shard=\"2/4\"} 1.500\n"));
 	assert_non_null(strstr(text, "} 1795872000\n"));
+	free(text);
 	unlink(path);
 	snprintf(bad, sizeof(bad), "%s/missing/m.prom", dir);
 	rp_err_init(&err);

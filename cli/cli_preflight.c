@@ -52,8 +52,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	for (i = 0; i < pf.count; i++) {
 		const struct rp_check *c = &pf.check[i];
 		struct rp_json *e = rp_json_new_object();
-		const char *flag = cli_hint(c->flag);
-		char text[sizeof(c->hint) + 128];
+		char words[512], text[sizeof(c->hint) + 512];
+		const char *flag = cli_hint(cmd, c->flag, NULL, words, sizeof(words));
 		bool hint;
 
 		/* The check's hint, then the option that could get past it (as cli_fail says). */

@@ -61,7 +61,19 @@ int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-const char *cli_hint(enum rp_hint hint)
+/* Does cmd have the option --name? */
+static bool has_opt(const struct cli_cmd *cmd, const char *name)
+{
+	const struct cli_opt *o;
+
+	for (o = cmd->opts; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return true;
+	return false;
+}
+
+const char *cli_hint(const struct cli_cmd *cmd, enum rp_hint hint, const char *value, char *buf,
+		     size_t size)
 {
 	static const char *const hints[RP_H_COUNT] = {
 	    [RP_H_KEK] = "give --kek-file or --kek-url",
@@ -87,14 +99,29 @@ const char *cli_hint(enum rp_hint hint)
 	    [RP_H_RESOLVE] = "or pin the name with --resolve HOST:PORT:ADDR",
 	    [RP_H_CACERT] = "check --cacert and the name you connect to",
 	    [RP_H_KEY_FILE] = "use --key-file to use every byte",
+	    [RP_H_PARENT] = "give it with --parent PATH (nearest first)",
+	    [RP_H_ACCESS_JSON] = "give the answer with --access-json {}=FILE",
 	};
+	const char *text, *at;
 
-	return (unsigned)hint < RP_H_COUNT ? hints[hint] : NULL;
+	if ((unsigned)hint >= RP_H_COUNT || !hints[hint])
+		return NULL;
+	text = hints[hint];
+	/* The key file is an option of luks, and --luks-key-file where a check rides along. */
+	if (hint == RP_H_KEY_FILE && has_opt(cmd, "luks-key-file"))
+		text = "use --luks-key-file to use every byte";
+	at = strstr(text, "{}");
+	if (!at)
+		return text;
+	snprintf(buf, size, "%.*s%s%s", (int)(at - text), text, value && value[0] ? value : "NAME",
+		 at + 2);
+	return buf;
 }
 
 int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 {
-	const char *hint = cli_hint(err->hint);
+	char words[512];
+	const char *hint = cli_hint(cmd, err->hint, err->hint_value, words, sizeof(words));
 
 	/*
 	 * One line, and nothing that acts on the terminal or leaks a secret: a file name may hold

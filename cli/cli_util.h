@@ -123,9 +123,11 @@ void cli_args_free(char **a);
 /* Overwrite the query and user info of every argv[1..argc) in place (rp_text_wipe_secrets). */
 void cli_args_scrub(int argc, char **argv);
 
-/* What to do about a hint of the library (common/err.h), in the words of the command line's
- * options; NULL for none. */
-const char *cli_hint(enum rp_hint hint);
+/* What to do about a hint of the library (common/err.h), in the words of cmd's options, with
+ * value (err->hint_value; may be NULL) where the words name it: a static text or buf[0..size),
+ * NULL for none. */
+const char *cli_hint(const struct cli_cmd *cmd, enum rp_hint hint, const char *value, char *buf,
+		     size_t size);
 
 /* "cvmrestore: CMD: MESSAGE" on stderr, then "; HINT" when err carries a hint (cli_hint);
  * returns the exit code for err->code. */

@@ -280,18 +280,32 @@ static void test_prom_write(void **state)
 	rmdir(dir);
 }
 
-/* Every hint of the library has its words on the command line, and none is empty. */
+/* Every hint of the library has its words on the command line, and none is empty; a hint is
+ * worded in the options of the command that prints it, with its value where it names one. */
 static void test_cli_hints(void **state)
 {
+	char buf[512];
+	const char *t;
 	int h;
 
 	(void)state;
-	assert_null(cli_hint(RP_H_NONE));
-	assert_null(cli_hint(RP_H_COUNT));
+	assert_null(cli_hint(&cli_cmd_verify, RP_H_NONE, NULL, buf, sizeof(buf)));
+	assert_null(cli_hint(&cli_cmd_verify, RP_H_COUNT, NULL, buf, sizeof(buf)));
 	for (h = 1; h < RP_H_COUNT; h++) {
-		assert_non_null(cli_hint((enum rp_hint)h));
-		assert_non_null(strstr(cli_hint((enum rp_hint)h), "--"));
+		t = cli_hint(&cli_cmd_verify, (enum rp_hint)h, NULL, buf, sizeof(buf));
+		assert_non_null(t);
+		assert_non_null(strstr(t, "--"));
 	}
+	assert_string_equal(cli_hint(&cli_cmd_luks, RP_H_KEY_FILE, NULL, buf, sizeof(buf)),
+			    "use --key-file to use every byte");
+	assert_string_equal(cli_hint(&cli_cmd_verify, RP_H_KEY_FILE, NULL, buf, sizeof(buf)),
+			    "use --luks-key-file to use every byte");
+	assert_string_equal(cli_hint(&cli_cmd_restore, RP_H_KEY_FILE, NULL, buf, sizeof(buf)),
+			    "use --luks-key-file to use every byte");
+	assert_string_equal(cli_hint(&cli_cmd_rp, RP_H_ACCESS_JSON, "data0", buf, sizeof(buf)),
+			    "give the answer with --access-json data0=FILE");
+	assert_string_equal(cli_hint(&cli_cmd_inspect, RP_H_PARENT, NULL, buf, sizeof(buf)),
+			    "give it with --parent PATH (nearest first)");
 }
 
 int main(void)

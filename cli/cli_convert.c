@@ -82,7 +82,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct rp_err err;
 	int npos, rc;
 
-	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 2, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 2, &npos);
 	if (rc)
 		return rc;
 	if (npos != 2)

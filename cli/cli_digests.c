@@ -31,6 +31,13 @@ int cli_parse_digests(const struct cli_cmd *cmd, const char *arg, unsigned *mask
 	return 0;
 }
 
+int cli_set_digests(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		    const char *arg)
+{
+	(void)o;
+	return cli_parse_digests(cmd, arg, field);
+}
+
 struct rp_json *cli_digests_json(const struct rp_scan_result *r)
 {
 	struct rp_json *o = rp_json_new_object();

@@ -25,7 +25,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	int npos, rc;
 	size_t i;
 
-	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)
@@ -49,7 +49,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	probs = rp_image_problems(img);
 	for (i = 0; i < probs->n; i++) {
 		if (probs->v[i].code != RP_OK) {
-			rp_err_set(&err, probs->v[i].code, "'%s': %s", pos[0], probs->v[i].msg);
+			rp_err_set_hint(&err, probs->v[i].code, probs->v[i].hint, "'%s': %s",
+					pos[0], probs->v[i].msg);
 			rc = cli_fail(cmd, &err);
 			break;
 		}

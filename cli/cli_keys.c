@@ -6,22 +6,6 @@
 #include "formats/image.h"
 #include "verify/luks.h"
 
-int cli_kek_arg(const struct cli_cmd *cmd, struct rp_key_opts *o, const char *name, const char *arg)
-{
-	(void)cmd;
-	if (strcmp(name, "kek-file") == 0)
-		o->kek_file = arg;
-	else if (strcmp(name, "kek-pass-file") == 0)
-		o->kek_pass_file = arg;
-	else if (strcmp(name, "kek-url") == 0)
-		o->kek_url = arg;
-	else if (strcmp(name, "allow-rsa1_5") == 0)
-		o->allow_rsa1_5 = true;
-	else
-		return 1;
-	return 0;
-}
-
 int cli_kek_check(const struct cli_cmd *cmd, const struct rp_key_opts *o)
 {
 	if (o->kek_file && o->kek_url)
@@ -52,18 +36,31 @@ struct rp_json *cli_key_info_json(const struct rp_key_info *info)
 	return k;
 }
 
-int cli_luks_arg(const struct cli_cmd *cmd, struct cli_luks_args *a, const char *name,
-		 const char *arg)
+static int luks_one(const struct cli_cmd *cmd, const struct cli_luks_args *a)
 {
-	if (strcmp(name, "luks-passphrase-file") == 0)
-		a->passphrase_file = arg;
-	else if (strcmp(name, "luks-key-file") == 0)
-		a->key_file = arg;
-	else
-		return 1;
 	if (a->passphrase_file && a->key_file)
 		return cli_usage(cmd, "give --luks-passphrase-file or --luks-key-file, not both");
 	return 0;
+}
+
+int cli_set_luks_passphrase_file(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+				 const char *arg)
+{
+	struct cli_luks_args *a = field;
+
+	(void)o;
+	a->passphrase_file = arg;
+	return luks_one(cmd, a);
+}
+
+int cli_set_luks_key_file(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			  const char *arg)
+{
+	struct cli_luks_args *a = field;
+
+	(void)o;
+	a->key_file = arg;
+	return luks_one(cmd, a);
 }
 
 int cli_luks_report(const struct cli_luks_args *a, const char *path, struct rp_json *report,

@@ -5,31 +5,39 @@
 #include "cli/cli_net.h"
 #include "restore/keys.h"
 
-/* Where a KEK comes from; the network options of cli_net.h say how Key Vault is reached. */
-#define CLI_KEK_OPTS                                                                               \
-	CLI_OPT_CALL("kek-file", 0, true, "FILE",                                                  \
-		     "key encryption key: PEM RSA private key, JWK or raw AES"),                   \
-	    CLI_OPT_CALL("kek-pass-file", 0, true, "FILE",                                         \
-			 "passphrase of an encrypted PEM --kek-file"),                             \
-	    CLI_OPT_CALL("kek-url", 0, true, "URL",                                                \
-			 "Key Vault / Managed HSM key https://VAULT/keys/NAME[/VER]"),             \
-	    CLI_OPT_CALL("allow-rsa1_5", 0, false, NULL, "permit the legacy RSA1_5 algorithm")
+/* Where a KEK comes from (struct rp_key_opts at offsetof(T, m)); the network options of
+ * cli_net.h say how Key Vault is reached. */
+#define CLI_KEK_OPTS(T, m)                                                                         \
+	CLI_OPT_STR("kek-file", 0, "FILE",                                                         \
+		    "key encryption key: PEM RSA private key, JWK or raw AES", T, m.kek_file),     \
+	    CLI_OPT_STR("kek-pass-file", 0, "FILE", "passphrase of an encrypted PEM --kek-file",   \
+			T, m.kek_pass_file),                                                       \
+	    CLI_OPT_STR("kek-url", 0, "URL",                                                       \
+			"Key Vault / Managed HSM key https://VAULT/keys/NAME[/VER]", T,            \
+			m.kek_url),                                                                \
+	    CLI_OPT_FLAG("allow-rsa1_5", 0, "permit the legacy RSA1_5 algorithm", T,               \
+			 m.allow_rsa1_5)
 
-/* A LUKS key check added to restore and verify reports (docs/luks.md). */
-#define CLI_LUKS_OPTS                                                                              \
-	CLI_OPT_CALL("luks-passphrase-file", 0, true, "FILE",                                      \
-		     "check that this passphrase opens a LUKS volume of the disk"),                \
-	    CLI_OPT_CALL("luks-key-file", 0, true, "FILE",                                         \
-			 "check that this key file opens a LUKS volume of the disk")
+/* A LUKS key check added to restore and verify reports (docs/luks.md); struct cli_luks_args at
+ * offsetof(T, m). */
+#define CLI_LUKS_OPTS(T, m)                                                                        \
+	CLI_OPT_SET("luks-passphrase-file", 0, "FILE",                                             \
+		    "check that this passphrase opens a LUKS volume of the disk", T, m,            \
+		    cli_set_luks_passphrase_file),                                                 \
+	    CLI_OPT_SET("luks-key-file", 0, "FILE",                                                \
+			"check that this key file opens a LUKS volume of the disk", T, m,          \
+			cli_set_luks_key_file)
 
 struct cli_luks_args {
 	const char *passphrase_file;
 	const char *key_file;
 };
 
-/* Handle one of CLI_LUKS_OPTS; returns 1 if name is not one of them. */
-int cli_luks_arg(const struct cli_cmd *cmd, struct cli_luks_args *a, const char *name,
-		 const char *arg);
+/* Setters of CLI_LUKS_OPTS (field: struct cli_luks_args); one of the two, not both. */
+int cli_set_luks_passphrase_file(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+				 const char *arg);
+int cli_set_luks_key_file(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			  const char *arg);
 
 static inline bool cli_luks_wanted(const struct cli_luks_args *a)
 {
@@ -43,10 +51,6 @@ static inline bool cli_luks_wanted(const struct cli_luks_args *a)
  */
 int cli_luks_report(const struct cli_luks_args *a, const char *path, struct rp_json *report,
 		    struct rp_err *err);
-
-/* Handle one of CLI_KEK_OPTS into o; returns 1 if name is not one of them. */
-int cli_kek_arg(const struct cli_cmd *cmd, struct rp_key_opts *o, const char *name,
-		const char *arg);
 
 /* Check the KEK options together (one source, https URL): 0 or a usage exit code. */
 int cli_kek_check(const struct cli_cmd *cmd, const struct rp_key_opts *o);

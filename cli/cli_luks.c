@@ -116,7 +116,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct rp_err err;
 	int npos, rc, code;
 
-	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)

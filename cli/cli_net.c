@@ -15,131 +15,155 @@ void cli_net_defaults(struct rp_net_opts *a)
 	a->http.stop = &cli_stop;
 }
 
-static int number(const struct cli_cmd *cmd, const char *opt, const char *arg, uint64_t lo,
+struct net_only {
+	struct rp_net_opts net;
+};
+
+static const struct cli_opt net_opts[] = {
+    CLI_NET_OPTS(struct net_only, net),
+    {0},
+};
+
+int cli_net_set(const struct cli_cmd *cmd, struct rp_net_opts *a, const char *name, const char *arg)
+{
+	return cli_set_named(cmd, net_opts, (struct net_only *)(void *)a, name, arg);
+}
+
+static int number(const struct cli_cmd *cmd, const struct cli_opt *o, const char *arg, uint64_t lo,
 		  uint64_t hi, uint64_t *out)
 {
 	if (rp_parse_u64(arg, out, NULL) != 0 || *out < lo || *out > hi)
-		return cli_usage(cmd, "--%s must be a number from %llu to %llu, not '%s'", opt,
+		return cli_usage(cmd, "--%s must be a number from %llu to %llu, not '%s'", o->name,
 				 (unsigned long long)lo, (unsigned long long)hi, arg);
 	return 0;
 }
 
-int cli_net_arg(const struct cli_cmd *cmd, struct rp_net_opts *a, const char *name, const char *arg)
+static int number_uint(const struct cli_cmd *cmd, const struct cli_opt *o, const char *arg,
+		       uint64_t lo, uint64_t hi, unsigned *field)
 {
-	struct rp_err err;
 	uint64_t v;
-	int rc;
+	int rc = number(cmd, o, arg, lo, hi, &v);
 
+	if (rc == 0)
+		*field = (unsigned)v;
+	return rc;
+}
+
+int cli_set_connections(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			const char *arg)
+{
+	return number_uint(cmd, o, arg, 1, RP_NET_CONNECTIONS_MAX, field);
+}
+
+int cli_set_chunk_size(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		       const char *arg)
+{
+	uint64_t *chunk_size = field;
+	struct rp_err err;
+
+	(void)o;
 	rp_err_init(&err);
-	if (strcmp(name, "connections") == 0) {
-		rc = number(cmd, name, arg, 1, RP_NET_CONNECTIONS_MAX, &v);
-		a->connections = (unsigned)v;
-		return rc;
-	}
-	if (strcmp(name, "chunk-size") == 0) {
-		if (rp_parse_size(arg, &a->chunk_size, &err) != 0 ||
-		    rp_chunk_size_check(a->chunk_size, &err) != 0)
-			return cli_usage(cmd, "--chunk-size: %s", err.msg);
-		return 0;
-	}
-	if (strcmp(name, "retries") == 0) {
-		rc = number(cmd, name, arg, 0, RP_NET_RETRIES_MAX, &v);
-		a->retries = (unsigned)v;
-		return rc;
-	}
-	if (strcmp(name, "retry-base-ms") == 0) {
-		rc = number(cmd, name, arg, 1, RP_NET_RETRY_BASE_MS_MAX, &v);
-		a->retry_base_ms = (unsigned)v;
-		return rc;
-	}
-	if (strcmp(name, "low-speed-time") == 0) {
-		rc = number(cmd, name, arg, 1, 3600, &v);
-		a->http.low_speed_time_s = (long)v;
-		return rc;
-	}
-	if (strcmp(name, "range-timeout") == 0) {
-		rc = number(cmd, name, arg, 1, RP_NET_RANGE_TIMEOUT_MAX_S, &v);
-		a->range_timeout_s = (unsigned)v;
-		return rc;
-	}
-	if (strcmp(name, "transport-hash") == 0) {
-		if (strcmp(arg, "auto") == 0)
-			a->th = RP_THR_AUTO;
-		else if (strcmp(arg, "crc64") == 0)
-			a->th = RP_THR_CRC64;
-		else if (strcmp(arg, "md5") == 0)
-			a->th = RP_THR_MD5;
-		else if (strcmp(arg, "none") == 0)
-			a->th = RP_THR_NONE;
-		else
-			return cli_usage(cmd, "--transport-hash must be auto, crc64, md5 or none");
-		return 0;
-	}
-	if (strcmp(name, "resolve") == 0) {
-		if (a->http.resolve_count >= RP_HTTP_MAX_RESOLVE)
-			return cli_usage(cmd, "at most %d --resolve options", RP_HTTP_MAX_RESOLVE);
-		if (!strchr(arg, ':') || strchr(arg, ':') == strrchr(arg, ':'))
-			return cli_usage(cmd, "--resolve takes HOST:PORT:ADDR, not '%s'", arg);
-		a->http.resolve[a->http.resolve_count++] = arg;
-		return 0;
-	}
-	if (strcmp(name, "require-private") == 0) {
-		char proxy[256], var[40];
+	if (rp_parse_size(arg, chunk_size, &err) != 0 ||
+	    rp_chunk_size_check(*chunk_size, &err) != 0)
+		return cli_usage(cmd, "--chunk-size: %s", err.msg);
+	return 0;
+}
 
-		a->http.require_private = true;
-		/* The proxy's address would be the one checked, not the service's: say that it is
-		 * left out rather than let an operator believe traffic goes through it. */
-		if (rp_http_env_proxy("https://host.invalid/", proxy, sizeof(proxy), var,
-				      sizeof(var)))
-			fprintf(
-			    stderr,
-			    "cvmrestore: %s: note: --require-private connects directly: the proxy "
-			    "%s from %s is not used\n",
-			    cmd->name, proxy, var);
-		return 0;
-	}
-	if (strcmp(name, "private-cidr") == 0) {
-		if (a->http.private_extra_count >= RP_HTTP_MAX_CIDRS)
-			return cli_usage(cmd, "at most %d --private-cidr options",
-					 RP_HTTP_MAX_CIDRS);
-		if (rp_cidr_parse(arg, &a->http.private_extra[a->http.private_extra_count], &err))
-			return cli_usage(cmd, "--private-cidr: %s", err.msg);
-		a->http.private_extra_count++;
-		return 0;
-	}
-	if (strcmp(name, "cacert") == 0) {
-		a->http.cacert = arg;
-		return 0;
-	}
-	if (strcmp(name, "allow-http") == 0) {
-		a->http.allow_http = true;
-		return 0;
-	}
-	if (strcmp(name, "bearer-token-file") == 0) {
-		a->auth.bearer_token_file = arg;
-		return 0;
-	}
-	if (strcmp(name, "identity") == 0) {
-		a->auth.identity = true;
-		return 0;
-	}
-	if (strcmp(name, "imds-endpoint") == 0) {
-		a->auth.imds_endpoint = arg;
-		return 0;
-	}
-	if (strcmp(name, "identity-client-id") == 0) {
-		a->auth.identity_client_id = arg;
-		return 0;
-	}
-	if (strcmp(name, "client-credentials") == 0) {
-		a->auth.client_credentials = true;
-		return 0;
-	}
-	if (strcmp(name, "authority-host") == 0) {
-		a->auth.authority_host = arg;
-		return 0;
-	}
-	return 1;
+int cli_set_retries(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		    const char *arg)
+{
+	return number_uint(cmd, o, arg, 0, RP_NET_RETRIES_MAX, field);
+}
+
+int cli_set_retry_base_ms(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			  const char *arg)
+{
+	return number_uint(cmd, o, arg, 1, RP_NET_RETRY_BASE_MS_MAX, field);
+}
+
+int cli_set_low_speed_time(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			   const char *arg)
+{
+	uint64_t v;
+	int rc = number(cmd, o, arg, 1, 3600, &v);
+
+	if (rc == 0)
+		*(long *)field = (long)v;
+	return rc;
+}
+
+int cli_set_range_timeout(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			  const char *arg)
+{
+	return number_uint(cmd, o, arg, 1, RP_NET_RANGE_TIMEOUT_MAX_S, field);
+}
+
+int cli_set_transport_hash(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			   const char *arg)
+{
+	enum rp_th_request *th = field;
+
+	(void)o;
+	if (strcmp(arg, "auto") == 0)
+		*th = RP_THR_AUTO;
+	else if (strcmp(arg, "crc64") == 0)
+		*th = RP_THR_CRC64;
+	else if (strcmp(arg, "md5") == 0)
+		*th = RP_THR_MD5;
+	else if (strcmp(arg, "none") == 0)
+		*th = RP_THR_NONE;
+	else
+		return cli_usage(cmd, "--transport-hash must be auto, crc64, md5 or none");
+	return 0;
+}
+
+int cli_set_resolve(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		    const char *arg)
+{
+	struct rp_http_opts *h = field;
+
+	(void)o;
+	if (h->resolve_count >= RP_HTTP_MAX_RESOLVE)
+		return cli_usage(cmd, "at most %d --resolve options", RP_HTTP_MAX_RESOLVE);
+	if (!strchr(arg, ':') || strchr(arg, ':') == strrchr(arg, ':'))
+		return cli_usage(cmd, "--resolve takes HOST:PORT:ADDR, not '%s'", arg);
+	h->resolve[h->resolve_count++] = arg;
+	return 0;
+}
+
+int cli_set_require_private(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			    const char *arg)
+{
+	struct rp_http_opts *h = field;
+	char proxy[256], var[40];
+
+	(void)o;
+	(void)arg;
+	h->require_private = true;
+	/* The proxy's address would be the one checked, not the service's: say that it is left
+	 * out rather than let an operator believe traffic goes through it. */
+	if (rp_http_env_proxy("https://host.invalid/", proxy, sizeof(proxy), var, sizeof(var)))
+		fprintf(stderr,
+			"cvmrestore: %s: note: --require-private connects directly: the proxy %s "
+			"from %s is not used\n",
+			cmd->name, proxy, var);
+	return 0;
+}
+
+int cli_set_private_cidr(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			 const char *arg)
+{
+	struct rp_http_opts *h = field;
+	struct rp_err err;
+
+	(void)o;
+	rp_err_init(&err);
+	if (h->private_extra_count >= RP_HTTP_MAX_CIDRS)
+		return cli_usage(cmd, "at most %d --private-cidr options", RP_HTTP_MAX_CIDRS);
+	if (rp_cidr_parse(arg, &h->private_extra[h->private_extra_count], &err))
+		return cli_usage(cmd, "--private-cidr: %s", err.msg);
+	h->private_extra_count++;
+	return 0;
 }
 
 static const char *state_text(uint8_t state, const uint8_t *digest, char *hex)

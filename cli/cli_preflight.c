@@ -11,36 +11,17 @@ struct preflight_args {
 	bool json;
 };
 
+#define A struct preflight_args
 static const struct cli_opt preflight_opts[] = {
-    CLI_OPT_CALL("output", 'o', true, "OUT", "where the restore would write (checks free space)"),
-    CLI_OPT_CALL("json", 0, false, NULL, "print one JSON document on stdout"),
-    CLI_OPT_CALL("dns-server", 0, true, "ADDR[:PORT]",
-		 "resolve with this DNS server (IPv4) instead of the system's resolvers"),
-    CLI_NET_OPTS,
+    CLI_OPT_STR("output", 'o', "OUT", "where the restore would write (checks free space)", A, out),
+    CLI_OPT_FLAG("json", 0, "print one JSON document on stdout", A, json),
+    CLI_OPT_STR("dns-server", 0, "ADDR[:PORT]",
+		"resolve with this DNS server (IPv4) instead of the system's resolvers", A,
+		dns_server),
+    CLI_NET_OPTS(A, net),
     {0},
 };
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
-{
-	struct preflight_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
-	int rc;
-
-	if (strcmp(name, "output") == 0) {
-		a->out = arg;
-		return 0;
-	}
-	if (strcmp(name, "json") == 0) {
-		a->json = true;
-		return 0;
-	}
-	if (strcmp(name, "dns-server") == 0) {
-		a->dns_server = arg;
-		return 0;
-	}
-	rc = cli_net_arg(cmd, &a->net, name, arg);
-	return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
-}
+#undef A
 
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -54,7 +35,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	cli_net_defaults(&a.net);
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)
@@ -71,8 +52,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	for (i = 0; i < pf.count; i++) {
 		const struct rp_check *c = &pf.check[i];
 		struct rp_json *e = rp_json_new_object();
-		const char *flag = cli_hint(c->flag);
-		char text[sizeof(c->hint) + 128];
+		char words[512], text[sizeof(c->hint) + 512];
+		const char *flag = cli_hint(cmd, c->flag, NULL, words, sizeof(words));
 		bool hint;
 
 		/* The check's hint, then the option that could get past it (as cli_fail says). */

@@ -60,7 +60,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	size_t len;
 	int npos, rc;
 
-	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)

@@ -38,84 +38,56 @@ struct restore_args {
 	const char *report; /* --report FILE */
 };
 
-static const struct cli_opt restore_opts[] = {
-    CLI_OPT_CALL("output", 'o', true, "OUT", "where to write the disk"),
-    CLI_OPT_CALL("disk", 0, true, "NAME", "the disk of a recovery point descriptor to restore"),
-    CLI_OPT_CALL("all", 0, false, NULL,
-		 "every blob of a recovery point descriptor, into --out-dir"),
-    CLI_OPT_CALL("out-dir", 0, true, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)"),
-    CLI_OPT_CALL("format", 0, true, "vhd|raw",
-		 "vhd keeps the Azure fixed VHD (default for VHD blobs)"),
-    CLI_OPT_CALL(
-	"seal", 0, true, "SEAL.json",
-	"check every chunk's SHA-256 before it is written (SEAL.json: a file or an https:// URL)"),
-    CLI_OPT_CALL("digests", 0, true, "LIST",
-		 "whole-disk digests computed from the bytes: sha256,md5,sha1 "
-		 "(default sha256 without a seal, none with one: the seal's are shown as "
-		 "its claim)"),
-    CLI_OPT_CALL("force", 'f', false, NULL, "replace OUT if it exists"),
-    CLI_OPT_CALL("no-space-check", 0, false, NULL,
-		 "start even if the bytes to write exceed the free space where OUT goes"),
-    CLI_OPT_CALL("allow-outside-sources", 0, false, NULL,
-		 "let a descriptor name local files outside its folder (absolute, '..', links)"),
-    CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
-    CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
-    CLI_OPT_CALL("report", 0, true, "FILE",
-		 "also write the cvmrestore-report/1 document (docs/report.md)"),
-    CLI_NET_OPTS,
-    CLI_KEK_OPTS,
-    CLI_LUKS_OPTS,
-    {0},
-};
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+static int set_format(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		      const char *arg)
 {
-	struct restore_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
+	enum rp_out_format *format = field;
 
-	if (strcmp(name, "output") == 0) {
-		a->out = arg;
-	} else if (strcmp(name, "disk") == 0) {
-		a->disk = arg;
-	} else if (strcmp(name, "all") == 0) {
-		a->all = true;
-	} else if (strcmp(name, "out-dir") == 0) {
-		a->out_dir = arg;
-	} else if (strcmp(name, "format") == 0) {
-		if (strcmp(arg, "vhd") == 0)
-			a->format = RP_OUT_VHD;
-		else if (strcmp(arg, "raw") == 0)
-			a->format = RP_OUT_RAW;
-		else
-			return cli_usage(cmd, "--format must be vhd or raw, not '%s'", arg);
-	} else if (strcmp(name, "seal") == 0) {
-		a->seal = arg;
-	} else if (strcmp(name, "digests") == 0) {
-		a->digests_set = true;
-		return cli_parse_digests(cmd, arg, &a->digests);
-	} else if (strcmp(name, "force") == 0) {
-		a->force = true;
-	} else if (strcmp(name, "no-space-check") == 0) {
-		a->no_space_check = true;
-	} else if (strcmp(name, "allow-outside-sources") == 0) {
-		a->allow_outside = true;
-	} else if (strcmp(name, "quiet") == 0) {
-		a->quiet = true;
-	} else if (strcmp(name, "json") == 0) {
-		a->json = true;
-	} else if (strcmp(name, "report") == 0) {
-		a->report = arg;
-	} else {
-		int rc = cli_kek_arg(cmd, &a->keys, name, arg);
-
-		if (rc == 1)
-			rc = cli_luks_arg(cmd, &a->luks, name, arg);
-		if (rc == 1)
-			rc = cli_net_arg(cmd, &a->net, name, arg);
-		return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
-	}
+	(void)o;
+	if (strcmp(arg, "vhd") == 0)
+		*format = RP_OUT_VHD;
+	else if (strcmp(arg, "raw") == 0)
+		*format = RP_OUT_RAW;
+	else
+		return cli_usage(cmd, "--format must be vhd or raw, not '%s'", arg);
 	return 0;
 }
+
+#define A struct restore_args
+static const struct cli_opt restore_opts[] = {
+    CLI_OPT_STR("output", 'o', "OUT", "where to write the disk", A, out),
+    CLI_OPT_STR("disk", 0, "NAME", "the disk of a recovery point descriptor to restore", A, disk),
+    CLI_OPT_FLAG("all", 0, "every blob of a recovery point descriptor, into --out-dir", A, all),
+    CLI_OPT_STR("out-dir", 0, "DIR", "where --all writes (NAME.vhd, guest_state.blob, ...)", A,
+		out_dir),
+    CLI_OPT_SET("format", 0, "vhd|raw", "vhd keeps the Azure fixed VHD (default for VHD blobs)", A,
+		format, set_format),
+    CLI_OPT_STR(
+	"seal", 0, "SEAL.json",
+	"check every chunk's SHA-256 before it is written (SEAL.json: a file or an https:// URL)",
+	A, seal),
+    CLI_OPT_SET("digests", 0, "LIST",
+		"whole-disk digests computed from the bytes: sha256,md5,sha1 "
+		"(default sha256 without a seal, none with one: the seal's are shown as "
+		"its claim)",
+		A, digests, cli_set_digests),
+    CLI_OPT_FLAG("force", 'f', "replace OUT if it exists", A, force),
+    CLI_OPT_FLAG("no-space-check", 0,
+		 "start even if the bytes to write exceed the free space where OUT goes", A,
+		 no_space_check),
+    CLI_OPT_FLAG("allow-outside-sources", 0,
+		 "let a descriptor name local files outside its folder (absolute, '..', links)", A,
+		 allow_outside),
+    CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
+    CLI_OPT_STR("report", 0, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)",
+		A, report),
+    CLI_NET_OPTS(A, net),
+    CLI_KEK_OPTS(A, keys),
+    CLI_LUKS_OPTS(A, luks),
+    {0},
+};
+#undef A
 
 /* --report FILE: the run in the envelope verify --json uses, written atomically. The run's
  * own failure wins over a failure to write the report. */
@@ -370,7 +342,7 @@ out:
 
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	struct restore_args a = {.digests = 1u << RP_DIGEST_SHA256};
+	struct restore_args a = {0};
 	struct rp_seal *seal = NULL;
 	struct rp_json *reports;
 	const char *pos[1];
@@ -378,9 +350,13 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	int npos, rc, out_rc = 0;
 
 	cli_net_defaults(&a.net);
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	a.digests = CLI_DIGESTS_UNSET;
+	rc = cli_parse(cmd, argc, argv, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
+	a.digests_set = a.digests != CLI_DIGESTS_UNSET;
+	if (!a.digests_set)
+		a.digests = 1u << RP_DIGEST_SHA256;
 	if (npos != 1)
 		return cli_usage(cmd, "expected one SOURCE");
 	rc = cli_kek_check(cmd, &a.keys);

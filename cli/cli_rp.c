@@ -21,98 +21,129 @@
 
 #define MAX_ACCESS 64
 
+struct access_list {
+	const char *v[MAX_ACCESS];
+	size_t n;
+};
+
 struct rp_args {
-	const char *access_json[MAX_ACCESS];
-	size_t naccess;
+	struct access_list access; /* --access-json, repeated */
 	const char *backup_config;
 	const char *out;
 	bool json;
 	struct rp_import_vm vm;
 };
 
-static const struct cli_opt rp_opts[] = {
-    CLI_OPT_CALL(
-	"access-json", 0, true, "[DISK=]FILE",
-	"import: a disk (restore point) beginGetAccess answer; with --backup-config, one per disk "
-	"restored as a managed disk, DISK its name in the config"),
-    CLI_OPT_CALL("backup-config", 0, true, "FILE",
-		 "import: an Azure Backup restore-disks config blob"),
-    CLI_OPT_CALL("output", 'o', true, "RP.json",
-		 "import: where to write the descriptor (mode 0600)"),
-    CLI_OPT_CALL("id", 0, true, "ID",
-		 "import: the recovery point id (default: made from the time)"),
-    CLI_OPT_CALL("vm-name", 0, true, "NAME", "import: the VM's name"),
-    CLI_OPT_CALL("os-type", 0, true, "Linux|Windows", "import: the VM's OS type"),
-    CLI_OPT_CALL("hyperv-generation", 0, true, "V1|V2", "import: the VM's Hyper-V generation"),
-    CLI_OPT_CALL("security-type", 0, true, "TYPE",
-		 "import: e.g. ConfidentialVM_DiskEncryptedWithCustomerKey"),
-    CLI_OPT_CALL("vm-size", 0, true, "SIZE", "import: e.g. Standard_DC2as_v5"),
-    CLI_OPT_CALL("location", 0, true, "REGION", "import: the Azure region"),
-    CLI_OPT_CALL("disk-name", 0, true, "NAME", "import (--access-json): the disk's name"),
-    CLI_OPT_CALL("role", 0, true, "os|data", "import (--access-json): the disk's role"),
-    CLI_OPT_CALL("lun", 0, true, "N", "import (--access-json): a data disk's LUN"),
-    CLI_OPT_CALL("json", 0, false, NULL,
-		 "show: print the descriptor as JSON (sources without query)"),
-    {0},
-};
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+static int set_access_json(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			   const char *arg)
 {
-	struct rp_args *a = ctx;
-	const char *n = cmd->opts[idx].name;
-	uint64_t v;
+	struct access_list *l = field;
 
-	if (strcmp(n, "access-json") == 0) {
-		if (a->naccess == MAX_ACCESS)
-			return cli_usage(cmd, "at most %d --access-json options", MAX_ACCESS);
-		a->access_json[a->naccess++] = arg;
-	} else if (strcmp(n, "backup-config") == 0)
-		a->backup_config = arg;
-	else if (strcmp(n, "output") == 0)
-		a->out = arg;
-	else if (strcmp(n, "id") == 0)
-		a->vm.id = arg;
-	else if (strcmp(n, "vm-name") == 0)
-		a->vm.name = arg;
-	else if (strcmp(n, "os-type") == 0) {
-		if (strcmp(arg, "Linux") == 0)
-			a->vm.os_type = RP_OS_LINUX;
-		else if (strcmp(arg, "Windows") == 0)
-			a->vm.os_type = RP_OS_WINDOWS;
-		else
-			return cli_usage(cmd, "--os-type must be Linux or Windows");
-	} else if (strcmp(n, "hyperv-generation") == 0) {
-		if (strcmp(arg, "V1") == 0)
-			a->vm.hyperv_generation = RP_HYPERV_V1;
-		else if (strcmp(arg, "V2") == 0)
-			a->vm.hyperv_generation = RP_HYPERV_V2;
-		else
-			return cli_usage(cmd, "--hyperv-generation must be V1 or V2");
-	} else if (strcmp(n, "security-type") == 0) {
-		if (rp_security_type_from_name(arg, &a->vm.security_type) != 0)
-			return cli_usage(cmd, "unknown --security-type '%s'", arg);
-	} else if (strcmp(n, "vm-size") == 0)
-		a->vm.size = arg;
-	else if (strcmp(n, "location") == 0)
-		a->vm.location = arg;
-	else if (strcmp(n, "disk-name") == 0)
-		a->vm.disk_name = arg;
-	else if (strcmp(n, "role") == 0) {
-		if (strcmp(arg, "os") == 0)
-			a->vm.disk_role = RP_DISK_OS;
-		else if (strcmp(arg, "data") == 0)
-			a->vm.disk_role = RP_DISK_DATA;
-		else
-			return cli_usage(cmd, "--role must be os or data");
-	} else if (strcmp(n, "lun") == 0) {
-		if (rp_parse_u64(arg, &v, NULL) != 0 || v > 63)
-			return cli_usage(cmd, "--lun must be a number from 0 to 63");
-		a->vm.has_lun = true;
-		a->vm.lun = (int)v;
-	} else if (strcmp(n, "json") == 0)
-		a->json = true;
+	(void)o;
+	if (l->n == MAX_ACCESS)
+		return cli_usage(cmd, "at most %d --access-json options", MAX_ACCESS);
+	l->v[l->n++] = arg;
 	return 0;
 }
+
+static int set_os_type(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		       const char *arg)
+{
+	enum rp_os_type *t = field;
+
+	(void)o;
+	if (strcmp(arg, "Linux") == 0)
+		*t = RP_OS_LINUX;
+	else if (strcmp(arg, "Windows") == 0)
+		*t = RP_OS_WINDOWS;
+	else
+		return cli_usage(cmd, "--os-type must be Linux or Windows");
+	return 0;
+}
+
+static int set_hyperv_generation(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+				 const char *arg)
+{
+	enum rp_hyperv_gen *g = field;
+
+	(void)o;
+	if (strcmp(arg, "V1") == 0)
+		*g = RP_HYPERV_V1;
+	else if (strcmp(arg, "V2") == 0)
+		*g = RP_HYPERV_V2;
+	else
+		return cli_usage(cmd, "--hyperv-generation must be V1 or V2");
+	return 0;
+}
+
+static int set_security_type(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			     const char *arg)
+{
+	(void)o;
+	if (rp_security_type_from_name(arg, field) != 0)
+		return cli_usage(cmd, "unknown --security-type '%s'", arg);
+	return 0;
+}
+
+static int set_role(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		    const char *arg)
+{
+	enum rp_disk_role *r = field;
+
+	(void)o;
+	if (strcmp(arg, "os") == 0)
+		*r = RP_DISK_OS;
+	else if (strcmp(arg, "data") == 0)
+		*r = RP_DISK_DATA;
+	else
+		return cli_usage(cmd, "--role must be os or data");
+	return 0;
+}
+
+static int set_lun(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg)
+{
+	struct rp_import_vm *vm = field;
+	uint64_t v;
+
+	(void)o;
+	if (rp_parse_u64(arg, &v, NULL) != 0 || v > 63)
+		return cli_usage(cmd, "--lun must be a number from 0 to 63");
+	vm->has_lun = true;
+	vm->lun = (int)v;
+	return 0;
+}
+
+#define A struct rp_args
+static const struct cli_opt rp_opts[] = {
+    CLI_OPT_SET(
+	"access-json", 0, "[DISK=]FILE",
+	"import: a disk (restore point) beginGetAccess answer; with --backup-config, one per disk "
+	"restored as a managed disk, DISK its name in the config",
+	A, access, set_access_json),
+    CLI_OPT_STR("backup-config", 0, "FILE", "import: an Azure Backup restore-disks config blob", A,
+		backup_config),
+    CLI_OPT_STR("output", 'o', "RP.json", "import: where to write the descriptor (mode 0600)", A,
+		out),
+    CLI_OPT_STR("id", 0, "ID", "import: the recovery point id (default: made from the time)", A,
+		vm.id),
+    CLI_OPT_STR("vm-name", 0, "NAME", "import: the VM's name", A, vm.name),
+    CLI_OPT_SET("os-type", 0, "Linux|Windows", "import: the VM's OS type", A, vm.os_type,
+		set_os_type),
+    CLI_OPT_SET("hyperv-generation", 0, "V1|V2", "import: the VM's Hyper-V generation", A,
+		vm.hyperv_generation, set_hyperv_generation),
+    CLI_OPT_SET("security-type", 0, "TYPE",
+		"import: e.g. ConfidentialVM_DiskEncryptedWithCustomerKey", A, vm.security_type,
+		set_security_type),
+    CLI_OPT_STR("vm-size", 0, "SIZE", "import: e.g. Standard_DC2as_v5", A, vm.size),
+    CLI_OPT_STR("location", 0, "REGION", "import: the Azure region", A, vm.location),
+    CLI_OPT_STR("disk-name", 0, "NAME", "import (--access-json): the disk's name", A, vm.disk_name),
+    CLI_OPT_SET("role", 0, "os|data", "import (--access-json): the disk's role", A, vm.disk_role,
+		set_role),
+    CLI_OPT_SET("lun", 0, "N", "import (--access-json): a data disk's LUN", A, vm, set_lun),
+    CLI_OPT_FLAG("json", 0, "show: print the descriptor as JSON (sources without query)", A, json),
+    {0},
+};
+#undef A
 
 static int read_file(const char *path, uint8_t **buf, size_t *len, struct rp_err *err)
 {
@@ -176,9 +207,9 @@ static int do_import(const struct cli_cmd *cmd, struct rp_args *a)
 	struct rp_err err;
 	int rc = 0;
 
-	if (!a->naccess && !a->backup_config)
+	if (!a->access.n && !a->backup_config)
 		return cli_usage(cmd, "rp import takes --access-json FILE or --backup-config FILE");
-	if (!a->backup_config && a->naccess > 1)
+	if (!a->backup_config && a->access.n > 1)
 		return cli_usage(cmd,
 				 "one --access-json describes one disk: give --backup-config for "
 				 "a whole VM, or import each disk on its own");
@@ -189,25 +220,25 @@ static int do_import(const struct cli_cmd *cmd, struct rp_args *a)
 		a->vm.id = id;
 	}
 	rp_err_init(&err);
-	for (i = 0; a->backup_config && i < a->naccess && rc == 0; i++) {
-		const char *f = access_file(a->access_json[i], disks[i], sizeof(disks[i]));
+	for (i = 0; a->backup_config && i < a->access.n && rc == 0; i++) {
+		const char *f = access_file(a->access.v[i], disks[i], sizeof(disks[i]));
 
 		rc = read_file(f, &files[i], &acc[i].len, &err);
 		acc[i].json = (const char *)files[i];
 		acc[i].disk = disks[i][0] ? disks[i] : NULL;
 	}
 	if (rc == 0)
-		rc = read_file(a->backup_config ? a->backup_config : a->access_json[0], &buf, &len,
+		rc = read_file(a->backup_config ? a->backup_config : a->access.v[0], &buf, &len,
 			       &err);
 	if (rc == 0)
 		rc = a->backup_config
-			 ? rp_import_backup_config(buf, len, &a->vm, acc, a->naccess, &d, &err)
+			 ? rp_import_backup_config(buf, len, &a->vm, acc, a->access.n, &d, &err)
 			 : rp_import_get_access((const char *)buf, len, &a->vm, &d, &err);
 	if (buf) {
 		explicit_bzero(buf, len);
 		free(buf);
 	}
-	for (i = 0; i < a->naccess; i++)
+	for (i = 0; i < a->access.n; i++)
 		if (files[i]) {
 			explicit_bzero(files[i], acc[i].len);
 			free(files[i]);
@@ -284,7 +315,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	int npos, rc;
 
 	memset(&a, 0, sizeof(a));
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 2, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 2, &npos);
 	if (rc)
 		return rc;
 	if (npos >= 1 && strcmp(pos[0], "import") == 0 && npos == 1)

@@ -97,7 +97,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct rp_seal *s;
 	int npos, rc;
 
-	rc = cli_parse(cmd, argc, argv, NULL, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)

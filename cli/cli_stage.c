@@ -8,72 +8,55 @@
 #include "common/secret.h"
 #include "restore/stage.h"
 
+struct stage_disks {
+	const char *v[RP_DESC_MAX_DISKS];
+	size_t n;
+};
+
 struct stage_args {
 	struct rp_net_opts net;
 	const char *out_dir;
-	bool allow_outside; /* --allow-outside-sources */
-	const char *disks[RP_DESC_MAX_DISKS];
-	size_t ndisks;
+	bool allow_outside;	  /* --allow-outside-sources */
+	struct stage_disks disks; /* --disk, repeated */
 	const char *rg, *location, *prefix, *zone, *sku, *des;
 	bool quiet;
 	bool json;
 };
 
-static const struct cli_opt stage_opts[] = {
-    CLI_OPT_CALL("out-dir", 0, true, "DIR", "where the disks, templates and STAGED.txt go"),
-    CLI_OPT_CALL("disk", 0, true, "NAME",
-		 "stage this disk of the recovery point (repeat; default all)"),
-    CLI_OPT_CALL("resource-group", 0, true, "RG", "the resource group restore.sh uses"),
-    CLI_OPT_CALL("location", 0, true, "LOC", "Azure region (default: the recovery point's)"),
-    CLI_OPT_CALL("name-prefix", 0, true, "P", "prefix of the disk names (default '<vm name>-')"),
-    CLI_OPT_CALL("zone", 0, true, "Z", "availability zone of the disks and the VM"),
-    CLI_OPT_CALL("sku", 0, true, "SKU", "disk SKU (default Premium_LRS)"),
-    CLI_OPT_CALL("disk-encryption-set", 0, true, "ID",
-		 "disk encryption set for a customer-key CVM disk"),
-    CLI_OPT_CALL("allow-outside-sources", 0, false, NULL,
-		 "let a descriptor name local files outside its folder (absolute, '..', links)"),
-    CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
-    CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
-    CLI_NET_OPTS,
-    {0},
-};
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+static int set_disk(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+		    const char *arg)
 {
-	struct stage_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
-	int rc;
+	struct stage_disks *d = field;
 
-	if (strcmp(name, "out-dir") == 0) {
-		a->out_dir = arg;
-	} else if (strcmp(name, "disk") == 0) {
-		if (a->ndisks >= RP_DESC_MAX_DISKS)
-			return cli_usage(cmd, "at most %d --disk options", RP_DESC_MAX_DISKS);
-		a->disks[a->ndisks++] = arg;
-	} else if (strcmp(name, "resource-group") == 0) {
-		a->rg = arg;
-	} else if (strcmp(name, "location") == 0) {
-		a->location = arg;
-	} else if (strcmp(name, "name-prefix") == 0) {
-		a->prefix = arg;
-	} else if (strcmp(name, "zone") == 0) {
-		a->zone = arg;
-	} else if (strcmp(name, "sku") == 0) {
-		a->sku = arg;
-	} else if (strcmp(name, "disk-encryption-set") == 0) {
-		a->des = arg;
-	} else if (strcmp(name, "allow-outside-sources") == 0) {
-		a->allow_outside = true;
-	} else if (strcmp(name, "quiet") == 0) {
-		a->quiet = true;
-	} else if (strcmp(name, "json") == 0) {
-		a->json = true;
-	} else {
-		rc = cli_net_arg(cmd, &a->net, name, arg);
-		return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
-	}
+	(void)o;
+	if (d->n >= RP_DESC_MAX_DISKS)
+		return cli_usage(cmd, "at most %d --disk options", RP_DESC_MAX_DISKS);
+	d->v[d->n++] = arg;
 	return 0;
 }
+
+#define A struct stage_args
+static const struct cli_opt stage_opts[] = {
+    CLI_OPT_STR("out-dir", 0, "DIR", "where the disks, templates and STAGED.txt go", A, out_dir),
+    CLI_OPT_SET("disk", 0, "NAME", "stage this disk of the recovery point (repeat; default all)", A,
+		disks, set_disk),
+    CLI_OPT_STR("resource-group", 0, "RG", "the resource group restore.sh uses", A, rg),
+    CLI_OPT_STR("location", 0, "LOC", "Azure region (default: the recovery point's)", A, location),
+    CLI_OPT_STR("name-prefix", 0, "P", "prefix of the disk names (default '<vm name>-')", A,
+		prefix),
+    CLI_OPT_STR("zone", 0, "Z", "availability zone of the disks and the VM", A, zone),
+    CLI_OPT_STR("sku", 0, "SKU", "disk SKU (default Premium_LRS)", A, sku),
+    CLI_OPT_STR("disk-encryption-set", 0, "ID", "disk encryption set for a customer-key CVM disk",
+		A, des),
+    CLI_OPT_FLAG("allow-outside-sources", 0,
+		 "let a descriptor name local files outside its folder (absolute, '..', links)", A,
+		 allow_outside),
+    CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
+    CLI_NET_OPTS(A, net),
+    {0},
+};
+#undef A
 
 /* Replace a source by itself resolved against the descriptor's folder (the old one wiped). */
 static int resolve(const char *desc_path, char **source, bool allow_outside, struct rp_err *err)
@@ -185,7 +168,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	size_t i;
 
 	cli_net_defaults(&a.net);
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
 	if (npos != 1)
@@ -197,7 +180,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rp_err_init(&err);
 	if (load_source(pos[0], a.allow_outside, &d, &o.assumed_vm, &err) != 0)
 		return cli_fail(cmd, &err);
-	if (o.assumed_vm && a.ndisks)
+	if (o.assumed_vm && a.disks.n)
 		rc = cli_usage(cmd, "--disk is for a recovery point descriptor");
 	for (i = 0; rc == 0 && i < d->ndisks; i++)
 		if (rp_is_url(d->disks[i].source))
@@ -208,8 +191,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	cli_progress_init(&prog, "stage", a.quiet || a.json);
 	o.out_dir = a.out_dir;
-	o.disks = a.disks;
-	o.ndisks = a.ndisks;
+	o.disks = a.disks.v;
+	o.ndisks = a.disks.n;
 	o.resource_group = a.rg;
 	o.location = a.location;
 	o.name_prefix = a.prefix;

@@ -27,48 +27,23 @@ struct unwrap_args {
 	bool json;
 };
 
+#define A struct unwrap_args
 static const struct cli_opt unwrap_opts[] = {
-    CLI_OPT_CALL("alg", 0, true, "ALG",
-		 "RSA-OAEP, RSA-OAEP-256, RSA1_5, A128KW, A192KW, A256KW, CKM_AES_KEY_WRAP[_PAD]"),
-    CLI_KEK_OPTS,
-    CLI_OPT_CALL("wrapped-file", 0, true, "FILE", "the wrapped key, as raw bytes"),
-    CLI_OPT_CALL("wrapped-b64", 0, true, "TEXT", "the wrapped key in base64 or base64url"),
-    CLI_OPT_CALL("secret-url", 0, true, "URL",
-		 "an ADE BEK secret https://VAULT/secrets/NAME[/VER]"),
-    CLI_OPT_CALL("output", 'o', true, "KEYFILE",
-		 "new file for the key (mode 0600), or - for a pipe"),
-    CLI_OPT_CALL("json", 0, false, NULL,
-		 "print a JSON report (key id, algorithm, length) on stdout"),
-    CLI_CONN_OPTS,
+    CLI_OPT_STR("alg", 0, "ALG",
+		"RSA-OAEP, RSA-OAEP-256, RSA1_5, A128KW, A192KW, A256KW, CKM_AES_KEY_WRAP[_PAD]", A,
+		alg),
+    CLI_KEK_OPTS(A, keys),
+    CLI_OPT_STR("wrapped-file", 0, "FILE", "the wrapped key, as raw bytes", A, wrapped_file),
+    CLI_OPT_STR("wrapped-b64", 0, "TEXT", "the wrapped key in base64 or base64url", A, wrapped_b64),
+    CLI_OPT_STR("secret-url", 0, "URL", "an ADE BEK secret https://VAULT/secrets/NAME[/VER]", A,
+		secret_url),
+    CLI_OPT_STR("output", 'o', "KEYFILE", "new file for the key (mode 0600), or - for a pipe", A,
+		out),
+    CLI_OPT_FLAG("json", 0, "print a JSON report (key id, algorithm, length) on stdout", A, json),
+    CLI_CONN_OPTS(A, net),
     {0},
 };
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
-{
-	struct unwrap_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
-	int rc;
-
-	if (strcmp(name, "alg") == 0)
-		a->alg = arg;
-	else if (strcmp(name, "wrapped-file") == 0)
-		a->wrapped_file = arg;
-	else if (strcmp(name, "wrapped-b64") == 0)
-		a->wrapped_b64 = arg;
-	else if (strcmp(name, "secret-url") == 0)
-		a->secret_url = arg;
-	else if (strcmp(name, "output") == 0)
-		a->out = arg;
-	else if (strcmp(name, "json") == 0)
-		a->json = true;
-	else if ((rc = cli_kek_arg(cmd, &a->keys, name, arg)) != 1)
-		return rc;
-	else if ((rc = cli_net_arg(cmd, &a->net, name, arg)) != 1)
-		return rc;
-	else
-		return cli_usage(cmd, "unhandled option --%s", name);
-	return 0;
-}
+#undef A
 
 static int read_wrapped(const struct unwrap_args *a, struct rp_secret *w, struct rp_err *err)
 {
@@ -134,7 +109,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	memset(&info, 0, sizeof(info));
 	rp_err_init(&err);
 	cli_net_defaults(&a.net);
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 0, &npos);
+	rc = cli_parse(cmd, argc, argv, &a, pos, 0, &npos);
 	if (rc)
 		return rc;
 	nsrc = !!a.wrapped_file + !!a.wrapped_b64 + !!a.secret_url;

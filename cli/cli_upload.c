@@ -16,69 +16,41 @@ struct upload_args {
 	const char *journal;
 	bool create;
 	bool verify_all;
-	bool connections_set;
 	bool quiet;
 	bool json;
 };
 
+static int set_chunk_size(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			  const char *arg)
+{
+	(void)o;
+	(void)field;
+	(void)arg;
+	return cli_usage(cmd,
+			 "upload always sends 4 MiB pages at most; --chunk-size is for restore");
+}
+
+#define A struct upload_args
 static const struct cli_opt upload_opts[] = {
-    CLI_OPT_CALL("guest-state", 0, true, "FILE", "the guest state (_vmgs) to upload too"),
-    CLI_OPT_CALL("guest-state-url", 0, true, "SAS_URL",
-		 "where --guest-state goes (securityDataAccessSAS)"),
-    CLI_OPT_CALL("vm-metadata", 0, true, "FILE",
-		 "a confidential VM's metadata (_vmmd) to upload too"),
-    CLI_OPT_CALL("vm-metadata-url", 0, true, "SAS_URL",
-		 "where --vm-metadata goes (securityMetadataAccessSAS)"),
-    CLI_OPT_CALL("create", 0, false, NULL,
-		 "create (or replace) the page blob(s) at the right size"),
-    CLI_OPT_CALL("verify-all", 0, false, NULL, "read back every chunk with data, not a sample"),
-    CLI_OPT_CALL("seal", 0, true, "SEAL.json",
-		 "compare what is read back with this seal (4M chunks)"),
-    CLI_OPT_CALL("journal", 0, true, "FILE", "the resume journal (default IMAGE.upload-journal)"),
-    CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
-    CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
-    CLI_NET_OPTS,
+    CLI_OPT_STR("guest-state", 0, "FILE", "the guest state (_vmgs) to upload too", A, guest_state),
+    CLI_OPT_STR("guest-state-url", 0, "SAS_URL", "where --guest-state goes (securityDataAccessSAS)",
+		A, guest_state_url),
+    CLI_OPT_STR("vm-metadata", 0, "FILE", "a confidential VM's metadata (_vmmd) to upload too", A,
+		vm_metadata),
+    CLI_OPT_STR("vm-metadata-url", 0, "SAS_URL",
+		"where --vm-metadata goes (securityMetadataAccessSAS)", A, vm_metadata_url),
+    CLI_OPT_FLAG("create", 0, "create (or replace) the page blob(s) at the right size", A, create),
+    CLI_OPT_FLAG("verify-all", 0, "read back every chunk with data, not a sample", A, verify_all),
+    CLI_OPT_STR("seal", 0, "SEAL.json", "compare what is read back with this seal (4M chunks)", A,
+		seal),
+    CLI_OPT_STR("journal", 0, "FILE", "the resume journal (default IMAGE.upload-journal)", A,
+		journal),
+    CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
+    CLI_NET_OPTS_CHUNK(A, net, set_chunk_size),
     {0},
 };
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
-{
-	struct upload_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
-	int rc;
-
-	if (strcmp(name, "guest-state") == 0) {
-		a->guest_state = arg;
-	} else if (strcmp(name, "guest-state-url") == 0) {
-		a->guest_state_url = arg;
-	} else if (strcmp(name, "vm-metadata") == 0) {
-		a->vm_metadata = arg;
-	} else if (strcmp(name, "vm-metadata-url") == 0) {
-		a->vm_metadata_url = arg;
-	} else if (strcmp(name, "create") == 0) {
-		a->create = true;
-	} else if (strcmp(name, "verify-all") == 0) {
-		a->verify_all = true;
-	} else if (strcmp(name, "seal") == 0) {
-		a->seal = arg;
-	} else if (strcmp(name, "journal") == 0) {
-		a->journal = arg;
-	} else if (strcmp(name, "quiet") == 0) {
-		a->quiet = true;
-	} else if (strcmp(name, "json") == 0) {
-		a->json = true;
-	} else if (strcmp(name, "chunk-size") == 0) {
-		return cli_usage(cmd,
-				 "upload always sends 4 MiB pages at most; --chunk-size is for "
-				 "restore");
-	} else {
-		if (strcmp(name, "connections") == 0)
-			a->connections_set = true;
-		rc = cli_net_arg(cmd, &a->net, name, arg);
-		return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
-	}
-	return 0;
-}
+#undef A
 
 static struct rp_json *report_json(const char *image, const struct rp_upload_report *r, int rc,
 				   const char *error)
@@ -180,7 +152,7 @@ static int upload_one(struct upload_args *a, const char *image, const char *url,
 	o.seal = seal;
 	o.journal = journal;
 	o.net = a->net;
-	if (!a->connections_set)
+	if (!o.net.connections) /* no --connections: fewer than restore's */
 		o.net.connections = 8;
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
@@ -210,7 +182,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	};
 
 	cli_net_defaults(&a.net);
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 2, &npos);
+	a.net.connections = 0; /* none given: upload's own default (send_one) */
+	rc = cli_parse(cmd, argc, argv, &a, pos, 2, &npos);
 	if (rc)
 		return rc;
 	if (npos != 2)

@@ -61,7 +61,19 @@ int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-const char *cli_hint(enum rp_hint hint)
+/* Does cmd have the option --name? */
+static bool has_opt(const struct cli_cmd *cmd, const char *name)
+{
+	const struct cli_opt *o;
+
+	for (o = cmd->opts; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return true;
+	return false;
+}
+
+const char *cli_hint(const struct cli_cmd *cmd, enum rp_hint hint, const char *value, char *buf,
+		     size_t size)
 {
 	static const char *const hints[RP_H_COUNT] = {
 	    [RP_H_KEK] = "give --kek-file or --kek-url",
@@ -87,14 +99,29 @@ const char *cli_hint(enum rp_hint hint)
 	    [RP_H_RESOLVE] = "or pin the name with --resolve HOST:PORT:ADDR",
 	    [RP_H_CACERT] = "check --cacert and the name you connect to",
 	    [RP_H_KEY_FILE] = "use --key-file to use every byte",
+	    [RP_H_PARENT] = "give it with --parent PATH (nearest first)",
+	    [RP_H_ACCESS_JSON] = "give the answer with --access-json {}=FILE",
 	};
+	const char *text, *at;
 
-	return (unsigned)hint < RP_H_COUNT ? hints[hint] : NULL;
+	if ((unsigned)hint >= RP_H_COUNT || !hints[hint])
+		return NULL;
+	text = hints[hint];
+	/* The key file is an option of luks, and --luks-key-file where a check rides along. */
+	if (hint == RP_H_KEY_FILE && has_opt(cmd, "luks-key-file"))
+		text = "use --luks-key-file to use every byte";
+	at = strstr(text, "{}");
+	if (!at)
+		return text;
+	snprintf(buf, size, "%.*s%s%s", (int)(at - text), text, value && value[0] ? value : "NAME",
+		 at + 2);
+	return buf;
 }
 
 int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 {
-	const char *hint = cli_hint(err->hint);
+	char words[512];
+	const char *hint = cli_hint(cmd, err->hint, err->hint_value, words, sizeof(words));
 
 	/*
 	 * One line, and nothing that acts on the terminal or leaks a secret: a file name may hold
@@ -108,8 +135,7 @@ int cli_fail(const struct cli_cmd *cmd, const struct rp_err *err)
 }
 
 /* Store one option's value where its table entry binds it. */
-static int bind(const struct cli_cmd *cmd, const struct cli_opt *o, cli_opt_fn fn, void *ctx,
-		int idx, const char *arg)
+static int bind(const struct cli_cmd *cmd, const struct cli_opt *o, void *ctx, const char *arg)
 {
 	char *field = (char *)ctx + o->off;
 
@@ -121,17 +147,30 @@ static int bind(const struct cli_cmd *cmd, const struct cli_opt *o, cli_opt_fn f
 		*(const char **)(void *)field = arg;
 		return 0;
 	case CLI_SET:
-		return o->set(cmd, o, field, arg);
-	case CLI_CALL:
 		break;
 	}
-	if (!fn)
-		return cli_usage(cmd, "unhandled option --%s", o->name);
-	return fn(ctx, cmd, idx, arg);
+	return o->set(cmd, o, field, arg); /* CLI_SET */
 }
 
-int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, void *ctx,
-	      const char **pos, int max_pos, int *npos)
+int cli_set_named(const struct cli_cmd *cmd, const struct cli_opt *opts, void *ctx,
+		  const char *name, const char *arg)
+{
+	const struct cli_opt *o;
+
+	for (o = opts; o->name; o++) {
+		if (strcmp(o->name, name) != 0)
+			continue;
+		if (o->has_arg && !arg)
+			return cli_usage(cmd, "%s needs a value", name);
+		if (!o->has_arg && arg)
+			return cli_usage(cmd, "%s takes no value", name);
+		return bind(cmd, o, ctx, arg);
+	}
+	return 1;
+}
+
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *ctx, const char **pos,
+	      int max_pos, int *npos)
 {
 	struct option lopts[CLI_MAX_OPTS + 2];
 	char shorts[2 * CLI_MAX_OPTS + 4];
@@ -189,8 +228,7 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, v
 					idx = i;
 		if (idx < 0)
 			return cli_usage(cmd, "unknown option");
-		rc = bind(cmd, &cmd->opts[idx], fn, ctx, idx,
-			  cmd->opts[idx].has_arg ? optarg : NULL);
+		rc = bind(cmd, &cmd->opts[idx], ctx, cmd->opts[idx].has_arg ? optarg : NULL);
 		if (rc)
 			return rc;
 	}
@@ -316,8 +354,13 @@ int cli_set_threads(const struct cli_cmd *cmd, const struct cli_opt *o, void *fi
 
 int cli_set_parent(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg)
 {
+	struct cli_image_args *a = field;
+
 	(void)o;
-	return cli_image_arg(cmd, field, "parent", arg);
+	if (a->parent_count >= RP_IMAGE_MAX_CHAIN + 1)
+		return cli_usage(cmd, "more than %d --parent options", RP_IMAGE_MAX_CHAIN + 1);
+	a->parents[a->parent_count++] = arg;
+	return 0;
 }
 
 int cli_parse_threads(const struct cli_cmd *cmd, const char *arg, unsigned *out)
@@ -328,23 +371,6 @@ int cli_parse_threads(const struct cli_cmd *cmd, const char *arg, unsigned *out)
 		return cli_usage(cmd, "--threads must be a number from 1 to 256, not '%s'", arg);
 	*out = (unsigned)v;
 	return 0;
-}
-
-int cli_image_arg(const struct cli_cmd *cmd, struct cli_image_args *a, const char *name,
-		  const char *arg)
-{
-	if (strcmp(name, "parent") == 0) {
-		if (a->parent_count >= RP_IMAGE_MAX_CHAIN + 1)
-			return cli_usage(cmd, "more than %d --parent options",
-					 RP_IMAGE_MAX_CHAIN + 1);
-		a->parents[a->parent_count++] = arg;
-		return 0;
-	}
-	if (strcmp(name, "ignore-checksums") == 0) {
-		a->ignore_checksums = true;
-		return 0;
-	}
-	return 1;
 }
 
 int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli_image_args *a,

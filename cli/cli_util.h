@@ -42,17 +42,12 @@ typedef int (*cli_set_fn)(const struct cli_cmd *cmd, const struct cli_opt *o, vo
 
 /* How an option is bound to the command's arguments (the ctx cli_parse is given). */
 enum cli_bind {
-	CLI_CALL, /* the command's callback handles it (commands not yet on the table) */
 	CLI_FLAG, /* bool at off: set to true */
 	CLI_STR,  /* const char * at off: the value (the last one given wins) */
 	CLI_SET,  /* set(cmd, o, ctx + off, value) */
 };
 
-/*
- * One option: its name, help and binding, from which cli_parse parses and cli_help prints. A
- * table of a command binds every option (CLI_FLAG, CLI_STR or CLI_SET) or none (CLI_CALL: its
- * callback), never some.
- */
+/* One option: its name, help and binding, from which cli_parse parses and cli_help prints. */
 struct cli_opt {
 	const char *name;
 	char short_name; /* 0 if none */
@@ -63,12 +58,6 @@ struct cli_opt {
 	size_t off; /* offsetof(the command's arguments, the field) */
 	cli_set_fn set;
 };
-
-/* An option the command's callback handles (a table not yet bound). */
-#define CLI_OPT_CALL(name, sh, has_arg, mv, help)                                                  \
-	{                                                                                          \
-		name, sh, has_arg, mv, help, CLI_CALL, 0, NULL                                     \
-	}
 
 /* Bound options: a flag, a string, or a value parsed by set, stored at offsetof(T, m). */
 #define CLI_OPT_FLAG(name, sh, help, T, m)                                                         \
@@ -82,6 +71,11 @@ struct cli_opt {
 #define CLI_OPT_SET(name, sh, mv, help, T, m, fn)                                                  \
 	{                                                                                          \
 		name, sh, true, mv, help, CLI_SET, offsetof(T, m), fn                              \
+	}
+/* A flag whose setter acts on it (fn is called with arg NULL). */
+#define CLI_OPT_FLAG_SET(name, sh, help, T, m, fn)                                                 \
+	{                                                                                          \
+		name, sh, false, NULL, help, CLI_SET, offsetof(T, m), fn                           \
 	}
 
 /* Setters for CLI_SET. */
@@ -105,18 +99,22 @@ struct cli_cmd {
 	int (*run)(const struct cli_cmd *cmd, int argc, char **argv);
 };
 
-/* Called for each CLI_CALL option found: idx into cmd->opts, arg or NULL. Return 0 or an exit
- * code. */
-typedef int (*cli_opt_fn)(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg);
+/*
+ * One option given by name rather than on a command line (a plugin's key=value): find name in
+ * the table opts and store arg (NULL for a flag) in ctx where the entry binds it. Returns 0, an
+ * exit code after printing the error, or 1 if opts has no such option.
+ */
+int cli_set_named(const struct cli_cmd *cmd, const struct cli_opt *opts, void *ctx,
+		  const char *name, const char *arg);
 
 /*
- * Parse argv[1..] (argv[0] is the command name) with the command's option table: a bound
- * option is stored in ctx, a CLI_CALL one goes to fn (NULL for a table that binds all). Positional
- * arguments are gathered into pos (at most max_pos; more is a usage error). Returns 0,
- * CLI_HELP_SHOWN after printing help for --help, or an exit code after printing the error.
+ * Parse argv[1..] (argv[0] is the command name) with the command's option table: each option
+ * is stored in ctx (the command's arguments) where its entry binds it. Positional arguments are
+ * gathered into pos (at most max_pos; more is a usage error). Returns 0, CLI_HELP_SHOWN after
+ * printing help for --help, or an exit code after printing the error.
  */
-int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, void *ctx,
-	      const char **pos, int max_pos, int *npos);
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *ctx, const char **pos,
+	      int max_pos, int *npos);
 
 void cli_help(const struct cli_cmd *cmd, FILE *f);
 
@@ -133,9 +131,11 @@ void cli_args_free(char **a);
 /* Overwrite the query and user info of every argv[1..argc) in place (rp_text_wipe_secrets). */
 void cli_args_scrub(int argc, char **argv);
 
-/* What to do about a hint of the library (common/err.h), in the words of the command line's
- * options; NULL for none. */
-const char *cli_hint(enum rp_hint hint);
+/* What to do about a hint of the library (common/err.h), in the words of cmd's options, with
+ * value (err->hint_value; may be NULL) where the words name it: a static text or buf[0..size),
+ * NULL for none. */
+const char *cli_hint(const struct cli_cmd *cmd, enum rp_hint hint, const char *value, char *buf,
+		     size_t size);
 
 /* "cvmrestore: CMD: MESSAGE" on stderr, then "; HINT" when err carries a hint (cli_hint);
  * returns the exit code for err->code. */
@@ -165,10 +165,6 @@ struct cli_image_args {
 	size_t parent_count;
 	bool ignore_checksums;
 };
-
-/* Handle --parent and --ignore-checksums; returns 1 if the option was not one of them. */
-int cli_image_arg(const struct cli_cmd *cmd, struct cli_image_args *a, const char *name,
-		  const char *arg);
 
 /* Open path with the shared image options; prints the error and returns an exit code. */
 int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli_image_args *a,

@@ -19,100 +19,62 @@
 #include "formats/descriptor.h"
 #include "restore/cse.h"
 
-static const struct cli_opt verify_opts[] = {
-    CLI_OPT_CALL("seal", 0, true, "SEAL.json",
-		 "compare every chunk with this seal (a file or an https:// URL)"),
-    CLI_OPT_CALL("disk", 0, true, "NAME",
-		 "the disk of a recovery point descriptor (its seal is used)"),
-    CLI_OPT_CALL("digests", 0, true, "LIST",
-		 "whole-disk digests: sha256,md5,sha1 (default: sha256 without "
-		 "a seal, none with one)"),
-    CLI_OPT_CALL("evidence", 0, false, NULL,
-		 "evidence digests: MD5, SHA-1 and SHA-256 of the logical disk "
-		 "(a full run)"),
-    CLI_OPT_CALL("hash-window", 0, true, "SIZE",
-		 "also SHA-256 per window of SIZE bytes, a multiple of 512 "
-		 "(full run)"),
-    CLI_OPT_CALL("parent", 0, true, "PATH",
-		 "parent of a differencing image (repeat, nearest first)"),
-    CLI_OPT_CALL("ignore-checksums", 0, false, NULL, "read past checksum errors (still reported)"),
-    CLI_OPT_CALL("threads", 0, true, "N", "worker threads (default: number of cores)"),
-    CLI_VSEL_OPTS,
-    CLI_OPT_CALL("json", 0, false, NULL, "print the report (docs/report.md) as one JSON document"),
-    CLI_OPT_CALL("prometheus", 0, true, "FILE",
-		 "write node_exporter textfile metrics (atomically)"),
-    CLI_OPT_CALL("audit-log", 0, true, "FILE", "append one JSON line per action to FILE"),
-    CLI_OPT_CALL("case-id", 0, true, "TEXT",
-		 "case identifier, carried into the report and audit log"),
-    CLI_OPT_CALL("evidence-id", 0, true, "TEXT", "evidence item identifier"),
-    CLI_OPT_CALL("examiner", 0, true, "TEXT", "who ran the examination"),
-    CLI_OPT_CALL("notes", 0, true, "TEXT", "free text for the report"),
-    CLI_OPT_CALL("allow-outside-sources", 0, false, NULL,
-		 "let a descriptor name local files outside its folder (absolute, '..', links)"),
-    CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
-    CLI_NET_OPTS,
-    CLI_KEK_OPTS,
-    CLI_LUKS_OPTS,
-    {0},
-};
-
-static int on_opt(void *ctx, const struct cli_cmd *cmd, int idx, const char *arg)
+static int set_hash_window(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
+			   const char *arg)
 {
-	struct verify_args *a = ctx;
-	const char *name = cmd->opts[idx].name;
+	uint64_t *hash_window = field;
 	struct rp_err err;
-	int rc;
 
+	(void)o;
 	rp_err_init(&err);
-	if (strcmp(name, "seal") == 0) {
-		a->seal = arg;
-	} else if (strcmp(name, "disk") == 0) {
-		a->disk = arg;
-	} else if (strcmp(name, "allow-outside-sources") == 0) {
-		a->allow_outside = true;
-	} else if (strcmp(name, "digests") == 0) {
-		a->digests_set = true;
-		return cli_parse_digests(cmd, arg, &a->digests);
-	} else if (strcmp(name, "evidence") == 0) {
-		a->evidence = true;
-	} else if (strcmp(name, "hash-window") == 0) {
-		if (rp_parse_size(arg, &a->hash_window, &err) != 0)
-			return cli_usage(cmd, "--hash-window: %s", err.msg);
-		if (a->hash_window == 0 || a->hash_window % 512)
-			return cli_usage(cmd, "--hash-window must be a multiple of 512, not '%s'",
-					 arg);
-	} else if (strcmp(name, "threads") == 0) {
-		return cli_parse_threads(cmd, arg, &a->threads);
-	} else if (strcmp(name, "quiet") == 0) {
-		a->quiet = true;
-	} else if (strcmp(name, "json") == 0) {
-		a->json = true;
-	} else if (strcmp(name, "prometheus") == 0) {
-		a->prometheus = arg;
-	} else if (strcmp(name, "audit-log") == 0) {
-		a->audit_log = arg;
-	} else if (strcmp(name, "case-id") == 0) {
-		a->kase.case_id = arg;
-	} else if (strcmp(name, "evidence-id") == 0) {
-		a->kase.evidence_id = arg;
-	} else if (strcmp(name, "examiner") == 0) {
-		a->kase.examiner = arg;
-	} else if (strcmp(name, "notes") == 0) {
-		a->kase.notes = arg;
-	} else {
-		rc = cli_vsel_arg(cmd, &a->sel, name, arg);
-		if (rc == 1)
-			rc = cli_image_arg(cmd, &a->img, name, arg);
-		if (rc == 1)
-			rc = cli_net_arg(cmd, &a->net, name, arg);
-		if (rc == 1)
-			rc = cli_kek_arg(cmd, &a->keys, name, arg);
-		if (rc == 1)
-			rc = cli_luks_arg(cmd, &a->luks, name, arg);
-		return rc == 1 ? cli_usage(cmd, "unhandled option --%s", name) : rc;
-	}
+	if (rp_parse_size(arg, hash_window, &err) != 0)
+		return cli_usage(cmd, "--hash-window: %s", err.msg);
+	if (*hash_window == 0 || *hash_window % 512)
+		return cli_usage(cmd, "--hash-window must be a multiple of 512, not '%s'", arg);
 	return 0;
 }
+
+#define A struct verify_args
+static const struct cli_opt verify_opts[] = {
+    CLI_OPT_STR("seal", 0, "SEAL.json",
+		"compare every chunk with this seal (a file or an https:// URL)", A, seal),
+    CLI_OPT_STR("disk", 0, "NAME", "the disk of a recovery point descriptor (its seal is used)", A,
+		disk),
+    CLI_OPT_SET("digests", 0, "LIST",
+		"whole-disk digests: sha256,md5,sha1 (default: sha256 without "
+		"a seal, none with one)",
+		A, digests, cli_set_digests),
+    CLI_OPT_FLAG("evidence", 0,
+		 "evidence digests: MD5, SHA-1 and SHA-256 of the logical disk "
+		 "(a full run)",
+		 A, evidence),
+    CLI_OPT_SET("hash-window", 0, "SIZE",
+		"also SHA-256 per window of SIZE bytes, a multiple of 512 "
+		"(full run)",
+		A, hash_window, set_hash_window),
+    CLI_IMAGE_OPTS(A, img, "read past checksum errors (still reported)"),
+    CLI_OPT_SET("threads", 0, "N", "worker threads (default: number of cores)", A, threads,
+		cli_set_threads),
+    CLI_VSEL_OPTS(A, sel),
+    CLI_OPT_FLAG("json", 0, "print the report (docs/report.md) as one JSON document", A, json),
+    CLI_OPT_STR("prometheus", 0, "FILE", "write node_exporter textfile metrics (atomically)", A,
+		prometheus),
+    CLI_OPT_STR("audit-log", 0, "FILE", "append one JSON line per action to FILE", A, audit_log),
+    CLI_OPT_STR("case-id", 0, "TEXT", "case identifier, carried into the report and audit log", A,
+		kase.case_id),
+    CLI_OPT_STR("evidence-id", 0, "TEXT", "evidence item identifier", A, kase.evidence_id),
+    CLI_OPT_STR("examiner", 0, "TEXT", "who ran the examination", A, kase.examiner),
+    CLI_OPT_STR("notes", 0, "TEXT", "free text for the report", A, kase.notes),
+    CLI_OPT_FLAG("allow-outside-sources", 0,
+		 "let a descriptor name local files outside its folder (absolute, '..', links)", A,
+		 allow_outside),
+    CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_NET_OPTS(A, net),
+    CLI_KEK_OPTS(A, keys),
+    CLI_LUKS_OPTS(A, luks),
+    {0},
+};
+#undef A
 
 /*
  * A recovery point descriptor as SOURCE: pick the disk (--disk, or the only one), use its
@@ -205,9 +167,13 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	cli_audit_init(&a.audit);
 	cli_net_defaults(&a.net);
-	rc = cli_parse(cmd, argc, argv, on_opt, &a, pos, 1, &npos);
+	a.digests = CLI_DIGESTS_UNSET;
+	rc = cli_parse(cmd, argc, argv, &a, pos, 1, &npos);
 	if (rc)
 		return rc;
+	a.digests_set = a.digests != CLI_DIGESTS_UNSET;
+	if (!a.digests_set)
+		a.digests = 0;
 	if (npos != 1)
 		return cli_usage(cmd, "expected one SOURCE");
 	if (descriptor_disk(cmd, &a, &pos[0], &source_copy, &rc))

@@ -95,8 +95,11 @@ static void luks_check(struct cli_vluks *k, struct rp_image *img, const struct r
 	cli_audit_event(&k->a->audit, "key-check", f);
 	if (rc == RP_EVERIFY)
 		cli_disk_reason(k->d, "luks-no-key", "%s", RP_MSG(err.msg));
-	else if (rc)
-		k->code = rp_err_set(&k->err, rc, "LUKS check: %s", err.msg);
+	else if (rc) {
+		k->err = err; /* its hint too */
+		rp_err_prefix(&k->err, "LUKS check");
+		k->code = rc;
+	}
 	rp_luks_result_release(&res);
 }
 
@@ -477,7 +480,8 @@ static int first_fatal(const char *path, const struct rp_image *img, struct rp_e
 
 	for (i = 0; i < p->n; i++)
 		if (p->v[i].code != RP_OK)
-			return rp_err_set(err, p->v[i].code, "'%s': %s", path, p->v[i].msg);
+			return rp_err_set_hint(err, p->v[i].code, p->v[i].hint, "'%s': %s", path,
+					       p->v[i].msg);
 	return 0;
 }
 

@@ -63,6 +63,11 @@ int cli_vsel_arg(const struct cli_cmd *cmd, struct cli_vsel_args *a, const char 
 	return 1;
 }
 
+int cli_set_vsel(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg)
+{
+	return cli_vsel_arg(cmd, field, o->name, arg);
+}
+
 int cli_vsel_check(const struct cli_cmd *cmd, struct cli_vsel_args *a)
 {
 	struct rp_err err;

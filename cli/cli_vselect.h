@@ -25,26 +25,36 @@ struct cli_vsel_args {
 	bool has_sample, has_rolling, has_shard, has_budget; /* which options were given */
 };
 
-#define CLI_VSEL_OPTS                                                                              \
-	CLI_OPT_CALL("sample", 0, true, "PERCENT",                                                 \
-		     "check a random PERCENT of the chunks with data, plus "                       \
-		     "the first and last chunks (partition tables)"),                              \
-	    CLI_OPT_CALL("seed", 0, true, "S",                                                     \
-			 "seed of --sample (default: random; the report names it)"),               \
-	    CLI_OPT_CALL("rolling", 0, true, "N/T",                                                \
-			 "run N of T: chunks with index % T == N-1; T runs check "                 \
-			 "every chunk once"),                                                      \
-	    CLI_OPT_CALL("shard", 0, true, "I/N",                                                  \
-			 "shard I (0..N-1) of N contiguous, disjoint ranges of chunks "            \
-			 "(with --sample: a sample of the shard)"),                                \
-	    CLI_OPT_CALL("max-duration", 0, true, "SECONDS",                                       \
-			 "stop handing out chunks after SECONDS, least "                           \
-			 "recently verified first (needs --state)"),                               \
-	    CLI_OPT_CALL("max-chunks", 0, true, "N",                                               \
-			 "check at most N chunks, least recently verified first "                  \
-			 "(needs --state)"),                                                       \
-	    CLI_OPT_CALL("state", 0, true, "FILE",                                                 \
-			 "record which run checked each chunk (JSON, mode 0600)")
+/* The options of struct cli_vsel_args at offsetof(T, m). */
+#define CLI_VSEL_OPTS(T, m)                                                                        \
+	CLI_OPT_SET("sample", 0, "PERCENT",                                                        \
+		    "check a random PERCENT of the chunks with data, plus "                        \
+		    "the first and last chunks (partition tables)",                                \
+		    T, m, cli_set_vsel),                                                           \
+	    CLI_OPT_SET("seed", 0, "S", "seed of --sample (default: random; the report names it)", \
+			T, m, cli_set_vsel),                                                       \
+	    CLI_OPT_SET("rolling", 0, "N/T",                                                       \
+			"run N of T: chunks with index % T == N-1; T runs check "                  \
+			"every chunk once",                                                        \
+			T, m, cli_set_vsel),                                                       \
+	    CLI_OPT_SET("shard", 0, "I/N",                                                         \
+			"shard I (0..N-1) of N contiguous, disjoint ranges of chunks "             \
+			"(with --sample: a sample of the shard)",                                  \
+			T, m, cli_set_vsel),                                                       \
+	    CLI_OPT_SET("max-duration", 0, "SECONDS",                                              \
+			"stop handing out chunks after SECONDS, least "                            \
+			"recently verified first (needs --state)",                                 \
+			T, m, cli_set_vsel),                                                       \
+	    CLI_OPT_SET("max-chunks", 0, "N",                                                      \
+			"check at most N chunks, least recently verified first "                   \
+			"(needs --state)",                                                         \
+			T, m, cli_set_vsel),                                                       \
+	    CLI_OPT_SET("state", 0, "FILE",                                                        \
+			"record which run checked each chunk (JSON, mode 0600)", T, m,             \
+			cli_set_vsel)
+
+/* The setter of CLI_VSEL_OPTS (field: struct cli_vsel_args): cli_vsel_arg for o->name. */
+int cli_set_vsel(const struct cli_cmd *cmd, const struct cli_opt *o, void *field, const char *arg);
 
 /* Handle one of the options above; returns 1 if name is not one of them. */
 int cli_vsel_arg(const struct cli_cmd *cmd, struct cli_vsel_args *a, const char *name,

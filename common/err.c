@@ -11,6 +11,7 @@ void rp_err_init(struct rp_err *err)
 	err->code = RP_OK;
 	err->reason = RP_R_NONE;
 	err->hint = RP_H_NONE;
+	err->hint_value[0] = '\0';
 	err->msg[0] = '\0';
 }
 
@@ -23,6 +24,7 @@ int rp_err_set(struct rp_err *err, int code, const char *fmt, ...)
 	err->code = code;
 	err->reason = RP_R_NONE;
 	err->hint = RP_H_NONE;
+	err->hint_value[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -38,6 +40,7 @@ int rp_err_set_reason(struct rp_err *err, int code, enum rp_reason reason, const
 	err->code = code;
 	err->reason = reason;
 	err->hint = RP_H_NONE;
+	err->hint_value[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -53,6 +56,7 @@ int rp_err_set_hint(struct rp_err *err, int code, enum rp_hint hint, const char 
 	err->code = code;
 	err->reason = RP_R_NONE;
 	err->hint = hint;
+	err->hint_value[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -61,8 +65,18 @@ int rp_err_set_hint(struct rp_err *err, int code, enum rp_hint hint, const char 
 
 void rp_err_hint(struct rp_err *err, enum rp_hint hint)
 {
-	if (err)
+	if (err) {
 		err->hint = hint;
+		err->hint_value[0] = '\0';
+	}
+}
+
+void rp_err_hint_value(struct rp_err *err, enum rp_hint hint, const char *value)
+{
+	if (err) {
+		err->hint = hint;
+		snprintf(err->hint_value, sizeof(err->hint_value), "%s", value ? value : "");
+	}
 }
 
 enum rp_reason rp_reason_of_code(int code)

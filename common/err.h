@@ -78,6 +78,8 @@ enum rp_hint {
 	RP_H_RESOLVE,	      /* pin the name to an address */
 	RP_H_CACERT,	      /* trust another certificate authority */
 	RP_H_KEY_FILE,	      /* read the file as a key file: every byte */
+	RP_H_PARENT,	      /* give the parent of a differencing image */
+	RP_H_ACCESS_JSON,     /* give a disk's access answer (hint_value: the disk's name) */
 	RP_H_COUNT
 };
 
@@ -87,6 +89,7 @@ struct rp_err {
 	int code;
 	enum rp_reason reason;
 	enum rp_hint hint;
+	char hint_value[256]; /* what the hint is about (a disk's name), or "" */
 	char msg[RP_ERR_MSG_MAX];
 };
 
@@ -106,6 +109,9 @@ int rp_err_set_hint(struct rp_err *err, int code, enum rp_hint hint, const char 
 
 /* Add hint to the failure already in err (if not NULL), e.g. after rp_err_set_reason. */
 void rp_err_hint(struct rp_err *err, enum rp_hint hint);
+
+/* Add hint about value (a name the command line puts into its words, cut to fit). */
+void rp_err_hint_value(struct rp_err *err, enum rp_hint hint, const char *value);
 
 /* The reason recorded in err, or the generic one of its code (RP_R_NONE for RP_OK). */
 enum rp_reason rp_err_reason_of(const struct rp_err *err);

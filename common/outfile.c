@@ -129,17 +129,11 @@ int rp_outfile_sync_dir(const char *path, struct rp_err *err)
 	return rc;
 }
 
-int rp_outfile_begin(struct rp_outfile *f, const char *path, mode_t mode, bool replace,
-		     struct rp_err *err)
+/* The final name must not be a link or a directory, nor exist unless replace. */
+static int check_final(const char *path, bool replace, struct rp_err *err)
 {
-	uint8_t rnd[6];
-	char hex[13];
 	struct stat st;
-	size_t n;
-	int rc;
 
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
 	if (lstat(path, &st) == 0) {
 		if (S_ISLNK(st.st_mode))
 			return rp_err_set(err, RP_EIO,
@@ -153,6 +147,22 @@ int rp_outfile_begin(struct rp_outfile *f, const char *path, mode_t mode, bool r
 		if (!S_ISREG(st.st_mode))
 			return rp_err_set(err, RP_EUSAGE, "'%s' is not a regular file", path);
 	}
+	return 0;
+}
+
+int rp_outfile_begin(struct rp_outfile *f, const char *path, mode_t mode, bool replace,
+		     struct rp_err *err)
+{
+	uint8_t rnd[6];
+	char hex[13];
+	size_t n;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	rc = check_final(path, replace, err);
+	if (rc)
+		return rc;
 	rc = rp_random_bytes(rnd, sizeof(rnd), err);
 	if (rc)
 		return rc;
@@ -176,6 +186,36 @@ fail:
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	return rc;
+}
+
+int rp_outfile_begin_named(struct rp_outfile *f, const char *path, const char *tmp, mode_t mode,
+			   bool replace, bool resume, struct rp_err *err)
+{
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	rc = check_final(path, replace, err);
+	if (rc)
+		return rc;
+	f->path = strdup(path);
+	f->tmp = strdup(tmp);
+	if (!f->path || !f->tmp)
+		rc = rp_err_set(err, RP_EIO, "out of memory");
+	else if (resume)
+		rc = rp_outfile_reopen(tmp, &f->fd, err);
+	else
+		rc = rp_outfile_create(tmp, mode, true, &f->fd, err);
+	if (rc) {
+		free(f->path);
+		free(f->tmp);
+		memset(f, 0, sizeof(*f));
+		f->fd = -1;
+		return rc;
+	}
+	f->replace = replace;
+	f->keep = true;
+	return 0;
 }
 
 static void outfile_release(struct rp_outfile *f)
@@ -224,7 +264,8 @@ int rp_outfile_commit(struct rp_outfile *f, struct rp_err *err)
 	if (rc == 0)
 		rc = outfile_place(f, err);
 	if (rc) {
-		unlink(f->tmp);
+		if (!f->keep)
+			unlink(f->tmp);
 	} else if (!f->nosync) {
 		rc = rp_outfile_sync_dir(f->path, err);
 	}
@@ -238,6 +279,13 @@ void rp_outfile_abort(struct rp_outfile *f)
 		close(f->fd);
 	if (f->tmp)
 		unlink(f->tmp);
+	outfile_release(f);
+}
+
+void rp_outfile_close(struct rp_outfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
 	outfile_release(f);
 }
 

@@ -10,6 +10,8 @@
  *   file with an unpredictable name in the same directory (created as above), which is
  *   fsynced, renamed over the final name (or linked, when the final name must not exist) and
  *   the directory fsynced. A final name that is a symbolic link is refused.
+ *   rp_outfile_begin_named does the same through a temporary file the caller names (a
+ *   restore's OUT.partial), which a later run may reopen and go on writing.
  * - rp_outfile_append: an append-only log, created if missing, never through a link.
  * - rp_outfile_lock: an exclusive lock for a whole run (fcntl, with our PID in the file), so
  *   that a second run on the same output stops at once naming the holder's PID.
@@ -49,9 +51,10 @@ int rp_outfile_remove_stale(const char *path, struct rp_err *err);
 struct rp_outfile {
 	int fd;	      /* the temporary file, open for writing */
 	char *path;   /* the final name */
-	char *tmp;    /* the temporary name: "<path>.tmp-<12 random hex>" */
+	char *tmp;    /* the temporary name: "<path>.tmp-<12 random hex>", or the caller's */
 	bool replace; /* commit may replace an existing regular file at path */
 	bool nosync;  /* set after begin to skip the fsyncs (not crash-safe) */
+	bool keep;    /* a named temporary file: a failed commit leaves it (to resume) */
 };
 
 /*
@@ -63,6 +66,16 @@ int rp_outfile_begin(struct rp_outfile *f, const char *path, mode_t mode, bool r
 		     struct rp_err *err);
 
 /*
+ * Start writing path through the temporary file tmp, a name the caller chooses so that a later
+ * run can find it again (a restore's OUT.partial, a big file written in place and resumed):
+ * path is checked as for rp_outfile_begin, then tmp is created new (rp_outfile_create, read-write,
+ * with mode) or, when resume, the existing one of ours is opened (rp_outfile_reopen). A failed
+ * commit leaves tmp; rp_outfile_abort removes it, rp_outfile_close keeps it.
+ */
+int rp_outfile_begin_named(struct rp_outfile *f, const char *path, const char *tmp, mode_t mode,
+			   bool replace, bool resume, struct rp_err *err);
+
+/*
  * fsync (unless nosync), close, rename to the final name (link then unlink if !replace, so that
  * a name created meanwhile is not replaced), fsync the directory. On failure the temporary
  * file is removed. f is released either way.
@@ -71,6 +84,9 @@ int rp_outfile_commit(struct rp_outfile *f, struct rp_err *err);
 
 /* Close and remove the temporary file; a released or zeroed f is a no-op. */
 void rp_outfile_abort(struct rp_outfile *f);
+
+/* Close and keep the temporary file (to resume later); a released or zeroed f is a no-op. */
+void rp_outfile_close(struct rp_outfile *f);
 
 /* Write all len bytes at the file position (EINTR retried); 0 or RP_EIO naming name. */
 int rp_outfile_write_all(int fd, const void *buf, size_t len, const char *name, struct rp_err *err);

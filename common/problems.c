@@ -43,6 +43,7 @@ int rp_problems_add(struct rp_problems *p, int code, bool checksum, const char *
 		return RP_EIO;
 	e->code = code;
 	e->checksum = checksum;
+	e->hint = RP_H_NONE;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
@@ -51,5 +52,9 @@ int rp_problems_add(struct rp_problems *p, int code, bool checksum, const char *
 
 int rp_problems_add_err(struct rp_problems *p, const struct rp_err *err, bool checksum)
 {
-	return rp_problems_add(p, err->code, checksum, "%s", err->msg);
+	int rc = rp_problems_add(p, err->code, checksum, "%s", err->msg);
+
+	if (rc == 0)
+		p->v[p->n - 1].hint = err->hint;
+	return rc;
 }

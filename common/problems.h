@@ -17,6 +17,7 @@
 struct rp_problem {
 	int code;
 	bool checksum;
+	enum rp_hint hint; /* what the caller could change (common/err.h), or RP_H_NONE */
 	char msg[RP_ERR_MSG_MAX];
 };
 

@@ -223,7 +223,7 @@ void rp_hex(const uint8_t *b, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hexval(char c)
+int rp_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -241,7 +241,7 @@ int rp_unhex(const char *s, uint8_t *b, size_t len)
 	if (strlen(s) != 2 * len)
 		return RP_EFORMAT;
 	for (i = 0; i < len; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = rp_hex_digit(s[2 * i]), lo = rp_hex_digit(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return RP_EFORMAT;
 		b[i] = (uint8_t)(hi << 4 | lo);

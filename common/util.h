@@ -72,6 +72,9 @@ void rp_sleep_ms(uint64_t ms, const volatile sig_atomic_t *stop);
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void rp_hex(const uint8_t *b, size_t len, char *out);
 
+/* The value of the hex digit c (either case), or -1 if c is not one. */
+int rp_hex_digit(char c);
+
 /* Parse exactly 2*len hex digits into b; returns 0 or RP_EFORMAT. */
 int rp_unhex(const char *s, uint8_t *b, size_t len);
 

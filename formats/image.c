@@ -18,11 +18,13 @@
 
 int image_problem(struct rp_image *img, bool fatal, bool checksum, const struct rp_err *e)
 {
+	struct rp_err kept = *e; /* its hint too */
+
 	/* A checksum problem is fatal unless the user asked to read past checksums. */
 	if (checksum && img->ignore_checksums)
 		fatal = false;
-	rp_problems_add(&img->problems, fatal ? (e->code ? e->code : RP_EFORMAT) : RP_OK, checksum,
-			"%s", e->msg);
+	kept.code = fatal ? (e->code ? e->code : RP_EFORMAT) : RP_OK;
+	rp_problems_add_err(&img->problems, &kept, checksum);
 	if (fatal)
 		img->readable = false;
 	return 0;
@@ -249,8 +251,9 @@ static int open_at_depth(const char *path, const struct rp_image_source *src,
 		size_t i;
 		for (i = 0; i < img->problems.n; i++) {
 			if (img->problems.v[i].code != RP_OK) {
-				rc = rp_err_set(err, img->problems.v[i].code, "%s",
-						img->problems.v[i].msg);
+				rc = rp_err_set_hint(err, img->problems.v[i].code,
+						     img->problems.v[i].hint, "%s",
+						     img->problems.v[i].msg);
 				break;
 			}
 		}
@@ -314,10 +317,8 @@ int image_open_parent(struct rp_image *child, const struct rp_image_opts *opts, 
 		return image_problem(child, true, false, &e);
 	}
 	if (!opts || child->depth >= opts->parent_count) {
-		rp_err_set(&e, RP_EFORMAT,
-			   "differencing disk needs its parent '%s': give it with --parent PATH "
-			   "(nearest first)",
-			   parent_name(child));
+		rp_err_set_hint(&e, RP_EFORMAT, RP_H_PARENT,
+				"differencing disk needs its parent '%s'", parent_name(child));
 		return image_problem(child, true, false, &e);
 	}
 	path = opts->parents[child->depth];

@@ -416,13 +416,14 @@ static int config_disk_source(struct rp_descriptor *d, const struct rp_json *dis
 	}
 	if (!managed)
 		return rp_err_set(err, RP_EFORMAT, BC ": %s is missing", p);
-	if (hit == ca->nacc)
-		return rp_err_set(err, RP_EUSAGE,
-				  "import: the disk '%s' was restored as a managed disk: grant "
-				  "access to it (az disk grant-access%s) and give the answer with "
-				  "--access-json %s=FILE",
-				  name, role == RP_DISK_OS ? " --secure-vm-guest-state-sas" : "",
-				  name);
+	if (hit == ca->nacc) {
+		rp_err_set(err, RP_EUSAGE,
+			   "import: the disk '%s' was restored as a managed disk and its access "
+			   "answer is missing: grant access to it (az disk grant-access%s)",
+			   name, role == RP_DISK_OS ? " --secure-vm-guest-state-sas" : "");
+		rp_err_hint_value(err, RP_H_ACCESS_JSON, name);
+		return RP_EUSAGE;
+	}
 	ca->used[hit] = true;
 	snprintf(what, sizeof(what), GA " for the disk '%s'", name);
 	rc = parse_access(ca->acc[hit].json, ca->acc[hit].len, what, &answer, &sas, err);

@@ -169,11 +169,11 @@ static int plugin_config(const char *key, const char *value)
 			return -1;
 		if (!b)
 			return 0;
-		rc = cli_net_arg(&plugin_cmd, &g.net, key, NULL);
+		rc = cli_net_set(&plugin_cmd, &g.net, key, NULL);
 	} else {
 		if (!(v = keep(value)))
 			return -1;
-		rc = cli_net_arg(&plugin_cmd, &g.net, key, v);
+		rc = cli_net_set(&plugin_cmd, &g.net, key, v);
 	}
 	if (rc == 1) {
 		nbdkit_error("unknown parameter '%s' (nbdkit cvmrestore --help lists them)", key);

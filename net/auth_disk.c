@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/url.h"
 #include "net/auth_int.h"
 
 #define DISK_HOST_SUFFIX ".blob.storage.azure.net"
@@ -93,26 +94,24 @@ bool rp_auth_parse_storage_challenge(const char *h, struct rp_storage_challenge 
 
 bool rp_auth_url_host(const char *url, char *host, size_t hostsz)
 {
-	const char *p = strstr(url, "://"), *end, *at;
-	size_t n, i;
+	struct rp_url_host u;
+	size_t n, i, b;
 
-	if (!p || hostsz == 0)
+	if (!rp_url_host(url, &u))
 		return false;
-	p += 3;
-	end = p + strcspn(p, "/?#");
-	at = memchr(p, '@', (size_t)(end - p));
-	if (at)
-		p = at + 1;
-	if (*p == '[') /* an IPv6 literal: never a managed-disk host, but a host */
-		n = strcspn(p, "]") + 1;
-	else
-		n = strcspn(p, ":/?#");
-	if (n == 0 || n >= hostsz || p + n > end)
+	b = u.ipv6 ? 1
+		   : 0; /* an IPv6 literal keeps its []: never a managed-disk host, but a host */
+	n = u.host_len + 2 * b;
+	if (n >= hostsz)
 		return false;
-	for (i = 0; i < n; i++) {
-		char c = p[i];
+	for (i = 0; i < u.host_len; i++) {
+		char c = u.host[i];
 
-		host[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		host[b + i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	if (b) {
+		host[0] = '[';
+		host[n - 1] = ']';
 	}
 	host[n] = '\0';
 	return true;

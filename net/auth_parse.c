@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/util.h"
 #include "net/auth_int.h"
 
 #define ANSWER_TEXT_MAX 240
@@ -366,17 +367,6 @@ bool rp_auth_parse_iso_time(const char *s, time_t *out)
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into out (cut to fit); bad escapes are kept as they are. */
 static void pct_decode(const char *s, size_t n, char *out, size_t outsz)
 {
@@ -385,8 +375,9 @@ static void pct_decode(const char *s, size_t n, char *out, size_t outsz)
 	if (outsz == 0)
 		return;
 	for (i = 0; i < n && o + 1 < outsz; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && rp_hex_digit(s[i + 1]) >= 0 &&
+		    rp_hex_digit(s[i + 2]) >= 0) {
+			out[o++] = (char)(rp_hex_digit(s[i + 1]) * 16 + rp_hex_digit(s[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = s[i];

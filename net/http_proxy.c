@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/url.h"
+
 static const char *env_first(const char *a, const char *b)
 {
 	const char *v = getenv(a);
@@ -59,26 +61,12 @@ static bool host_in_noproxy(const char *host, size_t hlen)
 /* The host of url (no user info, port or IPv6 brackets) as [*host, *host + *hlen). */
 static bool url_host(const char *url, const char **host, size_t *hlen)
 {
-	const char *sep = strstr(url, "://"), *h, *at, *end;
+	struct rp_url_host u;
 
-	if (!sep)
+	if (!rp_url_host(url, &u))
 		return false;
-	h = sep + 3;
-	end = h + strcspn(h, "/?#");
-	at = memchr(h, '@', (size_t)(end - h));
-	if (at)
-		h = at + 1;
-	if (h < end && *h == '[') {
-		const char *close = memchr(h, ']', (size_t)(end - h));
-
-		if (!close)
-			return false;
-		*host = h + 1;
-		*hlen = (size_t)(close - h - 1);
-		return true;
-	}
-	*host = h;
-	*hlen = strcspn(h, ":/?#");
+	*host = u.host;
+	*hlen = u.host_len;
 	return true;
 }
 

@@ -1,98 +1,20 @@
 #include "restore/convert.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/outfile.h"
 #include "common/util.h"
 #include "formats/vhd.h"
+#include "restore/sink.h"
 
 #define MIB (1024u * 1024)
 
-struct convert_sink {
-	int fd;
-	const char *path;
-	uint64_t written;
-	uint64_t holes;
-	bool no_sync;
-};
-
-#define ZERO_GRAIN (64u * 1024)
-
-static int write_all(struct convert_sink *s, const uint8_t *data, size_t len, uint64_t offset,
-		     struct rp_err *err)
+/* The fixed VHD footer that follows data_size bytes of data. */
+static int build_footer(uint64_t data_size, uint8_t footer[VHD_FOOTER_SIZE], struct rp_err *err)
 {
-	while (len > 0) {
-		ssize_t n = pwrite(s->fd, data, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return rp_err_errno(err, n < 0 ? errno : EIO, "cannot write '%s' at 0x%llx",
-					    s->path, (unsigned long long)offset);
-		__atomic_add_fetch(&s->written, (uint64_t)n, __ATOMIC_RELAXED);
-		data += n;
-		offset += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Worker threads write their chunks at their own offsets. Zero chunks, and zero runs of
- * ZERO_GRAIN bytes inside a chunk, are not written: the output was sized up front, so they stay
- * holes and read as zeros.
- */
-static int write_chunk(void *ctx, uint64_t index, uint64_t offset, const uint8_t *data, size_t len,
-		       enum rp_chunk_state state, struct rp_err *err)
-{
-	struct convert_sink *s = ctx;
-	size_t pos = 0, holes = 0;
-
-	(void)index;
-	(void)state;
-	if (!data) {
-		__atomic_add_fetch(&s->holes, len, __ATOMIC_RELAXED);
-		return 0;
-	}
-	while (pos < len) {
-		size_t start, n;
-		int rc;
-
-		n = len - pos < ZERO_GRAIN ? len - pos : ZERO_GRAIN;
-		if (rp_is_zero(data + pos, n)) {
-			holes += n;
-			pos += n;
-			continue;
-		}
-		start = pos;
-		while (pos < len) {
-			n = len - pos < ZERO_GRAIN ? len - pos : ZERO_GRAIN;
-			if (rp_is_zero(data + pos, n))
-				break;
-			pos += n;
-		}
-		rc = write_all(s, data + start, pos - start, offset + start, err);
-		if (rc)
-			return rc;
-		/* Start writeback now, without waiting for it: the final fsync then finds little
-		 * left to do, and the disk works while we read and check the next chunks. */
-		if (!s->no_sync)
-			sync_file_range(s->fd, (off64_t)(offset + start), (off64_t)(pos - start),
-					SYNC_FILE_RANGE_WRITE);
-	}
-	__atomic_add_fetch(&s->holes, holes, __ATOMIC_RELAXED);
-	return 0;
-}
-
-static int write_footer(int fd, const char *path, uint64_t size, struct rp_err *err)
-{
-	uint8_t footer[VHD_FOOTER_SIZE], uuid[16];
+	uint8_t uuid[16];
 	time_t now = time(NULL);
 	uint32_t stamp = now > VHD_EPOCH ? (uint32_t)(now - VHD_EPOCH) : 0;
 	int rc;
@@ -102,71 +24,28 @@ static int write_footer(int fd, const char *path, uint64_t size, struct rp_err *
 		return rc;
 	uuid[6] = (uint8_t)((uuid[6] & 0x0F) | 0x40); /* RFC 4122 version 4 */
 	uuid[8] = (uint8_t)((uuid[8] & 0x3F) | 0x80);
-	vhd_footer_build_fixed(size, uuid, stamp, footer);
-	if (pwrite(fd, footer, sizeof(footer), (off_t)size) != (ssize_t)sizeof(footer))
-		return rp_err_errno(err, errno ? errno : EIO, "cannot write the footer of '%s'",
-				    path);
+	vhd_footer_build_fixed(data_size, uuid, stamp, footer);
 	return 0;
 }
 
-/* OUT.lock for the whole run, then a new OUT.partial (a stale one of ours is removed under the
- * lock; a planted link or file is refused, never truncated: common/outfile.h). */
-static int open_partial(const char *out_path, const char *partial, mode_t mode, int *lock_fd,
-			int *fd, struct rp_err *err)
-{
-	size_t n = strlen(out_path) + sizeof(".lock") + 2;
-	char *lock = malloc(n), *what = malloc(n);
-	struct stat st;
-	int rc;
-
-	if (!lock || !what) {
-		rc = rp_err_set(err, RP_EIO, "out of memory");
-		goto out;
-	}
-	snprintf(lock, n, "%s.lock", out_path);
-	snprintf(what, n, "'%s'", out_path);
-	rc = rp_outfile_lock(lock, what, lock_fd, err);
-	if (rc)
-		goto out;
-	if (lstat(partial, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
-		rc = rp_outfile_remove_stale(partial, err);
-	if (rc == 0)
-		rc = rp_outfile_create(partial, mode, false, fd, err);
-	if (rc) {
-		rp_outfile_unlock(lock, *lock_fd);
-		*lock_fd = -1;
-	}
-out:
-	free(lock);
-	free(what);
-	return rc;
-}
-
-static void unlock_out(const char *out_path, int lock_fd)
-{
-	size_t n = strlen(out_path) + sizeof(".lock");
-	char *lock = malloc(n);
-
-	if (lock) {
-		snprintf(lock, n, "%s.lock", out_path);
-		rp_outfile_unlock(lock, lock_fd);
-	} else if (lock_fd >= 0) {
-		close(lock_fd);
-	}
-	free(lock);
-}
-
+/*
+ * Through restore's file sink (restore/sink.h) with the journal off: OUT.lock for the whole run,
+ * a new OUT.partial sized up front (zero chunks and zero runs stay holes), written by the scan's
+ * workers at their offsets, then the footer, fsync, rename to OUT and directory fsync. Nothing
+ * is left behind on failure.
+ */
 int rp_convert(struct rp_image *img, const char *out_path, const struct rp_convert_opts *opts,
 	       struct rp_convert_result *result, struct rp_err *err)
 {
-	uint64_t vsize = rp_image_virtual_size(img), data_size, file_size;
+	uint64_t vsize = rp_image_virtual_size(img), data_size, file_size, written, holes;
+	uint8_t footer[VHD_FOOTER_SIZE];
 	struct rp_scan_opts so = {0};
 	struct rp_scan_result sr = {0};
-	struct convert_sink sink = {0};
+	struct rp_file_sink *sink = NULL;
+	struct rp_chunk_sink cb;
 	struct stat st;
-	char *partial = NULL;
-	size_t plen;
-	int rc, lock_fd = -1;
+	bool resumed;
+	int rc;
 
 	memset(result, 0, sizeof(*result));
 	rc = rp_outfile_check_target(out_path, err);
@@ -185,29 +64,25 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 		data_size = vsize;
 		file_size = vsize;
 	}
-	plen = strlen(out_path) + sizeof(".partial");
-	partial = malloc(plen);
-	if (!partial)
-		return rp_err_set(err, RP_EIO, "out of memory");
-	snprintf(partial, plen, "%s.partial", out_path);
-	sink.path = partial;
-	sink.no_sync = opts->no_sync;
-	sink.fd = -1;
-	rc = open_partial(out_path, partial, opts->out_mode ? (mode_t)opts->out_mode : 0644,
-			  &lock_fd, &sink.fd, err);
-	if (rc) {
-		free(partial);
+	{
+		struct rp_sink_id id = {
+		    .source = "",
+		    .size = data_size,
+		    .chunk_size = opts->expect ? opts->expect->chunk_size : RP_CHUNK_DEFAULT,
+		    .output_format = opts->to == RP_CONVERT_VHD,
+		    .no_journal = true,
+		    .no_sync = opts->no_sync,
+		    .mode = opts->out_mode ? opts->out_mode : 0644,
+		};
+
+		rc = rp_file_sink_open(out_path, &id, opts->force, &sink, &resumed, err);
+	}
+	if (rc)
 		return rc;
-	}
-	/* The whole size first: what is never written stays a hole and reads as zeros. */
-	if (ftruncate(sink.fd, (off_t)data_size) != 0) {
-		rc = rp_err_errno(err, errno, "cannot size '%s' to %llu bytes", partial,
-				  (unsigned long long)file_size);
-		goto fail;
-	}
+	cb = rp_file_sink_callbacks(sink);
 	so.threads = opts->threads;
-	so.sink = write_chunk;
-	so.sink_ctx = &sink;
+	so.sink = cb.write;
+	so.sink_ctx = cb.ctx;
 	so.progress = opts->progress;
 	so.progress_ctx = opts->progress_ctx;
 	so.stop = opts->stop;
@@ -225,50 +100,21 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 		    out_path);
 	}
 	rp_scan_result_release(&sr);
-	if (rc)
-		goto fail;
-	if (opts->to == RP_CONVERT_VHD) {
-		rc = write_footer(sink.fd, partial, data_size, err);
-		if (rc)
-			goto fail;
-	}
-	if (!opts->no_sync && fsync(sink.fd) != 0) {
-		rc = rp_err_errno(err, errno, "cannot sync '%s'", partial);
-		goto fail;
-	}
-	if (close(sink.fd) != 0) {
-		sink.fd = -1;
-		rc = rp_err_errno(err, errno, "cannot close '%s'", partial);
-		goto fail;
-	}
-	sink.fd = -1;
+	if (rc == 0 && opts->to == RP_CONVERT_VHD)
+		rc = build_footer(data_size, footer, err);
 	/* A signal that came after the last chunk still means "do not leave OUT behind". */
-	if (opts->stop && *opts->stop) {
+	if (rc == 0 && opts->stop && *opts->stop)
 		rc = rp_err_set(err, RP_EINTR, "interrupted");
-		goto fail;
-	}
-	if (rename(partial, out_path) != 0) {
-		rc = rp_err_errno(err, errno, "cannot rename '%s' to '%s'", partial, out_path);
-		goto fail;
-	}
-	if (!opts->no_sync) {
-		rc = rp_outfile_sync_dir(out_path, err);
-		if (rc)
-			goto fail;
-	}
-	unlock_out(out_path, lock_fd);
+	if (rc == 0)
+		rc = rp_file_sink_finish(sink, footer,
+					 opts->to == RP_CONVERT_VHD ? VHD_FOOTER_SIZE : 0, err);
+	rp_file_sink_counts(sink, &written, &holes);
+	rp_file_sink_free(sink);
+	if (rc)
+		return rc;
 	result->virtual_size = vsize;
 	result->output_size = file_size;
-	result->bytes_written = sink.written;
-	result->bytes_holes = sink.holes + (data_size - vsize);
-	free(partial);
+	result->bytes_written = written;
+	result->bytes_holes = holes + (data_size - vsize);
 	return 0;
-fail:
-	if (sink.fd >= 0)
-		close(sink.fd);
-	if (lock_fd >= 0)
-		unlink(partial);
-	unlock_out(out_path, lock_fd);
-	free(partial);
-	return rc;
 }

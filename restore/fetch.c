@@ -88,7 +88,11 @@ static void fail(struct engine *e, int rc, const char *msg)
 /* Fail with err's code, reason and message (RP_EIO if it has no code). */
 static void fail_err(struct engine *e, const struct rp_err *err)
 {
-	fail_why(e, err->code ? err->code : RP_EIO, err->reason, err->msg);
+	struct rp_err copy = *err; /* its hint too */
+
+	if (!copy.code)
+		copy.code = RP_EIO;
+	rp_pipe_fail(e->pipe, &copy);
 }
 
 static bool failed(struct engine *e)

@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "common/url.h"
 #include "common/util.h"
 #include "net/blob.h"
 #include "net/dns.h"
@@ -43,28 +44,17 @@ static void failed(struct rp_check *c, int code, enum rp_hint flag, const char *
 	snprintf(c->hint, sizeof(c->hint), "%s", hint);
 }
 
-/* host and port of an https URL */
+/* host and port of an http(s) URL (the scheme's port when none is given) */
 static int split_url(const char *url, char *host, size_t hsz, char *port, size_t psz)
 {
-	const char *p = strstr(url, "://"), *end, *colon;
 	bool https = strncasecmp(url, "https", 5) == 0;
+	struct rp_url_host u;
 
-	if (!p)
+	if (!rp_url_host(url, &u))
 		return -1;
-	p += 3;
-	end = p + strcspn(p, "/?#");
-	colon = memchr(p, ':', (size_t)(end - p));
-	if (p[0] == '[') { /* IPv6 literal */
-		const char *rb = memchr(p, ']', (size_t)(end - p));
-		if (!rb)
-			return -1;
-		snprintf(host, hsz, "%.*s", (int)(rb - p - 1), p + 1);
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		snprintf(host, hsz, "%.*s", (int)((colon ? colon : end) - p), p);
-	}
-	if (colon)
-		snprintf(port, psz, "%.*s", (int)(end - colon - 1), colon + 1);
+	snprintf(host, hsz, "%.*s", (int)u.host_len, u.host);
+	if (u.port)
+		snprintf(port, psz, "%.*s", (int)u.port_len, u.port);
 	else
 		snprintf(port, psz, "%s", https ? "443" : "80");
 	return 0;

@@ -29,10 +29,10 @@ struct rp_file_sink {
 	char *out;
 	char *partial;
 	char *journal;
-	char *journal_tmp;
 	char *lock_path; /* OUT.lock, held for the whole run (sink_lock) */
 	int lock_fd;
-	int fd;
+	int fd;		      /* of.fd for a file, or the block device */
+	struct rp_outfile of; /* OUT.partial until renamed to OUT (common/outfile.h) */
 	bool resumed;
 	struct rp_sink_id id;
 	char *source;
@@ -48,8 +48,10 @@ struct rp_file_sink {
 	bool old_journal;   /* the journal was of an older version: nothing was trusted */
 	pthread_mutex_t lock;
 	bool dirty;
-	bool block;  /* OUT is a block device: written in place, zeros written, no rename */
-	bool broken; /* a write or sync failed: the journal is never written again */
+	bool block;	  /* OUT is a block device: written in place, zeros written, no rename */
+	bool broken;	  /* a write or sync failed: the journal is never written again */
+	uint64_t written; /* bytes written (atomic) */
+	uint64_t holes;	  /* bytes of zero runs not written (atomic) */
 };
 
 static char *path_with(const char *base, const char *suffix)
@@ -183,8 +185,11 @@ static int journal_write_now(struct rp_file_sink *s, struct rp_err *err)
 {
 	uint8_t *j;
 	size_t len;
-	int rc = journal_encode(s, &j, &len, err);
+	int rc;
 
+	if (s->id.no_journal)
+		return 0;
+	rc = journal_encode(s, &j, &len, err);
 	return rc ? rc : journal_write(s, j, len, err);
 }
 
@@ -276,17 +281,19 @@ static int sink_space_check(const struct rp_file_sink *s, bool resuming, struct 
 	return rc;
 }
 
-/* A new OUT.partial: O_EXCL and O_NOFOLLOW, so a planted link or file is refused, never
- * truncated; 0600, as the disk may hold anything. */
-static int sink_create_partial(struct rp_file_sink *s, struct rp_err *err)
+/* OUT.partial, new (O_EXCL and O_NOFOLLOW, so a planted link or file is refused, never
+ * truncated; 0600 unless id.mode, as the disk may hold anything) or the one we resume (a regular
+ * file of ours, never through a link), to be renamed to OUT (common/outfile.h). */
+static int sink_open_partial(struct rp_file_sink *s, bool force, bool resume, struct rp_err *err)
 {
-	return rp_outfile_create(s->partial, 0600, true, &s->fd, err);
-}
+	int rc = rp_outfile_begin_named(&s->of, s->out, s->partial, s->id.mode ? s->id.mode : 0600,
+					force, resume, err);
 
-/* The OUT.partial we resume: a regular file of ours, never through a link. */
-static int sink_reopen_partial(struct rp_file_sink *s, struct rp_err *err)
-{
-	return rp_outfile_reopen(s->partial, &s->fd, err);
+	if (rc == 0) {
+		s->fd = s->of.fd;
+		s->of.nosync = s->id.no_sync;
+	}
+	return rc;
 }
 
 /* A block device: big enough, opened in place; a matching journal resumes. Old contents are
@@ -345,10 +352,13 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 				  "'%s' is neither a regular file nor a block device", out);
 	if (stat(out, &st) == 0 && !force)
 		return rp_err_set_hint(err, RP_EUSAGE, RP_H_FORCE, "'%s' exists", out);
+	if (id->no_journal && stat(out, &st) == 0 && !S_ISREG(st.st_mode))
+		return rp_err_set(err, RP_EUSAGE, "'%s' is not a regular file", out);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return rp_err_set(err, RP_EIO, "out of memory");
 	s->fd = -1;
+	s->of.fd = -1;
 	s->lock_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	s->id = *id;
@@ -361,11 +371,9 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
 		s->partial = strdup(out);
 		s->journal = path_with(base, ".cvmrestore-journal");
-		s->journal_tmp = path_with(base, ".cvmrestore-journal.tmp");
 	} else {
 		s->partial = path_with(out, ".partial");
 		s->journal = path_with(out, ".journal");
-		s->journal_tmp = path_with(out, ".journal.tmp");
 	}
 	s->source = strndup(id->source, 4000);
 	s->etag = strndup(id->etag ? id->etag : "", 1000);
@@ -374,8 +382,8 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	s->data = calloc(bitmap_bytes(s->chunks) + 1, 1);
 	s->sha256 =
 	    s->chunks <= SIZE_MAX / 32 ? calloc(s->chunks ? (size_t)s->chunks : 1, 32) : NULL;
-	if (!s->out || !s->partial || !s->journal || !s->journal_tmp || !s->source || !s->etag ||
-	    !s->done_before || !s->verified || !s->data || !s->sha256) {
+	if (!s->out || !s->partial || !s->journal || !s->source || !s->etag || !s->done_before ||
+	    !s->verified || !s->data || !s->sha256) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto fail;
 	}
@@ -386,6 +394,20 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		return open_block(s, id, out_sink, resumed, err);
 	/* lstat: a dangling link planted at OUT.partial is a name that exists. */
 	have_partial = lstat(s->partial, &partial_st) == 0;
+	if (s->id.no_journal) {
+		/* Nothing to resume: a stale partial of ours goes (under the lock), a planted name
+		 * stays and is refused by the create. */
+		if (have_partial && S_ISREG(partial_st.st_mode) && partial_st.st_uid == geteuid())
+			rc = rp_outfile_remove_stale(s->partial, err);
+		if (rc == 0)
+			rc = sink_open_partial(s, force, false, err);
+		if (rc == 0 && ftruncate(s->fd, (off_t)id->size) != 0)
+			rc = rp_err_errno(err, errno, "cannot size '%s'", s->partial);
+		if (rc)
+			goto fail;
+		*out_sink = s;
+		return 0;
+	}
 	have_journal = lstat(s->journal, &st) == 0;
 	rc = sink_space_check(s, have_partial && have_journal, err);
 	if (rc)
@@ -394,7 +416,7 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		rc = journal_load(s, err);
 		if (rc)
 			goto fail;
-		rc = sink_reopen_partial(s, err);
+		rc = sink_open_partial(s, force, true, err);
 		if (rc)
 			goto fail;
 		s->resumed = true;
@@ -420,7 +442,7 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 		}
 		if (have_journal)
 			unlink(s->journal);
-		rc = sink_create_partial(s, err);
+		rc = sink_open_partial(s, force, false, err);
 		if (rc)
 			goto fail;
 		if (ftruncate(s->fd, (off_t)id->size) != 0) {
@@ -466,15 +488,20 @@ static int sink_write(void *ctx, uint64_t index, uint64_t off, const uint8_t *da
 				return rp_err_errno(err, -rc, "cannot write '%s' at 0x%llx",
 						    s->partial, (unsigned long long)(off + start));
 			}
+			__atomic_add_fetch(&s->written, (uint64_t)(pos - start), __ATOMIC_RELAXED);
 			/* Start writeback at once, so the periodic sync before each journal
-			 * update has little left to do. */
-			sync_file_range(s->fd, (off64_t)(off + start), (off64_t)(pos - start),
-					SYNC_FILE_RANGE_WRITE);
-		} else if ((s->resumed || s->block) &&
-			   fallocate(s->fd,
-				     s->block ? FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE
-					      : FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				     (off_t)(off + start), (off_t)(pos - start)) != 0) {
+			 * update (and the final fsync) has little left to do. */
+			if (!s->id.no_sync)
+				sync_file_range(s->fd, (off64_t)(off + start),
+						(off64_t)(pos - start), SYNC_FILE_RANGE_WRITE);
+			continue;
+		}
+		__atomic_add_fetch(&s->holes, (uint64_t)(pos - start), __ATOMIC_RELAXED);
+		if ((s->resumed || s->block) &&
+		    fallocate(s->fd,
+			      s->block ? FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE
+				       : FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(off + start), (off_t)(pos - start)) != 0) {
 			/* No hole punching here: write the zeros. */
 			static const uint8_t zeros[ZERO_GRAIN];
 			uint64_t z;
@@ -657,35 +684,43 @@ int rp_file_sink_finish(struct rp_file_sink *s, const uint8_t *tail, size_t tail
 	} else if (!s->block && ftruncate(s->fd, (off_t)s->id.size) != 0) {
 		return rp_err_errno(err, errno, "cannot size '%s'", s->partial);
 	}
-	if (fsync(s->fd) != 0)
-		return rp_err_errno(err, errno, "cannot sync '%s'", s->partial);
 	if (s->block) {
+		if (fsync(s->fd) != 0)
+			return rp_err_errno(err, errno, "cannot sync '%s'", s->partial);
 		unlink(s->journal);
 		close(s->fd);
 		s->fd = -1;
 		return 0;
 	}
-	if (rename(s->partial, s->out) != 0)
-		return rp_err_errno(err, errno, "cannot rename '%s' to '%s'", s->partial, s->out);
-	unlink(s->journal);
-	rc = rp_outfile_sync_dir(s->out, err);
+	/* fsync, rename to OUT, directory fsync; a failure keeps OUT.partial (to resume). */
+	s->fd = -1;
+	rc = rp_outfile_commit(&s->of, err);
 	if (rc)
 		return rc;
-	close(s->fd);
-	s->fd = -1;
+	if (!s->id.no_journal)
+		unlink(s->journal);
 	return 0;
+}
+
+void rp_file_sink_counts(const struct rp_file_sink *s, uint64_t *written, uint64_t *holes)
+{
+	*written = __atomic_load_n(&s->written, __ATOMIC_RELAXED);
+	*holes = __atomic_load_n(&s->holes, __ATOMIC_RELAXED);
 }
 
 static void sink_release(struct rp_file_sink *s)
 {
-	if (s->fd >= 0)
+	if (s->block && s->fd >= 0)
 		close(s->fd);
+	else if (s->id.no_journal) /* nothing resumes it: an unfinished partial goes */
+		rp_outfile_abort(&s->of);
+	else
+		rp_outfile_close(&s->of);
 	rp_outfile_unlock(s->lock_path, s->lock_fd);
 	free(s->lock_path);
 	free(s->out);
 	free(s->partial);
 	free(s->journal);
-	free(s->journal_tmp);
 	free(s->source);
 	free(s->etag);
 	free(s->done_before);
@@ -700,7 +735,7 @@ void rp_file_sink_free(struct rp_file_sink *s)
 {
 	if (!s)
 		return;
-	if (s->fd >= 0) {
+	if (s->fd >= 0 && !s->id.no_journal) {
 		struct rp_err e;
 		rp_err_init(&e);
 		sink_tick(s, &e);

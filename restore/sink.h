@@ -1,9 +1,9 @@
 /*
- * The file sink of a restore: positional writes into OUT.partial (sized up front, so what is
- * never written stays a hole), a journal OUT.journal of verified chunks (docs/journal.md),
- * and, when everything is verified, fsync and rename to OUT. A failed or interrupted restore
- * leaves OUT.partial and OUT.journal for the same command to resume; OUT never exists until
- * the end.
+ * The file sink of a restore and of convert: positional writes into OUT.partial (sized up front,
+ * so what is never written stays a hole), a journal OUT.journal of verified chunks
+ * (docs/journal.md; none for convert), and, when everything is verified, fsync and rename to OUT
+ * (common/outfile.h rp_outfile_begin_named). A failed or interrupted restore leaves OUT.partial
+ * and OUT.journal for the same command to resume; OUT never exists until the end.
  *
  * Thread safety: write, verified and read_back may be called from many threads; tick, finish
  * and free from one.
@@ -25,6 +25,11 @@ struct rp_sink_id {
 	uint32_t output_format; /* 0 raw, 1 vhd: a resume must ask for the same */
 	bool space_check;	/* refuse (RP_EIO) when space_needed, less what a resumed partial */
 	uint64_t space_needed;	/* holds, exceeds the free space of OUT's file system */
+	/* convert: no journal and no resume (a stale OUT.partial of ours is replaced, and one
+	 * left unfinished is removed by rp_file_sink_free); OUT must be a regular file. */
+	bool no_journal;
+	bool no_sync;  /* no writeback, fsync or directory fsync (not crash-safe) */
+	unsigned mode; /* permissions of OUT.partial, then OUT (before the umask); 0: 0600 */
 };
 
 struct rp_file_sink;
@@ -64,5 +69,8 @@ int rp_file_sink_finish(struct rp_file_sink *s, const uint8_t *tail, size_t tail
 void rp_file_sink_free(struct rp_file_sink *s);
 
 const char *rp_file_sink_partial_path(const struct rp_file_sink *s);
+
+/* Bytes written so far, and bytes of zero runs left as holes (or punched). Thread-safe. */
+void rp_file_sink_counts(const struct rp_file_sink *s, uint64_t *written, uint64_t *holes);
 
 #endif

@@ -78,20 +78,6 @@ static int file_sha256(const char *path, char hex[65], struct rp_err *err)
 	return rc;
 }
 
-/* Copy a local file to out: a new temporary file beside it (never a planted name), renamed when
- * complete (common/outfile.h). It keeps the source's mode, without write for others, so a
- * file only its owner could read stays so. */
-/* Rename tmp (a file we made) over path and make the rename durable. */
-static int replace_with(const char *tmp, const char *path, struct rp_err *err)
-{
-	if (rename(tmp, path) != 0) {
-		int rc = rp_err_errno(err, errno, "cannot rename '%s'", tmp);
-		unlink(tmp);
-		return rc;
-	}
-	return rp_outfile_sync_dir(path, err);
-}
-
 /* Restore a URL to out (whole sha256 in hex; source without secrets into display). */
 static int restore_url(const struct rp_stage_opts *o, const char *url, const char *out,
 		       enum rp_out_format fmt, const struct rp_seal *seal, char *display,
@@ -235,11 +221,9 @@ static int stage_disk(const struct rp_stage_opts *o, const struct rp_desc_disk *
 		 * source was rounded up by rp_convert already. */
 		if (st.st_size < VHD_FOOTER_SIZE ||
 		    ((uint64_t)st.st_size - VHD_FOOTER_SIZE) % MIB) {
-			char tmp[4300];
-			snprintf(tmp, sizeof(tmp), "%s.mib.vhd", path);
-			rc = convert_local(o, path, tmp, NULL, &ignored, err);
-			if (rc == 0)
-				rc = replace_with(tmp, path, err);
+			/* Into its own place: the open image keeps reading the old file while
+			 * the new one is written beside it and renamed over it. */
+			rc = convert_local(o, path, path, NULL, &ignored, err);
 			if (rc)
 				return rc;
 		}

@@ -1,8 +1,8 @@
 /*
  * The files of a staged set (docs/staging.md): disks.json and vm.json (ARM templates), restore.sh
  * (the commands in order, with placeholders that stop it until they are filled in) and
- * STAGED.txt. Each is written to NAME.tmp and renamed; STAGED.txt last. No source URL (which may
- * hold a SAS) is written: items carry redacted sources only.
+ * STAGED.txt. Each is written to a temporary file and renamed (common/outfile.h); STAGED.txt last.
+ * No source URL (which may hold a SAS) is written: items carry redacted sources only.
  *
  * Also Azure's rules for the resources those files create (the VM's securityEncryptionType, the
  * SKU a disk gets): restore/stage.c calls down to them for its warnings; nothing here calls up
@@ -337,44 +337,46 @@ static void assign_luns(struct rp_stage_result *res, char (*note)[512], size_t *
 	}
 }
 
-static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t tsz, char *final,
-		      size_t fsz, struct rp_err *err)
+/* Start writing dir/name atomically (common/outfile.h: a new temporary file beside it, never a
+ * planted name); the text goes through the stream returned (on a copy of of->fd). */
+static FILE *open_tmp(const char *dir, const char *name, struct rp_outfile *of, struct rp_err *err)
 {
+	char final[4200];
 	FILE *f;
-
-	uint8_t rnd[6];
-	char hex[13];
 	int fd;
 
-	/* A new file with an unpredictable name: never one planted in advance (common/outfile.h).
-	 */
-	snprintf(final, fsz, "%s/%s", dir, name);
-	if (rp_random_bytes(rnd, sizeof(rnd), err) != 0)
+	if ((size_t)snprintf(final, sizeof(final), "%s/%s", dir, name) >= sizeof(final)) {
+		rp_err_set(err, RP_EUSAGE, "the path '%s/%s' is too long", dir, name);
 		return NULL;
-	rp_hex(rnd, sizeof(rnd), hex);
-	snprintf(tmp, tsz, "%s/%s.tmp-%s", dir, name, hex);
-	if (rp_outfile_create(tmp, 0600, false, &fd, err) != 0)
+	}
+	if (rp_outfile_begin(of, final, 0600, true, err) != 0)
 		return NULL;
-	f = fdopen(fd, "w");
+	fd = dup(of->fd);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
-		rp_err_errno(err, errno, "cannot create '%s'", tmp);
-		close(fd);
-		unlink(tmp);
+		rp_err_errno(err, errno, "cannot write '%s'", of->tmp);
+		if (fd >= 0)
+			close(fd);
+		rp_outfile_abort(of);
 	}
 	return f;
 }
 
-static int close_tmp(FILE *f, const char *tmp, const char *final, mode_t mode, struct rp_err *err)
+/* Flush the stream, give the file its mode, then fsync, rename into place and fsync the
+ * directory (rp_outfile_commit). */
+static int close_tmp(FILE *f, struct rp_outfile *of, mode_t mode, struct rp_err *err)
 {
-	int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+	int bad = ferror(f) | fflush(f);
 
-	bad |= fchmod(fileno(f), mode);
 	bad |= fclose(f);
-	if (bad || rename(tmp, final) != 0) {
-		unlink(tmp);
-		return rp_err_errno(err, errno ? errno : EIO, "cannot write '%s'", final);
+	bad |= fchmod(of->fd, mode);
+	if (bad) {
+		int rc = rp_err_errno(err, errno ? errno : EIO, "cannot write '%s'", of->path);
+
+		rp_outfile_abort(of);
+		return rc;
 	}
-	return rp_outfile_sync_dir(final, err);
+	return rp_outfile_commit(of, err);
 }
 
 /* A shell word in single quotes. */
@@ -476,8 +478,8 @@ static void sh_disk(FILE *f, const struct rp_descriptor *d, const struct rp_stag
 static int write_script(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 			const struct rp_stage_result *res, const char *prefix, struct rp_err *err)
 {
-	char tmp[4200], final[4200];
-	FILE *f = open_tmp(o->out_dir, "restore.sh", tmp, sizeof(tmp), final, sizeof(final), err);
+	struct rp_outfile of;
+	FILE *f = open_tmp(o->out_dir, "restore.sh", &of, err);
 	const char *loc = o->location ? o->location : d->vm.location[0] ? d->vm.location : NULL;
 	size_t i;
 
@@ -540,7 +542,7 @@ static int write_script(const struct rp_descriptor *d, const struct rp_stage_opt
 	if (d->vm.security_type == RP_SECURITY_CVM_DISK_CMK)
 		fputs(" diskEncryptionSetId=\"$DES_ID\"", f);
 	fputs("\n", f);
-	return close_tmp(f, tmp, final, 0755, err);
+	return close_tmp(f, &of, 0755, err);
 }
 
 int rp_stage_write_templates(const struct rp_descriptor *d, const struct rp_stage_opts *o,
@@ -583,8 +585,9 @@ int rp_stage_write_templates(const struct rp_descriptor *d, const struct rp_stag
 int rp_stage_write_summary(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 			   const struct rp_stage_result *res, struct rp_err *err)
 {
-	char tmp[4200], final[4200], now[RP_TIME_STR];
-	FILE *f = open_tmp(o->out_dir, "STAGED.txt", tmp, sizeof(tmp), final, sizeof(final), err);
+	struct rp_outfile of;
+	char now[RP_TIME_STR];
+	FILE *f = open_tmp(o->out_dir, "STAGED.txt", &of, err);
 	size_t i;
 
 	if (!f)
@@ -639,5 +642,5 @@ int rp_stage_write_summary(const struct rp_descriptor *d, const struct rp_stage_
 	fputs("\nFiles: disks.json (the disks, ARM), vm.json (the VM, ARM), restore.sh (the "
 	      "commands in order)\n",
 	      f);
-	return close_tmp(f, tmp, final, 0644, err);
+	return close_tmp(f, &of, 0644, err);
 }

@@ -1,5 +1,6 @@
 /*
- * Fuzz target for common/text.c: any bytes, as a path, a message and JSON text. The escaped
+ * Fuzz target for common/text.c and common/url.c: any bytes, as a path, a URL, a message and
+ * JSON text. A URL's host and port lie inside it and hold no '@', '/', '?' or '#'. The escaped
  * form is clean (nothing left to escape, no ESC byte) and never longer than its buffer; the
  * redacted path holds no '?' and no '#'; the redacted message is no longer than the input.
  */
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "common/text.h"
+#include "common/url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *in = malloc(size + 1), *json;
 	char out[256], shown[RP_SHOW_MAX];
+	struct rp_url_host u;
 	size_t n;
 
 	if (!in)
@@ -34,6 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rp_show_text(in, shown, sizeof(shown));
 	if (!rp_text_is_clean(shown))
 		abort();
+	if (rp_url_host(in, &u)) {
+		if (u.host_len == 0 || u.host < in || u.host + u.host_len > in + n ||
+		    memchr(u.host, '@', u.host_len) || strcspn(u.host, "/?#") < u.host_len)
+			abort();
+		if (u.port && (u.port < in || u.port + u.port_len > in + n ||
+			       strcspn(u.port, "/?#@") < u.port_len))
+			abort();
+	}
 	json = strdup(in);
 	rp_text_redact(in);
 	if (strlen(in) > n)

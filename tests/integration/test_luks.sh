@@ -135,6 +135,10 @@ jcheck "d['key'] == 'key file' and d['volumes'][0]['opened_keyslot'] == 1" \
 L 2 "$G/luks2.raw" --passphrase-file "$G/luks2.keyfile"
 expect_one_error_line "cvmrestore: luks: $G/luks2.keyfile: passphrase file has more than one line"
 expect_stderr_has "more than one line; use --key-file to use every byte"
+# the same hint under verify names verify's option (--luks-key-file), not luks's
+expect_exit 2 "$CVMRESTORE" verify "$G/luks2.raw" --luks-passphrase-file "$G/luks2.keyfile"
+expect_one_error_line "cvmrestore: verify: LUKS check: $G/luks2.keyfile: passphrase file has more than one line"
+expect_stderr_has "more than one line; use --luks-key-file to use every byte"
 # a passphrase with a trailing newline: cryptsetup drops it reading stdin and keeps it with
 # --key-file; so do --passphrase-file and --key-file
 { cat "$G/luks1.pass"; echo; } >"$T/nl.pass"

@@ -45,7 +45,8 @@ json_check "$T/cvm2.json" "d['guest_state']['source'].startswith('https://md-imp
 expect_exit 2 "$C" rp import --backup-config "$CVM_CFG" -o "$T/cvm3.json" --id rp-4 \
 	--access-json "$OSK=$AZ/get-access-cvm-os.json"
 expect_one_error_line "cvmrestore: rp: import: the disk '$DDK' was restored as a managed disk"
-expect_stderr_has "--access-json $DDK=FILE"
+# the library states the fact; the command line words the hint, naming the disk
+expect_stderr_has "its access answer is missing: grant access to it (az disk grant-access); give the answer with --access-json $DDK=FILE"
 [ ! -e "$T/cvm3.json" ] || fail "a refused import wrote its output"
 expect_exit 2 "$C" rp import --backup-config "$CVM_CFG" -o "$T/cvm3.json" --id rp-4 \
 	--access-json "$OSK=$AZ/get-access-cvm-os.json" --access-json "$DDK=$AZ/get-access-data.json" \

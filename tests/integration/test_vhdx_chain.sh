@@ -112,14 +112,18 @@ mkdir "$RP_TMP/alone"
 cp "$C/child.vhdx" "$RP_TMP/alone/" # no sibling file a locator could lead to
 expect_exit 3 "$CVMRESTORE" inspect "$RP_TMP/alone/child.vhdx"
 expect_one_error_line "cvmrestore: inspect: "
-expect_stderr_has "needs its parent"
-expect_stderr_has "--parent"
+# the library states the fact; the command line adds the option (its hint)
+expect_stderr_has "needs its parent '"
+expect_stderr_has "'; give it with --parent PATH (nearest first)"
 expect_exit 3 "$CVMRESTORE" convert "$RP_TMP/alone/child.vhdx" "$RP_TMP/o/x.raw" --to raw
 expect_one_error_line "cvmrestore: convert: "
-expect_stderr_has "needs its parent"
+expect_stderr_has "needs its parent '"
+expect_stderr_has "'; give it with --parent PATH (nearest first)"
+expect_exit 3 "$CVMRESTORE" verify "$RP_TMP/alone/child.vhdx"
+expect_one_error_line "cvmrestore: verify: "
+expect_stderr_has "needs its parent '"
+expect_stderr_has "'; give it with --parent PATH (nearest first)"
 no_output "$RP_TMP/o"
-# (The message names the parent as '(unnamed)' for now: image_open_parent takes the name from
-# the VHD dynamic header only, not from the VHDX locator's relative_path.)
 
 note "wrong parent (another data write guid): exit 3 naming parent_linkage and both guids"
 other_dw=$(vhdi_field "$O/base.vhdx" Identifier)

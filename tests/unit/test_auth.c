@@ -6,17 +6,13 @@
  * Run with the argument "drive" the executable is instead a small client of rp_auth for
  * tests/integration/test_auth_tokens.sh (see drive() below); it never prints a token.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/util.h"
 #include "net/auth.h"
@@ -304,24 +300,6 @@ static void test_small_helpers(void **state)
 	assert_true(rp_auth_refresh_after(0) == 0);
 }
 
-/* A scratch directory under the build tree (or /tmp). */
-static void make_dir(char *dir, size_t sz)
-{
-	const char *b = getenv("RP_BUILD_DIR");
-
-	snprintf(dir, sz, "%s/test_auth.XXXXXX", b ? b : "/tmp");
-	assert_non_null(mkdtemp(dir));
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void test_token_file(void **state)
 {
 	static const struct {
@@ -344,11 +322,11 @@ static void test_token_file(void **state)
 	    {"SECRETFILE\xc3\xa9", 12, RP_EFORMAT, "byte at offset 10", NULL},
 	    {"SECRETFILE\0X", 12, RP_EFORMAT, "byte at offset 10", NULL},
 	};
-	char dir[512], path[600], want[800];
+	char dir[4096], path[4200], want[800];
 	size_t i;
 
 	(void)state;
-	make_dir(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_auth");
 	snprintf(path, sizeof(path), "%s/token", dir);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rp_err err;
@@ -359,7 +337,7 @@ static void test_token_file(void **state)
 
 		unlink(path);
 		if (cases[i].content)
-			write_file(path, cases[i].content, cases[i].len);
+			unit_write(path, cases[i].content, cases[i].len);
 		rp_err_init(&err);
 		rc = rp_auth_read_token_file(path, &tok, &len, &err);
 		if (rc != cases[i].rc)
@@ -387,7 +365,7 @@ static void test_token_file(void **state)
 
 static void test_token_file_sizes(void **state)
 {
-	char dir[512], path[600];
+	char dir[4096], path[4200];
 	char *big = malloc(RP_TOKEN_MAX + 2), *tok = NULL;
 	struct rp_err err;
 	size_t len;
@@ -395,15 +373,15 @@ static void test_token_file_sizes(void **state)
 	(void)state;
 	assert_non_null(big);
 	memset(big, 'A', RP_TOKEN_MAX + 1);
-	make_dir(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_auth");
 	snprintf(path, sizeof(path), "%s/token", dir);
-	write_file(path, big, RP_TOKEN_MAX);
+	unit_write(path, big, RP_TOKEN_MAX);
 	rp_err_init(&err);
 	assert_int_equal(rp_auth_read_token_file(path, &tok, &len, &err), 0);
 	assert_int_equal(len, RP_TOKEN_MAX);
 	rp_auth_secret_free(tok, len);
 	tok = NULL;
-	write_file(path, big, RP_TOKEN_MAX + 1);
+	unit_write(path, big, RP_TOKEN_MAX + 1);
 	assert_int_equal(rp_auth_read_token_file(path, &tok, &len, &err), RP_EFORMAT);
 	assert_non_null(strstr(err.msg, "is larger than 16384 bytes"));
 	assert_non_null(strstr(err.msg, path));
@@ -423,19 +401,19 @@ static void test_bearer_rotation(void **state)
 	struct rp_http_opts h = {0};
 	struct rp_auth *a = NULL;
 	struct rp_err err;
-	char dir[512], path[600], hdr[HDR_SZ], small[30];
+	char dir[4096], path[4200], hdr[HDR_SZ], small[30];
 
 	(void)state;
-	make_dir(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_auth");
 	snprintf(path, sizeof(path), "%s/token", dir);
-	write_file(path, "SECRETFILE-ONE\n", 15);
+	unit_write(path, "SECRETFILE-ONE\n", 15);
 	o.bearer_token_file = path;
 	rp_err_init(&err);
 	assert_int_equal(rp_auth_new(&o, &h, RP_AUDIENCE_STORAGE, &a, &err), 0);
 	assert_true(rp_auth_has_bearer(a));
 	assert_int_equal(rp_auth_header(a, hdr, sizeof(hdr), &err), 0);
 	assert_string_equal(hdr, "Authorization: Bearer SECRETFILE-ONE");
-	write_file(path, "SECRETFILE-TWO", 14);
+	unit_write(path, "SECRETFILE-TWO", 14);
 	assert_int_equal(rp_auth_header(a, hdr, sizeof(hdr), &err), 0);
 	assert_string_equal(hdr, "Authorization: Bearer SECRETFILE-ONE"); /* cached */
 	rp_auth_invalidate(a);

@@ -1,12 +1,8 @@
 /* Unit tests for common/: errors, number and size parsing, encodings, CRC-32C, JSON. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/err.h"
 #include "common/json.h"
@@ -191,6 +187,11 @@ static void test_uuid_hex_time(void **state)
 	assert_memory_equal(back, b, 16);
 	assert_int_equal(rp_unhex("0011", back, 16), RP_EFORMAT);
 	assert_int_equal(rp_unhex("zz112233445566778899aabbccddeeff", back, 16), RP_EFORMAT);
+	assert_int_equal(rp_hex_digit('0'), 0);
+	assert_int_equal(rp_hex_digit('f'), 15);
+	assert_int_equal(rp_hex_digit('A'), 10);
+	assert_int_equal(rp_hex_digit('g'), -1);
+	assert_int_equal(rp_hex_digit('%'), -1);
 	rp_time_iso(946684800, t);
 	assert_string_equal(t, "2000-01-01T00:00:00Z");
 	assert_true(rp_is_zero(back, 0));

@@ -1,11 +1,7 @@
 /* Unit tests for the pure parts of restore/fetch.c: the range deadline and the source pinning. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "restore/fetch.h"
 

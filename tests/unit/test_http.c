@@ -2,14 +2,10 @@
  * Unit tests for the pure parts of net/http.c: private address ranges and the proxy libcurl
  * takes from the environment (URL redaction: test_text.c).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "net/http.h"
 #include "net/net.h"

@@ -5,16 +5,12 @@
  * cases changing one field each, and key reading (passphrase newline rules, key files, volume
  * keys). The libcryptsetup side is tested against cryptsetup by tests/integration/test_luks.sh.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "verify/luks.h"
 
@@ -68,22 +64,6 @@ static const char good_json[] =
     "{\"keyslots\":{},\"tokens\":{},\"segments\":{},\"digests\":{},"
     "\"config\":{\"json_size\":\"12288\",\"keyslots_size\":\"16744448\"}}";
 
-static uint8_t *load_vector(const char *name, size_t *len)
-{
-	const char *dir = getenv("RP_SOURCE_DIR");
-	char path[4096];
-	uint8_t *buf = malloc(8192);
-	FILE *f;
-
-	assert_non_null(buf);
-	snprintf(path, sizeof(path), "%s/testdata/%s", dir ? dir : ".", name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	*len = fread(buf, 1, 8192, f);
-	fclose(f);
-	return buf;
-}
-
 static void test_luks1_span(void **state)
 {
 	uint8_t b[4096];
@@ -93,7 +73,7 @@ static void test_luks1_span(void **state)
 
 	(void)state;
 	/* cryptsetup's own header: luksHeaderBackup writes 4036 sectors (rounded to 4 KiB) */
-	v = load_vector("luks1-header.bin", &len);
+	v = unit_testdata("luks1-header.bin", &len);
 	assert_int_equal(rp_luks_header_span(v, len, &span, &need, NULL), 0);
 	assert_int_equal(span, 4036ull * 512);
 	free(v);
@@ -209,19 +189,6 @@ static void test_span_errors(void **state)
 	free(b);
 }
 
-static char *write_tmp(const void *data, size_t len)
-{
-	char *path = strdup("/tmp/test_luks_key.XXXXXX");
-	int fd;
-
-	assert_non_null(path);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-	return path;
-}
-
 struct key_case {
 	const char *name;
 	enum rp_luks_key_kind kind;
@@ -262,7 +229,7 @@ static void test_key_read(void **state)
 	for (i = 0; i < sizeof(key_cases) / sizeof(key_cases[0]); i++) {
 		const struct key_case *c = &key_cases[i];
 
-		path = write_tmp(c->data, c->len);
+		path = unit_tmpfile("test_luks_key", c->data, c->len);
 		rp_err_init(&err);
 		rc = rp_luks_key_read(c->kind, path, &key, &err);
 		if (rc != c->code)
@@ -294,7 +261,7 @@ static void test_key_limits(void **state)
 
 	(void)state;
 	memset(big, 0x41, sizeof(big));
-	path = write_tmp(big, sizeof(big));
+	path = unit_tmpfile("test_luks_key", big, sizeof(big));
 	rp_err_init(&err);
 	assert_int_equal(rp_luks_key_read(RP_LUKS_VOLUME_KEY, path, &key, &err), RP_EUSAGE);
 	assert_non_null(strstr(err.msg, "larger than 512 bytes"));

@@ -4,15 +4,11 @@
  * testdata/make-parser-vectors.sh) and table-driven error cases, each changing one field of a
  * valid structure and asserting the code and message.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/endian.h"
 #include "common/util.h"
@@ -20,29 +16,6 @@
 
 #define DISK_SECTORS 131072u /* the 64 MiB disks the vectors were cut from */
 #define DISK_SIZE (DISK_SECTORS * 512ull)
-
-static uint8_t *load(const char *name, size_t *len)
-{
-	const char *dir = getenv("RP_SOURCE_DIR");
-	char path[4096];
-	uint8_t *buf;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/testdata/%s", dir ? dir : ".", name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc((size_t)n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* CRC-32 (IEEE, reflected), as GPT uses; written out here so the test needs no zlib. */
 static uint32_t crc32_ieee(const uint8_t *p, size_t len)
@@ -107,7 +80,7 @@ static void test_mbr_valid(void **state)
 
 	(void)state;
 	rp_err_init(&err);
-	buf = load("mbr-sfdisk.bin", &len);
+	buf = unit_testdata("mbr-sfdisk.bin", &len);
 	assert_int_equal(pt_mbr_parse(buf, len, DISK_SIZE, &m, &err), 0);
 	assert_true(m.valid);
 	assert_false(m.protective);
@@ -130,7 +103,7 @@ static void test_mbr_valid(void **state)
 	assert_int_equal(m.count, 0);
 	free(buf);
 
-	buf = load("gpt-sfdisk-primary.bin", &len);
+	buf = unit_testdata("gpt-sfdisk-primary.bin", &len);
 	assert_int_equal(pt_mbr_parse(buf, len, DISK_SIZE, &m, &err), 0);
 	assert_true(m.valid);
 	assert_true(m.protective);
@@ -181,7 +154,7 @@ static const struct {
 static void test_mbr_errors(void **state)
 {
 	size_t i, len;
-	uint8_t *base = load("mbr-sfdisk.bin", &len);
+	uint8_t *base = unit_testdata("mbr-sfdisk.bin", &len);
 
 	(void)state;
 	for (i = 0; i < sizeof(mbr_cases) / sizeof(mbr_cases[0]); i++) {
@@ -213,7 +186,7 @@ static void test_gpt_valid(void **state)
 
 	(void)state;
 	rp_err_init(&err);
-	buf = load("gpt-sfdisk-primary.bin", &len);
+	buf = unit_testdata("gpt-sfdisk-primary.bin", &len);
 	assert_int_equal(pt_gpt_header_parse(buf + 512, 512, 512, DISK_SECTORS, 0, &h, &err), 0);
 	assert_true(h.header_crc_ok);
 	assert_int_equal(h.revision, 0x00010000);
@@ -248,7 +221,7 @@ static void test_gpt_valid(void **state)
 	free(buf);
 
 	/* The backup: entries in the 32 sectors before the header in the last sector. */
-	buf = load("gpt-sfdisk-backup.bin", &len);
+	buf = unit_testdata("gpt-sfdisk-backup.bin", &len);
 	assert_int_equal(pt_gpt_header_parse(buf + 32 * 512, 512, 512, DISK_SECTORS, 0, &h, &err),
 			 0);
 	assert_int_equal(h.current_lba, DISK_SECTORS - 1);
@@ -391,7 +364,7 @@ static void fix_header_crc(uint8_t *hdr)
 static void test_gpt_header_errors(void **state)
 {
 	size_t i, len;
-	uint8_t *base = load("gpt-sfdisk-primary.bin", &len);
+	uint8_t *base = unit_testdata("gpt-sfdisk-primary.bin", &len);
 
 	(void)state;
 	for (i = 0; i < sizeof(gpt_header_cases) / sizeof(gpt_header_cases[0]); i++) {
@@ -468,7 +441,7 @@ static void test_gpt_entry_errors(void **state)
 	struct pt_partition parts[PT_MAX_PARTITIONS];
 	struct pt_gpt_header h0;
 	size_t i, len;
-	uint8_t *base = load("gpt-sfdisk-primary.bin", &len);
+	uint8_t *base = unit_testdata("gpt-sfdisk-primary.bin", &len);
 	uint8_t *buf = malloc(128 * 128);
 
 	(void)state;
@@ -547,7 +520,7 @@ static void test_luks_valid(void **state)
 
 	(void)state;
 	rp_err_init(&err);
-	buf = load("luks1-header.bin", &len);
+	buf = unit_testdata("luks1-header.bin", &len);
 	assert_int_equal(luks_probe_parse(buf, len, &lp, &err), 1);
 	assert_int_equal(lp.version, 1);
 	assert_string_equal(lp.uuid, "0dd672bc-666e-4d3b-add1-283cd925f546");
@@ -555,7 +528,7 @@ static void test_luks_valid(void **state)
 	assert_int_equal(lp.hdr_size, 4096 * 512);
 	free(buf);
 
-	buf = load("luks2-header.bin", &len);
+	buf = unit_testdata("luks2-header.bin", &len);
 	assert_int_equal(luks_probe_parse(buf, len, &lp, &err), 1);
 	assert_int_equal(lp.version, 2);
 	assert_string_equal(lp.uuid, "d6ea397d-a4e4-46e8-97c9-4e6b89759d7d");
@@ -565,7 +538,7 @@ static void test_luks_valid(void **state)
 	assert_int_equal(luks_probe_parse(buf, 5, &lp, &err), 0);
 	free(buf);
 
-	buf = load("mbr-sfdisk.bin", &len);
+	buf = unit_testdata("mbr-sfdisk.bin", &len);
 	assert_int_equal(luks_probe_parse(buf, len, &lp, &err), 0);
 	free(buf);
 }
@@ -668,7 +641,7 @@ static void test_luks_errors(void **state)
 		struct luks_probe lp;
 		struct rp_err err;
 		size_t len;
-		uint8_t *buf = load(luks_cases[i].file, &len);
+		uint8_t *buf = unit_testdata(luks_cases[i].file, &len);
 		int rc;
 
 		apply(buf, luks_cases[i].p, 2);
@@ -747,8 +720,8 @@ static void sfdisk_gpt(struct mem_disk *m)
 	size_t len;
 
 	memset(m, 0, sizeof(*m));
-	m->p[0].buf = load("gpt-sfdisk-primary.bin", &m->p[0].len);
-	m->p[1].buf = load("gpt-sfdisk-backup.bin", &len);
+	m->p[0].buf = unit_testdata("gpt-sfdisk-primary.bin", &m->p[0].len);
+	m->p[1].buf = unit_testdata("gpt-sfdisk-backup.bin", &len);
 	m->p[1].len = len;
 	m->p[1].off = DISK_SIZE - len;
 	m->n = 2;
@@ -920,7 +893,7 @@ static void test_walk_mbr_and_4k(void **state)
 	(void)state;
 	assert_non_null(t);
 	memset(&m, 0, sizeof(m));
-	m.p[0].buf = load("mbr-sfdisk.bin", &len);
+	m.p[0].buf = unit_testdata("mbr-sfdisk.bin", &len);
 	m.p[0].len = len;
 	m.n = 1;
 	for (flags = 0; flags <= PT_WALK_FIRST_VALID; flags += PT_WALK_FIRST_VALID) {

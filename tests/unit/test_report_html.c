@@ -4,15 +4,11 @@
  * report, and every malformed report rejected with RP_EFORMAT and a message naming the member
  * (one changed member per case).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "verify/report_html.h"
 

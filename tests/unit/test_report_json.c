@@ -2,17 +2,13 @@
  * Tests of cli/cli_report_json.c: the report envelope, a disk's chunk map and totals, the
  * report of a network restore, and the Prometheus textfile.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "cli/cli_report_json.h"
 #include "restore/restore.h"
@@ -245,7 +241,7 @@ static void test_restore_report(void **state)
 
 static void test_prom_write(void **state)
 {
-	char dir[] = "/tmp/test_report_json.XXXXXX", path[128], bad[160], text[4096];
+	char dir[4096], path[4200], bad[4300], *text;
 	char longrp[1024], longdisk[1024];
 	struct cli_prom p = {.recovery_point = "rp \"1\"",
 			     .disk = "os",
@@ -261,19 +257,14 @@ static void test_prom_write(void **state)
 	struct rp_err err;
 	struct stat st;
 	size_t n;
-	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_report_json");
 	snprintf(path, sizeof(path), "%s/m.prom", dir);
 	assert_int_equal(cli_prom_write(path, &p, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
+	text = (char *)unit_read(path, &n);
 	assert_non_null(strstr(text, "# TYPE cvmrestore_verify_success gauge\n"
 				     "cvmrestore_verify_success{recovery_point=\"rp \\\"1\\\"\","
 				     "disk=\"os\",shard=\"2/4\"} 0\n"));
@@ -292,6 +283,7 @@ static void test_prom_write(void **state)
 	    text, "# TYPE cvmrestore_build_info gauge\ncvmrestore_build_info{version=\"" RP_VERSION
 		  "\",commit=\""));
 	assert_null(strstr(text, "bytes_verified"));
+	free(text);
 	unlink(path);
 	snprintf(bad, sizeof(bad), "%s/missing/m.prom", dir);
 	rp_err_init(&err);
@@ -312,18 +304,32 @@ static void test_prom_write(void **state)
 	rmdir(dir);
 }
 
-/* Every hint of the library has its words on the command line, and none is empty. */
+/* Every hint of the library has its words on the command line, and none is empty; a hint is
+ * worded in the options of the command that prints it, with its value where it names one. */
 static void test_cli_hints(void **state)
 {
+	char buf[512];
+	const char *t;
 	int h;
 
 	(void)state;
-	assert_null(cli_hint(RP_H_NONE));
-	assert_null(cli_hint(RP_H_COUNT));
+	assert_null(cli_hint(&cli_cmd_verify, RP_H_NONE, NULL, buf, sizeof(buf)));
+	assert_null(cli_hint(&cli_cmd_verify, RP_H_COUNT, NULL, buf, sizeof(buf)));
 	for (h = 1; h < RP_H_COUNT; h++) {
-		assert_non_null(cli_hint((enum rp_hint)h));
-		assert_non_null(strstr(cli_hint((enum rp_hint)h), "--"));
+		t = cli_hint(&cli_cmd_verify, (enum rp_hint)h, NULL, buf, sizeof(buf));
+		assert_non_null(t);
+		assert_non_null(strstr(t, "--"));
 	}
+	assert_string_equal(cli_hint(&cli_cmd_luks, RP_H_KEY_FILE, NULL, buf, sizeof(buf)),
+			    "use --key-file to use every byte");
+	assert_string_equal(cli_hint(&cli_cmd_verify, RP_H_KEY_FILE, NULL, buf, sizeof(buf)),
+			    "use --luks-key-file to use every byte");
+	assert_string_equal(cli_hint(&cli_cmd_restore, RP_H_KEY_FILE, NULL, buf, sizeof(buf)),
+			    "use --luks-key-file to use every byte");
+	assert_string_equal(cli_hint(&cli_cmd_rp, RP_H_ACCESS_JSON, "data0", buf, sizeof(buf)),
+			    "give the answer with --access-json data0=FILE");
+	assert_string_equal(cli_hint(&cli_cmd_inspect, RP_H_PARENT, NULL, buf, sizeof(buf)),
+			    "give it with --parent PATH (nearest first)");
 }
 
 int main(void)

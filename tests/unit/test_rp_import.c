@@ -493,13 +493,12 @@ static void test_backup_config_managed(void **state)
 		const char *os_key, *data_key, *extra_key, *msg;
 	} bad[] = {
 	    {CVM_OS_DISK, NULL, NULL,
-	     "import: the disk 'cvmvm02-data0-20261128-100000' was restored as a managed disk: "
-	     "grant access to it (az disk grant-access) and give the answer with --access-json "
-	     "cvmvm02-data0-20261128-100000=FILE"},
+	     "import: the disk 'cvmvm02-data0-20261128-100000' was restored as a managed disk "
+	     "and its access answer is missing: grant access to it (az disk grant-access)"},
 	    {NULL, CVM_DATA_ID, NULL,
 	     "import: the disk '" CVM_OS_DISK "' was restored as a "
-	     "managed disk: grant access to it (az disk grant-access "
-	     "--secure-vm-guest-state-sas)"},
+	     "managed disk and its access answer is missing: grant access to it (az disk "
+	     "grant-access --secure-vm-guest-state-sas)"},
 	    {CVM_OS_DISK, CVM_DATA_ID, "nosuch-disk",
 	     "import: the access answer for 'nosuch-disk' matches no managed disk of the config"},
 	    {CVM_OS_DISK, CVM_DATA_ID, CVM_OS_DISK,
@@ -548,6 +547,14 @@ static void test_backup_config_managed(void **state)
 		    !strstr(err.msg, bad[i].msg))
 			fail_msg("case %zu: %s", i, err.msg);
 		assert_null(d);
+		/* The library names none of our options (az's are fine): the hint says which
+		 * disk's answer is missing. */
+		assert_null(strstr(err.msg, "--access-json"));
+		if (i < 2) {
+			assert_int_equal(err.hint, RP_H_ACCESS_JSON);
+			assert_string_equal(err.hint_value,
+					    i == 0 ? "cvmvm02-data0-20261128-100000" : CVM_OS_DISK);
+		}
 	}
 	/* an answer for a disk the config restored to the staging account */
 	free(blob);

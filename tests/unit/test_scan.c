@@ -4,16 +4,12 @@
  * bytes, whole-disk digests against one-shot hashing, and 1, 2 and 4 threads must agree.
  */
 #include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/util.h"
 #include "formats/image.h"
@@ -24,8 +20,8 @@
 #define CS 16384u
 
 struct fixture {
-	char dir[64];
-	char path[128];
+	char dir[4096];
+	char path[4200];
 	uint8_t *data; /* the image's bytes (holes are zeros) */
 	uint64_t size, cs, count;
 	uint8_t *state; /* expected state per chunk */
@@ -52,8 +48,7 @@ static void make_image(struct fixture *f, uint64_t cs, uint64_t full_chunks, uin
 	int fd;
 
 	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_scan.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	unit_tmpdir(f->dir, sizeof(f->dir), "test_scan");
 	snprintf(f->path, sizeof(f->path), "%s/disk.raw", f->dir);
 	f->cs = cs;
 	f->size = full_chunks * cs + tail;

@@ -4,14 +4,10 @@
  * journal (round trip; damaged and foreign journals, code and message). Also the security
  * mappings of restore/stage.c.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/endian.h"
 #include "common/util.h"

@@ -3,14 +3,10 @@
  * case), the fixed footer builder, CHS geometry, BAT checks and parent locator decoding.
  * Hermetic: every structure is built in memory here.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "common/endian.h"
 #include "formats/vhd.h"

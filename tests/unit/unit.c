@@ -69,6 +69,29 @@ void unit_tmpdir(char *dir, size_t size, const char *name)
 		fail_msg("cannot create %s: %s", dir, strerror(errno));
 }
 
+char *unit_tmpfile(const char *name, const void *data, size_t len)
+{
+	const char *b = getenv("RP_BUILD_DIR");
+	char *path = malloc(4096);
+	int fd;
+
+	assert_non_null(path);
+	if (b) {
+		snprintf(path, 4096, "%s/tmp", b);
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			fail_msg("cannot create %s: %s", path, strerror(errno));
+		snprintf(path, 4096, "%s/tmp/%s.XXXXXX", b, name);
+	} else {
+		snprintf(path, 4096, "%s.XXXXXX", name);
+	}
+	fd = mkstemp(path);
+	if (fd < 0)
+		fail_msg("cannot create %s: %s", path, strerror(errno));
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
 static int remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
 	(void)sb;

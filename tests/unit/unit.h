@@ -31,6 +31,12 @@ void unit_write(const char *path, const void *data, size_t len);
  */
 void unit_tmpdir(char *dir, size_t size, const char *name);
 
+/*
+ * A new file NAME.XXXXXX beside the folders of unit_tmpdir, holding data[0..len), mode 0600;
+ * its path, malloc'd (unlink and free it).
+ */
+char *unit_tmpfile(const char *name, const void *data, size_t len);
+
 /* Remove dir and everything in it. */
 void unit_rmtree(const char *dir);
 

@@ -38,6 +38,7 @@ static const struct cli_opt verify_opts[] = {
     CLI_OPT_CALL("threads", 0, true, "N", "worker threads (default: number of cores)"),
     CLI_VSEL_OPTS,
     CLI_OPT_CALL("json", 0, false, NULL, "print the report (docs/report.md) as one JSON document"),
+    CLI_CHECKSUM_OPTS(struct verify_args, sum, "the image file as verified (a local image)"),
     CLI_OPT_CALL("prometheus", 0, true, "FILE",
 		 "write node_exporter textfile metrics (atomically)"),
     CLI_OPT_CALL("audit-log", 0, true, "FILE", "append one JSON line per action to FILE"),
@@ -226,7 +227,10 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rc = cli_fail(cmd, &err);
 		goto out;
 	}
-	if (rp_is_url(pos[0]))
+	if (a.sum.file && (rp_is_url(pos[0]) || rp_cse_sidecar(pos[0], sidecar, sizeof(sidecar))))
+		rc = cli_usage(cmd, "--checksum-file is for a local image: restore a URL or an "
+				    "encrypted copy with --checksum-file instead");
+	else if (rp_is_url(pos[0]))
 		rc = cli_verify_remote(cmd, &a, pos[0]);
 	else if (rp_cse_sidecar(pos[0], sidecar, sizeof(sidecar)))
 		rc = cli_verify_encrypted_copy(cmd, &a, pos[0], sidecar);

@@ -27,7 +27,7 @@ struct cli_vsel_args {
 
 #define CLI_VSEL_OPTS                                                                              \
 	CLI_OPT_CALL("sample", 0, true, "PERCENT",                                                 \
-		     "check a random PERCENT of the chunks with data, plus "                       \
+		     "check a random PERCENT (5 or 5%) of the chunks with data, plus "             \
 		     "the first and last chunks (partition tables)"),                              \
 	    CLI_OPT_CALL("seed", 0, true, "S",                                                     \
 			 "seed of --sample (default: random; the report names it)"),               \

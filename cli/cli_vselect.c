@@ -25,10 +25,11 @@ int cli_vsel_arg(const struct cli_cmd *cmd, struct cli_vsel_args *a, const char 
 		}
 		if (rp_select_parse_percent(n && arg[n - 1] == '%' && n < sizeof(pct) ? pct : arg,
 					    &a->spec.ppm, &err) != 0)
-			return cli_usage(cmd,
-					 "--sample takes a percentage more than 0 and at most 100 "
-					 "with at most 4 decimals (5, 0.5 or 5%%), not '%s'",
-					 arg);
+			return cli_usage(
+			    cmd,
+			    "--sample: a percentage must be more than 0 and at most 100 "
+			    "with at most 4 decimals (5, 0.5 or 5%%), not '%s'",
+			    arg);
 		return 0;
 	}
 	if (strcmp(name, "seed") == 0) {

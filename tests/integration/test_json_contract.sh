@@ -140,7 +140,7 @@ json_check "$RP_OUT" 'd["disks"][0]["coverage"]["mode"] == "sample" and d["disks
 expect_exit 0 "$C" verify "$T/disk.vhd" --seal "$T/seal.json" --sample 0.5% --seed 7 -q
 for bad in 5%% 101% -1% % 0%; do
 	expect_exit 2 "$C" verify "$T/disk.vhd" --seal "$T/seal.json" --sample "$bad"
-	expect_one_error_line "cvmrestore: verify: --sample takes a percentage"
+	expect_one_error_line "cvmrestore: verify: --sample: a percentage must be more than 0"
 	expect_stderr_has "not '$bad'"
 done
 pass "--sample 5% = --sample 5; 5%%, 101%, -1%, %, 0% exit 2"

@@ -135,7 +135,7 @@ pass "--force replaces OUT"
 
 note "preflight"
 expect_exit 0 R preflight --cacert "$RP_CACERT" "$SAS" -o "$T/pf.vhd" --json
-json_check "$RP_OUT" 'd["ok"] is True and all(c["result"] in ("pass", "skip") for c in d["checks"])' \
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["exit_code"] == 0 and all(c["result"] in ("pass", "skip") for c in d["checks"])' \
 	"preflight good SAS"
 json_check "$RP_OUT" '[c["result"] for c in d["checks"] if c["check"] == "sas"] == ["pass"]' \
 	"preflight: sas check"

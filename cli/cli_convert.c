@@ -1,6 +1,8 @@
 /* cvmrestore convert: any supported image to an Azure-ready fixed VHD or raw. */
 #include <string.h>
 
+#include "cli/cli_checksum.h"
+#include "cli/cli_report_json.h"
 #include "cli/cli_util.h"
 #include "common/outfile.h"
 #include "restore/convert.h"
@@ -8,6 +10,7 @@
 struct convert_args {
 	struct cli_image_args img;
 	struct rp_convert_opts conv;
+	struct cli_checksum_args sum;
 	bool quiet;
 	bool json;
 };
@@ -38,6 +41,7 @@ static const struct cli_opt convert_opts[] = {
 		 conv.no_sync),
     CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
     CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
+    CLI_CHECKSUM_OPTS(A, sum, "OUT as written"),
     {0},
 };
 #undef A
@@ -45,7 +49,7 @@ static const struct cli_opt convert_opts[] = {
 static int report(const struct convert_args *a, const char *in, const char *out,
 		  const struct rp_image *img, const struct rp_convert_result *r)
 {
-	struct rp_json *o = rp_json_new_object();
+	struct rp_json *o = cli_doc_new(CLI_SCHEMA_CONVERT, "convert");
 	int rc = 0;
 
 	rp_json_set_str(o, "input", RP_URL(in));
@@ -57,6 +61,8 @@ static int report(const struct convert_args *a, const char *in, const char *out,
 	rp_json_set_u64(o, "bytes_written", r->bytes_written);
 	rp_json_set_u64(o, "bytes_holes", r->bytes_holes);
 	rp_json_set(o, "seconds", rp_json_new_real(r->seconds));
+	if (a->sum.file)
+		rp_json_set_str(o, "checksum_file", RP_URL(a->sum.file));
 	if (a->json) {
 		rc = cli_print_json(o);
 	} else if (!a->quiet) {
@@ -98,6 +104,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rp_err_init(&err);
 	rc = rp_convert(img, pos[1], &a.conv, &r, &err);
 	cli_progress_end(&prog);
+	/* OUT is complete (and synced unless --no-sync): its checksums from its bytes. */
+	if (rc == 0 && a.sum.file)
+		rc = cli_checksum_write(&a.sum, &pos[1], 1, &err);
 	if (rc) {
 		if (rc == RP_EINTR)
 			rp_err_set(&err, RP_EINTR, "interrupted; '%s' was not written", pos[1]);

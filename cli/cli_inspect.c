@@ -1,6 +1,7 @@
 /* cvmrestore inspect: every structural fact and every problem of an image. */
 #include <string.h>
 
+#include "cli/cli_report_json.h"
 #include "cli/cli_util.h"
 
 struct inspect_args {
@@ -39,9 +40,10 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rc = cli_fail(cmd, &err);
 		goto out;
 	}
-	if (a.json)
+	if (a.json) {
+		cli_doc_envelope(desc, CLI_SCHEMA_INSPECT, "inspect");
 		rc = cli_print_json(desc);
-	else
+	} else
 		cli_print_tree(stdout, desc, 0);
 	if (rc)
 		goto out;

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/cli_report_json.h"
+
 #include "formats/image.h"
 #include "verify/luks.h"
 
@@ -86,7 +88,7 @@ int cli_luks_report(const struct cli_luks_args *a, const char *path, struct rp_j
 		rp_json_set_str(report, "luks_error", RP_MSG(err->msg));
 	if (rc) {
 		rp_err_prefix(err, "LUKS check of %s", path);
-		rp_json_set_str(report, "verdict", "failed");
+		cli_doc_verdict(report, rp_code_exit(rc));
 		rp_json_set_str(report, "error", RP_MSG(err->msg));
 	}
 	rp_luks_result_release(&res);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli_luks.h"
+#include "cli/cli_report_json.h"
 #include "cli/cli_util.h"
 #include "common/util.h"
 
@@ -137,6 +138,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	if (res.count > 0 || (a.json && code == RP_EFORMAT)) {
 		if (a.json) {
 			doc = rp_luks_result_json(&res);
+			if (doc)
+				cli_doc_envelope(doc, CLI_SCHEMA_LUKS, "luks");
 			rc = doc ? cli_print_json(doc) : CLI_EXIT_IO;
 			if (rc)
 				goto out;

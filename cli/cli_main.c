@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_report_json.h"
 #include "cli/cli_util.h"
 #include "common/json.h"
 #include "formats/version.h"
@@ -54,20 +55,13 @@ static int version(int argc, char **argv)
 	n += rp_formats_versions(v + n, 16 - n);
 	n += rp_common_versions(v + n, 16 - n);
 	if (argc == 3) {
-		struct rp_json *o = rp_json_new_object(), *libs = rp_json_new_object();
+		struct rp_json *o = cli_doc_new(CLI_SCHEMA_VERSION, "version");
 		int rc = 0;
 
 		/* Each set steals its value even on failure, so an error only needs noting. */
-		for (i = 0; i < n; i++) {
-			struct rp_json *l = rp_json_new_object();
-
-			rc |= rp_json_set_str(l, "version", v[i].version);
-			rc |= rp_json_set_bool(l, "build_time", v[i].built);
-			rc |= rp_json_set(libs, v[i].name, l);
-		}
 		rc |= rp_json_set_str(o, "version", RP_VERSION);
 		rc |= rp_json_set_str(o, "commit", RP_COMMIT);
-		rc |= rp_json_set(o, "libraries", libs);
+		rc |= rp_json_set(o, "libraries", cli_libraries_json());
 		rc = rc ? CLI_EXIT_IO : cli_print_json(o);
 		if (rc)
 			fprintf(stderr, "cvmrestore: --version: cannot print the JSON document\n");

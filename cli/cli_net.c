@@ -181,7 +181,8 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 			       const char *error)
 {
 	const struct rp_fetch_result *f = &rep->fetch;
-	struct rp_json *o = rp_json_new_object(), *d = rp_json_new_object(), *mm;
+	struct rp_json *o = cli_doc_new(CLI_SCHEMA_RESTORE, "restore"), *d = rp_json_new_object(),
+		       *mm;
 	unsigned i;
 	size_t k;
 
@@ -257,7 +258,7 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 				"the server gave no per-range hash and there was no "
 				"seal: the data was not verified (seal the disk, or "
 				"restore from a source that gives MD5 or CRC64)");
-	rp_json_set_str(o, "verdict", rc == 0 ? "ok" : "failed");
+	cli_doc_verdict(o, rp_code_exit(rc));
 	if (error)
 		rp_json_set_str(o, "error", error);
 	return o;

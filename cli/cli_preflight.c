@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli_net.h"
+#include "cli/cli_report_json.h"
 #include "restore/preflight.h"
 
 struct preflight_args {
@@ -46,7 +47,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = rp_preflight_run(pos[0], a.out, &a.net.http, &a.net.auth, a.dns_server, &pf);
-	o = rp_json_new_object();
+	o = cli_doc_new(CLI_SCHEMA_PREFLIGHT, "preflight");
 	arr = rp_json_new_array();
 	rp_json_set_str(o, "source", RP_URL(pf.source));
 	for (i = 0; i < pf.count; i++) {
@@ -81,7 +82,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 			       hint ? RP_TEXT(text) : "");
 	}
 	rp_json_set(o, "checks", arr);
-	rp_json_set_bool(o, "ok", rc == 0);
+	cli_doc_verdict(o, rp_code_exit(rc));
 	if (a.json)
 		out_rc = cli_print_json(o);
 	rp_json_free(o);

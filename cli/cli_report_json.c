@@ -9,11 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/outfile.h"
 #include "common/util.h"
+#include "common/version.h"
+#include "formats/version.h"
+#include "net/version.h"
 #include "restore/restore.h"
+#include "verify/version.h"
 
 #ifndef RP_COMMIT
 #define RP_COMMIT "unknown" /* CMakeLists.txt passes git's commit at configure time */
@@ -275,14 +280,9 @@ struct rp_json *cli_report_new(const char *command, time_t started, time_t ended
 			       const struct cli_case *c, const struct cli_report_source *src,
 			       int exit_code)
 {
-	struct rp_json *o = rp_json_new_object(), *t = rp_json_new_object(), *s;
+	struct rp_json *o = cli_doc_new(RP_REPORT_SCHEMA, command), *s;
 	char ts[RP_TIME_STR];
 
-	rp_json_set_str(o, RP_RM_SCHEMA, RP_REPORT_SCHEMA);
-	rp_json_set_str(t, RP_RM_TOOL_NAME, "cvmrestore");
-	rp_json_set_str(t, RP_RM_TOOL_VERSION, RP_VERSION);
-	rp_json_set(o, RP_RM_TOOL, t);
-	rp_json_set_str(o, RP_RM_COMMAND, command);
 	rp_time_iso(started, ts);
 	rp_json_set_str(o, RP_RM_STARTED, ts);
 	rp_time_iso(ended, ts);
@@ -307,11 +307,7 @@ struct rp_json *cli_report_new(const char *command, time_t started, time_t ended
 	if (src->recovery_point)
 		rp_json_set_str(s, RP_RM_SOURCE_RECOVERY_POINT, src->recovery_point);
 	rp_json_set(o, RP_RM_SOURCE, s);
-	rp_json_set_str(o, RP_RM_VERDICT,
-			exit_code == 0	 ? RP_REPORT_PASS
-			: exit_code == 1 ? RP_REPORT_FAIL
-					 : RP_REPORT_ERROR);
-	rp_json_set_u64(o, RP_RM_EXIT_CODE, (uint64_t)exit_code);
+	cli_doc_verdict(o, exit_code);
 	rp_json_set(o, RP_RM_DISKS, rp_json_new_array());
 	return o;
 }
@@ -606,4 +602,107 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 	cli_report_add_disk(report, &d);
 	free(checked);
 	return report;
+}
+
+void cli_doc_envelope(struct rp_json *o, const char *schema, const char *command)
+{
+	struct rp_json *t = rp_json_new_object();
+
+	rp_json_set_str(o, RP_RM_SCHEMA, schema);
+	rp_json_set_str(t, RP_RM_TOOL_NAME, "cvmrestore");
+	rp_json_set_str(t, RP_RM_TOOL_VERSION, RP_VERSION);
+	rp_json_set(o, RP_RM_TOOL, t);
+	rp_json_set_str(o, RP_RM_COMMAND, command);
+}
+
+struct rp_json *cli_doc_new(const char *schema, const char *command)
+{
+	struct rp_json *o = rp_json_new_object();
+
+	cli_doc_envelope(o, schema, command);
+	return o;
+}
+
+const char *cli_verdict_word(int exit_code)
+{
+	return exit_code == 0 ? RP_REPORT_PASS : exit_code == 1 ? RP_REPORT_FAIL : RP_REPORT_ERROR;
+}
+
+void cli_doc_verdict(struct rp_json *o, int exit_code)
+{
+	rp_json_set_str(o, RP_RM_VERDICT, cli_verdict_word(exit_code));
+	rp_json_set_u64(o, RP_RM_EXIT_CODE, (uint64_t)exit_code);
+}
+
+struct rp_json *cli_libraries_json(void)
+{
+	struct rp_libversion v[16];
+	struct rp_json *libs = rp_json_new_object();
+	size_t n = 0, i;
+
+	n += rp_net_versions(v + n, 16 - n);
+	n += rp_verify_versions(v + n, 16 - n);
+	n += rp_formats_versions(v + n, 16 - n);
+	n += rp_common_versions(v + n, 16 - n);
+	for (i = 0; i < n; i++) {
+		struct rp_json *l = rp_json_new_object();
+
+		rp_json_set_str(l, "version", v[i].version);
+		rp_json_set_bool(l, "build_time", v[i].built);
+		rp_json_set(libs, v[i].name, l);
+	}
+	return libs;
+}
+
+/* The SHA-256 of a file's bytes in hex; 0, or -1 when it cannot be read (nothing recorded). */
+static int file_sha256(const char *path, char hex[65])
+{
+	struct rp_digest *dg = NULL;
+	uint8_t buf[65536], md[32];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	if (rp_digest_new(RP_DIGEST_SHA256, &dg, NULL) == 0) {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			rp_digest_update(dg, buf, n);
+		if (!ferror(f) && rp_digest_final(dg, md) == 0) {
+			rp_hex(md, 32, hex);
+			rc = 0;
+		}
+		rp_digest_free(dg);
+	}
+	fclose(f);
+	return rc;
+}
+
+void cli_report_provenance(struct rp_json *report, const char *seal_path, const char *from)
+{
+	struct rp_json *h = rp_json_new_object(), *os = rp_json_new_object();
+	struct utsname u;
+	char name[256] = "", hex[65];
+
+	if (seal_path) {
+		struct rp_json *s = rp_json_new_object();
+
+		rp_json_set_str(s, "path", RP_URL(seal_path));
+		if (!rp_is_url(seal_path) && file_sha256(seal_path, hex) == 0)
+			rp_json_set_str(s, "sha256", hex);
+		rp_json_set_str(s, "from", from ? from : "file");
+		rp_json_set(report, "seal", s);
+	}
+	if (gethostname(name, sizeof(name) - 1) != 0)
+		name[0] = '\0';
+	rp_json_set_str(h, "name", name);
+	if (uname(&u) == 0) {
+		rp_json_set_str(os, "sysname", u.sysname);
+		rp_json_set_str(os, "release", u.release);
+		rp_json_set_str(os, "version", u.version);
+		rp_json_set_str(os, "machine", u.machine);
+	}
+	rp_json_set(h, "os", os);
+	rp_json_set(report, "host", h);
+	rp_json_set(report, "libraries", cli_libraries_json());
 }

@@ -101,6 +101,48 @@ void cli_seal_claims_add(struct rp_json *obj, const struct rp_seal *seal);
  * obj["digests"] does not hold with the same value, each line starting with indent. */
 void cli_seal_claims_print(FILE *f, const struct rp_json *obj, const char *indent);
 
+/*
+ * The JSON contract (docs/schemas/README.md): every document a command prints with --json (or
+ * writes with --report) names its schema, "cvmrestore-<name>/<version>"; docs/schemas holds a
+ * JSON Schema for each. A version goes up when a member changes its meaning or a word changes.
+ */
+#define CLI_SCHEMA_VERSION "cvmrestore-version/1"
+#define CLI_SCHEMA_CONVERT "cvmrestore-convert/1"
+#define CLI_SCHEMA_INSPECT "cvmrestore-inspect/1"
+#define CLI_SCHEMA_LUKS "cvmrestore-luks/1"
+#define CLI_SCHEMA_PREFLIGHT "cvmrestore-preflight/2" /* 2: "ok": bool became "verdict" */
+#define CLI_SCHEMA_RESTORE "cvmrestore-restore/2"     /* 2: "ok"/"failed" became pass/fail/error */
+#define CLI_SCHEMA_RP "cvmrestore-rp/1"
+#define CLI_SCHEMA_SEAL_RUN "cvmrestore-seal-run/1"
+#define CLI_SCHEMA_STAGE "cvmrestore-stage/2" /* 2: as restore */
+#define CLI_SCHEMA_UNWRAP "cvmrestore-unwrap/1"
+#define CLI_SCHEMA_UPLOAD "cvmrestore-upload/2" /* 2: as restore */
+
+/* A new document: "schema", "tool" {"name", "version"} and "command", as the report's envelope. */
+struct rp_json *cli_doc_new(const char *schema, const char *command);
+
+/* The same three members added to a document a library built (they come last). */
+void cli_doc_envelope(struct rp_json *o, const char *schema, const char *command);
+
+/* The verdict word of an exit code: RP_REPORT_PASS (0), _FAIL (1: checked and found wrong) or
+ * _ERROR (anything else: the check could not be completed). */
+const char *cli_verdict_word(int exit_code);
+
+/* Set "verdict" (cli_verdict_word) and "exit_code" of o. */
+void cli_doc_verdict(struct rp_json *o, int exit_code);
+
+/* The libraries and their versions, as --version --json lists them: {name: {version,
+ * build_time}}. */
+struct rp_json *cli_libraries_json(void);
+
+/*
+ * What a forensic record needs besides the run (docs/report.md): "seal" {"path" (redacted like a
+ * URL), "sha256" of the file's bytes, "from"}, "host" {"name", "os" {sysname, release, version,
+ * machine}} and "libraries". seal_path NULL: no seal member; from is "file" or "descriptor" (the
+ * seal inside the recovery point descriptor at seal_path).
+ */
+void cli_report_provenance(struct rp_json *report, const char *seal_path, const char *from);
+
 /* Print a report for people (stdout). */
 void cli_report_print(FILE *f, const struct rp_json *report);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_checksum.h"
 #include "cli/cli_digests.h"
 #include "cli/cli_keys.h"
 #include "cli/cli_net.h"
@@ -36,6 +37,10 @@ struct restore_args {
 	bool quiet;
 	bool json;
 	const char *report; /* --report FILE */
+	struct cli_checksum_args sum;
+	const char *descriptor; /* the recovery point descriptor SOURCE, if it is one */
+	char **summed;		/* --all: the files written, for --checksum-file at the end */
+	size_t nsummed;
 };
 
 static int set_format(const struct cli_cmd *cmd, const struct cli_opt *o, void *field,
@@ -82,6 +87,7 @@ static const struct cli_opt restore_opts[] = {
     CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
     CLI_OPT_STR("report", 0, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)",
 		A, report),
+    CLI_CHECKSUM_OPTS(A, sum, "OUT as written (with --all: every file)"),
     CLI_NET_OPTS(A, net),
     CLI_KEK_OPTS(A, keys),
     CLI_LUKS_OPTS(A, luks),
@@ -89,11 +95,30 @@ static const struct cli_opt restore_opts[] = {
 };
 #undef A
 
+/* --checksum-file: the file just completed now (one disk), or every file of --all at the end. */
+static int checksum_out(struct restore_args *a, const char *out, struct rp_err *err)
+{
+	char **v;
+
+	if (!a->sum.file)
+		return 0;
+	if (!a->all)
+		return cli_checksum_write(&a->sum, &out, 1, err);
+	v = realloc(a->summed, (a->nsummed + 1) * sizeof(*v));
+	if (!v)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	a->summed = v;
+	if (!(v[a->nsummed] = strdup(out)))
+		return rp_err_set(err, RP_EIO, "out of memory");
+	a->nsummed++;
+	return 0;
+}
+
 /* --report FILE: the run in the envelope verify --json uses, written atomically. The run's
  * own failure wins over a failure to write the report. */
 static int write_report(const struct restore_args *a, const struct rp_restore_report *rep,
-			const struct rp_seal *seal, const char *out, const char *label,
-			time_t started, int rc, struct rp_err *err)
+			const struct rp_seal *seal, const char *seal_path, const char *out,
+			const char *label, time_t started, int rc, struct rp_err *err)
 {
 	struct rp_json *doc;
 	struct rp_err werr;
@@ -104,6 +129,15 @@ static int write_report(const struct restore_args *a, const struct rp_restore_re
 	rp_err_init(&werr);
 	doc = cli_report_restore("restore", rep, seal, out, label[0] ? label : NULL, started,
 				 time(NULL), rc ? err : NULL);
+	/* The seal's file (or the descriptor holding it), the host and the libraries. */
+	if (doc && seal_path)
+		cli_report_provenance(doc,
+				      strcmp(seal_path, "descriptor") == 0 && a->descriptor
+					  ? a->descriptor
+					  : seal_path,
+				      strcmp(seal_path, "descriptor") == 0 ? "descriptor" : "file");
+	else if (doc)
+		cli_report_provenance(doc, NULL, NULL);
 	wrc = doc ? rp_json_write_file(a->report, doc, &werr) : RP_EIO;
 	rp_json_free(doc);
 	if (wrc && rc == 0) {
@@ -136,13 +170,15 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		struct stat st;
 
 		rc = rp_outfile_copy(source, out, a->force, err);
-		report = rp_json_new_object();
+		if (rc == 0)
+			rc = checksum_out(a, out, err);
+		report = cli_doc_new(CLI_SCHEMA_RESTORE, "restore");
 		rp_json_set_str(report, "source", source);
 		rp_json_set(report, "output", rp_json_new_string(out));
 		rp_json_set_str(report, "output_format", "exact");
 		if (rc == 0 && stat(out, &st) == 0)
 			rp_json_set_u64(report, "bytes_written", (uint64_t)st.st_size);
-		rp_json_set_str(report, "verdict", rc == 0 ? "ok" : "failed");
+		cli_doc_verdict(report, rp_code_exit(rc));
 		if (rc)
 			rp_json_set_str(report, "error", err->msg);
 	} else if (copy || rp_is_url(source)) {
@@ -169,7 +205,9 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		o.progress_detail = cli_progress_detail;
 		o.stop = &cli_stop;
 		rc = copy ? rp_cse_file_run(&o, sidecar, &rep, err) : rp_restore_run(&o, &rep, err);
-		rc = write_report(a, &rep, seal, out, label, started, rc, err);
+		if (rc == 0)
+			rc = checksum_out(a, out, err);
+		rc = write_report(a, &rep, seal, seal_path, out, label, started, rc, err);
 		report =
 		    cli_net_report(&rep, out, seal_path, seal, rc, rc ? RP_MSG(err->msg) : NULL);
 		rp_restore_report_release(&rep);
@@ -198,8 +236,10 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 			co.progress_ctx = &prog;
 			co.stop = &cli_stop;
 			rc = rp_convert(img, out, &co, &cr, err);
+			if (rc == 0)
+				rc = checksum_out(a, out, err);
 		}
-		report = rp_json_new_object();
+		report = cli_doc_new(CLI_SCHEMA_RESTORE, "restore");
 		rp_json_set_str(report, "source", RP_URL(source));
 		rp_json_set(report, "output", rp_json_new_string(out));
 		if (img)
@@ -211,7 +251,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 			    seal_path ? rp_json_new_string(RP_URL(seal_path)) : rp_json_new_null());
 		rp_json_set_u64(report, "chunks_compared", cr.chunks_compared);
 		rp_json_set(report, "seconds", rp_json_new_real(cr.seconds));
-		rp_json_set_str(report, "verdict", rc == 0 ? "ok" : "failed");
+		cli_doc_verdict(report, rp_code_exit(rc));
 		if (rc)
 			rp_json_set_str(report, "error", RP_MSG(err->msg));
 		rp_image_free(img);
@@ -248,6 +288,7 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 	rc = rp_descriptor_load(path, &d, err);
 	if (rc)
 		return rc;
+	a->descriptor = path;
 	if (a->all && mkdir(a->out_dir, 0755) != 0 && errno != EEXIST) {
 		rc = rp_err_errno(err, errno, "cannot create '%s'", a->out_dir);
 		goto out;
@@ -330,6 +371,8 @@ static int run_descriptor(const struct cli_cmd *cmd, struct restore_args *a, con
 	if (rc == 0 && chosen == 0)
 		rc = rp_err_set(err, RP_EUSAGE, "the recovery point has no disk named '%s'",
 				a->disk ? a->disk : "");
+	if (rc == 0 && !first && a->all && a->sum.file)
+		rc = cli_checksum_write(&a->sum, (const char *const *)a->summed, a->nsummed, err);
 	if (rc == 0 && first) {
 		rc = first;
 		*err = first_err;
@@ -404,8 +447,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		if (rp_json_array_size(reports) == 1 && !a.all) {
 			out_rc = cli_print_json(rp_json_array_at(reports, 0));
 		} else {
-			struct rp_json *o = rp_json_new_object();
-			rp_json_set_str(o, "verdict", rc == 0 ? "ok" : "failed");
+			struct rp_json *o = cli_doc_new(CLI_SCHEMA_RESTORE, "restore");
+			cli_doc_verdict(o, rp_code_exit(rc));
 			rp_json_set(o, "disks", reports);
 			reports = NULL;
 			out_rc = cli_print_json(o);
@@ -416,6 +459,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	if (rc)
 		out_rc = cli_fail(cmd, &err);
 	rp_seal_free(seal);
+	while (a.nsummed)
+		free(a.summed[--a.nsummed]);
+	free(a.summed);
 	return out_rc;
 }
 

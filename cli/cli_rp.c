@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_report_json.h"
 #include "cli/cli_util.h"
 #include "common/util.h"
 #include "formats/descriptor.h"
@@ -300,9 +301,10 @@ static int do_show(const struct cli_cmd *cmd, struct rp_args *a, const char *pat
 	if (rc)
 		return cli_fail(cmd, &err);
 	redact_sources(j);
-	if (a->json)
+	if (a->json) {
+		cli_doc_envelope(j, CLI_SCHEMA_RP, "rp show");
 		rc = cli_print_json(j);
-	else
+	} else
 		cli_print_tree(stdout, j, 0);
 	rp_json_free(j);
 	return rc;

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "cli/cli_digests.h"
+#include "cli/cli_report_json.h"
 #include "common/outfile.h"
 #include "common/util.h"
 
@@ -59,7 +60,7 @@ static int report(const struct seal_args *a, const char *src, const struct rp_se
 		  const struct rp_scan_result *r)
 {
 	uint64_t counts[3] = {0, 0, 0}, i;
-	struct rp_json *o = rp_json_new_object(), *c = rp_json_new_object();
+	struct rp_json *o = cli_doc_new(CLI_SCHEMA_SEAL_RUN, "seal"), *c = rp_json_new_object();
 	int rc = 0;
 
 	for (i = 0; i < s->chunk_count; i++)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli_net.h"
+#include "cli/cli_report_json.h"
 #include "cli/cli_rpsource.h"
 #include "common/secret.h"
 #include "restore/stage.h"
@@ -114,7 +115,7 @@ static int load_source(const char *src, bool allow_outside, struct rp_descriptor
 static struct rp_json *report(const struct rp_descriptor *d, const struct rp_stage_opts *o,
 			      const struct rp_stage_result *res, int rc, const char *error)
 {
-	struct rp_json *r = rp_json_new_object(), *items = rp_json_new_array();
+	struct rp_json *r = cli_doc_new(CLI_SCHEMA_STAGE, "stage"), *items = rp_json_new_array();
 	struct rp_json *w = rp_json_new_array();
 	size_t i;
 
@@ -148,7 +149,7 @@ static struct rp_json *report(const struct rp_descriptor *d, const struct rp_sta
 		rp_json_append(w, rp_json_new_string(res->warnings[i]));
 	rp_json_set(r, "warnings", w);
 	rp_json_set(r, "seconds", rp_json_new_real(res->seconds));
-	rp_json_set_str(r, "verdict", rc == 0 ? "ok" : "failed");
+	cli_doc_verdict(r, rp_code_exit(rc));
 	if (error)
 		rp_json_set_str(r, "error", error);
 	return r;

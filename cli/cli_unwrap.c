@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli_keys.h"
+#include "cli/cli_report_json.h"
 #include "common/base64.h"
 #include "common/json.h"
 #include "common/outfile.h"
@@ -166,6 +167,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		struct rp_json *r = cli_key_info_json(&info);
 
 		rp_json_set_str(r, "output", RP_URL(a.out));
+		cli_doc_envelope(r, CLI_SCHEMA_UNWRAP, "unwrap");
 		rc = cli_print_json(r);
 		rp_json_free(r);
 		return rc;

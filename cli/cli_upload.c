@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli_net.h"
+#include "cli/cli_report_json.h"
 #include "restore/upload.h"
 
 struct upload_args {
@@ -91,7 +92,7 @@ static struct rp_json *report_json(const char *image, const struct rp_upload_rep
 		rp_json_set_str(pc, "first_mismatch", r->check_first);
 	rp_json_set(o, "post_check", pc);
 	rp_json_set(o, "seconds", rp_json_new_real(r->seconds));
-	rp_json_set_str(o, "verdict", rc == 0 ? "ok" : "failed");
+	cli_doc_verdict(o, rp_code_exit(rc));
 	if (error)
 		rp_json_set_str(o, "error", error);
 	return o;
@@ -127,7 +128,7 @@ static void print_human(FILE *f, const char *what, const struct rp_upload_report
 			"differences\n",
 			(unsigned long long)r->chunks_checked, (unsigned long long)r->chunks_data,
 			r->check_against, (unsigned long long)r->check_mismatches);
-	fprintf(f, "  verdict: %s\n", rc == 0 ? "ok" : "failed");
+	fprintf(f, "  verdict: %s\n", cli_verdict_word(rp_code_exit(rc)));
 }
 
 static int upload_one(struct upload_args *a, const char *image, const char *url,
@@ -236,10 +237,11 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rp_json_set(report, extra[i].key,
 			    report_json(extra[i].file, &side, rc, rc ? RP_MSG(err.msg) : NULL));
 		if (rc)
-			rp_json_set_str(report, "verdict", "failed");
+			cli_doc_verdict(report, rp_code_exit(rc));
 		if (!a.json && !a.quiet && (rc == 0 || side.chunks_checked))
 			print_human(stdout, extra[i].what, &side, rc);
 	}
+	cli_doc_envelope(report, CLI_SCHEMA_UPLOAD, "upload");
 	out_rc = a.json ? cli_print_json(report) : 0;
 	rp_json_free(report);
 	rp_seal_free(seal);

@@ -13,7 +13,8 @@
 
 volatile sig_atomic_t cli_stop;
 
-#define CLI_MAX_OPTS 48
+/* Options of one command (verify has about 50); cli_parse refuses a longer table. */
+#define CLI_MAX_OPTS 96
 
 void cli_help(const struct cli_cmd *cmd, FILE *f)
 {
@@ -190,6 +191,12 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *ctx, const
 				shorts[ns++] = ':';
 		}
 	}
+	if (cmd->opts[n].name) {
+		/* A table longer than the array: its last options would be unknown. */
+		fprintf(stderr, "cvmrestore: %s: more than %d options (CLI_MAX_OPTS)\n", cmd->name,
+			CLI_MAX_OPTS);
+		return CLI_EXIT_USAGE;
+	}
 	lopts[n] = (struct option){"help", no_argument, NULL, 'h'};
 	lopts[n + 1] = (struct option){0};
 	shorts[ns++] = 'h';
@@ -280,6 +287,11 @@ void cli_print_tree(FILE *f, const struct rp_json *v, int indent)
 
 	if (rp_json_is_object(v)) {
 		for (i = 0; (key = rp_json_object_key_at(v, i, &val)) != NULL; i++) {
+			/* The JSON envelope (cli_doc_new) is for programs, not people. */
+			if (indent == 0 &&
+			    (strcmp(key, "schema") == 0 || strcmp(key, "tool") == 0 ||
+			     strcmp(key, "command") == 0 || strcmp(key, "exit_code") == 0))
+				continue;
 			fprintf(f, "%*s%s:", indent, "", RP_ESC(key));
 			if (is_container(val) && rp_json_array_size(val) == 0 &&
 			    rp_json_is_array(val)) {

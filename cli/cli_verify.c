@@ -69,6 +69,7 @@ static const struct cli_opt verify_opts[] = {
 		 "let a descriptor name local files outside its folder (absolute, '..', links)", A,
 		 allow_outside),
     CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_CHECKSUM_OPTS(A, sum, "the image file as verified (a local image)"),
     CLI_NET_OPTS(A, net),
     CLI_KEK_OPTS(A, keys),
     CLI_LUKS_OPTS(A, luks),
@@ -193,7 +194,10 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rc = cli_fail(cmd, &err);
 		goto out;
 	}
-	if (rp_is_url(pos[0]))
+	if (a.sum.file && (rp_is_url(pos[0]) || rp_cse_sidecar(pos[0], sidecar, sizeof(sidecar))))
+		rc = cli_usage(cmd, "--checksum-file is for a local image: restore a URL or an "
+				    "encrypted copy with --checksum-file instead");
+	else if (rp_is_url(pos[0]))
 		rc = cli_verify_remote(cmd, &a, pos[0]);
 	else if (rp_cse_sidecar(pos[0], sidecar, sizeof(sidecar)))
 		rc = cli_verify_encrypted_copy(cmd, &a, pos[0], sidecar);

@@ -418,6 +418,11 @@ static int finish(struct vrun *vr)
 		}
 	}
 	report = cli_report_new("verify", a->started, ended, &a->kase, &vr->src, exit_code);
+	cli_report_provenance(report,
+			      a->seal	 ? a->seal
+			      : vr->seal ? a->descriptor
+					 : NULL,
+			      a->seal ? "file" : "descriptor");
 	cli_report_add_disk(report, d);
 	if (a->json) {
 		out_rc = cli_print_json(report);
@@ -660,6 +665,13 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 					"'%s' changed while it was verified (size, inode, mtime or "
 					"ctime)",
 					in[i]);
+	}
+	/* --checksum-file: every byte of the image file read again, after the check. */
+	if (vr.code == 0 && a->sum.file) {
+		if (cli_checksum_write(&a->sum, &path, 1, &vr.err) != 0)
+			vr.code = vr.err.code ? vr.err.code : RP_EIO;
+		else
+			output_event(&vr, "checksum", a->sum.file);
 	}
 finish:
 	rc = finish(&vr);

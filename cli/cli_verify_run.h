@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli_audit.h"
+#include "cli/cli_checksum.h"
 #include "cli/cli_keys.h"
 #include "cli/cli_net.h"
 #include "cli/cli_report_json.h"
@@ -37,6 +38,7 @@ struct verify_args {
 	uint64_t hash_window;
 	const char *prometheus;
 	const char *audit_log;
+	struct cli_checksum_args sum; /* --checksum-file: of a local image file, as verified */
 	unsigned threads;
 	bool quiet;
 	bool json;

@@ -14,9 +14,22 @@ int cli_vsel_arg(const struct cli_cmd *cmd, struct cli_vsel_args *a, const char 
 
 	rp_err_init(&err);
 	if (strcmp(name, "sample") == 0) {
+		char pct[32];
+		size_t n = strlen(arg);
+
+		/* "5%" is "5": one percent sign may follow the number (not "5%%"). */
 		a->has_sample = true;
-		if (rp_select_parse_percent(arg, &a->spec.ppm, &err) != 0)
-			return cli_usage(cmd, "--sample: %s", err.msg);
+		if (n && arg[n - 1] == '%' && n < sizeof(pct)) {
+			memcpy(pct, arg, n - 1);
+			pct[n - 1] = '\0';
+		}
+		if (rp_select_parse_percent(n && arg[n - 1] == '%' && n < sizeof(pct) ? pct : arg,
+					    &a->spec.ppm, &err) != 0)
+			return cli_usage(
+			    cmd,
+			    "--sample: a percentage must be more than 0 and at most 100 "
+			    "with at most 4 decimals (5, 0.5 or 5%%), not '%s'",
+			    arg);
 		return 0;
 	}
 	if (strcmp(name, "seed") == 0) {

@@ -28,7 +28,7 @@ struct cli_vsel_args {
 /* The options of struct cli_vsel_args at offsetof(T, m). */
 #define CLI_VSEL_OPTS(T, m)                                                                        \
 	CLI_OPT_SET("sample", 0, "PERCENT",                                                        \
-		    "check a random PERCENT of the chunks with data, plus "                        \
+		    "check a random PERCENT (5 or 5%) of the chunks with data, plus "              \
 		    "the first and last chunks (partition tables)",                                \
 		    T, m, cli_set_vsel),                                                           \
 	    CLI_OPT_SET("seed", 0, "S", "seed of --sample (default: random; the report names it)", \

@@ -17,7 +17,9 @@
 #   expect_one_error_line PFX  fail unless $RP_ERR is exactly one line starting with PFX.
 #   json_get FILE PY_EXPR      print PY_EXPR evaluated with d = the JSON document in FILE
 #                              (strings bare, anything else as JSON), e.g. json_get f 'd["format"]'.
-#   json_check FILE PY_EXPR MSG   fail with MSG unless PY_EXPR (over d) is true.
+#   json_check FILE PY_EXPR MSG   fail with MSG unless PY_EXPR (over d) is true. json_get and
+#                              json_check first validate a document that names its "schema"
+#                              against docs/schemas (tests/tools/schema_check.py).
 #   file_size FILE             print the size of FILE in bytes.
 
 set -euo pipefail
@@ -57,6 +59,8 @@ rp_tmpdir() {
 	RP_TMP=$(mktemp -d "$RP_BUILD_DIR/tmp/$(basename "$0" .sh).XXXXXX")
 	RP_OUT=$RP_TMP/cmd.stdout
 	RP_ERR=$RP_TMP/cmd.stderr
+	# json_check validates a document once (tests/tools/schema_check.py)
+	export RP_SCHEMA_CACHE=$RP_TMP/.schema-ok
 	trap rp_cleanup EXIT
 }
 
@@ -95,21 +99,34 @@ expect_one_error_line() {
 	esac
 }
 
+# json_get and json_check also validate a document that names its schema (every --json output
+# and report of cvmrestore) against docs/schemas (tests/tools/schema_check.py --if-named): a
+# document that does not match fails the test (exit 3 from the Python part).
+RP_SCHEMA_PRELUDE='
+import json, os, sys
+sys.path.insert(0, os.path.join(os.environ["RP_SOURCE_DIR"], "tests", "tools"))
+import schema_check
+if schema_check.check_file(schema_check.default_dir(), sys.argv[1], True):
+    sys.exit(3)
+'
+
 json_get() {
-	"$PY" - "$1" "$2" <<'EOF'
-import json, sys
+	local rc=0
+	"$PY" -c "$RP_SCHEMA_PRELUDE"'
 d = json.load(open(sys.argv[1]))
 v = eval(sys.argv[2])
-print(v if isinstance(v, str) else json.dumps(v))
-EOF
+print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" || rc=$?
+	[ "$rc" != 3 ] || fail "$1 does not match its JSON schema (docs/schemas/README.md)"
+	return "$rc"
 }
 
 json_check() {
-	"$PY" - "$1" "$2" <<'EOF' || fail "$3 (checked: $2 on $1)"
-import json, sys
+	local rc=0
+	"$PY" -c "$RP_SCHEMA_PRELUDE"'
 d = json.load(open(sys.argv[1]))
-sys.exit(0 if eval(sys.argv[2]) else 1)
-EOF
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" || rc=$?
+	[ "$rc" != 3 ] || fail "$1 does not match its JSON schema (docs/schemas/README.md)"
+	[ "$rc" = 0 ] || fail "$3 (checked: $2 on $1)"
 }
 
 file_size() {
@@ -132,10 +149,15 @@ it_expect_error()
 it_json_stdin()
 {
 	/usr/bin/python3 -c '
-import json, sys
+import json, os, sys
+sys.path.insert(0, os.path.join(os.environ["RP_SOURCE_DIR"], "tests", "tools"))
+import schema_check
 d = json.load(sys.stdin)
+if schema_check.check_doc(schema_check.default_dir(), "stdin", d, True):
+    sys.exit(3)
 v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" || fail "json: cannot evaluate $1"
+print(v if isinstance(v, str) else json.dumps(v))' "$1" ||
+		fail "json: cannot evaluate $1 (or the document does not match its JSON schema)"
 }
 
 # it_json_only FILE: fail unless FILE holds exactly one JSON object and nothing else.
@@ -146,6 +168,8 @@ import json, sys
 d = json.loads(open(sys.argv[1]).read())
 sys.exit(0 if isinstance(d, dict) else 1)' "$1" 2>/dev/null ||
 		fail "stdout is not exactly one JSON object: $(head -c 300 "$1")"
+	"$PY" "$RP_SOURCE_DIR/tests/tools/schema_check.py" --if-named "$1" ||
+		fail "$1 does not match its JSON schema (docs/schemas/README.md)"
 }
 
 # it_make_raw FILE SIZE MIB_INDEX...: a sparse raw file of SIZE bytes with random data in the

@@ -39,7 +39,7 @@ restore_ok()
 		fail "$mode: output allocates $du_k KiB, written data is $WRITTEN_KIB KiB"
 	pass "$mode: output is sparse ($du_k KiB allocated of 1 GiB)"
 	json_check "$rep" 'd["transport_hash"] == "md5"' "$mode: transport hash"
-	json_check "$rep" 'd["verdict"] == "ok" and d["resumed"] is False' "$mode: verdict"
+	json_check "$rep" 'd["verdict"] == "pass" and d["resumed"] is False' "$mode: verdict"
 	json_check "$rep" 'd["chunks"] == 256 and d["chunk_size"] == 4194304' "$mode: chunks"
 	json_check "$rep" 'd["bytes_skipped"] == 252 * 4194304 and d["bytes_fetched"] == 4 * 4194304' \
 		"$mode: skipped/fetched bytes"
@@ -135,7 +135,7 @@ pass "--force replaces OUT"
 
 note "preflight"
 expect_exit 0 R preflight --cacert "$RP_CACERT" "$SAS" -o "$T/pf.vhd" --json
-json_check "$RP_OUT" 'd["ok"] is True and all(c["result"] in ("pass", "skip") for c in d["checks"])' \
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["exit_code"] == 0 and all(c["result"] in ("pass", "skip") for c in d["checks"])' \
 	"preflight good SAS"
 json_check "$RP_OUT" '[c["result"] for c in d["checks"] if c["check"] == "sas"] == ["pass"]' \
 	"preflight: sas check"

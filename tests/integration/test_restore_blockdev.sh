@@ -48,7 +48,7 @@ passed=$((passed + 1))
 
 expect_exit 0 "$C" restore "$NGINX_URL/disk.vhd" -o "$dev" --cacert "$RP_CACERT" --format raw \
 	--force --seal "$T/seal.json" --json
-json_check "$RP_OUT" 'd["verdict"] == "ok"' "block device restore report"
+json_check "$RP_OUT" 'd["verdict"] == "pass"' "block device restore report"
 cmp -n $((24 * MIB)) "$dev" "$T/disk.raw" || fail "the device does not hold the disk (junk left?)"
 [ ! -e "$(basename "$dev").cvmrestore-journal" ] || fail "the journal was left after success"
 passed=$((passed + 1))

@@ -138,7 +138,7 @@ GETS=$(proxy_stat 'd["range_gets"]')
 expect_exit 0 restore --json
 cp "$RP_OUT" "$T/c.json"
 scmp "$OUT" "$T/disk.raw"
-json_check "$T/c.json" "d['resumed'] is True and d['verdict'] == 'ok'" "(c) resumed"
+json_check "$T/c.json" "d['resumed'] is True and d['verdict'] == 'pass'" "(c) resumed"
 json_check "$T/c.json" "d['chunks_rechecked'] == $LISTED and d['chunks_refetched'] == 1" \
 	"(c) rechecked $LISTED, refetched 1"
 json_check "$T/c.json" "d['bytes_resumed'] == ($LISTED - 1) * $CHUNK" "(c) bytes_resumed"

@@ -43,7 +43,7 @@ pass "verify: exit 5"
 expect_exit 5 R preflight --cacert "$RP_CACERT" --require-private "$URL" --json
 json_check "$RP_OUT" '[c["result"] for c in d["checks"] if c["check"] == "dns"] == ["fail"]' \
 	"preflight: dns check should fail"
-json_check "$RP_OUT" 'd["ok"] is False' "preflight: ok false"
+json_check "$RP_OUT" 'd["verdict"] == "error" and d["exit_code"] == 5' "preflight: verdict error, exit code 5"
 pass "preflight: exit 5, dns check FAIL"
 sleep 0.2
 [ "$(grep -c . "$NGINX_LOG")" = 0 ] || fail "nginx received requests: $(cat "$NGINX_LOG")"
@@ -82,7 +82,7 @@ json_check "$RP_OUT" "[c for c in d['checks'] if c['check'] == 'dns'][0]['detail
 	"preflight dns detail"
 json_check "$RP_OUT" "'privatelink' in [c for c in d['checks'] if c['check'] == 'dns'][0]['detail']" \
 	"preflight dns: privatelink"
-json_check "$RP_OUT" 'd["ok"] is True' "preflight privatelink ok"
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["exit_code"] == 0' "preflight privatelink pass"
 pass "preflight dns check names $PL"
 expect_exit 4 R restore -q --cacert "$RP_CACERT" --resolve "other.example.invalid:$NGINX_PORT:127.0.0.1" \
 	"https://other.example.invalid:$NGINX_PORT/disk.vhd" -o "$T/wrongname.vhd" --retries 0

@@ -102,7 +102,7 @@ expect_exit 0 R restore --cacert "$RP_CACERT" --connections 2 --json "$PSAS" -o 
 cp "$RP_OUT" "$T/resume.json"
 scmp "$OUT" "$T/disk.vhd"
 pass "resumed restore is byte-identical"
-json_check "$T/resume.json" 'd["resumed"] is True and d["verdict"] == "ok"' "resume: resumed"
+json_check "$T/resume.json" 'd["resumed"] is True and d["verdict"] == "pass"' "resume: resumed"
 json_check "$T/resume.json" "d['bytes_resumed'] >= $listed * $CHUNK and d['bytes_resumed'] > 0" \
 	"resume: bytes_resumed"
 json_check "$T/resume.json" "d['bytes_fetched'] + d['bytes_resumed'] == $DATA and d['bytes_fetched'] < $DATA" \

@@ -65,7 +65,7 @@ json_check "$RP_OUT" 'd["verdict"] == "pass" and d["disks"][0]["chunks_checked"]
 expect_exit 0 "$C" restore "$T/rp/recovery-point.json" --disk osdisk -o "$T/os.vhd" -q
 "$C" verify "$T/os.vhd" --seal "$T/rp/os-disk.seal.json" -q || fail "restored disk does not verify"
 expect_exit 0 "$C" restore "$T/rp/recovery-point.json" --all --out-dir "$T/all" -q --json
-json_check "$RP_OUT" 'd["verdict"] == "ok" and d["disks"][0]["name"] == "osdisk"' "--all report"
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["disks"][0]["name"] == "osdisk"' "--all report"
 cmp -n 50331648 "$T/all/osdisk.vhd" "$T/os.vhd" || fail "--all and --disk differ"
 expect_exit 2 "$C" restore "$T/rp/recovery-point.json" --disk nosuch -o "$T/n.vhd"
 expect_stderr_has "no disk named 'nosuch'"
@@ -101,7 +101,7 @@ d["disks"][0]["source"] = sys.argv[2]
 json.dump(d, open(sys.argv[3], "w"))
 PYEOF
 expect_exit 0 "$C" restore "$T/remote.json" --disk osdisk -o "$T/remote.vhd" --cacert "$RP_CACERT" --json
-json_check "$RP_OUT" 'd["verdict"] == "ok" and d["chunks_compared"] == 12 and d["digests"] == {} and "sha256" in d["seal_claims"] and "sig=" not in json.dumps(d)' \
+json_check "$RP_OUT" 'd["verdict"] == "pass" and d["chunks_compared"] == 12 and d["digests"] == {} and "sha256" in d["seal_claims"] and "sig=" not in json.dumps(d)' \
 	"restore of a descriptor's blob"
 cmp "$T/remote.vhd" "$T/fixed.vhd" || fail "restore from Azurite differs"
 passed=$((passed + 1))

@@ -174,7 +174,7 @@ pass "plain VM: Upload, no security profile"
 note "--disk, a single disk, --json"
 expect_exit 0 R stage "$F/cvm-rp.json" --out-dir "$T/one" --disk data0 --json
 it_json_only "$RP_OUT"
-json_check "$RP_OUT" 'd["verdict"] == "ok" and [i["name"] for i in d["items"]] == ["data0"] and not d["secure_upload"]' "--disk data0"
+json_check "$RP_OUT" 'd["verdict"] == "pass" and [i["name"] for i in d["items"]] == ["data0"] and not d["secure_upload"]' "--disk data0"
 [ ! -e "$T/one/osdisk.vhd" ] && [ ! -e "$T/one/guest_state.vmgs" ] || fail "--disk: other files staged"
 expect_exit 2 R stage "$F/cvm-rp.json" --out-dir "$T/none" --disk nosuch
 expect_one_error_line "cvmrestore: stage: "

@@ -205,13 +205,13 @@ run 0 "$CVMRESTORE" unwrap --alg RSA-OAEP-256 --kek-file "$S/kek.pem" \
 cmp -s "$K/sample.pass" "$S/passphrase.txt" || fail "the sample's wrapped passphrase unwraps to another value"
 run 0 "$CVMRESTORE" restore "$S/os-disk.vhd" -o "$T/sample.vhd" -q --seal "$S/os-disk.seal.json" \
 	--luks-passphrase-file "$K/sample.pass" --json
-json_check "$RP_OUT" 'd["luks"]["volumes"][0]["partition"] == 2 and d["luks"]["volumes"][0]["opened_keyslot"] == 0 and d["luks"]["volumes"][0]["uuid"] == "5a3c1e0d-7b2f-4c4e-9d6a-0c5e8f1a2b3c" and d["verdict"] == "ok"' \
+json_check "$RP_OUT" 'd["luks"]["volumes"][0]["partition"] == 2 and d["luks"]["volumes"][0]["opened_keyslot"] == 0 and d["luks"]["volumes"][0]["uuid"] == "5a3c1e0d-7b2f-4c4e-9d6a-0c5e8f1a2b3c" and d["verdict"] == "pass"' \
 	"restore --luks-passphrase-file: $(cat "$RP_OUT")"
 printf 'not-the-passphrase' >"$IN/wrong-luks.pass"
 run 1 "$CVMRESTORE" restore "$S/os-disk.vhd" -o "$T/sample2.vhd" -q \
 	--luks-passphrase-file "$IN/wrong-luks.pass" --json
 expect_stderr_has "partition 2 (LUKS2 uuid 5a3c1e0d-7b2f-4c4e-9d6a-0c5e8f1a2b3c): no keyslot opens"
-json_check "$RP_OUT" 'd["verdict"] == "failed" and d["luks"]["volumes"][0]["result"] == "no-key-opened"' \
+json_check "$RP_OUT" 'd["verdict"] == "fail" and d["luks"]["volumes"][0]["result"] == "no-key-opened"' \
 	"restore with a wrong LUKS passphrase: $(cat "$RP_OUT")"
 run 0 "$CVMRESTORE" verify "$T/sample.vhd" -q --seal "$S/os-disk.seal.json" \
 	--luks-passphrase-file "$K/sample.pass" --json

@@ -88,7 +88,7 @@ blobtool create-page-blob upl/pre.vhd "$SIZE" >/dev/null
 expect_exit 0 R "${UP[@]}" -q --json "$T/disk.vhd" "$(wsas upl/pre.vhd)"
 keep
 cp "$RP_OUT" "$T/pre.json"
-json_check "$T/pre.json" 'd["verdict"] == "ok" and not d["created"]' "pre: verdict"
+json_check "$T/pre.json" 'd["verdict"] == "pass" and not d["created"]' "pre: verdict"
 json_check "$T/pre.json" "d['bytes_sent'] == $DATA" "pre: bytes sent = data bytes ($DATA)"
 json_check "$T/pre.json" "d['bytes_data'] == $DATA" "pre: data bytes"
 json_check "$T/pre.json" 'd["post_check"]["mismatches"] == 0 and d["post_check"]["chunks_checked"] >= 3' \
@@ -113,10 +113,10 @@ expect_exit 0 R "${UP[@]}" -q --json --create --verify-all --seal "$T/seal.json"
 	"$T/disk.vhd" "$(wsas upl/new.vhd)"
 keep
 cp "$RP_OUT" "$T/new.json"
-json_check "$T/new.json" 'd["verdict"] == "ok" and d["created"]' "create: verdict"
+json_check "$T/new.json" 'd["verdict"] == "pass" and d["created"]' "create: verdict"
 json_check "$T/new.json" 'd["post_check"]["against"] == "seal" and d["post_check"]["chunks_checked"] == 6' \
 	"create: every data chunk (6, the footer one too) read back against the seal"
-json_check "$T/new.json" 'd["guest_state"]["verdict"] == "ok" and d["guest_state"]["blob_size"] == 300032' \
+json_check "$T/new.json" 'd["guest_state"]["verdict"] == "pass" and d["guest_state"]["blob_size"] == 300032' \
 	"create: guest state page blob rounded up to 512"
 download upl/new.vhd "$T/new.back"
 cmp "$T/new.back" "$T/disk.vhd" || fail "create: the blob differs from the image"
@@ -131,7 +131,7 @@ pass "--create with guest state: identical, every chunk checked against the seal
 note "--transport-hash md5 and human output"
 expect_exit 0 R "${UP[@]}" --create --transport-hash md5 "$T/disk.vhd" "$(wsas upl/md5.vhd)"
 keep
-grep -q "verdict: ok" "$RP_OUT" || fail "md5: no verdict line"
+grep -q "verdict: pass" "$RP_OUT" || fail "md5: no verdict line"
 grep -q "(md5)" "$RP_OUT" || fail "md5: the report does not say md5"
 grep -q "page ranges compared page by page with the pages sent; 6 of 6 chunks with data read back" \
 	"$RP_OUT" || fail "md5: the summary does not say what the post-check covered"
@@ -208,7 +208,7 @@ fault_ok()
 	expect_exit 0 R "${UP[@]}" -q --json --create --connections 2 "$T/disk.vhd" "$(psas upl/f$N.vhd)"
 	keep
 	cp "$RP_OUT" "$T/f$N.json"
-	json_check "$T/f$N.json" 'd["retries"] > 0 and d["verdict"] == "ok"' "$name: retries > 0"
+	json_check "$T/f$N.json" 'd["retries"] > 0 and d["verdict"] == "pass"' "$name: retries > 0"
 	[ "$(proxy_stat "d['injected'].get('$mode', 0)")" -gt "$before" ] ||
 		fail "$name: the proxy injected nothing (test is void)"
 	proxy_fault '{"mode": "none"}'
@@ -359,7 +359,7 @@ proxy_fault '{"mode": "none"}'
 [ "$(proxy_stat 'd["injected"].get("drop-put-page", 0)')" = 1 ] || fail "drop: the proxy dropped nothing"
 expect_one_error_line "cvmrestore: "
 expect_stderr_has "0x19100000: 4096 bytes were sent and acknowledged but the target does not list them"
-json_check "$T/drop.json" 'd["verdict"] == "failed" and d["post_check"]["bytes_unlisted"] == 4096' \
+json_check "$T/drop.json" 'd["verdict"] == "fail" and d["post_check"]["bytes_unlisted"] == 4096' \
 	"drop: 4096 bytes unlisted"
 json_check "$T/drop.json" 'd["post_check"]["chunks_with_data"] == 257 and d["post_check"]["chunks_checked"] <= 18' \
 	"drop: the report says the read-back covered at most 18 of 257 chunks"

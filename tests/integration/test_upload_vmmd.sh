@@ -27,7 +27,7 @@ note "disk, guest state and VM metadata, each to its SAS"
 expect_exit 0 R "${UP[@]}" --json "$T/os.vhd" "$(wsas cvm3/os)" \
 	--guest-state "$T/gs.vmgs" --guest-state-url "$(wsas cvm3/os_vmgs)" \
 	--vm-metadata "$T/md.vmmd" --vm-metadata-url "$(wsas cvm3/os_vmmd)"
-json_check "$RP_OUT" "d['verdict'] == 'ok' and d['guest_state']['verdict'] == 'ok' and d['vm_metadata']['verdict'] == 'ok' and d['vm_metadata']['blob_size'] == 4096" \
+json_check "$RP_OUT" "d['verdict'] == 'pass' and d['guest_state']['verdict'] == 'pass' and d['vm_metadata']['verdict'] == 'pass' and d['vm_metadata']['blob_size'] == 4096" \
 	"the report names all three blobs"
 grep -q "sig=" "$RP_OUT" && fail "the report holds a SAS"
 back cvm3/os "$T/os.back"

@@ -224,7 +224,7 @@ usage() {
 S=(--seal "$T/seal.json")
 usage "percentage must be more than 0" "${S[@]}" --sample 0
 usage "percentage must be more than 0" "${S[@]}" --sample 101
-usage "not '5%'" "${S[@]}" --sample 5%
+usage "not '5%%'" "${S[@]}" --sample 5%% # one % is accepted (test_json_contract.sh), two are not
 usage "--rolling 0/3: the number before '/' must be 1 to the count" "${S[@]}" --rolling 0/3
 usage "--rolling 4/3: the number before '/' must be 1 to the count" "${S[@]}" --rolling 4/3
 usage "--rolling takes RUN/COUNT, not '2'" "${S[@]}" --rolling 2

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli_net.h"
+#include "cli/cli_ops.h"
 #include "restore/preflight.h"
 
 struct preflight_args {
@@ -16,6 +17,7 @@ static const struct cli_opt preflight_opts[] = {
     CLI_OPT_CALL("json", 0, false, NULL, "print one JSON document on stdout"),
     CLI_OPT_CALL("dns-server", 0, true, "ADDR[:PORT]",
 		 "resolve with this DNS server (IPv4) instead of the system's resolvers"),
+    CLI_LOG_OPTS(struct preflight_args, net),
     CLI_NET_OPTS,
     {0},
 };

@@ -9,6 +9,8 @@
 #include "cli/cli_digests.h"
 #include "cli/cli_keys.h"
 #include "cli/cli_net.h"
+#include "cli/cli_ops.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_rpsource.h"
 #include "common/outfile.h"
@@ -33,6 +35,7 @@ struct restore_args {
 	bool no_space_check;
 	bool allow_outside; /* --allow-outside-sources */
 	bool quiet;
+	struct cli_progress_opts progress;
 	bool json;
 	const char *report; /* --report FILE */
 };
@@ -59,6 +62,8 @@ static const struct cli_opt restore_opts[] = {
     CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
     CLI_OPT_CALL("report", 0, true, "FILE",
 		 "also write the cvmrestore-report/1 document (docs/report.md)"),
+    CLI_PROGRESS_OPTS(struct restore_args, progress),
+    CLI_TRANSFER_OPS_OPTS(struct restore_args, net),
     CLI_NET_OPTS,
     CLI_KEK_OPTS,
     CLI_LUKS_OPTS,
@@ -151,7 +156,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 	int rc;
 
 	(void)cmd;
-	cli_progress_init(&prog, label, a->quiet || a->json);
+	cli_progress_init(&prog, label, &a->progress, a->quiet);
 	/* An offline copy of a client-side encrypted blob (its metadata beside it) takes the same
 	 * options as a URL; the network ones go unused. */
 	copy = !rp_is_url(source) && rp_cse_sidecar(source, sidecar, sizeof(sidecar));

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cli_net.h"
+#include "cli/cli_ops.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_rpsource.h"
 #include "common/secret.h"
 #include "restore/stage.h"
@@ -16,6 +18,7 @@ struct stage_args {
 	size_t ndisks;
 	const char *rg, *location, *prefix, *zone, *sku, *des;
 	bool quiet;
+	struct cli_progress_opts progress;
 	bool json;
 };
 
@@ -34,6 +37,8 @@ static const struct cli_opt stage_opts[] = {
 		 "let a descriptor name local files outside its folder (absolute, '..', links)"),
     CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
     CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
+    CLI_PROGRESS_OPTS(struct stage_args, progress),
+    CLI_TRANSFER_OPS_OPTS(struct stage_args, net),
     CLI_NET_OPTS,
     {0},
 };
@@ -206,7 +211,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rp_descriptor_free(d);
 		return rc;
 	}
-	cli_progress_init(&prog, "stage", a.quiet || a.json);
+	cli_progress_init(&prog, "stage", &a.progress, a.quiet);
 	o.out_dir = a.out_dir;
 	o.disks = a.disks;
 	o.ndisks = a.ndisks;

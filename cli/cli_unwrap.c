@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli_keys.h"
+#include "cli/cli_ops.h"
 #include "common/base64.h"
 #include "common/json.h"
 #include "common/outfile.h"
@@ -39,6 +40,7 @@ static const struct cli_opt unwrap_opts[] = {
 		 "new file for the key (mode 0600), or - for a pipe"),
     CLI_OPT_CALL("json", 0, false, NULL,
 		 "print a JSON report (key id, algorithm, length) on stdout"),
+    CLI_LOG_OPTS(struct unwrap_args, net),
     CLI_CONN_OPTS,
     {0},
 };

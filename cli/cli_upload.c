@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cli_net.h"
+#include "cli/cli_ops.h"
+#include "cli/cli_progress.h"
 #include "restore/upload.h"
 
 struct upload_args {
@@ -18,6 +20,7 @@ struct upload_args {
 	bool verify_all;
 	bool connections_set;
 	bool quiet;
+	struct cli_progress_opts progress;
 	bool json;
 };
 
@@ -37,6 +40,8 @@ static const struct cli_opt upload_opts[] = {
     CLI_OPT_CALL("journal", 0, true, "FILE", "the resume journal (default IMAGE.upload-journal)"),
     CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
     CLI_OPT_CALL("json", 0, false, NULL, "print a JSON report on stdout"),
+    CLI_PROGRESS_OPTS(struct upload_args, progress),
+    CLI_TRANSFER_OPS_OPTS(struct upload_args, net),
     CLI_NET_OPTS,
     {0},
 };
@@ -166,7 +171,7 @@ static int upload_one(struct upload_args *a, const char *image, const char *url,
 	struct cli_progress prog;
 	int rc;
 
-	cli_progress_init(&prog, label, a->quiet || a->json);
+	cli_progress_init(&prog, label, &a->progress, a->quiet);
 	prog.detail = true;
 	o.image = image;
 	o.url = url;

@@ -11,6 +11,8 @@
 #include "cli/cli_audit.h"
 #include "cli/cli_digests.h"
 #include "cli/cli_net.h"
+#include "cli/cli_ops.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_rpsource.h"
 #include "cli/cli_verify_run.h"
@@ -49,6 +51,8 @@ static const struct cli_opt verify_opts[] = {
     CLI_OPT_CALL("allow-outside-sources", 0, false, NULL,
 		 "let a descriptor name local files outside its folder (absolute, '..', links)"),
     CLI_OPT_CALL("quiet", 'q', false, NULL, "no progress on the terminal"),
+    CLI_PROGRESS_OPTS(struct verify_args, progress),
+    CLI_TRANSFER_OPS_OPTS(struct verify_args, net),
     CLI_NET_OPTS,
     CLI_KEK_OPTS,
     CLI_LUKS_OPTS,

@@ -13,6 +13,7 @@
 #include "cli/cli_audit.h"
 #include "cli/cli_keys.h"
 #include "cli/cli_net.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_util.h"
 #include "cli/cli_vselect.h"
@@ -39,6 +40,7 @@ struct verify_args {
 	const char *audit_log;
 	unsigned threads;
 	bool quiet;
+	struct cli_progress_opts progress; /* --progress, --progress-interval */
 	bool json;
 	struct cli_audit audit;
 	time_t started;

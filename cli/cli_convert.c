@@ -93,7 +93,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_open_image(cmd, pos[0], &a.img, false, &img);
 	if (rc)
 		return rc;
-	cli_progress_init(&prog, "convert", &a.progress, a.quiet);
+	cli_progress_init(&prog, "convert", &a.progress, a.quiet, a.json);
 	a.conv.progress = cli_progress_cb;
 	a.conv.progress_ctx = &prog;
 	a.conv.stop = &cli_stop;

@@ -39,12 +39,14 @@ int cli_set_progress_interval(const struct cli_cmd *cmd, const struct cli_opt *o
 }
 
 void cli_progress_init(struct cli_progress *p, const char *label,
-		       const struct cli_progress_opts *po, bool quiet)
+		       const struct cli_progress_opts *po, bool quiet, bool json)
 {
 	bool tty = isatty(STDERR_FILENO);
 
 	memset(p, 0, sizeof(*p));
 	p->mode = quiet ? CLI_PROGRESS_NONE : po ? po->mode : CLI_PROGRESS_AUTO;
+	if (p->mode == CLI_PROGRESS_AUTO && json)
+		p->mode = CLI_PROGRESS_NONE;
 	/* A bar redraws one line with carriage returns: on anything but a terminal (a pipe, a
 	 * file, journald) that is noise, so there it is a status line instead. */
 	if (p->mode == CLI_PROGRESS_AUTO || (p->mode == CLI_PROGRESS_BAR && !tty))
@@ -102,13 +104,21 @@ static void status_text(const struct cli_progress *p, double now, bool eta, char
 
 static void draw_bar(struct cli_progress *p, double now)
 {
-	char text[256], bar[512];
+	char text[256], bar[64];
 	int width = term_width(), room, fill, i;
-	size_t label_len = strlen(p->label);
+	int label_len = (int)strlen(p->label);
+	bool detail = p->detail;
 
+	/* "label [####    ] text": one column short of the width, so it never wraps; the
+	 * skipped bytes and retries go first when the terminal is narrow. */
 	status_text(p, now, true, text, sizeof(text));
-	/* "label [####    ] text": one column short of the width, so it never wraps. */
-	room = width - 1 - (int)label_len - 4 - (int)strlen(text);
+	room = width - 1 - label_len - 4 - (int)strlen(text);
+	if (room < 10 && detail) {
+		p->detail = false;
+		status_text(p, now, true, text, sizeof(text));
+		p->detail = detail;
+		room = width - 1 - label_len - 4 - (int)strlen(text);
+	}
 	if (room > 40)
 		room = 40;
 	if (room >= 5) {
@@ -124,14 +134,31 @@ static void draw_bar(struct cli_progress *p, double now)
 	fflush(stderr);
 }
 
+/* s as a JSON string (a disk's name may hold anything). */
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 static void json_event(struct cli_progress *p, double now, const char *event)
 {
 	double rate = rate_of(p, now);
 
-	fprintf(stderr,
-		"{\"event\":\"%s\",\"label\":\"%s\",\"done\":%llu,\"total\":%llu,\"rate\":%llu,"
-		"\"elapsed_s\":%.1f",
-		event, p->label, (unsigned long long)p->last_done, (unsigned long long)p->total,
+	fprintf(stderr, "{\"event\":\"%s\",\"label\":", event);
+	json_string(stderr, p->label);
+	fprintf(stderr, ",\"done\":%llu,\"total\":%llu,\"rate\":%llu,\"elapsed_s\":%.1f",
+		(unsigned long long)p->last_done, (unsigned long long)p->total,
 		(unsigned long long)rate, now - p->start);
 	if (rate > 0 && p->last_done < p->total)
 		fprintf(stderr, ",\"eta_s\":%llu",
@@ -153,8 +180,10 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 	if (!p || p->mode == CLI_PROGRESS_NONE)
 		return;
 	if (!p->started) {
+		/* Bytes done at the very start (a resumed restore's) do not count for the rate;
+		 * a first call that comes later just reports what this run did. */
 		p->started = true;
-		p->base = done;
+		p->base = rp_now_s() - p->start < 1.0 ? done : 0;
 	}
 	p->last_done = done;
 	p->total = total;

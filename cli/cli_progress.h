@@ -3,7 +3,7 @@
  * --progress asks for: a bar that fits the terminal, a plain status line every N seconds (for
  * journald, kubectl logs, CI), one JSON event per line (for wrappers), or nothing. One renderer,
  * fed by the library's progress callbacks (done/total bytes, and skipped bytes and retries of a
- * network transfer). --json on stdout and progress on stderr do not exclude each other.
+ * network transfer). --json on stdout and --progress on stderr do not exclude each other.
  */
 #ifndef RP_CLI_PROGRESS_H
 #define RP_CLI_PROGRESS_H
@@ -39,7 +39,8 @@ int cli_set_progress_interval(const struct cli_cmd *cmd, const struct cli_opt *o
 #define CLI_PROGRESS_OPTS(T, m)                                                                    \
 	CLI_OPT_SET("progress", 0, "auto|bar|lines|json|none",                                     \
 		    "progress on stderr: a bar (terminal), a line or a JSON event every "          \
-		    "--progress-interval, or none (auto: bar on a terminal, else lines)",          \
+		    "--progress-interval, or none (auto: bar on a terminal, else lines; "          \
+		    "none with --json)",                                                           \
 		    T, m.mode, cli_set_progress),                                                  \
 	    CLI_OPT_SET("progress-interval", 0, "S",                                               \
 			"seconds between progress lines or JSON events (default 10)", T,           \
@@ -61,9 +62,10 @@ struct cli_progress {
 	uint64_t retries;
 };
 
-/* Start: quiet (-q) is --progress none; po NULL is auto. */
+/* Start: quiet (-q) is --progress none; po NULL is auto. json (--json): auto is none, for a
+ * script that reads the report (an explicit --progress still shows). */
 void cli_progress_init(struct cli_progress *p, const char *label,
-		       const struct cli_progress_opts *po, bool quiet);
+		       const struct cli_progress_opts *po, bool quiet, bool json);
 /* The library's progress callbacks (ctx: the struct cli_progress). */
 void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_detail(void *ctx, uint64_t skipped, uint64_t retries);

@@ -156,7 +156,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 	int rc;
 
 	(void)cmd;
-	cli_progress_init(&prog, label, &a->progress, a->quiet);
+	cli_progress_init(&prog, label[0] ? label : "restore", &a->progress, a->quiet, a->json);
 	/* An offline copy of a client-side encrypted blob (its metadata beside it) takes the same
 	 * options as a URL; the network ones go unused. */
 	copy = !rp_is_url(source) && rp_cse_sidecar(source, sidecar, sizeof(sidecar));

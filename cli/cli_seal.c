@@ -113,7 +113,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_open_image(cmd, pos[0], &a.img, false, &img);
 	if (rc)
 		return rc;
-	cli_progress_init(&prog, "seal", &a.progress, a.quiet);
+	cli_progress_init(&prog, "seal", &a.progress, a.quiet, a.json);
 	so.chunk_size = a.chunk_size;
 	so.threads = a.threads;
 	so.chunk_digests = true;

@@ -211,7 +211,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rp_descriptor_free(d);
 		return rc;
 	}
-	cli_progress_init(&prog, "stage", &a.progress, a.quiet);
+	cli_progress_init(&prog, "stage", &a.progress, a.quiet, a.json);
 	o.out_dir = a.out_dir;
 	o.disks = a.disks;
 	o.ndisks = a.ndisks;

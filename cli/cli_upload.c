@@ -171,7 +171,7 @@ static int upload_one(struct upload_args *a, const char *image, const char *url,
 	struct cli_progress prog;
 	int rc;
 
-	cli_progress_init(&prog, label, &a->progress, a->quiet);
+	cli_progress_init(&prog, label, &a->progress, a->quiet, a->json);
 	prog.detail = true;
 	o.image = image;
 	o.url = url;

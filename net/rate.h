@@ -14,8 +14,8 @@
 
 #include "common/err.h"
 
-#define RP_RATE_MIN 1024ull	    /* the smallest cap, bytes per second */
-#define RP_RATE_MAX (1024ull << 40) /* the largest, 1 TiB/s */
+#define RP_RATE_MIN 1024ull	 /* the smallest cap, bytes per second */
+#define RP_RATE_MAX (1ull << 40) /* the largest, 1 TiB/s */
 
 struct rp_rate {
 	uint64_t bps; /* bytes per second over all transfers; 0: no cap */

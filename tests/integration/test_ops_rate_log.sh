@@ -1,7 +1,7 @@
 #!/bin/bash
 # Operators' options against a real server (nginx on 127.0.0.1): --limit-rate holds the total
-# over 8 parallel connections to the cap (every 10 s window within 10%, from the tool's request
-# log and from nginx's access log); --log-file writes one line per request (0600, no query, no
+# over 8 parallel connections to the cap (no 10 s window more than 10% over it, from the tool's
+# request log and from nginx's access log; below it is the machine's pace, reported only); --log-file writes one line per request (0600, no query, no
 # SAS), whose request ids are the ones nginx logged; -v writes the same lines to stderr; without
 # a terminal stderr holds plain lines only. A behaviour check of the cap, not a speed test (the
 # run takes about 13 s by design).
@@ -31,12 +31,12 @@ scmp "$T/out.vhd" "$T/www/disk.vhd"
 pass "restore under the cap is byte-identical"
 
 "$PY" "$RP_SOURCE_DIR/tests/tools/ratecheck.py" tool "$T/req.log" $CAP ||
-	fail "the tool's log: a 10 s window off the cap by more than 10%"
-pass "every 10 s window of the tool's requests within 10% of 2 MiB/s"
+	fail "the tool's log: a 10 s window over the cap by more than 10%"
+pass "no 10 s window of the tool's requests over 2 MiB/s + 10%"
 sleep 0.3
 "$PY" "$RP_SOURCE_DIR/tests/tools/ratecheck.py" nginx "$NGINX_LOG" $CAP ||
-	fail "nginx's access log: a 10 s window off the cap by more than 10%"
-pass "every 10 s window of nginx's responses within 10% of 2 MiB/s"
+	fail "nginx's access log: a 10 s window over the cap by more than 10%"
+pass "no 10 s window of nginx's responses over 2 MiB/s + 10%"
 
 note "the request log"
 [ "$(stat -c %a "$T/req.log")" = 600 ] || fail "the log is not mode 0600"

@@ -31,8 +31,7 @@ int cli_set_limit_rate(const struct cli_cmd *cmd, const struct cli_opt *o, void 
 /* The request log and the bandwidth cap: the commands that move a disk's bytes. */
 #define CLI_TRANSFER_OPS_OPTS(T, m)                                                                \
 	CLI_LOG_OPTS(T, m), CLI_OPT_SET("limit-rate", 0, "RATE",                                   \
-					"cap the bandwidth over all connections, bytes/s "         \
-					"with K, M or G (powers of 1024), as curl's",              \
+					"bytes/s over all connections; K, M, G: powers of 1024",   \
 					T, m.rate.bps, cli_set_limit_rate)
 
 #endif

@@ -37,11 +37,10 @@ int cli_set_progress_interval(const struct cli_cmd *cmd, const struct cli_opt *o
 
 /* --progress and --progress-interval, bound to the struct cli_progress_opts at offsetof(T, m). */
 #define CLI_PROGRESS_OPTS(T, m)                                                                    \
-	CLI_OPT_SET("progress", 0, "auto|bar|lines|json|none",                                     \
-		    "progress on stderr: a bar (terminal), a line or a JSON event every "          \
-		    "--progress-interval, or none (auto: bar on a terminal, else lines; "          \
-		    "none with --json)",                                                           \
-		    T, m.mode, cli_set_progress),                                                  \
+	CLI_OPT_SET(                                                                               \
+	    "progress", 0, "auto|bar|lines|json|none",                                             \
+	    "progress on stderr (auto: a bar on a terminal, else lines; none with --json)", T,     \
+	    m.mode, cli_set_progress),                                                             \
 	    CLI_OPT_SET("progress-interval", 0, "S",                                               \
 			"seconds between progress lines or JSON events (default 10)", T,           \
 			m.interval_s, cli_set_progress_interval)

@@ -3,6 +3,7 @@
 
 #include "cli/cli_checksum.h"
 #include "cli/cli_report_json.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_util.h"
 #include "common/outfile.h"
 #include "restore/convert.h"
@@ -12,6 +13,7 @@ struct convert_args {
 	struct rp_convert_opts conv;
 	struct cli_checksum_args sum;
 	bool quiet;
+	struct cli_progress_opts progress;
 	bool json;
 };
 
@@ -40,6 +42,7 @@ static const struct cli_opt convert_opts[] = {
     CLI_OPT_FLAG("no-sync", 0, "do not flush OUT to disk before the rename (not crash-safe)", A,
 		 conv.no_sync),
     CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_PROGRESS_OPTS(A, progress),
     CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
     CLI_CHECKSUM_OPTS(A, sum, "OUT as written"),
     {0},
@@ -96,7 +99,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_open_image(cmd, pos[0], &a.img, false, &img);
 	if (rc)
 		return rc;
-	cli_progress_init(&prog, "convert", a.quiet || a.json);
+	cli_progress_init(&prog, "convert", &a.progress, a.quiet, a.json);
 	a.conv.progress = cli_progress_cb;
 	a.conv.progress_ctx = &prog;
 	a.conv.stop = &cli_stop;

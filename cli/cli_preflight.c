@@ -3,6 +3,7 @@
 
 #include "cli/cli_net.h"
 #include "cli/cli_report_json.h"
+#include "cli/cli_ops.h"
 #include "restore/preflight.h"
 
 struct preflight_args {
@@ -19,6 +20,7 @@ static const struct cli_opt preflight_opts[] = {
     CLI_OPT_STR("dns-server", 0, "ADDR[:PORT]",
 		"resolve with this DNS server (IPv4) instead of the system's resolvers", A,
 		dns_server),
+    CLI_LOG_OPTS(struct preflight_args, net),
     CLI_NET_OPTS(A, net),
     {0},
 };

@@ -10,6 +10,8 @@
 #include "cli/cli_digests.h"
 #include "cli/cli_keys.h"
 #include "cli/cli_net.h"
+#include "cli/cli_ops.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_rpsource.h"
 #include "common/outfile.h"
@@ -35,6 +37,7 @@ struct restore_args {
 	bool no_space_check;
 	bool allow_outside; /* --allow-outside-sources */
 	bool quiet;
+	struct cli_progress_opts progress;
 	bool json;
 	const char *report; /* --report FILE */
 	struct cli_checksum_args sum;
@@ -88,6 +91,8 @@ static const struct cli_opt restore_opts[] = {
     CLI_OPT_STR("report", 0, "FILE", "also write the cvmrestore-report/1 document (docs/report.md)",
 		A, report),
     CLI_CHECKSUM_OPTS(A, sum, "OUT as written (with --all: every file)"),
+    CLI_PROGRESS_OPTS(struct restore_args, progress),
+    CLI_TRANSFER_OPS_OPTS(struct restore_args, net),
     CLI_NET_OPTS(A, net),
     CLI_KEK_OPTS(A, keys),
     CLI_LUKS_OPTS(A, luks),
@@ -160,7 +165,7 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 	int rc;
 
 	(void)cmd;
-	cli_progress_init(&prog, label, a->quiet || a->json);
+	cli_progress_init(&prog, label[0] ? label : "restore", &a->progress, a->quiet, a->json);
 	/* An offline copy of a client-side encrypted blob (its metadata beside it) takes the same
 	 * options as a URL; the network ones go unused. */
 	copy = !rp_is_url(source) && rp_cse_sidecar(source, sidecar, sizeof(sidecar));

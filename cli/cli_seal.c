@@ -4,6 +4,7 @@
 
 #include "cli/cli_digests.h"
 #include "cli/cli_report_json.h"
+#include "cli/cli_progress.h"
 #include "common/outfile.h"
 #include "common/util.h"
 
@@ -14,6 +15,7 @@ struct seal_args {
 	unsigned digests;
 	unsigned threads;
 	bool quiet;
+	struct cli_progress_opts progress;
 	bool json;
 };
 
@@ -51,6 +53,7 @@ static const struct cli_opt seal_opts[] = {
     CLI_OPT_SET("threads", 0, "N", "worker threads (default: number of cores)", A, threads,
 		cli_set_threads),
     CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
+    CLI_PROGRESS_OPTS(A, progress),
     CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
     {0},
 };
@@ -111,7 +114,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_open_image(cmd, pos[0], &a.img, false, &img);
 	if (rc)
 		return rc;
-	cli_progress_init(&prog, "seal", a.quiet || a.json);
+	cli_progress_init(&prog, "seal", &a.progress, a.quiet, a.json);
 	so.chunk_size = a.chunk_size;
 	so.threads = a.threads;
 	so.chunk_digests = true;

@@ -5,6 +5,8 @@
 
 #include "cli/cli_net.h"
 #include "cli/cli_report_json.h"
+#include "cli/cli_ops.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_rpsource.h"
 #include "common/secret.h"
 #include "restore/stage.h"
@@ -21,6 +23,7 @@ struct stage_args {
 	struct stage_disks disks; /* --disk, repeated */
 	const char *rg, *location, *prefix, *zone, *sku, *des;
 	bool quiet;
+	struct cli_progress_opts progress;
 	bool json;
 };
 
@@ -54,6 +57,8 @@ static const struct cli_opt stage_opts[] = {
 		 allow_outside),
     CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
     CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
+    CLI_PROGRESS_OPTS(struct stage_args, progress),
+    CLI_TRANSFER_OPS_OPTS(struct stage_args, net),
     CLI_NET_OPTS(A, net),
     {0},
 };
@@ -190,7 +195,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rp_descriptor_free(d);
 		return rc;
 	}
-	cli_progress_init(&prog, "stage", a.quiet || a.json);
+	cli_progress_init(&prog, "stage", &a.progress, a.quiet, a.json);
 	o.out_dir = a.out_dir;
 	o.disks = a.disks.v;
 	o.ndisks = a.disks.n;

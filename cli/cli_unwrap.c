@@ -11,6 +11,7 @@
 
 #include "cli/cli_keys.h"
 #include "cli/cli_report_json.h"
+#include "cli/cli_ops.h"
 #include "common/base64.h"
 #include "common/json.h"
 #include "common/outfile.h"
@@ -41,6 +42,7 @@ static const struct cli_opt unwrap_opts[] = {
     CLI_OPT_STR("output", 'o', "KEYFILE", "new file for the key (mode 0600), or - for a pipe", A,
 		out),
     CLI_OPT_FLAG("json", 0, "print a JSON report (key id, algorithm, length) on stdout", A, json),
+    CLI_LOG_OPTS(struct unwrap_args, net),
     CLI_CONN_OPTS(A, net),
     {0},
 };

@@ -5,6 +5,8 @@
 
 #include "cli/cli_net.h"
 #include "cli/cli_report_json.h"
+#include "cli/cli_ops.h"
+#include "cli/cli_progress.h"
 #include "restore/upload.h"
 
 struct upload_args {
@@ -18,6 +20,7 @@ struct upload_args {
 	bool create;
 	bool verify_all;
 	bool quiet;
+	struct cli_progress_opts progress;
 	bool json;
 };
 
@@ -48,6 +51,8 @@ static const struct cli_opt upload_opts[] = {
 		journal),
     CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
     CLI_OPT_FLAG("json", 0, "print a JSON report on stdout", A, json),
+    CLI_PROGRESS_OPTS(struct upload_args, progress),
+    CLI_TRANSFER_OPS_OPTS(struct upload_args, net),
     CLI_NET_OPTS_CHUNK(A, net, set_chunk_size),
     {0},
 };
@@ -139,7 +144,7 @@ static int upload_one(struct upload_args *a, const char *image, const char *url,
 	struct cli_progress prog;
 	int rc;
 
-	cli_progress_init(&prog, label, a->quiet || a->json);
+	cli_progress_init(&prog, label, &a->progress, a->quiet, a->json);
 	prog.detail = true;
 	/* Zero pages are not sent because they are zero (a new page blob reads zeros there), not
 	 * because the image never wrote them. */

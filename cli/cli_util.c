@@ -404,65 +404,6 @@ int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli
 	return 0;
 }
 
-void cli_progress_init(struct cli_progress *p, const char *label, bool quiet)
-{
-	memset(p, 0, sizeof(*p));
-	p->enabled = !quiet && isatty(STDERR_FILENO);
-	p->label = label;
-	p->start = rp_now_s();
-}
-
-void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
-{
-	struct cli_progress *p = ctx;
-	char d[32], t[32], r[32];
-	double secs, rate, pct;
-	int bar, i;
-
-	if (!p || !p->enabled || total == 0)
-		return;
-	secs = rp_now_s() - p->start;
-	rate = secs > 0 ? (double)done / secs : 0;
-	pct = (double)done * 100.0 / (double)total;
-	bar = (int)(pct / 5);
-	cli_fmt_size(done, d, sizeof(d));
-	cli_fmt_size(total, t, sizeof(t));
-	cli_fmt_size((uint64_t)rate, r, sizeof(r));
-	fprintf(stderr, "\r\033[K%s [", RP_TEXT(p->label));
-	for (i = 0; i < 20; i++)
-		fputc(i < bar ? '#' : ' ', stderr);
-	fprintf(stderr, "] %3.0f%% %s / %s, %s/s", pct, d, t, r);
-	if (p->detail) {
-		char sk[32];
-		cli_fmt_size(p->skipped, sk, sizeof(sk));
-		fprintf(stderr, ", %s %s, %llu retries", sk,
-			p->skipped_as ? p->skipped_as : "never written",
-			(unsigned long long)p->retries);
-	}
-	if (rate > 0 && done < total) {
-		unsigned long eta = (unsigned long)((double)(total - done) / rate);
-		fprintf(stderr, ", %lu:%02lu left ", eta / 60, eta % 60);
-	} else {
-		fputs("          ", stderr);
-	}
-	p->last_done = done;
-}
-
-void cli_progress_detail(void *ctx, uint64_t skipped, uint64_t retries)
-{
-	struct cli_progress *p = ctx;
-
-	p->detail = true;
-	p->skipped = skipped;
-	p->retries = retries;
-}
-
-void cli_progress_end(struct cli_progress *p)
-{
-	if (p->enabled)
-		fputc('\n', stderr);
-}
-
 /* Does this argument's value come indirectly (@FILE, @-, env:NAME)? */
 static bool is_indirect(const char *v)
 {

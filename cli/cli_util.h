@@ -1,6 +1,6 @@
 /*
  * Shared pieces of the command line: option tables that drive both parsing and --help, the
- * one-line error format, exit codes, progress on a terminal, and JSON/human output.
+ * one-line error format, exit codes, and JSON/human output.
  * Only cli/ prints or exits.
  */
 #ifndef RP_CLI_UTIL_H
@@ -169,25 +169,6 @@ struct cli_image_args {
 /* Open path with the shared image options; prints the error and returns an exit code. */
 int cli_open_image(const struct cli_cmd *cmd, const char *path, const struct cli_image_args *a,
 		   bool keep_unreadable, struct rp_image **out);
-
-struct cli_progress {
-	bool enabled;
-	const char *label;
-	double start; /* rp_now_s() */
-	uint64_t last_done;
-	bool detail; /* a network transfer: show skipped bytes and retries */
-	/* What the skipped bytes are: NULL for a download ("never written": not in the blob's
-	 * page ranges), else e.g. "of zero pages skipped" for an upload, which skips zero pages. */
-	const char *skipped_as;
-	uint64_t skipped;
-	uint64_t retries;
-};
-
-/* Progress on stderr, only when stderr is a terminal and not quiet. */
-void cli_progress_init(struct cli_progress *p, const char *label, bool quiet);
-void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
-void cli_progress_end(struct cli_progress *p);
-void cli_progress_detail(void *ctx, uint64_t skipped, uint64_t retries);
 
 /* The command table, in cli_main.c. */
 extern const struct cli_cmd cli_cmd_inspect;

@@ -11,6 +11,8 @@
 #include "cli/cli_audit.h"
 #include "cli/cli_digests.h"
 #include "cli/cli_net.h"
+#include "cli/cli_ops.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_rpsource.h"
 #include "cli/cli_verify_run.h"
@@ -70,6 +72,8 @@ static const struct cli_opt verify_opts[] = {
 		 allow_outside),
     CLI_OPT_FLAG("quiet", 'q', "no progress on the terminal", A, quiet),
     CLI_CHECKSUM_OPTS(A, sum, "the image file as verified (a local image)"),
+    CLI_PROGRESS_OPTS(struct verify_args, progress),
+    CLI_TRANSFER_OPS_OPTS(struct verify_args, net),
     CLI_NET_OPTS(A, net),
     CLI_KEK_OPTS(A, keys),
     CLI_LUKS_OPTS(A, luks),

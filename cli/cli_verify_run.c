@@ -538,7 +538,7 @@ static int scan_passes(struct vrun *vr, struct rp_image *img)
 	struct cli_progress prog;
 	int rc;
 
-	cli_progress_init(&prog, "verify", a->quiet || a->json);
+	cli_progress_init(&prog, "verify", &a->progress, a->quiet, a->json);
 	so.chunk_size = vr->v.chunk_size;
 	so.threads = a->threads;
 	so.whole_digests = partial ? 0 : a->digests;
@@ -746,7 +746,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	o.stop = &cli_stop;
 	/* The key check reads the stored bytes again: an encrypted blob's are ciphertext. */
 	o.refuse_encrypted = !sidecar && cli_luks_wanted(&a->luks);
-	cli_progress_init(&prog, "verify", a->quiet || a->json);
+	cli_progress_init(&prog, "verify", &a->progress, a->quiet, a->json);
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
 	o.progress_detail = cli_progress_detail;

@@ -14,6 +14,7 @@
 #include "cli/cli_checksum.h"
 #include "cli/cli_keys.h"
 #include "cli/cli_net.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_report_json.h"
 #include "cli/cli_util.h"
 #include "cli/cli_vselect.h"
@@ -41,6 +42,7 @@ struct verify_args {
 	struct cli_checksum_args sum; /* --checksum-file: of a local image file, as verified */
 	unsigned threads;
 	bool quiet;
+	struct cli_progress_opts progress; /* --progress, --progress-interval */
 	bool json;
 	struct cli_audit audit;
 	time_t started;

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -30,6 +33,7 @@ struct xfer_policy {
 	const struct rp_http_opts *opts;
 	bool refused;
 	char refused_ip[64];
+	uint64_t moved; /* body bytes of this transfer already accounted to the rate cap */
 };
 
 static int prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
@@ -83,15 +87,49 @@ static struct curl_slist *resolve_list(const struct rp_http_opts *o)
 	return l;
 }
 
-/* Abandon a transfer once the stop flag is set: curl calls this about once a second even
- * while nothing arrives, so an interrupt is heard during a stalled request too. */
+/*
+ * Abandon a transfer once the stop flag is set: curl calls this about once a second even
+ * while nothing arrives, so an interrupt is heard during a stalled request too. Under a
+ * bandwidth cap (net/rate.h) the bytes moved since the last call are accounted to the shared
+ * bucket, and the transfer waits here until the cap allows more: every transfer goes through
+ * this callback, so the cap holds over all of them (docs/operations.md).
+ */
 static int xferinfo_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
 {
-	const volatile sig_atomic_t *stop = clientp;
+	struct xfer_policy *p = clientp;
+	const volatile sig_atomic_t *stop = p->opts->stop;
+	uint64_t now = (uint64_t)dlnow + (uint64_t)ulnow;
 
-	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	(void)dltotal, (void)ultotal;
+	if (stop && *stop)
+		return 1;
+	if (p->opts->rate && p->opts->rate->bps && now > p->moved) {
+		uint64_t wait = rp_rate_take(p->opts->rate, now - p->moved);
+
+		p->moved = now;
+		rp_sleep_ms(wait, stop);
+	}
 	return stop && *stop ? 1 : 0;
+}
+
+/* Under a cap, small socket buffers: what the kernel takes ahead of the bucket stays a small
+ * part of any 10 s (the peer sees the cap too, not a burst into the buffers). */
+static int sockopt_cb(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	const struct rp_http_opts *o = clientp;
+	uint64_t b = o->rate->bps / 32;
+	int sz;
+
+	(void)purpose;
+	if (b < 4096)
+		b = 4096;
+	if (b > (1u << 20))
+		b = 1u << 20;
+	sz = (int)b;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	return CURL_SOCKOPT_OK;
 }
 
 static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist *resolve,
@@ -111,16 +149,25 @@ static void setup_easy(CURL *e, const struct rp_http_opts *o, struct curl_slist 
 	 * request goes on to wherever the proxy sends it: with --require-private, no proxy. */
 	if (o->require_private || o->no_proxy)
 		curl_easy_setopt(e, CURLOPT_PROXY, "");
-	if (o->stop) {
+	policy->moved = 0;
+	if (o->stop || (o->rate && o->rate->bps)) {
 		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-		curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)o->stop);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, policy);
+	}
+	if (o->rate && o->rate->bps) {
+		curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
+		curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, (void *)o);
 	}
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, policy);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
 			 o->connect_timeout_s ? o->connect_timeout_s : 30L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	/* Under a cap of R, 64 connections get R/64 each: the low-speed abort stays below that. */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT,
+			 o->rate && o->rate->bps && o->rate->bps / 128 < 1024
+			     ? (long)(o->rate->bps / 128 ? o->rate->bps / 128 : 1)
+			     : 1024L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
 			 o->low_speed_time_s ? o->low_speed_time_s : 60L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -175,6 +222,167 @@ static void transport_error(char *msg, size_t msgsz, const char *url, CURLcode c
 			 errbuf[0] ? errbuf : curl_easy_strerror(cc), proxy, var);
 	else
 		snprintf(msg, msgsz, "%s: %s", safe, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+}
+
+/* ---- the request log (--log-file, -v) ---- */
+
+void rp_http_log_init(struct rp_http_log *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->echo_fd = -1;
+	pthread_mutex_init(&l->lock, NULL);
+}
+
+/* Append " key=value" to b (at *n of sz): the value as it is when it is plain, else quoted with
+ * \" \\ and \xNN for control and non-ASCII bytes, "-" when empty (logfmt, as journald and
+ * kubectl logs show it). */
+static void log_field(char *b, size_t sz, size_t *n, const char *key, const char *v)
+{
+	bool plain = v && *v;
+	const char *q;
+
+	if (*n >= sz)
+		return;
+	for (q = v; plain && *q; q++)
+		if (*q <= ' ' || *q == '"' || *q == '=' || *q == '\\' || (unsigned char)*q >= 0x7f)
+			plain = false;
+	if (!v || !*v) {
+		*n += (size_t)snprintf(b + *n, sz - *n, " %s=-", key);
+		return;
+	}
+	if (plain) {
+		*n += (size_t)snprintf(b + *n, sz - *n, " %s=%s", key, v);
+		return;
+	}
+	*n += (size_t)snprintf(b + *n, sz - *n, " %s=\"", key);
+	for (q = v; *q && *n + 6 < sz; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if (c == '"' || c == '\\')
+			*n += (size_t)snprintf(b + *n, sz - *n, "\\%c", c);
+		else if (c < ' ' || c >= 0x7f)
+			*n += (size_t)snprintf(b + *n, sz - *n, "\\x%02x", c);
+		else
+			b[(*n)++] = (char)c;
+	}
+	if (*n + 1 < sz)
+		b[(*n)++] = '"';
+	if (*n < sz)
+		b[*n] = '\0';
+}
+
+static void log_write(int fd, const char *line, size_t len)
+{
+	while (fd >= 0 && len > 0) {
+		ssize_t w = write(fd, line, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* a log that cannot be written does not stop the run */
+		line += w;
+		len -= (size_t)w;
+	}
+}
+
+/* The value of "Range: bytes=A-B" or "x-ms-range: bytes=A-B" in headers, as "A-B"; or "". */
+static void range_of(const char *const *headers, char *out, size_t outsz)
+{
+	out[0] = '\0';
+	for (; headers && *headers; headers++) {
+		const char *h = *headers, *v = NULL;
+
+		if (strncasecmp(h, "Range:", 6) == 0)
+			v = h + 6;
+		else if (strncasecmp(h, "x-ms-range:", 11) == 0)
+			v = h + 11;
+		if (!v)
+			continue;
+		while (*v == ' ')
+			v++;
+		if (strncmp(v, "bytes=", 6) == 0)
+			v += 6;
+		snprintf(out, outsz, "%s", v);
+		return;
+	}
+}
+
+/*
+ * One line for a finished request: UTC time, method, host, path (never the query: a SAS lives
+ * there), range, status (0: no answer), body bytes moved both ways, duration, the request ids
+ * the service returned, what went wrong (the service's error code or the transport's failure:
+ * the reason a caller's retry acts on) and the wait the service asked for.
+ */
+static void log_request(const struct rp_http_opts *o, CURL *e, const char *method, const char *url,
+			const char *range, long status, const char *req_id, const char *client_id,
+			const char *error, long retry_after_ms)
+{
+	struct rp_http_log *l = o->log;
+	char line[2048], safe[1024], host[256], when[40], num[32], ms[32], err[256];
+	curl_off_t down = 0, up = 0, total_us = 0;
+	const char *h, *path;
+	struct timespec ts;
+	struct tm tm;
+	char *ip = NULL;
+	size_t n = 0, hl;
+
+	if (!l || (l->fd < 0 && l->echo_fd < 0))
+		return;
+	curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
+	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total_us);
+	rp_url_redact(url, safe, sizeof(safe));
+	h = strstr(safe, "://");
+	h = h ? h + 3 : safe;
+	hl = strcspn(h, "/");
+	snprintf(host, sizeof(host), "%.*s", (int)(hl < sizeof(host) ? hl : sizeof(host) - 1), h);
+	path = h[hl] ? h + hl : "/";
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(line, sizeof(line), "time=%s.%03ldZ", when, ts.tv_nsec / 1000000);
+	log_field(line, sizeof(line), &n, "method", method);
+	log_field(line, sizeof(line), &n, "host", host);
+	log_field(line, sizeof(line), &n, "path", path);
+	log_field(line, sizeof(line), &n, "range", range);
+	snprintf(num, sizeof(num), "%ld", status);
+	log_field(line, sizeof(line), &n, "status", num);
+	snprintf(num, sizeof(num), "%lld", (long long)(down + up));
+	log_field(line, sizeof(line), &n, "bytes", num);
+	snprintf(ms, sizeof(ms), "%lld", (long long)(total_us / 1000));
+	log_field(line, sizeof(line), &n, "ms", ms);
+	log_field(line, sizeof(line), &n, "request_id", req_id);
+	log_field(line, sizeof(line), &n, "client_request_id", client_id);
+	snprintf(err, sizeof(err), "%s", error ? error : "");
+	rp_text_redact(err);
+	log_field(line, sizeof(line), &n, "error", err);
+	if (retry_after_ms >= 0) {
+		snprintf(num, sizeof(num), "%ld", retry_after_ms);
+		log_field(line, sizeof(line), &n, "retry_after_ms", num);
+	}
+	if (l->verbose >= 2 && curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+		log_field(line, sizeof(line), &n, "ip", ip);
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	pthread_mutex_lock(&l->lock);
+	log_write(l->fd, line, n);
+	log_write(l->echo_fd, line, n);
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* The error word of an answer for the log: the service's code, else "HTTP <status>" for a
+ * status that is not success. */
+static const char *answer_error(long status, const char *code, char *buf, size_t bufsz)
+{
+	if (code && *code)
+		return code;
+	if (status >= 400 || (status > 0 && status < 200)) {
+		snprintf(buf, bufsz, "HTTP %ld", status);
+		return buf;
+	}
+	return NULL;
 }
 
 /* ---- single requests ---- */
@@ -420,6 +628,30 @@ static int perform(struct rp_http *h, const char *method, const char *url,
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 		snprintf(resp->primary_ip, sizeof(resp->primary_ip), "%s", ip);
+	if (h->opts.log) {
+		char range[96], eb[32], ra[32];
+		const char *rah = rp_http_header(resp, "x-ms-retry-after-ms");
+		long ra_ms = -1;
+
+		range_of(headers, range, sizeof(range));
+		if (!rah && (rah = rp_http_header(resp, "Retry-After")) != NULL) {
+			snprintf(ra, sizeof(ra), "%s000", rah);
+			rah = ra;
+		}
+		if (rah) {
+			uint64_t v;
+			if (rp_parse_u64(rah, &v, NULL) == 0 && v < 3600000)
+				ra_ms = (long)v;
+		}
+		log_request(&h->opts, e, method, url, range, cc == CURLE_OK ? resp->status : 0,
+			    rp_http_header(resp, "x-ms-request-id"),
+			    rp_http_header(resp, "x-ms-client-request-id"),
+			    cc != CURLE_OK ? (h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc))
+					   : answer_error(resp->status,
+							  rp_http_header(resp, "x-ms-error-code"),
+							  eb, sizeof(eb)),
+			    ra_ms);
+	}
 	if (cc != CURLE_OK) {
 		char msg[RP_ERR_MSG_MAX];
 
@@ -485,6 +717,7 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 	char *url;
 	uint8_t *buf;
+	uint64_t off;
 	size_t len;
 	void *user;
 	struct rp_http_xfer_result res;
@@ -635,6 +868,10 @@ static size_t xfer_header_cb(char *p, size_t size, size_t n, void *ud)
 		copy_value(r->error_code, sizeof(r->error_code), v, vlen);
 	else if (header_is(p, len, "Content-Range", &v, &vlen))
 		copy_value(r->content_range, sizeof(r->content_range), v, vlen);
+	else if (header_is(p, len, "x-ms-request-id", &v, &vlen))
+		copy_value(r->request_id, sizeof(r->request_id), v, vlen);
+	else if (header_is(p, len, "x-ms-client-request-id", &v, &vlen))
+		copy_value(r->client_request_id, sizeof(r->client_request_id), v, vlen);
 	else if (header_is(p, len, "x-ms-retry-after-ms", &v, &vlen)) {
 		uint64_t ms;
 		copy_value(num, sizeof(num), v, vlen);
@@ -699,6 +936,7 @@ int rp_http_multi_get_range(struct rp_http_multi *m, const char *url, const char
 	if (!ok || !x->url)
 		return rp_err_set(err, RP_EIO, "out of memory");
 	x->buf = buf;
+	x->off = off;
 	x->len = len;
 	x->user = user;
 	x->errbody_len = 0;
@@ -712,6 +950,10 @@ int rp_http_multi_get_range(struct rp_http_multi *m, const char *url, const char
 		 (unsigned long long)(off + len - 1));
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
 	curl_easy_setopt(x->easy, CURLOPT_RANGE, range);
+	/* Under a cap, a range shares it with up to max others: its deadline grows by the time
+	 * that share takes, or the cap would turn into timeouts and retries. */
+	if (timeout_ms > 0 && m->opts.rate && m->opts.rate->bps)
+		timeout_ms += (long)((uint64_t)len * m->max * 1000 / m->opts.rate->bps);
 	if (timeout_ms > 0)
 		curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
@@ -721,7 +963,11 @@ int rp_http_multi_get_range(struct rp_http_multi *m, const char *url, const char
 	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	/* Large receive buffers: fewer reads and callbacks per 4 MiB chunk. */
-	curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(
+	    x->easy, CURLOPT_BUFFERSIZE,
+	    m->opts.rate && m->opts.rate->bps && m->opts.rate->bps / 16 < 512 * 1024
+		? (long)(m->opts.rate->bps / 16 > 16384 ? m->opts.rate->bps / 16 : 16384)
+		: 512L * 1024);
 	if (curl_multi_add_handle(m->multi, x->easy) != CURLM_OK)
 		return rp_err_set(err, RP_EIO, "cannot start a transfer");
 	x->busy = true;
@@ -797,6 +1043,23 @@ int rp_http_multi_run(struct rp_http_multi *m, int timeout_ms, rp_http_done_fn d
 		} else if (x->res.status < 200 || x->res.status > 299) {
 			code_from_body(x);
 			message_from_body(x);
+		}
+		if (m->opts.log) {
+			char range[64], eb[32];
+
+			snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)x->off,
+				 (unsigned long long)(x->off + x->len - 1));
+			log_request(
+			    &m->opts, x->easy, "GET", x->url, range,
+			    msg->data.result == CURLE_OK ? x->res.status : 0, x->res.request_id,
+			    x->res.client_request_id,
+			    msg->data.result != CURLE_OK
+				? (x->res.overflow
+				       ? "the server sent more than asked for"
+				       : (x->errbuf[0] ? x->errbuf
+						       : curl_easy_strerror(msg->data.result)))
+				: answer_error(x->res.status, x->res.error_code, eb, sizeof(eb)),
+			    x->res.retry_after_ms);
 		}
 		curl_multi_remove_handle(m->multi, x->easy);
 		x->busy = false;

@@ -14,6 +14,7 @@
 #ifndef RP_NET_HTTP_H
 #define RP_NET_HTTP_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 
 #include "common/err.h"
 #include "common/text.h" /* rp_url_redact(): messages name URLs in that form only */
+#include "net/rate.h"
 
 #define RP_HTTP_MAX_RESOLVE 16
 #define RP_HTTP_MAX_CIDRS 16
@@ -29,6 +31,21 @@ struct rp_cidr {
 	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
 	unsigned prefix;  /* over 128 bits */
 };
+
+/*
+ * Where the request log goes (--log-file, -v): one line per request, appended to fd and to
+ * echo_fd (stderr for -v); -1 for either: not there. Lines name the host and the path, never
+ * the query (a SAS), a header or a body (docs/operations.md has the fields). Thread-safe.
+ */
+struct rp_http_log {
+	int fd;
+	int echo_fd;
+	unsigned verbose; /* -v count: 2 and more add the connected address */
+	pthread_mutex_t lock;
+};
+
+/* A log that writes nowhere (fd and echo_fd -1). */
+void rp_http_log_init(struct rp_http_log *l);
 
 struct rp_http_opts {
 	const char *cacert;			  /* PEM bundle, or NULL for the system store */
@@ -46,6 +63,8 @@ struct rp_http_opts {
 	long connect_timeout_s;	  /* 0: 30 s */
 	long low_speed_time_s;	  /* abort a transfer slower than 1 KiB/s for this long; 0: 60 s */
 	const char *x_ms_version; /* 0: RP_X_MS_VERSION */
+	struct rp_http_log *log;  /* the request log, or NULL */
+	struct rp_rate *rate;	  /* the bandwidth cap shared by all transfers, or NULL */
 };
 
 #define RP_X_MS_VERSION "2021-08-06"
@@ -137,6 +156,8 @@ struct rp_http_xfer_result {
 	long retry_after_ms; /* Retry-After (seconds) or x-ms-retry-after-ms; -1 if neither */
 	char msg[256];	     /* what went wrong in transport (curl's text), or the error message */
 	char primary_ip[64];
+	char request_id[64];	    /* x-ms-request-id, or "" */
+	char client_request_id[64]; /* x-ms-client-request-id, or "" */
 };
 
 struct rp_http_multi;

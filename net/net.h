@@ -38,9 +38,15 @@ struct rp_net_opts {
 	unsigned retry_base_ms;	  /* the backoff's first step (net/retry.h); 0: its default */
 	unsigned range_timeout_s; /* floor of a range's deadline (restore/fetch.h); 0: default */
 	enum rp_th_request th;
+	/* --limit-rate: the bucket every transfer shares (rate.bps: bytes per second, 0: no
+	 * cap), and the request log (--log-file, -v). http.rate and http.log point here once
+	 * rp_net_opts_default has run: a copy of these options shares both. */
+	struct rp_rate rate;
+	struct rp_http_log log;
 };
 
-/* The defaults: 16 connections, RP_CHUNK_DEFAULT, 5 retries, RP_RETRY_BASE_MS, auto hash. */
+/* The defaults: 16 connections, RP_CHUNK_DEFAULT, 5 retries, RP_RETRY_BASE_MS, auto hash, no
+ * cap, no log. */
 void rp_net_opts_default(struct rp_net_opts *o);
 
 /* 0 if every number in o is within its limits, else RP_EUSAGE naming the first that is not. */

@@ -24,7 +24,9 @@
 #                              Exports NGINX_URL (https://127.0.0.1:P), NGINX_PORT, NGINX_PID,
 #                              NGINX_LOG (access log, one line a request:
 #                              ADDR "REQUEST" STATUS BYTES range="R" if_match="E" conn=C/N,
-#                              N counting the requests on connection C; /__ready is not logged)
+#                              N counting the requests on connection C, then msec=END rt=SECONDS
+#                              rid=ID: the end time, the duration and the request id nginx sent
+#                              as x-ms-request-id; /__ready is not logged)
 #   nginx_stop
 #   nginx_log_count REGEX      print how many access-log lines match REGEX (grep -E)
 #   faultproxy_start UPSTREAM_URL
@@ -228,7 +230,8 @@ error_log $d/error.log warn;
 events { worker_connections 256; }
 http {
 	log_format ranges '\$remote_addr "\$request" \$status \$body_bytes_sent '
-		'range="\$http_range" if_match="\$http_if_match" conn=\$connection/\$connection_requests';
+		'range="\$http_range" if_match="\$http_if_match" conn=\$connection/\$connection_requests '
+		'msec=\$msec rt=\$request_time rid=\$request_id';
 	access_log $d/access.log ranges;
 	client_body_temp_path $d/tmp/body;
 	proxy_temp_path $d/tmp/proxy;
@@ -249,6 +252,7 @@ http {
 		ssl_certificate_key $SRV_KEY;
 		ssl_protocols TLSv1.2 TLSv1.3;
 		root $root;
+		add_header x-ms-request-id \$request_id always;
 		location / { autoindex off; }
 		location = /__ready { access_log off; return 204; }
 	}

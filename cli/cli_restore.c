@@ -47,9 +47,9 @@ static const struct cli_opt restore_opts[] = {
 		 "vhd keeps the Azure fixed VHD (default for VHD blobs)"),
     CLI_OPT_CALL("seal", 0, true, "SEAL.json", "check every chunk's SHA-256 before it is written"),
     CLI_OPT_CALL("digests", 0, true, "LIST",
-		 "whole-disk digests computed from the bytes: sha256,md5,sha1 "
-		 "(default sha256 without a seal, none with one: the seal's are shown as "
-		 "its claim)"),
+		 "also linear whole-disk digests of every byte: sha256,md5,sha1 "
+		 "(default: none; the identity seal-sha256 is always computed, and a "
+		 "seal's digests are shown as its claim)"),
     CLI_OPT_CALL("force", 'f', false, NULL, "replace OUT if it exists"),
     CLI_OPT_CALL("no-space-check", 0, false, NULL,
 		 "start even if the bytes to write exceed the free space where OUT goes"),
@@ -183,11 +183,10 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		if (seal)
 			o.net.chunk_size = seal->chunk_size;
 		o.seal = seal;
-		/* With a seal every chunk is checked against it; the linear whole-disk digests
-		 * (a second pass over every byte, holes included) are computed when asked for.
-		 * The seal's own are shown as its claim (cli_seal_claims_json), never as the
-		 * disk's. */
-		o.whole_digests = seal && !a->digests_set ? 0 : a->digests;
+		/* The identity (seal-sha256, from the chunk digests) always; the linear
+		 * whole-disk digests (every byte, holes included) when asked for. The seal's own
+		 * are shown as its claim (cli_seal_claims_json), never as the disk's. */
+		o.whole_digests = a->digests_set ? a->digests : 0;
 		o.keys = &a->keys;
 		o.progress = cli_progress_cb;
 		o.progress_ctx = &prog;
@@ -369,7 +368,7 @@ out:
 
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	struct restore_args a = {.digests = 1u << RP_DIGEST_SHA256};
+	struct restore_args a = {.digests = 0};
 	struct rp_seal *seal = NULL;
 	struct rp_json *reports;
 	const char *pos[1];

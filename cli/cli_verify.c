@@ -24,8 +24,8 @@ static const struct cli_opt verify_opts[] = {
     CLI_OPT_CALL("disk", 0, true, "NAME",
 		 "the disk of a recovery point descriptor (its seal is used)"),
     CLI_OPT_CALL("digests", 0, true, "LIST",
-		 "whole-disk digests: sha256,md5,sha1 (default: sha256 without "
-		 "a seal, none with one)"),
+		 "also linear whole-disk digests of every byte: sha256,md5,sha1 "
+		 "(default: none; the identity seal-sha256 is always computed)"),
     CLI_OPT_CALL("evidence", 0, false, NULL,
 		 "evidence digests: MD5, SHA-1 and SHA-256 of the logical disk "
 		 "(a full run)"),

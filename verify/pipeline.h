@@ -157,6 +157,11 @@ struct rp_pipe_opts {
 
 struct rp_pipe_result {
 	struct rp_seal *seal; /* chunk states (and SHA-256 when hashed), whole digests */
+	/* The whole-disk identity (seal-sha256, also in seal->identity): computed from the chunk
+	 * records, O(chunks), when every chunk was hashed (hash_chunks or expect) and none was
+	 * skipped by a selection. */
+	bool identity_done;
+	uint8_t identity[32];
 	uint64_t chunks_compared;
 	uint64_t chunks_skipped; /* not selected */
 	size_t mismatch_count;
@@ -231,6 +236,13 @@ int rp_chunk_verify(const struct rp_seal *expect, uint64_t i, const uint8_t *dat
  */
 bool rp_whole_differs(const struct rp_seal *seal, const bool done[RP_DIGEST_COUNT],
 		      const uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX], unsigned *alg);
+
+/*
+ * The whole-disk identity of s (seal-sha256, docs/seal.md): SHA-256 over a fixed header (the
+ * domain string, chunk size, virtual size) and each chunk's record in order (a data chunk: 'D'
+ * and its SHA-256; a zero or unallocated one: 'Z'). O(chunks): no byte of the disk is read.
+ */
+int rp_seal_identity(const struct rp_seal *s, uint8_t out[32], struct rp_err *err);
 
 /* The seal's whole-disk digest of alg (rp_digest_size bytes). */
 const uint8_t *rp_seal_whole(const struct rp_seal *seal, enum rp_digest_alg alg);

@@ -104,7 +104,7 @@ static int scan_opts(struct rp_image *img, const struct rp_scan_opts *o, struct 
 			    e->chunk_count, rp_seal_chunks_for(po->size, po->chunk_size));
 	}
 	po->workers = o->threads;
-	po->hash_chunks = o->chunk_digests;
+	po->hash_chunks = o->chunk_digests || o->identity;
 	po->whole_digests = o->whole_digests;
 	po->hash_window = o->hash_window;
 	po->expect = e;
@@ -145,6 +145,8 @@ int rp_scan_run(struct rp_image *img, const struct rp_scan_opts *opts,
 		if (rc == 0)
 			rc = frc;
 		result->seal = pr.seal;
+		result->identity_done = pr.identity_done;
+		memcpy(result->identity, pr.identity, sizeof(result->identity));
 		result->chunks_compared = pr.chunks_compared;
 		result->chunks_skipped = pr.chunks_skipped;
 		result->mismatch_count = pr.mismatch_count;

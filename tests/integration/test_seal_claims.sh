@@ -18,7 +18,7 @@ PASSED=0
 mkdir -p "$T/www"
 it_make_raw "$T/disk.raw" $((16 * MIB)) 1 9
 R convert -q "$T/disk.raw" "$T/www/disk.vhd" || fail "convert"
-R seal -q "$T/www/disk.vhd" -o "$T/seal.json" --chunk-size 1M || fail "seal"
+R seal -q "$T/www/disk.vhd" -o "$T/seal.json" --chunk-size 1M --digests sha256 || fail "seal"
 REAL=$(sha256sum <"$T/disk.raw" | cut -d' ' -f1)
 [ "$(json_get "$T/seal.json" 'd["digests"]["sha256"]')" = "$REAL" ] || fail "the seal's sha256 is not sha256sum's"
 FORGED=$(printf 'not this disk' | sha256sum | cut -d' ' -f1)
@@ -34,7 +34,7 @@ URL=$NGINX_URL/disk.vhd
 claims_only()
 {
 	json_check "$RP_OUT" "$1.get('digests', {}).get('sha256') != '$FORGED'" "$2: the forged digest is under digests"
-	json_check "$RP_OUT" "$1['seal_claims'] == {'sha256': '$FORGED'}" "$2: seal_claims"
+	json_check "$RP_OUT" "$1['seal_claims']['sha256'] == '$FORGED'" "$2: seal_claims"
 }
 
 note "restore URL --seal"
@@ -55,7 +55,7 @@ expect_stderr_has "the seal is inconsistent with the bytes"
 pass "restore --seal --digests sha256: computed, differs from the claim: exit 1"
 expect_exit 0 R restore --cacert "$RP_CACERT" "$URL" --seal "$T/seal.json" -o "$T/o4.vhd" \
 	--digests sha256 --json
-json_check "$RP_OUT" "d['digests'] == {'sha256': '$REAL'} and d['seal_claims'] == {'sha256': '$REAL'}" \
+json_check "$RP_OUT" "d['digests'] == {'sha256': '$REAL'} and d['seal_claims']['sha256'] == '$REAL'" \
 	"restore --digests with the true seal"
 pass "restore --seal --digests sha256 with the true seal: computed and claimed agree"
 

@@ -113,6 +113,10 @@ struct rp_pipe_slot {
 	uint64_t off; /* offset and length of the chunk in the disk */
 	size_t len;
 	bool read_back; /* verified by an earlier run: read back from the sink, not fetched */
+	/* A sync source's read may set it with data NULL: the unallocated range around the chunk
+	 * ends there (0: unknown). Later chunks inside it are then committed as holes at once,
+	 * without a slot or a read each (when there is no sink and no selection). */
+	uint64_t hole_end;
 	/* The worker's verdict (async sources): 0, or a code with err (reason: which check). */
 	int check_rc;
 	bool check_retryable; /* false: the sink failed, fetching again cannot help */

@@ -59,6 +59,20 @@ json_check "$RP_OUT" "d['digests'] == {'sha256': '$REAL'} and d['seal_claims']['
 	"restore --digests with the true seal"
 pass "restore --seal --digests sha256 with the true seal: computed and claimed agree"
 
+note "restore URL --seal with an edited identity (seal-sha256)"
+/usr/bin/python3 - "$T/seal.json" "$T/forged-id.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["identity"]["seal-sha256"] = "cd" * 32
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect_exit 1 R restore --cacert "$RP_CACERT" "$URL" --seal "$T/forged-id.json" -o "$T/o5.vhd"
+expect_stderr_has "whole-disk seal-sha256 mismatch (the seal says $(printf 'cd%.0s' $(seq 32)), computed"
+[ ! -e "$T/o5.vhd" ] || fail "restore: OUT exists after an identity mismatch"
+expect_exit 1 R verify --cacert "$RP_CACERT" "$URL" --seal "$T/forged-id.json"
+expect_stderr_has "whole-disk seal-sha256 mismatch"
+pass "restore and verify of a URL: an identity that disagrees with the chunks fails (exit 1)"
+
 note "verify URL --seal"
 expect_exit 0 R verify --cacert "$RP_CACERT" "$URL" --seal "$T/forged.json" --json
 claims_only "d['disks'][0]" "verify URL --json"

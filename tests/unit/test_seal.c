@@ -438,6 +438,49 @@ static void test_to_json_inconsistent(void **state)
 	rp_seal_free(s);
 }
 
+/* The compact chunks: set in any order, overwrite, turn data into zero and back; every get
+ * agrees with a plain array kept beside. */
+static void test_chunk_accessors(void **state)
+{
+	enum { N = 300 };
+	struct rp_seal_chunk shadow[N], c;
+	struct rp_seal *s = NULL;
+	struct rp_err err;
+	uint64_t counts[3], want[3] = {0, 0, 0};
+	unsigned i, k, x = 12345;
+
+	(void)state;
+	rp_err_init(&err);
+	assert_int_equal(rp_seal_new((uint64_t)N * 4096, 4096, &s, &err), 0);
+	memset(shadow, 0, sizeof(shadow));
+	for (i = 0; i < N; i++)
+		shadow[i].state = RP_CHUNK_ZERO;
+	for (k = 0; k < 5000; k++) {
+		x = x * 1103515245u + 12345u;
+		i = (x >> 8) % N;
+		memset(&c, 0, sizeof(c));
+		c.state = (uint8_t)((x >> 20) % 3);
+		if (c.state == RP_CHUNK_DATA)
+			memset(c.sha256, (int)(k & 0xff), 32);
+		assert_int_equal(rp_seal_chunk_set(s, i, &c, &err), 0);
+		shadow[i] = c;
+	}
+	for (i = 0; i < N; i++) {
+		rp_seal_chunk_get(s, i, &c);
+		assert_int_equal(c.state, shadow[i].state);
+		assert_int_equal(rp_seal_chunk_state(s, i), shadow[i].state);
+		assert_memory_equal(c.sha256, shadow[i].sha256, 32);
+		want[shadow[i].state]++;
+	}
+	rp_seal_counts(s, counts);
+	assert_memory_equal(counts, want, sizeof(want));
+	c.state = 7;
+	assert_int_equal(rp_seal_chunk_set(s, 0, &c, &err), RP_EUSAGE);
+	c.state = RP_CHUNK_ZERO;
+	assert_int_equal(rp_seal_chunk_set(s, N, &c, &err), RP_EUSAGE);
+	rp_seal_free(s);
+}
+
 static void test_write_load(void **state)
 {
 	char dir[4096], path[4200], bad[4200];
@@ -493,6 +536,7 @@ int main(void)
 	    cmocka_unit_test(test_new_bad_chunk_size),
 	    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_to_json_inconsistent),
+	    cmocka_unit_test(test_chunk_accessors),
 	    cmocka_unit_test(test_write_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -236,6 +236,14 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 		rp_json_set_str(d, rp_digest_name((enum rp_digest_alg)i), hex);
 	}
 	rp_json_set(o, "digests", d);
+	if (f->seal && f->seal->has_identity) {
+		char hex[65];
+		struct rp_json *id = rp_json_new_object();
+
+		rp_hex(f->seal->identity, 32, hex);
+		rp_json_set_str(id, RP_SEAL_IDENTITY_NAME, hex);
+		rp_json_set(o, "identity", id);
+	}
 	cli_seal_claims_add(o, seal);
 	rp_json_set_u64(o, "mismatch_count", f->mismatch_count);
 	mm = rp_json_new_array();

@@ -50,15 +50,15 @@ static bool is_zero_state(uint8_t s)
 
 static bool chunk_mismatch(const struct cli_disk_report *d, uint64_t i)
 {
-	const struct rp_seal_chunk *w, *g;
+	struct rp_seal_chunk w, g;
 
 	if (!d->expect || !d->actual)
 		return false;
-	w = &d->expect->chunks[i];
-	g = &d->actual->chunks[i];
-	if (is_zero_state(w->state) || is_zero_state(g->state))
-		return !(is_zero_state(w->state) && is_zero_state(g->state));
-	return memcmp(w->sha256, g->sha256, 32) != 0;
+	rp_seal_chunk_get(d->expect, i, &w);
+	rp_seal_chunk_get(d->actual, i, &g);
+	if (is_zero_state(w.state) || is_zero_state(g.state))
+		return !(is_zero_state(w.state) && is_zero_state(g.state));
+	return memcmp(w.sha256, g.sha256, 32) != 0;
 }
 
 /*
@@ -75,11 +75,12 @@ static char *chunk_map(const struct cli_disk_report *d)
 		return NULL;
 	for (i = 0; i < d->chunk_count; i++) {
 		if (d->checked[i])
-			m[i] = chunk_mismatch(d, i)			   ? RP_CSTATE_MISMATCH
-			       : is_zero_state(d->actual->chunks[i].state) ? RP_CSTATE_NEVER
-									   : RP_CSTATE_VERIFIED;
+			m[i] = chunk_mismatch(d, i) ? RP_CSTATE_MISMATCH
+			       : is_zero_state(rp_seal_chunk_state(d->actual, i))
+				   ? RP_CSTATE_NEVER
+				   : RP_CSTATE_VERIFIED;
 		else
-			m[i] = d->expect && is_zero_state(d->expect->chunks[i].state)
+			m[i] = d->expect && is_zero_state(rp_seal_chunk_state(d->expect, i))
 				   ? RP_CSTATE_NEVER
 				   : RP_CSTATE_UNCHECKED;
 	}
@@ -143,9 +144,16 @@ void cli_seal_claims_add(struct rp_json *obj, const struct rp_seal *seal)
 	struct rp_json *o;
 	unsigned a;
 
-	if (!has[RP_DIGEST_SHA256] && !has[RP_DIGEST_MD5] && !has[RP_DIGEST_SHA1])
+	if (!has[RP_DIGEST_SHA256] && !has[RP_DIGEST_MD5] && !has[RP_DIGEST_SHA1] &&
+	    !(seal && seal->has_identity))
 		return;
 	o = rp_json_new_object();
+	if (seal->has_identity) {
+		char hex[65];
+
+		rp_hex(seal->identity, 32, hex);
+		rp_json_set_str(o, RP_SEAL_IDENTITY_NAME, hex);
+	}
 	for (a = 0; a < RP_DIGEST_COUNT; a++) {
 		const uint8_t *v = a == RP_DIGEST_SHA256 ? seal->sha256
 				   : a == RP_DIGEST_MD5	 ? seal->md5
@@ -184,6 +192,14 @@ static void add_digests(struct rp_json *disk, const struct cli_disk_report *d)
 	unsigned a;
 	uint64_t i;
 
+	if (d->identity) {
+		char hex[65];
+
+		o = rp_json_new_object();
+		rp_hex(d->identity, 32, hex);
+		rp_json_set_str(o, RP_SEAL_IDENTITY_NAME, hex);
+		rp_json_set(disk, RP_RM_DISK_IDENTITY, o);
+	}
 	if (d->whole_done && (d->whole_done[0] || d->whole_done[1] || d->whole_done[2])) {
 		o = rp_json_new_object();
 		for (a = 0; a < RP_DIGEST_COUNT; a++) {
@@ -399,6 +415,11 @@ void cli_report_print(FILE *f, const struct rp_json *r)
 		if (rp_json_array_size(mm) > 20)
 			fprintf(f, "  ... and %zu more (see --json)\n",
 				rp_json_array_size(mm) - 20);
+		if (rp_json_string(
+			rp_json_get(rp_json_get(d, RP_RM_DISK_IDENTITY), RP_SEAL_IDENTITY_NAME)))
+			fprintf(f, "  identity %s: %s\n", RP_SEAL_IDENTITY_NAME,
+				rp_json_string(rp_json_get(rp_json_get(d, RP_RM_DISK_IDENTITY),
+							   RP_SEAL_IDENTITY_NAME)));
 		cli_print_tree(f, rp_json_get(d, RP_RM_DISK_DIGESTS), 2);
 		cli_seal_claims_print(f, d, "  ");
 		for (k = 0; k < rp_json_array_size(rp_json_get(d, RP_RM_DISK_PROBLEMS)); k++)

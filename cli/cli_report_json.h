@@ -47,6 +47,8 @@ struct cli_disk_report {
 	size_t mismatch_count;	/* total; the first RP_SCAN_MAX_MISMATCHES are listed */
 	const bool *whole_done; /* RP_DIGEST_COUNT flags, or NULL: no digests */
 	const uint8_t (*whole)[RP_DIGEST_MAX];
+	/* the whole-disk identity (seal-sha256, 32 bytes), or NULL: not computed */
+	const uint8_t *identity;
 	const uint8_t *windows; /* window_count SHA-256 digests */
 	uint64_t window_count, window_size;
 	const struct rp_json *describe; /* rp_image_describe() output (partitions, LUKS), or NULL */

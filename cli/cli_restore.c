@@ -75,9 +75,9 @@ static const struct cli_opt restore_opts[] = {
 	"check every chunk's SHA-256 before it is written (SEAL.json: a file or an https:// URL)",
 	A, seal),
     CLI_OPT_SET("digests", 0, "LIST",
-		"whole-disk digests computed from the bytes: sha256,md5,sha1 "
-		"(default sha256 without a seal, none with one: the seal's are shown as "
-		"its claim)",
+		"also linear whole-disk digests of every byte: sha256,md5,sha1 "
+		"(default: none; the identity seal-sha256 is always computed, and a "
+		"seal's digests are shown as its claim)",
 		A, digests, cli_set_digests),
     CLI_OPT_FLAG("force", 'f', "replace OUT if it exists", A, force),
     CLI_OPT_FLAG("no-space-check", 0,
@@ -199,11 +199,10 @@ static int restore_one(const struct cli_cmd *cmd, struct restore_args *a, const 
 		if (seal)
 			o.net.chunk_size = seal->chunk_size;
 		o.seal = seal;
-		/* With a seal every chunk is checked against it; the linear whole-disk digests
-		 * (a second pass over every byte, holes included) are computed when asked for.
-		 * The seal's own are shown as its claim (cli_seal_claims_json), never as the
-		 * disk's. */
-		o.whole_digests = seal && !a->digests_set ? 0 : a->digests;
+		/* The identity (seal-sha256, from the chunk digests) always; the linear
+		 * whole-disk digests (every byte, holes included) when asked for. The seal's own
+		 * are shown as its claim (cli_seal_claims_json), never as the disk's. */
+		o.whole_digests = a->digests_set ? a->digests : 0;
 		o.keys = &a->keys;
 		o.progress = cli_progress_cb;
 		o.progress_ctx = &prog;
@@ -404,7 +403,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	a.digests_set = a.digests != CLI_DIGESTS_UNSET;
 	if (!a.digests_set)
-		a.digests = 1u << RP_DIGEST_SHA256;
+		a.digests = 0;
 	if (npos != 1)
 		return cli_usage(cmd, "expected one SOURCE");
 	rc = cli_kek_check(cmd, &a.keys);

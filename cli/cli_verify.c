@@ -43,8 +43,8 @@ static const struct cli_opt verify_opts[] = {
     CLI_OPT_STR("disk", 0, "NAME", "the disk of a recovery point descriptor (its seal is used)", A,
 		disk),
     CLI_OPT_SET("digests", 0, "LIST",
-		"whole-disk digests: sha256,md5,sha1 (default: sha256 without "
-		"a seal, none with one)",
+		"also linear whole-disk digests of every byte: sha256,md5,sha1 "
+		"(default: none; the identity seal-sha256 is always computed)",
 		A, digests, cli_set_digests),
     CLI_OPT_FLAG("evidence", 0,
 		 "evidence digests: MD5, SHA-1 and SHA-256 of the logical disk "

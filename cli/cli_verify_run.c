@@ -162,6 +162,8 @@ struct vrun {
 	struct cli_vsel v;
 	struct cli_disk_report d;
 	struct cli_report_source src;
+	bool identity_done;
+	uint8_t identity[32];
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
 	uint8_t *windows;
@@ -245,13 +247,13 @@ static void audit_reads(struct vrun *vr, const char *what)
 	while (i < v->chunk_count) {
 		struct rp_json *f;
 
-		if (!v->checked[i] || v->actual->chunks[i].state == RP_CHUNK_UNALLOCATED) {
+		if (!v->checked[i] || rp_seal_chunk_state(v->actual, i) == RP_CHUNK_UNALLOCATED) {
 			i++;
 			continue;
 		}
 		start = i;
 		while (i < v->chunk_count && v->checked[i] &&
-		       v->actual->chunks[i].state != RP_CHUNK_UNALLOCATED)
+		       rp_seal_chunk_state(v->actual, i) != RP_CHUNK_UNALLOCATED)
 			i++;
 		n = i * v->chunk_size < v->virtual_size ? i * v->chunk_size : v->virtual_size;
 		f = rp_json_new_object();
@@ -269,6 +271,17 @@ static void audit_digests(struct vrun *vr, const char *from)
 	struct cli_audit *au = &vr->a->audit;
 	unsigned k;
 
+	if (vr->identity_done) {
+		struct rp_json *f = rp_json_new_object();
+		char hex[65];
+
+		rp_hex(vr->identity, 32, hex);
+		rp_json_set_str(f, "scope", "logical disk (chunk records)");
+		rp_json_set_str(f, "algorithm", RP_SEAL_IDENTITY_NAME);
+		rp_json_set_str(f, "value", hex);
+		rp_json_set_str(f, "from", from);
+		cli_audit_event(au, "digest", f);
+	}
 	for (k = 0; k < RP_DIGEST_COUNT; k++) {
 		struct rp_json *f;
 		char hex[2 * RP_DIGEST_MAX + 1];
@@ -305,10 +318,21 @@ static void audit_digests(struct vrun *vr, const char *from)
 	}
 }
 
-/* Whole-disk digests the seal has and we computed must agree. */
+/* The identity and the whole-disk digests the seal has and we computed must agree. */
 static void compare_whole(struct vrun *vr)
 {
 	unsigned i;
+
+	if (vr->seal->has_identity && vr->identity_done &&
+	    memcmp(vr->seal->identity, vr->identity, 32) != 0) {
+		char e[65], g[65];
+
+		rp_hex(vr->seal->identity, 32, e);
+		rp_hex(vr->identity, 32, g);
+		cli_disk_reason(&vr->d, "seal-mismatch",
+				"whole-disk %s mismatch (expected %s, got %s)",
+				RP_SEAL_IDENTITY_NAME, e, g);
+	}
 
 	for (i = 0; rp_whole_differs(vr->seal, vr->whole_done,
 				     (const uint8_t(*)[RP_DIGEST_MAX])vr->whole, &i);
@@ -519,6 +543,8 @@ static bool pass_next(void *ctx)
 /* What a whole pass computed, for the report. */
 static void take_out(struct vrun *vr, struct rp_verify_out *out)
 {
+	vr->identity_done = out->identity_done;
+	memcpy(vr->identity, out->identity, sizeof(vr->identity));
 	memcpy(vr->whole_done, out->whole_done, sizeof(vr->whole_done));
 	memcpy(vr->whole, out->whole, sizeof(vr->whole));
 	free(vr->windows);
@@ -541,6 +567,7 @@ static int scan_passes(struct vrun *vr, struct rp_image *img)
 	cli_progress_init(&prog, "verify", &a->progress, a->quiet, a->json);
 	so.chunk_size = vr->v.chunk_size;
 	so.threads = a->threads;
+	so.identity = !partial;
 	so.whole_digests = partial ? 0 : a->digests;
 	so.hash_window = partial ? 0 : a->hash_window;
 	so.expect = vr->seal;
@@ -582,8 +609,9 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 	vr.code = load_seal(&vr);
 	if (vr.code)
 		goto finish;
+	/* The identity (seal-sha256) always; the linear digests only when asked for. */
 	if (!a->digests_set && !a->evidence)
-		a->digests = vr.seal ? 0 : 1u << RP_DIGEST_SHA256;
+		a->digests = 0;
 	/* The image and its parents: what they look like before, to compare after. */
 	in[nin++] = path;
 	for (i = 0; i < a->img.parent_count && nin < sizeof(in) / sizeof(in[0]); i++)
@@ -638,6 +666,7 @@ int cli_verify_local(const struct cli_cmd *cmd, struct verify_args *a, const cha
 	if (vr.code == 0) {
 		if (vr.seal)
 			compare_whole(&vr);
+		vr.d.identity = vr.identity_done ? vr.identity : NULL;
 		vr.d.whole_done = vr.whole_done;
 		vr.d.whole = (const uint8_t(*)[RP_DIGEST_MAX])vr.whole;
 		vr.d.windows = vr.windows;
@@ -732,12 +761,9 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	o.net = a->net;
 	o.seal = vr.seal;
 	o.keep_going = true;
-	/* As for a local image: with a seal, digests only when asked for (the seal's own are
-	 * shown apart as its claim, never as computed). */
-	o.whole_digests = partial			  ? 0
-			  : a->digests_set || a->evidence ? a->digests
-			  : vr.seal			  ? 0
-							  : 1u << RP_DIGEST_SHA256;
+	/* As for a local image: the identity always, the linear digests only when asked for (the
+	 * seal's own are shown apart as its claim, never as computed). */
+	o.whole_digests = partial || !(a->digests_set || a->evidence) ? 0 : a->digests;
 	o.hash_window = partial ? 0 : a->hash_window;
 	o.select = partial ? cli_vsel_pick : NULL;
 	o.select_ctx = &vr.v;
@@ -787,6 +813,7 @@ static int verify_stream(const struct cli_cmd *cmd, struct verify_args *a, const
 	if (vr.code == 0) {
 		if (vr.seal && !partial)
 			compare_whole(&vr);
+		vr.d.identity = vr.identity_done ? vr.identity : NULL;
 		vr.d.whole_done = vr.whole_done;
 		vr.d.whole = (const uint8_t(*)[RP_DIGEST_MAX])vr.whole;
 		vr.d.windows = vr.windows;

@@ -211,9 +211,15 @@ int cli_vsel_merge(struct cli_vsel *v, const struct rp_seal *found,
 	if (!found || found->chunk_count != v->chunk_count)
 		return rp_err_set(err, RP_EIO, "internal: a pass has no chunk states");
 	/* Chunks checked in this pass are the map's that got handed out. */
-	for (i = 0; i < v->chunk_count; i++)
-		if (v->map[i] && v->checked[i])
-			v->actual->chunks[i] = found->chunks[i];
+	for (i = 0; i < v->chunk_count; i++) {
+		struct rp_seal_chunk c;
+
+		if (!v->map[i] || !v->checked[i])
+			continue;
+		rp_seal_chunk_get(found, i, &c);
+		if (rp_seal_chunk_set(v->actual, i, &c, err) != 0)
+			return RP_EIO;
+	}
 	for (k = 0; mm && k < mm_count && k < RP_SCAN_MAX_MISMATCHES; k++)
 		if (listed < RP_SCAN_MAX_MISMATCHES)
 			v->mismatches[listed++] = mm[k];

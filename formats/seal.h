@@ -18,10 +18,15 @@
 #include "common/json.h"
 
 #define RP_SEAL_FORMAT "cvmrestore-seal"
-#define RP_SEAL_VERSION 1
+#define RP_SEAL_VERSION 2     /* what this tool writes by default (rp_seal_write) */
+#define RP_SEAL_VERSION_MIN 1 /* the oldest it reads (and can still write) */
 #define RP_SEAL_MAX_BYTES (1024u * 1024 * 1024) /* a seal file larger than this is refused */
 #define RP_SEAL_MIN_CHUNK 4096u
 #define RP_SEAL_MAX_CHUNK (1024u * 1024 * 1024)
+/* A seal of more chunks is refused: 256 Mi chunks (1 PiB at 4 MiB, 1 TiB at 4 KiB) keep the
+ * chunk table of an all-empty disk at 96 MiB whatever a small document claims. */
+#define RP_SEAL_MAX_CHUNKS (1ull << 28)
+#define RP_SEAL_IDENTITY_NAME "seal-sha256" /* the whole-disk identity (docs/seal.md) */
 
 enum rp_chunk_state {
 	RP_CHUNK_DATA = 0,	  /* has data; sha256 is its digest */
@@ -29,10 +34,16 @@ enum rp_chunk_state {
 	RP_CHUNK_UNALLOCATED = 2, /* never allocated in the source image (reads as zeros) */
 };
 
+/* One chunk's record, as a value: what rp_seal_chunk_get() gives and rp_seal_chunk_set() takes
+ * (sha256 is all zeros unless the state is RP_CHUNK_DATA). */
 struct rp_seal_chunk {
 	uint8_t state;
 	uint8_t sha256[32];
 };
+
+/* 64 chunks' states (two bit masks) and the SHA-256 of their data chunks, in chunk order
+ * (defined in seal.c; use the accessors below). */
+struct rp_seal_group;
 
 struct rp_seal {
 	unsigned version;
@@ -43,12 +54,38 @@ struct rp_seal {
 	uint64_t virtual_size;
 	uint64_t chunk_size;
 	uint64_t chunk_count;
-	struct rp_seal_chunk *chunks; /* chunk_count entries */
+	/* The chunks: 2 bits of state each, and 32 bytes for each data chunk only (a 64 TiB disk
+	 * of 16 Mi chunks costs 6 MiB plus its data chunks' digests). Read and write them with
+	 * rp_seal_chunk_get / rp_seal_chunk_set. */
+	struct rp_seal_group *groups;
+	/* The whole-disk identity (seal-sha256, docs/seal.md): O(chunks) to compute. */
+	bool has_identity;
+	uint8_t identity[32];
+	/* The linear whole-disk digests (every byte), when they were asked for. */
 	bool has_sha256, has_md5, has_sha1;
 	uint8_t sha256[32];
 	uint8_t md5[16];
 	uint8_t sha1[20];
 };
+
+/* Chunk i's record into *out (i < chunk_count). Thread-safe against other readers. */
+void rp_seal_chunk_get(const struct rp_seal *s, uint64_t i, struct rp_seal_chunk *out);
+
+/* Chunk i's state only (cheaper than rp_seal_chunk_get). */
+enum rp_chunk_state rp_seal_chunk_state(const struct rp_seal *s, uint64_t i);
+
+/*
+ * Set chunk i's record (i < chunk_count, else RP_EUSAGE); RP_EIO when out of memory for a data
+ * chunk's digest (the seal is unchanged then). Not thread-safe: one writer, no readers at once.
+ */
+int rp_seal_chunk_set(struct rp_seal *s, uint64_t i, const struct rp_seal_chunk *c,
+		      struct rp_err *err);
+
+/* How many chunks are in each state: counts[RP_CHUNK_DATA], [RP_CHUNK_ZERO], [..UNALLOCATED]. */
+void rp_seal_counts(const struct rp_seal *s, uint64_t counts[3]);
+
+/* Do a and b have the same chunk count and the same record for every chunk? */
+bool rp_seal_chunks_equal(const struct rp_seal *a, const struct rp_seal *b);
 
 /* Chunks needed for size bytes in chunks of chunk_size: ceil(size / chunk_size). */
 uint64_t rp_seal_chunks_for(uint64_t size, uint64_t chunk_size);
@@ -64,8 +101,10 @@ int rp_seal_new(uint64_t virtual_size, uint64_t chunk_size, struct rp_seal **out
 void rp_seal_free(struct rp_seal *s);
 
 /*
- * Parse seal JSON text[0..len). Every field is checked for presence and type; messages name the
- * field ("chunks[17]: ..."). The chunk count must match virtual size and chunk size.
+ * Parse seal JSON text[0..len), version 1 (a "chunks" array) or 2 (a base64 "chunk_table" of
+ * runs, read without a JSON value per chunk). Every field is checked for presence and type;
+ * messages name the field ("chunks[17]: ...", "chunk_table: ... at byte N"). The chunk count
+ * must match virtual size and chunk size.
  */
 int rp_seal_parse(const char *text, size_t len, struct rp_seal **out, struct rp_err *err);
 
@@ -79,10 +118,18 @@ int rp_seal_from_json(const struct rp_json *root, struct rp_seal **out, struct r
 /* Read and parse a seal file (at most RP_SEAL_MAX_BYTES). */
 int rp_seal_load(const char *path, struct rp_seal **out, struct rp_err *err);
 
-/* The seal as a JSON document (owned by the caller). */
+/* The seal as a JSON document (owned by the caller) of the given version (1 or 2). */
+int rp_seal_to_json_version(const struct rp_seal *s, unsigned version, struct rp_json **out,
+			    struct rp_err *err);
+
+/* The seal as a version 2 JSON document (owned by the caller). */
 int rp_seal_to_json(const struct rp_seal *s, struct rp_json **out, struct rp_err *err);
 
-/* Write the seal to path atomically. */
+/* Write the seal to path atomically, as version 2. */
 int rp_seal_write(const char *path, const struct rp_seal *s, struct rp_err *err);
+
+/* Write the seal to path atomically, as the given version (1 or 2). */
+int rp_seal_write_version(const char *path, const struct rp_seal *s, unsigned version,
+			  struct rp_err *err);
 
 #endif

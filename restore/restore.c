@@ -361,6 +361,19 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	if (o->seal && !o->keep_going) {
 		unsigned a = 0;
 
+		if (o->seal->has_identity && rep->fetch.seal && rep->fetch.seal->has_identity &&
+		    memcmp(o->seal->identity, rep->fetch.seal->identity, 32) != 0) {
+			char want[65], got[65];
+
+			rp_hex(o->seal->identity, 32, want);
+			rp_hex(rep->fetch.seal->identity, 32, got);
+			rc = rp_err_set(
+			    err, RP_EVERIFY,
+			    "whole-disk %s mismatch (the seal says %s, computed %s): the "
+			    "seal is inconsistent with its chunks",
+			    RP_SEAL_IDENTITY_NAME, want, got);
+			goto out;
+		}
 		if (rp_whole_differs(o->seal, rep->fetch.whole_done,
 				     (const uint8_t(*)[RP_DIGEST_MAX])rep->fetch.whole, &a)) {
 			size_t n = rp_digest_size((enum rp_digest_alg)a);

@@ -45,9 +45,11 @@ static int check_chunk(struct up *u, uint64_t c, uint8_t *local, bool by_seal, s
 	u->rep->chunks_checked++;
 	/* The chunk holding only the footer is not in the seal: it is compared with the image. */
 	if (by_seal && c < u->o->seal->chunk_count) {
-		const struct rp_seal_chunk *sc = &u->o->seal->chunks[c];
+		struct rp_seal_chunk want;
+		const struct rp_seal_chunk *sc = &want;
 		const uint8_t *remote = local + RP_UPLOAD_CHUNK;
 
+		rp_seal_chunk_get(u->o->seal, c, &want);
 		dlen = off + len > vsize ? (size_t)(vsize - off) : len;
 		rp_sha256(remote, dlen, a);
 		if (sc->state == RP_CHUNK_DATA ? memcmp(a, sc->sha256, 32) != 0

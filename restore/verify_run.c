@@ -7,11 +7,15 @@
 
 #include "restore/cse.h"
 
-/* A whole pass's digests and windows into out (it takes the windows). */
-static void take_digests(struct rp_verify_out *out, const bool done[RP_DIGEST_COUNT],
+/* A whole pass's identity, digests and windows into out (it takes the windows). */
+static void take_digests(struct rp_verify_out *out, const struct rp_seal *found,
+			 const bool done[RP_DIGEST_COUNT],
 			 const uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX], uint8_t **windows,
 			 uint64_t window_count)
 {
+	out->identity_done = found && found->has_identity;
+	if (out->identity_done)
+		memcpy(out->identity, found->identity, sizeof(out->identity));
 	memcpy(out->whole_done, done, sizeof(out->whole_done));
 	memcpy(out->whole, whole, sizeof(out->whole));
 	free(out->windows);
@@ -32,8 +36,9 @@ int rp_verify_image(struct rp_image *img, const struct rp_scan_opts *o,
 		if (rc == 0)
 			rc = p->merge(p->ctx, r.seal, r.mismatches, r.mismatch_count, err);
 		if (rc == 0 && !o->select)
-			take_digests(out, r.whole_done, (const uint8_t(*)[RP_DIGEST_MAX])r.whole,
-				     &r.windows, r.window_count);
+			take_digests(out, r.seal, r.whole_done,
+				     (const uint8_t(*)[RP_DIGEST_MAX])r.whole, &r.windows,
+				     r.window_count);
 		rp_scan_result_release(&r);
 		if (rc)
 			return rc;
@@ -70,7 +75,7 @@ int rp_verify_stream(const struct rp_restore_opts *o, const char *sidecar,
 			rc = p->merge(p->ctx, rep.fetch.seal, rep.fetch.mismatches,
 				      rep.fetch.mismatch_count, err);
 			if (rc == 0 && !o->select)
-				take_digests(out, rep.fetch.whole_done,
+				take_digests(out, rep.fetch.seal, rep.fetch.whole_done,
 					     (const uint8_t(*)[RP_DIGEST_MAX])rep.fetch.whole,
 					     &rep.fetch.windows, rep.fetch.window_count);
 		}

@@ -31,6 +31,8 @@ struct rp_verify_passes {
 
 /* What the passes found beside the chunks (filled as far as the run got). */
 struct rp_verify_out {
+	bool identity_done; /* the whole-disk identity (seal-sha256), O(chunks) */
+	uint8_t identity[32];
 	bool whole_done[RP_DIGEST_COUNT];
 	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
 	uint8_t *windows; /* window_count SHA-256 digests (owned: free) */

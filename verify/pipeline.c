@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/endian.h"
 #include "common/secret.h"
 #include "common/util.h"
 
@@ -254,16 +255,17 @@ bool rp_seal_chunk_same(const struct rp_seal_chunk *want, const struct rp_seal_c
 
 static void mismatch_locked(struct rp_pipe *p, uint64_t i, const struct rp_seal_chunk *got)
 {
-	const struct rp_seal_chunk *want = &p->o.expect->chunks[i];
+	struct rp_seal_chunk want;
 	struct rp_scan_mismatch m;
 
+	rp_seal_chunk_get(p->o.expect, i, &want);
 	memset(&m, 0, sizeof(m));
 	m.index = i;
 	m.offset = i * p->o.chunk_size;
 	m.length = chunk_len(p, i);
-	m.expected_state = want->state;
+	m.expected_state = want.state;
 	m.actual_state = got->state;
-	memcpy(m.expected, want->sha256, sizeof(m.expected));
+	memcpy(m.expected, want.sha256, sizeof(m.expected));
 	memcpy(m.actual, got->sha256, sizeof(m.actual));
 	mm_add_locked(p, &m);
 }
@@ -273,6 +275,53 @@ void rp_pipe_mismatch(struct rp_pipe *p, const struct rp_pipe_slot *s)
 	pthread_mutex_lock(&p->lock);
 	mismatch_locked(p, s->chunk, &s->actual);
 	pthread_mutex_unlock(&p->lock);
+}
+
+#define IDENTITY_DOMAIN "cvmrestore/seal-sha256/1"
+
+int rp_seal_identity(const struct rp_seal *s, uint8_t out[32], struct rp_err *err)
+{
+	uint8_t buf[64 * 33], *b = buf;
+	struct rp_digest *d = NULL;
+	uint64_t g, ng = s->chunk_count / 64 + (s->chunk_count % 64 != 0);
+	int rc;
+
+	rc = rp_digest_new(RP_DIGEST_SHA256, &d, err);
+	if (rc)
+		return rc;
+	memcpy(b, IDENTITY_DOMAIN, sizeof(IDENTITY_DOMAIN) - 1);
+	b += sizeof(IDENTITY_DOMAIN) - 1;
+	rp_put_le64(b, s->chunk_size);
+	rp_put_le64(b + 8, s->virtual_size);
+	b += 16;
+	rc = rp_digest_update(d, buf, (size_t)(b - buf));
+	/* A group of 64 chunks at a time: 64 'Z' bytes for a group without data. */
+	for (g = 0; rc == 0 && g < ng; g++) {
+		uint64_t first = 64 * g,
+			 n = s->chunk_count - first < 64 ? s->chunk_count - first : 64;
+		uint64_t k;
+
+		b = buf;
+		for (k = 0; k < n; k++) {
+			struct rp_seal_chunk c;
+
+			if (rp_seal_chunk_state(s, first + k) != RP_CHUNK_DATA) {
+				*b++ = 'Z';
+				continue;
+			}
+			rp_seal_chunk_get(s, first + k, &c);
+			*b++ = 'D';
+			memcpy(b, c.sha256, 32);
+			b += 32;
+		}
+		rc = rp_digest_update(d, buf, (size_t)(b - buf));
+	}
+	if (rc == 0)
+		rc = rp_digest_final(d, out);
+	rp_digest_free(d);
+	if (rc)
+		return rp_err_set(err, RP_EIO, "%s failed", RP_SEAL_IDENTITY_NAME);
+	return 0;
 }
 
 /* ---- the checks of a chunk ---- */
@@ -296,11 +345,14 @@ int rp_chunk_classify(const uint8_t *data, size_t len, bool hash, struct rp_seal
 int rp_chunk_verify(const struct rp_seal *expect, uint64_t i, const uint8_t *data, size_t len,
 		    struct rp_seal_chunk *got, struct rp_err *err)
 {
+	struct rp_seal_chunk want;
 	int rc = rp_chunk_classify(data, len, true, got, err);
 
 	if (rc)
 		return rc;
-	if (expect && (i >= expect->chunk_count || !rp_seal_chunk_same(&expect->chunks[i], got)))
+	if (expect && i < expect->chunk_count)
+		rp_seal_chunk_get(expect, i, &want);
+	if (expect && (i >= expect->chunk_count || !rp_seal_chunk_same(&want, got)))
 		return rp_err_set_reason(err, RP_EVERIFY, RP_R_SEAL_MISMATCH,
 					 "chunk %" PRIu64 " at 0x%" PRIx64
 					 ": sha256 mismatch with the seal",
@@ -312,7 +364,7 @@ int rp_chunk_verify(const struct rp_seal *expect, uint64_t i, const uint8_t *dat
 static int verify_slot(struct rp_pipe *p, struct rp_pipe_slot *s, struct rp_err *err)
 {
 	const struct rp_pipe_opts *o = &p->o;
-	struct rp_seal_chunk *a = &s->actual;
+	struct rp_seal_chunk *a = &s->actual, want;
 	int rc;
 
 	rc = rp_chunk_classify(s->data, s->len, o->hash_chunks || o->expect, a, err);
@@ -320,8 +372,10 @@ static int verify_slot(struct rp_pipe *p, struct rp_pipe_slot *s, struct rp_err 
 		rp_err_prefix(err, "chunk %" PRIu64 " at 0x%" PRIx64, s->chunk, s->off);
 		return rc;
 	}
-	if (o->expect && !rp_seal_chunk_same(&o->expect->chunks[s->chunk], a)) {
-		const struct rp_seal_chunk *w = &o->expect->chunks[s->chunk];
+	if (o->expect)
+		rp_seal_chunk_get(o->expect, s->chunk, &want);
+	if (o->expect && !rp_seal_chunk_same(&want, a)) {
+		const struct rp_seal_chunk *w = &want;
 		char sa[65], sb[65];
 
 		switch (o->on_mismatch) {
@@ -398,7 +452,11 @@ static void check_slot(struct rp_pipe *p, struct rp_pipe_slot *s)
 /* The chunk in s is done (lock held). */
 static void commit_locked(struct rp_pipe *p, struct rp_pipe_slot *s)
 {
-	p->seal->chunks[s->chunk] = s->actual;
+	struct rp_err err;
+
+	rp_err_init(&err);
+	if (rp_seal_chunk_set(p->seal, s->chunk, &s->actual, &err) != 0)
+		fail_locked(p, &err);
 	if (p->o.expect)
 		p->compared++;
 	p->done_bytes += s->len;
@@ -453,6 +511,7 @@ static void assign_locked(struct rp_pipe *p, struct rp_pipe_slot *s)
 	s->len = (size_t)chunk_len(p, c);
 	s->data = s->buf;
 	s->read_back = false;
+	s->hole_end = 0;
 	s->check_rc = 0;
 	rp_err_init(&s->check_err);
 	pipe_set(p, s, RP_SLOT_FILL);
@@ -489,11 +548,13 @@ int rp_pipe_hole(struct rp_pipe *p, struct rp_err *err)
 {
 	const struct rp_pipe_opts *o = &p->o;
 	uint64_t c = p->next_index, off = c * o->chunk_size;
-	struct rp_seal_chunk hole = {.state = RP_CHUNK_UNALLOCATED};
+	struct rp_seal_chunk hole = {.state = RP_CHUNK_UNALLOCATED}, want = {0};
 	size_t len = (size_t)chunk_len(p, c);
 	int rc;
 
-	if (o->expect && !rp_seal_chunk_same(&o->expect->chunks[c], &hole)) {
+	if (o->expect)
+		rp_seal_chunk_get(o->expect, c, &want);
+	if (o->expect && !rp_seal_chunk_same(&want, &hole)) {
 		if (o->on_mismatch == RP_MM_FAIL ||
 		    (o->on_mismatch == RP_MM_VERDICT && !o->keep_going))
 			return rp_err_set_reason(err, RP_EVERIFY, RP_R_SEAL_MISMATCH,
@@ -515,9 +576,13 @@ int rp_pipe_hole(struct rp_pipe *p, struct rp_err *err)
 	if (o->sink.verified)
 		o->sink.verified(o->sink.ctx, c, NULL);
 	pthread_mutex_lock(&p->lock);
-	p->seal->chunks[c] = hole;
+	rc = rp_seal_chunk_set(p->seal, c, &hole, err); /* a hole allocates nothing */
+	if (rc) {
+		pthread_mutex_unlock(&p->lock);
+		return rc;
+	}
 	if (o->expect) {
-		if (!rp_seal_chunk_same(&o->expect->chunks[c], &hole))
+		if (!rp_seal_chunk_same(&want, &hole))
 			mismatch_locked(p, c, &hole);
 		p->compared++;
 	}
@@ -527,6 +592,53 @@ int rp_pipe_hole(struct rp_pipe *p, struct rp_err *err)
 	pthread_cond_signal(&p->digest);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+/*
+ * After a sync source's chunk turned out unallocated up to hole_end: commit the following
+ * chunks that lie wholly inside that range as holes, at once (lock held). Only without a sink
+ * (which would want to see each chunk) and a selection: a never-written range then costs a few
+ * bit operations per chunk instead of a slot, a read and a lock round each.
+ */
+static void holes_locked(struct rp_pipe *p, uint64_t hole_end)
+{
+	const struct rp_pipe_opts *o = &p->o;
+	struct rp_seal_chunk hole = {.state = RP_CHUNK_UNALLOCATED}, want;
+	struct rp_err err;
+
+	if (o->sink.write || o->sink.verified || o->select || o->on_mismatch == RP_MM_VERDICT)
+		return;
+	rp_err_init(&err);
+	while (!p->quit && p->next_index < p->chunk_count) {
+		uint64_t c = p->next_index, len = chunk_len(p, c);
+
+		if (c * o->chunk_size + len > hole_end)
+			break;
+		if (o->expect) {
+			rp_seal_chunk_get(o->expect, c, &want);
+			if (!rp_seal_chunk_same(&want, &hole)) {
+				if (o->on_mismatch == RP_MM_FAIL) {
+					rp_err_set_reason(&err, RP_EVERIFY, RP_R_SEAL_MISMATCH,
+							  "chunk %" PRIu64 " at 0x%" PRIx64
+							  ": never written in the source, but the "
+							  "seal has data",
+							  c, c * o->chunk_size);
+					fail_locked(p, &err);
+					return;
+				}
+				mismatch_locked(p, c, &hole);
+			}
+			p->compared++;
+		}
+		if (rp_seal_chunk_set(p->seal, c, &hole, &err) != 0) {
+			fail_locked(p, &err);
+			return;
+		}
+		p->done_bytes += len;
+		p->finished++;
+		p->next_index++;
+	}
+	pthread_cond_signal(&p->digest);
 }
 
 /* ---- workers ---- */
@@ -608,7 +720,13 @@ static void *worker_main(void *arg)
 			fail_locked(p, &err);
 			break;
 		}
-		commit_locked(p, s);
+		{
+			uint64_t hole_end = s->data ? 0 : s->hole_end;
+
+			commit_locked(p, s);
+			if (hole_end)
+				holes_locked(p, hole_end);
+		}
 	}
 	thread_finished_locked(p);
 	pthread_mutex_unlock(&p->lock);
@@ -1033,6 +1151,13 @@ int rp_pipe_finish(struct rp_pipe *p, struct rp_pipe_result *r, struct rp_err *e
 		r->whole_done[a] = true;
 	}
 	s = r->seal;
+	if ((p->o.hash_chunks || p->o.expect) && p->skipped == 0) {
+		if (rp_seal_identity(s, r->identity, err) != 0)
+			return err ? err->code : RP_EIO;
+		r->identity_done = true;
+		s->has_identity = true;
+		memcpy(s->identity, r->identity, sizeof(s->identity));
+	}
 	s->has_sha256 = r->whole_done[RP_DIGEST_SHA256];
 	s->has_md5 = r->whole_done[RP_DIGEST_MD5];
 	s->has_sha1 = r->whole_done[RP_DIGEST_SHA1];

@@ -113,6 +113,10 @@ struct rp_pipe_slot {
 	uint64_t off; /* offset and length of the chunk in the disk */
 	size_t len;
 	bool read_back; /* verified by an earlier run: read back from the sink, not fetched */
+	/* A sync source's read may set it with data NULL: the unallocated range around the chunk
+	 * ends there (0: unknown). Later chunks inside it are then committed as holes at once,
+	 * without a slot or a read each (when there is no sink and no selection). */
+	uint64_t hole_end;
 	/* The worker's verdict (async sources): 0, or a code with err (reason: which check). */
 	int check_rc;
 	bool check_retryable; /* false: the sink failed, fetching again cannot help */
@@ -157,6 +161,11 @@ struct rp_pipe_opts {
 
 struct rp_pipe_result {
 	struct rp_seal *seal; /* chunk states (and SHA-256 when hashed), whole digests */
+	/* The whole-disk identity (seal-sha256, also in seal->identity): computed from the chunk
+	 * records, O(chunks), when every chunk was hashed (hash_chunks or expect) and none was
+	 * skipped by a selection. */
+	bool identity_done;
+	uint8_t identity[32];
 	uint64_t chunks_compared;
 	uint64_t chunks_skipped; /* not selected */
 	size_t mismatch_count;
@@ -231,6 +240,13 @@ int rp_chunk_verify(const struct rp_seal *expect, uint64_t i, const uint8_t *dat
  */
 bool rp_whole_differs(const struct rp_seal *seal, const bool done[RP_DIGEST_COUNT],
 		      const uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX], unsigned *alg);
+
+/*
+ * The whole-disk identity of s (seal-sha256, docs/seal.md): SHA-256 over a fixed header (the
+ * domain string, chunk size, virtual size) and each chunk's record in order (a data chunk: 'D'
+ * and its SHA-256; a zero or unallocated one: 'Z'). O(chunks): no byte of the disk is read.
+ */
+int rp_seal_identity(const struct rp_seal *s, uint8_t out[32], struct rp_err *err);
 
 /* The seal's whole-disk digest of alg (rp_digest_size bytes). */
 const uint8_t *rp_seal_whole(const struct rp_seal *seal, enum rp_digest_alg alg);

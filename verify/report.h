@@ -60,6 +60,7 @@
 #define RP_RM_DISK_MISMATCHES "mismatches"	   /* array: RP_RM_MISMATCH_* */
 #define RP_RM_DISK_MISMATCH_COUNT "mismatch_count" /* when more than are listed */
 #define RP_RM_DISK_DIGESTS "digests"		   /* object: digest name -> hex, computed */
+#define RP_RM_DISK_IDENTITY "identity"		   /* object: "seal-sha256" -> hex */
 #define RP_RM_DISK_SEAL_CLAIMS "seal_claims"	   /* object: digest name -> hex, the seal's */
 #define RP_RM_DISK_HASH_WINDOWS "hash_windows"	   /* object: RP_RM_WINDOWS_* */
 #define RP_RM_DISK_PARTITIONS "partitions"	   /* array: RP_RM_PARTITION_* */

@@ -19,13 +19,15 @@ struct scan_src {
 	uint64_t bytes_read, bytes_skipped; /* atomic */
 };
 
-/* Is any byte of [off, off+len) allocated? Walks the image's extents over the chunk. */
+/* Is any byte of [off, off+len) allocated? Walks the image's extents over the chunk. When none
+ * is, *hole_end is where the unallocated range that holds the chunk ends. */
 static int chunk_allocated(struct rp_image *img, uint64_t off, uint64_t len, bool *any,
-			   struct rp_err *err)
+			   uint64_t *hole_end, struct rp_err *err)
 {
 	uint64_t pos = off, end = off + len;
 
 	*any = false;
+	*hole_end = 0;
 	while (pos < end) {
 		bool alloc = false;
 		uint64_t run = 0;
@@ -40,6 +42,7 @@ static int chunk_allocated(struct rp_image *img, uint64_t off, uint64_t len, boo
 		if (run == 0)
 			return rp_err_set(err, RP_EIO,
 					  "image extent at 0x%" PRIx64 " has an empty run", pos);
+		*hole_end = pos + run;
 		pos += run < end - pos ? run : end - pos;
 	}
 	return 0;
@@ -52,7 +55,7 @@ static int scan_read(void *ctx, struct rp_pipe_slot *s, struct rp_err *err)
 	bool any = false;
 	int rc;
 
-	rc = chunk_allocated(src->img, s->off, s->len, &any, err);
+	rc = chunk_allocated(src->img, s->off, s->len, &any, &s->hole_end, err);
 	if (rc == 0 && !any) {
 		s->data = NULL;
 		__atomic_add_fetch(&src->bytes_skipped, s->len, __ATOMIC_RELAXED);
@@ -104,7 +107,7 @@ static int scan_opts(struct rp_image *img, const struct rp_scan_opts *o, struct 
 			    e->chunk_count, rp_seal_chunks_for(po->size, po->chunk_size));
 	}
 	po->workers = o->threads;
-	po->hash_chunks = o->chunk_digests;
+	po->hash_chunks = o->chunk_digests || o->identity;
 	po->whole_digests = o->whole_digests;
 	po->hash_window = o->hash_window;
 	po->expect = e;
@@ -145,6 +148,8 @@ int rp_scan_run(struct rp_image *img, const struct rp_scan_opts *opts,
 		if (rc == 0)
 			rc = frc;
 		result->seal = pr.seal;
+		result->identity_done = pr.identity_done;
+		memcpy(result->identity, pr.identity, sizeof(result->identity));
 		result->chunks_compared = pr.chunks_compared;
 		result->chunks_skipped = pr.chunks_skipped;
 		result->mismatch_count = pr.mismatch_count;
@@ -161,7 +166,10 @@ int rp_scan_run(struct rp_image *img, const struct rp_scan_opts *opts,
 	}
 	rp_pipe_free(p);
 	result->bytes_read = src.bytes_read;
-	result->bytes_skipped = src.bytes_skipped;
+	/* Without a selection every chunk not read was unallocated, including those the pipeline
+	 * committed as holes at once (pipeline.h, hole_end). */
+	result->bytes_skipped =
+	    rc == 0 && !opts->select ? po.size - src.bytes_read : src.bytes_skipped;
 	result->seconds = seconds_since(&t0);
 	return rc;
 }

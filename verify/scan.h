@@ -49,6 +49,9 @@ struct rp_scan_opts {
 	/* Piecewise SHA-256 over windows of this many bytes (a multiple of 512; 0: none), in the
 	 * in-order pass; the last window may be shorter. Into result->windows. */
 	uint64_t hash_window;
+	/* The whole-disk identity (seal-sha256) from the chunk records, O(chunks), into
+	 * result->identity; implies chunk_digests; not computed when a selection skipped chunks. */
+	bool identity;
 };
 
 struct rp_scan_result {
@@ -63,6 +66,9 @@ struct rp_scan_result {
 	uint8_t *windows; /* window_count SHA-256 digests of 32 bytes (hash_window) */
 	uint64_t window_count;
 	uint64_t chunks_skipped; /* not selected (select) */
+	/* opts->identity: the whole-disk identity was computed (also in seal->identity) */
+	bool identity_done;
+	uint8_t identity[32];
 	double seconds;
 };
 

@@ -150,13 +150,13 @@ static uint64_t sample(const struct rp_select_spec *spec, const struct rp_seal *
 
 	shard_range(spec, count, &lo, &hi);
 	for (i = lo; i < hi; i++)
-		cand += !seal || seal->chunks[i].state == RP_CHUNK_DATA;
+		cand += !seal || rp_seal_chunk_state(seal, i) == RP_CHUNK_DATA;
 	/* ceil(cand * ppm / 1e6) without overflow: cand <= 2^24 and ppm <= 2^20. */
 	want = (cand * spec->ppm + RP_SELECT_PPM - 1) / RP_SELECT_PPM;
 	for (i = lo; i < hi && got < want; i++) {
 		uint64_t left = cand - seen;
 
-		if (seal && seal->chunks[i].state != RP_CHUNK_DATA)
+		if (seal && rp_seal_chunk_state(seal, i) != RP_CHUNK_DATA)
 			continue;
 		seen++;
 		/* Take this one with probability (want - got) / left; the 53-bit fraction is exact

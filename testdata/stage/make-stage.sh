@@ -36,7 +36,7 @@ rand_at os.raw 0 $MIB
 rand_at os.raw $((5 * MIB)) $MIB
 rand_at os.raw $((23 * MIB)) $MIB
 "$cvmrestore" convert -q --force os.raw os.vhd
-"$cvmrestore" seal -q os.vhd -o os.seal.json
+"$cvmrestore" seal -q os.vhd -o os.seal.json --digests sha256
 
 truncate -s $((21 * MIB + 100 * 1024)) data0.raw
 rand_at data0.raw $((2 * MIB)) 300000

@@ -22,8 +22,9 @@ static void check_same(const struct rp_seal *a, const struct rp_seal *b)
 	    (a->has_sha256 && memcmp(a->sha256, b->sha256, sizeof(a->sha256)) != 0) ||
 	    (a->has_md5 && memcmp(a->md5, b->md5, sizeof(a->md5)) != 0) ||
 	    (a->has_sha1 && memcmp(a->sha1, b->sha1, sizeof(a->sha1)) != 0) ||
-	    (a->chunk_count &&
-	     memcmp(a->chunks, b->chunks, (size_t)a->chunk_count * sizeof(a->chunks[0])) != 0))
+	    a->has_identity != b->has_identity ||
+	    (a->has_identity && memcmp(a->identity, b->identity, sizeof(a->identity)) != 0) ||
+	    !rp_seal_chunks_equal(a, b))
 		abort();
 }
 
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (rp_seal_to_json(s, &j, &err) != 0)
+	if (rp_seal_to_json_version(s, s->version, &j, &err) != 0)
 		abort();
 	text = rp_json_dump(j, false);
 	if (!text)

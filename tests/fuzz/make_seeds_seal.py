@@ -3,6 +3,7 @@
 
 Usage: make_seeds_seal.py [outdir]   (default: tests/fuzz/corpus/seal beside this script)
 """
+import base64
 import json
 import os
 import sys
@@ -22,6 +23,86 @@ def base():
         "chunks": [HEX, "zero", "unallocated"],
         "digests": {"sha256": "a1" * 32, "md5": "0f" * 16, "sha1": "01" * 20},
     }
+
+
+def leb(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def table(runs):
+    """runs: (tag, count) or ("D", [digest bytes, ...]) -> the version 2 chunk table, base64."""
+    t = bytearray()
+    for tag, what in runs:
+        if tag == "D":
+            t += b"D" + leb(len(what)) + b"".join(what)
+        else:
+            t += tag.encode() + leb(what)
+    return base64.b64encode(bytes(t)).decode()
+
+
+def base2():
+    s = base()
+    s["version"] = 2
+    del s["chunks"]
+    s["chunk_table"] = table([("D", [bytes.fromhex(HEX)]), ("Z", 1), ("U", 1)])
+    s["identity"] = {"seal-sha256": "5e" * 32}
+    return s
+
+
+def variants2():
+    yield "v2-valid", base2()
+    s = base2()
+    del s["identity"]
+    s["digests"] = {}
+    yield "v2-valid-no-identity", s
+    s = base2()
+    s["source"]["virtual_size"] = 1 << 40
+    s["chunk_size"] = 4 << 20
+    s["chunk_count"] = 1 << 18
+    s["chunk_table"] = table([("U", 1000), ("D", [bytes([i]) * 32 for i in range(5)]),
+                              ("Z", 3), ("U", (1 << 18) - 1008)])
+    yield "v2-valid-1t-sparse", s
+    s = base2()
+    s["source"]["virtual_size"] = 0
+    s["chunk_count"] = 0
+    s["chunk_table"] = ""
+    yield "v2-valid-empty-disk", s
+    s = base2()
+    del s["chunk_table"]
+    yield "v2-bad-no-table", s
+    s = base2()
+    s["chunk_table"] = "not base64!"
+    yield "v2-bad-base64", s
+    s = base2()
+    s["chunk_table"] = table([("D", [bytes(32)]), ("Z", 1), ("X", 1)])
+    yield "v2-bad-tag", s
+    s = base2()
+    s["chunk_table"] = table([("D", [bytes(32)]), ("Z", 2), ("U", 1)])
+    yield "v2-bad-past-count", s
+    s = base2()
+    s["chunk_table"] = table([("D", [bytes(32)]), ("Z", 1)])
+    yield "v2-bad-short", s
+    s = base2()
+    s["chunk_table"] = base64.b64encode(b"D\x03" + bytes(40)).decode()
+    yield "v2-bad-truncated-digests", s
+    s = base2()
+    s["chunk_table"] = base64.b64encode(b"Z\x80\x00U\x02").decode()
+    yield "v2-bad-overlong-count", s
+    s = base2()
+    s["identity"]["seal-sha256"] = "5e" * 31
+    yield "v2-bad-identity", s
+    s = base2()
+    s["source"]["virtual_size"] = 1 << 50
+    s["chunk_size"] = 4096
+    s["chunk_count"] = 1 << 38
+    s["chunk_table"] = table([("U", 1 << 38)])
+    yield "v2-bad-too-many-chunks", s
 
 
 def variants():
@@ -46,8 +127,9 @@ def variants():
     s["chunks"] = []
     yield "valid-empty-disk", s
     s = base()
-    s["version"] = 2
+    s["version"] = 3
     yield "bad-version-newer", s
+    yield from variants2()
     s = base()
     s["chunk_count"] = 2
     yield "bad-chunk-count", s

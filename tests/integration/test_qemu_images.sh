@@ -104,8 +104,9 @@ for base in a b; do
 		probs=$(json_get "$RP_OUT" "len(d['problems'])")
 		[ "$probs" = 0 ] || fail "$what: inspect reports problems: $(cat "$RP_OUT")"
 
-		# seal then verify; the seal's sha256 is OpenSSL's over the raw bytes
-		expect_exit 0 "$CVMRESTORE" seal "$img" -o "$T/$base.$kind.seal.json" --chunk-size 1M
+		# seal then verify; the seal's sha256 (--digests) is OpenSSL's over the raw bytes
+		expect_exit 0 "$CVMRESTORE" seal "$img" -o "$T/$base.$kind.seal.json" --chunk-size 1M \
+			--digests sha256
 		expect_exit 0 "$CVMRESTORE" verify "$img" --seal "$T/$base.$kind.seal.json"
 		s=$(json_get "$T/$base.$kind.seal.json" "d['digests']['sha256']")
 		[ "$s" = "$sha_raw" ] || fail "$what: seal sha256 $s, openssl says $sha_raw"
@@ -132,11 +133,17 @@ for base in a b; do
 		expect_exit 1 "$CVMRESTORE" verify "$T/padded.vhd" --seal "$T/b.vhd-fixed.seal.json"
 		rm -f "$T/padded.vhd"
 	fi
-	# verify without a seal computes the same whole-disk digest
-	expect_exit 0 "$CVMRESTORE" verify "$T/$base.vhd-dynamic" --json
+	# verify without a seal computes the same whole-disk digest (--digests) and the same
+	# identity (seal-sha256, always) as the seal of another container of the disk
+	expect_exit 0 "$CVMRESTORE" verify "$T/$base.vhd-dynamic" --json --digests sha256
 	it_json_only "$RP_OUT"
 	s=$(json_get "$RP_OUT" "d['disks'][0]['digests']['sha256']")
 	[ "$s" = "$sha_raw" ] || fail "$base: verify --json sha256 $s, openssl says $sha_raw"
+	s=$(json_get "$RP_OUT" "d['disks'][0]['identity']['seal-sha256']")
+	expect_exit 0 "$CVMRESTORE" seal "$T/$base.vhd-fixed" -o "$T/id.seal.json"
+	w=$(json_get "$T/id.seal.json" "d['identity']['seal-sha256']")
+	[ "$s" = "$w" ] || fail "$base: verify identity $s, the fixed VHD's seal says $w"
+	rm -f "$T/id.seal.json"
 done
 
 # A flipped byte in a data chunk and in a zero chunk of a fixed VHD copy: verify fails and names

@@ -17,7 +17,8 @@ PASSED=0
 mkdir -p "$T/www"
 head -c $((200 * MIB)) /dev/urandom >"$T/disk.raw"
 R convert -q "$T/disk.raw" "$T/www/disk.vhd" || fail "convert"
-R seal -q "$T/www/disk.vhd" -o "$T/seal.json" || fail "seal"
+R seal -q "$T/www/disk.vhd" -o "$T/seal.json" --digests sha256 || fail "seal"
+ID=$(json_get "$T/seal.json" 'd["identity"]["seal-sha256"]')
 SHA=$(json_get "$T/seal.json" 'd["digests"]["sha256"]')
 nginx_start "$T/www"
 URL=$NGINX_URL/disk.vhd
@@ -25,7 +26,7 @@ CHUNKS=50
 
 note "restore"
 : >"$NGINX_LOG"
-expect_exit 0 R restore --cacert "$RP_CACERT" "$URL" -o "$T/out.vhd" --json
+expect_exit 0 R restore --cacert "$RP_CACERT" "$URL" -o "$T/out.vhd" --json --digests sha256
 cp "$RP_OUT" "$T/rep.json"
 scmp "$T/out.vhd" "$T/www/disk.vhd"
 pass "restore from nginx is byte-identical"
@@ -34,7 +35,8 @@ json_check "$T/rep.json" 'd["bytes_fetched"] == 200 * 1048576 and d["bytes_skipp
 	"every byte fetched"
 json_check "$T/rep.json" "d['chunks'] == $CHUNKS and d['chunks_fetched'] == $CHUNKS" "chunks"
 json_check "$T/rep.json" 'd["verdict"] == "pass" and d["retries"] == 0 and d["vhd"] is True' "verdict"
-json_check "$T/rep.json" "d['digests']['sha256'] == '$SHA' and 'seal_claims' not in d" "whole sha256, computed in order without a seal"
+json_check "$T/rep.json" "d['digests']['sha256'] == '$SHA' and 'seal_claims' not in d" "whole sha256 (--digests), computed in order without a seal"
+json_check "$T/rep.json" "d['identity']['seal-sha256'] == '$ID'" "the identity, as the seal's"
 json_check "$T/rep.json" '"not verified" in d["warning"]' "no hash and no seal: the report warns"
 pass "report: transport_hash none, no page ranges, every byte fetched, digest"
 

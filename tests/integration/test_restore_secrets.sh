@@ -47,7 +47,8 @@ print(urllib.parse.unquote(raw))' "$1" >>"$SECRETS"
 
 it_make_raw "$T/disk.raw" $((64 * MIB)) 2 30 61
 R convert -q "$T/disk.raw" "$T/disk.vhd" || fail "convert"
-R seal -q "$T/disk.vhd" -o "$T/seal.json" || fail "seal"
+# version 1: a JSON array of chunks, which the test edits
+R seal -q "$T/disk.vhd" -o "$T/seal.json" --seal-version 1 || fail "seal"
 CLIENT_SECRET=cs-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 echo "$CLIENT_SECRET" >>"$SECRETS"
 azurite_start --oauth

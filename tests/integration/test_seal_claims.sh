@@ -18,7 +18,7 @@ PASSED=0
 mkdir -p "$T/www"
 it_make_raw "$T/disk.raw" $((16 * MIB)) 1 9
 R convert -q "$T/disk.raw" "$T/www/disk.vhd" || fail "convert"
-R seal -q "$T/www/disk.vhd" -o "$T/seal.json" --chunk-size 1M || fail "seal"
+R seal -q "$T/www/disk.vhd" -o "$T/seal.json" --chunk-size 1M --digests sha256 || fail "seal"
 REAL=$(sha256sum <"$T/disk.raw" | cut -d' ' -f1)
 [ "$(json_get "$T/seal.json" 'd["digests"]["sha256"]')" = "$REAL" ] || fail "the seal's sha256 is not sha256sum's"
 FORGED=$(printf 'not this disk' | sha256sum | cut -d' ' -f1)
@@ -34,7 +34,7 @@ URL=$NGINX_URL/disk.vhd
 claims_only()
 {
 	json_check "$RP_OUT" "$1.get('digests', {}).get('sha256') != '$FORGED'" "$2: the forged digest is under digests"
-	json_check "$RP_OUT" "$1['seal_claims'] == {'sha256': '$FORGED'}" "$2: seal_claims"
+	json_check "$RP_OUT" "$1['seal_claims']['sha256'] == '$FORGED'" "$2: seal_claims"
 }
 
 note "restore URL --seal"
@@ -55,9 +55,23 @@ expect_stderr_has "the seal is inconsistent with the bytes"
 pass "restore --seal --digests sha256: computed, differs from the claim: exit 1"
 expect_exit 0 R restore --cacert "$RP_CACERT" "$URL" --seal "$T/seal.json" -o "$T/o4.vhd" \
 	--digests sha256 --json
-json_check "$RP_OUT" "d['digests'] == {'sha256': '$REAL'} and d['seal_claims'] == {'sha256': '$REAL'}" \
+json_check "$RP_OUT" "d['digests'] == {'sha256': '$REAL'} and d['seal_claims']['sha256'] == '$REAL'" \
 	"restore --digests with the true seal"
 pass "restore --seal --digests sha256 with the true seal: computed and claimed agree"
+
+note "restore URL --seal with an edited identity (seal-sha256)"
+/usr/bin/python3 - "$T/seal.json" "$T/forged-id.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["identity"]["seal-sha256"] = "cd" * 32
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect_exit 1 R restore --cacert "$RP_CACERT" "$URL" --seal "$T/forged-id.json" -o "$T/o5.vhd"
+expect_stderr_has "whole-disk seal-sha256 mismatch (the seal says $(printf 'cd%.0s' $(seq 32)), computed"
+[ ! -e "$T/o5.vhd" ] || fail "restore: OUT exists after an identity mismatch"
+expect_exit 1 R verify --cacert "$RP_CACERT" "$URL" --seal "$T/forged-id.json"
+expect_stderr_has "whole-disk seal-sha256 mismatch"
+pass "restore and verify of a URL: an identity that disagrees with the chunks fails (exit 1)"
 
 note "verify URL --seal"
 expect_exit 0 R verify --cacert "$RP_CACERT" "$URL" --seal "$T/forged.json" --json

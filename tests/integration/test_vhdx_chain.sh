@@ -95,7 +95,7 @@ rm -f "$RP_TMP/out.vhd"
 
 note "seal of the chain verifies expected.raw"
 expect_exit 0 "$CVMRESTORE" seal "$C/child.vhdx" --parent "$C/base.vhdx" -o "$RP_TMP/seal.json" \
-	--chunk-size 1M -q
+	--chunk-size 1M -q --digests sha256
 json_check "$RP_TMP/seal.json" "d['digests']['sha256'] == '$(it_sha256 "$C/expected.raw")'" \
 	"the seal's sha256 is not that of expected.raw"
 expect_exit 0 "$CVMRESTORE" verify "$C/expected.raw" --seal "$RP_TMP/seal.json" -q

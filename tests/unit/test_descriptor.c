@@ -99,7 +99,7 @@ static void check_default(const struct rp_descriptor *d)
 	assert_int_equal(d->disks[0].size, 1074790912);
 	assert_non_null(d->disks[0].seal);
 	assert_int_equal(d->disks[0].seal->virtual_size, 8192);
-	assert_int_equal(d->disks[0].seal->chunks[1].state, RP_CHUNK_UNALLOCATED);
+	assert_int_equal(rp_seal_chunk_state(d->disks[0].seal, 1), RP_CHUNK_UNALLOCATED);
 	assert_string_equal(d->disks[1].name, "data0");
 	assert_int_equal(d->disks[1].role, RP_DISK_DATA);
 	assert_int_equal(d->disks[1].lun, 0);
@@ -256,8 +256,8 @@ static void test_parse_errors(void **state)
 	     "descriptor: disks[1].seal is not an object"},
 	    {M_DISKS,
 	     DISKS1("{\"name\": \"d\", \"role\": \"data\", \"source\": \"x\", \"seal\": "
-		    "{\"format\": \"cvmrestore-seal\", \"version\": 2}}"),
-	     "descriptor: disks[1].seal: seal version 2 is newer than this tool understands"},
+		    "{\"format\": \"cvmrestore-seal\", \"version\": 3}}"),
+	     "descriptor: disks[1].seal: seal version 3 is newer than this tool understands"},
 	    {M_DISKS, DISKS1("{\"name\": \"osdisk\", \"role\": \"data\", \"source\": \"x\"}"),
 	     "descriptor: disks[1].name 'osdisk' is used by disks[0] too"},
 	    {M_DISKS, DISKS1("{\"name\": \"os2\", \"role\": \"os\", \"source\": \"x\"}"),

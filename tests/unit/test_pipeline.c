@@ -126,7 +126,7 @@ static void test_async_digest_and_retry(void **state)
 	assert_int_equal(rp_sha256(d->data + 8192, 8192, want), 0);
 	assert_memory_equal(r.windows + 32, want, 32);
 	for (i = 0; i < N; i++)
-		assert_int_equal(r.seal->chunks[i].state,
+		assert_int_equal(rp_seal_chunk_state(r.seal, i),
 				 d->hole[i] ? RP_CHUNK_UNALLOCATED : RP_CHUNK_DATA);
 	rp_pipe_result_release(&r);
 	rp_pipe_free(p);
@@ -148,8 +148,11 @@ static void test_mismatches_by_index(void **state)
 	(void)state;
 	rp_err_init(&err);
 	assert_int_equal(rp_seal_new(n * CS, CS, &seal, &err), 0);
-	for (i = 0; i < n; i++)
-		seal->chunks[i].state = RP_CHUNK_DATA;
+	for (i = 0; i < n; i++) {
+		struct rp_seal_chunk c = {.state = RP_CHUNK_DATA};
+
+		assert_int_equal(rp_seal_chunk_set(seal, i, &c, &err), 0);
+	}
 	o.size = n * CS;
 	o.chunk_size = CS;
 	o.expect = seal;
@@ -183,9 +186,9 @@ static void test_chunk_verify(void **state)
 	rp_err_init(&err);
 	memset(buf, 0xab, sizeof(buf));
 	assert_int_equal(rp_seal_new(2 * CS, CS, &seal, &err), 0);
-	seal->chunks[0].state = RP_CHUNK_DATA;
-	assert_int_equal(rp_sha256(buf, sizeof(buf), seal->chunks[0].sha256), 0);
-	seal->chunks[1].state = RP_CHUNK_ZERO;
+	got.state = RP_CHUNK_DATA;
+	assert_int_equal(rp_sha256(buf, sizeof(buf), got.sha256), 0);
+	assert_int_equal(rp_seal_chunk_set(seal, 0, &got, &err), 0);
 	assert_int_equal(rp_chunk_verify(seal, 0, buf, sizeof(buf), &got, &err), 0);
 	assert_int_equal(got.state, RP_CHUNK_DATA);
 	assert_int_equal(rp_chunk_verify(seal, 1, buf, sizeof(buf), &got, &err), RP_EVERIFY);

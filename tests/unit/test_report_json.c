@@ -60,13 +60,19 @@ static void make_seals(struct rp_seal **expect, struct rp_seal **actual)
 	assert_int_equal(rp_seal_new(6 * 4096 - 100, 4096, expect, &err), 0);
 	assert_int_equal(rp_seal_new(6 * 4096 - 100, 4096, actual, &err), 0);
 	for (i = 0; i < 6; i++) {
-		(*expect)->chunks[i].state = want[i];
-		(*expect)->chunks[i].sha256[0] = (uint8_t)i;
-		(*actual)->chunks[i] = (*expect)->chunks[i];
+		struct rp_seal_chunk c = {.state = want[i]};
+
+		if (c.state == RP_CHUNK_DATA)
+			c.sha256[0] = (uint8_t)i;
+		assert_int_equal(rp_seal_chunk_set(*expect, i, &c, &err), 0);
+		if (i == 1)
+			c.sha256[0] = 0x77; /* checked, differs */
+		if (i == 2)
+			c.state = RP_CHUNK_UNALLOCATED; /* zero vs hole: the same */
+		if (i == 5)
+			c.state = RP_CHUNK_DATA; /* data where the seal has zeros */
+		assert_int_equal(rp_seal_chunk_set(*actual, i, &c, &err), 0);
 	}
-	(*actual)->chunks[1].sha256[0] = 0x77;		   /* checked, differs */
-	(*actual)->chunks[2].state = RP_CHUNK_UNALLOCATED; /* zero vs hole: the same */
-	(*actual)->chunks[5].state = RP_CHUNK_DATA;	   /* data where the seal has zeros */
 }
 
 static void test_disk_map_and_totals(void **state)

@@ -109,14 +109,16 @@ static void check_chunks(const struct fixture *f, const struct rp_seal *s)
 	assert_string_equal(s->source_name, f->path);
 	for (k = 0; k < f->count; k++) {
 		uint8_t want[32];
+		struct rp_seal_chunk c;
 
-		if (s->chunks[k].state != f->state[k])
+		rp_seal_chunk_get(s, k, &c);
+		if (c.state != f->state[k])
 			fail_msg("chunk %llu: state %u, expected %u", (unsigned long long)k,
-				 s->chunks[k].state, f->state[k]);
+				 c.state, f->state[k]);
 		if (f->state[k] != RP_CHUNK_DATA)
 			continue;
 		assert_int_equal(rp_sha256(f->data + k * f->cs, (size_t)chunk_len(f, k), want), 0);
-		assert_memory_equal(s->chunks[k].sha256, want, 32);
+		assert_memory_equal(c.sha256, want, 32);
 	}
 }
 
@@ -154,8 +156,7 @@ static void test_chunk_digests(void **state)
 			first = r.seal;
 			r.seal = NULL;
 		} else {
-			assert_memory_equal(first->chunks, r.seal->chunks,
-					    f.count * sizeof(struct rp_seal_chunk));
+			assert_true(rp_seal_chunks_equal(first, r.seal));
 		}
 		rp_scan_result_release(&r);
 	}
@@ -234,7 +235,7 @@ static void test_default_chunk_size(void **state)
 	assert_int_equal(rp_scan_run(f.img, &o, &r, &err), 0);
 	assert_int_equal(r.seal->chunk_size, 4u << 20);
 	assert_int_equal(r.seal->chunk_count, 1);
-	assert_int_equal(r.seal->chunks[0].state, RP_CHUNK_DATA);
+	assert_int_equal(rp_seal_chunk_state(r.seal, 0), RP_CHUNK_DATA);
 	assert_memory_equal(r.whole[RP_DIGEST_MD5], want, 16);
 	rp_scan_result_release(&r);
 	free_image(&f);
@@ -257,6 +258,7 @@ static struct rp_seal *seal_of(struct fixture *f)
 static void test_compare(void **state)
 {
 	static const unsigned threads[] = {1, 2, 4};
+	struct rp_seal_chunk want3;
 	struct rp_seal *s;
 	struct fixture f;
 	size_t t;
@@ -267,10 +269,20 @@ static void test_compare(void **state)
 	assert_int_equal(f.state[3], RP_CHUNK_DATA);
 	assert_int_equal(f.state[6], RP_CHUNK_ZERO);
 	assert_int_equal(f.state[9], RP_CHUNK_UNALLOCATED);
-	s->chunks[3].sha256[31] ^= 1;	    /* a changed digest */
-	s->chunks[6].state = RP_CHUNK_DATA; /* a zero chunk that was sealed as data */
-	/* zero and unallocated are interchangeable: not a mismatch */
-	s->chunks[9].state = RP_CHUNK_ZERO;
+	{
+		struct rp_seal_chunk c;
+
+		rp_seal_chunk_get(s, 3, &c);
+		c.sha256[31] ^= 1; /* a changed digest */
+		assert_int_equal(rp_seal_chunk_set(s, 3, &c, NULL), 0);
+		rp_seal_chunk_get(s, 6, &c);
+		c.state = RP_CHUNK_DATA; /* a zero chunk that was sealed as data */
+		assert_int_equal(rp_seal_chunk_set(s, 6, &c, NULL), 0);
+		/* zero and unallocated are interchangeable: not a mismatch */
+		c.state = RP_CHUNK_ZERO;
+		assert_int_equal(rp_seal_chunk_set(s, 9, &c, NULL), 0);
+		rp_seal_chunk_get(s, 3, &want3);
+	}
 	for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
 		struct rp_scan_opts o = {.threads = threads[t], .expect = s};
 		struct rp_scan_result r;
@@ -288,7 +300,7 @@ static void test_compare(void **state)
 		assert_int_equal(m->length, CS);
 		assert_int_equal(m->expected_state, RP_CHUNK_DATA);
 		assert_int_equal(m->actual_state, RP_CHUNK_DATA);
-		assert_memory_equal(m->expected, s->chunks[3].sha256, 32);
+		assert_memory_equal(m->expected, want3.sha256, 32);
 		assert_int_equal(m->expected[31] ^ 1, m->actual[31]);
 		m = &r.mismatches[1];
 		assert_int_equal(m->index, 6);
@@ -315,6 +327,11 @@ static void test_many_mismatches(void **state)
 	rp_err_init(&err);
 	/* all entries DATA with a zero digest: every chunk mismatches */
 	assert_int_equal(rp_seal_new(f.size, 4096, &s, &err), 0);
+	for (k = 0; k < f.count; k++) {
+		struct rp_seal_chunk c = {.state = RP_CHUNK_DATA};
+
+		assert_int_equal(rp_seal_chunk_set(s, k, &c, &err), 0);
+	}
 	o.expect = s;
 	assert_int_equal(rp_scan_run(f.img, &o, &r, &err), 0);
 	assert_int_equal(r.mismatch_count, f.count);

@@ -84,6 +84,7 @@ static void test_parse_valid(void **state)
 	struct rp_err err;
 	char *doc = build_doc(M_COUNT, NULL);
 	uint8_t a[32], d[32];
+	struct rp_seal_chunk c0, c1, c2;
 
 	(void)state;
 	rp_err_init(&err);
@@ -96,14 +97,17 @@ static void test_parse_valid(void **state)
 	assert_int_equal(s->virtual_size, 10000);
 	assert_int_equal(s->chunk_size, 4096);
 	assert_int_equal(s->chunk_count, 3);
-	assert_int_equal(s->chunks[0].state, RP_CHUNK_DATA);
+	rp_seal_chunk_get(s, 0, &c0);
+	rp_seal_chunk_get(s, 1, &c1);
+	rp_seal_chunk_get(s, 2, &c2);
+	assert_int_equal(c0.state, RP_CHUNK_DATA);
 	assert_int_equal(rp_unhex(HEX_A, a, sizeof(a)), 0);
-	assert_memory_equal(s->chunks[0].sha256, a, 32);
-	assert_int_equal(s->chunks[1].state, RP_CHUNK_ZERO);
-	assert_int_equal(s->chunks[2].state, RP_CHUNK_UNALLOCATED);
+	assert_memory_equal(c0.sha256, a, 32);
+	assert_int_equal(c1.state, RP_CHUNK_ZERO);
+	assert_int_equal(c2.state, RP_CHUNK_UNALLOCATED);
 	memset(d, 0, sizeof(d));
-	assert_memory_equal(s->chunks[1].sha256, d, 32);
-	assert_memory_equal(s->chunks[2].sha256, d, 32);
+	assert_memory_equal(c1.sha256, d, 32);
+	assert_memory_equal(c2.sha256, d, 32);
 	assert_true(s->has_sha256 && s->has_md5 && s->has_sha1);
 	assert_int_equal(rp_unhex(HEX_SHA256, d, 32), 0);
 	assert_memory_equal(s->sha256, d, 32);
@@ -166,8 +170,12 @@ static void test_parse_valid_variations(void **state)
 			assert_false(s->has_sha256);
 			assert_false(s->has_sha1);
 		}
-		if (cases[i].m == M_CHUNKS)
-			assert_int_equal(s->chunks[0].sha256[8], 0x88);
+		if (cases[i].m == M_CHUNKS) {
+			struct rp_seal_chunk c;
+
+			rp_seal_chunk_get(s, 0, &c);
+			assert_int_equal(c.sha256[8], 0x88);
+		}
 		if (cases[i].m == M_CHUNK_SIZE)
 			assert_int_equal(s->chunk_count, 2);
 		rp_seal_free(s);
@@ -186,7 +194,7 @@ static const struct bad_case bad_cases[] = {
     {M_FORMAT, "5", "seal: format is not a string"},
     {M_FORMAT, "\"qcow2\"", "seal: format 'qcow2' is not 'cvmrestore-seal'"},
     {M_VERSION, REMOVE, "seal: version is missing"},
-    {M_VERSION, "2", "seal version 2 is newer than this tool understands"},
+    {M_VERSION, "3", "seal version 3 is newer than this tool understands"},
     {M_VERSION, "0", "seal: version 0 is not valid"},
     {M_VERSION, "\"1\"", "seal: version is not a non-negative integer"},
     {M_VERSION, "-1", "seal: version is not a non-negative integer"},
@@ -340,7 +348,7 @@ static void test_new_bad_chunk_size(void **state)
 }
 
 /* A seal made in memory, written as JSON and parsed back, is the same seal. */
-static void roundtrip(uint64_t virtual_size, uint64_t chunk_size, bool digests)
+static void roundtrip(uint64_t virtual_size, uint64_t chunk_size, bool digests, unsigned version)
 {
 	struct rp_seal *s = NULL, *t = NULL;
 	struct rp_json *j = NULL;
@@ -356,19 +364,29 @@ static void roundtrip(uint64_t virtual_size, uint64_t chunk_size, bool digests)
 	snprintf(s->source_name, sizeof(s->source_name), "dir/disk \"1\".vhd");
 	snprintf(s->source_format, sizeof(s->source_format), "vhd-dynamic");
 	for (i = 0; i < s->chunk_count; i++) {
-		s->chunks[i].state = (uint8_t)(i % 3);
-		if (s->chunks[i].state == RP_CHUNK_DATA)
-			memset(s->chunks[i].sha256, (int)(i * 7 + 1), 32);
+		struct rp_seal_chunk c = {.state = (uint8_t)(i % 3)};
+
+		/* runs of one state too, so that the version 2 table has runs longer than 1 */
+		if (i > 40 && i < 200)
+			c.state = i < 100 ? RP_CHUNK_UNALLOCATED : RP_CHUNK_DATA;
+		if (c.state == RP_CHUNK_DATA)
+			memset(c.sha256, (int)(i * 7 + 1), 32);
+		assert_int_equal(rp_seal_chunk_set(s, i, &c, &err), 0);
 	}
 	s->has_sha256 = s->has_sha1 = digests;
 	memset(s->sha256, 0xab, 32);
 	memset(s->sha1, 0x5c, 20);
-	assert_int_equal(rp_seal_to_json(s, &j, &err), 0);
+	s->has_identity = digests;
+	memset(s->identity, 0x3c, 32);
+	assert_int_equal(rp_seal_to_json_version(s, version, &j, &err), 0);
 	text = rp_json_dump(j, false);
 	assert_non_null(text);
 	if (rp_seal_parse(text, strlen(text), &t, &err) != 0)
 		fail_msg("%s: %s", err.msg, text);
-	assert_int_equal(t->version, 1);
+	assert_int_equal(t->version, version);
+	assert_int_equal(t->has_identity, digests);
+	if (digests)
+		assert_memory_equal(t->identity, s->identity, 32);
 	assert_string_equal(t->tool, s->tool);
 	assert_string_equal(t->created, s->created);
 	assert_string_equal(t->source_name, s->source_name);
@@ -376,9 +394,7 @@ static void roundtrip(uint64_t virtual_size, uint64_t chunk_size, bool digests)
 	assert_int_equal(t->virtual_size, virtual_size);
 	assert_int_equal(t->chunk_size, chunk_size);
 	assert_int_equal(t->chunk_count, s->chunk_count);
-	if (s->chunk_count)
-		assert_memory_equal(t->chunks, s->chunks,
-				    s->chunk_count * sizeof(struct rp_seal_chunk));
+	assert_true(rp_seal_chunks_equal(t, s));
 	assert_int_equal(t->has_sha256, digests);
 	assert_false(t->has_md5);
 	assert_int_equal(t->has_sha1, digests);
@@ -395,10 +411,15 @@ static void roundtrip(uint64_t virtual_size, uint64_t chunk_size, bool digests)
 static void test_roundtrip(void **state)
 {
 	(void)state;
-	roundtrip(10000, 4096, true);
-	roundtrip(1ull << 30, 4ull << 20, false);
-	roundtrip(0, 4096, true);
-	roundtrip(512, RP_SEAL_MAX_CHUNK, true);
+	unsigned v;
+
+	for (v = 1; v <= 2; v++) {
+		roundtrip(10000, 4096, true, v);
+		roundtrip(1ull << 30, 4ull << 20, false, v);
+		roundtrip(0, 4096, true, v);
+		roundtrip(512, RP_SEAL_MAX_CHUNK, true, v);
+		roundtrip(1000 * 4096 + 1, 4096, true, v);
+	}
 }
 
 static void test_to_json_inconsistent(void **state)
@@ -417,6 +438,49 @@ static void test_to_json_inconsistent(void **state)
 	rp_seal_free(s);
 }
 
+/* The compact chunks: set in any order, overwrite, turn data into zero and back; every get
+ * agrees with a plain array kept beside. */
+static void test_chunk_accessors(void **state)
+{
+	enum { N = 300 };
+	struct rp_seal_chunk shadow[N], c;
+	struct rp_seal *s = NULL;
+	struct rp_err err;
+	uint64_t counts[3], want[3] = {0, 0, 0};
+	unsigned i, k, x = 12345;
+
+	(void)state;
+	rp_err_init(&err);
+	assert_int_equal(rp_seal_new((uint64_t)N * 4096, 4096, &s, &err), 0);
+	memset(shadow, 0, sizeof(shadow));
+	for (i = 0; i < N; i++)
+		shadow[i].state = RP_CHUNK_ZERO;
+	for (k = 0; k < 5000; k++) {
+		x = x * 1103515245u + 12345u;
+		i = (x >> 8) % N;
+		memset(&c, 0, sizeof(c));
+		c.state = (uint8_t)((x >> 20) % 3);
+		if (c.state == RP_CHUNK_DATA)
+			memset(c.sha256, (int)(k & 0xff), 32);
+		assert_int_equal(rp_seal_chunk_set(s, i, &c, &err), 0);
+		shadow[i] = c;
+	}
+	for (i = 0; i < N; i++) {
+		rp_seal_chunk_get(s, i, &c);
+		assert_int_equal(c.state, shadow[i].state);
+		assert_int_equal(rp_seal_chunk_state(s, i), shadow[i].state);
+		assert_memory_equal(c.sha256, shadow[i].sha256, 32);
+		want[shadow[i].state]++;
+	}
+	rp_seal_counts(s, counts);
+	assert_memory_equal(counts, want, sizeof(want));
+	c.state = 7;
+	assert_int_equal(rp_seal_chunk_set(s, 0, &c, &err), RP_EUSAGE);
+	c.state = RP_CHUNK_ZERO;
+	assert_int_equal(rp_seal_chunk_set(s, N, &c, &err), RP_EUSAGE);
+	rp_seal_free(s);
+}
+
 static void test_write_load(void **state)
 {
 	char dir[4096], path[4200], bad[4200];
@@ -430,12 +494,16 @@ static void test_write_load(void **state)
 	snprintf(bad, sizeof(bad), "%s/bad.seal.json", dir);
 	rp_err_init(&err);
 	assert_int_equal(rp_seal_new(3 * 4096 + 512, 4096, &s, &err), 0);
-	s->chunks[3].state = RP_CHUNK_ZERO;
+	{
+		struct rp_seal_chunk c = {.state = RP_CHUNK_DATA};
+
+		assert_int_equal(rp_seal_chunk_set(s, 0, &c, &err), 0);
+	}
 	assert_int_equal(rp_seal_write(path, s, &err), 0);
 	assert_int_equal(rp_seal_load(path, &t, &err), 0);
 	assert_int_equal(t->chunk_count, 4);
-	assert_int_equal(t->chunks[3].state, RP_CHUNK_ZERO);
-	assert_int_equal(t->chunks[0].state, RP_CHUNK_DATA);
+	assert_int_equal(rp_seal_chunk_state(t, 3), RP_CHUNK_ZERO);
+	assert_int_equal(rp_seal_chunk_state(t, 0), RP_CHUNK_DATA);
 	rp_seal_free(t);
 	t = NULL;
 
@@ -468,6 +536,7 @@ int main(void)
 	    cmocka_unit_test(test_new_bad_chunk_size),
 	    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_to_json_inconsistent),
+	    cmocka_unit_test(test_chunk_accessors),
 	    cmocka_unit_test(test_write_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

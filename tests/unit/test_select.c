@@ -163,8 +163,12 @@ static void test_sample(void **state)
 				 hits[i]);
 	/* With a seal only its data chunks are candidates. */
 	assert_int_equal(rp_seal_new(n * cs, cs, &seal, &err), 0);
-	for (i = 0; i < n; i++)
-		seal->chunks[i].state = i % 10 == 3 ? RP_CHUNK_DATA : RP_CHUNK_UNALLOCATED;
+	for (i = 0; i < n; i++) {
+		struct rp_seal_chunk c = {.state =
+					      i % 10 == 3 ? RP_CHUNK_DATA : RP_CHUNK_UNALLOCATED};
+
+		assert_int_equal(rp_seal_chunk_set(seal, i, &c, &err), 0);
+	}
 	s.seed = 9;
 	s.ppm = 500000;
 	assert_int_equal(rp_select_build(&s, seal, n * cs, cs, a, &sel, &err), 0);
@@ -488,10 +492,14 @@ static void test_scan_select(void **state)
 	make_raw(dir, sizeof(dir), path, sizeof(path), data, N * CS);
 	assert_int_equal(rp_image_open(path, NULL, &img, &err), 0);
 	assert_int_equal(rp_seal_new(N * CS, CS, &expect, &err), 0);
-	for (i = 0; i < N; i++)
-		assert_int_equal(rp_sha256(data + i * CS, CS, expect->chunks[i].sha256), 0);
-	expect->chunks[7].sha256[0] ^= 1; /* chunk 7 "corrupt" */
-	expect->chunks[8].sha256[0] ^= 1; /* chunk 8 too, but never selected */
+	for (i = 0; i < N; i++) {
+		struct rp_seal_chunk c = {.state = RP_CHUNK_DATA};
+
+		assert_int_equal(rp_sha256(data + i * CS, CS, c.sha256), 0);
+		if (i == 7 || i == 8)
+			c.sha256[0] ^= 1; /* chunk 7 "corrupt"; chunk 8 too, but never selected */
+		assert_int_equal(rp_seal_chunk_set(expect, i, &c, &err), 0);
+	}
 	memset(&p, 0, sizeof(p));
 	p.want[1] = p.want[7] = p.want[12] = 1;
 	{

@@ -149,7 +149,7 @@ before=$(sha256sum "$T/copy/os.vhd" | cut -c1-64)
 run 0 "$CVMRESTORE" restore "$T/copy/os.vhd" -o "$T/out/copy.vhd" -q --kek-file "$IN/aes.kek" \
 	--seal "$IN/plain.seal.json" --json
 cmp "$T/out/copy.vhd" "$IN/plain.vhd" || fail "offline copy: the restored disk differs"
-json_check "$RP_OUT" 'd["client_side_encryption"]["content_key"]["algorithm"] == "A256KW" and d["chunks_compared"] == 3 and d["digests"] == {} and d["seal_claims"]["sha256"] == json.load(open("'"$IN/plain.seal.json"'"))["digests"]["sha256"]' \
+json_check "$RP_OUT" 'd["client_side_encryption"]["content_key"]["algorithm"] == "A256KW" and d["chunks_compared"] == 3 and d["digests"] == {} and d["seal_claims"]["seal-sha256"] == json.load(open("'"$IN/plain.seal.json"'"))["identity"]["seal-sha256"] == d["identity"]["seal-sha256"]' \
 	"offline copy: report: $(cat "$RP_OUT")"
 [ "$(sha256sum "$T/copy/os.vhd" | cut -c1-64)" = "$before" ] || fail "the copy was modified"
 run 1 "$CVMRESTORE" restore "$T/copy/flip.vhd" -o "$T/out/copy-flip.vhd" -q --kek-file "$IN/aes.kek"

@@ -204,7 +204,8 @@ o = [e for e in ev if e["action"] == "open"][0]
 assert o["role"] == "blob" and "?" not in o["url"] and "read-only" in o["how"], o
 assert sum(e["chunks"] for e in ev if e["action"] == "read") == 12, [e for e in ev if e["action"] == "read"]
 dg = [e for e in ev if e["action"] == "digest"]
-assert sorted(e["algorithm"] for e in dg if e.get("scope") != "hash windows") == ["md5", "sha1", "sha256"], dg
+assert sorted(e["algorithm"] for e in dg if e.get("scope") == "logical disk") == ["md5", "sha1", "sha256"], dg
+assert [e["algorithm"] for e in dg if e.get("scope") == "logical disk (chunk records)"] == ["seal-sha256"], dg
 assert [e["windows"] for e in dg if e.get("scope") == "hash windows"] == [16], dg
 EOF
 pass "remote --evidence --hash-window: the same digests and windows as Python's; no signature in report, audit log or stderr"

@@ -47,7 +47,7 @@ pass "--progress bar without a terminal falls back to lines"
 
 note "JSON events beside --json"
 expect_exit 0 R restore "$URL" -o "$T/c.vhd" "${SLOW[@]}" --progress json --progress-interval 1 --json
-json_check "$RP_OUT" 'd["verdict"] == "ok"' "stdout is the report"
+json_check "$RP_OUT" 'd["verdict"] == "pass"' "stdout is the report"
 "$PY" - "$RP_ERR" <<'PY' || fail "JSON events"
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]

@@ -27,7 +27,8 @@ tty_run() {
 	local out=$1
 	shift
 	printf '%q ' "$@" >"$T/cmd.sh"
-	script -qec "bash $T/cmd.sh" "$out" </dev/null >/dev/null
+	# a wide terminal: on a narrow one the bar drops the skipped bytes first (cli_progress.c)
+	script -qec "stty cols 200 rows 50; bash $T/cmd.sh" "$out" </dev/null >/dev/null
 }
 export UPLOAD_URL
 UPLOAD_URL=$(wsas words/disk.vhd)

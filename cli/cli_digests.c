@@ -46,9 +46,9 @@ struct rp_json *cli_digests_json(const struct rp_scan_result *r)
 	for (i = 0; i < RP_DIGEST_COUNT; i++) {
 		char hex[2 * RP_DIGEST_MAX + 1];
 
-		if (!r->whole_done[i])
+		if (!r->pipe.whole_done[i])
 			continue;
-		rp_hex(r->whole[i], rp_digest_size((enum rp_digest_alg)i), hex);
+		rp_hex(r->pipe.whole[i], rp_digest_size((enum rp_digest_alg)i), hex);
 		rp_json_set_str(o, rp_digest_name((enum rp_digest_alg)i), hex);
 	}
 	return o;

@@ -220,35 +220,36 @@ struct rp_json *cli_net_report(const struct rp_restore_report *rep, const char *
 		rp_json_set_str(o, "journal_note",
 				"the journal was written by an older version and "
 				"is not trusted: every chunk was fetched again");
-	rp_json_set_u64(o, "chunk_size", f->seal ? f->seal->chunk_size : 0);
-	rp_json_set_u64(o, "chunks", f->seal ? f->seal->chunk_count : 0);
+	rp_json_set_u64(o, "chunk_size", f->pipe.seal ? f->pipe.seal->chunk_size : 0);
+	rp_json_set_u64(o, "chunks", f->pipe.seal ? f->pipe.seal->chunk_count : 0);
 	rp_json_set_u64(o, "chunks_fetched", f->chunks_fetched);
-	rp_json_set_u64(o, "chunks_compared", f->chunks_compared);
+	rp_json_set_u64(o, "chunks_compared", f->pipe.chunks_compared);
 	rp_json_set_u64(o, "bytes_fetched", f->bytes_fetched);
 	rp_json_set_u64(o, "bytes_skipped", f->bytes_skipped);
 	rp_json_set_u64(o, "bytes_resumed", f->bytes_resumed);
 	rp_json_set_u64(o, "retries", f->retries);
 	for (i = 0; i < RP_DIGEST_COUNT; i++) {
 		char hex[2 * RP_DIGEST_MAX + 1];
-		if (!f->whole_done[i])
+		if (!f->pipe.whole_done[i])
 			continue;
-		rp_hex(f->whole[i], rp_digest_size((enum rp_digest_alg)i), hex);
+		rp_hex(f->pipe.whole[i], rp_digest_size((enum rp_digest_alg)i), hex);
 		rp_json_set_str(d, rp_digest_name((enum rp_digest_alg)i), hex);
 	}
 	rp_json_set(o, "digests", d);
-	if (f->seal && f->seal->has_identity) {
+	if (f->pipe.seal && f->pipe.seal->has_identity) {
 		char hex[65];
 		struct rp_json *id = rp_json_new_object();
 
-		rp_hex(f->seal->identity, 32, hex);
+		rp_hex(f->pipe.seal->identity, 32, hex);
 		rp_json_set_str(id, RP_SEAL_IDENTITY_NAME, hex);
 		rp_json_set(o, "identity", id);
 	}
 	cli_seal_claims_add(o, seal);
-	rp_json_set_u64(o, "mismatch_count", f->mismatch_count);
+	rp_json_set_u64(o, "mismatch_count", f->pipe.mismatch_count);
 	mm = rp_json_new_array();
-	for (k = 0; f->mismatches && k < f->mismatch_count && k < RP_SCAN_MAX_MISMATCHES; k++) {
-		const struct rp_scan_mismatch *m = &f->mismatches[k];
+	for (k = 0; f->pipe.mismatches && k < f->pipe.mismatch_count && k < RP_SCAN_MAX_MISMATCHES;
+	     k++) {
+		const struct rp_scan_mismatch *m = &f->pipe.mismatches[k];
 		struct rp_json *e = rp_json_new_object();
 		char hex[65];
 

@@ -584,32 +584,32 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 	d.virtual_size = rep->virtual_size;
 	d.image_size = rep->blob_size;
 	/* The transfer went through every chunk when it succeeded or only found mismatches. */
-	if (f->seal && (rc == 0 || (rc == RP_EVERIFY && f->mismatch_count))) {
-		n = f->seal->chunk_count ? (size_t)f->seal->chunk_count : 1;
+	if (f->pipe.seal && (rc == 0 || (rc == RP_EVERIFY && f->pipe.mismatch_count))) {
+		n = f->pipe.seal->chunk_count ? (size_t)f->pipe.seal->chunk_count : 1;
 		checked = malloc(n);
 		if (checked)
 			memset(checked, 1, n);
 		d.ran = checked != NULL;
 	}
-	if (f->seal) {
-		d.chunk_size = f->seal->chunk_size;
-		d.chunk_count = f->seal->chunk_count;
+	if (f->pipe.seal) {
+		d.chunk_size = f->pipe.seal->chunk_size;
+		d.chunk_count = f->pipe.seal->chunk_count;
 	}
 	d.checked = checked;
 	d.expect = seal;
-	d.actual = f->seal;
-	d.mismatches = f->mismatches;
-	d.mismatch_count = f->mismatch_count;
-	d.whole_done = f->whole_done;
-	d.whole = (const uint8_t(*)[RP_DIGEST_MAX])f->whole;
+	d.actual = f->pipe.seal;
+	d.mismatches = f->pipe.mismatches;
+	d.mismatch_count = f->pipe.mismatch_count;
+	d.whole_done = f->pipe.whole_done;
+	d.whole = (const uint8_t(*)[RP_DIGEST_MAX])f->pipe.whole;
 	d.coverage = rp_json_new_object();
 	rp_json_set_str(d.coverage, RP_RM_COVERAGE_MODE, "full");
 	if (rep->th == RP_TH_NONE && !seal && rep->blob_size)
 		d.warning = "the server gave no per-range hash and there was no seal: the data was "
 			    "read but not verified";
-	if (d.ran && f->mismatch_count)
+	if (d.ran && f->pipe.mismatch_count)
 		cli_disk_reason(&d, rp_reason_name(RP_R_SEAL_MISMATCH),
-				"%zu chunks differ from the seal", f->mismatch_count);
+				"%zu chunks differ from the seal", f->pipe.mismatch_count);
 	else if (rc)
 		cli_disk_reason(&d, rp_reason_name(restore_reason(rep, failure)), "%s",
 				RP_MSG(failure->msg));

@@ -157,7 +157,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rc = cli_fail(cmd, &err);
 		goto out;
 	}
-	s = r.seal;
+	s = r.pipe.seal;
 	snprintf(s->tool, sizeof(s->tool), "cvmrestore %s", RP_VERSION);
 	rp_time_iso(time(NULL), s->created);
 	rp_url_redact(pos[0], s->source_name, sizeof(s->source_name));

@@ -89,15 +89,15 @@ int rp_convert(struct rp_image *img, const char *out_path, const struct rp_conve
 	so.expect = opts->expect;
 	rc = rp_scan_run(img, &so, &sr, err);
 	result->seconds = sr.seconds;
-	result->chunks_compared = sr.chunks_compared;
-	if (rc == 0 && sr.mismatch_count) {
-		const struct rp_scan_mismatch *m = &sr.mismatches[0];
+	result->chunks_compared = sr.pipe.chunks_compared;
+	if (rc == 0 && sr.pipe.mismatch_count) {
+		const struct rp_scan_mismatch *m = &sr.pipe.mismatches[0];
 		rc = rp_err_set(
 		    err, RP_EVERIFY,
 		    "%zu chunks differ from the seal, the first chunk %llu at 0x%llx; '%s' "
 		    "was not written",
-		    sr.mismatch_count, (unsigned long long)m->index, (unsigned long long)m->offset,
-		    out_path);
+		    sr.pipe.mismatch_count, (unsigned long long)m->index,
+		    (unsigned long long)m->offset, out_path);
 	}
 	rp_scan_result_release(&sr);
 	if (rc == 0 && opts->to == RP_CONVERT_VHD)

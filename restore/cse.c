@@ -187,7 +187,6 @@ static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
 	struct rp_fetch_result *r = &rep->fetch;
 	struct region_src src = {.c = c, .file = file};
 	struct rp_pipe_opts po = {0};
-	struct rp_pipe_result pr;
 	struct rp_pipe *p = NULL;
 	int rc, frc;
 
@@ -212,20 +211,12 @@ static int file_regions(const struct rp_restore_opts *o, const struct rp_cse *c,
 		return rc;
 	}
 	rc = rp_pipe_run(p, err);
-	frc = rp_pipe_finish(p, &pr, rc ? NULL : err);
+	frc = rp_pipe_finish(p, &r->pipe, rc ? NULL : err);
 	if (rc == 0)
 		rc = frc;
 	rp_pipe_free(p);
-	r->seal = pr.seal;
-	r->chunks_compared = pr.chunks_compared;
-	r->mismatch_count = pr.mismatch_count;
-	r->mismatches = pr.mismatches;
-	memcpy(r->whole_done, pr.whole_done, sizeof(r->whole_done));
-	memcpy(r->whole, pr.whole, sizeof(r->whole));
-	r->windows = pr.windows;
-	r->window_count = pr.window_count;
 	r->bytes_fetched = src.stored;
-	r->chunks_fetched = pr.seal ? pr.seal->chunk_count : 0;
+	r->chunks_fetched = r->pipe.seal ? r->pipe.seal->chunk_count : 0;
 	return rc;
 }
 
@@ -350,9 +341,9 @@ static int file_run(const struct rp_restore_opts *o, const char *sidecar,
 		sink = rp_file_sink_callbacks(fsink);
 	}
 	rc = file_regions(o, &c, &src, &sink, rep, err);
-	if (rc == 0 && rep->fetch.mismatch_count)
+	if (rc == 0 && rep->fetch.pipe.mismatch_count)
 		rc = rp_err_set(err, RP_EVERIFY, "%s does not match the seal: %zu chunks differ",
-				o->url, rep->fetch.mismatch_count);
+				o->url, rep->fetch.pipe.mismatch_count);
 	if (rc == 0 && fsink)
 		rc = rp_file_sink_finish(fsink, vhd_out ? footer : NULL,
 					 vhd_out ? VHD_FOOTER_SIZE : 0, err);

@@ -629,21 +629,11 @@ static int setup(struct engine *e, struct rp_err *err)
 /* The pipeline's results into r: after a failure, what was done so far. */
 static int take_results(struct engine *e, struct rp_err *err)
 {
-	struct rp_fetch_result *r = e->r;
-	struct rp_pipe_result pr;
 	int rc;
 
 	rc = rp_pipe_failed(e->pipe, err);
-	if (rp_pipe_finish(e->pipe, &pr, rc ? NULL : err) != 0 && rc == 0)
+	if (rp_pipe_finish(e->pipe, &e->r->pipe, rc ? NULL : err) != 0 && rc == 0)
 		rc = rp_pipe_failed(e->pipe, NULL) ? rp_pipe_failed(e->pipe, NULL) : RP_EIO;
-	r->seal = pr.seal;
-	r->chunks_compared = pr.chunks_compared;
-	r->mismatch_count = pr.mismatch_count;
-	r->mismatches = pr.mismatches;
-	memcpy(r->whole_done, pr.whole_done, sizeof(r->whole_done));
-	memcpy(r->whole, pr.whole, sizeof(r->whole));
-	r->windows = pr.windows;
-	r->window_count = pr.window_count;
 	return rc;
 }
 
@@ -721,8 +711,6 @@ out:
 
 void rp_fetch_result_release(struct rp_fetch_result *r)
 {
-	rp_seal_free(r->seal);
-	free(r->mismatches);
-	free(r->windows);
+	rp_pipe_result_release(&r->pipe);
 	memset(r, 0, sizeof(*r));
 }

@@ -133,7 +133,11 @@ struct rp_fetch_opts {
 };
 
 struct rp_fetch_result {
-	struct rp_seal *seal; /* chunk states and SHA-256 (when computed), whole digests */
+	/* The pipeline's result: seal (chunk states and SHA-256), mismatches (the lowest by chunk
+	 * index, keep_going), whole digests, windows. The whole-disk digests are computed from
+	 * the bytes, and only those: nothing else (a seal's claim, say) may be written into
+	 * them, as reports present them as the disk's. */
+	struct rp_pipe_result pipe;
 	uint64_t bytes_fetched;
 	uint64_t bytes_skipped; /* never written: not fetched */
 	uint64_t bytes_resumed; /* verified by an earlier run: read back, not fetched */
@@ -141,16 +145,6 @@ struct rp_fetch_result {
 	uint64_t retries;
 	bool source_changed; /* a range answered 412, or with another ETag or Last-Modified:
 			      * the blob is no longer the one we began */
-	uint64_t chunks_compared;
-	size_t mismatch_count;
-	struct rp_scan_mismatch *mismatches; /* the lowest RP_SCAN_MAX_MISMATCHES by chunk index
-					      * (keep_going) */
-	/* Whole-disk digests computed here from the bytes, and only those: nothing else (a
-	 * seal's claim, say) may be written into them, as reports present them as the disk's. */
-	bool whole_done[RP_DIGEST_COUNT];
-	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
-	uint8_t *windows; /* window_count SHA-256 digests of 32 bytes (hash_window) */
-	uint64_t window_count;
 	double seconds;
 };
 

@@ -361,12 +361,13 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 	if (o->seal && !o->keep_going) {
 		unsigned a = 0;
 
-		if (o->seal->has_identity && rep->fetch.seal && rep->fetch.seal->has_identity &&
-		    memcmp(o->seal->identity, rep->fetch.seal->identity, 32) != 0) {
+		if (o->seal->has_identity && rep->fetch.pipe.seal &&
+		    rep->fetch.pipe.seal->has_identity &&
+		    memcmp(o->seal->identity, rep->fetch.pipe.seal->identity, 32) != 0) {
 			char want[65], got[65];
 
 			rp_hex(o->seal->identity, 32, want);
-			rp_hex(rep->fetch.seal->identity, 32, got);
+			rp_hex(rep->fetch.pipe.seal->identity, 32, got);
 			rc = rp_err_set(
 			    err, RP_EVERIFY,
 			    "whole-disk %s mismatch (the seal says %s, computed %s): the "
@@ -374,13 +375,13 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 			    RP_SEAL_IDENTITY_NAME, want, got);
 			goto out;
 		}
-		if (rp_whole_differs(o->seal, rep->fetch.whole_done,
-				     (const uint8_t(*)[RP_DIGEST_MAX])rep->fetch.whole, &a)) {
+		if (rp_whole_differs(o->seal, rep->fetch.pipe.whole_done,
+				     (const uint8_t(*)[RP_DIGEST_MAX])rep->fetch.pipe.whole, &a)) {
 			size_t n = rp_digest_size((enum rp_digest_alg)a);
 			char want[2 * RP_DIGEST_MAX + 1], got[2 * RP_DIGEST_MAX + 1];
 
 			rp_hex(rp_seal_whole(o->seal, (enum rp_digest_alg)a), n, want);
-			rp_hex(rep->fetch.whole[a], n, got);
+			rp_hex(rep->fetch.pipe.whole[a], n, got);
 			rc = rp_err_set(
 			    err, RP_EVERIFY,
 			    "whole-disk %s mismatch (the seal says %s, computed %s): the "
@@ -389,9 +390,9 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 			goto out;
 		}
 	}
-	if (rep->fetch.mismatch_count) {
+	if (rep->fetch.pipe.mismatch_count) {
 		rc = rp_err_set(err, RP_EVERIFY, "%s does not match the seal: %zu chunks differ",
-				rep->source, rep->fetch.mismatch_count);
+				rep->source, rep->fetch.pipe.mismatch_count);
 		goto out;
 	}
 	if (sink) {

@@ -99,8 +99,8 @@ static int restore_url(const struct rp_stage_opts *o, const char *url, const cha
 	rc = rp_restore_run(&r, &rep, err);
 	snprintf(display, dsz, "%s", rep.source);
 	*vsize = rep.virtual_size;
-	if (rc == 0 && rep.fetch.whole_done[RP_DIGEST_SHA256])
-		rp_hex(rep.fetch.whole[RP_DIGEST_SHA256], 32, hex);
+	if (rc == 0 && rep.fetch.pipe.whole_done[RP_DIGEST_SHA256])
+		rp_hex(rep.fetch.pipe.whole[RP_DIGEST_SHA256], 32, hex);
 	rp_restore_report_release(&rep);
 	return rc;
 }
@@ -170,14 +170,14 @@ static int verify_staged(const char *path, const struct rp_seal *seal, struct rp
 		so.expect = seal;
 	so.stop = stop;
 	rc = rp_scan_run(img, &so, &sr, err);
-	if (rc == 0 && sr.mismatch_count)
+	if (rc == 0 && sr.pipe.mismatch_count)
 		rc = rp_err_set(err, RP_EVERIFY,
 				"'%s': %zu chunks differ from the seal (the first "
 				"at 0x%" PRIx64 ")",
-				path, sr.mismatch_count,
-				sr.mismatches ? sr.mismatches[0].offset : 0);
-	if (rc == 0 && sr.whole_done[RP_DIGEST_SHA256])
-		rp_hex(sr.whole[RP_DIGEST_SHA256], 32, it->sha256);
+				path, sr.pipe.mismatch_count,
+				sr.pipe.mismatches ? sr.pipe.mismatches[0].offset : 0);
+	if (rc == 0 && sr.pipe.whole_done[RP_DIGEST_SHA256])
+		rp_hex(sr.pipe.whole[RP_DIGEST_SHA256], 32, it->sha256);
 	if (so.expect)
 		it->sealed = true;
 	rp_scan_result_release(&sr);

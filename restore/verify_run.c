@@ -8,20 +8,17 @@
 #include "restore/cse.h"
 
 /* A whole pass's identity, digests and windows into out (it takes the windows). */
-static void take_digests(struct rp_verify_out *out, const struct rp_seal *found,
-			 const bool done[RP_DIGEST_COUNT],
-			 const uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX], uint8_t **windows,
-			 uint64_t window_count)
+static void take_digests(struct rp_verify_out *out, struct rp_pipe_result *pr)
 {
-	out->identity_done = found && found->has_identity;
+	out->identity_done = pr->seal && pr->seal->has_identity;
 	if (out->identity_done)
-		memcpy(out->identity, found->identity, sizeof(out->identity));
-	memcpy(out->whole_done, done, sizeof(out->whole_done));
-	memcpy(out->whole, whole, sizeof(out->whole));
+		memcpy(out->identity, pr->seal->identity, sizeof(out->identity));
+	memcpy(out->whole_done, pr->whole_done, sizeof(out->whole_done));
+	memcpy(out->whole, pr->whole, sizeof(out->whole));
 	free(out->windows);
-	out->windows = *windows;
-	out->window_count = window_count;
-	*windows = NULL;
+	out->windows = pr->windows;
+	out->window_count = pr->window_count;
+	pr->windows = NULL;
 }
 
 int rp_verify_image(struct rp_image *img, const struct rp_scan_opts *o,
@@ -34,11 +31,10 @@ int rp_verify_image(struct rp_image *img, const struct rp_scan_opts *o,
 
 		rc = rp_scan_run(img, o, &r, err);
 		if (rc == 0)
-			rc = p->merge(p->ctx, r.seal, r.mismatches, r.mismatch_count, err);
+			rc = p->merge(p->ctx, r.pipe.seal, r.pipe.mismatches, r.pipe.mismatch_count,
+				      err);
 		if (rc == 0 && !o->select)
-			take_digests(out, r.seal, r.whole_done,
-				     (const uint8_t(*)[RP_DIGEST_MAX])r.whole, &r.windows,
-				     r.window_count);
+			take_digests(out, &r.pipe);
 		rp_scan_result_release(&r);
 		if (rc)
 			return rc;
@@ -71,13 +67,11 @@ int rp_verify_stream(const struct rp_restore_opts *o, const char *sidecar,
 		}
 		/* Seal mismatches end a pass with RP_EVERIFY after every chunk was checked: they
 		 * are findings, merged like the rest. */
-		if (rc == 0 || (rc == RP_EVERIFY && rep.fetch.mismatch_count)) {
-			rc = p->merge(p->ctx, rep.fetch.seal, rep.fetch.mismatches,
-				      rep.fetch.mismatch_count, err);
+		if (rc == 0 || (rc == RP_EVERIFY && rep.fetch.pipe.mismatch_count)) {
+			rc = p->merge(p->ctx, rep.fetch.pipe.seal, rep.fetch.pipe.mismatches,
+				      rep.fetch.pipe.mismatch_count, err);
 			if (rc == 0 && !o->select)
-				take_digests(out, rep.fetch.seal, rep.fetch.whole_done,
-					     (const uint8_t(*)[RP_DIGEST_MAX])rep.fetch.whole,
-					     &rep.fetch.windows, rep.fetch.window_count);
+				take_digests(out, &rep.fetch.pipe);
 		}
 		rp_restore_report_release(&rep);
 		if (rc)

@@ -159,6 +159,8 @@ struct rp_pipe_opts {
 	void *wakeup_ctx;
 };
 
+/* What a pass found; each source's result embeds it as its pipe member (verify/scan.h,
+ * restore/fetch.h), filled by rp_pipe_finish. */
 struct rp_pipe_result {
 	struct rp_seal *seal; /* chunk states (and SHA-256 when hashed), whole digests */
 	/* The whole-disk identity (seal-sha256, also in seal->identity): computed from the chunk
@@ -217,7 +219,8 @@ void rp_pipe_fail(struct rp_pipe *p, const struct rp_err *err);
 int rp_pipe_failed(struct rp_pipe *p, struct rp_err *err);
 
 /* After the run, the results (moved into r; release with rp_pipe_result_release): after a
- * failure, only the chunks done so far and the mismatches, and its code is returned. */
+ * failure, only the chunks done so far and the mismatches, and its code is returned. r is
+ * usually the pipe member of the source's own result (rp_scan_result, rp_fetch_result). */
 int rp_pipe_finish(struct rp_pipe *p, struct rp_pipe_result *r, struct rp_err *err);
 void rp_pipe_result_release(struct rp_pipe_result *r);
 

@@ -128,7 +128,6 @@ int rp_scan_run(struct rp_image *img, const struct rp_scan_opts *opts,
 		struct rp_scan_result *result, struct rp_err *err)
 {
 	struct scan_src src = {.img = img};
-	struct rp_pipe_result pr;
 	struct rp_pipe_opts po;
 	struct rp_pipe *p = NULL;
 	struct timespec t0;
@@ -144,25 +143,14 @@ int rp_scan_run(struct rp_image *img, const struct rp_scan_opts *opts,
 
 		rc = rp_pipe_run(p, err);
 		/* After a failure too: the chunks done so far (no whole digests). */
-		frc = rp_pipe_finish(p, &pr, rc ? NULL : err);
+		frc = rp_pipe_finish(p, &result->pipe, rc ? NULL : err);
 		if (rc == 0)
 			rc = frc;
-		result->seal = pr.seal;
-		result->identity_done = pr.identity_done;
-		memcpy(result->identity, pr.identity, sizeof(result->identity));
-		result->chunks_compared = pr.chunks_compared;
-		result->chunks_skipped = pr.chunks_skipped;
-		result->mismatch_count = pr.mismatch_count;
-		result->mismatches = pr.mismatches;
-		memcpy(result->whole_done, pr.whole_done, sizeof(result->whole_done));
-		memcpy(result->whole, pr.whole, sizeof(result->whole));
-		result->windows = pr.windows;
-		result->window_count = pr.window_count;
 		if (rp_image_path(img))
-			snprintf(result->seal->source_name, sizeof(result->seal->source_name), "%s",
-				 rp_image_path(img));
-		snprintf(result->seal->source_format, sizeof(result->seal->source_format), "%s",
-			 rp_image_format_name(img));
+			snprintf(result->pipe.seal->source_name,
+				 sizeof(result->pipe.seal->source_name), "%s", rp_image_path(img));
+		snprintf(result->pipe.seal->source_format, sizeof(result->pipe.seal->source_format),
+			 "%s", rp_image_format_name(img));
 	}
 	rp_pipe_free(p);
 	result->bytes_read = src.bytes_read;
@@ -178,8 +166,6 @@ void rp_scan_result_release(struct rp_scan_result *result)
 {
 	if (!result)
 		return;
-	rp_seal_free(result->seal);
-	free(result->mismatches);
-	free(result->windows);
+	rp_pipe_result_release(&result->pipe);
 	memset(result, 0, sizeof(*result));
 }

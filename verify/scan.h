@@ -34,7 +34,7 @@ typedef int (*rp_scan_sink_fn)(void *ctx, uint64_t index, uint64_t offset, const
 struct rp_scan_opts {
 	uint64_t chunk_size;	      /* 0: 4 MiB, or the seal's chunk size when comparing */
 	unsigned threads;	      /* 0: number of online CPUs */
-	bool chunk_digests;	      /* compute each chunk's SHA-256 (into result->seal) */
+	bool chunk_digests;	      /* compute each chunk's SHA-256 (into result->pipe.seal) */
 	unsigned whole_digests;	      /* bit mask of (1u << RP_DIGEST_*) to compute in order */
 	const struct rp_seal *expect; /* compare each chunk with this seal (NULL: no comparison) */
 	rp_scan_sink_fn sink;
@@ -47,28 +47,20 @@ struct rp_scan_opts {
 	rp_scan_select_fn select;
 	void *select_ctx;
 	/* Piecewise SHA-256 over windows of this many bytes (a multiple of 512; 0: none), in the
-	 * in-order pass; the last window may be shorter. Into result->windows. */
+	 * in-order pass; the last window may be shorter. Into result->pipe.windows. */
 	uint64_t hash_window;
 	/* The whole-disk identity (seal-sha256) from the chunk records, O(chunks), into
-	 * result->identity; implies chunk_digests; not computed when a selection skipped chunks. */
+	 * result->pipe.identity; implies chunk_digests; not computed when a selection skipped
+	 * chunks. */
 	bool identity;
 };
 
 struct rp_scan_result {
-	struct rp_seal *seal;	/* chunk states and digests (chunk_digests), and whole digests */
+	/* The pipeline's result: seal, mismatches, whole digests, windows, identity (the
+	 * identity when opts->identity; chunks_skipped: not selected). */
+	struct rp_pipe_result pipe;
 	uint64_t bytes_read;	/* bytes read from the image */
 	uint64_t bytes_skipped; /* unallocated bytes not read */
-	uint64_t chunks_compared;
-	size_t mismatch_count;
-	struct rp_scan_mismatch *mismatches; /* the lowest RP_SCAN_MAX_MISMATCHES, by index */
-	bool whole_done[RP_DIGEST_COUNT];
-	uint8_t whole[RP_DIGEST_COUNT][RP_DIGEST_MAX];
-	uint8_t *windows; /* window_count SHA-256 digests of 32 bytes (hash_window) */
-	uint64_t window_count;
-	uint64_t chunks_skipped; /* not selected (select) */
-	/* opts->identity: the whole-disk identity was computed (also in seal->identity) */
-	bool identity_done;
-	uint8_t identity[32];
 	double seconds;
 };
 

@@ -177,9 +177,9 @@ static void test_restore_report(void **state)
 	rep.virtual_size = actual->virtual_size;
 	rep.blob_size = actual->virtual_size + 512;
 	rep.th = RP_TH_MD5;
-	rep.fetch.seal = actual;
-	rep.fetch.mismatches = &mm;
-	rep.fetch.mismatch_count = 1;
+	rep.fetch.pipe.seal = actual;
+	rep.fetch.pipe.mismatches = &mm;
+	rep.fetch.pipe.mismatch_count = 1;
 	rp_err_set(&e, RP_EVERIFY, "does not match the seal");
 	r = cli_report_restore("restore", &rep, expect, "/tmp/out.vhd", NULL, 0, 1, &e);
 	assert_string_equal(str(r, "command"), "restore");
@@ -195,8 +195,8 @@ static void test_restore_report(void **state)
 	assert_null(rp_json_get(disk, "warning"));
 	rp_json_free(r);
 	/* A failure before any chunk: no chunk map; the reason names the class. */
-	rep.fetch.seal = NULL;
-	rep.fetch.mismatch_count = 0;
+	rep.fetch.pipe.seal = NULL;
+	rep.fetch.pipe.mismatch_count = 0;
 	rep.th = RP_TH_NONE;
 	rp_err_set(&e, RP_EAUTH, "access denied (403 AuthorizationFailure)");
 	r = cli_report_restore("verify", &rep, NULL, NULL, "osdisk", 0, 1, &e);

@@ -141,22 +141,22 @@ static void test_chunk_digests(void **state)
 
 		rp_err_init(&err);
 		assert_int_equal(rp_scan_run(f.img, &o, &r, &err), 0);
-		check_chunks(&f, r.seal);
+		check_chunks(&f, r.pipe.seal);
 		for (k = 0; k < f.count; k++)
 			if (f.state[k] == RP_CHUNK_UNALLOCATED)
 				skipped += chunk_len(&f, k);
 		assert_int_equal(r.bytes_skipped, skipped);
 		assert_int_equal(r.bytes_read + r.bytes_skipped, f.size);
-		assert_int_equal(r.chunks_compared, 0);
-		assert_int_equal(r.mismatch_count, 0);
-		assert_false(r.whole_done[RP_DIGEST_SHA256]);
-		assert_false(r.seal->has_sha256);
+		assert_int_equal(r.pipe.chunks_compared, 0);
+		assert_int_equal(r.pipe.mismatch_count, 0);
+		assert_false(r.pipe.whole_done[RP_DIGEST_SHA256]);
+		assert_false(r.pipe.seal->has_sha256);
 		assert_true(r.seconds >= 0);
 		if (!first) {
-			first = r.seal;
-			r.seal = NULL;
+			first = r.pipe.seal;
+			r.pipe.seal = NULL;
 		} else {
-			assert_true(rp_seal_chunks_equal(first, r.seal));
+			assert_true(rp_seal_chunks_equal(first, r.pipe.seal));
 		}
 		rp_scan_result_release(&r);
 	}
@@ -199,20 +199,21 @@ static void test_whole_digests(void **state)
 			rp_err_init(&err);
 			if (rp_scan_run(f.img, &o, &r, &err) != 0)
 				fail_msg("%s", err.msg);
-			assert_true(r.whole_done[RP_DIGEST_SHA256]);
-			assert_memory_equal(r.whole[RP_DIGEST_SHA256], want[RP_DIGEST_SHA256], 32);
-			assert_true(r.seal->has_sha256);
-			assert_memory_equal(r.seal->sha256, want[RP_DIGEST_SHA256], 32);
-			assert_int_equal(r.whole_done[RP_DIGEST_MD5], a == 1);
-			assert_int_equal(r.whole_done[RP_DIGEST_SHA1], a == 1);
+			assert_true(r.pipe.whole_done[RP_DIGEST_SHA256]);
+			assert_memory_equal(r.pipe.whole[RP_DIGEST_SHA256], want[RP_DIGEST_SHA256],
+					    32);
+			assert_true(r.pipe.seal->has_sha256);
+			assert_memory_equal(r.pipe.seal->sha256, want[RP_DIGEST_SHA256], 32);
+			assert_int_equal(r.pipe.whole_done[RP_DIGEST_MD5], a == 1);
+			assert_int_equal(r.pipe.whole_done[RP_DIGEST_SHA1], a == 1);
 			if (a == 1) {
-				assert_memory_equal(r.whole[RP_DIGEST_MD5], want[RP_DIGEST_MD5],
-						    16);
-				assert_memory_equal(r.seal->md5, want[RP_DIGEST_MD5], 16);
-				assert_memory_equal(r.whole[RP_DIGEST_SHA1], want[RP_DIGEST_SHA1],
-						    20);
-				assert_memory_equal(r.seal->sha1, want[RP_DIGEST_SHA1], 20);
-				check_chunks(&f, r.seal);
+				assert_memory_equal(r.pipe.whole[RP_DIGEST_MD5],
+						    want[RP_DIGEST_MD5], 16);
+				assert_memory_equal(r.pipe.seal->md5, want[RP_DIGEST_MD5], 16);
+				assert_memory_equal(r.pipe.whole[RP_DIGEST_SHA1],
+						    want[RP_DIGEST_SHA1], 20);
+				assert_memory_equal(r.pipe.seal->sha1, want[RP_DIGEST_SHA1], 20);
+				check_chunks(&f, r.pipe.seal);
 			}
 			rp_scan_result_release(&r);
 		}
@@ -233,10 +234,10 @@ static void test_default_chunk_size(void **state)
 	one_shot(f.data, (size_t)f.size, RP_DIGEST_MD5, want);
 	rp_err_init(&err);
 	assert_int_equal(rp_scan_run(f.img, &o, &r, &err), 0);
-	assert_int_equal(r.seal->chunk_size, 4u << 20);
-	assert_int_equal(r.seal->chunk_count, 1);
-	assert_int_equal(rp_seal_chunk_state(r.seal, 0), RP_CHUNK_DATA);
-	assert_memory_equal(r.whole[RP_DIGEST_MD5], want, 16);
+	assert_int_equal(r.pipe.seal->chunk_size, 4u << 20);
+	assert_int_equal(r.pipe.seal->chunk_count, 1);
+	assert_int_equal(rp_seal_chunk_state(r.pipe.seal, 0), RP_CHUNK_DATA);
+	assert_memory_equal(r.pipe.whole[RP_DIGEST_MD5], want, 16);
 	rp_scan_result_release(&r);
 	free_image(&f);
 }
@@ -249,8 +250,8 @@ static struct rp_seal *seal_of(struct fixture *f)
 	struct rp_seal *s;
 
 	assert_int_equal(rp_scan_run(f->img, &o, &r, NULL), 0);
-	s = r.seal;
-	r.seal = NULL;
+	s = r.pipe.seal;
+	r.pipe.seal = NULL;
 	rp_scan_result_release(&r);
 	return s;
 }
@@ -291,10 +292,10 @@ static void test_compare(void **state)
 
 		rp_err_init(&err);
 		assert_int_equal(rp_scan_run(f.img, &o, &r, &err), 0);
-		assert_int_equal(r.seal->chunk_size, CS);
-		assert_int_equal(r.chunks_compared, f.count);
-		assert_int_equal(r.mismatch_count, 2);
-		m = &r.mismatches[0];
+		assert_int_equal(r.pipe.seal->chunk_size, CS);
+		assert_int_equal(r.pipe.chunks_compared, f.count);
+		assert_int_equal(r.pipe.mismatch_count, 2);
+		m = &r.pipe.mismatches[0];
 		assert_int_equal(m->index, 3);
 		assert_int_equal(m->offset, 3 * CS);
 		assert_int_equal(m->length, CS);
@@ -302,7 +303,7 @@ static void test_compare(void **state)
 		assert_int_equal(m->actual_state, RP_CHUNK_DATA);
 		assert_memory_equal(m->expected, want3.sha256, 32);
 		assert_int_equal(m->expected[31] ^ 1, m->actual[31]);
-		m = &r.mismatches[1];
+		m = &r.pipe.mismatches[1];
 		assert_int_equal(m->index, 6);
 		assert_int_equal(m->expected_state, RP_CHUNK_DATA);
 		assert_int_equal(m->actual_state, RP_CHUNK_ZERO);
@@ -334,9 +335,9 @@ static void test_many_mismatches(void **state)
 	}
 	o.expect = s;
 	assert_int_equal(rp_scan_run(f.img, &o, &r, &err), 0);
-	assert_int_equal(r.mismatch_count, f.count);
+	assert_int_equal(r.pipe.mismatch_count, f.count);
 	for (k = 0; k < RP_SCAN_MAX_MISMATCHES; k++)
-		assert_int_equal(r.mismatches[k].index, k);
+		assert_int_equal(r.pipe.mismatches[k].index, k);
 	rp_scan_result_release(&r);
 	rp_seal_free(s);
 	free_image(&f);
@@ -491,7 +492,7 @@ static void test_sink_error(void **state)
 			assert_int_equal(rp_scan_run(f.img, &o, &r, &err), RP_EIO);
 			assert_string_equal(err.msg, "chunk 3 at 0xc000: disk full");
 			assert_int_equal(err.code, RP_EIO);
-			assert_false(r.whole_done[RP_DIGEST_SHA256]);
+			assert_false(r.pipe.whole_done[RP_DIGEST_SHA256]);
 			rp_scan_result_release(&r);
 			free(c.seen);
 		}

@@ -512,10 +512,10 @@ static void test_scan_select(void **state)
 	}
 	assert_int_equal(p.calls, N);
 	assert_int_equal(r.bytes_read, 3 * CS);
-	assert_int_equal(r.chunks_compared, 3);
-	assert_int_equal(r.chunks_skipped, N - 3);
-	assert_int_equal(r.mismatch_count, 1);
-	assert_int_equal(r.mismatches[0].index, 7);
+	assert_int_equal(r.pipe.chunks_compared, 3);
+	assert_int_equal(r.pipe.chunks_skipped, N - 3);
+	assert_int_equal(r.pipe.mismatch_count, 1);
+	assert_int_equal(r.pipe.mismatches[0].index, 7);
 	rp_scan_result_release(&r);
 	/* A budget: STOP at chunk 10 skips 10..19 without asking again. */
 	memset(&p, 0, sizeof(p));
@@ -530,9 +530,9 @@ static void test_scan_select(void **state)
 		assert_int_equal(rp_scan_run(img, &o, &r, &err), 0);
 	}
 	assert_int_equal(p.calls, 11);
-	assert_int_equal(r.chunks_compared, 10);
+	assert_int_equal(r.pipe.chunks_compared, 10);
 	assert_int_equal(r.bytes_read, 10 * CS);
-	assert_int_equal(r.mismatch_count, 2);
+	assert_int_equal(r.pipe.mismatch_count, 2);
 	rp_scan_result_release(&r);
 	/* Whole digests or windows with a selection are refused. */
 	{
@@ -577,12 +577,12 @@ static void test_scan_windows(void **state)
 		uint64_t n = (SIZE + windows[w] - 1) / windows[w];
 
 		assert_int_equal(rp_scan_run(img, &o, &r, &err), 0);
-		assert_int_equal(r.window_count, n);
+		assert_int_equal(r.pipe.window_count, n);
 		for (k = 0; k < n; k++) {
 			uint64_t off = k * windows[w];
 			uint64_t len = SIZE - off < windows[w] ? SIZE - off : windows[w];
 			assert_int_equal(rp_sha256(data + off, (size_t)len, want), 0);
-			if (memcmp(want, r.windows + 32 * k, 32) != 0)
+			if (memcmp(want, r.pipe.windows + 32 * k, 32) != 0)
 				fail_msg("window %llu of %llu bytes differs", (unsigned long long)k,
 					 (unsigned long long)windows[w]);
 		}

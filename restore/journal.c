@@ -83,9 +83,17 @@ int rp_journal_encode(const struct rp_journal *j, uint8_t **out, size_t *len, st
 	}
 	o += 2 * bb;
 	for (i = 0; i < j->chunks; i++) {
+		const uint8_t *dg;
+
 		if (!rp_journal_bit(j->done, i) || !rp_journal_bit(j->data, i))
 			continue;
-		memcpy(b + o, j->sha256 + i * 32, 32);
+		dg = j->sha256 ? j->sha256 + i * 32 : j->digest_of(j->digest_ctx, i);
+		if (!dg) {
+			free(b);
+			return rp_err_set(err, RP_EIO, "no digest for the data chunk %llu",
+					  (unsigned long long)i);
+		}
+		memcpy(b + o, dg, 32);
 		o += 32;
 	}
 	rp_put_le32(b + o, rp_crc32c(0, b, o));

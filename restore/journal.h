@@ -28,6 +28,8 @@
  *   done: bitmap of chunks verified and durable (bit i % 8 of byte i / 8 is chunk i).
  *   data: bitmap of the done chunks that hold data (a subset of done); the others are zero.
  *   sha256 (encode): 32 bytes per chunk, indexed by chunk; read for done data chunks only.
+ *   digest_of (encode, when sha256 is NULL): the 32 bytes of done data chunk i, asked in chunk
+ *     order (for a caller that keeps digests only for its data chunks); NULL is an error.
  *   digests (parse): 32 bytes per done data chunk, in chunk order.
  */
 struct rp_journal {
@@ -44,6 +46,8 @@ struct rp_journal {
 	const uint8_t *done;
 	const uint8_t *data;
 	const uint8_t *sha256;
+	const uint8_t *(*digest_of)(const void *ctx, uint64_t chunk);
+	const void *digest_ctx;
 	const uint8_t *digests;
 	uint64_t data_chunks; /* parse: how many digests there are */
 };

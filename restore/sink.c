@@ -38,10 +38,10 @@ struct rp_file_sink {
 	char *source;
 	char *etag;
 	uint64_t chunks;
-	uint8_t *done_before; /* from the journal we resumed */
-	uint8_t *verified;    /* this run and before */
-	uint8_t *data;	      /* verified chunks that hold data (the others are zero) */
-	uint8_t *sha256;      /* 32 bytes per chunk: what was written, for data chunks */
+	uint8_t *done_before;	     /* from the journal we resumed */
+	uint8_t *verified;	     /* this run and before */
+	uint8_t *data;		     /* verified chunks that hold data (the others are zero) */
+	struct digest_group *groups; /* what was written, for data chunks (digest_put) */
 	uint64_t resumed_chunks;
 	uint64_t rechecked; /* chunks the journal listed, read back and checked */
 	uint64_t refetched; /* of those, chunks that did not match and are fetched again */
@@ -53,6 +53,77 @@ struct rp_file_sink {
 	uint64_t written; /* bytes written (atomic) */
 	uint64_t holes;	  /* bytes of zero runs not written (atomic) */
 };
+
+/*
+ * The SHA-256 of what was written, for the data chunks only: per group of 64 chunks a mask of
+ * the chunks that have one and their digests packed in chunk order. 16 bytes per 64 chunks plus
+ * 32 per data chunk (a digest for every chunk was 512 MiB of a 64 TiB disk, resident wherever
+ * written chunks are scattered). A group's mask is the same as its bits of the data bitmap.
+ * The journal asks for the digests in chunk order (digest_of). Lock held, or one thread.
+ */
+struct digest_group {
+	uint64_t mask;
+	uint8_t *d; /* 32 bytes per bit set in mask, in chunk order */
+};
+
+static unsigned digest_rank(const struct digest_group *g, unsigned bit)
+{
+	return (unsigned)__builtin_popcountll(g->mask & ((UINT64_C(1) << bit) - 1));
+}
+
+static const uint8_t *digest_get(const struct rp_file_sink *s, uint64_t i)
+{
+	const struct digest_group *g = &s->groups[i / 64];
+	unsigned bit = (unsigned)(i % 64);
+
+	if (!((g->mask >> bit) & 1))
+		return NULL;
+	return g->d + 32 * (size_t)digest_rank(g, bit);
+}
+
+static const uint8_t *digest_of(const void *ctx, uint64_t i)
+{
+	return digest_get(ctx, i);
+}
+
+/* Record chunk i's digest (replacing one it had); -1 when out of memory (nothing changed). */
+static int digest_put(struct rp_file_sink *s, uint64_t i, const uint8_t sha[32])
+{
+	struct digest_group *g = &s->groups[i / 64];
+	unsigned bit = (unsigned)(i % 64), r = digest_rank(g, bit);
+	unsigned n = (unsigned)__builtin_popcountll(g->mask);
+	uint8_t *d;
+
+	if ((g->mask >> bit) & 1) {
+		memcpy(g->d + 32 * (size_t)r, sha, 32);
+		return 0;
+	}
+	d = realloc(g->d, 32 * (size_t)(n + 1));
+	if (!d)
+		return -1;
+	memmove(d + 32 * (size_t)(r + 1), d + 32 * (size_t)r, 32 * (size_t)(n - r));
+	memcpy(d + 32 * (size_t)r, sha, 32);
+	g->d = d;
+	g->mask |= UINT64_C(1) << bit;
+	return 0;
+}
+
+/* Forget chunk i's digest, if it has one. */
+static void digest_drop(struct rp_file_sink *s, uint64_t i)
+{
+	struct digest_group *g = &s->groups[i / 64];
+	unsigned bit = (unsigned)(i % 64), r = digest_rank(g, bit);
+	unsigned n = (unsigned)__builtin_popcountll(g->mask);
+
+	if (!((g->mask >> bit) & 1))
+		return;
+	memmove(g->d + 32 * (size_t)r, g->d + 32 * (size_t)(r + 1), 32 * (size_t)(n - r - 1));
+	g->mask &= ~(UINT64_C(1) << bit);
+	if (!g->mask) {
+		free(g->d);
+		g->d = NULL;
+	}
+}
 
 static char *path_with(const char *base, const char *suffix)
 {
@@ -116,7 +187,8 @@ static int journal_encode(struct rp_file_sink *s, uint8_t **j, size_t *len, stru
 	    .source_len = strlen(s->source),
 	    .done = s->verified,
 	    .data = s->data,
-	    .sha256 = s->sha256,
+	    .digest_of = digest_of,
+	    .digest_ctx = s,
 	};
 
 	return rp_journal_encode(&jn, j, len, err);
@@ -163,7 +235,7 @@ static int journal_check_id(const struct rp_file_sink *s, const struct rp_journa
 }
 
 /* Take the chunks a checked journal lists: done, and for data chunks what was written. */
-static void journal_take(struct rp_file_sink *s, const struct rp_journal *j)
+static int journal_take(struct rp_file_sink *s, const struct rp_journal *j, struct rp_err *err)
 {
 	size_t bb = bitmap_bytes(s->chunks);
 	uint64_t i, d = 0;
@@ -175,9 +247,10 @@ static void journal_take(struct rp_file_sink *s, const struct rp_journal *j)
 		if (!rp_journal_bit(j->done, i))
 			continue;
 		s->resumed_chunks++;
-		if (rp_journal_bit(j->data, i))
-			memcpy(s->sha256 + i * 32, j->digests + 32 * d++, 32);
+		if (rp_journal_bit(j->data, i) && digest_put(s, i, j->digests + 32 * d++) != 0)
+			return rp_err_set(err, RP_EIO, "out of memory");
 	}
+	return 0;
 }
 
 /* Encode and write the journal as it stands (one thread). */
@@ -233,7 +306,7 @@ static int journal_load(struct rp_file_sink *s, struct rp_err *err)
 	}
 	rc = journal_check_id(s, &jn, err);
 	if (rc == 0)
-		journal_take(s, &jn);
+		rc = journal_take(s, &jn, err);
 out:
 	free(j);
 	close(fd);
@@ -380,10 +453,9 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	s->done_before = calloc(bitmap_bytes(s->chunks) + 1, 1);
 	s->verified = calloc(bitmap_bytes(s->chunks) + 1, 1);
 	s->data = calloc(bitmap_bytes(s->chunks) + 1, 1);
-	s->sha256 =
-	    s->chunks <= SIZE_MAX / 32 ? calloc(s->chunks ? (size_t)s->chunks : 1, 32) : NULL;
+	s->groups = calloc((size_t)(s->chunks / 64 + 1), sizeof(*s->groups));
 	if (!s->out || !s->partial || !s->journal || !s->source || !s->etag || !s->done_before ||
-	    !s->verified || !s->data || !s->sha256) {
+	    !s->verified || !s->data || !s->groups) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto fail;
 	}
@@ -534,8 +606,9 @@ static int resumed_check(struct rp_file_sink *s, uint64_t index, const uint8_t *
 
 	pthread_mutex_lock(&s->lock);
 	s->rechecked++;
-	data = rp_journal_bit(s->data, index);
-	memcpy(want, s->sha256 + index * 32, 32);
+	data = rp_journal_bit(s->data, index) && digest_get(s, index);
+	if (data)
+		memcpy(want, digest_get(s, index), 32);
 	pthread_mutex_unlock(&s->lock);
 	if (!data) {
 		if (rp_is_zero(buf, len))
@@ -591,12 +664,18 @@ static void sink_verified(void *ctx, uint64_t index, const struct rp_seal_chunk 
 
 	pthread_mutex_lock(&s->lock);
 	s->verified[index / 8] |= (uint8_t)(1u << (index % 8));
-	/* What the journal will say was written: the SHA-256 of a data chunk, or zero. */
+	/* What the journal will say was written: the SHA-256 of a data chunk, or zero. Without
+	 * memory for the digest the journal does not list the chunk (a resume fetches it). */
 	if (got && got->state == RP_CHUNK_DATA) {
-		s->data[index / 8] |= (uint8_t)(1u << (index % 8));
-		memcpy(s->sha256 + index * 32, got->sha256, 32);
+		if (digest_put(s, index, got->sha256) == 0) {
+			s->data[index / 8] |= (uint8_t)(1u << (index % 8));
+		} else {
+			s->verified[index / 8] &= (uint8_t) ~(1u << (index % 8));
+			s->data[index / 8] &= (uint8_t) ~(1u << (index % 8));
+		}
 	} else {
 		s->data[index / 8] &= (uint8_t) ~(1u << (index % 8));
+		digest_drop(s, index);
 	}
 	s->dirty = true;
 	pthread_mutex_unlock(&s->lock);
@@ -610,6 +689,7 @@ static void sink_unverified(void *ctx, uint64_t index)
 	s->verified[index / 8] &= (uint8_t) ~(1u << (index % 8));
 	s->done_before[index / 8] &= (uint8_t) ~(1u << (index % 8));
 	s->data[index / 8] &= (uint8_t) ~(1u << (index % 8));
+	digest_drop(s, index);
 	s->refetched++;
 	s->dirty = true;
 	pthread_mutex_unlock(&s->lock);
@@ -710,6 +790,8 @@ void rp_file_sink_counts(const struct rp_file_sink *s, uint64_t *written, uint64
 
 static void sink_release(struct rp_file_sink *s)
 {
+	uint64_t g;
+
 	if (s->block && s->fd >= 0)
 		close(s->fd);
 	else if (s->id.no_journal) /* nothing resumes it: an unfinished partial goes */
@@ -726,7 +808,10 @@ static void sink_release(struct rp_file_sink *s)
 	free(s->done_before);
 	free(s->verified);
 	free(s->data);
-	free(s->sha256);
+	if (s->groups)
+		for (g = 0; g <= s->chunks / 64; g++)
+			free(s->groups[g].d);
+	free(s->groups);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -25,7 +25,8 @@
 # Sizes for a quick try: BENCH_RESTORE_MIB (nginx image, 2048), BENCH_RESTORE_AZ_MIB (data
 # written in each Azurite blob, 1024), BENCH_RESTORE_AZ_VIRT_MIB (sparse blob, 16384),
 # BENCH_RESTORE_CURL_MIB and BENCH_RESTORE_RUNS (section 4); BENCH_RESTORE_ONLY=curl-sync runs
-# section 4 alone.
+# section 4 alone; BENCH_RESTORE_HUGE=1 adds section 5 (64 TiB, below), BENCH_RESTORE_ONLY=huge
+# runs it alone.
 . "$(dirname "$0")/lib.sh"
 bench_init restore
 
@@ -155,6 +156,77 @@ print("  ratio ours / curl+sync: median %.2fx, spread %.2f-%.2fx (target <= 1.0x
 if [ "${BENCH_RESTORE_ONLY:-}" = curl-sync ]; then
 	curl_sync_section
 	exit 0
+fi
+
+# 5. A 64 TiB disk with scattered data (issue 13 point 2; off unless BENCH_RESTORE_HUGE=1 or
+#    BENCH_RESTORE_ONLY=huge, about 12 minutes): tests/servers/pagerangeserver.py serves over
+#    HTTPS a fixed-VHD page blob of BENCH_RESTORE_HUGE_TIB (64) TiB with
+#    BENCH_RESTORE_HUGE_RANGES (4096) written 512-byte pages spread evenly over it (each in its
+#    own 4 MiB chunk). A restore without a seal makes the file that `seal` seals; then
+#    `restore --seal` and `verify URL --seal`, each once under /usr/bin/time: wall time and
+#    peak RSS (target under 160 MiB). The outputs are sparse files under
+#    BENCH_RESTORE_HUGE_DIR (default /dev/shm: ext4 caps a file at 16 TiB; tmpfs holds the
+#    written 64 KiB grains only, some 256 MiB), removed at the end.
+huge_time()
+{
+	local name=$1
+	shift
+	/usr/bin/time -f '%e %M' -o "$HB/$name.time" "$@" >"$HB/$name.out" 2>"$HB/$name.err" || {
+		echo "bench: failed: $name (exit $?): $(tail -n 3 "$HB/$name.err")" >&2
+		return 1
+	}
+	read -r HT HRSS <"$HB/$name.time"
+}
+huge_section()
+{
+	local tib=${BENCH_RESTORE_HUGE_TIB:-64} n=${BENCH_RESTORE_HUGE_RANGES:-4096} size stride
+	local base=$((3 * MIB)) pid port host=hugepages.blob.core.windows.net url pin rc=0
+	HB=$(mktemp -d "${BENCH_RESTORE_HUGE_DIR:-/dev/shm}/cvmr-bench-huge.XXXXXX")
+	size=$((tib << 40))
+	stride=$(((size - base - 512) / n / 512 * 512))
+	echo "5. restore --seal and verify URL --seal of a $tib TiB disk, $n scattered data" \
+		"chunks (pagerangeserver.py; load before: $(cut -d' ' -f1-3 /proc/loadavg))"
+	truncate -s "$size" "$HB/empty.raw"
+	"$CVMRESTORE" convert -q "$HB/empty.raw" "$HB/empty.vhd" --to vhd >/dev/null 2>&1 || {
+		echo "bench: convert of the empty disk failed" >&2
+		return 1
+	}
+	tail -c 512 "$HB/empty.vhd" >"$HB/footer.bin"
+	rm -f "$HB/empty.raw" "$HB/empty.vhd"
+	"$SRV_PY" "$SRV_SRC/pagerangeserver.py" --cert "$SRV_CERT" --key "$SRV_KEY" \
+		--footer "$HB/footer.bin" --size "$size" --ranges "$n" --base "$base" \
+		--stride "$stride" --port-file "$HB/port" >"$HB/srv.log" 2>&1 </dev/null &
+	pid=$!
+	port=$(srv_wait_portfile "$HB/port" "$pid" pagerangeserver)
+	url="https://$host:$port/c/disk.vhd?sv=2021-08-06&sr=b&sp=r&sig=BenchHugeSig0123456789"
+	pin=(--cacert "$CA" --resolve "$host:$port:127.0.0.1")
+	{
+		huge_time plain "$CVMRESTORE" restore -q "${pin[@]}" "$url" -o "$HB/plain.raw" \
+			--format raw &&
+			echo "  restore (no seal):     $HT s, peak RSS $((HRSS / 1024)) MiB" &&
+			huge_time seal "$CVMRESTORE" seal -q "$HB/plain.raw" -o "$HB/seal.json" &&
+			echo "  seal of the result:    $HT s, peak RSS $((HRSS / 1024)) MiB" &&
+			rm -f "$HB/plain.raw" &&
+			huge_time restore "$CVMRESTORE" restore -q "${pin[@]}" "$url" \
+				--seal "$HB/seal.json" -o "$HB/out.raw" --format raw &&
+			echo "  restore --seal:        $HT s, peak RSS $((HRSS / 1024)) MiB" \
+				"(target < 160)" &&
+			"$SRV_PY" "$SRV_SRC/pagerangeserver.py" --check "$HB/out.raw" --size "$size" \
+				--ranges "$n" --base "$base" --stride "$stride" &&
+			rm -f "$HB/out.raw" &&
+			huge_time verify "$CVMRESTORE" verify -q "${pin[@]}" "$url" \
+				--seal "$HB/seal.json" &&
+			echo "  verify URL --seal:     $HT s, peak RSS $((HRSS / 1024)) MiB" \
+				"(target < 160)"
+	} || rc=1
+	echo "  load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	srv_kill "$pid" TERM
+	rm -rf "$HB"
+	return $rc
+}
+if [ "${BENCH_RESTORE_ONLY:-}" = huge ]; then
+	huge_section
+	exit $?
 fi
 
 # ours_best N NAME URL SEAL: our restore at defaults with --seal, N times (fresh before each),
@@ -293,3 +365,8 @@ printf '  %-38s %s\n' "  engine report" "$rep_s"
 printf '  %-38s %sx the dense time (target <= 1.3x); output allocated %s MiB (target <= %s)\n' \
 	"" "$(ratio "$t_s" "$t_d")" $((du_s / 1024)) \
 	"$(awk -v m="$AZ_MIB" 'BEGIN { printf "%.0f", m * 1.05 }')"
+
+if [ "${BENCH_RESTORE_HUGE:-0}" = 1 ]; then
+	echo
+	huge_section
+fi

@@ -6,6 +6,7 @@
 #include "net/http.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,6 +364,49 @@ static void log_request(const struct rp_http_opts *o, CURL *e, const char *metho
 	}
 	if (l->verbose >= 2 && curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 		log_field(line, sizeof(line), &n, "ip", ip);
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	pthread_mutex_lock(&l->lock);
+	log_write(l->fd, line, n);
+	log_write(l->echo_fd, line, n);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void rp_http_log_retry(struct rp_http_log *l, const char *url, uint64_t off, uint64_t len,
+		       unsigned attempt, double wait_s, const char *reason, const char *what)
+{
+	char line[2048], safe[1024], host[256], when[40], num[64], msg[512];
+	const char *h, *path;
+	struct timespec ts;
+	struct tm tm;
+	size_t n, hl;
+
+	if (!l || (l->fd < 0 && l->echo_fd < 0))
+		return;
+	rp_url_redact(url, safe, sizeof(safe));
+	h = strstr(safe, "://");
+	h = h ? h + 3 : safe;
+	hl = strcspn(h, "/");
+	snprintf(host, sizeof(host), "%.*s", (int)(hl < sizeof(host) ? hl : sizeof(host) - 1), h);
+	path = h[hl] ? h + hl : "/";
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(line, sizeof(line), "time=%s.%03ldZ", when, ts.tv_nsec / 1000000);
+	log_field(line, sizeof(line), &n, "event", "retry");
+	log_field(line, sizeof(line), &n, "host", host);
+	log_field(line, sizeof(line), &n, "path", path);
+	snprintf(num, sizeof(num), "%" PRIu64 "-%" PRIu64, off, len ? off + len - 1 : off);
+	log_field(line, sizeof(line), &n, "range", num);
+	snprintf(num, sizeof(num), "%u", attempt);
+	log_field(line, sizeof(line), &n, "attempt", num);
+	snprintf(num, sizeof(num), "%.0f", wait_s * 1000.0);
+	log_field(line, sizeof(line), &n, "wait_ms", num);
+	log_field(line, sizeof(line), &n, "reason", reason);
+	snprintf(msg, sizeof(msg), "%s", what ? what : "");
+	rp_text_redact(msg);
+	log_field(line, sizeof(line), &n, "error", msg);
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';

@@ -47,6 +47,15 @@ struct rp_http_log {
 /* A log that writes nowhere (fd and echo_fd -1). */
 void rp_http_log_init(struct rp_http_log *l);
 
+/*
+ * One line for a retry a caller decided above HTTP (a transport hash or seal that did not
+ * match on a good answer, a stall, a short body): event=retry, the URL's host and path, the
+ * range, the attempt it starts, the wait before it and why (a reason word, common/err.h, and
+ * the message; both redacted). No-op for a NULL or silent log.
+ */
+void rp_http_log_retry(struct rp_http_log *l, const char *url, uint64_t off, uint64_t len,
+		       unsigned attempt, double wait_s, const char *reason, const char *what);
+
 struct rp_http_opts {
 	const char *cacert;			  /* PEM bundle, or NULL for the system store */
 	bool allow_http;			  /* permit http:// URLs */

@@ -290,6 +290,9 @@ static void retry_or_fail_why(struct engine *e, struct slot *s, int code, enum r
 	s->ps->read_back = false;
 	s->wait_until = rp_now_s() + backoff_s(e, s->attempt - 1, retry_after_ms);
 	s->waiting = true;
+	rp_http_log_retry(e->o->http->log, e->o->url, s->off, s->ps->len, s->attempt,
+			  s->wait_until - rp_now_s(),
+			  why == RP_R_NONE ? "transfer" : rp_reason_name(why), what);
 	rp_pipe_set(e->pipe, s->ps, RP_SLOT_WAIT);
 }
 

@@ -94,8 +94,14 @@ fault_ok "trickle at 2 KiB/s past --range-timeout 2" \
 	--range-timeout 2 --chunk-size 64K
 # with the crc64 simulation the probe answers, so chunks start at the 3rd range GET
 fault_ok "flipped byte caught by CRC64" \
-	'{"mode": "flip", "crc64": true, "nth": 3, "offset": 1000}' --chunk-size 1M
+	'{"mode": "flip", "crc64": true, "nth": 3, "offset": 1000}' --chunk-size 1M \
+	--log-file "$T/flip.log"
 json_check "$T/ok$N.json" 'd["transport_hash"] == "crc64"' "crc64 mode: transport hash"
+# the retry decided after a good 206 (the bytes failed the CRC64) has its own log line
+grep -q 'event=retry .*attempt=1 .*reason=transport-hash .*crc64 mismatch' "$T/flip.log" ||
+	fail "no retry line with its reason in the request log: $(cat "$T/flip.log")"
+! grep -q 'sig=' "$T/flip.log" || fail "the SAS reached the request log"
+pass "request log: the retry after a CRC64 mismatch names its attempt and reason"
 fault_ok "reset under CRC64" '{"mode": "reset", "crc64": true, "nth": 4}' --chunk-size 1M \
 	--transport-hash crc64
 

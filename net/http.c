@@ -309,6 +309,32 @@ static void range_of(const char *const *headers, char *out, size_t outsz)
 	}
 }
 
+/* The start of a log line: the UTC time, then key=kind (method=GET, event=retry), then the
+ * URL's host and path, never its query. Returns the length written. */
+static size_t log_start(char *line, size_t sz, const char *key, const char *kind, const char *url)
+{
+	char safe[1024], host[256], when[40];
+	const char *h, *path;
+	struct timespec ts;
+	struct tm tm;
+	size_t n, hl;
+
+	rp_url_redact(url, safe, sizeof(safe));
+	h = strstr(safe, "://");
+	h = h ? h + 3 : safe;
+	hl = strcspn(h, "/");
+	snprintf(host, sizeof(host), "%.*s", (int)(hl < sizeof(host) ? hl : sizeof(host) - 1), h);
+	path = h[hl] ? h + hl : "/";
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(line, sz, "time=%s.%03ldZ", when, ts.tv_nsec / 1000000);
+	log_field(line, sz, &n, key, kind);
+	log_field(line, sz, &n, "host", host);
+	log_field(line, sz, &n, "path", path);
+	return n;
+}
+
 /*
  * One line for a finished request: UTC time, method, host, path (never the query: a SAS lives
  * there), range, status (0: no answer), body bytes moved both ways, duration, the request ids
@@ -320,32 +346,17 @@ static void log_request(const struct rp_http_opts *o, CURL *e, const char *metho
 			const char *error, long retry_after_ms)
 {
 	struct rp_http_log *l = o->log;
-	char line[2048], safe[1024], host[256], when[40], num[32], ms[32], err[256];
+	char line[2048], num[32], ms[32], err[256];
 	curl_off_t down = 0, up = 0, total_us = 0;
-	const char *h, *path;
-	struct timespec ts;
-	struct tm tm;
 	char *ip = NULL;
-	size_t n = 0, hl;
+	size_t n;
 
 	if (!l || (l->fd < 0 && l->echo_fd < 0))
 		return;
 	curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &down);
 	curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total_us);
-	rp_url_redact(url, safe, sizeof(safe));
-	h = strstr(safe, "://");
-	h = h ? h + 3 : safe;
-	hl = strcspn(h, "/");
-	snprintf(host, sizeof(host), "%.*s", (int)(hl < sizeof(host) ? hl : sizeof(host) - 1), h);
-	path = h[hl] ? h + hl : "/";
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = (size_t)snprintf(line, sizeof(line), "time=%s.%03ldZ", when, ts.tv_nsec / 1000000);
-	log_field(line, sizeof(line), &n, "method", method);
-	log_field(line, sizeof(line), &n, "host", host);
-	log_field(line, sizeof(line), &n, "path", path);
+	n = log_start(line, sizeof(line), "method", method, url);
 	log_field(line, sizeof(line), &n, "range", range);
 	snprintf(num, sizeof(num), "%ld", status);
 	log_field(line, sizeof(line), &n, "status", num);
@@ -376,27 +387,12 @@ static void log_request(const struct rp_http_opts *o, CURL *e, const char *metho
 void rp_http_log_retry(struct rp_http_log *l, const char *url, uint64_t off, uint64_t len,
 		       unsigned attempt, double wait_s, const char *reason, const char *what)
 {
-	char line[2048], safe[1024], host[256], when[40], num[64], msg[512];
-	const char *h, *path;
-	struct timespec ts;
-	struct tm tm;
-	size_t n, hl;
+	char line[2048], num[64], msg[512];
+	size_t n;
 
 	if (!l || (l->fd < 0 && l->echo_fd < 0))
 		return;
-	rp_url_redact(url, safe, sizeof(safe));
-	h = strstr(safe, "://");
-	h = h ? h + 3 : safe;
-	hl = strcspn(h, "/");
-	snprintf(host, sizeof(host), "%.*s", (int)(hl < sizeof(host) ? hl : sizeof(host) - 1), h);
-	path = h[hl] ? h + hl : "/";
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = (size_t)snprintf(line, sizeof(line), "time=%s.%03ldZ", when, ts.tv_nsec / 1000000);
-	log_field(line, sizeof(line), &n, "event", "retry");
-	log_field(line, sizeof(line), &n, "host", host);
-	log_field(line, sizeof(line), &n, "path", path);
+	n = log_start(line, sizeof(line), "event", "retry", url);
 	snprintf(num, sizeof(num), "%" PRIu64 "-%" PRIu64, off, len ? off + len - 1 : off);
 	log_field(line, sizeof(line), &n, "range", num);
 	snprintf(num, sizeof(num), "%u", attempt);

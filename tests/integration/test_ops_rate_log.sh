@@ -34,9 +34,11 @@ pass "restore under the cap is byte-identical"
 	fail "the tool's log: a 10 s window over the cap by more than 10%"
 pass "no 10 s window of the tool's requests over 2 MiB/s + 10%"
 sleep 0.3
-"$PY" "$RP_SOURCE_DIR/tests/tools/ratecheck.py" nginx "$NGINX_LOG" $CAP ||
-	fail "nginx's access log: a 10 s window over the cap by more than 10%"
-pass "no 10 s window of nginx's responses over 2 MiB/s + 10%"
+# nginx logs a response done once it is in the socket buffers: allow what 8 connections can
+# hold there, 256 KiB each (the tool's own log above, which sees the bytes arrive, has no slack)
+"$PY" "$RP_SOURCE_DIR/tests/tools/ratecheck.py" nginx "$NGINX_LOG" $CAP 10 $((8 * 262144)) ||
+	fail "nginx's access log: a 10 s window over the cap by more than 10% and the buffers"
+pass "no 10 s window of nginx's responses over 2 MiB/s + 10% + what the socket buffers hold"
 
 note "the request log"
 [ "$(stat -c %a "$T/req.log")" = 600 ] || fail "the log is not mode 0600"

@@ -309,6 +309,19 @@ static void range_of(const char *const *headers, char *out, size_t outsz)
 	}
 }
 
+/* The end of a log line: its newline (cutting a line that filled the buffer), then one write
+ * to each destination under the lock, so lines of parallel transfers never interleave. */
+static void log_end(struct rp_http_log *l, char *line, size_t sz, size_t n)
+{
+	if (n > sz - 2)
+		n = sz - 2;
+	line[n++] = '\n';
+	pthread_mutex_lock(&l->lock);
+	log_write(l->fd, line, n);
+	log_write(l->echo_fd, line, n);
+	pthread_mutex_unlock(&l->lock);
+}
+
 /* The start of a log line: the UTC time, then key=kind (method=GET, event=retry), then the
  * URL's host and path, never its query. Returns the length written. */
 static size_t log_start(char *line, size_t sz, const char *key, const char *kind, const char *url)
@@ -375,13 +388,7 @@ static void log_request(const struct rp_http_opts *o, CURL *e, const char *metho
 	}
 	if (l->verbose >= 2 && curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 		log_field(line, sizeof(line), &n, "ip", ip);
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	pthread_mutex_lock(&l->lock);
-	log_write(l->fd, line, n);
-	log_write(l->echo_fd, line, n);
-	pthread_mutex_unlock(&l->lock);
+	log_end(l, line, sizeof(line), n);
 }
 
 void rp_http_log_retry(struct rp_http_log *l, const char *url, uint64_t off, uint64_t len,
@@ -403,13 +410,7 @@ void rp_http_log_retry(struct rp_http_log *l, const char *url, uint64_t off, uin
 	snprintf(msg, sizeof(msg), "%s", what ? what : "");
 	rp_text_redact(msg);
 	log_field(line, sizeof(line), &n, "error", msg);
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	pthread_mutex_lock(&l->lock);
-	log_write(l->fd, line, n);
-	log_write(l->echo_fd, line, n);
-	pthread_mutex_unlock(&l->lock);
+	log_end(l, line, sizeof(line), n);
 }
 
 /* The error word of an answer for the log: the service's code, else "HTTP <status>" for a

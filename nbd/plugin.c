@@ -321,7 +321,7 @@ static int plugin_extents(void *h, uint32_t count, uint64_t offset, uint32_t fla
 		uint64_t run;
 
 		rp_err_init(&err);
-		if (rp_served_extent(g.served, offset, &kind, &run, &err) != 0) {
+		if (rp_served_extent(g.served, offset, end, &kind, &run, &err) != 0) {
 			nbdkit_error("extents at %llu: %s", (unsigned long long)offset, err.msg);
 			nbdkit_set_error(EIO);
 			return -1;

@@ -63,10 +63,6 @@ struct rp_served {
 	pthread_mutex_t conn_mu;
 	pthread_cond_t conn_cv;
 
-	/* what the seal says of each chunk: 0 not looked at yet, 1 zeros, 2 data (atomics) */
-	uint8_t *zmap;
-	uint8_t *zeros; /* a chunk of zeros to ask the seal with */
-
 	/* the cache */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -201,25 +197,12 @@ static int fetch_chunk(struct rp_served *s, uint64_t i, uint8_t *buf, struct rp_
 	}
 }
 
-/* Does the seal say chunk i reads as zeros? Asked once per chunk, with the seal's own check. */
-static bool seal_zero(struct rp_served *s, uint64_t i)
+/* Does the seal say chunk i reads as zeros? Its state, as restore reads it: a zero or
+ * unallocated chunk is not fetched; a data chunk is fetched and checked, even one whose digest
+ * is that of zeros (a version 1 seal could say so; such a chunk never matches, as in restore). */
+static bool seal_zero(const struct rp_served *s, uint64_t i)
 {
-	uint8_t v;
-
-	if (!s->seal)
-		return false;
-	v = __atomic_load_n(&s->zmap[i], __ATOMIC_RELAXED);
-	if (v == 0) {
-		struct rp_seal_chunk got;
-		struct rp_err e;
-
-		rp_err_init(&e);
-		v = rp_chunk_verify(s->seal, i, s->zeros, (size_t)chunk_len(s, i), &got, &e) == 0
-			? 1
-			: 2;
-		__atomic_store_n(&s->zmap[i], v, __ATOMIC_RELAXED);
-	}
-	return v == 1;
+	return s->seal && rp_seal_chunk_state(s->seal, i) != RP_CHUNK_DATA;
 }
 
 /* ---- the cache ---- */
@@ -431,7 +414,7 @@ static void ra_queue(struct rp_served *s, uint64_t last)
 
 		if (cache_find(s, i))
 			continue;
-		if (s->seal && __atomic_load_n(&s->zmap[i], __ATOMIC_RELAXED) == 1)
+		if (seal_zero(s, i))
 			continue;
 		for (q = 0; q < s->raq_len; q++)
 			if (s->raq[(s->raq_head + q) % RA_QUEUE] == i)
@@ -499,22 +482,26 @@ int rp_served_read(struct rp_served *s, void *buf, size_t len, uint64_t off, str
 	return 0;
 }
 
-int rp_served_extent(struct rp_served *s, uint64_t off, enum rp_served_kind *kind, uint64_t *run,
-		     struct rp_err *err)
+int rp_served_extent(struct rp_served *s, uint64_t off, uint64_t end, enum rp_served_kind *kind,
+		     uint64_t *run, struct rp_err *err)
 {
-	uint64_t i, end;
-	bool zero;
-
 	if (off >= s->size)
 		return rp_err_set(err, RP_EUSAGE, "0x%" PRIx64 " lies past the end of %s", off,
 				  s->name);
-	i = off / s->chunk_size;
+	if (end <= off || end > s->size)
+		end = s->size;
 	if (s->seal) {
-		/* The seal is the reference: only what it says reads as zeros is skipped. */
-		zero = seal_zero(s, i);
-		end = (i + 1) * s->chunk_size;
+		/* The seal is the reference: only what it says reads as zeros is skipped. A run
+		 * of chunks of one kind, at most RP_SERVED_EXTENT_CHUNKS of them. */
+		uint64_t i = off / s->chunk_size, last = (end - 1) / s->chunk_size, j;
+		bool zero = seal_zero(s, i);
+
+		if (last - i >= RP_SERVED_EXTENT_CHUNKS)
+			last = i + RP_SERVED_EXTENT_CHUNKS - 1;
+		for (j = i + 1; j <= last && seal_zero(s, j) == zero; j++)
+			;
 		*kind = zero ? RP_SERVED_ZERO : RP_SERVED_DATA;
-		*run = (end < s->size ? end : s->size) - off;
+		*run = (j * s->chunk_size < end ? j * s->chunk_size : end) - off;
 		return 0;
 	}
 	if (s->img) {
@@ -523,11 +510,13 @@ int rp_served_extent(struct rp_served *s, uint64_t off, enum rp_served_kind *kin
 
 		if (rc)
 			return rc;
+		if (*run > end - off)
+			*run = end - off;
 		*kind = allocated ? RP_SERVED_DATA : RP_SERVED_ZERO;
 		return 0;
 	}
 	*kind = RP_SERVED_DATA;
-	*run = s->size - off;
+	*run = end - off;
 	return 0;
 }
 
@@ -706,14 +695,6 @@ int rp_served_open(const struct rp_served_opts *o, struct rp_served **out, struc
 		goto fail;
 	}
 	s->chunk_count = (s->size + s->chunk_size - 1) / s->chunk_size;
-	if (s->seal) {
-		s->zmap = calloc((size_t)s->chunk_count, 1);
-		s->zeros = calloc(1, (size_t)s->chunk_size);
-		if (!s->zmap || !s->zeros) {
-			rc = rp_err_set(err, RP_EIO, "out of memory");
-			goto fail;
-		}
-	}
 	{
 		uint64_t bytes = o->cache_bytes ? o->cache_bytes : RP_SERVED_CACHE_DEFAULT;
 		uint64_t n = bytes / s->chunk_size;
@@ -770,8 +751,6 @@ void rp_served_free(struct rp_served *s)
 		free(s->url);
 	}
 	rp_image_free(s->img);
-	free(s->zmap);
-	free(s->zeros);
 	rp_seal_free(s->seal_owned);
 	rp_descriptor_free(s->desc);
 	free(s->local);

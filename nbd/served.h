@@ -31,8 +31,9 @@
 #include "net/net.h"
 
 #define RP_SERVED_CACHE_DEFAULT (256ull * 1024 * 1024)
-#define RP_SERVED_READAHEAD_DEFAULT 4 /* chunks */
-#define RP_SERVED_RETRIES_DEFAULT 2   /* whole-chunk fetches after the first */
+#define RP_SERVED_READAHEAD_DEFAULT 4	   /* chunks */
+#define RP_SERVED_RETRIES_DEFAULT 2	   /* whole-chunk fetches after the first */
+#define RP_SERVED_EXTENT_CHUNKS (1u << 20) /* chunks one rp_served_extent call looks at */
 
 /* What a log line is about (the plugin maps it to nbdkit_error or nbdkit_debug). */
 enum rp_served_log { RP_SERVED_LOG_ERROR, RP_SERVED_LOG_WARN, RP_SERVED_LOG_DEBUG };
@@ -86,9 +87,14 @@ bool rp_served_sealed(const struct rp_served *s);
  * chunk and the check (its reason is the check's). */
 int rp_served_read(struct rp_served *s, void *buf, size_t len, uint64_t off, struct rp_err *err);
 
-/* What the bytes at off hold, and for how many bytes from off (*run >= 1, not past the end). */
-int rp_served_extent(struct rp_served *s, uint64_t off, enum rp_served_kind *kind, uint64_t *run,
-		     struct rp_err *err);
+/*
+ * What the bytes at off hold, and for how many bytes from off: the whole run of one kind up to
+ * end (0 or past the size: the size), *run >= 1. With a seal a call looks at most at
+ * RP_SERVED_EXTENT_CHUNKS chunks (a shorter run then; the next call goes on), so it stays
+ * cheap on a disk of millions of chunks.
+ */
+int rp_served_extent(struct rp_served *s, uint64_t off, uint64_t end, enum rp_served_kind *kind,
+		     uint64_t *run, struct rp_err *err);
 
 void rp_served_stats(struct rp_served *s, struct rp_served_stats *st);
 

@@ -3,7 +3,8 @@
 # local differencing VHDX chain, a recovery point descriptor's disk, a fixed VHD on nginx over
 # HTTPS and a sparse page blob on Azurite (its SAS given as source=+FILE). nbdcopy and qemu-img
 # convert of the export equal the source byte for byte; random reads through libnbd
-# (python3-libnbd) equal it; nbdinfo --map shows the chunks the seal records as zeros as holes;
+# (python3-libnbd) equal it; nbdinfo --map shows the chunks the seal records as zeros as holes
+# (a 64 TiB sparse VHDX's map: three data chunks, the rest runs of holes, as the seal counts);
 # a chunk corrupted on the server (nginx: a byte changed, the ETag kept) or in the local file
 # gives EIO for reads in that chunk only, with a log line naming the chunk and the check, and
 # so does a chunk not yet cached once the blob's ETag changed (nginx: a new mtime); no
@@ -160,6 +161,38 @@ EOF
 pass "local: nbdinfo --map shows the seal's zero chunks (2, 4, 6, 8) as holes"
 unserve
 grep -q 'chunks: [0-9]* fetched and verified' "$NBD_LOG" || fail "no statistics in the log"
+
+note "a 64 TiB sparse VHDX: nbdinfo --map lists the seal's holes as runs"
+# 16 Mi chunks of 4 MiB, 3 of them data (at 0, 1 TiB and 40 TiB). The extents are answered from
+# the seal's chunk states, a run of chunks per call: asking the seal chunk by chunk (4 MiB of
+# zeros checked per chunk) would take hours here, hence the timeout.
+qemu-img create -q -f vhdx -o subformat=dynamic "$T/huge.vhdx" 64T || fail "qemu-img create"
+qemu-io -f vhdx -c 'write -P 0x5a 0 1M' -c 'write -P 0x33 1T 4M' -c 'write -P 0x11 40T 512' \
+	"$T/huge.vhdx" >/dev/null || fail "qemu-io write"
+R seal -q --json "$T/huge.vhdx" -o "$T/huge-seal.json" >"$T/huge-seal-run.json" || fail "seal"
+serve huge source="$T/huge.vhdx" seal="$T/huge-seal.json"
+timeout -s KILL 120 nbdinfo --map "$URI" >"$T/hmap.txt" ||
+	fail "nbdinfo --map of 64 TiB did not finish"
+unserve
+"$PY" - "$T/hmap.txt" "$T/huge-seal-run.json" <<'EOF' ||
+import json, sys
+c = json.load(open(sys.argv[2]))["chunks"]
+runs = []
+for line in open(sys.argv[1]):
+    off, ln, t = (int(x) for x in line.split()[:3])
+    if runs and runs[-1][2] == t and runs[-1][0] + runs[-1][1] == off:
+        runs[-1][1] += ln
+    else:
+        runs.append([off, ln, t])
+C = 4 << 20
+assert c["total"] == 1 << 24 and c["data"] == 3, c
+assert [(o, l) for o, l, t in runs if t == 0] == [(0, C), (1 << 40, C), (40 << 40, C)], runs
+assert sum(l for o, l, t in runs if t == 3) == (c["zero"] + c["unallocated"]) * C, runs
+assert len(runs) == 6, runs
+EOF
+	fail "64 TiB: the map does not match the seal: $(cat "$T/hmap.txt")"
+rm -f "$T/huge.vhdx"
+pass "64 TiB sparse VHDX: nbdinfo --map gives 3 data chunks and 3 hole runs, as the seal counts"
 
 note "a corrupted chunk gives EIO for that chunk only"
 cp "$T/disk.raw" "$T/bad.raw"

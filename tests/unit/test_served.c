@@ -7,12 +7,14 @@
  * read; no seal is RP_EUSAGE unless unverified; reads past the end are RP_EUSAGE.
  */
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
 
+#include "formats/seal.h"
 #include "nbd/served.h"
 #include "verify/digest.h"
 
@@ -188,15 +190,21 @@ static void test_extents(void **state)
 
 	(void)state;
 	rp_err_init(&err);
-	assert_int_equal(rp_served_extent(s, 100, &kind, &run, &err), 0);
+	assert_int_equal(rp_served_extent(s, 100, 0, &kind, &run, &err), 0);
 	assert_int_equal(kind, RP_SERVED_DATA);
 	assert_int_equal(run, CS - 100);
-	assert_int_equal(rp_served_extent(s, CS, &kind, &run, &err), 0);
+	assert_int_equal(rp_served_extent(s, CS, 0, &kind, &run, &err), 0);
 	assert_int_equal(kind, RP_SERVED_ZERO);
 	assert_int_equal(run, CS);
-	assert_int_equal(rp_served_extent(s, (NCHUNK - 1) * CS, &kind, &run, &err), 0);
+	/* chunks 2-5 are data: one run, to the end or to the end asked for */
+	assert_int_equal(rp_served_extent(s, 2 * CS + 1, 0, &kind, &run, &err), 0);
+	assert_int_equal(kind, RP_SERVED_DATA);
+	assert_int_equal(run, SIZE - 2 * CS - 1);
+	assert_int_equal(rp_served_extent(s, 2 * CS + 1, 3 * CS + 7, &kind, &run, &err), 0);
+	assert_int_equal(run, CS + 6);
+	assert_int_equal(rp_served_extent(s, (NCHUNK - 1) * CS, 0, &kind, &run, &err), 0);
 	assert_int_equal(run, SIZE - (NCHUNK - 1) * CS);
-	assert_int_equal(rp_served_extent(s, SIZE, &kind, &run, &err), RP_EUSAGE);
+	assert_int_equal(rp_served_extent(s, SIZE, 0, &kind, &run, &err), RP_EUSAGE);
 	rp_served_free(s);
 }
 
@@ -254,13 +262,176 @@ static void test_seal_required(void **state)
 	rp_served_free(s);
 }
 
+/*
+ * A big sparse disk: 128 GiB in 2 Mi chunks of 64 KiB (a sparse file; the seal built in
+ * memory), data in chunks 0, 5, 6, 1000000 and the last, zero chunks at 7-9, the rest
+ * unallocated. The extents are runs: a handful of calls walk the whole disk (past
+ * RP_SERVED_EXTENT_CHUNKS chunks at once), their zero bytes are the seal's zero and
+ * unallocated chunks, and the data chunks read back verified.
+ */
+#define BIG_CHUNKS (2ull << 20)
+#define BIG_SIZE (BIG_CHUNKS * CS)
+
+static void test_extents_runs(void **state)
+{
+	static const uint64_t data[] = {0, 5, 6, 1000000, BIG_CHUNKS - 1};
+	char big[4200], bigseal[4200];
+	struct rp_served_opts o = {.source = big, .seal_path = bigseal, .net = &net};
+	struct rp_seal *seal = NULL;
+	struct rp_served *s = NULL;
+	struct rp_served_stats st;
+	uint64_t counts[3], off,
+	    zero_bytes = 0, data_bytes = 0,
+	    want_run[][2] =
+		{
+		    {RP_SERVED_DATA, 1}, {RP_SERVED_ZERO, 4},
+		    {RP_SERVED_DATA, 2}, {RP_SERVED_ZERO, 1000000 - 7},
+		    {RP_SERVED_DATA, 1}, {RP_SERVED_ZERO, BIG_CHUNKS - 1000001 - 1},
+		    {RP_SERVED_DATA, 1},
+		},
+	    got_run[8][2];
+	unsigned calls = 0, nrun = 0, k;
+	uint8_t *chunk = malloc(CS), *buf = malloc(CS);
+	struct rp_err err;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(chunk);
+	assert_non_null(buf);
+	snprintf(big, sizeof(big), "%s/big.raw", dir);
+	snprintf(bigseal, sizeof(bigseal), "%s/big-seal.json", dir);
+	rp_err_init(&err);
+	assert_int_equal(rp_seal_new(BIG_SIZE, CS, &seal, &err), 0);
+	for (off = 0; off < BIG_CHUNKS; off++) {
+		struct rp_seal_chunk c = {.state = off >= 7 && off <= 9 ? RP_CHUNK_ZERO
+									: RP_CHUNK_UNALLOCATED};
+
+		assert_int_equal(rp_seal_chunk_set(seal, off, &c, &err), 0);
+	}
+	f = fopen(big, "w");
+	assert_non_null(f);
+	for (k = 0; k < sizeof(data) / sizeof(data[0]); k++) {
+		struct rp_seal_chunk c = {.state = RP_CHUNK_DATA};
+
+		memcpy(chunk, bytes + (k % 4) * CS, CS);
+		chunk[0] = (uint8_t)(k + 1);
+		assert_int_equal(rp_sha256(chunk, CS, c.sha256), 0);
+		assert_int_equal(rp_seal_chunk_set(seal, data[k], &c, &err), 0);
+		assert_int_equal(fseeko(f, (off_t)(data[k] * CS), SEEK_SET), 0);
+		assert_int_equal(fwrite(chunk, 1, CS, f), CS);
+	}
+	assert_int_equal(fclose(f), 0);
+	if (rp_seal_write(bigseal, seal, &err) != 0)
+		fail_msg("seal: %s", err.msg);
+	rp_seal_counts(seal, counts);
+	rp_seal_free(seal);
+
+	rp_net_opts_default(&net);
+	if (rp_served_open(&o, &s, &err) != 0)
+		fail_msg("open: %s", err.msg);
+	assert_int_equal(rp_served_size(s), BIG_SIZE);
+	for (off = 0; off < BIG_SIZE; calls++) {
+		enum rp_served_kind kind;
+		uint64_t run;
+
+		assert_true(calls < 16);
+		assert_int_equal(rp_served_extent(s, off, 0, &kind, &run, &err), 0);
+		assert_true(run >= 1 && run <= BIG_SIZE - off);
+		assert_true(run <= (uint64_t)RP_SERVED_EXTENT_CHUNKS * CS);
+		if (kind == RP_SERVED_ZERO)
+			zero_bytes += run;
+		else
+			data_bytes += run;
+		/* runs of one kind are split only by the cap: merge them back */
+		if (nrun > 0 && got_run[nrun - 1][0] == kind) {
+			got_run[nrun - 1][1] += run;
+		} else {
+			assert_true(nrun < sizeof(got_run) / sizeof(got_run[0]));
+			got_run[nrun][0] = kind;
+			got_run[nrun][1] = run;
+			nrun++;
+		}
+		off += run;
+	}
+	assert_int_equal(nrun, sizeof(want_run) / sizeof(want_run[0]));
+	for (k = 0; k < nrun; k++) {
+		assert_int_equal(got_run[k][0], want_run[k][0]);
+		assert_int_equal(got_run[k][1], want_run[k][1] * CS);
+	}
+	assert_int_equal(zero_bytes, (counts[RP_CHUNK_ZERO] + counts[RP_CHUNK_UNALLOCATED]) * CS);
+	assert_int_equal(data_bytes, counts[RP_CHUNK_DATA] * CS);
+	assert_int_equal(counts[RP_CHUNK_DATA], 5);
+
+	/* a data chunk reads back verified, a hole as zeros without a fetch */
+	assert_int_equal(rp_served_read(s, buf, CS, 1000000ull * CS, &err), 0);
+	assert_int_equal(buf[0], 4);
+	assert_memory_equal(buf + 1, bytes + 3 * CS + 1, CS - 1);
+	assert_int_equal(rp_served_read(s, buf, CS, 123456ull * CS, &err), 0);
+	memset(chunk, 0, CS);
+	assert_memory_equal(buf, chunk, CS);
+	rp_served_stats(s, &st);
+	assert_int_equal(st.fetches, 1);
+	assert_int_equal(st.zero_chunks, 1);
+	rp_served_free(s);
+	unlink(big);
+	unlink(bigseal);
+	free(chunk);
+	free(buf);
+}
+
+/*
+ * A version 1 seal may record an all-zero chunk as data with the SHA-256 of zeros (this tool
+ * writes "zero"). Restore fetches such a chunk and fails it (a zero chunk is never data); so
+ * does the plugin: the extent is data, the read fails the seal check.
+ */
+static void test_v1_zero_digest(void **state)
+{
+	struct rp_served_opts o = {.source = disk, .seal_path = NULL, .net = &net, .retries = 0};
+	char path[4200];
+	struct rp_seal *seal = NULL;
+	struct rp_seal_chunk c = {.state = RP_CHUNK_DATA};
+	struct rp_served *s = NULL;
+	enum rp_served_kind kind;
+	uint8_t *zeros = calloc(1, CS), buf[512];
+	uint64_t run;
+	struct rp_err err;
+	size_t len;
+	char *text;
+
+	(void)state;
+	assert_non_null(zeros);
+	snprintf(path, sizeof(path), "%s/v1-zero-digest.json", dir);
+	rp_err_init(&err);
+	assert_int_equal(rp_seal_load(sealp, &seal, &err), 0);
+	assert_int_equal(rp_seal_chunk_state(seal, 1), RP_CHUNK_ZERO);
+	assert_int_equal(rp_sha256(zeros, CS, c.sha256), 0);
+	assert_int_equal(rp_seal_chunk_set(seal, 1, &c, &err), 0);
+	assert_int_equal(rp_seal_write_version(path, seal, 1, &err), 0);
+	rp_seal_free(seal);
+	text = (char *)unit_read(path, &len);
+	assert_non_null(strstr(text, "\"version\": 1"));
+	free(text);
+
+	o.seal_path = path;
+	rp_net_opts_default(&net);
+	if (rp_served_open(&o, &s, &err) != 0)
+		fail_msg("open: %s", err.msg);
+	assert_int_equal(rp_served_extent(s, CS, 0, &kind, &run, &err), 0);
+	assert_int_equal(kind, RP_SERVED_DATA);
+	assert_int_equal(rp_served_read(s, buf, sizeof(buf), CS + 512, &err), RP_EVERIFY);
+	assert_int_equal(rp_err_reason_of(&err), RP_R_SEAL_MISMATCH);
+	rp_err_init(&err);
+	assert_int_equal(rp_served_read(s, buf, sizeof(buf), 0, &err), 0);
+	rp_served_free(s);
+	free(zeros);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reads_threads_cache),
-	    cmocka_unit_test(test_extents),
-	    cmocka_unit_test(test_corrupt_chunk),
-	    cmocka_unit_test(test_seal_required),
+	    cmocka_unit_test(test_reads_threads_cache), cmocka_unit_test(test_extents),
+	    cmocka_unit_test(test_extents_runs),	cmocka_unit_test(test_v1_zero_digest),
+	    cmocka_unit_test(test_corrupt_chunk),	cmocka_unit_test(test_seal_required),
 	};
 	int rc;
 

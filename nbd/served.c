@@ -19,6 +19,9 @@
 
 #define RA_QUEUE 64 /* chunks waiting to be fetched ahead */
 #define RA_THREADS_MAX 4
+/* Page ranges are listed this many bytes at a time (restore's plan lists 1 GiB windows too);
+ * a window holds at most 1 Mi ranges (16 MiB), one per other 512-byte page. */
+#define PR_WINDOW (1ull << 30)
 
 enum entry_state { E_EMPTY, E_LOADING, E_READY };
 
@@ -62,6 +65,14 @@ struct rp_served {
 	unsigned *freelist;
 	pthread_mutex_t conn_mu;
 	pthread_cond_t conn_cv;
+
+	/* extents of a page blob without a seal: the written ranges of one window at a time */
+	pthread_mutex_t pr_mu;
+	bool pr_on; /* a page blob served unverified: ask its page ranges */
+	bool pr_have, pr_oom;
+	uint64_t pr_start;   /* the window listed */
+	uint64_t (*pr)[2];   /* its written ranges [start, end), merged, in order */
+	size_t pr_n, pr_cap; /* ranges, room */
 
 	/* the cache */
 	pthread_mutex_t mu;
@@ -427,6 +438,115 @@ static void ra_queue(struct rp_served *s, uint64_t last)
 	pthread_cond_broadcast(&s->ra_cv);
 }
 
+/* ---- page ranges (a page blob without a seal) ---- */
+
+static void pr_add(void *ctx, uint64_t start, uint64_t end)
+{
+	struct rp_served *s = ctx;
+
+	end++; /* inclusive */
+	if (s->pr_n > 0 && s->pr[s->pr_n - 1][1] == start) {
+		s->pr[s->pr_n - 1][1] = end;
+		return;
+	}
+	if (s->pr_n == s->pr_cap) {
+		size_t cap = s->pr_cap ? s->pr_cap * 2 : 64;
+		void *p = s->pr_oom ? NULL : realloc(s->pr, cap * sizeof(*s->pr));
+
+		if (!p) {
+			s->pr_oom = true;
+			return;
+		}
+		s->pr = p;
+		s->pr_cap = cap;
+	}
+	s->pr[s->pr_n][0] = start;
+	s->pr[s->pr_n][1] = end;
+	s->pr_n++;
+}
+
+/* List the page ranges of the window at w (s->pr_mu held). */
+static int pr_list(struct rp_served *s, uint64_t w, struct rp_err *err)
+{
+	struct conn *c = conn_take(s, err);
+	int rc;
+
+	if (!c)
+		return err->code ? err->code : RP_EIO;
+	if (!c->r && (rc = conn_open(s, c, err)) != 0) {
+		c->r = NULL;
+		conn_give(s, c);
+		return rc;
+	}
+	s->pr_have = false;
+	s->pr_n = 0;
+	s->pr_oom = false;
+	rc = rp_blob_reader_page_ranges(c->r, w, PR_WINDOW, pr_add, s, err);
+	conn_give(s, c);
+	if (rc == 0 && s->pr_oom)
+		rc = rp_err_set(err, RP_EIO, "out of memory for the page ranges");
+	if (rc == 0) {
+		s->pr_have = true;
+		s->pr_start = w;
+	}
+	return rc;
+}
+
+/* What the page ranges say of off: written (data) up to the end of its range, else a hole up
+ * to the next range; exact (512-byte pages), at most to the end of the listed window. A blob
+ * whose page ranges cannot be listed is all data from then on (logged once): data is always a
+ * safe answer, the reads fetch it. */
+static int pr_extent(struct rp_served *s, uint64_t off, uint64_t end, enum rp_served_kind *kind,
+		     uint64_t *run)
+{
+	uint64_t w = off / PR_WINDOW * PR_WINDOW, stop = end;
+	size_t lo = 0, hi;
+
+	pthread_mutex_lock(&s->pr_mu);
+	if (s->pr_on && (!s->pr_have || s->pr_start != w)) {
+		struct rp_err e;
+
+		rp_err_init(&e);
+		if (pr_list(s, w, &e) != 0) {
+			s->pr_on = false;
+			logf_(
+			    s, RP_SERVED_LOG_WARN,
+			    "the page ranges of %s could not be listed (extents say all data): %s",
+			    s->name, e.msg);
+		}
+	}
+	if (!s->pr_on) {
+		pthread_mutex_unlock(&s->pr_mu);
+		*kind = RP_SERVED_DATA;
+		*run = end - off;
+		return 0;
+	}
+	if (w + PR_WINDOW < stop)
+		stop = w + PR_WINDOW;
+	/* the first range that ends after off */
+	hi = s->pr_n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->pr[mid][1] <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->pr_n && s->pr[lo][0] <= off) {
+		*kind = RP_SERVED_DATA;
+		if (s->pr[lo][1] < stop)
+			stop = s->pr[lo][1];
+	} else {
+		*kind = RP_SERVED_ZERO;
+		if (lo < s->pr_n && s->pr[lo][0] < stop)
+			stop = s->pr[lo][0];
+	}
+	pthread_mutex_unlock(&s->pr_mu);
+	*run = stop - off;
+	return 0;
+}
+
 /* ---- the interface ---- */
 
 int rp_served_read(struct rp_served *s, void *buf, size_t len, uint64_t off, struct rp_err *err)
@@ -515,6 +635,8 @@ int rp_served_extent(struct rp_served *s, uint64_t off, uint64_t end, enum rp_se
 		*kind = allocated ? RP_SERVED_DATA : RP_SERVED_ZERO;
 		return 0;
 	}
+	if (s->pr_on)
+		return pr_extent(s, off, end, kind, run);
 	*kind = RP_SERVED_DATA;
 	*run = end - off;
 	return 0;
@@ -612,6 +734,9 @@ static int open_blob(struct rp_served *s, const char *url, struct rp_err *err)
 	snprintf(s->name, sizeof(s->name), "%s", rp_blob_reader_name(r));
 	snprintf(s->etag, sizeof(s->etag), "%s", rp_blob_reader_etag(r));
 	s->blob_size = rp_blob_reader_size(r);
+	/* Without a seal, the page ranges say which ranges were never written; with one the seal
+	 * is the reference. A block blob or a plain server has none: all data. */
+	s->pr_on = !s->seal && strcmp(rp_blob_reader_type(r), "PageBlob") == 0;
 	rc = rp_blob_reader_probe_th(r, s->net.th, &s->th, err);
 	if (rc)
 		return rc;
@@ -645,6 +770,7 @@ int rp_served_open(const struct rp_served_opts *o, struct rp_served **out, struc
 	pthread_cond_init(&s->ra_cv, NULL);
 	pthread_mutex_init(&s->conn_mu, NULL);
 	pthread_cond_init(&s->conn_cv, NULL);
+	pthread_mutex_init(&s->pr_mu, NULL);
 	s->net = *o->net;
 	s->retries = o->retries;
 	s->readahead = o->readahead;
@@ -759,5 +885,7 @@ void rp_served_free(struct rp_served *s)
 	pthread_cond_destroy(&s->ra_cv);
 	pthread_mutex_destroy(&s->conn_mu);
 	pthread_cond_destroy(&s->conn_cv);
+	pthread_mutex_destroy(&s->pr_mu);
+	free(s->pr);
 	free(s);
 }

@@ -122,6 +122,33 @@ const char *rp_blob_reader_etag(const struct rp_blob_reader *r)
 	return r->blob.etag;
 }
 
+const char *rp_blob_reader_type(const struct rp_blob_reader *r)
+{
+	return r->blob.blob_type;
+}
+
+int rp_blob_reader_page_ranges(struct rp_blob_reader *r, uint64_t start, uint64_t window,
+			       void (*fn)(void *ctx, uint64_t start, uint64_t end), void *ctx,
+			       struct rp_err *err)
+{
+	struct rp_page_plan *p = NULL;
+	bool written;
+	int rc;
+
+	if (window == 0 || start % window != 0)
+		return rp_err_set(err, RP_EUSAGE,
+				  "page ranges at 0x%" PRIx64 ": not a multiple of the window",
+				  start);
+	/* A plan whose one "chunk" is the window: one listing, every range handed to fn. */
+	rc = rp_page_plan_new(r->b, r->blob.size, window, window, &p, err);
+	if (rc)
+		return rc;
+	rp_page_plan_on_range(p, fn, ctx);
+	rc = rp_page_plan_chunk(p, start / window, &written, err);
+	rp_page_plan_free(p);
+	return rc;
+}
+
 int rp_blob_reader_probe_th(struct rp_blob_reader *r, enum rp_th_request want,
 			    enum rp_transport_hash *th, struct rp_err *err)
 {

@@ -56,6 +56,19 @@ const char *rp_blob_reader_name(const struct rp_blob_reader *r);
 /* The ETag the blob had when it was opened (pin further readers of the same content to it). */
 const char *rp_blob_reader_etag(const struct rp_blob_reader *r);
 
+/* The blob's type from its HEAD: "PageBlob", "BlockBlob", or "" (a plain HTTPS server). */
+const char *rp_blob_reader_type(const struct rp_blob_reader *r);
+
+/*
+ * List the written page ranges of a page blob in [start, start + window) (start a multiple of
+ * window), with If-Match on the reader's ETag: fn gets each range, inclusive byte offsets
+ * clipped to the window, in order, before this returns. A server without page ranges answers
+ * with an error (ask only a "PageBlob").
+ */
+int rp_blob_reader_page_ranges(struct rp_blob_reader *r, uint64_t start, uint64_t window,
+			       void (*fn)(void *ctx, uint64_t start, uint64_t end), void *ctx,
+			       struct rp_err *err);
+
 /* Ask the server which per-range hash it gives (as restore does: want is what was asked for),
  * use it for every later read, and say which in *th. */
 int rp_blob_reader_probe_th(struct rp_blob_reader *r, enum rp_th_request want,

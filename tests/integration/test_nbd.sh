@@ -1,7 +1,8 @@
 #!/bin/bash
 # The nbdkit plugin (nbd/plugin.c, docs/nbd.md) on a Unix socket, no root: a local raw disk, a
 # local differencing VHDX chain, a recovery point descriptor's disk, a fixed VHD on nginx over
-# HTTPS and a sparse page blob on Azurite (its SAS given as source=+FILE). nbdcopy and qemu-img
+# HTTPS and a sparse page blob on Azurite (its SAS given as source=+FILE); without a seal a page
+# blob's map is its page ranges, exactly, and a block blob's is all data. nbdcopy and qemu-img
 # convert of the export equal the source byte for byte; random reads through libnbd
 # (python3-libnbd) equal it; nbdinfo --map shows the chunks the seal records as zeros as holes
 # (a 64 TiB sparse VHDX's map: three data chunks, the rest runs of holes, as the seal counts);
@@ -315,8 +316,65 @@ nbdinfo --map "$URI" >"$T/amap.txt"
 unserve
 [ "$(awk '$3 == 3' "$T/amap.txt" | wc -l)" -ge 2 ] || fail "Azurite: no holes in the map: $(cat "$T/amap.txt")"
 pass "Azurite: nbdcopy, qemu-img convert, random reads equal the disk; holes from the seal"
+
+note "Azurite: a page blob without a seal: holes from its page ranges, exact"
+# Written ranges that do not follow the chunks (512-byte pages, one inside a chunk, one across
+# two): nbdinfo --map lists exactly the page ranges as data, the rest as holes.
+truncate -s $((48 * MIB)) "$T/pr.raw"
+blobtool create-page-blob disks/pr.raw $((48 * MIB)) >/dev/null
+for spec in "1536 1024" "$((5 * MIB + 512)) 3584" "$((7 * MIB)) $((3 * MIB))" \
+	"$((48 * MIB - 512)) 512"; do
+	set -- $spec
+	it_put_random "$T/pr.raw" "$1" "$2"
+	dd if="$T/pr.raw" of="$T/piece" bs=512 skip=$(($1 / 512)) count=$(($2 / 512)) status=none
+	blobtool put-pages disks/pr.raw --from-file "$T/piece" --offset "$1" >/dev/null
+done
+blobtool get-page-ranges disks/pr.raw >"$T/pr-ranges.txt"
+SAS2=$(azurite_sas disks/pr.raw)
+printf '%s\n' "$SAS2" >"$T/sas2.url"
+SIG2=${SAS2##*sig=}
+SIG2=${SIG2%%&*}
+serve az-pages source=+"$T/sas2.url" unverified=true cacert="$RP_CACERT"
+nbdinfo --map "$URI" >"$T/pmap.txt"
+same_as "$T/pr.raw"
+unserve
+"$PY" - "$T/pmap.txt" "$T/pr-ranges.txt" $((48 * MIB)) <<'EOF' ||
+import sys
+M = 1 << 20
+want = [(1536, 1024), (5 * M + 512, 3584), (7 * M, 3 * M), (48 * M - 512, 512)]
+listed = []
+for line in open(sys.argv[2]):
+    s, e = (int(x) for x in line.split())
+    if listed and listed[-1][0] + listed[-1][1] == s:
+        listed[-1] = (listed[-1][0], listed[-1][1] + e - s + 1)
+    else:
+        listed.append((s, e - s + 1))
+assert listed == want, ("Azurite lists", listed)
+runs = []
+for line in open(sys.argv[1]):
+    off, ln, t = (int(x) for x in line.split()[:3])
+    if runs and runs[-1][2] == t and runs[-1][0] + runs[-1][1] == off:
+        runs[-1][1] += ln
+    else:
+        runs.append([off, ln, t])
+assert sum(l for o, l, t in runs) == int(sys.argv[3]), runs
+assert [(o, l) for o, l, t in runs if t == 0] == want, runs
+assert all(t in (0, 3) for o, l, t in runs), runs
+EOF
+	fail "Azurite unverified: the map is not the page ranges: $(cat "$T/pmap.txt")"
+pass "Azurite unverified: nbdinfo --map gives the page ranges exactly; nbdcopy equals the blob"
+
+blobtool put-blob disks/block.raw "$T/pr.raw" >/dev/null
+azurite_sas disks/block.raw >"$T/sas3.url"
+serve az-block source=+"$T/sas3.url" unverified=true cacert="$RP_CACERT"
+nbdinfo --map "$URI" >"$T/bmap.txt"
+unserve
+[ "$(awk '$3 != 0' "$T/bmap.txt" | wc -l)" = 0 ] ||
+	fail "a block blob has no page ranges: all data, got $(cat "$T/bmap.txt")"
+pass "Azurite unverified: a block blob is all data (no page ranges asked)"
 for f in "$T"/*.log; do
 	! grep -qF "$SIG" "$f" || fail "the SAS signature is in $f"
+	! grep -qF "$SIG2" "$f" || fail "the second SAS signature is in $f"
 done
 pass "no SAS signature in any nbdkit log (nbdkit -v, source=+FILE)"
 

@@ -148,14 +148,21 @@ static int plugin_config(const char *key, const char *value)
 		return flag(key, value, &g.o.unverified);
 	if (strcmp(key, "allow-outside-sources") == 0)
 		return flag(key, value, &g.o.allow_outside);
-	if (strcmp(key, "cache") == 0) {
+	if (strcmp(key, "cache") == 0 || strcmp(key, "cache-dir-size") == 0) {
+		uint64_t *dst = key[5] ? &g.o.cache_dir_bytes : &g.o.cache_bytes;
 		struct rp_err err;
 
 		rp_err_init(&err);
-		if (rp_parse_size(value, &g.o.cache_bytes, &err) != 0) {
-			nbdkit_error("cache=%s: %s", value, err.msg);
+		if (rp_parse_size(value, dst, &err) != 0 || (key[5] && *dst == 0)) {
+			nbdkit_error("%s=%s: %s", key, value, err.msg[0] ? err.msg : "must be > 0");
 			return -1;
 		}
+		return 0;
+	}
+	if (strcmp(key, "cache-dir") == 0) {
+		if (!(v = keep(value)))
+			return -1;
+		g.o.cache_dir = v;
 		return 0;
 	}
 	if (strcmp(key, "readahead") == 0)
@@ -250,6 +257,12 @@ static void plugin_cleanup(void)
 		     (unsigned long long)st.zero_chunks, (unsigned long long)st.readaheads,
 		     (unsigned long long)st.failures, (unsigned long long)st.cache_slots,
 		     (unsigned long long)st.cache_bytes);
+	if (g.o.cache_dir)
+		nbdkit_debug("cache directory: %llu chunks read back and verified, %llu failed the "
+			     "check (removed), %llu written, %llu removed for room",
+			     (unsigned long long)st.disk_hits, (unsigned long long)st.disk_bad,
+			     (unsigned long long)st.disk_writes,
+			     (unsigned long long)st.disk_evicted);
 }
 
 static void *plugin_open(int readonly)
@@ -347,6 +360,8 @@ static int plugin_extents(void *h, uint32_t count, uint64_t offset, uint32_t fla
 	"parent=PATH             parent of a differencing image (repeat, nearest first)\n"         \
 	"unverified=true         serve without a seal (logged)\n"                                  \
 	"cache=SIZE              verified chunks kept in memory (default 256M)\n"                  \
+	"cache-dir=DIR           verified chunks also kept in DIR (needs a seal; checked again)\n" \
+	"cache-dir-size=SIZE     at most this much of a seal's chunks in DIR (default 4G)\n"       \
 	"readahead=N             chunks fetched ahead of sequential reads (default 4)\n"           \
 	"verify-retries=N        fetches of a failing chunk after the first (default 2)\n"         \
 	"allow-outside-sources=true  a descriptor's local sources may lie outside its folder\n"    \

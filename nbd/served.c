@@ -1,15 +1,21 @@
 /* One disk served read-only, every chunk verified: sources, the chunk cache, read-ahead. */
 #include "nbd/served.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/secret.h"
 #include "common/text.h"
+#include "common/util.h"
 #include "formats/descriptor.h"
 #include "formats/image.h"
 #include "formats/seal.h"
@@ -73,6 +79,17 @@ struct rp_served {
 	uint64_t pr_start;   /* the window listed */
 	uint64_t (*pr)[2];   /* its written ranges [start, end), merged, in order */
 	size_t pr_n, pr_cap; /* ranges, room */
+
+	/* the cache directory: DIR/<seal identity hex>, its files in the order written (a queue
+	 * of chunk indices, oldest at dc_head; an entry whose file is gone is skipped) */
+	char *dc_dir; /* NULL: none */
+	uint64_t dc_max, dc_bytes;
+	uint64_t *dc_q;
+	size_t dc_head, dc_len, dc_cap;
+	uint64_t dc_evicted;
+	unsigned dc_seq;
+	bool dc_warned;
+	pthread_mutex_t dc_mu;
 
 	/* the cache */
 	pthread_mutex_t mu;
@@ -216,6 +233,289 @@ static bool seal_zero(const struct rp_served *s, uint64_t i)
 	return s->seal && rp_seal_chunk_state(s->seal, i) != RP_CHUNK_DATA;
 }
 
+/* ---- the cache directory ---- */
+
+static void dc_path(const struct rp_served *s, uint64_t i, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%016" PRIx64, s->dc_dir, i);
+}
+
+static void stat_add(struct rp_served *s, uint64_t *field)
+{
+	pthread_mutex_lock(&s->mu);
+	(*field)++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Remove the oldest files until len more bytes fit (s->dc_mu held). */
+static void dc_evict_locked(struct rp_served *s, uint64_t len)
+{
+	char path[4200];
+
+	while (s->dc_len > 0 && s->dc_bytes + len > s->dc_max) {
+		uint64_t i = s->dc_q[s->dc_head++];
+
+		s->dc_len--;
+		dc_path(s, i, path, sizeof(path));
+		/* a file already gone (failed its check, or listed twice) was counted off then */
+		if (unlink(path) == 0) {
+			s->dc_bytes -= chunk_len(s, i);
+			s->dc_evicted++;
+		}
+	}
+	if (s->dc_head > 64 && s->dc_head > s->dc_len) {
+		memmove(s->dc_q, s->dc_q + s->dc_head, s->dc_len * sizeof(*s->dc_q));
+		s->dc_head = 0;
+	}
+}
+
+/* Queue chunk i's file as the newest, counting len bytes (s->dc_mu held); false: no memory. */
+static bool dc_push_locked(struct rp_served *s, uint64_t i, uint64_t len)
+{
+	if (s->dc_head + s->dc_len == s->dc_cap) {
+		size_t cap = s->dc_cap ? s->dc_cap * 2 : 256;
+		uint64_t *q = realloc(s->dc_q, cap * sizeof(*q));
+
+		if (!q)
+			return false;
+		s->dc_q = q;
+		s->dc_cap = cap;
+	}
+	s->dc_q[s->dc_head + s->dc_len++] = i;
+	s->dc_bytes += len;
+	return true;
+}
+
+/* Chunk i from the cache directory into buf, checked against the seal: true if it is there
+ * and checks out. A file that fails is removed (logged); the caller fetches the chunk. */
+static bool dc_read(struct rp_served *s, uint64_t i, uint8_t *buf)
+{
+	uint64_t len = chunk_len(s, i);
+	struct rp_seal_chunk got;
+	char path[4200];
+	struct stat st;
+	struct rp_err e;
+	size_t done = 0;
+	const char *why = NULL;
+	int fd;
+
+	dc_path(s, i, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	rp_err_init(&e);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len) {
+		why = "size";
+	} else {
+		while (done < len) {
+			ssize_t n = read(fd, buf + done, (size_t)len - done);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			done += (size_t)n;
+		}
+		if (done != len)
+			why = "read";
+		else if (rp_chunk_verify(s->seal, i, buf, (size_t)len, &got, &e) != 0)
+			why = rp_reason_name(rp_err_reason_of(&e));
+	}
+	close(fd);
+	if (!why) {
+		stat_add(s, &s->st.disk_hits);
+		return true;
+	}
+	logf_(s, RP_SERVED_LOG_WARN,
+	      "chunk %" PRIu64 " in the cache directory failed the %s check: removed, fetching it "
+	      "again",
+	      i, why);
+	pthread_mutex_lock(&s->dc_mu);
+	if (unlink(path) == 0)
+		s->dc_bytes -= len;
+	pthread_mutex_unlock(&s->dc_mu);
+	stat_add(s, &s->st.disk_bad);
+	return false;
+}
+
+/* Keep verified chunk i as a file: written under a temporary name, then renamed, so that a
+ * reader never finds part of it. A failure only costs the file (logged once). */
+static void dc_write(struct rp_served *s, uint64_t i, const uint8_t *buf)
+{
+	uint64_t len = chunk_len(s, i);
+	char path[4200], tmp[4300];
+	const char *what = NULL;
+	size_t done = 0;
+	unsigned seq;
+	int fd, saved = 0;
+
+	if (len > s->dc_max)
+		return;
+	dc_path(s, i, path, sizeof(path));
+	pthread_mutex_lock(&s->dc_mu);
+	dc_evict_locked(s, len);
+	if (!dc_push_locked(s, i, len)) {
+		pthread_mutex_unlock(&s->dc_mu);
+		return;
+	}
+	seq = ++s->dc_seq;
+	pthread_mutex_unlock(&s->dc_mu);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%016" PRIx64 "-%ld-%u", s->dc_dir, i, (long)getpid(),
+		 seq);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		what = "create";
+		saved = errno;
+	}
+	while (fd >= 0 && done < len) {
+		ssize_t n = write(fd, buf + done, (size_t)len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			what = "write";
+			saved = n < 0 ? errno : ENOSPC;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (fd >= 0 && close(fd) != 0 && !what) {
+		what = "write";
+		saved = errno;
+	}
+	if (!what && rename(tmp, path) != 0) {
+		what = "rename";
+		saved = errno;
+	}
+	if (!what) {
+		stat_add(s, &s->st.disk_writes);
+		return;
+	}
+	if (fd >= 0)
+		unlink(tmp);
+	pthread_mutex_lock(&s->dc_mu);
+	s->dc_bytes -= len; /* its queue entry finds no file: not counted again */
+	if (!s->dc_warned) {
+		s->dc_warned = true;
+		pthread_mutex_unlock(&s->dc_mu);
+		logf_(s, RP_SERVED_LOG_WARN,
+		      "cannot %s chunk %" PRIu64 "'s file in the cache directory (%s): it is "
+		      "fetched again next time",
+		      what, i, strerror(saved));
+		return;
+	}
+	pthread_mutex_unlock(&s->dc_mu);
+}
+
+struct dc_found {
+	uint64_t chunk;
+	struct timespec mtime;
+};
+
+static int dc_found_cmp(const void *a, const void *b)
+{
+	const struct dc_found *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
+}
+
+/* Make DIR (0700) and DIR/<seal identity hex> (0700), and learn the files a run before left
+ * there, oldest first; remove temporary files and files of the wrong size, and the oldest ones
+ * past the bound. */
+static int dc_open(struct rp_served *s, const char *dir, uint64_t max, struct rp_err *err)
+{
+	uint8_t id[32];
+	char hex[65], shown[1024];
+	struct dc_found *found = NULL;
+	size_t nfound = 0, capfound = 0, k, n;
+	struct dirent *d;
+	DIR *dh;
+	int rc;
+
+	if (!s->seal)
+		return rp_err_set(err, RP_EUSAGE,
+				  "a cache directory needs a seal: without one there is nothing to "
+				  "check its files against");
+	if (s->seal->has_identity) {
+		memcpy(id, s->seal->identity, sizeof(id));
+	} else if ((rc = rp_seal_identity(s->seal, id, err)) != 0) {
+		return rc;
+	}
+	rp_hex(id, sizeof(id), hex);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return rp_err_set(err, RP_EIO, "cannot create the cache directory '%s': %s",
+				  rp_show_path(dir, shown, sizeof(shown)), strerror(errno));
+	n = strlen(dir) + sizeof(hex) + 2;
+	s->dc_dir = malloc(n);
+	if (!s->dc_dir)
+		return rp_err_set(err, RP_EIO, "out of memory");
+	snprintf(s->dc_dir, n, "%s/%s", dir, hex);
+	if (mkdir(s->dc_dir, 0700) != 0 && errno != EEXIST)
+		return rp_err_set(err, RP_EIO, "cannot create the cache directory '%s': %s",
+				  rp_show_path(s->dc_dir, shown, sizeof(shown)), strerror(errno));
+	dh = opendir(s->dc_dir);
+	if (!dh)
+		return rp_err_set(err, RP_EIO, "cannot read the cache directory '%s': %s",
+				  rp_show_path(s->dc_dir, shown, sizeof(shown)), strerror(errno));
+	s->dc_max = max;
+	while ((d = readdir(dh)) != NULL) {
+		char path[4200];
+		struct stat st;
+		uint64_t i = 0;
+		bool ok = strlen(d->d_name) == 16;
+
+		if (d->d_name[0] == '.' && strncmp(d->d_name, ".tmp-", 5) != 0)
+			continue;
+		for (k = 0; ok && k < 16; k++) {
+			int v = rp_hex_digit(d->d_name[k]);
+
+			ok = v >= 0;
+			i = i << 4 | (uint64_t)(v < 0 ? 0 : v);
+		}
+		snprintf(path, sizeof(path), "%s/%s", s->dc_dir, d->d_name);
+		if (ok && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && i < s->chunk_count &&
+		    (uint64_t)st.st_size == chunk_len(s, i)) {
+			if (nfound == capfound) {
+				size_t cap = capfound ? capfound * 2 : 256;
+				struct dc_found *f = realloc(found, cap * sizeof(*f));
+
+				if (!f) {
+					closedir(dh);
+					free(found);
+					return rp_err_set(err, RP_EIO, "out of memory");
+				}
+				found = f;
+				capfound = cap;
+			}
+			found[nfound].chunk = i;
+			found[nfound].mtime = st.st_mtim;
+			nfound++;
+		} else if (ok || strncmp(d->d_name, ".tmp-", 5) == 0) {
+			unlink(path); /* left by a run that stopped, or not a chunk of this seal */
+		}
+	}
+	closedir(dh);
+	if (nfound > 1)
+		qsort(found, nfound, sizeof(*found), dc_found_cmp);
+	for (k = 0; k < nfound; k++) {
+		uint64_t len = chunk_len(s, found[k].chunk);
+
+		dc_evict_locked(s, len);
+		if (len > s->dc_max || !dc_push_locked(s, found[k].chunk, len)) {
+			char path[4200];
+
+			dc_path(s, found[k].chunk, path, sizeof(path));
+			unlink(path);
+		}
+	}
+	free(found);
+	return 0;
+}
+
 /* ---- the cache ---- */
 
 static unsigned bucket_of(const struct rp_served *s, uint64_t chunk)
@@ -276,17 +576,24 @@ static struct entry *cache_victim(struct rp_served *s)
 
 /* Fetch and check chunk i, again after a failure (retries); the message of the last failure
  * names the chunk and the check. */
-static int load_verified(struct rp_served *s, uint64_t i, uint8_t *buf, struct rp_err *err)
+static int load_verified(struct rp_served *s, uint64_t i, uint8_t *buf, bool *from_disk,
+			 struct rp_err *err)
 {
 	unsigned attempt;
 	struct rp_err e;
 	int rc = 0;
 
+	*from_disk = s->dc_dir && dc_read(s, i, buf);
+	if (*from_disk)
+		return 0;
 	for (attempt = 0; attempt <= s->retries; attempt++) {
 		rp_err_init(&e);
 		rc = fetch_chunk(s, i, buf, &e);
-		if (rc == 0)
+		if (rc == 0) {
+			if (s->dc_dir)
+				dc_write(s, i, buf);
 			return 0;
+		}
 		pthread_mutex_lock(&s->mu);
 		s->st.failures++;
 		pthread_mutex_unlock(&s->mu);
@@ -311,6 +618,7 @@ static int cache_get(struct rp_served *s, uint64_t i, struct entry **out, bool *
 {
 	for (;;) {
 		struct entry *e = cache_find(s, i);
+		bool from_disk = false;
 		int rc;
 
 		if (e && e->state == E_READY) {
@@ -340,7 +648,7 @@ static int cache_get(struct rp_served *s, uint64_t i, struct entry **out, bool *
 				pthread_mutex_unlock(&s->mu);
 			}
 		}
-		rc = e->buf ? load_verified(s, i, e->buf, err)
+		rc = e->buf ? load_verified(s, i, e->buf, &from_disk, err)
 			    : rp_err_set(err, RP_EIO, "out of memory for a %" PRIu64 "-byte chunk",
 					 s->chunk_size);
 		pthread_mutex_lock(&s->mu);
@@ -350,7 +658,8 @@ static int cache_get(struct rp_served *s, uint64_t i, struct entry **out, bool *
 			e->state = E_READY;
 			e->refs = 1;
 			e->stamp = ++s->tick;
-			s->st.fetches++;
+			if (!from_disk)
+				s->st.fetches++;
 			*out = e;
 		}
 		*hit = false;
@@ -647,6 +956,9 @@ void rp_served_stats(struct rp_served *s, struct rp_served_stats *st)
 	pthread_mutex_lock(&s->mu);
 	*st = s->st;
 	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_lock(&s->dc_mu);
+	st->disk_evicted = s->dc_evicted;
+	pthread_mutex_unlock(&s->dc_mu);
 }
 
 uint64_t rp_served_size(const struct rp_served *s)
@@ -771,6 +1083,7 @@ int rp_served_open(const struct rp_served_opts *o, struct rp_served **out, struc
 	pthread_mutex_init(&s->conn_mu, NULL);
 	pthread_cond_init(&s->conn_cv, NULL);
 	pthread_mutex_init(&s->pr_mu, NULL);
+	pthread_mutex_init(&s->dc_mu, NULL);
 	s->net = *o->net;
 	s->retries = o->retries;
 	s->readahead = o->readahead;
@@ -821,6 +1134,12 @@ int rp_served_open(const struct rp_served_opts *o, struct rp_served **out, struc
 		goto fail;
 	}
 	s->chunk_count = (s->size + s->chunk_size - 1) / s->chunk_size;
+	if (o->cache_dir) {
+		rc = dc_open(s, o->cache_dir,
+			     o->cache_dir_bytes ? o->cache_dir_bytes : RP_SERVED_DISK_DEFAULT, err);
+		if (rc)
+			goto fail;
+	}
 	{
 		uint64_t bytes = o->cache_bytes ? o->cache_bytes : RP_SERVED_CACHE_DEFAULT;
 		uint64_t n = bytes / s->chunk_size;
@@ -887,5 +1206,8 @@ void rp_served_free(struct rp_served *s)
 	pthread_cond_destroy(&s->conn_cv);
 	pthread_mutex_destroy(&s->pr_mu);
 	free(s->pr);
+	pthread_mutex_destroy(&s->dc_mu);
+	free(s->dc_dir);
+	free(s->dc_q);
 	free(s);
 }

@@ -15,7 +15,9 @@
  * then the read fails naming the chunk and the check; other chunks stay readable. Chunks the
  * seal records as zeros or unallocated are served as zeros without a fetch (the seal is the
  * reference: zeros are what it says the disk holds there). Sequential reads start fetching the
- * next chunks ahead (read-ahead threads).
+ * next chunks ahead (read-ahead threads). With a cache directory, each verified chunk is also
+ * written there (a temporary file renamed into place), and a chunk found there is checked
+ * against the seal before it is used; one that fails is removed and fetched again.
  *
  * Thread safety: rp_served_read, rp_served_extent and rp_served_stats may be called from many
  * threads at once; open and free are single-threaded.
@@ -31,9 +33,10 @@
 #include "net/net.h"
 
 #define RP_SERVED_CACHE_DEFAULT (256ull * 1024 * 1024)
-#define RP_SERVED_READAHEAD_DEFAULT 4	   /* chunks */
-#define RP_SERVED_RETRIES_DEFAULT 2	   /* whole-chunk fetches after the first */
-#define RP_SERVED_EXTENT_CHUNKS (1u << 20) /* chunks one rp_served_extent call looks at */
+#define RP_SERVED_READAHEAD_DEFAULT 4	    /* chunks */
+#define RP_SERVED_RETRIES_DEFAULT 2	    /* whole-chunk fetches after the first */
+#define RP_SERVED_DISK_DEFAULT (4ull << 30) /* cache directory bound */
+#define RP_SERVED_EXTENT_CHUNKS (1u << 20)  /* chunks one rp_served_extent call looks at */
 
 /* What a log line is about (the plugin maps it to nbdkit_error or nbdkit_debug). */
 enum rp_served_log { RP_SERVED_LOG_ERROR, RP_SERVED_LOG_WARN, RP_SERVED_LOG_DEBUG };
@@ -48,8 +51,13 @@ struct rp_served_opts {
 	bool unverified;	       /* serve without a seal (else that is RP_EUSAGE) */
 	const struct rp_net_opts *net; /* borrowed; connections = most parallel fetches */
 	uint64_t cache_bytes;	       /* 0: RP_SERVED_CACHE_DEFAULT */
-	unsigned readahead;	       /* chunks fetched ahead of a sequential reader */
-	unsigned retries;	       /* fetches of a failing chunk after the first */
+	/* Verified chunks also kept as files under cache_dir/<seal identity hex>/<chunk index
+	 * hex> (NULL: none; needs a seal), checked against the seal again when read back; the
+	 * seal's folder holds at most cache_dir_bytes of them (0: RP_SERVED_DISK_DEFAULT). */
+	const char *cache_dir;
+	uint64_t cache_dir_bytes;
+	unsigned readahead; /* chunks fetched ahead of a sequential reader */
+	unsigned retries;   /* fetches of a failing chunk after the first */
 	/* Log lines (never holding a secret); may be NULL. From any thread. */
 	void (*log)(void *ctx, enum rp_served_log level, const char *msg);
 	void *log_ctx;
@@ -62,13 +70,17 @@ enum rp_served_kind {
 };
 
 struct rp_served_stats {
-	uint64_t fetches;     /* whole-chunk fetches that checked out */
-	uint64_t failures;    /* fetches that failed a check */
-	uint64_t hits;	      /* chunks served from the cache */
-	uint64_t zero_chunks; /* chunks served as zeros from the seal */
-	uint64_t readaheads;  /* chunks fetched ahead */
-	uint64_t cache_slots; /* chunks the cache holds at most */
-	uint64_t cache_bytes; /* bytes of chunk buffers allocated now */
+	uint64_t fetches;      /* whole-chunk fetches that checked out */
+	uint64_t failures;     /* fetches that failed a check */
+	uint64_t hits;	       /* chunks served from the cache */
+	uint64_t zero_chunks;  /* chunks served as zeros from the seal */
+	uint64_t readaheads;   /* chunks fetched ahead */
+	uint64_t cache_slots;  /* chunks the cache holds at most */
+	uint64_t cache_bytes;  /* bytes of chunk buffers allocated now */
+	uint64_t disk_hits;    /* chunks read back from the cache directory, checked */
+	uint64_t disk_bad;     /* files there that failed the check (removed, fetched again) */
+	uint64_t disk_writes;  /* chunks written there */
+	uint64_t disk_evicted; /* files removed there to stay within the bound */
 };
 
 struct rp_served;

@@ -10,7 +10,9 @@
 # gives EIO for reads in that chunk only, with a log line naming the chunk and the check, and
 # so does a chunk not yet cached once the blob's ETag changed (nginx: a new mtime); no
 # seal is refused unless unverified=true (then logged); an inline SAS is refused; no SAS in any
-# log (nbdkit -v); the cache stays within cache= while a larger disk is read. In the sanitizer
+# log (nbdkit -v) nor in cache-dir= names; with cache-dir= a second run reads the verified
+# chunks from the folder (nginx sees none of their ranges; a file changed there is found by the
+# seal check, logged, fetched again); the cache stays within cache= while a larger disk is read. In the sanitizer
 # build nbdkit runs the plugin with libasan preloaded.
 set -euo pipefail
 : "${RP_SOURCE_DIR:?set RP_SOURCE_DIR to the source tree}"
@@ -271,6 +273,62 @@ random_reads "$T/web.raw" 100
 unserve
 pass "nginx: nbdcopy, qemu-img convert and random reads equal the disk"
 
+note "nginx: cache-dir= keeps the verified chunks for the next run, checked again"
+# web.raw's data chunks: 0, 2, 4 and 5 (1 and 3 are zeros: never written to the folder)
+CD=$T/chunkdir
+# whole_chunks FROM: 4 MiB ranges nginx served after access-log line FROM, but chunk 0's
+whole_chunks()
+{
+	tail -n +$(($1 + 1)) "$NGINX_LOG" |
+		sed -n 's/.*range="bytes=\([0-9]*\)-\([0-9]*\)".*/\1 \2/p' |
+		awk '$2 - $1 + 1 == 4194304 && $1 != 0' | wc -l
+}
+seen=$(wc -l <"$NGINX_LOG")
+serve nginx-cd1 source="$NGINX_URL/disk.vhd" seal="$T/web-seal.json" cacert="$RP_CACERT" \
+	cache-dir="$CD"
+same_as "$T/web.raw"
+unserve
+grep -q 'cache directory: 0 chunks read back and verified, 0 failed the check (removed), 4 written' \
+	"$NBD_LOG" || fail "cache-dir, first run: $(grep 'cache directory' "$NBD_LOG")"
+[ "$(whole_chunks "$seen")" -ge 3 ] || fail "cache-dir: the first run fetched no chunk from nginx"
+[ "$(find "$CD" -type f | wc -l)" = 4 ] || fail "cache-dir: $(find "$CD" -type f)"
+[ "$(stat -c %a "$CD"/*)" = 700 ] || fail "cache-dir: the seal's folder is not 0700"
+[ "$(stat -c %a "$CD"/*/* | sort -u)" = 600 ] || fail "cache-dir: a chunk file is not 0600"
+# the second run fetches no chunk: nginx sees no whole chunk's range but chunk 0's, which the
+# start-up reads through the verified reader to learn the image's format (not the chunk cache)
+seen=$(wc -l <"$NGINX_LOG")
+serve nginx-cd2 source="$NGINX_URL/disk.vhd" seal="$T/web-seal.json" cacert="$RP_CACERT" \
+	cache-dir="$CD"
+same_as "$T/web.raw"
+unserve
+grep -q 'cache directory: 4 chunks read back and verified, 0 failed the check (removed), 0 written' \
+	"$NBD_LOG" || fail "cache-dir, second run: $(grep 'cache directory' "$NBD_LOG")"
+grep -q 'chunks: 0 fetched and verified' "$NBD_LOG" || fail "cache-dir: the second run fetched"
+n=$(whole_chunks "$seen")
+[ "$n" = 0 ] || fail "cache-dir: nginx served $n whole chunks in the second run"
+pass "cache-dir: the second run reads the data chunks from the folder (checked), not from nginx"
+# a chunk file changed in the folder: found by the seal check, removed, fetched again
+f=$(find "$CD" -type f -name 0000000000000002)
+[ -n "$f" ] || fail "cache-dir: no file for chunk 2"
+it_flip_byte "$f" 1000
+serve nginx-cd3 source="$NGINX_URL/disk.vhd" seal="$T/web-seal.json" cacert="$RP_CACERT" \
+	cache-dir="$CD"
+same_as "$T/web.raw"
+unserve
+grep -q 'warning: chunk 2 in the cache directory failed the seal-mismatch check: removed, fetching it again' \
+	"$NBD_LOG" || fail "cache-dir: the changed file is not logged: $(grep -i 'cache dir' "$NBD_LOG")"
+grep -q 'cache directory: 3 chunks read back and verified, 1 failed the check (removed), 1 written' \
+	"$NBD_LOG" || fail "cache-dir, third run: $(grep 'cache directory' "$NBD_LOG")"
+dd if="$T/web.raw" bs=4M skip=2 count=1 status=none | cmp - "$f" ||
+	fail "cache-dir: chunk 2's file was not written again right"
+pass "cache-dir: a chunk file changed in the folder fails its check, is fetched again, reads right"
+rc=0
+LD_PRELOAD=$PRELOAD timeout -s KILL 60 nbdkit -U - "$PLUGIN" source="$T/web.raw" unverified=true \
+	cache-dir="$CD" --run true >"$T/cd-noseal.log" 2>&1 || rc=$?
+[ $rc != 0 ] && grep -q 'a cache directory needs a seal' "$T/cd-noseal.log" ||
+	fail "cache-dir without a seal: exit $rc, $(cat "$T/cd-noseal.log")"
+pass "cache-dir without a seal is refused"
+
 note "nginx: a byte changed on the server (ETag kept) is EIO in its chunk only"
 # bit rot under the server: the bytes change, the file's time and size (nginx's ETag) do not
 mt=$(stat -c %Y "$T/www/disk.vhd")
@@ -309,7 +367,8 @@ LD_PRELOAD=$PRELOAD timeout -s KILL 60 nbdkit -U - "$PLUGIN" source="$SAS" seal=
 [ $rc != 0 ] || fail "an inline SAS was accepted"
 grep -q 'holds a SAS, and nbdkit -v logs every value: put the URL in a file' "$T/inline.log" ||
 	fail "inline SAS: message $(cat "$T/inline.log")"
-serve azurite source=+"$T/sas.url" seal="$T/az-seal.json" cacert="$RP_CACERT"
+serve azurite source=+"$T/sas.url" seal="$T/az-seal.json" cacert="$RP_CACERT" \
+	cache-dir="$T/azdir"
 same_as "$T/az.raw"
 random_reads "$T/az.raw" 100
 nbdinfo --map "$URI" >"$T/amap.txt"
@@ -376,7 +435,11 @@ for f in "$T"/*.log; do
 	! grep -qF "$SIG" "$f" || fail "the SAS signature is in $f"
 	! grep -qF "$SIG2" "$f" || fail "the second SAS signature is in $f"
 done
-pass "no SAS signature in any nbdkit log (nbdkit -v, source=+FILE)"
+! find "$T/azdir" | grep -qF "$SIG" || fail "the SAS signature is in a cache-dir= name"
+[ -z "$(find "$T/azdir" -mindepth 2 | grep -vE '/[0-9a-f]{64}/[0-9a-f]{16}$')" ] ||
+	fail "cache-dir= names other than identity/chunk: $(find "$T/azdir")"
+[ "$(find "$T/azdir" -type f | wc -l)" -ge 3 ] || fail "Azurite: cache-dir= holds no chunk"
+pass "no SAS signature in any nbdkit log (nbdkit -v, source=+FILE) nor in cache-dir= names"
 
 # ---- memory stays bounded ----
 note "a larger disk read through a small cache"

@@ -6,7 +6,9 @@
  * RP_EVERIFY, reason seal mismatch, after the retries (each logged), while the others still
  * read; no seal is RP_EUSAGE unless unverified; reads past the end are RP_EUSAGE.
  */
+#include <dirent.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,12 +428,178 @@ static void test_v1_zero_digest(void **state)
 	free(zeros);
 }
 
+/* The files under DIR/<64 hex digits>/: how many chunk files, and that none is temporary. */
+static unsigned dc_files(const char *cdir, char *sub, size_t size)
+{
+	struct dirent *d;
+	unsigned n = 0;
+	DIR *dh = opendir(cdir);
+
+	assert_non_null(dh);
+	sub[0] = '\0';
+	while ((d = readdir(dh)) != NULL)
+		if (d->d_name[0] != '.') {
+			assert_int_equal(strlen(d->d_name), 64);
+			snprintf(sub, size, "%s/%s", cdir, d->d_name);
+		}
+	closedir(dh);
+	assert_true(sub[0] != '\0');
+	dh = opendir(sub);
+	assert_non_null(dh);
+	while ((d = readdir(dh)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		assert_int_equal(strlen(d->d_name), 16);
+		n++;
+	}
+	closedir(dh);
+	return n;
+}
+
+static struct rp_served *open_dc(const char *cdir, uint64_t bound)
+{
+	struct rp_served_opts o = {
+	    .source = disk,
+	    .seal_path = sealp,
+	    .net = &net,
+	    .retries = 2,
+	    .cache_dir = cdir,
+	    .cache_dir_bytes = bound,
+	    .log = on_log,
+	    .log_ctx = &logs,
+	};
+	struct rp_served *s = NULL;
+	struct rp_err err;
+
+	rp_err_init(&err);
+	rp_net_opts_default(&net);
+	if (rp_served_open(&o, &s, &err) != 0)
+		fail_msg("open: %s", err.msg);
+	return s;
+}
+
+/*
+ * cache_dir: a first run writes each verified data chunk (not the zero one) as a file of
+ * mode 0600 in a folder of mode 0700 named by the seal's identity; a second run over a source
+ * whose chunk 2 is now corrupt reads every chunk from the files, checked, none fetched; a file
+ * corrupted in the folder is found by the check, removed (logged) and the chunk fetched again;
+ * the folder stays within cache_dir_bytes (oldest written removed first); a temporary file left
+ * by a run that stopped is removed; without a seal a cache folder is refused.
+ */
+static void test_cache_dir(void **state)
+{
+	char cdir[4200], sub[4300], path[4400];
+	uint8_t *buf = malloc(SIZE), *copy = malloc(SIZE);
+	struct rp_served_stats st;
+	struct rp_served *s;
+	struct stat sb;
+	struct rp_err err;
+	size_t len;
+	uint8_t *f;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_non_null(copy);
+	snprintf(cdir, sizeof(cdir), "%s/cachedir", dir);
+	rp_err_init(&err);
+
+	s = open_dc(cdir, 0);
+	assert_int_equal(rp_served_read(s, buf, SIZE, 0, &err), 0);
+	assert_memory_equal(buf, bytes, SIZE);
+	rp_served_stats(s, &st);
+	assert_int_equal(st.fetches, NCHUNK - 1);
+	assert_int_equal(st.disk_writes, NCHUNK - 1);
+	assert_int_equal(st.disk_hits, 0);
+	rp_served_free(s);
+	assert_int_equal(dc_files(cdir, sub, sizeof(sub)), NCHUNK - 1);
+	assert_int_equal(stat(sub, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/%016x", sub, 1u);
+	assert_int_not_equal(access(path, F_OK), 0); /* the zero chunk has no file */
+	snprintf(path, sizeof(path), "%s/%016x", sub, 2u);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	f = unit_read(path, &len);
+	assert_int_equal(len, CS);
+	assert_memory_equal(f, bytes + 2 * CS, CS);
+	free(f);
+
+	/* the second run: the source's chunk 2 is corrupt, the folder has it right */
+	memcpy(copy, bytes, SIZE);
+	copy[2 * CS + 5] ^= 1;
+	unit_write(disk, copy, SIZE);
+	snprintf(path, sizeof(path), "%s/.tmp-0000000000000003-1-1", sub);
+	unit_write(path, "partial", 7);
+	s = open_dc(cdir, 0);
+	assert_int_not_equal(access(path, F_OK), 0); /* the stale temporary file is gone */
+	assert_int_equal(rp_served_read(s, buf, SIZE, 0, &err), 0);
+	assert_memory_equal(buf, bytes, SIZE);
+	rp_served_stats(s, &st);
+	assert_int_equal(st.fetches, 0);
+	assert_int_equal(st.disk_hits, NCHUNK - 1);
+	assert_int_equal(st.disk_bad, 0);
+	rp_served_free(s);
+	unit_write(disk, bytes, SIZE);
+
+	/* a file corrupted in the folder: found, removed, fetched again, written again */
+	snprintf(path, sizeof(path), "%s/%016x", sub, 3u);
+	memcpy(copy, bytes + 3 * CS, CS);
+	copy[100] ^= 0x40;
+	unit_write(path, copy, CS);
+	logs.warn = 0;
+	s = open_dc(cdir, 0);
+	assert_int_equal(rp_served_read(s, buf, 512, 3 * CS + 512, &err), 0);
+	assert_memory_equal(buf, bytes + 3 * CS + 512, 512);
+	rp_served_stats(s, &st);
+	assert_int_equal(st.disk_bad, 1);
+	assert_int_equal(st.fetches, 1);
+	assert_int_equal(st.disk_writes, 1);
+	assert_int_equal(logs.warn, 1);
+	assert_non_null(strstr(logs.last, "chunk 3 in the cache directory failed the "
+					  "seal-mismatch check: removed, fetching it again"));
+	rp_served_free(s);
+	f = unit_read(path, &len);
+	assert_memory_equal(f, bytes + 3 * CS, CS);
+	free(f);
+
+	/* a bound of two chunks: the oldest files go, at the start and while reading */
+	s = open_dc(cdir, 2 * CS);
+	assert_int_equal(dc_files(cdir, sub, sizeof(sub)), 2);
+	rp_served_stats(s, &st);
+	assert_int_equal(st.disk_evicted, NCHUNK - 1 - 2);
+	assert_int_equal(rp_served_read(s, buf, SIZE, 0, &err), 0);
+	assert_memory_equal(buf, bytes, SIZE);
+	rp_served_stats(s, &st);
+	assert_int_equal(st.disk_hits + st.fetches, NCHUNK - 1);
+	assert_int_equal(st.disk_writes, st.fetches);
+	assert_int_equal(st.disk_evicted, NCHUNK - 1 - 2 + st.disk_writes);
+	rp_served_free(s);
+	assert_int_equal(dc_files(cdir, sub, sizeof(sub)), 2);
+	snprintf(path, sizeof(path), "%s/%016x", sub, 5u); /* the last one read was kept */
+	assert_int_equal(access(path, F_OK), 0);
+
+	/* no seal: refused */
+	{
+		struct rp_served_opts o = {
+		    .source = disk, .unverified = true, .net = &net, .cache_dir = cdir};
+
+		s = NULL;
+		assert_int_equal(rp_served_open(&o, &s, &err), RP_EUSAGE);
+		assert_null(s);
+		assert_non_null(strstr(err.msg, "a cache directory needs a seal"));
+	}
+	unit_rmtree(cdir);
+	free(buf);
+	free(copy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reads_threads_cache), cmocka_unit_test(test_extents),
 	    cmocka_unit_test(test_extents_runs),	cmocka_unit_test(test_v1_zero_digest),
 	    cmocka_unit_test(test_corrupt_chunk),	cmocka_unit_test(test_seal_required),
+	    cmocka_unit_test(test_cache_dir),
 	};
 	int rc;
 

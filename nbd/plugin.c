@@ -160,7 +160,14 @@ static int plugin_config(const char *key, const char *value)
 		return 0;
 	}
 	if (strcmp(key, "cache-dir") == 0) {
-		if (!(v = keep(value)))
+		/* absolute: nbdkit changes to / when it runs in the background */
+		char *abs = nbdkit_absolute_path(value);
+
+		if (!abs)
+			return -1;
+		v = keep(abs);
+		free(abs);
+		if (!v)
 			return -1;
 		g.o.cache_dir = v;
 		return 0;

@@ -165,6 +165,27 @@ pass "local: nbdinfo --map shows the seal's zero chunks (2, 4, 6, 8) as holes"
 unserve
 grep -q 'chunks: [0-9]* fetched and verified' "$NBD_LOG" || fail "no statistics in the log"
 
+note "cache-dir= relative, nbdkit in the background (it changes to /)"
+rm -f "$SOCK"
+(cd "$T" && LD_PRELOAD=$PRELOAD nbdkit -r -U "$SOCK" -P "$T/bg.pid" "$PLUGIN" \
+	source="$T/disk.raw" seal="$T/seal.json" cache-dir=reldir >"$T/bg.log" 2>&1 </dev/null) ||
+	fail "nbdkit in the background: $(cat "$T/bg.log")"
+for i in $(seq 200); do
+	[ -S "$SOCK" ] && break
+	sleep 0.05
+done
+nbdcopy "$URI" - | cmp - "$T/disk.raw" || fail "cache-dir= in the background: the disk differs"
+bgpid=$(cat "$T/bg.pid")
+kill "$bgpid"
+for i in $(seq 100); do
+	kill -0 "$bgpid" 2>/dev/null || break
+	sleep 0.1
+done
+kill -KILL "$bgpid" 2>/dev/null || true
+[ "$(find "$T/reldir" -type f | wc -l)" -ge 5 ] ||
+	fail "cache-dir=reldir was not taken from nbdkit's start folder"
+pass "cache-dir= relative to where nbdkit started, also in the background"
+
 note "a 64 TiB sparse VHDX: nbdinfo --map lists the seal's holes as runs"
 # 16 Mi chunks of 4 MiB, 3 of them data (at 0, 1 TiB and 40 TiB). The extents are answered from
 # the seal's chunk states, a run of chunks per call: asking the seal chunk by chunk (4 MiB of

@@ -103,7 +103,8 @@ int rp_served_read(struct rp_served *s, void *buf, size_t len, uint64_t off, str
  * What the bytes at off hold, and for how many bytes from off: the whole run of one kind up to
  * end (0 or past the size: the size), *run >= 1. With a seal a call looks at most at
  * RP_SERVED_EXTENT_CHUNKS chunks (a shorter run then; the next call goes on), so it stays
- * cheap on a disk of millions of chunks.
+ * cheap on a disk of millions of chunks. Without a seal: a local image's block tables, a page
+ * blob's page ranges (exact to the 512-byte page, listed a window at a time), else all data.
  */
 int rp_served_extent(struct rp_served *s, uint64_t off, uint64_t end, enum rp_served_kind *kind,
 		     uint64_t *run, struct rp_err *err);

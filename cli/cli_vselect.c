@@ -147,6 +147,13 @@ int cli_vsel_init(void *vsel, uint64_t virtual_size, uint64_t chunk_size, struct
 	rc = rp_seal_new(virtual_size, chunk_size, &v->actual, err);
 	if (rc)
 		return rc;
+	/* The chunks found that match the seal keep no copy of its digests (v->seal outlives
+	 * v: cli_verify_run.c releases the selection first). */
+	if (v->seal && !v->seal->base && v->seal->chunk_count == v->actual->chunk_count) {
+		rc = rp_seal_borrow(v->actual, v->seal, err);
+		if (rc)
+			return rc;
+	}
 	v->mismatches = calloc(RP_SCAN_MAX_MISMATCHES, sizeof(*v->mismatches));
 	if (!v->mismatches)
 		return rp_err_set(err, RP_EIO, "out of memory");

@@ -60,6 +60,12 @@ struct rp_file_sink {
  * 32 per data chunk (a digest for every chunk was 512 MiB of a 64 TiB disk, resident wherever
  * written chunks are scattered). A group's mask is the same as its bits of the data bitmap.
  * The journal asks for the digests in chunk order (digest_of). Lock held, or one thread.
+ *
+ * With a seal (id.seal), a data chunk whose SHA-256 is the seal's keeps none here: its data bit
+ * says it holds data and digest_get reads the seal's (one table of digests, not two: 8 MiB
+ * less at 256 Ki data chunks). Only a chunk written with other bytes than the seal's (a resumed
+ * journal's chunk before its re-check) keeps its own copy here: the journal must say what was
+ * written, which the seal does not know.
  */
 struct digest_group {
 	uint64_t mask;
@@ -71,15 +77,18 @@ static unsigned digest_rank(const struct digest_group *g, unsigned bit)
 	return (unsigned)__builtin_popcountll(g->mask & ((UINT64_C(1) << bit) - 1));
 }
 
+/* The digest of data chunk i (its data bit set): its own, or the seal's. */
 static const uint8_t *digest_get(const struct rp_file_sink *s, uint64_t i)
 {
 	const struct digest_group *g = &s->groups[i / 64];
 	unsigned bit = (unsigned)(i % 64);
 
 	if (!((g->mask >> bit) & 1))
-		return NULL;
+		return s->id.seal ? rp_seal_chunk_sha(s->id.seal, i) : NULL;
 	return g->d + 32 * (size_t)digest_rank(g, bit);
 }
+
+static void digest_drop(struct rp_file_sink *s, uint64_t i);
 
 static const uint8_t *digest_of(const void *ctx, uint64_t i)
 {
@@ -93,7 +102,12 @@ static int digest_put(struct rp_file_sink *s, uint64_t i, const uint8_t sha[32])
 	unsigned bit = (unsigned)(i % 64), r = digest_rank(g, bit);
 	unsigned n = (unsigned)__builtin_popcountll(g->mask);
 	uint8_t *d;
+	const uint8_t *sealed = s->id.seal ? rp_seal_chunk_sha(s->id.seal, i) : NULL;
 
+	if (sealed && memcmp(sealed, sha, 32) == 0) {
+		digest_drop(s, i); /* the seal's is the one */
+		return 0;
+	}
 	if ((g->mask >> bit) & 1) {
 		memcpy(g->d + 32 * (size_t)r, sha, 32);
 		return 0;
@@ -436,6 +450,11 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	pthread_mutex_init(&s->lock, NULL);
 	s->id = *id;
 	s->chunks = rp_seal_chunks_for(id->size, id->chunk_size);
+	/* A seal of another shape is refused by the pipeline; here it is only not used. */
+	if (id->seal &&
+	    (id->seal->virtual_size != id->size || id->seal->chunk_size != id->chunk_size ||
+	     id->seal->chunk_count != s->chunks))
+		s->id.seal = NULL;
 	s->out = strdup(out);
 	s->block = stat(out, &st) == 0 && S_ISBLK(st.st_mode);
 	if (s->block) {

@@ -176,44 +176,61 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Replace OUT.journal with the len bytes of j: a new temporary file with an unpredictable name
- * (never through a planted link), fsync, rename, directory fsync (common/outfile.h). */
-static int journal_replace(struct rp_file_sink *s, const uint8_t *j, size_t len, struct rp_err *err)
+/* The journal as it stands (lock held, or one thread). */
+static void journal_fill(const struct rp_file_sink *s, struct rp_journal *jn)
 {
-	int rc = rp_outfile_replace(s->journal, j, len, 0600, true, err);
+	memset(jn, 0, sizeof(*jn));
+	jn->size = s->id.size;
+	jn->chunk_size = s->id.chunk_size;
+	jn->chunks = s->chunks;
+	jn->output_format = s->id.output_format;
+	jn->etag = s->etag;
+	jn->etag_len = strlen(s->etag);
+	jn->source = s->source;
+	jn->source_len = strlen(s->source);
+	jn->done = s->verified;
+	jn->data = s->data;
+	jn->digest_of = digest_of;
+	jn->digest_ctx = s;
+}
 
+static int journal_put(void *ctx, const uint8_t *p, size_t n, struct rp_err *err)
+{
+	const struct rp_outfile *f = ctx;
+
+	return rp_outfile_write_all(f->fd, p, n, f->tmp, err);
+}
+
+/*
+ * Start replacing OUT.journal: a new temporary file with an unpredictable name (never through a
+ * planted link; common/outfile.h) into which the journal's bytes are encoded in pieces
+ * (rp_journal_encode_to: one 64 KiB piece in memory, not the whole journal, whose bitmaps and
+ * digests are 12 MiB at 64 TiB with 256 Ki data chunks). Lock held, or one thread: what the
+ * file says is the snapshot. rp_outfile_commit (fsync, rename, directory fsync) makes it the
+ * journal; rp_outfile_abort drops it.
+ */
+static int journal_begin(struct rp_file_sink *s, struct rp_outfile *f, struct rp_err *err)
+{
+	struct rp_journal jn;
+	int rc = rp_outfile_begin(f, s->journal, 0600, true, err);
+
+	if (rc == 0) {
+		journal_fill(s, &jn);
+		rc = rp_journal_encode_to(&jn, journal_put, f, err);
+		if (rc)
+			rp_outfile_abort(f);
+	}
 	if (rc)
 		rp_err_prefix(err, "cannot write the journal");
 	return rc;
 }
 
-/* The journal's bytes for the chunks verified now (lock held, or one thread). */
-static int journal_encode(struct rp_file_sink *s, uint8_t **j, size_t *len, struct rp_err *err)
+static int journal_commit(struct rp_outfile *f, struct rp_err *err)
 {
-	struct rp_journal jn = {
-	    .size = s->id.size,
-	    .chunk_size = s->id.chunk_size,
-	    .chunks = s->chunks,
-	    .output_format = s->id.output_format,
-	    .etag = s->etag,
-	    .etag_len = strlen(s->etag),
-	    .source = s->source,
-	    .source_len = strlen(s->source),
-	    .done = s->verified,
-	    .data = s->data,
-	    .digest_of = digest_of,
-	    .digest_ctx = s,
-	};
+	int rc = rp_outfile_commit(f, err);
 
-	return rp_journal_encode(&jn, j, len, err);
-}
-
-/* Replace the journal with the len bytes at j (which it frees). */
-static int journal_write(struct rp_file_sink *s, uint8_t *j, size_t len, struct rp_err *err)
-{
-	int rc = journal_replace(s, j, len, err);
-
-	free(j);
+	if (rc)
+		rp_err_prefix(err, "cannot write the journal");
 	return rc;
 }
 
@@ -270,14 +287,13 @@ static int journal_take(struct rp_file_sink *s, const struct rp_journal *j, stru
 /* Encode and write the journal as it stands (one thread). */
 static int journal_write_now(struct rp_file_sink *s, struct rp_err *err)
 {
-	uint8_t *j;
-	size_t len;
+	struct rp_outfile f;
 	int rc;
 
 	if (s->id.no_journal)
 		return 0;
-	rc = journal_encode(s, &j, &len, err);
-	return rc ? rc : journal_write(s, j, len, err);
+	rc = journal_begin(s, &f, err);
+	return rc ? rc : journal_commit(&f, err);
 }
 
 /* Read and parse the journal; RP_EFORMAT if it is damaged, RP_EIO (with what changed) if it is
@@ -717,8 +733,7 @@ static void sink_unverified(void *ctx, uint64_t index)
 static int sink_tick(void *ctx, struct rp_err *err)
 {
 	struct rp_file_sink *s = ctx;
-	uint8_t *snap;
-	size_t len;
+	struct rp_outfile f;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
@@ -726,8 +741,10 @@ static int sink_tick(void *ctx, struct rp_err *err)
 		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
-	/* The snapshot is the journal's bytes, taken before the data is synced. */
-	rc = journal_encode(s, &snap, &len, err);
+	/* The snapshot is the journal's bytes, written to its temporary file before the data is
+	 * synced. The lock is held while they go into the page cache (a few milliseconds for
+	 * 16 Mi chunks, as long as building them in memory took). */
+	rc = journal_begin(s, &f, err);
 	s->dirty = false;
 	pthread_mutex_unlock(&s->lock);
 	if (rc)
@@ -736,10 +753,10 @@ static int sink_tick(void *ctx, struct rp_err *err)
 	if (fdatasync(s->fd) != 0) {
 		/* Linux forgets a writeback error once reported: never trust later syncs. */
 		s->broken = true;
-		free(snap);
+		rp_outfile_abort(&f);
 		return rp_err_errno(err, errno, "cannot sync '%s'", s->partial);
 	}
-	return journal_write(s, snap, len, err);
+	return journal_commit(&f, err);
 }
 
 struct rp_chunk_sink rp_file_sink_callbacks(struct rp_file_sink *s)

@@ -61,6 +61,9 @@ struct rp_seal {
 	/* A seal that borrows (rp_seal_borrow): the data chunks whose SHA-256 equals base's are
 	 * not stored again but read from base, which must outlive this seal and not change. */
 	const struct rp_seal *base;
+	/* A parsed seal's digests, packed in one array in chunk order (internal: seal.c). */
+	uint8_t *slab;
+	size_t slab_len;
 	/* The whole-disk identity (seal-sha256, docs/seal.md): O(chunks) to compute. */
 	bool has_identity;
 	uint8_t identity[32];

@@ -74,7 +74,7 @@ static char *chunk_map(const struct cli_disk_report *d)
 	if (!m)
 		return NULL;
 	for (i = 0; i < d->chunk_count; i++) {
-		if (d->checked[i])
+		if (d->all_checked || d->checked[i])
 			m[i] = chunk_mismatch(d, i) ? RP_CSTATE_MISMATCH
 			       : is_zero_state(rp_seal_chunk_state(d->actual, i))
 				   ? RP_CSTATE_NEVER
@@ -94,9 +94,9 @@ void cli_disk_totals(const struct cli_disk_report *d, uint64_t *checked, uint64_
 
 	*checked = 0;
 	*bytes = 0;
-	for (i = 0; d->ran && d->checked && i < d->chunk_count; i++) {
+	for (i = 0; d->ran && (d->checked || d->all_checked) && i < d->chunk_count; i++) {
 		uint64_t off = i * d->chunk_size;
-		if (!d->checked[i])
+		if (!d->all_checked && !d->checked[i])
 			continue;
 		(*checked)++;
 		*bytes +=
@@ -346,8 +346,10 @@ void cli_report_add_disk(struct rp_json *report, struct cli_disk_report *d)
 	if (d->coverage)
 		rp_json_set(o, RP_RM_DISK_COVERAGE, d->coverage);
 	d->coverage = NULL;
-	if (d->ran && d->checked && d->actual) {
-		char *map = chunk_map(d);
+	if (d->ran && (d->checked || d->all_checked) && d->actual) {
+		/* One byte per chunk, twice (the string and the JSON value's copy): 32 MiB at
+		 * 16 Mi chunks, built only for a report that is shown. */
+		char *map = d->no_chunk_map ? NULL : chunk_map(d);
 		if (map)
 			rp_json_set_str(o, RP_RM_DISK_CHUNK_MAP, map);
 		free(map);
@@ -575,8 +577,6 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 	int exit_code = rp_code_exit(rc);
 	struct cli_disk_report d;
 	struct rp_json *report;
-	uint8_t *checked = NULL;
-	size_t n;
 
 	memset(&d, 0, sizeof(d));
 	d.name = name ? name : slash && slash[1] ? slash + 1 : rep->source;
@@ -585,17 +585,13 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 	d.image_size = rep->blob_size;
 	/* The transfer went through every chunk when it succeeded or only found mismatches. */
 	if (f->pipe.seal && (rc == 0 || (rc == RP_EVERIFY && f->pipe.mismatch_count))) {
-		n = f->pipe.seal->chunk_count ? (size_t)f->pipe.seal->chunk_count : 1;
-		checked = malloc(n);
-		if (checked)
-			memset(checked, 1, n);
-		d.ran = checked != NULL;
+		d.all_checked = true; /* no byte per chunk to say so */
+		d.ran = true;
 	}
 	if (f->pipe.seal) {
 		d.chunk_size = f->pipe.seal->chunk_size;
 		d.chunk_count = f->pipe.seal->chunk_count;
 	}
-	d.checked = checked;
 	d.expect = seal;
 	d.actual = f->pipe.seal;
 	d.mismatches = f->pipe.mismatches;
@@ -621,7 +617,6 @@ struct rp_json *cli_report_restore(const char *command, const struct rp_restore_
 		rp_json_set(report, RP_RM_OUTPUT, o);
 	}
 	cli_report_add_disk(report, &d);
-	free(checked);
 	return report;
 }
 

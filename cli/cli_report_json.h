@@ -39,8 +39,10 @@ struct cli_disk_report {
 	const char *name;
 	const char *format;
 	uint64_t virtual_size, image_size, chunk_size, chunk_count;
-	bool ran;		      /* the chunk pass completed: map and counts are meaningful */
-	const uint8_t *checked;	      /* per chunk: checked this run */
+	bool ran;		/* the chunk pass completed: map and counts are meaningful */
+	const uint8_t *checked; /* per chunk: checked this run */
+	bool all_checked;	/* every chunk was checked (checked may be NULL) */
+	bool no_chunk_map;	/* leave the chunk map out: the report goes nowhere that shows it */
 	const struct rp_seal *expect; /* the seal (may be NULL) */
 	const struct rp_seal *actual; /* the states found, for checked chunks */
 	const struct rp_scan_mismatch *mismatches;

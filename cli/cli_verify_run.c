@@ -247,12 +247,13 @@ static void audit_reads(struct vrun *vr, const char *what)
 	while (i < v->chunk_count) {
 		struct rp_json *f;
 
-		if (!v->checked[i] || rp_seal_chunk_state(v->actual, i) == RP_CHUNK_UNALLOCATED) {
+		if (!cli_vsel_checked(v, i) ||
+		    rp_seal_chunk_state(v->actual, i) == RP_CHUNK_UNALLOCATED) {
 			i++;
 			continue;
 		}
 		start = i;
-		while (i < v->chunk_count && v->checked[i] &&
+		while (i < v->chunk_count && cli_vsel_checked(v, i) &&
 		       rp_seal_chunk_state(v->actual, i) != RP_CHUNK_UNALLOCATED)
 			i++;
 		n = i * v->chunk_size < v->virtual_size ? i * v->chunk_size : v->virtual_size;
@@ -309,7 +310,7 @@ static void audit_digests(struct vrun *vr, const char *from)
 		struct rp_json *f = rp_json_new_object();
 
 		for (i = 0; i < vr->v.chunk_count; i++)
-			checked += vr->v.checked[i] != 0;
+			checked += cli_vsel_checked(&vr->v, i);
 		rp_json_set_str(f, "scope", "chunks against the seal");
 		rp_json_set_str(f, "algorithm", "sha256");
 		rp_json_set_u64(f, "chunks", checked);
@@ -372,6 +373,8 @@ static int finish(struct vrun *vr)
 
 	d->ran = vr->v.ready && vr->code == 0;
 	d->checked = vr->v.checked;
+	d->all_checked = vr->v.all && vr->v.passes > 0;
+	d->no_chunk_map = !a->json; /* the human report does not print it */
 	d->expect = vr->seal;
 	d->actual = vr->v.actual;
 	d->mismatches = vr->v.mismatches;
@@ -528,7 +531,7 @@ static int pass_merge(void *ctx, const struct rp_seal *actual, const struct rp_s
 {
 	struct vrun *vr = ctx;
 
-	if (!cli_vsel_partial(&vr->a->sel))
+	if (!cli_vsel_partial(&vr->a->sel) && vr->v.checked)
 		memset(vr->v.checked, 1, (size_t)vr->v.chunk_count);
 	return cli_vsel_merge(&vr->v, actual, mm, count, err);
 }

@@ -140,13 +140,23 @@ int cli_vsel_init(void *vsel, uint64_t virtual_size, uint64_t chunk_size, struct
 	if (v->chunk_count > RP_SELECT_MAX_CHUNKS)
 		return rp_err_set(err, RP_EUSAGE, "%" PRIu64 " chunks is more than %u",
 				  v->chunk_count, RP_SELECT_MAX_CHUNKS);
-	v->map = calloc(v->chunk_count ? (size_t)v->chunk_count : 1, 1);
-	v->checked = calloc(v->chunk_count ? (size_t)v->chunk_count : 1, 1);
-	if (!v->map || !v->checked)
-		return rp_err_set(err, RP_EIO, "out of memory");
+	v->all = a->spec.mode == RP_SELECT_FULL && !a->state;
+	if (!v->all) {
+		v->map = calloc(v->chunk_count ? (size_t)v->chunk_count : 1, 1);
+		v->checked = calloc(v->chunk_count ? (size_t)v->chunk_count : 1, 1);
+		if (!v->map || !v->checked)
+			return rp_err_set(err, RP_EIO, "out of memory");
+	}
 	rc = rp_seal_new(virtual_size, chunk_size, &v->actual, err);
 	if (rc)
 		return rc;
+	/* The chunks found that match the seal keep no copy of its digests (v->seal outlives
+	 * v: cli_verify_run.c releases the selection first). */
+	if (v->seal && !v->seal->base && v->seal->chunk_count == v->actual->chunk_count) {
+		rc = rp_seal_borrow(v->actual, v->seal, err);
+		if (rc)
+			return rc;
+	}
 	v->mismatches = calloc(RP_SCAN_MAX_MISMATCHES, sizeof(*v->mismatches));
 	if (!v->mismatches)
 		return rp_err_set(err, RP_EIO, "out of memory");
@@ -157,7 +167,9 @@ int cli_vsel_init(void *vsel, uint64_t virtual_size, uint64_t chunk_size, struct
 			return rc;
 		v->have_state = true;
 	}
-	if (a->spec.mode == RP_SELECT_MAX_DURATION) {
+	if (v->all) {
+		/* nothing to build: every chunk */
+	} else if (a->spec.mode == RP_SELECT_MAX_DURATION) {
 		v->tier = UINT64_MAX;
 		rp_select_lrv_tier(&v->state, &v->tier, v->map, &n);
 		if (a->max_seconds) {
@@ -172,11 +184,22 @@ int cli_vsel_init(void *vsel, uint64_t virtual_size, uint64_t chunk_size, struct
 	return 0;
 }
 
+bool cli_vsel_checked(const struct cli_vsel *v, uint64_t i)
+{
+	if (!v->ready || i >= v->chunk_count)
+		return false;
+	return v->all ? v->passes > 0 : v->checked[i] != 0;
+}
+
 int cli_vsel_pick(void *vsel, uint64_t index)
 {
 	struct cli_vsel *v = vsel;
 	const struct cli_vsel_args *a = v->a;
 
+	if (v->all) {
+		v->taken++;
+		return index < v->chunk_count ? RP_PICK_CHECK : RP_PICK_SKIP;
+	}
 	if (v->stopped)
 		return RP_PICK_STOP;
 	if (index >= v->chunk_count || !v->map[index] || v->checked[index])
@@ -214,7 +237,7 @@ int cli_vsel_merge(struct cli_vsel *v, const struct rp_seal *found,
 	for (i = 0; i < v->chunk_count; i++) {
 		struct rp_seal_chunk c;
 
-		if (!v->map[i] || !v->checked[i])
+		if (!v->all && (!v->map[i] || !v->checked[i]))
 			continue;
 		rp_seal_chunk_get(found, i, &c);
 		if (rp_seal_chunk_set(v->actual, i, &c, err) != 0)
@@ -233,7 +256,7 @@ bool cli_vsel_next_pass(struct cli_vsel *v)
 {
 	uint64_t n = 0, i;
 
-	if (v->a->spec.mode != RP_SELECT_MAX_DURATION || v->stopped)
+	if (v->all || v->a->spec.mode != RP_SELECT_MAX_DURATION || v->stopped)
 		return false;
 	while (rp_select_lrv_tier(&v->state, &v->tier, v->map, &n)) {
 		for (i = 0; i < v->chunk_count; i++)

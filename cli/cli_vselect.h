@@ -73,6 +73,10 @@ struct cli_vsel {
 	const struct rp_seal *seal; /* the sample's candidates (may be NULL); set before init */
 	uint64_t virtual_size, chunk_size, chunk_count;
 	bool ready;
+	/* A whole verify without --state (the default): every chunk is a candidate and the one
+	 * pass checks each, so map and checked stay NULL (16 MiB each at 16 Mi chunks); ask
+	 * cli_vsel_checked. Otherwise one byte per chunk each. */
+	bool all;
 	uint8_t *map;	  /* this pass's candidates */
 	uint8_t *checked; /* handed out in any pass */
 	uint64_t taken;
@@ -90,6 +94,9 @@ struct cli_vsel {
 
 /* Prepare for a disk (sizes known); loads --state; the first pass's map. */
 int cli_vsel_init(void *vsel, uint64_t virtual_size, uint64_t chunk_size, struct rp_err *err);
+
+/* Was chunk i handed out in a pass (after the passes: checked)? */
+bool cli_vsel_checked(const struct cli_vsel *v, uint64_t i);
 
 /* The selection callback (rp_scan_select_fn) over a struct cli_vsel. */
 int cli_vsel_pick(void *vsel, uint64_t index);

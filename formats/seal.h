@@ -58,6 +58,12 @@ struct rp_seal {
 	 * of 16 Mi chunks costs 6 MiB plus its data chunks' digests). Read and write them with
 	 * rp_seal_chunk_get / rp_seal_chunk_set. */
 	struct rp_seal_group *groups;
+	/* A seal that borrows (rp_seal_borrow): the data chunks whose SHA-256 equals base's are
+	 * not stored again but read from base, which must outlive this seal and not change. */
+	const struct rp_seal *base;
+	/* A parsed seal's digests, packed in one array in chunk order (internal: seal.c). */
+	uint8_t *slab;
+	size_t slab_len;
 	/* The whole-disk identity (seal-sha256, docs/seal.md): O(chunks) to compute. */
 	bool has_identity;
 	uint8_t identity[32];
@@ -71,6 +77,10 @@ struct rp_seal {
 /* Chunk i's record into *out (i < chunk_count). Thread-safe against other readers. */
 void rp_seal_chunk_get(const struct rp_seal *s, uint64_t i, struct rp_seal_chunk *out);
 
+/* Chunk i's SHA-256 where the seal keeps it (32 bytes, valid while the seal and its base live
+ * unchanged), or NULL when chunk i holds no data. Thread-safe against other readers. */
+const uint8_t *rp_seal_chunk_sha(const struct rp_seal *s, uint64_t i);
+
 /* Chunk i's state only (cheaper than rp_seal_chunk_get). */
 enum rp_chunk_state rp_seal_chunk_state(const struct rp_seal *s, uint64_t i);
 
@@ -80,6 +90,16 @@ enum rp_chunk_state rp_seal_chunk_state(const struct rp_seal *s, uint64_t i);
  */
 int rp_seal_chunk_set(struct rp_seal *s, uint64_t i, const struct rp_seal_chunk *c,
 		      struct rp_err *err);
+
+/*
+ * From now on keep in s no copy of a data chunk's SHA-256 that base holds for the same chunk:
+ * a seal built while a pass checks every chunk against base (the pass's result, a verify's
+ * merged states) then costs no digest memory where the disk matches base (8 MiB per copy at
+ * 256 Ki data chunks). base must have s's chunk count, must not borrow itself, must outlive s
+ * and must not change while s lives; RP_EUSAGE otherwise. Groups of 64 chunks that s already
+ * holds digests for keep them; a group whose chunks stop matching base gets its own copy.
+ */
+int rp_seal_borrow(struct rp_seal *s, const struct rp_seal *base, struct rp_err *err);
 
 /* How many chunks are in each state: counts[RP_CHUNK_DATA], [RP_CHUNK_ZERO], [..UNALLOCATED]. */
 void rp_seal_counts(const struct rp_seal *s, uint64_t counts[3]);

@@ -325,6 +325,7 @@ static int file_run(const struct rp_restore_opts *o, const char *sidecar,
 					.size = rep->virtual_size,
 					.chunk_size = c.ed.region_len,
 					.output_format = vhd_out ? 1 : 0,
+					.seal = o->seal,
 					.space_check = !o->no_space_check,
 					.space_needed =
 					    rep->virtual_size + (vhd_out ? VHD_FOOTER_SIZE : 0)};

@@ -64,6 +64,24 @@ static inline bool rp_journal_bit(const uint8_t *bits, uint64_t i)
  */
 int rp_journal_encode(const struct rp_journal *j, uint8_t **out, size_t *len, struct rp_err *err);
 
+/* The bytes rp_journal_encode_to hands out at most at once. */
+#define RP_JOURNAL_PIECE (64u * 1024)
+
+/* Takes the next n bytes of an encoded journal; 0, or an error (err filled) that ends it. */
+typedef int (*rp_journal_put_fn)(void *ctx, const uint8_t *p, size_t n, struct rp_err *err);
+
+/*
+ * Encode j as rp_journal_encode does, the same bytes, but handed to put in order in pieces of
+ * at most RP_JOURNAL_PIECE bytes (the sink writes them to the journal's temporary file): memory
+ * stays one piece whatever the chunk count (a 64 TiB disk's bitmaps are 4 MiB, its digests 8 MiB
+ * per 256 Ki data chunks). Errors as rp_journal_encode's, or put's.
+ */
+int rp_journal_encode_to(const struct rp_journal *j, rp_journal_put_fn put, void *ctx,
+			 struct rp_err *err);
+
+/* How many bytes rp_journal_encode gives for j (RP_EUSAGE, RP_EIO as it). */
+int rp_journal_encoded_size(const struct rp_journal *j, size_t *len, struct rp_err *err);
+
 /*
  * Parse len bytes of a journal into *out (which points into buf afterwards). A version 1
  * journal with a good checksum gives 0 and out->version 1. RP_EFORMAT with a message saying

@@ -292,6 +292,7 @@ static int restore_run(const struct rp_restore_opts *o, struct rp_restore_report
 		    .size = rep->virtual_size,
 		    .chunk_size = chunk_size,
 		    .output_format = vhd_out ? 1 : 0,
+		    .seal = o->seal,
 		};
 		if (!o->no_space_check) {
 			rc = out_bytes_needed(&b, plan != NULL, rep->virtual_size, chunk_size,

@@ -60,6 +60,12 @@ struct rp_file_sink {
  * 32 per data chunk (a digest for every chunk was 512 MiB of a 64 TiB disk, resident wherever
  * written chunks are scattered). A group's mask is the same as its bits of the data bitmap.
  * The journal asks for the digests in chunk order (digest_of). Lock held, or one thread.
+ *
+ * With a seal (id.seal), a data chunk whose SHA-256 is the seal's keeps none here: its data bit
+ * says it holds data and digest_get reads the seal's (one table of digests, not two: 8 MiB
+ * less at 256 Ki data chunks). Only a chunk written with other bytes than the seal's (a resumed
+ * journal's chunk before its re-check) keeps its own copy here: the journal must say what was
+ * written, which the seal does not know.
  */
 struct digest_group {
 	uint64_t mask;
@@ -71,15 +77,18 @@ static unsigned digest_rank(const struct digest_group *g, unsigned bit)
 	return (unsigned)__builtin_popcountll(g->mask & ((UINT64_C(1) << bit) - 1));
 }
 
+/* The digest of data chunk i (its data bit set): its own, or the seal's. */
 static const uint8_t *digest_get(const struct rp_file_sink *s, uint64_t i)
 {
 	const struct digest_group *g = &s->groups[i / 64];
 	unsigned bit = (unsigned)(i % 64);
 
 	if (!((g->mask >> bit) & 1))
-		return NULL;
+		return s->id.seal ? rp_seal_chunk_sha(s->id.seal, i) : NULL;
 	return g->d + 32 * (size_t)digest_rank(g, bit);
 }
+
+static void digest_drop(struct rp_file_sink *s, uint64_t i);
 
 static const uint8_t *digest_of(const void *ctx, uint64_t i)
 {
@@ -93,7 +102,12 @@ static int digest_put(struct rp_file_sink *s, uint64_t i, const uint8_t sha[32])
 	unsigned bit = (unsigned)(i % 64), r = digest_rank(g, bit);
 	unsigned n = (unsigned)__builtin_popcountll(g->mask);
 	uint8_t *d;
+	const uint8_t *sealed = s->id.seal ? rp_seal_chunk_sha(s->id.seal, i) : NULL;
 
+	if (sealed && memcmp(sealed, sha, 32) == 0) {
+		digest_drop(s, i); /* the seal's is the one */
+		return 0;
+	}
 	if ((g->mask >> bit) & 1) {
 		memcpy(g->d + 32 * (size_t)r, sha, 32);
 		return 0;
@@ -162,44 +176,61 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Replace OUT.journal with the len bytes of j: a new temporary file with an unpredictable name
- * (never through a planted link), fsync, rename, directory fsync (common/outfile.h). */
-static int journal_replace(struct rp_file_sink *s, const uint8_t *j, size_t len, struct rp_err *err)
+/* The journal as it stands (lock held, or one thread). */
+static void journal_fill(const struct rp_file_sink *s, struct rp_journal *jn)
 {
-	int rc = rp_outfile_replace(s->journal, j, len, 0600, true, err);
+	memset(jn, 0, sizeof(*jn));
+	jn->size = s->id.size;
+	jn->chunk_size = s->id.chunk_size;
+	jn->chunks = s->chunks;
+	jn->output_format = s->id.output_format;
+	jn->etag = s->etag;
+	jn->etag_len = strlen(s->etag);
+	jn->source = s->source;
+	jn->source_len = strlen(s->source);
+	jn->done = s->verified;
+	jn->data = s->data;
+	jn->digest_of = digest_of;
+	jn->digest_ctx = s;
+}
 
+static int journal_put(void *ctx, const uint8_t *p, size_t n, struct rp_err *err)
+{
+	const struct rp_outfile *f = ctx;
+
+	return rp_outfile_write_all(f->fd, p, n, f->tmp, err);
+}
+
+/*
+ * Start replacing OUT.journal: a new temporary file with an unpredictable name (never through a
+ * planted link; common/outfile.h) into which the journal's bytes are encoded in pieces
+ * (rp_journal_encode_to: one 64 KiB piece in memory, not the whole journal, whose bitmaps and
+ * digests are 12 MiB at 64 TiB with 256 Ki data chunks). Lock held, or one thread: what the
+ * file says is the snapshot. rp_outfile_commit (fsync, rename, directory fsync) makes it the
+ * journal; rp_outfile_abort drops it.
+ */
+static int journal_begin(struct rp_file_sink *s, struct rp_outfile *f, struct rp_err *err)
+{
+	struct rp_journal jn;
+	int rc = rp_outfile_begin(f, s->journal, 0600, true, err);
+
+	if (rc == 0) {
+		journal_fill(s, &jn);
+		rc = rp_journal_encode_to(&jn, journal_put, f, err);
+		if (rc)
+			rp_outfile_abort(f);
+	}
 	if (rc)
 		rp_err_prefix(err, "cannot write the journal");
 	return rc;
 }
 
-/* The journal's bytes for the chunks verified now (lock held, or one thread). */
-static int journal_encode(struct rp_file_sink *s, uint8_t **j, size_t *len, struct rp_err *err)
+static int journal_commit(struct rp_outfile *f, struct rp_err *err)
 {
-	struct rp_journal jn = {
-	    .size = s->id.size,
-	    .chunk_size = s->id.chunk_size,
-	    .chunks = s->chunks,
-	    .output_format = s->id.output_format,
-	    .etag = s->etag,
-	    .etag_len = strlen(s->etag),
-	    .source = s->source,
-	    .source_len = strlen(s->source),
-	    .done = s->verified,
-	    .data = s->data,
-	    .digest_of = digest_of,
-	    .digest_ctx = s,
-	};
+	int rc = rp_outfile_commit(f, err);
 
-	return rp_journal_encode(&jn, j, len, err);
-}
-
-/* Replace the journal with the len bytes at j (which it frees). */
-static int journal_write(struct rp_file_sink *s, uint8_t *j, size_t len, struct rp_err *err)
-{
-	int rc = journal_replace(s, j, len, err);
-
-	free(j);
+	if (rc)
+		rp_err_prefix(err, "cannot write the journal");
 	return rc;
 }
 
@@ -256,14 +287,13 @@ static int journal_take(struct rp_file_sink *s, const struct rp_journal *j, stru
 /* Encode and write the journal as it stands (one thread). */
 static int journal_write_now(struct rp_file_sink *s, struct rp_err *err)
 {
-	uint8_t *j;
-	size_t len;
+	struct rp_outfile f;
 	int rc;
 
 	if (s->id.no_journal)
 		return 0;
-	rc = journal_encode(s, &j, &len, err);
-	return rc ? rc : journal_write(s, j, len, err);
+	rc = journal_begin(s, &f, err);
+	return rc ? rc : journal_commit(&f, err);
 }
 
 /* Read and parse the journal; RP_EFORMAT if it is damaged, RP_EIO (with what changed) if it is
@@ -436,6 +466,11 @@ int rp_file_sink_open(const char *out, const struct rp_sink_id *id, bool force,
 	pthread_mutex_init(&s->lock, NULL);
 	s->id = *id;
 	s->chunks = rp_seal_chunks_for(id->size, id->chunk_size);
+	/* A seal of another shape is refused by the pipeline; here it is only not used. */
+	if (id->seal &&
+	    (id->seal->virtual_size != id->size || id->seal->chunk_size != id->chunk_size ||
+	     id->seal->chunk_count != s->chunks))
+		s->id.seal = NULL;
 	s->out = strdup(out);
 	s->block = stat(out, &st) == 0 && S_ISBLK(st.st_mode);
 	if (s->block) {
@@ -698,8 +733,7 @@ static void sink_unverified(void *ctx, uint64_t index)
 static int sink_tick(void *ctx, struct rp_err *err)
 {
 	struct rp_file_sink *s = ctx;
-	uint8_t *snap;
-	size_t len;
+	struct rp_outfile f;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
@@ -707,8 +741,10 @@ static int sink_tick(void *ctx, struct rp_err *err)
 		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
-	/* The snapshot is the journal's bytes, taken before the data is synced. */
-	rc = journal_encode(s, &snap, &len, err);
+	/* The snapshot is the journal's bytes, written to its temporary file before the data is
+	 * synced. The lock is held while they go into the page cache (a few milliseconds for
+	 * 16 Mi chunks, as long as building them in memory took). */
+	rc = journal_begin(s, &f, err);
 	s->dirty = false;
 	pthread_mutex_unlock(&s->lock);
 	if (rc)
@@ -717,10 +753,10 @@ static int sink_tick(void *ctx, struct rp_err *err)
 	if (fdatasync(s->fd) != 0) {
 		/* Linux forgets a writeback error once reported: never trust later syncs. */
 		s->broken = true;
-		free(snap);
+		rp_outfile_abort(&f);
 		return rp_err_errno(err, errno, "cannot sync '%s'", s->partial);
 	}
-	return journal_write(s, snap, len, err);
+	return journal_commit(&f, err);
 }
 
 struct rp_chunk_sink rp_file_sink_callbacks(struct rp_file_sink *s)

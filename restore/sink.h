@@ -30,6 +30,10 @@ struct rp_sink_id {
 	bool no_journal;
 	bool no_sync;  /* no writeback, fsync or directory fsync (not crash-safe) */
 	unsigned mode; /* permissions of OUT.partial, then OUT (before the umask); 0: 0600 */
+	/* The seal every chunk is checked against (may be NULL): a data chunk written with the
+	 * seal's SHA-256 keeps no digest of its own for the journal, which reads the seal's. It
+	 * must outlive the sink (rp_file_sink_free writes the journal a last time). */
+	const struct rp_seal *seal;
 };
 
 struct rp_file_sink;

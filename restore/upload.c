@@ -212,8 +212,9 @@ static int resume_check(struct up *u, uint64_t c, const uint8_t *buf, size_t len
 	bool data;
 
 	pthread_mutex_lock(&u->lock);
-	data = rp_up_bit(u->data, c);
-	memcpy(want, u->sha256 + c * 32, 32);
+	data = rp_up_bit(u->data, c) && rp_seal_chunk_sha(u->sent, c);
+	if (data)
+		memcpy(want, rp_seal_chunk_sha(u->sent, c), 32);
 	u->rep->chunks_rechecked++;
 	pthread_mutex_unlock(&u->lock);
 	if (!data) {
@@ -303,11 +304,18 @@ static void *worker_main(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&u->lock);
-		set_bit(u->done, c);
 		if (n) {
+			struct rp_seal_chunk sc = {.state = RP_CHUNK_DATA};
+
+			memcpy(sc.sha256, digest, 32);
+			if (rp_seal_chunk_set(u->sent, c, &sc, &err) != 0) {
+				pthread_mutex_unlock(&u->lock);
+				fail(u, RP_EIO, &err);
+				break;
+			}
 			set_bit(u->data, c);
-			memcpy(u->sha256 + c * 32, digest, 32);
 		}
+		set_bit(u->done, c);
 		u->bytes_done += len;
 		u->rep->bytes_sent += sent;
 		u->rep->bytes_data += data;
@@ -362,7 +370,7 @@ static int journal_save(struct up *u, struct rp_err *err)
 
 	/* Encoded under the lock: the snapshot of the done chunks and their digests. */
 	pthread_mutex_lock(&u->lock);
-	rc = rp_upload_journal_encode(&u->jid, u->done, u->data, u->sha256, &j, &n, err);
+	rc = rp_upload_journal_encode_sent(&u->jid, u->done, u->data, u->sent, &j, &n, err);
 	pthread_mutex_unlock(&u->lock);
 	if (rc)
 		return rc;
@@ -408,8 +416,8 @@ static int journal_load(struct up *u, bool *resumed, struct rp_err *err)
 		return 0;
 	}
 	if (rc == 0)
-		rc = rp_upload_journal_parse(buf, (size_t)st.st_size, &u->jid, u->done, u->data,
-					     u->sha256, err);
+		rc = rp_upload_journal_parse_sent(buf, (size_t)st.st_size, &u->jid, u->done,
+						  u->data, u->sent, err);
 	free(buf);
 	if (rc) {
 		rp_err_prefix(err, "%s", u->journal);
@@ -595,11 +603,11 @@ int rp_upload_run(const struct rp_upload_opts *o, struct rp_upload_report *rep, 
 	bm = (size_t)((u.nchunks + 7) / 8);
 	u.done = calloc(bm, 1);
 	u.data = calloc(bm, 1);
-	u.sha256 =
-	    u.nchunks <= SIZE_MAX / 32 ? calloc(u.nchunks ? (size_t)u.nchunks : 1, 32) : NULL;
+	if (u.nchunks <= RP_SEAL_MAX_CHUNKS)
+		rp_seal_new(u.nchunks * RP_UPLOAD_CHUNK, RP_UPLOAD_CHUNK, &u.sent, NULL);
 	u.page_url = with_query(o->url, "comp=page");
 	u.journal = o->journal ? strdup(o->journal) : path_with(o->image, ".upload-journal");
-	if (!u.done || !u.data || !u.sha256 || !u.page_url || !u.journal) {
+	if (!u.done || !u.data || !u.sent || !u.page_url || !u.journal) {
 		rc = rp_err_set(err, RP_EIO, "out of memory");
 		goto out;
 	}
@@ -684,7 +692,7 @@ out:
 	free(u.journal);
 	free(u.done);
 	free(u.data);
-	free(u.sha256);
+	rp_seal_free(u.sent);
 	pthread_mutex_destroy(&u.lock);
 	return rc;
 }

@@ -144,4 +144,16 @@ int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_
 int rp_upload_journal_parse(const uint8_t *buf, size_t len, const struct rp_upload_journal_id *id,
 			    uint8_t *done, uint8_t *data, uint8_t *sha256, struct rp_err *err);
 
+/*
+ * The same, with the digests in sent (a seal of id->chunk_count chunks used as a compact store:
+ * 32 bytes per chunk with data, not per chunk of the image): encode reads the SHA-256 of each
+ * done chunk with data from it (RP_EIO if it has none), parse sets those chunks in it.
+ */
+int rp_upload_journal_encode_sent(const struct rp_upload_journal_id *id, const uint8_t *done,
+				  const uint8_t *data, const struct rp_seal *sent, uint8_t **out,
+				  size_t *out_len, struct rp_err *err);
+int rp_upload_journal_parse_sent(const uint8_t *buf, size_t len,
+				 const struct rp_upload_journal_id *id, uint8_t *done,
+				 uint8_t *data, struct rp_seal *sent, struct rp_err *err);
+
 #endif

@@ -36,7 +36,11 @@ struct up {
 	unsigned running; /* workers that have not returned */
 	uint64_t next;
 	uint8_t *done, *data; /* chunk bitmaps */
-	uint8_t *sha256;      /* 32 bytes per chunk: what was sent, for done chunks with data */
+	/* What was sent: the SHA-256 of each done chunk with data, in a seal of nchunks chunks
+	 * used as a compact store (32 bytes per chunk with data; 32 per chunk of the image was
+	 * 64 MiB of address space at the 8 TiB page blob limit, resident wherever data is
+	 * scattered). */
+	struct rp_seal *sent;
 	uint64_t bytes_done;
 	bool failed;
 	struct rp_err err;

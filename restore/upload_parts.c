@@ -124,13 +124,40 @@ static uint64_t done_data(const uint8_t *done, const uint8_t *data, uint64_t cou
 	return d;
 }
 
-int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_t *done,
-			     const uint8_t *data, const uint8_t *sha256, uint8_t **out,
-			     size_t *out_len, struct rp_err *err)
+/* Where the digests are: 32 bytes per chunk (sha256), or a compact store (sent); read when
+ * encoding, written when parsing. */
+struct digests {
+	const uint8_t *sha256_in;
+	const struct rp_seal *sent_in;
+	uint8_t *sha256;
+	struct rp_seal *sent;
+};
+
+static const uint8_t *digest_get(const struct digests *dg, uint64_t i)
+{
+	return dg->sha256_in ? dg->sha256_in + i * 32 : rp_seal_chunk_sha(dg->sent_in, i);
+}
+
+static int digest_put(const struct digests *dg, uint64_t i, const uint8_t *d, struct rp_err *err)
+{
+	struct rp_seal_chunk c = {.state = RP_CHUNK_DATA};
+
+	if (dg->sha256) {
+		memcpy(dg->sha256 + i * 32, d, 32);
+		return 0;
+	}
+	memcpy(c.sha256, d, 32);
+	return rp_seal_chunk_set(dg->sent, i, &c, err);
+}
+
+static int journal_encode(const struct rp_upload_journal_id *id, const uint8_t *done,
+			  const uint8_t *data, const struct digests *dg, uint8_t **out,
+			  size_t *out_len, struct rp_err *err)
 {
 	size_t tl = strlen(id->target), bm, n;
 	uint64_t d, i;
 	uint8_t *j, *p;
+	const uint8_t *dd;
 
 	if (tl > J_TARGET_MAX || id->chunk_count > ((uint64_t)SIZE_MAX - 8192) / 40)
 		return rp_err_set(err, RP_EUSAGE,
@@ -155,7 +182,13 @@ int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_
 	for (i = 0; i < id->chunk_count; i++) {
 		if (!((done[i / 8] >> (i % 8)) & (data[i / 8] >> (i % 8)) & 1))
 			continue;
-		memcpy(p, sha256 + i * 32, 32);
+		dd = digest_get(dg, i);
+		if (!dd) {
+			free(j);
+			return rp_err_set(err, RP_EIO, "upload journal: no digest for chunk %llu",
+					  (unsigned long long)i);
+		}
+		memcpy(p, dd, 32);
 		p += 32;
 	}
 	rp_put_le32(j + n - 4, rp_crc32c(0, j, n - 4));
@@ -164,8 +197,26 @@ int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_
 	return 0;
 }
 
-int rp_upload_journal_parse(const uint8_t *buf, size_t len, const struct rp_upload_journal_id *id,
-			    uint8_t *done, uint8_t *data, uint8_t *sha256, struct rp_err *err)
+int rp_upload_journal_encode(const struct rp_upload_journal_id *id, const uint8_t *done,
+			     const uint8_t *data, const uint8_t *sha256, uint8_t **out,
+			     size_t *out_len, struct rp_err *err)
+{
+	struct digests dg = {.sha256_in = sha256};
+
+	return journal_encode(id, done, data, &dg, out, out_len, err);
+}
+
+int rp_upload_journal_encode_sent(const struct rp_upload_journal_id *id, const uint8_t *done,
+				  const uint8_t *data, const struct rp_seal *sent, uint8_t **out,
+				  size_t *out_len, struct rp_err *err)
+{
+	struct digests dg = {.sent_in = sent};
+
+	return journal_encode(id, done, data, &dg, out, out_len, err);
+}
+
+static int journal_parse(const uint8_t *buf, size_t len, const struct rp_upload_journal_id *id,
+			 uint8_t *done, uint8_t *data, const struct digests *dg, struct rp_err *err)
 {
 	size_t tl, bm = bitmap_bytes(id->chunk_count), o;
 	uint64_t i, d;
@@ -220,8 +271,26 @@ int rp_upload_journal_parse(const uint8_t *buf, size_t len, const struct rp_uplo
 	for (i = 0; i < id->chunk_count; i++) {
 		if (!((done[i / 8] >> (i % 8)) & (data[i / 8] >> (i % 8)) & 1))
 			continue;
-		memcpy(sha256 + i * 32, buf + o, 32);
+		if (digest_put(dg, i, buf + o, err) != 0)
+			return RP_EIO;
 		o += 32;
 	}
 	return 0;
+}
+
+int rp_upload_journal_parse(const uint8_t *buf, size_t len, const struct rp_upload_journal_id *id,
+			    uint8_t *done, uint8_t *data, uint8_t *sha256, struct rp_err *err)
+{
+	struct digests dg = {.sha256 = sha256};
+
+	return journal_parse(buf, len, id, done, data, &dg, err);
+}
+
+int rp_upload_journal_parse_sent(const uint8_t *buf, size_t len,
+				 const struct rp_upload_journal_id *id, uint8_t *done,
+				 uint8_t *data, struct rp_seal *sent, struct rp_err *err)
+{
+	struct digests dg = {.sent = sent};
+
+	return journal_parse(buf, len, id, done, data, &dg, err);
 }

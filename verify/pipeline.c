@@ -931,6 +931,13 @@ int rp_pipe_new(const struct rp_pipe_opts *o, struct rp_pipe **out, struct rp_er
 	rc = rp_seal_new(o->size, o->chunk_size, &p->seal, err);
 	if (rc)
 		return rc;
+	/* The result keeps no second copy of the digests that match the seal (the chunks that
+	 * differ keep their own): the result must not outlive expect (every caller's does not). */
+	if (o->expect && !o->expect->base) {
+		rc = rp_seal_borrow(p->seal, o->expect, err);
+		if (rc)
+			return rc;
+	}
 	p->chunk_count = p->seal->chunk_count;
 	p->in_order = o->whole_digests || o->hash_window;
 	p->nworkers = worker_count(o, p->chunk_count);

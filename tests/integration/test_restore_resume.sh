@@ -40,14 +40,17 @@ d = json.load(sys.stdin)
 print({k.lower(): v for k, v in d["headers"].items()}["etag"])'
 }
 
-# start_restore OUT: the restore in the background (SIGINT at its default), pid in $PID
+# start_restore OUT [OPTION...]: the restore in the background (SIGINT at its default), pid in
+# $PID
 start_restore()
 {
+	local out=$1
+	shift
 	/usr/bin/python3 -c '
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execv(sys.argv[1], sys.argv[1:])' "$CVMRESTORE" restore --cacert "$RP_CACERT" --connections 2 \
-		--json "$PSAS" -o "$1" >"$T/bg.stdout" 2>"$T/bg.stderr" &
+		--json "$@" "$PSAS" -o "$out" >"$T/bg.stdout" 2>"$T/bg.stderr" &
 	PID=$!
 }
 
@@ -110,6 +113,29 @@ json_check "$T/resume.json" "d['bytes_fetched'] + d['bytes_resumed'] == $DATA an
 [ "$(proxy_stat 'd["range_gets"]')" -le $((GETS + 3 + 32 - listed)) ] || fail "resume fetched verified chunks again"
 [ ! -e "$OUT.partial" ] && [ ! -e "$OUT.journal" ] || fail "resume left its partial or journal"
 pass "report: resumed, bytes_resumed $(json_get "$T/resume.json" 'd["bytes_resumed"]'), bytes_fetched $(json_get "$T/resume.json" 'd["bytes_fetched"]') < $DATA"
+
+note "SIGKILL during a restore --seal, then resume --seal"
+# With a seal the journal's digests of chunks written as the seal says are read from the seal
+# (restore/sink.c): each chunk it lists must read back as the journal says, none fetched again.
+R seal -q "$T/disk.vhd" -o "$T/seal.json" || fail "seal"
+OUT=$T/out3.vhd
+proxy_fault "$STALL"
+STALLS=$(proxy_stat 'd["injected"].get("stall", 0)')
+start_restore "$OUT" --seal "$T/seal.json"
+wait_journal "$OUT" 4
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null || true
+listed=$(journal_data_chunks "$OUT.journal")
+proxy_fault '{"mode": "none"}'
+expect_exit 0 R restore --cacert "$RP_CACERT" --connections 2 --json --seal "$T/seal.json" \
+	"$PSAS" -o "$OUT"
+cp "$RP_OUT" "$T/resume3.json"
+scmp "$OUT" "$T/disk.vhd"
+json_check "$T/resume3.json" "d['resumed'] is True and d['chunks_resumed_listed'] >= $listed" \
+	"resume --seal: resumed"
+json_check "$T/resume3.json" "d['chunks_rechecked'] >= $listed and d['chunks_refetched'] == 0" \
+	"resume --seal: every listed data chunk re-checked, none fetched again"
+pass "restore --seal killed with $listed data chunks listed, resumed byte-identical"
 
 note "SIGINT, then the blob changes"
 OUT=$T/out2.vhd

@@ -4,6 +4,7 @@
     pagerangeserver.py --cert C --key K --port-file PF --size BYTES --footer FILE
                        [--ranges N] [--base OFF] [--stride S] [--per-answer P] [--log L]
     pagerangeserver.py --check FILE --size BYTES [--ranges N] [--base OFF] [--stride S]
+    pagerangeserver.py --write FILE --size BYTES [--ranges N] [--base OFF] [--stride S]
 
 The blob is SIZE bytes of disk followed by the 512-byte VHD footer read from FILE (as a fixed
 VHD page blob is). Page range i (0 <= i < N) is the 512 bytes at BASE + i * STRIDE; STRIDE > 512
@@ -28,6 +29,9 @@ Faults: --bad-at K lists range K with Start + 1 (not a multiple of 512); --overl
 starts every answer after the first with the last range of the one before; --cut-after K
 ends the first answer that lists more than K ranges in its middle, once (the connection closes
 without the final chunk).
+
+--write FILE makes the disk (without the footer) as a new sparse raw file: only the written
+pages hold bytes, so `cvmrestore seal` of it gives the blob's seal without a download.
 
 Each request appends one JSON line to the log: {"method", "comp", "range", "marker", "ranges"
 (page ranges listed), "status"}.
@@ -271,6 +275,20 @@ def check(a):
     return 0
 
 
+def write(a):
+    """The disk as a sparse raw file at a.write (created, never replaced)."""
+    lay = Layout(a)
+    fd = os.open(a.write, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.ftruncate(fd, lay.size)
+        for i in range(lay.n):
+            s = lay.base + i * lay.stride
+            os.pwrite(fd, lay.read(s, s + 511), s)
+    finally:
+        os.close(fd)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cert")
@@ -279,6 +297,7 @@ def main():
     ap.add_argument("--footer")
     ap.add_argument("--log")
     ap.add_argument("--check")
+    ap.add_argument("--write")
     ap.add_argument("--size", type=int, required=True)
     ap.add_argument("--ranges", type=int, default=2000000)
     ap.add_argument("--base", type=int, default=0)
@@ -290,6 +309,8 @@ def main():
     a = ap.parse_args()
     if a.check:
         return check(a)
+    if a.write:
+        return write(a)
     srv = Server(("127.0.0.1", 0), Handler)
     srv.state = State(a)
     return srvcommon.serve(srv, a.cert, a.key, a.port_file)

@@ -481,6 +481,138 @@ static void test_chunk_accessors(void **state)
 	rp_seal_free(s);
 }
 
+/* A seal that borrows its digests from a base: set in any order, matching the base or not,
+ * cleared and set again; every get agrees with a plain array, the seal equals a plain copy, and
+ * a seal that matched the base everywhere equals the base. */
+static void test_chunk_borrow(void **state)
+{
+	enum { N = 300 };
+	struct rp_seal_chunk shadow[N], c;
+	struct rp_seal *base = NULL, *s = NULL, *plain = NULL, *same = NULL;
+	struct rp_err err;
+	unsigned i, k, x = 777;
+
+	(void)state;
+	rp_err_init(&err);
+	assert_int_equal(rp_seal_new((uint64_t)N * 4096, 4096, &base, &err), 0);
+	assert_int_equal(rp_seal_new((uint64_t)N * 4096, 4096, &s, &err), 0);
+	assert_int_equal(rp_seal_new((uint64_t)N * 4096, 4096, &plain, &err), 0);
+	assert_int_equal(rp_seal_new((uint64_t)N * 4096, 4096, &same, &err), 0);
+	for (i = 0; i < N; i++) {
+		memset(&c, 0, sizeof(c));
+		c.state = (uint8_t)(i % 5 == 0 ? RP_CHUNK_UNALLOCATED : i % 3 ? RP_CHUNK_DATA : 0);
+		if (c.state == RP_CHUNK_DATA)
+			memset(c.sha256, (int)(i & 0xff), 32);
+		assert_int_equal(rp_seal_chunk_set(base, i, &c, &err), 0);
+	}
+	assert_int_equal(rp_seal_borrow(s, base, &err), 0);
+	assert_int_equal(rp_seal_borrow(same, base, &err), 0);
+	assert_int_equal(rp_seal_borrow(s, base, &err), RP_EUSAGE);  /* once */
+	assert_int_equal(rp_seal_borrow(plain, s, &err), RP_EUSAGE); /* no chains */
+	for (i = 0; i < N; i++) {
+		rp_seal_chunk_get(base, i, &c);
+		assert_int_equal(rp_seal_chunk_set(same, i, &c, &err), 0);
+		shadow[i].state = RP_CHUNK_ZERO;
+		memset(shadow[i].sha256, 0, 32);
+	}
+	assert_true(rp_seal_chunks_equal(same, base));
+	assert_true(rp_seal_chunks_equal(base, same));
+	for (k = 0; k < 6000; k++) {
+		x = x * 1103515245u + 12345u;
+		i = (x >> 8) % N;
+		if ((x >> 20) % 2) { /* what the base says, often */
+			rp_seal_chunk_get(base, i, &c);
+		} else {
+			memset(&c, 0, sizeof(c));
+			c.state = (uint8_t)((x >> 22) % 3);
+			if (c.state == RP_CHUNK_DATA)
+				memset(c.sha256, (int)((k * 7) & 0xff), 32);
+		}
+		assert_int_equal(rp_seal_chunk_set(s, i, &c, &err), 0);
+		assert_int_equal(rp_seal_chunk_set(plain, i, &c, &err), 0);
+		shadow[i] = c;
+	}
+	for (i = 0; i < N; i++) {
+		const uint8_t *d = rp_seal_chunk_sha(s, i);
+
+		rp_seal_chunk_get(s, i, &c);
+		assert_int_equal(c.state, shadow[i].state);
+		assert_memory_equal(c.sha256, shadow[i].sha256, 32);
+		if (shadow[i].state == RP_CHUNK_DATA)
+			assert_memory_equal(d, shadow[i].sha256, 32);
+		else
+			assert_null(d);
+	}
+	assert_true(rp_seal_chunks_equal(s, plain));
+	assert_true(rp_seal_chunks_equal(plain, s));
+	/* a digest that differs in one chunk makes the seals differ */
+	rp_seal_chunk_get(base, 1, &c);
+	c.sha256[0] ^= 1;
+	assert_int_equal(rp_seal_chunk_set(same, 1, &c, &err), 0);
+	assert_false(rp_seal_chunks_equal(same, base));
+	rp_seal_free(s);
+	rp_seal_free(same);
+	rp_seal_free(plain);
+	rp_seal_free(base);
+}
+
+/* A parsed seal keeps its digests in one slab: reading it, then changing chunks of it (data
+ * added, replaced and cleared in groups whose digests are in the slab) agrees with a plain seal
+ * given the same changes; freeing it frees the slab once (ASan). */
+static void test_parsed_slab(void **state)
+{
+	enum { N = 500 };
+	struct rp_seal *a = NULL, *b = NULL;
+	struct rp_seal_chunk c, d;
+	struct rp_json *j = NULL;
+	struct rp_err err;
+	unsigned i, k, v, x = 4242;
+	char *text;
+
+	(void)state;
+	rp_err_init(&err);
+	for (v = 1; v <= 2; v++) {
+		assert_int_equal(rp_seal_new((uint64_t)N * 4096, 4096, &a, &err), 0);
+		for (i = 0; i < N; i++) {
+			memset(&c, 0, sizeof(c));
+			c.state = (uint8_t)(i % 7 == 0 ? RP_CHUNK_ZERO
+					    : i % 3    ? RP_CHUNK_DATA
+						       : RP_CHUNK_UNALLOCATED);
+			if (c.state == RP_CHUNK_DATA)
+				memset(c.sha256, (int)(i & 0xff), 32);
+			assert_int_equal(rp_seal_chunk_set(a, i, &c, &err), 0);
+		}
+		assert_int_equal(rp_seal_to_json_version(a, v, &j, &err), 0);
+		text = rp_json_dump(j, false);
+		assert_non_null(text);
+		assert_int_equal(rp_seal_parse(text, strlen(text), &b, &err), 0);
+		assert_non_null(b->slab);
+		assert_true(rp_seal_chunks_equal(a, b));
+		for (k = 0; k < 4000; k++) {
+			x = x * 1103515245u + 12345u;
+			i = (x >> 8) % N;
+			memset(&c, 0, sizeof(c));
+			c.state = (uint8_t)((x >> 20) % 3);
+			if (c.state == RP_CHUNK_DATA)
+				memset(c.sha256, (int)((k * 13) & 0xff), 32);
+			assert_int_equal(rp_seal_chunk_set(a, i, &c, &err), 0);
+			assert_int_equal(rp_seal_chunk_set(b, i, &c, &err), 0);
+			if (k % 97 == 0)
+				assert_true(rp_seal_chunks_equal(a, b));
+		}
+		for (i = 0; i < N; i++) {
+			rp_seal_chunk_get(a, i, &c);
+			rp_seal_chunk_get(b, i, &d);
+			assert_int_equal(c.state, d.state);
+			assert_memory_equal(c.sha256, d.sha256, 32);
+		}
+		free(text);
+		rp_json_free(j);
+		rp_seal_free(a);
+		rp_seal_free(b);
+	}
+}
+
 static void test_write_load(void **state)
 {
 	char dir[4096], path[4200], bad[4200];
@@ -537,6 +669,8 @@ int main(void)
 	    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_to_json_inconsistent),
 	    cmocka_unit_test(test_chunk_accessors),
+	    cmocka_unit_test(test_chunk_borrow),
+	    cmocka_unit_test(test_parsed_slab),
 	    cmocka_unit_test(test_write_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

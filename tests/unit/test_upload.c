@@ -182,6 +182,46 @@ static void test_journal_round_trip(void **state)
 	free(j);
 }
 
+/* The compact store (a seal holding only the chunks with data) gives the same journal as the
+ * per-chunk array, and parses back into it; a done chunk with data it has no digest for is an
+ * error, not 32 zero bytes. */
+static void test_journal_sent(void **state)
+{
+	uint8_t done[3] = {0x05, 0x00, 0x01}, data[3] = {0x01, 0x00, 0x01}, *j, *k = NULL;
+	uint8_t d2[3], a2[3];
+	struct rp_seal *sent = NULL, *back = NULL;
+	struct rp_seal_chunk c = {.state = RP_CHUNK_DATA};
+	struct rp_err err;
+	size_t len, klen = 0;
+
+	(void)state;
+	rp_err_init(&err);
+	j = journal(&len);
+	assert_int_equal(rp_seal_new(17ull * RP_UPLOAD_CHUNK, RP_UPLOAD_CHUNK, &sent, &err), 0);
+	assert_int_equal(rp_seal_new(17ull * RP_UPLOAD_CHUNK, RP_UPLOAD_CHUNK, &back, &err), 0);
+	/* chunk 0 only: chunk 16 is done with data but has no digest */
+	memset(c.sha256, 0, 32);
+	assert_int_equal(rp_seal_chunk_set(sent, 0, &c, &err), 0);
+	assert_int_equal(rp_upload_journal_encode_sent(&jid, done, data, sent, &k, &klen, &err),
+			 RP_EIO);
+	assert_non_null(strstr(err.msg, "no digest for chunk 16"));
+	assert_null(k);
+	memset(c.sha256, 16, 32);
+	assert_int_equal(rp_seal_chunk_set(sent, 16, &c, &err), 0);
+	assert_int_equal(rp_upload_journal_encode_sent(&jid, done, data, sent, &k, &klen, &err), 0);
+	assert_int_equal(klen, len);
+	assert_memory_equal(k, j, len);
+	assert_int_equal(rp_upload_journal_parse_sent(j, len, &jid, d2, a2, back, &err), 0);
+	assert_memory_equal(d2, done, 3);
+	assert_memory_equal(a2, data, 3);
+	assert_true(rp_seal_chunks_equal(back, sent));
+	assert_null(rp_seal_chunk_sha(back, 2)); /* done without data: nothing stored */
+	free(j);
+	free(k);
+	rp_seal_free(sent);
+	rp_seal_free(back);
+}
+
 enum j_change {
 	J_MAGIC,
 	J_V1,
@@ -309,7 +349,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_check_vhd),	       cmocka_unit_test(test_spans),
 	    cmocka_unit_test(test_journal_round_trip), cmocka_unit_test(test_journal_errors),
-	    cmocka_unit_test(test_stage_mappings),
+	    cmocka_unit_test(test_journal_sent),       cmocka_unit_test(test_stage_mappings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,9 +43,9 @@ RESTORE=(restore -q --cacert "$RP_CACERT" --connections 2)
 note "two restores to the same OUT"
 it_make_raw "$T/a.raw" $((32 * MIB)) 0 9 18 27
 A=$(up a.vhd "$T/a.raw")
-# range GETs: footer, CRC64 probe, MD5 probe, then chunks; hold the 5th for 30 s (then the
+# range GETs: footer, CRC64 probe, MD5 probe, then chunks; hold the 5th for 12 s (then the
 # proxy closes it and the restore fetches it again), so the first restore cannot end before
-proxy_fault '{"mode": "stall", "nth": 5, "seconds": 30}'
+proxy_fault '{"mode": "stall", "nth": 5, "seconds": 12}'
 "$CVMRESTORE" "${RESTORE[@]}" "$A" -o "$T/a.out" >"$T/first.out" 2>"$T/first.err" &
 FIRST=$!
 for _ in $(seq 600); do

@@ -2,6 +2,9 @@
 # (Debian 12, as root) and build first, so each works as the first command on a fresh machine.
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Tests: one more than the cores, since several integration tests mostly wait (stalled servers,
+# rate caps, progress intervals) and would leave a core idle.
+TEST_JOBS ?= $(shell echo $$(( $(JOBS) + 1 )))
 FUZZ_SECONDS ?= 60
 BUILD := build
 ASAN_BUILD := build-asan
@@ -69,14 +72,14 @@ format-check:
 		(echo "make format-check: run 'make format' and commit the result" >&2; exit 1)
 
 test: deps format-check build asan
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(TEST_JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(TEST_JOBS)
 
 # The quick tier (under two minutes on two cores): unit tests, fuzz replays and the integration
 # tests not labelled slow (tests/CMakeLists.txt), on the normal build only.
 check: deps build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE slow
+	ctest --test-dir $(BUILD) --output-on-failure -j $(TEST_JOBS) -LE slow
 
 # The release build (no tests, no -Werror) installed under PREFIX: the binary, man pages,
 # completions and docs (DESTDIR=... stages them).

@@ -116,14 +116,14 @@ words()
 	done
 }
 
-# options CMD: the options of CMD that take a value, one "--name" a line, from its --help (an
+# options CMD: the options of CMD that take a value, "--name METAVAR" a line, from its --help (an
 # option's value follows its name after one space; a flag's help after several). Left out: the
 # options whose value is a name or a note that the outputs record as given (NAME, ID, TEXT, the
 # ARM names of stage): they are not paths or URLs, and a user who types a SAS there asks for it.
 options()
 {
 	"$C" "$1" --help | sed -nE 's/^ +(-[A-Za-z], )?(--[a-z0-9_-]+) ([^ ]+) .*/\2 \3/p' |
-		grep -vE ' (NAME|ID|TEXT|RG|LOC|P|Z|SKU|REGION|TYPE)$' | cut -d' ' -f1
+		grep -vE ' (NAME|ID|TEXT|RG|LOC|P|Z|SKU|REGION|TYPE)$'
 }
 
 note "commands from 'cvmrestore help'"
@@ -151,15 +151,17 @@ for cmd in $CMDS; do
 			[ ${#json[@]} = 0 ] || run "$cmd" "${w[@]}" "${json[@]}"
 		done
 	done
-	# each option that takes a value, added to (or replacing its value in) the base run
+	# each option that takes a value, added to (or replacing its value in) the base run; the
+	# --opt=VALUE form for the first option and each one whose value is a URL (cli_parse splits
+	# it alike for every option, and expands a URL option's value in place: its own path)
 	nopt=0
-	for opt in $(options "$cmd"); do
+	while read -r opt meta; do
 		nopt=$((nopt + 1))
 		for v in "${OPTVARIANTS[@]}"; do
 			run "$cmd" "${base[@]}" "$opt" "$v"
 		done
-		run "$cmd" "${base[@]}" "$opt=$GOOD"
-	done
+		[ "$nopt" != 1 ] && [[ $meta != *URL* ]] || run "$cmd" "${base[@]}" "$opt=$GOOD"
+	done < <(options "$cmd")
 	[ "$nopt" -gt 0 ] || [ "$cmd" = inspect ] || fail "no option with a value found for $cmd"
 	echo "   $cmd: $((N - runs_before)) runs, $slots positions, $nopt options"
 done
